@@ -1,0 +1,554 @@
+"""Retrieval benchmark: accuracy on an evaluation set, and speed / memory of the index.
+
+    .venv/bin/python bench/retrieval.py accuracy               # in-sample figures per kind
+    .venv/bin/python bench/retrieval.py accuracy --cv          # + leave-procedures-out CV
+    .venv/bin/python bench/retrieval.py speed                  # bundled base, synthetic 1k / 10k
+    .venv/bin/python bench/retrieval.py accuracy --dump out.jsonl   # results for score.py
+
+Accuracy figures are the acceptance figures of ``score.py`` in the evaluation directory (top1,
+hit@3, answer@1, wrong, oos_fb), computed by the same rules; ``--check`` also runs ``score.py``
+itself on the dumped results to make sure the two agree.
+
+Cross-validation simulates "another knowledge base": the entries of some procedures (the first
+part of an id, ``ho-chieu/le-phi`` -> ``ho-chieu``) are removed from the index and the queries
+that targeted them become out-of-scope queries. These are the hardest out-of-scope queries (they
+name a real public-service procedure with the usual aspect words), and the remaining in-scope
+queries are answered by a smaller base. Every procedure is held out once; counts are summed
+over folds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from knowledge import kbfile  # noqa: E402
+from knowledge.entry import Entry  # noqa: E402
+from knowledge.search import Decision, Index, SearchResult, Thresholds  # noqa: E402
+
+DEFAULT_EVAL = (ROOT / ".." / "shared" / "eval").resolve()
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One evaluation query."""
+
+    q: str
+    expect: str | None
+    kind: str
+
+
+@dataclass(slots=True)
+class Tally:
+    """Counts behind the acceptance figures, for one kind or for all queries."""
+
+    n: int = 0
+    ins: int = 0
+    oos: int = 0
+    top1: int = 0
+    h3: int = 0
+    a1: int = 0
+    wrong: int = 0
+    fb: int = 0
+
+    def add(self, other: Tally) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(slots=True)
+class Report:
+    """Totals and per-kind tallies."""
+
+    total: Tally = field(default_factory=Tally)
+    kinds: dict[str, Tally] = field(default_factory=lambda: collections.defaultdict(Tally))
+
+    def add(self, other: Report) -> None:
+        self.total.add(other.total)
+        for k, t in other.kinds.items():
+            self.kinds[k].add(t)
+
+    def figures(self) -> dict[str, float]:
+        t = self.total
+        ins, oos = max(t.ins, 1), max(t.oos, 1)
+        return {
+            "top1": t.top1 / ins,
+            "hit@3": t.h3 / ins,
+            "answer@1": t.a1 / ins,
+            "wrong": t.wrong / max(t.n, 1),
+            "oos_fb": t.fb / oos,
+        }
+
+    def lines(self) -> list[str]:
+        f = self.figures()
+        out = ["  ".join(f"{k} {v:.3f}" for k, v in f.items())]
+        for name, k in sorted(self.kinds.items()):
+            if k.ins == 0:
+                out.append(f"  {name:12s} n={k.n:3d} fallback {k.fb / max(k.n, 1):.3f}")
+            else:
+                out.append(
+                    f"  {name:12s} n={k.n:3d} top1 {k.top1 / k.n:.3f} hit@3 {k.h3 / k.n:.3f} "
+                    f"answer@1 {k.a1 / k.n:.3f}"
+                )
+        return out
+
+
+def load_queries(path: Path) -> list[Query]:
+    with path.open(encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    return [Query(r["q"], r["expect"], r["kind"]) for r in rows]
+
+
+def score(queries: Sequence[Query], results: Sequence[SearchResult]) -> Report:
+    """The rules of ``score.py``, on result objects."""
+    rep = Report()
+    for q, res in zip(queries, results, strict=True):
+        ids = [m.entry.id for m in res.matches]
+        dec = res.decision
+        t = Tally(n=1)
+        if q.expect is None:
+            t.oos = 1
+            t.fb = int(dec == Decision.FALLBACK)
+            t.wrong = int(dec == Decision.ANSWER)
+        else:
+            top = ids[0] if ids else None
+            t.ins = 1
+            t.top1 = int(top == q.expect)
+            t.h3 = int(dec != Decision.FALLBACK and q.expect in ids[:3])
+            t.a1 = int(dec == Decision.ANSWER and top == q.expect)
+            t.wrong = int(dec == Decision.ANSWER and top != q.expect)
+        rep.total.add(t)
+        rep.kinds[q.kind].add(t)
+    return rep
+
+
+def as_json(res: SearchResult) -> str:
+    matches = [{"id": m.entry.id, "score": m.score} for m in res.matches]
+    return json.dumps(
+        {"query": res.query, "decision": str(res.decision), "matches": matches},
+        ensure_ascii=False,
+    )
+
+
+def procedure_of(entry_id: str) -> str:
+    return entry_id.split("/", 1)[0]
+
+
+def cross_validate(
+    entries: Sequence[Entry],
+    queries: Sequence[Query],
+    make_index: Callable[[Sequence[Entry]], Index],
+    group: int = 1,
+    seed: int = 0,
+) -> tuple[Report, Report]:
+    """Leave-procedures-out cross-validation.
+
+    Returns the report over all fold evaluations and a report restricted to the held-out
+    queries (now out of scope, kind ``heldout``) plus the original out-of-scope queries.
+    """
+    procs = sorted({procedure_of(e.id) for e in entries})
+    random.Random(seed).shuffle(procs)
+    folds = [procs[i : i + group] for i in range(0, len(procs), group)]
+    overall, hard = Report(), Report()
+    for n, held in enumerate(folds, 1):
+        held_set = set(held)
+        kept = [e for e in entries if procedure_of(e.id) not in held_set]
+        index = make_index(kept)
+        fold_q: list[Query] = []
+        for q in queries:
+            if q.expect is not None and procedure_of(q.expect) in held_set:
+                fold_q.append(Query(q.q, None, "heldout"))
+            else:
+                fold_q.append(q)
+        results = [index.search(q.q) for q in fold_q]
+        rep = score(fold_q, results)
+        overall.add(rep)
+        oos_only = [(q, r) for q, r in zip(fold_q, results, strict=True) if q.expect is None]
+        hard.add(score([q for q, _ in oos_only], [r for _, r in oos_only]))
+        print(f"\r  fold {n}/{len(folds)} held out {','.join(held)}", end="", file=sys.stderr)
+    print(file=sys.stderr)
+    return overall, hard
+
+
+# --- decision models: rows, fitting, nested cross-validation ---------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """Decision features of one query's best candidate, with what the right decision was."""
+
+    x: np.ndarray | None
+    in_scope: bool
+    correct: bool  # in scope and the first candidate is the expected entry
+    top3: bool  # in scope and the expected entry is among the first three
+    group: str  # the procedure of the query (held-out rows too), or "oos:<fold>"
+    kind: str
+
+
+def collect_rows(entries: Sequence[Entry], queries: Sequence[Query], folds: int) -> list[Row]:
+    """Rows for every query against the full base, plus, for every procedure, its queries
+    against the base without it (they are then out of scope: the hard negatives)."""
+    rows: list[Row] = []
+    index = Index(entries)
+    n_oos = 0
+    for q in queries:
+        matches, x = index.rank(q.q)
+        ids = [m.entry.id for m in matches]
+        if q.expect is None:
+            rows.append(Row(x, False, False, False, f"oos:{n_oos % folds}", q.kind))
+            n_oos += 1
+        else:
+            rows.append(
+                Row(x, True, ids[:1] == [q.expect], q.expect in ids[:3], procedure_of(q.expect),
+                    q.kind)
+            )
+    procs = sorted({procedure_of(e.id) for e in entries})
+    for n, p in enumerate(procs, 1):
+        held = Index([e for e in entries if procedure_of(e.id) != p])
+        for q in queries:
+            if q.expect is not None and procedure_of(q.expect) == p:
+                rows.append(Row(held.rank(q.q)[1], False, False, False, p, "heldout"))
+        print(f"\r  collecting features: {n}/{len(procs)} procedures", end="", file=sys.stderr)
+    print(file=sys.stderr)
+    return rows
+
+
+def _logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> np.ndarray:
+    """L2-regularised logistic regression by Newton's method; bias first (not penalised)."""
+    xb = np.hstack([np.ones((len(x), 1)), x])
+    w = np.zeros(xb.shape[1])
+    reg = np.full(xb.shape[1], l2)
+    reg[0] = 0.0
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-np.clip(xb @ w, -50, 50)))
+        grad = xb.T @ (p - y) + reg * w
+        hess = (xb * (p * (1 - p))[:, None]).T @ xb + np.diag(reg + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w
+
+
+# The share of out-of-scope questions assumed when the wrong-answer rate is estimated.
+OOS_SHARE = 0.15
+MAX_WRONG = 0.02
+
+
+def fit(rows: Sequence[Row]) -> Thresholds:
+    """Fit both decision models on rows and pick their probability thresholds.
+
+    The fallback threshold maximises hit@3 + out-of-scope fallback rate; the answer threshold is
+    the lowest whose estimated wrong-answer rate stays under ``MAX_WRONG``.
+    """
+    usable = [r for r in rows if r.x is not None]
+    x = np.vstack([r.x for r in usable if r.x is not None])
+    y_in = np.array([r.in_scope for r in usable], dtype=np.float64)
+    y_ok = np.array([r.correct for r in usable], dtype=np.float64)
+    w_in, w_ok = _logistic(x, y_in), _logistic(x, y_ok)
+    p_in = 1 / (1 + np.exp(-(w_in[0] + x @ w_in[1:])))
+    p_ok = 1 / (1 + np.exp(-(w_ok[0] + x @ w_ok[1:])))
+    ins = y_in == 1
+    top3 = np.array([r.top3 for r in usable])
+    n_ins = sum(r.in_scope for r in rows)
+    n_oos = len(rows) - n_ins
+    grid = np.linspace(0.02, 0.98, 97)
+    best_t, best_j = 0.5, -1.0
+    for t in grid:
+        keep = p_in >= t
+        j = (keep & top3).sum() / n_ins + (n_oos - (keep & ~ins).sum()) / n_oos
+        if j > best_j + 1e-9:
+            best_t, best_j = float(t), float(j)
+    suggest = best_t
+    answer = 0.98
+    for t in grid[::-1]:
+        ans = (p_ok >= t) & (p_in >= suggest)
+        wrong_ins = (ans & ins & (y_ok == 0)).sum() / n_ins
+        wrong_oos = (ans & ~ins).sum() / n_oos
+        if (1 - OOS_SHARE) * wrong_ins + OOS_SHARE * wrong_oos > MAX_WRONG:
+            break
+        answer = float(t)
+    return Thresholds(
+        in_scope=tuple(round(float(v), 3) for v in w_in),
+        suggest=round(suggest, 3),
+        correct=tuple(round(float(v), 3) for v in w_ok),
+        answer=round(answer, 3),
+    )
+
+
+def decide_rows(rows: Sequence[Row], t: Thresholds) -> Report:
+    """Score rows under decision models ``t`` with the rules of ``score.py``."""
+    index = Index([], t)
+    rep = Report()
+    for r in rows:
+        dec = index.decide(r.x)
+        tally = Tally(n=1)
+        if not r.in_scope:
+            tally.oos = 1
+            tally.fb = int(dec == Decision.FALLBACK)
+            tally.wrong = int(dec == Decision.ANSWER)
+        else:
+            tally.ins = 1
+            tally.top1 = int(r.correct)
+            tally.h3 = int(dec != Decision.FALLBACK and r.top3)
+            tally.a1 = int(dec == Decision.ANSWER and r.correct)
+            tally.wrong = int(dec == Decision.ANSWER and not r.correct)
+        rep.total.add(tally)
+        rep.kinds[r.kind].add(tally)
+    return rep
+
+
+def nested_cv(rows: Sequence[Row]) -> Report:
+    """Refit the decision models without one procedure (its in-scope and held-out rows) and one
+    share of the original out-of-scope queries, then score the rows left out; summed."""
+    procs = sorted({r.group for r in rows if not r.group.startswith("oos:")})
+    rep = Report()
+    for n, p in enumerate(procs):
+        test_groups = {p, f"oos:{n}"}
+        train = [r for r in rows if r.group not in test_groups]
+        test = [r for r in rows if r.group in test_groups]
+        rep.add(decide_rows(test, fit(train)))
+    return rep
+
+
+def cmd_fit(args: argparse.Namespace) -> None:
+    eval_dir = Path(args.eval)
+    entries = kbfile.load(eval_dir / "kb.yaml")
+    queries = load_queries(eval_dir / "queries.jsonl")
+    procs = {procedure_of(e.id) for e in entries}
+    rows = collect_rows(entries, queries, len(procs))
+    t = fit(rows)
+    print("fitted on all rows (paste into knowledge/search.py Thresholds):")
+    print(f"    in_scope={t.in_scope},\n    suggest={t.suggest},")
+    print(f"    correct={t.correct},\n    answer={t.answer},")
+    print("rows scored with the fitted models (in-sample, held-out procedures as OOS):")
+    print("\n".join(decide_rows(rows, t).lines()))
+
+
+def cmd_accuracy(args: argparse.Namespace) -> None:
+    eval_dir = Path(args.eval)
+    kb = Path(args.kb) if args.kb else eval_dir / "kb.yaml"
+    qpath = Path(args.queries) if args.queries else eval_dir / "queries.jsonl"
+    entries = kbfile.load(kb)
+    queries = load_queries(qpath)
+    index = Index(entries)
+    results = [index.search(q.q) for q in queries]
+    rep = score(queries, results)
+    print(f"in-sample ({kb.name}, {len(entries)} entries, {len(queries)} queries)")
+    print("\n".join(rep.lines()))
+    if args.errors:
+        for q, r in zip(queries, results, strict=True):
+            top = r.matches[0].entry.id if r.matches else None
+            ok = (q.expect is None and r.decision == Decision.FALLBACK) or (
+                q.expect is not None and top == q.expect and r.decision != Decision.FALLBACK
+            )
+            if not ok:
+                got = ", ".join(f"{m.entry.id}:{m.score:.2f}" for m in r.matches[:3])
+                print(f"  [{q.kind}] {q.q!r} want={q.expect} {r.decision} {got}")
+    if args.dump or args.check:
+        dump = Path(args.dump) if args.dump else Path(tempfile.mkstemp(suffix=".jsonl")[1])
+        dump.write_text("".join(as_json(r) + "\n" for r in results), encoding="utf-8")
+        if args.check:
+            out = subprocess.run(
+                [sys.executable, str(eval_dir / "score.py"), str(qpath), str(dump)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            print("score.py:\n" + out.rstrip())
+    if args.cv:
+        overall, hard = cross_validate(entries, queries, Index, group=args.cv_group)
+        print(f"leave-procedures-out CV (groups of {args.cv_group}, counts summed over folds)")
+        print("\n".join(overall.lines()))
+        print("  out-of-scope only: " + "  ".join(hard.lines()[1:]).replace("  ", " "))
+        procs = {procedure_of(e.id) for e in entries}
+        rows = collect_rows(entries, queries, len(procs))
+        print("nested CV: decision models refitted without the scored procedure / OOS share")
+        print("\n".join(nested_cv(rows).lines()))
+
+
+# --- speed -------------------------------------------------------------------------------------
+
+_VERBS = (
+    "đăng ký", "cấp", "cấp lại", "cấp đổi", "gia hạn", "điều chỉnh", "xác nhận", "chứng thực",
+    "thu hồi", "hủy", "thay đổi", "bổ sung", "công nhận", "phê duyệt", "thẩm định", "giải quyết",
+    "hỗ trợ", "miễn", "giảm", "chuyển", "đăng ký lại", "xóa", "tạm ngừng", "cấp phép",
+)
+_OBJECTS = (
+    "giấy phép kinh doanh", "hộ kinh doanh", "giấy phép xây dựng", "giấy chứng nhận quyền sử dụng "
+    "đất", "thường trú", "tạm trú", "khai sinh", "khai tử", "kết hôn", "nhận cha mẹ con",
+    "lý lịch tư pháp", "trợ cấp xã hội", "trợ cấp thất nghiệp", "bảo hiểm y tế", "học bổng",
+    "giấy phép lao động", "chứng chỉ hành nghề", "biển số xe", "giấy phép lái xe", "hộ chiếu",
+    "căn cước", "con dấu", "nhãn hiệu", "giấy phép môi trường", "phòng cháy chữa cháy",
+    "an toàn thực phẩm", "giấy phép quảng cáo", "di tích", "nhà ở xã hội", "người có công",
+    "hợp tác xã", "trang trại", "tàu cá", "giấy phép khai thác", "nước mặt", "giấy phép biểu diễn",
+    "cơ sở giáo dục", "trường mầm non", "phòng khám", "nhà thuốc", "giống cây trồng",
+    "thuốc thú y", "hóa chất", "vật liệu nổ", "điểm bán lẻ", "chợ", "bến thủy nội địa",
+)
+_QUALIFIERS = (
+    "", "cho người nước ngoài", "cho trẻ em", "lần đầu", "do bị mất", "do hư hỏng", "tại xã",
+    "tại phường", "trực tuyến", "có yếu tố nước ngoài", "cho hộ nghèo", "cho doanh nghiệp",
+    "cho cá nhân", "cho tổ chức", "cấp tỉnh", "theo diện ưu tiên", "trong khu công nghiệp",
+)
+_ASPECTS = (
+    ("ho-so", "Hồ sơ {p} gồm những giấy tờ gì?", "Cần chuẩn bị gì để {p}?"),
+    ("noi-nop", "Nộp hồ sơ {p} ở đâu?", "Cơ quan nào giải quyết {p}?"),
+    ("le-phi", "Lệ phí {p} là bao nhiêu?", "{p} hết bao nhiêu tiền?"),
+    ("thoi-han", "{p} mất bao lâu?", "Thời gian giải quyết {p} là mấy ngày?"),
+    ("dieu-kien", "Điều kiện để {p} là gì?", "Ai được {p}?"),
+    ("truc-tuyen", "Có thể {p} trực tuyến không?", "{p} trên VNeID được không?"),
+    ("ket-qua", "Sau khi nộp hồ sơ {p} thì nhận kết quả thế nào?", "Khi nào có kết quả {p}?"),
+)
+_FILLER = (
+    "người dân nộp hồ sơ tại trung tâm phục vụ hành chính công hoặc trên cổng dịch vụ công quốc "
+    "gia thời hạn giải quyết không quá mười ngày làm việc kể từ ngày nhận đủ hồ sơ hợp lệ lệ phí "
+    "theo quy định của hội đồng nhân dân thành phố bản sao giấy tờ tùy thân đơn đề nghị theo mẫu "
+    "ủy ban nhân dân cấp xã sở tư pháp công an thành phố bưu điện kết quả được trả trực tiếp"
+).split()
+
+
+def synthetic_entries(n: int, seed: int = 1) -> list[Entry]:
+    """A knowledge base of ``n`` plausible Vietnamese FAQ entries (procedure x aspect)."""
+    rng = random.Random(seed)
+    procs: list[str] = []
+    for v in _VERBS:
+        for o in _OBJECTS:
+            for qual in _QUALIFIERS:
+                procs.append(" ".join(x for x in (v, o, qual) if x))
+    rng.shuffle(procs)
+    out: list[Entry] = []
+    i = 0
+    while len(out) < n:
+        p = procs[i % len(procs)]
+        slug, q, alt = _ASPECTS[(i // len(procs)) % len(_ASPECTS)]
+        answer = " ".join(rng.choice(_FILLER) for _ in range(rng.randint(40, 120)))
+        out.append(
+            Entry(
+                id=f"p{i}/{slug}",
+                category="Tổng hợp",
+                question=q.format(p=p),
+                alternatives=(alt.format(p=p),),
+                keywords=tuple(p.split(" ")[:3]),
+                procedure=p.capitalize(),
+                answer=answer.capitalize() + ".",
+            )
+        )
+        i += 1
+    return out
+
+
+def synthetic_queries(entries: Sequence[Entry], n: int, seed: int = 2) -> list[str]:
+    """Citizen-like queries: fragments of phrasings, dropped words, some unaccented."""
+    from knowledge.normalize import fold
+
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        e = rng.choice(entries)
+        ws = rng.choice(e.phrasings).rstrip("?").split()
+        ws = [w for w in ws if rng.random() > 0.2] or ws
+        text = " ".join(ws) + rng.choice(("", " ạ", " vậy ad", " hông", " bn tiền", " ở đâu"))
+        out.append(fold(text) if rng.random() < 0.3 else text)
+    return out
+
+
+def _timed_searches(index: Index, queries: Sequence[str], label: str) -> tuple[float, float]:
+    times: list[float] = []
+    for i, q in enumerate(queries):
+        t0 = time.perf_counter()
+        index.search(q)
+        times.append((time.perf_counter() - t0) * 1000)
+        if (i + 1) % 500 == 0:
+            print(f"\r  {label}: {i + 1}/{len(queries)} searches", end="", file=sys.stderr)
+    print(file=sys.stderr)
+    times.sort()
+    p50 = statistics.median(times)
+    p99 = times[min(len(times) - 1, int(0.99 * len(times)))]
+    return p50, p99
+
+
+def _build(entries: Sequence[Entry]) -> tuple[Index, float, float]:
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    index = Index(entries)
+    build = time.perf_counter() - t0
+    _, peak = tracemalloc.get_traced_memory()
+    current = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    del peak
+    return index, build, current / 2**20
+
+
+def cmd_speed(args: argparse.Namespace) -> None:
+    eval_dir = Path(args.eval)
+    real = [q.q for q in load_queries(eval_dir / "queries.jsonl")]
+    bases: list[tuple[str, list[Entry]]] = []
+    try:
+        bundled = kbfile.load_dir(ROOT / "knowledge" / "data")
+        if bundled:
+            bases.append((f"bundled ({len(bundled)})", bundled))
+        else:
+            print("bundled base: empty, skipped")
+    except kbfile.KbFileError as exc:
+        print(f"bundled base: does not load, skipped ({len(exc.problems)} problems)")
+    for n in args.sizes:
+        bases.append((f"synthetic {n}", synthetic_entries(n)))
+    for label, entries in bases:
+        index, build, mem = _build(entries)
+        queries = real + synthetic_queries(entries, args.queries)
+        for q in queries[:50]:  # warm the caches as a running bot would be
+            index.search(q)
+        p50, p99 = _timed_searches(index, queries, label)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            f"{label:18s} build {build:6.2f} s  index {mem:6.1f} MiB (tracemalloc)  "
+            f"search p50 {p50:5.2f} ms  p99 {p99:5.2f} ms  ({len(queries)} queries)  "
+            f"max RSS {rss:.0f} MiB"
+        )
+
+
+def main(argv: Iterable[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--eval", default=str(DEFAULT_EVAL), help="evaluation directory")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    acc = sub.add_parser("accuracy", help="acceptance figures on a KB + queries file")
+    acc.add_argument("--kb", help="knowledge file (default: EVAL/kb.yaml)")
+    acc.add_argument("--queries", help="queries file (default: EVAL/queries.jsonl)")
+    acc.add_argument("--cv", action="store_true", help="leave-procedures-out cross-validation")
+    acc.add_argument("--cv-group", type=int, default=1, help="procedures held out per fold")
+    acc.add_argument("--errors", action="store_true", help="list the queries that go wrong")
+    acc.add_argument("--dump", help="write results as JSON lines for score.py")
+    acc.add_argument("--check", action="store_true", help="also run score.py on the results")
+    sub.add_parser("fit", help="fit the decision models on EVAL (prints the constants)")
+    spd = sub.add_parser("speed", help="search latency, build time and memory")
+    spd.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
+    spd.add_argument("--queries", type=int, default=2000, help="synthetic queries per base")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    handlers: dict[str, Callable[[argparse.Namespace], Any]] = {
+        "accuracy": cmd_accuracy,
+        "speed": cmd_speed,
+        "fit": cmd_fit,
+    }
+    handlers[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""motcua runtime: configuration, dispatcher, channels and the HTTP server."""

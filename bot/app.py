@@ -1,0 +1,96 @@
+"""Composition root: engine, knowledge, dispatcher and channels, with their lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.dispatcher import Dispatcher
+from bot.kb_service import KnowledgeService
+from bot.metrics import Metrics
+from knowledge.search import Thresholds
+from storage import migrate
+from storage.db import create_engine, session_factory
+
+log = logging.getLogger(__name__)
+
+
+def thresholds_from(settings: Settings) -> Thresholds | None:
+    """Decision thresholds overridden by settings, or None for the calibrated defaults."""
+    if settings.answer_threshold is None and settings.suggest_threshold is None:
+        return None
+    base = Thresholds()
+    changes: dict[str, Any] = {}
+    if settings.answer_threshold is not None:
+        changes["answer"] = settings.answer_threshold
+    if settings.suggest_threshold is not None:
+        changes["suggest"] = settings.suggest_threshold
+    from dataclasses import replace
+
+    return replace(base, **changes)
+
+
+@dataclass
+class App:
+    """Everything one process runs, built from settings."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    knowledge: KnowledgeService
+    dispatcher: Dispatcher
+    metrics: Metrics
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, settings: Settings) -> App:
+        engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+        sessions = session_factory(engine)
+        knowledge = KnowledgeService(sessions, thresholds_from(settings))
+        metrics = Metrics()
+        dispatcher = Dispatcher(
+            sessions,
+            knowledge,
+            secret=settings.resolved_secret(),
+            hotline=settings.hotline,
+            max_message_chars=settings.max_message_chars,
+            metrics=metrics,
+        )
+        return cls(settings, engine, sessions, knowledge, dispatcher, metrics)
+
+    async def start(self, *, migrate_db: bool | None = None, watch: bool = True) -> None:
+        """Migrate (on SQLite by default), seed an empty base, build the index, start polling."""
+        if migrate_db if migrate_db is not None else self.settings.is_sqlite:
+            await migrate.upgrade_async(self.settings.database_url)
+        await self.knowledge.seed_if_empty(self.settings.kb_dir)
+        await self.knowledge.refresh()
+        if watch:
+            self._tasks.append(
+                asyncio.create_task(self.knowledge.watch(self.settings.kb_reload_seconds))
+            )
+
+    async def healthy(self) -> bool:
+        """True when the database answers."""
+        try:
+            async with self.engine.connect() as conn:
+                await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=3)
+        except Exception:
+            log.warning("health check: database unreachable", exc_info=True)
+            return False
+        return True
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.engine.dispose()

@@ -1,0 +1,57 @@
+"""One typed settings object, read from the environment and ``.env``; mirrors ``.env.example``."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/motcua.db"
+
+
+class Settings(BaseSettings):
+    """Every setting of motcua. Names are the environment variables, upper-cased."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    log_level: str = "INFO"
+    log_json: bool = False
+    secret_key: SecretStr | None = None
+    secret_key_file: Path = Path("data/secret.key")
+    kb_dir: Path = Path(__file__).resolve().parent.parent / "knowledge" / "data"
+    kb_reload_seconds: float = Field(default=5.0, gt=0)
+    hotline: str = "18001096"
+    max_message_chars: int = Field(default=2000, ge=100)
+    web_rate_limit_per_minute: int = Field(default=30, ge=1)
+    web_session_days: int = Field(default=30, ge=1)
+    answer_threshold: float | None = None
+    suggest_threshold: float | None = None
+    db_pool_size: int = Field(default=10, ge=1)
+
+    @cached_property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def resolved_secret(self) -> bytes:
+        """The server secret for keyed hashes: the setting, else a file created on first use.
+
+        The embedded default must work with no configuration, yet hashed user ids must stay
+        stable across restarts, so a random key is generated once and kept beside the database.
+        """
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value().encode()
+        path = self.secret_key_file
+        if path.exists():
+            return path.read_bytes().strip()
+        import secrets
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32).encode()
+        path.write_bytes(key)
+        path.chmod(0o600)
+        return key

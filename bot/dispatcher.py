@@ -1,0 +1,123 @@
+"""The six steps of one update: dedupe, lock and load state, role, route, handle, save and commit.
+
+Replies are returned only after the transaction commits, so a crash never shows a citizen
+something the database does not hold; any handler failure rolls everything back and the
+citizen gets a short apology.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from weakref import WeakValueDictionary
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.kb_service import KnowledgeService
+from bot.messages import ChatState, Incoming, Outcome, Reply
+from bot.metrics import Metrics
+from bot.privacy import keyed_hash
+from handlers import ROUTES, Route, resolve, texts
+from handlers.context import Context
+from storage.repositories import chats
+
+log = logging.getLogger(__name__)
+
+
+def _numbered_choice(incoming: Incoming, state: ChatState) -> Incoming:
+    """Map a reply "1", "2"... to the choice offered last (channels without buttons)."""
+    text = incoming.text.strip().rstrip(".)")
+    if incoming.choice is None and state.offered and text.isdigit():
+        n = int(text)
+        if 1 <= n <= len(state.offered):
+            return Incoming(
+                chat=incoming.chat,
+                event_id=incoming.event_id,
+                choice=state.offered[n - 1],
+                display_name=incoming.display_name,
+            )
+    return incoming
+
+
+class Dispatcher:
+    """Turns one ``Incoming`` into the replies to send, with all state kept in the database."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        knowledge: KnowledgeService,
+        *,
+        secret: bytes,
+        hotline: str,
+        max_message_chars: int,
+        metrics: Metrics | None = None,
+        routes: tuple[Route, ...] = ROUTES,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self._sessions = sessions
+        self._knowledge = knowledge
+        self._secret = secret
+        self._hotline = hotline
+        self._max_chars = max_message_chars
+        self._routes = routes
+        self._clock = clock
+        self.metrics = metrics or Metrics()
+        self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+
+    def user_hash(self, incoming: Incoming) -> str:
+        return keyed_hash(self._secret, incoming.chat.channel.value, incoming.chat.user_id)[:40]
+
+    def _lock(self, key: str) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Process one update; returns the replies to send (none for a redelivery)."""
+        started = self._clock()
+        channel = incoming.chat.channel.value
+        lock = self._lock(incoming.chat.key)
+        try:
+            async with lock, self._sessions() as session, session.begin():
+                if not await chats.claim_event(session, channel, incoming.event_id):
+                    self.metrics.duplicates.labels(channel).inc()
+                    return []
+                state = await chats.lock_state(session, incoming.chat)
+                incoming = _numbered_choice(incoming, state)
+                ctx = Context(
+                    session=session,
+                    incoming=incoming,
+                    state=state,
+                    index=self._knowledge.index,
+                    user_hash=self.user_hash(incoming),
+                    hotline=self._hotline,
+                    max_message_chars=self._max_chars,
+                )
+                outcome = await self._run(ctx)
+                offered = tuple(c.value for r in outcome.replies for c in r.choices)
+                await chats.save_state(
+                    session, incoming.chat, outcome.next_state.evolve(offered=offered)
+                )
+        except Exception:
+            self.metrics.errors.labels(channel).inc()
+            log.exception("handler failed on %s event %s", channel, incoming.event_id)
+            return [Reply(texts.APOLOGY)]
+        self.metrics.messages.labels(channel, ctx.decision or "other").inc()
+        self.metrics.latency.labels(channel).observe(self._clock() - started)
+        return list(outcome.replies)
+
+    async def _run(self, ctx: Context) -> Outcome:
+        incoming = ctx.incoming
+        if incoming.choice is None and incoming.file is None and not incoming.unsupported:
+            text = incoming.text.strip()
+            if not text:
+                return Outcome((Reply(texts.EMPTY_TEXT),), ctx.state)
+            if len(text) > self._max_chars:
+                reply = texts.TOO_LONG.format(length=len(text), limit=self._max_chars)
+                return Outcome((Reply(reply),), ctx.state)
+        handler = resolve(incoming, ctx.state, self._routes)
+        return await handler(ctx)

@@ -1,0 +1,38 @@
+"""Keyed hashing and masking of citizens' personal data before it is stored or logged."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+# Phone numbers (0xx..., +84...) and ID-like numbers (CCCD 12 digits, CMND 9), possibly
+# written with spaces, dots or dashes between groups.
+_NUMBERISH = re.compile(r"(?<![\w])(?:\+?84|0)?(?:[\s.\-]?\d){8,14}(?![\w])")
+
+
+def keyed_hash(secret: bytes, *parts: str) -> str:
+    """A stable, non-reversible identifier: HMAC-SHA256 of the parts with the server secret."""
+    msg = "\x1f".join(parts).encode()
+    return hmac.new(secret, msg, hashlib.sha256).hexdigest()
+
+
+# A dossier code ("000.00.12.H13-260115-0042") is not personal data and must stay readable.
+DOSSIER_CODE = re.compile(r"\b[\w.]{3,20}-\d{6}-\d{4}\b")
+MASK = "[số đã ẩn]"
+
+
+def mask_numbers(text: str) -> str:
+    """Replace phone and ID-like numbers (8 or more digits) with a placeholder."""
+    out: list[str] = []
+    pos = 0
+    for code in DOSSIER_CODE.finditer(text):
+        out.append(_mask(text[pos : code.start()]))
+        out.append(code.group(0))
+        pos = code.end()
+    out.append(_mask(text[pos:]))
+    return "".join(out)
+
+
+def _mask(text: str) -> str:
+    return _NUMBERISH.sub(lambda m: " " + MASK if m.group(0)[:1].isspace() else MASK, text)

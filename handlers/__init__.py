@@ -1,0 +1,78 @@
+"""Channel-neutral conversation logic and ROUTES, the ordered routing table.
+
+Routing order: an active flow, then a command, then a button, then a file or an unsupported
+message kind, then free text. The first matching row wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.messages import ChatState, Incoming, Outcome
+from handlers import browse, faq, start
+from handlers.context import Context
+
+Handler = Callable[[Context], Awaitable[Outcome]]
+Kind = Literal["flow", "command", "button", "file", "unsupported", "text"]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One row: what kind of input, which key (flow name, command, button prefix), who handles."""
+
+    kind: Kind
+    key: str
+    handler: Handler
+
+
+ROUTES: tuple[Route, ...] = (
+    # kind        key          handler
+    Route("command", "start", start.greet),
+    Route("command", "menu", start.menu),
+    Route("command", "help", start.help_text),
+    Route("command", "trogiup", start.help_text),
+    Route("button", "m:menu", start.menu),
+    Route("button", "m:none", faq.none_of_these),
+    Route("button", "m:", start.menu_choice),
+    Route("button", "c:", browse.field_chosen),
+    Route("button", "p:", browse.procedure_chosen),
+    Route("button", "e:", faq.show_entry),
+    Route("button", "hf:", faq.answer_feedback),
+    Route("file", "", start.file_received),
+    Route("unsupported", "", start.unsupported),
+    Route("text", "", faq.answer_question),
+)
+
+
+def command_of(text: str) -> str | None:
+    """The command in "/name@bot args", lower-cased, or None for ordinary text."""
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    name = text[1:].split(maxsplit=1)[0].split("@", 1)[0]
+    return name.lower() or None
+
+
+def resolve(incoming: Incoming, state: ChatState, routes: tuple[Route, ...] = ROUTES) -> Handler:
+    """Pick the handler for an update, following the routing order."""
+    command = command_of(incoming.text) if incoming.choice is None else None
+    if state.flow and command is None:
+        for r in routes:
+            if r.kind == "flow" and r.key == state.flow:
+                return r.handler
+    if command is not None:
+        for r in routes:
+            if r.kind == "command" and r.key == command:
+                return r.handler
+        return start.unknown_command
+    if incoming.choice is not None:
+        for r in routes:
+            if r.kind == "button" and incoming.choice.startswith(r.key):
+                return r.handler
+        return start.stale_choice
+    if incoming.file is not None:
+        return next(r.handler for r in routes if r.kind == "file")
+    if incoming.unsupported:
+        return next(r.handler for r in routes if r.kind == "unsupported")
+    return next(r.handler for r in routes if r.kind == "text")

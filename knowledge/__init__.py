@@ -1,0 +1,1 @@
+"""Vietnamese text handling and FAQ retrieval."""

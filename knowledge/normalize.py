@@ -1,0 +1,135 @@
+"""Vietnamese text normalisation for retrieval.
+
+Citizens type on phones: with or without diacritics, in NFC or NFD, with tone marks in the old or
+new position ("hoá"/"hóa"), with Telex slips, abbreviations and southern colloquial spellings.
+Everything here turns such text into comparable tokens:
+
+- ``fold``: no diacritics at all, "đ" -> "d" (what an unaccented keyboard produces);
+- ``tone_key``: vowel letters kept but the tone moved to a trailing digit, so that the two tone
+  placements compare equal while still telling "bán" from "bản";
+- ``analyze``: the full pipeline, returning folded tokens for matching and tone keys for
+  preferring exact-diacritics matches.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from knowledge.lexicon import ABBREVIATIONS, AMBIGUOUS_FOLDED, FILLERS, PHRASES
+
+_TONES = {"\u0300": "2", "\u0301": "1", "\u0309": "3", "\u0303": "4", "\u0323": "5"}
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_MAX_PHRASE = max(len(k.split()) for k in PHRASES)
+_FOLDED_PHRASES = {tuple(k.split()): v for k, v in PHRASES.items()}
+_FOLDED_FILLERS = frozenset(
+    unicodedata.normalize("NFD", w).encode("ascii", "ignore").decode().replace("đ", "d")
+    for w in FILLERS
+)
+_NON_VIETNAMESE_LETTERS = frozenset("fjwz")
+
+
+def nfc(text: str) -> str:
+    """Compose the text (NFC); input may arrive decomposed from some keyboards."""
+    return unicodedata.normalize("NFC", text)
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """Lower-case text with every diacritic removed and "đ" turned into "d"."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return stripped.replace("đ", "d")
+
+
+@lru_cache(maxsize=65536)
+def tone_key(token: str) -> str:
+    """A token with its tone mark moved to a trailing digit ("hoá" and "hóa" -> "hoa1")."""
+    decomposed = unicodedata.normalize("NFD", token.lower())
+    tone = ""
+    kept = []
+    for ch in decomposed:
+        if ch in _TONES:
+            tone = _TONES[ch]
+        else:
+            kept.append(ch)
+    return unicodedata.normalize("NFC", "".join(kept)) + tone
+
+
+def has_marks(token: str) -> bool:
+    """True when the token carries a tone or vowel mark (a bare "đ" does not count)."""
+    return fold(token) != token.lower().replace("đ", "d")
+
+
+def words(text: str) -> list[str]:
+    """Lower-case NFC word tokens; punctuation and symbols separate words."""
+    return _WORD.findall(nfc(text).lower())
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """A text after normalisation.
+
+    ``tokens`` are the accented words after expansion; ``folded`` the same words without marks;
+    ``content`` the folded words that are not fillers; ``accented`` tells, per token, whether the
+    person typed diacritics (so tone keys are meaningful for it).
+    """
+
+    tokens: tuple[str, ...]
+    folded: tuple[str, ...]
+    content: tuple[str, ...]
+    accented: tuple[bool, ...]
+
+    @property
+    def any_accented(self) -> bool:
+        return any(self.accented)
+
+
+def _expand(raw: list[str]) -> list[tuple[str, bool]]:
+    """Apply phrase rewrites, then single-token abbreviations; keep whether marks were typed."""
+    out: list[tuple[str, bool]] = []
+    folded = [fold(w) for w in raw]
+    i = 0
+    while i < len(raw):
+        for n in range(min(_MAX_PHRASE, len(raw) - i), 1, -1):
+            key = tuple(folded[i : i + n])
+            if key in _FOLDED_PHRASES:
+                typed_marks = any(has_marks(w) for w in raw[i : i + n])
+                out.extend((w, typed_marks) for w in _FOLDED_PHRASES[key].split())
+                i += n
+                break
+        else:
+            word = raw[i]
+            marks = has_marks(word)
+            repl = ABBREVIATIONS.get(word)
+            if repl is None and (
+                not marks or _NON_VIETNAMESE_LETTERS.intersection(folded[i])
+            ):
+                repl = ABBREVIATIONS.get(folded[i])
+            if repl is None:
+                out.append((word, marks))
+            else:
+                out.extend((w, marks or repl != fold(repl)) for w in repl.split())
+            i += 1
+    return out
+
+
+def analyze(text: str) -> Analysis:
+    """Normalise a question or a knowledge-base text into tokens for matching."""
+    expanded = _expand(words(text))
+    tokens = tuple(w for w, _ in expanded)
+    folded = tuple(fold(w) for w in tokens)
+    accented = tuple(m for _, m in expanded)
+    content = tuple(
+        f for w, f, m in zip(tokens, folded, accented, strict=True) if not is_filler(w, f, m)
+    )
+    return Analysis(tokens, folded, content, accented)
+
+
+def is_filler(token: str, folded: str, typed_marks: bool) -> bool:
+    """True for politeness words, pronouns and particles, which carry no topic."""
+    if typed_marks or token in FILLERS:
+        return token in FILLERS
+    return folded in _FOLDED_FILLERS and folded not in AMBIGUOUS_FOLDED

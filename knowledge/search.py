@@ -1,0 +1,383 @@
+"""The FAQ index: build it from entries, search it with a citizen's question, decide what to do.
+
+Ranking is BM25F over folded Vietnamese syllables and syllable pairs, weighted by field (the
+question and its other phrasings count most, the answer least), plus a small bonus for tokens
+whose diacritics match exactly, a rapidfuzz similarity to the closest phrasing and an "aspect"
+bonus (the query asks where / how long / how much ... and the entry answers that) for the best
+candidates. Unknown query words are corrected against the index vocabulary first, which mends
+Telex slips and missing letters.
+
+The decision (answer, suggest, fall back) is taken by two small logistic models over features of
+the best candidate that are normalised so that they mean the same thing in a base of 50 or of
+10,000 entries: the score relative to the best score the query could reach, the margin over the
+runner-up, and how well the query's *distinctive* words (not aspect words, weighted by their
+rarity among entry questions) and the entry's topic explain each other. The last ones are what
+tell "đăng ký kết hôn cần giấy tờ gì" (another procedure, same aspect words) from an in-scope
+question. The coefficients are fitted by ``bench/retrieval.py fit`` on the development set with
+procedures held out, and stored here as constants.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from knowledge.entry import Entry
+from knowledge.lexicon import ASPECTS, GENERIC
+from knowledge.normalize import Analysis, analyze, fold, tone_key
+
+# Field weights for BM25F: how much a word in each part of an entry says about it.
+FIELD_WEIGHTS = {"phrasing": 1.0, "keywords": 0.8, "procedure": 0.6, "category": 0.2, "answer": 0.15}
+K1 = 1.2
+B = 0.6
+BIGRAM_WEIGHT = 1.0
+TONE_WEIGHT = 0.25
+FUZZ_WEIGHT = 0.25
+ASPECT_WEIGHT = 0.15
+RERANK_DEPTH = 30
+
+# Features of the best candidate used by the decision models, in this order.
+FEATURES = (
+    "score", "fuzz", "margin", "coverage", "topic", "procedure", "unknown", "aspect", "pairs",
+    "foreign",
+)
+
+
+class Decision(StrEnum):
+    """What the assistant does with a question."""
+
+    ANSWER = "answer"
+    SUGGEST = "suggest"
+    FALLBACK = "fallback"
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Decision models and their probability thresholds.
+
+    ``in_scope`` is a logistic model (bias first, then one weight per name in ``FEATURES``) of
+    "the question is answerable from this base"; below ``suggest`` the assistant falls back.
+    ``correct`` models "the best candidate is the right entry"; at or above ``answer`` (and not
+    fallen back) the assistant answers directly, otherwise it suggests the candidates.
+    """
+
+    in_scope: tuple[float, ...] = (
+        -4.0, 3.0, 1.0, 1.0, 3.0, 3.0, 1.0, -2.0, 0.5,
+    )
+    suggest: float = 0.5
+    correct: tuple[float, ...] = (
+        -4.0, 3.0, 1.0, 4.0, 2.0, 2.0, 1.0, -2.0, 1.0,
+    )
+    answer: float = 0.7
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One ranked candidate."""
+
+    entry: Entry
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """The ranked candidates, best first, and the decision taken on them."""
+
+    query: str
+    decision: Decision
+    matches: tuple[Match, ...]
+
+    @property
+    def best(self) -> Match | None:
+        return self.matches[0] if self.matches else None
+
+
+def _features(a: Analysis) -> dict[str, float]:
+    """Matching features of an analysed text with their counts."""
+    feats: dict[str, float] = defaultdict(float)
+    content = a.content
+    for tok in content:
+        feats[tok] += 1.0
+    for left, right in zip(content, content[1:], strict=False):
+        feats[f"{left}_{right}"] += BIGRAM_WEIGHT
+    return feats
+
+
+def _tone_features(a: Analysis) -> dict[str, float]:
+    """Exact-diacritics features, only for words typed with marks."""
+    feats: dict[str, float] = defaultdict(float)
+    for tok, fol, marked in zip(a.tokens, a.folded, a.accented, strict=True):
+        if marked and fol in a.content:
+            feats["~" + tone_key(tok)] += 1.0
+    return feats
+
+
+_CUES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = tuple(
+    (aspect, tuple(tone_key(w) for w in cue.split()), tuple(fold(cue).split()))
+    for aspect, cues in ASPECTS.items()
+    for cue in cues
+)
+
+
+def aspects(a: Analysis) -> frozenset[str]:
+    """The aspects a text asks about (see ``lexicon.ASPECTS``)."""
+    found: set[str] = set()
+    toks, folded, marked = a.tokens, a.folded, a.accented
+    keys = [tone_key(t) if m else "" for t, m in zip(toks, marked, strict=True)]
+    n = len(toks)
+    for aspect, cue_keys, cue_folded in _CUES:
+        if aspect in found:
+            continue
+        m = len(cue_keys)
+        for i in range(n - m + 1):
+            if all(
+                (keys[i + j] == cue_keys[j]) if marked[i + j] else folded[i + j] == cue_folded[j]
+                for j in range(m)
+            ):
+                found.add(aspect)
+                break
+    return frozenset(found)
+
+
+def _sigmoid(coef: Sequence[float], x: np.ndarray) -> float:
+    z = coef[0] + float(np.dot(np.asarray(coef[1:], dtype=np.float64), x))
+    return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+class Index:
+    """An immutable in-memory index over knowledge-base entries."""
+
+    def __init__(self, entries: Iterable[Entry], thresholds: Thresholds | None = None) -> None:
+        self.entries: tuple[Entry, ...] = tuple(e for e in entries if e.enabled)
+        self.thresholds = thresholds or Thresholds()
+        self._by_id = {e.id: e for e in self.entries}
+        n = len(self.entries)
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        lengths = np.zeros(n, dtype=np.float64)
+        self._phrasings: list[list[str]] = []
+        self._short_words: list[frozenset[str]] = []
+        self._short_pairs: list[frozenset[tuple[str, str]]] = []
+        self._aspects: list[frozenset[str]] = []
+        # Per entry: the folded content words of its procedure name (or question), and of
+        # each phrasing, for the "does the query name this entry's topic" features.
+        self._procedure_words: list[frozenset[str]] = []
+        self._phrasing_words: list[tuple[frozenset[str], ...]] = []
+        short_df: Counter[str] = Counter()
+        for i, entry in enumerate(self.entries):
+            tf: dict[str, float] = defaultdict(float)
+            length = 0.0
+            short: set[str] = set()
+            pairs: set[tuple[str, str]] = set()
+            for fname, texts in self._fields(entry):
+                w = FIELD_WEIGHTS[fname]
+                for text in texts:
+                    a = analyze(text)
+                    if fname != "answer" and fname != "category":
+                        short.update(a.content)
+                        pairs.update(zip(a.content, a.content[1:], strict=False))
+                    for feat, c in _features(a).items():
+                        tf[feat] += w * c
+                    for feat, c in _tone_features(a).items():
+                        tf[feat] += w * c
+                    length += w * len(a.content)
+            lengths[i] = length
+            self._short_words.append(frozenset(short))
+            self._short_pairs.append(frozenset(pairs))
+            short_df.update(short)
+            for feat, value in tf.items():
+                postings[feat].append((i, value))
+            analysed = [analyze(t) for t in entry.phrasings]
+            self._phrasings.append([" ".join(a.content) for a in analysed])
+            self._phrasing_words.append(tuple(frozenset(a.content) for a in analysed))
+            self._aspects.append(frozenset().union(*(aspects(a) for a in analysed)))
+            proc = analyze(entry.procedure) if entry.procedure else analysed[0]
+            self._procedure_words.append(frozenset(proc.content))
+        avg = float(lengths.mean()) if n else 1.0
+        norm = K1 * (1 - B + B * lengths / max(avg, 1e-9))
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._idf: dict[str, float] = {}
+        for feat, plist in postings.items():
+            idx = np.fromiter((p[0] for p in plist), dtype=np.int64, count=len(plist))
+            tf_arr = np.fromiter((p[1] for p in plist), dtype=np.float64, count=len(plist))
+            df = len(plist)
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            self._idf[feat] = idf
+            self._postings[feat] = (idx, idf * tf_arr * (K1 + 1) / (tf_arr + norm[idx]))
+        self._vocab = sorted({f for f in self._idf if "_" not in f and not f.startswith("~")})
+        self._vocab_set = frozenset(self._vocab)
+        self._short_df = short_df
+        self._log_n = math.log(n + 1) if n else 1.0
+        self._n = n
+
+    @staticmethod
+    def _fields(entry: Entry) -> list[tuple[str, Sequence[str]]]:
+        return [
+            ("phrasing", entry.phrasings),
+            ("keywords", entry.keywords),
+            ("procedure", (entry.procedure,) if entry.procedure else ()),
+            ("category", (entry.category,)),
+            ("answer", (entry.answer,)),
+        ]
+
+    def __len__(self) -> int:
+        return self._n
+
+    def get(self, entry_id: str) -> Entry | None:
+        return self._by_id.get(entry_id)
+
+    def weight(self, word: str) -> float:
+        """How much a folded word says about the topic: 0 for aspect words and numbers, else its
+        rarity among entry questions, keywords and procedure names on a 0..1 scale (a word no
+        entry uses weighs 1)."""
+        if word in GENERIC or len(word) < 2 or not word.isalpha():
+            return 0.0
+        df = self._short_df.get(word, 0)
+        return min(1.0, math.log((self._n + 1) / (df + 0.5)) / self._log_n)
+
+    def _correct(self, a: Analysis) -> Analysis:
+        """Replace unknown content words by the closest vocabulary word (one edit away)."""
+        if not self._vocab:
+            return a
+        fixed = []
+        changed = False
+        for tok in a.content:
+            if tok in self._vocab_set or len(tok) < 3 or not tok.isalpha():
+                fixed.append(tok)
+                continue
+            best = process.extractOne(
+                tok, self._vocab, scorer=Levenshtein.distance, score_cutoff=1
+            )
+            if best is not None:
+                fixed.append(best[0])
+                changed = True
+            else:
+                fixed.append(tok)
+        if not changed:
+            return a
+        return Analysis(a.tokens, a.folded, tuple(fixed), a.accented)
+
+    def rank(self, query: str, k: int = 5) -> tuple[tuple[Match, ...], np.ndarray | None]:
+        """The best ``k`` candidates and the decision features of the first (see ``FEATURES``)."""
+        raw = analyze(query)
+        a = self._correct(raw)
+        feats = _features(a)
+        feats.update(_tone_features(a))
+        scores = np.zeros(self._n, dtype=np.float64)
+        ceiling = 0.0
+        for feat, qtf in feats.items():
+            weight = TONE_WEIGHT if feat.startswith("~") else 1.0
+            posting = self._postings.get(feat)
+            q = weight * min(qtf, 2.0)
+            if posting is None:
+                # An unknown word still counts against the query's ceiling, as the rarest would.
+                if not feat.startswith("~"):
+                    ceiling += q * math.log(1 + (self._n + 0.5) / 0.5) * (K1 + 1) * 0.5
+                continue
+            idx, contrib = posting
+            scores[idx] += q * contrib
+            ceiling += q * self._idf[feat] * (K1 + 1) * 0.5
+        if self._n == 0 or ceiling <= 0:
+            return (), None
+        depth = min(RERANK_DEPTH, self._n)
+        top = np.argpartition(-scores, depth - 1)[:depth]
+        qtext = " ".join(a.content)
+        q_aspects = aspects(raw)
+        ranked: list[tuple[float, int, float, float]] = []
+        for i in top:
+            if scores[i] <= 0:
+                continue
+            sim = max(
+                (fuzz.token_set_ratio(qtext, p) for p in self._phrasings[i]), default=0.0
+            ) / 100.0
+            asp = 1.0 if q_aspects & self._aspects[i] else 0.0
+            base = float(scores[i]) / ceiling
+            total = base + FUZZ_WEIGHT * sim + ASPECT_WEIGHT * asp
+            ranked.append((total, int(i), base, sim))
+        if not ranked:
+            return (), None
+        ranked.sort(reverse=True)
+        matches = tuple(Match(self.entries[i], round(s, 4)) for s, i, _, _ in ranked[:k])
+        best_total, best, base, sim = ranked[0]
+        runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+        corrected = frozenset(a.content) - frozenset(raw.content)
+        x = self._decision_features(
+            a, corrected, q_aspects, best, base, sim, best_total - runner_up
+        )
+        return matches, x
+
+    def _decision_features(
+        self,
+        a: Analysis,
+        corrected: frozenset[str],
+        q_aspects: frozenset[str],
+        best: int,
+        base: float,
+        sim: float,
+        margin: float,
+    ) -> np.ndarray:
+        words = set(a.content)
+        weights = {w: self.weight(w) for w in words}
+        total = sum(weights.values())
+        short = self._short_words[best]
+        # Share of the query's distinctive weight that the entry's short fields explain (a word
+        # reached only by spelling correction counts half), the share that no entry knows at
+        # all, and the heaviest distinctive word the entry does not explain.
+        covered = sum(
+            v * (0.5 if w in corrected else 1.0) for w, v in weights.items() if w in short
+        )
+        coverage = covered / total if total else 1.0
+        unknown = (
+            sum(v for w, v in weights.items() if w not in self._vocab_set) / total
+            if total
+            else 0.0
+        )
+        foreign = max((v for w, v in weights.items() if w not in short), default=0.0)
+        # Share of the query's word pairs holding a distinctive word that the entry also has.
+        qpairs = [
+            (left, right)
+            for left, right in zip(a.content, a.content[1:], strict=False)
+            if weights.get(left, 0.0) + weights.get(right, 0.0) > 0
+        ]
+        spairs = self._short_pairs[best]
+        pairs = sum(p in spairs for p in qpairs) / len(qpairs) if qpairs else 0.5
+
+        def named(text: frozenset[str]) -> float:
+            tw = sum(self.weight(w) for w in text)
+            return sum(self.weight(w) for w in text & words) / tw if tw else 0.0
+
+        topic = max((named(p) for p in self._phrasing_words[best]), default=0.0)
+        procedure = named(self._procedure_words[best])
+        if not q_aspects:
+            aspect = 0.5
+        else:
+            aspect = 1.0 if q_aspects & self._aspects[best] else 0.0
+        return np.array(
+            [
+                min(base, 1.5), sim, min(margin, 0.5), coverage, topic, procedure, unknown,
+                aspect, pairs, foreign,
+            ],
+            dtype=np.float64,
+        )
+
+    def search(self, query: str, k: int = 5) -> SearchResult:
+        """Rank entries for a question and decide whether to answer, suggest or fall back."""
+        matches, x = self.rank(query, k)
+        return SearchResult(query, self.decide(x), matches)
+
+    def decide(self, x: np.ndarray | None) -> Decision:
+        """The decision for the features of the best candidate (``None``: no candidate)."""
+        if x is None:
+            return Decision.FALLBACK
+        t = self.thresholds
+        if _sigmoid(t.in_scope, x) < t.suggest:
+            return Decision.FALLBACK
+        if _sigmoid(t.correct, x) >= t.answer:
+            return Decision.ANSWER
+        return Decision.SUGGEST
