@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import DBAPIError
 
 from bot.app import App
 from bot.channels.web import WebChannel
@@ -36,15 +38,28 @@ async def metrics(request: web.Request) -> web.Response:
     )
 
 
+UNAVAILABLE = "Hệ thống đang tạm gián đoạn. Bạn vui lòng thử lại sau ít phút."
+
+
 @web.middleware
 async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Errors on API paths are JSON like the rest of the API, never HTML pages."""
+    """Errors on API paths are JSON like the rest of the API, never HTML pages.
+
+    A database that went away gives 503 (retry later), not a 500 with a traceback page.
+    """
     try:
         return await handler(request)
     except web.HTTPException as exc:
         if request.path.startswith("/api/") and exc.status >= 400:
             return web.json_response({"error": exc.reason}, status=exc.status)
         raise
+    except (DBAPIError, OSError) as exc:
+        log.warning("database unavailable on %s: %s", request.path, type(exc).__name__)
+        return web.json_response({"error": UNAVAILABLE}, status=503, dumps=_dumps)
+
+
+def _dumps(obj: object) -> str:
+    return json.dumps(obj, ensure_ascii=False)
 
 
 def make_web_app(app: App) -> web.Application:

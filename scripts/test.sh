@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole check, as developers and CI run it: set up, lint, type-check, test on SQLite and
+# PostgreSQL (started here when it can be; CI requires it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+if [ -z "${MOTCUA_TEST_POSTGRES_URL:-}" ]; then
+  eval "$(scripts/postgres.sh)"
+fi
+if [ "${CI:-}" = "true" ]; then
+  export MOTCUA_REQUIRE_POSTGRES=1
+fi
+echo "== ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "== mypy"
+.venv/bin/mypy
+echo "== pytest"
+.venv/bin/pytest -q "$@"

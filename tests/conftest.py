@@ -1,0 +1,95 @@
+"""Shared fixtures: databases (SQLite always; PostgreSQL when MOTCUA_TEST_POSTGRES_URL is set),
+a started application, and chat transcripts.
+
+PostgreSQL tests are skipped on a developer machine without a server, but CI sets the URL and
+``MOTCUA_REQUIRE_POSTGRES=1`` so that they can never be skipped silently there.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bot.app import App
+from bot.config import Settings
+from storage import migrate
+from storage.db import create_engine
+from tests.transcript import Conversation
+
+ROOT = Path(__file__).resolve().parent.parent
+EVAL_DIR = ROOT.parent / "shared" / "eval"
+BUNDLED_KB = ROOT / "knowledge" / "data"
+PG_URL = os.environ.get("MOTCUA_TEST_POSTGRES_URL", "")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("MOTCUA_REQUIRE_POSTGRES") == "1" and not PG_URL:
+        raise pytest.UsageError("MOTCUA_REQUIRE_POSTGRES=1 but MOTCUA_TEST_POSTGRES_URL is not set")
+
+
+async def _admin_execute(url: str, sql: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, migrated database of each kind."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        await migrate.upgrade_async(url)
+        yield url
+        return
+    if not PG_URL:
+        pytest.skip("MOTCUA_TEST_POSTGRES_URL is not set")
+    name = f"motcua_test_{uuid.uuid4().hex[:12]}"
+    await _admin_execute(PG_URL, f'CREATE DATABASE "{name}"')
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        await migrate.upgrade_async(url)
+        yield url
+    finally:
+        await _admin_execute(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "secret_key": "test-secret",
+        "kb_dir": BUNDLED_KB,
+        "web_rate_limit_per_minute": 1000,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def app(database_url: str, tmp_path: Path) -> AsyncIterator[App]:
+    """A started application on each database, with the bundled knowledge base."""
+    application = App.build(make_settings(database_url, tmp_path))
+    await application.start(migrate_db=False, watch=False)
+    yield application
+    await application.close()
+
+
+@pytest.fixture
+def conversation(app: App) -> Conversation:
+    return Conversation(app.dispatcher)
+
+
+@pytest.fixture(scope="session")
+def eval_dir() -> Iterator[Path]:
+    if not (EVAL_DIR / "kb.yaml").exists():
+        pytest.skip("../shared/eval is not beside the project")
+    return EVAL_DIR

@@ -1,0 +1,85 @@
+"""Vietnamese normalisation: diacritics, Unicode forms, abbreviations, fillers."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from knowledge.normalize import analyze, fold, has_marks, nfc, tone_key, words
+
+VIETNAMESE = (
+    "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
+)
+viet_text = st.text(alphabet=VIETNAMESE + VIETNAMESE.upper() + " ,.?!0123456789", max_size=80)
+
+
+def test_fold_removes_every_mark_and_turns_d_stroke_into_d() -> None:
+    assert fold("Đăng ký THƯỜNG TRÚ ở đâu?") == "dang ky thuong tru o dau?"
+    assert fold("Trợ cấp thất nghiệp") == "tro cap that nghiep"
+
+
+def test_nfd_input_is_the_same_as_nfc() -> None:
+    text = "Hồ sơ trợ cấp thất nghiệp gồm những gì"
+    decomposed = unicodedata.normalize("NFD", text)
+    assert decomposed != text
+    assert analyze(decomposed) == analyze(text)
+    assert words(decomposed) == words(text)
+
+
+def test_tone_key_is_independent_of_tone_position_but_keeps_the_tone() -> None:
+    assert tone_key("hoá") == tone_key("hóa") == "hoa1"
+    assert tone_key("khoẻ") == tone_key("khỏe")
+    assert tone_key("bán") != tone_key("bản")
+    assert tone_key("mở") != tone_key("mổ")
+
+
+def test_has_marks_ignores_a_bare_d_stroke() -> None:
+    assert not has_marks("đk")
+    assert has_marks("được")
+    assert not has_marks("duoc")
+
+
+def test_abbreviations_and_teen_code_are_expanded() -> None:
+    a = analyze("ho so tctn gom nhung gi")
+    assert "that" in a.content
+    assert "nghiep" in a.content
+    assert analyze("đk tạm trú bn tiền").content[:4] == ("dang", "ky", "tam", "tru")
+    assert "khong" in analyze("làm online đc ko").folded
+    assert "gi" in analyze("cần giấy tờ j").content
+
+
+def test_southern_colloquial_spellings() -> None:
+    a = analyze("lên biển số xe máy mắc hông, nhiêu tiền dzậy")
+    assert "dzay" not in a.content
+    assert "vay" not in a.content
+    assert a.content[a.content.index("bao") : a.content.index("bao") + 2] == ("bao", "nhieu")
+
+
+def test_fillers_are_dropped_but_ambiguous_unaccented_words_are_kept() -> None:
+    a = analyze("cho em hỏi với ạ, làm thẻ bảo hiểm y tế ở đâu")
+    assert "em" not in a.content
+    assert "hoi" not in a.content
+    # "lai" may be "lái" (drive) when typed without marks: never dropped.
+    assert "lai" in analyze("doi bang lai").content or "lai" in analyze("bang lai xe").content
+    assert "may" in analyze("dang ky xe may").content
+
+
+@given(viet_text)
+def test_fold_is_idempotent_and_ascii_for_vietnamese(text: str) -> None:
+    once = fold(text)
+    assert fold(once) == once
+    assert once.isascii()
+
+
+@given(viet_text)
+def test_analysis_is_the_same_for_nfc_and_nfd(text: str) -> None:
+    assert analyze(unicodedata.normalize("NFD", text)) == analyze(nfc(text))
+
+
+@given(st.text(max_size=200))
+def test_analyze_never_fails_and_content_is_folded(text: str) -> None:
+    a = analyze(text)
+    assert len(a.tokens) == len(a.folded) == len(a.accented)
+    assert all(fold(c) == c for c in a.content)
