@@ -217,8 +217,14 @@ def collect_rows(entries: Sequence[Entry], queries: Sequence[Query], folds: int)
             n_oos += 1
         else:
             rows.append(
-                Row(x, True, ids[:1] == [q.expect], q.expect in ids[:3], procedure_of(q.expect),
-                    q.kind)
+                Row(
+                    x,
+                    True,
+                    ids[:1] == [q.expect],
+                    q.expect in ids[:3],
+                    procedure_of(q.expect),
+                    q.kind,
+                )
             )
     procs = sorted({procedure_of(e.id) for e in entries})
     for n, p in enumerate(procs, 1):
@@ -231,16 +237,20 @@ def collect_rows(entries: Sequence[Entry], queries: Sequence[Query], folds: int)
     return rows
 
 
-def _logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> np.ndarray:
-    """L2-regularised logistic regression by Newton's method; bias first (not penalised)."""
+def _logistic(
+    x: np.ndarray, y: np.ndarray, sw: np.ndarray | None = None, l2: float = 1.0
+) -> np.ndarray:
+    """L2-regularised weighted logistic regression by Newton's method; bias first (not
+    penalised)."""
+    sw = np.ones(len(y)) if sw is None else sw
     xb = np.hstack([np.ones((len(x), 1)), x])
     w = np.zeros(xb.shape[1])
     reg = np.full(xb.shape[1], l2)
     reg[0] = 0.0
     for _ in range(50):
         p = 1 / (1 + np.exp(-np.clip(xb @ w, -50, 50)))
-        grad = xb.T @ (p - y) + reg * w
-        hess = (xb * (p * (1 - p))[:, None]).T @ xb + np.diag(reg + 1e-9)
+        grad = xb.T @ (sw * (p - y)) + reg * w
+        hess = (xb * (sw * p * (1 - p))[:, None]).T @ xb + np.diag(reg + 1e-9)
         step = np.linalg.solve(hess, grad)
         w -= step
         if np.abs(step).max() < 1e-8:
@@ -250,31 +260,45 @@ def _logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> np.ndarray:
 
 # The share of out-of-scope questions assumed when the wrong-answer rate is estimated.
 OOS_SHARE = 0.15
-MAX_WRONG = 0.02
+MAX_WRONG = 0.025
+HIT3_FLOOR = 0.94
 
 
 def fit(rows: Sequence[Row]) -> Thresholds:
     """Fit both decision models on rows and pick their probability thresholds.
 
-    The fallback threshold maximises hit@3 + out-of-scope fallback rate; the answer threshold is
+    The fallback threshold is the highest that keeps hit@3 at ``HIT3_FLOOR`` (a question that
+    could be answered must rarely be refused); the answer threshold is
     the lowest whose estimated wrong-answer rate stays under ``MAX_WRONG``.
     """
     usable = [r for r in rows if r.x is not None]
     x = np.vstack([r.x for r in usable if r.x is not None])
     y_in = np.array([r.in_scope for r in usable], dtype=np.float64)
     y_ok = np.array([r.correct for r in usable], dtype=np.float64)
-    w_in, w_ok = _logistic(x, y_in), _logistic(x, y_ok)
+    # The original out-of-scope queries (chit-chat, other topics) and the held-out procedures
+    # weigh the same in total: both kinds of negatives matter, the second is far more numerous.
+    held = np.array([r.kind == "heldout" for r in usable])
+    oos = (y_in == 0) & ~held
+    sw = np.ones(len(usable))
+    if oos.any() and held.any():
+        sw[oos] = held.sum() / oos.sum()
+    w_in, w_ok = _logistic(x, y_in, sw), _logistic(x, y_ok, sw)
     p_in = 1 / (1 + np.exp(-(w_in[0] + x @ w_in[1:])))
     p_ok = 1 / (1 + np.exp(-(w_ok[0] + x @ w_ok[1:])))
     ins = y_in == 1
     top3 = np.array([r.top3 for r in usable])
     n_ins = sum(r.in_scope for r in rows)
+    n_held = sum(r.kind == "heldout" for r in rows)
     n_oos = len(rows) - n_ins
+    n_orig = max(n_oos - n_held, 1)
     grid = np.linspace(0.02, 0.98, 97)
-    best_t, best_j = 0.5, -1.0
+    best_t, best_j = 0.02, -1.0
     for t in grid:
         keep = p_in >= t
-        j = (keep & top3).sum() / n_ins + (n_oos - (keep & ~ins).sum()) / n_oos
+        if (keep & top3).sum() / n_ins < HIT3_FLOOR:
+            break
+        # The mean fallback rate of the two kinds of out-of-scope queries.
+        j = 1 - 0.5 * ((keep & held).sum() / max(n_held, 1) + (keep & oos).sum() / n_orig)
         if j > best_j + 1e-9:
             best_t, best_j = float(t), float(j)
     suggest = best_t
@@ -388,25 +412,98 @@ def cmd_accuracy(args: argparse.Namespace) -> None:
 # --- speed -------------------------------------------------------------------------------------
 
 _VERBS = (
-    "đăng ký", "cấp", "cấp lại", "cấp đổi", "gia hạn", "điều chỉnh", "xác nhận", "chứng thực",
-    "thu hồi", "hủy", "thay đổi", "bổ sung", "công nhận", "phê duyệt", "thẩm định", "giải quyết",
-    "hỗ trợ", "miễn", "giảm", "chuyển", "đăng ký lại", "xóa", "tạm ngừng", "cấp phép",
+    "đăng ký",
+    "cấp",
+    "cấp lại",
+    "cấp đổi",
+    "gia hạn",
+    "điều chỉnh",
+    "xác nhận",
+    "chứng thực",
+    "thu hồi",
+    "hủy",
+    "thay đổi",
+    "bổ sung",
+    "công nhận",
+    "phê duyệt",
+    "thẩm định",
+    "giải quyết",
+    "hỗ trợ",
+    "miễn",
+    "giảm",
+    "chuyển",
+    "đăng ký lại",
+    "xóa",
+    "tạm ngừng",
+    "cấp phép",
 )
 _OBJECTS = (
-    "giấy phép kinh doanh", "hộ kinh doanh", "giấy phép xây dựng", "giấy chứng nhận quyền sử dụng "
-    "đất", "thường trú", "tạm trú", "khai sinh", "khai tử", "kết hôn", "nhận cha mẹ con",
-    "lý lịch tư pháp", "trợ cấp xã hội", "trợ cấp thất nghiệp", "bảo hiểm y tế", "học bổng",
-    "giấy phép lao động", "chứng chỉ hành nghề", "biển số xe", "giấy phép lái xe", "hộ chiếu",
-    "căn cước", "con dấu", "nhãn hiệu", "giấy phép môi trường", "phòng cháy chữa cháy",
-    "an toàn thực phẩm", "giấy phép quảng cáo", "di tích", "nhà ở xã hội", "người có công",
-    "hợp tác xã", "trang trại", "tàu cá", "giấy phép khai thác", "nước mặt", "giấy phép biểu diễn",
-    "cơ sở giáo dục", "trường mầm non", "phòng khám", "nhà thuốc", "giống cây trồng",
-    "thuốc thú y", "hóa chất", "vật liệu nổ", "điểm bán lẻ", "chợ", "bến thủy nội địa",
+    "giấy phép kinh doanh",
+    "hộ kinh doanh",
+    "giấy phép xây dựng",
+    "giấy chứng nhận quyền sử dụng đất",
+    "thường trú",
+    "tạm trú",
+    "khai sinh",
+    "khai tử",
+    "kết hôn",
+    "nhận cha mẹ con",
+    "lý lịch tư pháp",
+    "trợ cấp xã hội",
+    "trợ cấp thất nghiệp",
+    "bảo hiểm y tế",
+    "học bổng",
+    "giấy phép lao động",
+    "chứng chỉ hành nghề",
+    "biển số xe",
+    "giấy phép lái xe",
+    "hộ chiếu",
+    "căn cước",
+    "con dấu",
+    "nhãn hiệu",
+    "giấy phép môi trường",
+    "phòng cháy chữa cháy",
+    "an toàn thực phẩm",
+    "giấy phép quảng cáo",
+    "di tích",
+    "nhà ở xã hội",
+    "người có công",
+    "hợp tác xã",
+    "trang trại",
+    "tàu cá",
+    "giấy phép khai thác",
+    "nước mặt",
+    "giấy phép biểu diễn",
+    "cơ sở giáo dục",
+    "trường mầm non",
+    "phòng khám",
+    "nhà thuốc",
+    "giống cây trồng",
+    "thuốc thú y",
+    "hóa chất",
+    "vật liệu nổ",
+    "điểm bán lẻ",
+    "chợ",
+    "bến thủy nội địa",
 )
 _QUALIFIERS = (
-    "", "cho người nước ngoài", "cho trẻ em", "lần đầu", "do bị mất", "do hư hỏng", "tại xã",
-    "tại phường", "trực tuyến", "có yếu tố nước ngoài", "cho hộ nghèo", "cho doanh nghiệp",
-    "cho cá nhân", "cho tổ chức", "cấp tỉnh", "theo diện ưu tiên", "trong khu công nghiệp",
+    "",
+    "cho người nước ngoài",
+    "cho trẻ em",
+    "lần đầu",
+    "do bị mất",
+    "do hư hỏng",
+    "tại xã",
+    "tại phường",
+    "trực tuyến",
+    "có yếu tố nước ngoài",
+    "cho hộ nghèo",
+    "cho doanh nghiệp",
+    "cho cá nhân",
+    "cho tổ chức",
+    "cấp tỉnh",
+    "theo diện ưu tiên",
+    "trong khu công nghiệp",
 )
 _ASPECTS = (
     ("ho-so", "Hồ sơ {p} gồm những giấy tờ gì?", "Cần chuẩn bị gì để {p}?"),
@@ -417,12 +514,13 @@ _ASPECTS = (
     ("truc-tuyen", "Có thể {p} trực tuyến không?", "{p} trên VNeID được không?"),
     ("ket-qua", "Sau khi nộp hồ sơ {p} thì nhận kết quả thế nào?", "Khi nào có kết quả {p}?"),
 )
-_FILLER = (
+_FILLER_TEXT = (
     "người dân nộp hồ sơ tại trung tâm phục vụ hành chính công hoặc trên cổng dịch vụ công quốc "
     "gia thời hạn giải quyết không quá mười ngày làm việc kể từ ngày nhận đủ hồ sơ hợp lệ lệ phí "
     "theo quy định của hội đồng nhân dân thành phố bản sao giấy tờ tùy thân đơn đề nghị theo mẫu "
     "ủy ban nhân dân cấp xã sở tư pháp công an thành phố bưu điện kết quả được trả trực tiếp"
-).split()
+)
+_FILLER = _FILLER_TEXT.split()
 
 
 def synthetic_entries(n: int, seed: int = 1) -> list[Entry]:
@@ -485,16 +583,20 @@ def _timed_searches(index: Index, queries: Sequence[str], label: str) -> tuple[f
     return p50, p99
 
 
-def _build(entries: Sequence[Entry]) -> tuple[Index, float, float]:
-    tracemalloc.start()
+def _build(entries: Sequence[Entry], trace: bool) -> tuple[Index, float, float]:
+    """Build time (untraced, tracemalloc slows allocation-heavy code several times) and, when
+    ``trace``, the memory the index holds, measured on a second, traced build."""
     t0 = time.perf_counter()
     index = Index(entries)
     build = time.perf_counter() - t0
-    _, peak = tracemalloc.get_traced_memory()
-    current = tracemalloc.get_traced_memory()[0]
-    tracemalloc.stop()
-    del peak
-    return index, build, current / 2**20
+    mem = float("nan")
+    if trace:
+        del index
+        tracemalloc.start()
+        index = Index(entries)
+        mem = tracemalloc.get_traced_memory()[0] / 2**20
+        tracemalloc.stop()
+    return index, build, mem
 
 
 def cmd_speed(args: argparse.Namespace) -> None:
@@ -512,7 +614,7 @@ def cmd_speed(args: argparse.Namespace) -> None:
     for n in args.sizes:
         bases.append((f"synthetic {n}", synthetic_entries(n)))
     for label, entries in bases:
-        index, build, mem = _build(entries)
+        index, build, mem = _build(entries, args.memory)
         queries = real + synthetic_queries(entries, args.queries)
         for q in queries[:50]:  # warm the caches as a running bot would be
             index.search(q)
@@ -541,6 +643,7 @@ def main(argv: Iterable[str] | None = None) -> None:
     spd = sub.add_parser("speed", help="search latency, build time and memory")
     spd.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
     spd.add_argument("--queries", type=int, default=2000, help="synthetic queries per base")
+    spd.add_argument("--memory", action="store_true", help="also trace the index's memory")
     args = parser.parse_args(list(argv) if argv is not None else None)
     handlers: dict[str, Callable[[argparse.Namespace], Any]] = {
         "accuracy": cmd_accuracy,

@@ -185,10 +185,8 @@ PHRASES: dict[str, str] = {
     "may ngay": "thời gian mấy ngày",
     "may hom": "thời gian mấy ngày",
     "bao nhieu ngay": "thời gian mấy ngày",
-    "bao nhieu tien": "lệ phí bao nhiêu tiền",
     "het bao nhieu": "lệ phí hết bao nhiêu",
     "ton bao nhieu": "lệ phí tốn bao nhiêu",
-    "mat bao nhieu tien": "lệ phí bao nhiêu tiền",
     "tram ngan": "tiền lệ phí",
     "mat tien": "lệ phí",
     "ton tien": "lệ phí",
@@ -199,27 +197,24 @@ PHRASES: dict[str, str] = {
     "ca vat": "giấy đăng ký xe",
     "bam bien": "đăng ký biển số",
     "bam so": "đăng ký biển số",
-    "so hong": "giấy chứng nhận quyền sử dụng đất",
     "tre hen": "quá hạn",
     "lam lai": "cấp lại",
 }
 
 # Tokens that carry no topic: politeness, pronouns, particles, very generic verbs. Accented;
 # an unaccented token is dropped only when its folded form is not also a content word.
-FILLERS: frozenset[str] = frozenset(
-    """
+_FILLERS_TEXT = """
     à ạ a ad admin ah ak anh bạn bác cảm ơn chào chị cho cô chú cứ dạ đây em giúp hen hỏi hả hà
     hé hí hic huhu kìa là lại luôn mấy mình mn mọi này nào nè nha nhé nhỉ nhờ ơi ông rồi sẽ thì
     thiệt tôi tui vậy vào với xin ui uh um và cái những thế được nữa đi không cần phải làm của
     các để mà muốn biết có chưa ấy đó kia người ta nhà nước bị
-    """.split()
-)
+    """
+FILLERS: frozenset[str] = frozenset(_FILLERS_TEXT.split())
 
 # Folded forms of fillers that are also content words when typed without marks
 # ("lai": lại / lái, "may": mấy / máy, "the": thế / thẻ ...): never dropped when unaccented.
-AMBIGUOUS_FOLDED: frozenset[str] = frozenset(
-    "lai may ma ba con the ban de cho so ve co chua nha nuoc bi hoi bac ta".split()
-)
+_AMBIGUOUS_FOLDED_TEXT = "lai may ma ba con the ban de cho so ve co chua nha nuoc bi hoi bac ta"
+AMBIGUOUS_FOLDED: frozenset[str] = frozenset(_AMBIGUOUS_FOLDED_TEXT.split())
 
 # Question aspects shared by every procedure (the topic slugs of the knowledge-base brief).
 # Cues are accented; a cue word matches an accented query word exactly and an unaccented one by
@@ -227,23 +222,69 @@ AMBIGUOUS_FOLDED: frozenset[str] = frozenset(
 # asking "where" prefers the entry that answers "where" among the entries of one procedure.
 ASPECTS: dict[str, tuple[str, ...]] = {
     "documents": (
-        "hồ sơ", "giấy tờ", "chuẩn bị", "mang theo", "chứng từ", "thành phần", "gồm những",
-        "cần những gì", "cần gì", "đem theo",
+        "hồ sơ",
+        "giấy tờ",
+        "chuẩn bị",
+        "mang theo",
+        "chứng từ",
+        "thành phần",
+        "gồm những",
+        "cần những gì",
+        "cần gì",
+        "đem theo",
     ),
     "place": (
-        "ở đâu", "nơi", "chỗ nào", "cơ quan nào", "cấp nào", "đến đâu", "tại đâu", "nộp ở",
-        "làm ở", "ở chỗ", "chỗ khác", "tỉnh khác", "phòng nào",
+        "ở đâu",
+        "nơi",
+        "chỗ nào",
+        "cơ quan nào",
+        "cấp nào",
+        "đến đâu",
+        "tại đâu",
+        "nộp ở",
+        "làm ở",
+        "ở chỗ",
+        "chỗ khác",
+        "tỉnh khác",
+        "phòng nào",
     ),
     "fee": ("lệ phí", "phí", "tốn", "đắt", "chi phí", "mất tiền", "đóng tiền", "hết bao nhiêu"),
-    "amount": ("mức hưởng", "mức hỗ trợ", "được bao nhiêu", "nhận bao nhiêu", "bao nhiêu tiền",
-               "mức", "phần trăm", "tính như thế nào", "cách tính"),
+    "amount": (
+        "mức hưởng",
+        "mức hỗ trợ",
+        "được bao nhiêu",
+        "nhận bao nhiêu",
+        "bao nhiêu tiền",
+        "mức",
+        "phần trăm",
+        "tính như thế nào",
+        "cách tính",
+    ),
     "time": (
-        "bao lâu", "mấy ngày", "thời gian", "thời hạn", "khi nào", "bao giờ", "ngày làm việc",
-        "mấy hôm", "bao nhiêu ngày", "mấy tháng", "mấy năm", "trễ", "quá hạn", "hết hạn",
+        "bao lâu",
+        "mấy ngày",
+        "thời gian",
+        "thời hạn",
+        "khi nào",
+        "bao giờ",
+        "ngày làm việc",
+        "mấy hôm",
+        "bao nhiêu ngày",
+        "mấy tháng",
+        "mấy năm",
+        "trễ",
+        "quá hạn",
+        "hết hạn",
     ),
     "condition": (
-        "điều kiện", "đối tượng", "ai được", "trường hợp nào", "những ai", "trường hợp",
-        "có được hưởng", "có được không",
+        "điều kiện",
+        "đối tượng",
+        "ai được",
+        "trường hợp nào",
+        "những ai",
+        "trường hợp",
+        "có được hưởng",
+        "có được không",
     ),
     "online": ("trực tuyến", "qua mạng", "vneid", "dịch vụ công", "trên mạng", "bưu điện"),
     "how": ("như thế nào", "làm sao", "các bước", "trình tự", "cách nào", "thủ tục"),
@@ -251,11 +292,10 @@ ASPECTS: dict[str, tuple[str, ...]] = {
 
 # Words that say what is asked rather than about which procedure: they never make a query "on
 # topic" for an entry. Folded; ambiguous folded forms (AMBIGUOUS_FOLDED) are never generic.
-GENERIC: frozenset[str] = frozenset(
-    """
+_GENERIC_TEXT = """
     tuc giay nop lam xin cap bao nhieu gi nhu nao o dau duoc khong can thi sao ngay thang gian han
     phi tien khi cua trong va hay hoac moi cu gom nhung theo dem noi nay kia gio hien minh toi em
     anh chi voi phai nen neu tai den ra len lau muc huong sau truoc luc het tren duoi mot lan
     nhieu it cac ai dieu kien luat cach tra
-    """.split()
-)
+    """
+GENERIC: frozenset[str] = frozenset(_GENERIC_TEXT.split())

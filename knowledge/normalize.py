@@ -104,9 +104,7 @@ def _expand(raw: list[str]) -> list[tuple[str, bool]]:
             word = raw[i]
             marks = has_marks(word)
             repl = ABBREVIATIONS.get(word)
-            if repl is None and (
-                not marks or _NON_VIETNAMESE_LETTERS.intersection(folded[i])
-            ):
+            if repl is None and (not marks or _NON_VIETNAMESE_LETTERS.intersection(folded[i])):
                 repl = ABBREVIATIONS.get(folded[i])
             if repl is None:
                 out.append((word, marks))

@@ -19,6 +19,7 @@ procedures held out, and stored here as constants.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -32,21 +33,40 @@ from rapidfuzz.distance import Levenshtein
 from knowledge.entry import Entry
 from knowledge.lexicon import ASPECTS, GENERIC
 from knowledge.normalize import Analysis, analyze, fold, tone_key
+from knowledge.topics import topics_of
 
 # Field weights for BM25F: how much a word in each part of an entry says about it.
-FIELD_WEIGHTS = {"phrasing": 1.0, "keywords": 0.8, "procedure": 0.6, "category": 0.2, "answer": 0.15}
+FIELD_WEIGHTS = {
+    "phrasing": 1.0,
+    "keywords": 0.8,
+    "procedure": 0.6,
+    "category": 0.2,
+    "answer": 0.15,
+}
 K1 = 1.2
 B = 0.6
 BIGRAM_WEIGHT = 1.0
 TONE_WEIGHT = 0.25
 FUZZ_WEIGHT = 0.25
 ASPECT_WEIGHT = 0.15
+TOPIC_WEIGHT = 0.3
+MISMATCH_WEIGHT = 0.5
 RERANK_DEPTH = 30
 
 # Features of the best candidate used by the decision models, in this order.
 FEATURES = (
-    "score", "fuzz", "margin", "coverage", "topic", "procedure", "unknown", "aspect", "pairs",
+    "score",
+    "fuzz",
+    "margin",
+    "coverage",
+    "topic",
+    "procedure",
+    "unknown",
+    "aspect",
+    "pairs",
     "foreign",
+    "topic_hit",
+    "topic_miss",
 )
 
 
@@ -68,14 +88,42 @@ class Thresholds:
     fallen back) the assistant answers directly, otherwise it suggests the candidates.
     """
 
+    # Fitted by ``bench/retrieval.py fit`` (HIT3_FLOOR 0.94, MAX_WRONG 0.025).
     in_scope: tuple[float, ...] = (
-        -4.0, 3.0, 1.0, 1.0, 3.0, 3.0, 1.0, -2.0, 0.5,
+        -4.548,
+        1.35,
+        0.742,
+        0.681,
+        1.077,
+        3.526,
+        2.264,
+        -0.681,
+        -0.341,
+        -0.854,
+        0.688,
+        1.112,
+        -2.872,
     )
-    suggest: float = 0.5
+    suggest: float = 0.31
     correct: tuple[float, ...] = (
-        -4.0, 3.0, 1.0, 4.0, 2.0, 2.0, 1.0, -2.0, 1.0,
+        -4.474,
+        1.292,
+        0.493,
+        2.081,
+        0.964,
+        2.87,
+        1.81,
+        -0.465,
+        -0.049,
+        -1.149,
+        0.453,
+        1.053,
+        -2.521,
     )
-    answer: float = 0.7
+    answer: float = 0.6
+    # A direct answer also needs the best candidate to stand clear of the runner-up: two
+    # entries of one procedure that score alike are offered as suggestions instead.
+    answer_margin: float = 0.08
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +153,7 @@ def _features(a: Analysis) -> dict[str, float]:
     content = a.content
     for tok in content:
         feats[tok] += 1.0
-    for left, right in zip(content, content[1:], strict=False):
+    for left, right in itertools.pairwise(content):
         feats[f"{left}_{right}"] += BIGRAM_WEIGHT
     return feats
 
@@ -181,7 +229,7 @@ class Index:
                     a = analyze(text)
                     if fname != "answer" and fname != "category":
                         short.update(a.content)
-                        pairs.update(zip(a.content, a.content[1:], strict=False))
+                        pairs.update(itertools.pairwise(a.content))
                     for feat, c in _features(a).items():
                         tf[feat] += w * c
                     for feat, c in _tone_features(a).items():
@@ -213,6 +261,15 @@ class Index:
         self._vocab = sorted({f for f in self._idf if "_" not in f and not f.startswith("~")})
         self._vocab_set = frozenset(self._vocab)
         self._short_df = short_df
+        # The words of every entry's procedure group (entries sharing a procedure, or an id
+        # prefix): a query about the group's topic is in scope even when it words the aspect
+        # differently from the entry that ranked first.
+        group_topics: dict[str, set[str]] = defaultdict(set)
+        keys = [self._group_key(e) for e in self.entries]
+        for key, entry in zip(keys, self.entries, strict=True):
+            for text in (*entry.phrasings, *entry.keywords, entry.procedure):
+                group_topics[key].update(topics_of(analyze(text)))
+        self._group_topics = [frozenset(group_topics[k]) for k in keys]
         self._log_n = math.log(n + 1) if n else 1.0
         self._n = n
 
@@ -229,6 +286,10 @@ class Index:
     def __len__(self) -> int:
         return self._n
 
+    @staticmethod
+    def _group_key(entry: Entry) -> str:
+        return fold(entry.procedure) if entry.procedure else entry.id.split("/", 1)[0]
+
     def get(self, entry_id: str) -> Entry | None:
         return self._by_id.get(entry_id)
 
@@ -242,37 +303,67 @@ class Index:
         return min(1.0, math.log((self._n + 1) / (df + 0.5)) / self._log_n)
 
     def _correct(self, a: Analysis) -> Analysis:
-        """Replace unknown content words by the closest vocabulary word (one edit away)."""
+        """Replace unknown content words by the closest vocabulary word (one edit away).
+
+        Among several words one edit away, the one that forms a known word pair with a
+        neighbour wins ("thất nghệp" -> "nghiệp", not "nghề"), then the most common one.
+        """
         if not self._vocab:
             return a
-        fixed = []
+        content = a.content
+        fixed = list(content)
         changed = False
-        for tok in a.content:
+        for i, tok in enumerate(content):
             if tok in self._vocab_set or len(tok) < 3 or not tok.isalpha():
-                fixed.append(tok)
                 continue
-            best = process.extractOne(
-                tok, self._vocab, scorer=Levenshtein.distance, score_cutoff=1
+            candidates = process.extract(
+                tok, self._vocab, scorer=Levenshtein.distance, score_cutoff=1, limit=12
             )
-            if best is not None:
-                fixed.append(best[0])
-                changed = True
-            else:
-                fixed.append(tok)
+            if not candidates:
+                continue
+            left = fixed[i - 1] if i > 0 else ""
+            right = content[i + 1] if i + 1 < len(content) else ""
+
+            fixed[i] = max(candidates, key=lambda c: self._preference(c[0], left, right))[0]
+            changed = True
         if not changed:
             return a
         return Analysis(a.tokens, a.folded, tuple(fixed), a.accented)
+
+    def _preference(self, word: str, left: str, right: str) -> tuple[bool, float]:
+        """Rank a spelling correction: forms a known pair with a neighbour, then commonest."""
+        paired = f"{left}_{word}" in self._idf or f"{word}_{right}" in self._idf
+        return (paired, -self._idf.get(word, 0.0))
+
+    def _mismatched_marks(self, a: Analysis) -> frozenset[str]:
+        """Folded words typed with diacritics that the base only has with other diacritics.
+
+        "giá vàng" must not count as a match for "tạm vắng"; but people also slip on tone marks,
+        so such words are weighed down, not dropped.
+        """
+        content = frozenset(a.content)
+        return frozenset(
+            fol
+            for tok, fol, marked in zip(a.tokens, a.folded, a.accented, strict=True)
+            if marked
+            and fol in content
+            and fol in self._vocab_set
+            and "~" + tone_key(tok) not in self._idf
+        )
 
     def rank(self, query: str, k: int = 5) -> tuple[tuple[Match, ...], np.ndarray | None]:
         """The best ``k`` candidates and the decision features of the first (see ``FEATURES``)."""
         raw = analyze(query)
         a = self._correct(raw)
+        mismatched = self._mismatched_marks(a)
         feats = _features(a)
         feats.update(_tone_features(a))
         scores = np.zeros(self._n, dtype=np.float64)
         ceiling = 0.0
         for feat, qtf in feats.items():
             weight = TONE_WEIGHT if feat.startswith("~") else 1.0
+            if mismatched and any(part in mismatched for part in feat.split("_")):
+                weight *= MISMATCH_WEIGHT
             posting = self._postings.get(feat)
             q = weight * min(qtf, 2.0)
             if posting is None:
@@ -289,16 +380,19 @@ class Index:
         top = np.argpartition(-scores, depth - 1)[:depth]
         qtext = " ".join(a.content)
         q_aspects = aspects(raw)
+        q_topics = topics_of(raw)
         ranked: list[tuple[float, int, float, float]] = []
         for i in top:
             if scores[i] <= 0:
                 continue
-            sim = max(
-                (fuzz.token_set_ratio(qtext, p) for p in self._phrasings[i]), default=0.0
-            ) / 100.0
+            sim = (
+                max((fuzz.token_set_ratio(qtext, p) for p in self._phrasings[i]), default=0.0)
+                / 100.0
+            )
             asp = 1.0 if q_aspects & self._aspects[i] else 0.0
             base = float(scores[i]) / ceiling
-            total = base + FUZZ_WEIGHT * sim + ASPECT_WEIGHT * asp
+            named = 1.0 if q_topics & self._group_topics[i] else 0.0
+            total = base + FUZZ_WEIGHT * sim + ASPECT_WEIGHT * asp + TOPIC_WEIGHT * named
             ranked.append((total, int(i), base, sim))
         if not ranked:
             return (), None
@@ -306,9 +400,9 @@ class Index:
         matches = tuple(Match(self.entries[i], round(s, 4)) for s, i, _, _ in ranked[:k])
         best_total, best, base, sim = ranked[0]
         runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
-        corrected = frozenset(a.content) - frozenset(raw.content)
+        corrected = (frozenset(a.content) - frozenset(raw.content)) | mismatched
         x = self._decision_features(
-            a, corrected, q_aspects, best, base, sim, best_total - runner_up
+            a, corrected, q_aspects, q_topics, best, base, sim, best_total - runner_up
         )
         return matches, x
 
@@ -317,6 +411,7 @@ class Index:
         a: Analysis,
         corrected: frozenset[str],
         q_aspects: frozenset[str],
+        q_topics: frozenset[str],
         best: int,
         base: float,
         sim: float,
@@ -334,15 +429,13 @@ class Index:
         )
         coverage = covered / total if total else 1.0
         unknown = (
-            sum(v for w, v in weights.items() if w not in self._vocab_set) / total
-            if total
-            else 0.0
+            sum(v for w, v in weights.items() if w not in self._vocab_set) / total if total else 0.0
         )
         foreign = max((v for w, v in weights.items() if w not in short), default=0.0)
         # Share of the query's word pairs holding a distinctive word that the entry also has.
         qpairs = [
             (left, right)
-            for left, right in zip(a.content, a.content[1:], strict=False)
+            for left, right in itertools.pairwise(a.content)
             if weights.get(left, 0.0) + weights.get(right, 0.0) > 0
         ]
         spairs = self._short_pairs[best]
@@ -354,14 +447,24 @@ class Index:
 
         topic = max((named(p) for p in self._phrasing_words[best]), default=0.0)
         procedure = named(self._procedure_words[best])
-        if not q_aspects:
-            aspect = 0.5
-        else:
-            aspect = 1.0 if q_aspects & self._aspects[best] else 0.0
+        topic_hit = 1.0 if q_topics & self._group_topics[best] else 0.0
+        topic_miss = 1.0 if q_topics and not topic_hit else 0.0
+        # 1 when the entry answers what the query asks, 0 when not, 0.5 when nothing is asked.
+        aspect = 1.0 if q_aspects & self._aspects[best] else 0.0 if q_aspects else 0.5
         return np.array(
             [
-                min(base, 1.5), sim, min(margin, 0.5), coverage, topic, procedure, unknown,
-                aspect, pairs, foreign,
+                min(base, 1.5),
+                sim,
+                min(margin, 0.5),
+                coverage,
+                topic,
+                procedure,
+                unknown,
+                aspect,
+                pairs,
+                foreign,
+                topic_hit,
+                topic_miss,
             ],
             dtype=np.float64,
         )
@@ -378,6 +481,6 @@ class Index:
         t = self.thresholds
         if _sigmoid(t.in_scope, x) < t.suggest:
             return Decision.FALLBACK
-        if _sigmoid(t.correct, x) >= t.answer:
+        if _sigmoid(t.correct, x) >= t.answer and x[FEATURES.index("margin")] >= t.answer_margin:
             return Decision.ANSWER
         return Decision.SUGGEST
