@@ -10,7 +10,17 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
 fi
 if [ ! -x .venv/bin/python ]; then
   echo "Creating .venv ..."
-  "$PYTHON" -m venv .venv
+  if ! "$PYTHON" -m venv .venv 2>/dev/null; then
+    rm -rf .venv
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      echo "Installing python3-venv from Debian packages ..."
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+      "$PYTHON" -m venv .venv
+    else
+      echo "Python's venv module is missing. On Debian: sudo apt-get install python3-venv" >&2
+      exit 1
+    fi
+  fi
 fi
 stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ]; then
