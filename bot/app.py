@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -18,6 +18,9 @@ from bot.metrics import Metrics
 from knowledge.search import Thresholds
 from storage import migrate
 from storage.db import create_engine, session_factory
+
+if TYPE_CHECKING:
+    from bot.channels.telegram import TelegramChannel
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,7 @@ class App:
     knowledge: KnowledgeService
     dispatcher: Dispatcher
     metrics: Metrics
+    telegram: TelegramChannel | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -63,10 +67,22 @@ class App:
             max_message_chars=settings.max_message_chars,
             metrics=metrics,
         )
-        return cls(settings, engine, sessions, knowledge, dispatcher, metrics)
+        telegram = None
+        if settings.telegram_bot_token is not None:
+            from bot.channels.telegram import TelegramChannel  # imported only when used
 
-    async def start(self, *, migrate_db: bool | None = None, watch: bool = True) -> None:
-        """Migrate (on SQLite by default), seed an empty base, build the index, start polling."""
+            telegram = TelegramChannel.from_settings(settings, dispatcher, sessions)
+        return cls(settings, engine, sessions, knowledge, dispatcher, metrics, telegram=telegram)
+
+    async def start(
+        self, *, migrate_db: bool | None = None, watch: bool = True, channels: bool | None = None
+    ) -> None:
+        """Migrate (on SQLite by default), seed an empty base, build the index, start polling.
+
+        ``channels`` (default: same as ``watch``) starts the Telegram channel when a token is
+        set, so one-shot commands (chat, ask, kb: ``watch=False``) never poll or touch the
+        webhook.
+        """
         if migrate_db if migrate_db is not None else self.settings.is_sqlite:
             await migrate.upgrade_async(self.settings.database_url)
         await self.knowledge.seed_if_empty(self.settings.kb_dir)
@@ -75,6 +91,8 @@ class App:
             self._tasks.append(
                 asyncio.create_task(self.knowledge.watch(self.settings.kb_reload_seconds))
             )
+        if self.telegram is not None and (watch if channels is None else channels):
+            await self.telegram.start()  # polls, or sets up the webhook, in the background
 
     async def healthy(self) -> bool:
         """True when the database answers."""
@@ -87,6 +105,8 @@ class App:
         return True
 
     async def close(self) -> None:
+        if self.telegram is not None:  # first: its last replies may still touch the database
+            await self.telegram.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/motcua.db"
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
     """Every setting of motcua. Names are the environment variables, upper-cased."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # hide_input_in_errors: a validation error must not print the bot token or other secrets.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
@@ -32,6 +37,35 @@ class Settings(BaseSettings):
     answer_threshold: float | None = None
     suggest_threshold: float | None = None
     db_pool_size: int = Field(default=10, ge=1)
+
+    # --- Telegram (bot/channels/telegram.py) ---------------------------------------------
+    telegram_bot_token: SecretStr | None = None
+    """Token from @BotFather; empty: the Telegram channel is off. Never logged."""
+    telegram_webhook_url: str = ""
+    """Public HTTPS URL that reaches ``POST /telegram/webhook``; empty: long polling."""
+    telegram_webhook_secret: SecretStr | None = None
+    """Required with a webhook URL: 1-256 of ``A-Z a-z 0-9 _ -``, checked on every update."""
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    """Bot API base, the token is appended; change it for a self-hosted Bot API server."""
+
+    @field_validator("telegram_bot_token", "telegram_webhook_secret", mode="after")
+    @classmethod
+    def _blank_secret_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value().strip() else None
+
+    @model_validator(mode="after")
+    def _check_telegram_webhook(self) -> Settings:
+        if not self.telegram_webhook_url:
+            return self
+        if not self.telegram_webhook_url.startswith("https://"):
+            raise ValueError("TELEGRAM_WEBHOOK_URL must be an https:// URL")
+        secret = self.telegram_webhook_secret
+        if secret is None or not _WEBHOOK_SECRET.fullmatch(secret.get_secret_value()):
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET: 1-256 characters "
+                "from A-Z, a-z, 0-9, _ and -"
+            )
+        return self
 
     @cached_property
     def is_sqlite(self) -> bool:

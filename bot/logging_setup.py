@@ -35,3 +35,5 @@ def setup_logging(level: str = "INFO", as_json: bool = False) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # python-telegram-bot's debug lines hold message texts and chat ids.
+    logging.getLogger("telegram").setLevel(max(logging.INFO, root.level))

@@ -73,6 +73,8 @@ def make_web_app(app: App) -> web.Application:
         rate_limit_per_minute=app.settings.web_rate_limit_per_minute,
         session_days=app.settings.web_session_days,
     ).register(web_app)
+    if app.telegram is not None and app.telegram.uses_webhook:
+        app.telegram.register(web_app)  # POST /telegram/webhook
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics)
     return web_app

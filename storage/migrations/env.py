@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import storage.models_channels  # noqa: F401  (registers its table on Base.metadata)
 from storage.db import create_engine
 from storage.models import Base
 

@@ -1,0 +1,1007 @@
+"""Telegram: python-telegram-bot 22 as a typed Bot API client and update parser.
+
+Flows and state stay in our dispatcher and database (no ``Application``, no
+``ConversationHandler``, no library persistence: they keep state per process).
+
+Updates come in by long polling (``getUpdates`` with offsets, the default) or by webhook at
+``POST /telegram/webhook`` when ``TELEGRAM_WEBHOOK_URL`` is set. Either way an update is
+handled up to the dispatcher's commit before it is acknowledged (polling confirms a batch only
+after every update in it was handled; the webhook answers 200 only then), so a crash means a
+redelivery, which the dispatcher drops if it had committed. Replies are sent afterwards in
+background tasks, in order per chat, within Telegram's flood limits.
+
+The bot token is part of every Bot API URL, so it is redacted from the log records of the
+libraries that could print such a URL, and never appears in a route of ours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import json
+import logging
+import random
+import secrets
+import warnings
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal, TypeVar
+from weakref import WeakValueDictionary
+
+from aiohttp import web
+from aiolimiter import AsyncLimiter
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import (
+    Bot,
+    BotCommand,
+    CallbackQuery,
+    Document,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatAction, ChatMemberStatus, ChatType, ParseMode
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.request import HTTPXRequest
+
+import storage.models_channels as recipients
+from bot.config import Settings
+from bot.dispatcher import Dispatcher
+from bot.messages import Attachment, Channel, ChatRef, Choice, Incoming, IncomingFile, Reply
+from bot.privacy import keyed_hash
+from storage.repositories import chats
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
+
+MAX_TEXT_CHARS = 4096
+MAX_CAPTION_CHARS = 1024
+MAX_CALLBACK_DATA_BYTES = 64
+MAX_BUTTON_CHARS = 64
+MAX_FILE_BYTES = 5 * 1024 * 1024
+TYPING_REPEAT_SECONDS = 4.5  # Telegram shows "typing…" for about 5 s
+
+# What the command menu shows, in Vietnamese (setMyCommands, for every user).
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", "Bắt đầu trò chuyện"),
+    ("menu", "Danh mục chức năng"),
+    ("help", "Hướng dẫn sử dụng"),
+)
+
+CHOOSE = "Mời bạn chọn:"
+FILE_TOO_LARGE = (
+    "Tệp «{name}» quá lớn ({size}). Tôi chỉ nhận tệp tối đa 5 MB, bạn vui lòng gửi tệp nhỏ hơn."
+)
+DEFAULT_FILE_NAME = "không tên"
+ERR_SECRET = "Sai hoặc thiếu mã bí mật của webhook."  # noqa: S105
+ERR_BODY = "Yêu cầu không hợp lệ: cần một bản tin cập nhật JSON của Telegram."
+ERR_STARTING = "Kênh Telegram đang khởi động, vui lòng thử lại sau."
+
+# Message kinds the assistant cannot read, in the order they are recognised. An animation is
+# also a document, a venue also a location, so they come first.
+UNSUPPORTED_KINDS = (
+    "animation",
+    "sticker",
+    "photo",
+    "video",
+    "video_note",
+    "voice",
+    "audio",
+    "venue",
+    "location",
+    "contact",
+    "poll",
+    "dice",
+    "game",
+    "story",
+)
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """Timings and limits; the defaults follow Telegram's documented flood limits."""
+
+    poll_timeout: int = 30
+    typing_after: float = 0.8
+    overall_per_second: float = 30.0
+    per_chat_per_second: float = 1.0
+    per_chat_burst: int = 3
+    group_per_minute: float = 20.0
+    max_retries: int = 5
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    max_flood_waits: int = 3
+    ready_timeout: float = 10.0
+    drain_timeout: float = 10.0
+
+
+# ---------------------------------------------------------------- rendering (pure)
+
+
+def text_length(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _hard_cut(text: str, limit: int) -> list[str]:
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for char in text:
+        units = text_length(char)
+        if size + units > limit:
+            pieces.append("".join(current))
+            current, size = [], 0
+        current.append(char)
+        size += units
+    if current:
+        pieces.append("".join(current))
+    return pieces
+
+
+_SEPARATORS = ("\n\n", "\n", " ")
+
+
+def _pack(text: str, limit: int, level: int) -> list[str]:
+    if text_length(text) <= limit:
+        return [text]
+    if level == len(_SEPARATORS):
+        return _hard_cut(text, limit)
+    sep = _SEPARATORS[level]
+    parts = [p.strip("\n") if level == 0 else p for p in text.split(sep)]
+    pieces: list[str] = []
+    current = ""
+    for part in parts:
+        if not part.strip():
+            continue
+        for sub in _pack(part, limit, level + 1):
+            candidate = f"{current}{sep}{sub}" if current else sub
+            if text_length(candidate) <= limit:
+                current = candidate
+            else:
+                if current:
+                    pieces.append(current)
+                current = sub
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def split_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
+    """Pieces of at most ``limit`` characters, cut between paragraphs when at all possible.
+
+    A paragraph longer than the limit is cut between lines, then between words, and only a
+    single "word" longer than the limit is cut anywhere.
+    """
+    text = text.strip()
+    return _pack(text, limit, 0) if text else []
+
+
+def escape(text: str) -> str:
+    """Text safe for ``parse_mode=HTML``: every user- and knowledge-provided string goes here."""
+    return html.escape(text, quote=False)
+
+
+def button_label(label: str, limit: int = MAX_BUTTON_CHARS) -> str:
+    """A button text Telegram shows whole: one line, cut at a word with an ellipsis."""
+    label = " ".join(label.split()) or "…"
+    if len(label) <= limit:
+        return label
+    cut = label[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-–") + "…"
+
+
+def check_callback_data(value: str) -> str:
+    """A choice value as callback data: Telegram takes 1 to 64 bytes and rejects the message
+    otherwise, so a longer value is a programming error (long state belongs in the state row)."""
+    size = len(value.encode())
+    if not 1 <= size <= MAX_CALLBACK_DATA_BYTES:
+        raise ValueError(f"choice value of {size} bytes; callback data must be 1-64 bytes")
+    return value
+
+
+def inline_keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
+    """One button per row (labels are questions), or one row for a few short answers."""
+    if not choices:
+        return None
+    buttons = [
+        InlineKeyboardButton(button_label(c.label), callback_data=check_callback_data(c.value))
+        for c in choices
+    ]
+    if len(buttons) <= 3 and all(len(b.text) <= 12 for b in buttons):
+        return InlineKeyboardMarkup([buttons])
+    return InlineKeyboardMarkup([[b] for b in buttons])
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One Bot API send: its kind, HTML text (or caption) and the keyboard it carries."""
+
+    kind: Literal["text", "photo", "document"]
+    html: str
+    markup: InlineKeyboardMarkup | None = None
+    attachment: Attachment | None = None
+
+
+def render(reply: Reply) -> list[Outgoing]:
+    """The sends for one reply; the keyboard goes on the last one, so it sits under the text."""
+    markup = inline_keyboard(reply.choices)
+    files: list[tuple[Literal["photo", "document"], Attachment]] = []
+    if reply.image is not None:
+        files.append(("photo", reply.image))
+    if reply.document is not None:
+        files.append(("document", reply.document))
+    text = reply.text.strip()
+    out: list[Outgoing] = []
+    caption = ""
+    if files and text_length(text) <= MAX_CAPTION_CHARS:
+        caption = text
+    else:
+        pieces = split_text(text) or ([CHOOSE] if markup and not files else [])
+        out = [Outgoing("text", escape(p)) for p in pieces]
+    for i, (kind, attachment) in enumerate(files):
+        out.append(Outgoing(kind, escape(caption) if i == 0 else "", attachment=attachment))
+    if markup is not None and out:
+        last = out[-1]
+        out[-1] = Outgoing(last.kind, last.html, markup, last.attachment)
+    return out
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB".replace(".", ",")
+
+
+# ---------------------------------------------------------------- log hygiene
+
+
+class _Redactor(logging.Filter):
+    """Replaces the bot token (and the webhook secret) in log records, tracebacks included."""
+
+    def __init__(self, *secret_values: str) -> None:
+        super().__init__()
+        self._secrets = tuple(s for s in secret_values if s)
+
+    def redact(self, text: str) -> str:
+        for value in self._secrets:
+            text = text.replace(value, "<redacted>")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = self.redact(message)
+        if record.exc_info:
+            trace = logging.Formatter().formatException(record.exc_info)
+            if self.redact(trace) != trace:
+                clean = f"{clean}\n{self.redact(trace)}"
+                record.exc_info = None
+                record.exc_text = None
+        if clean != message:
+            record.msg, record.args = clean, ()
+        return True
+
+
+def _library_loggers() -> list[logging.Logger]:
+    """Loggers whose records may hold a Bot API URL: python-telegram-bot's, httpx's and ours."""
+    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "telegram"]
+    return [logging.getLogger(n) for n in (*sorted(names), "telegram", "httpx", __name__)]
+
+
+def describe(exc: BaseException) -> str:
+    """An exception for a log line: the class and the message (records are redacted anyway)."""
+    return f"{type(exc).__name__}: {exc}"
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+# ---------------------------------------------------------------- outgoing limits
+
+
+class ChatUnreachable(Exception):
+    """Telegram refused a send with 403: blocked by the user, or removed from the group."""
+
+
+class OutgoingLimiter:
+    """Telegram's flood limits, an equivalent of PTB's ``AIORateLimiter`` plus a per-chat limit.
+
+    ``AIORateLimiter`` throttles the whole bot and groups but not a private chat; Telegram asks
+    for about one message per second in any chat, so every chat gets a small leaky bucket (a
+    short burst, then one per second). A 429 pauses all sends for its ``retry_after``.
+    """
+
+    def __init__(self, tuning: Tuning) -> None:
+        self._tuning = tuning
+        self._overall = AsyncLimiter(tuning.overall_per_second, 1)
+        self._chats: dict[int, AsyncLimiter] = {}
+        self._groups: dict[int, AsyncLimiter] = {}
+        self._open = asyncio.Event()
+        self._open.set()
+        self._resume_at = 0.0
+
+    def pause(self, seconds: float) -> None:
+        """Hold every send for ``seconds`` (or longer, if a pause is already running)."""
+        loop = asyncio.get_running_loop()
+        self._resume_at = max(self._resume_at, loop.time() + seconds)
+        self._open.clear()
+        loop.call_at(self._resume_at, self._reopen)
+
+    def _reopen(self) -> None:
+        if asyncio.get_running_loop().time() >= self._resume_at:
+            self._open.set()
+
+    def _limiter(
+        self, table: dict[int, AsyncLimiter], chat_id: int, rate: float, period: float
+    ) -> AsyncLimiter:
+        if len(table) > 1024:
+            for key, limiter in list(table.items()):
+                if limiter.has_capacity(limiter.max_rate):
+                    del table[key]
+        if chat_id not in table:
+            table[chat_id] = AsyncLimiter(rate, period)
+        return table[chat_id]
+
+    async def acquire(self, chat_id: int | None, *, message: bool) -> None:
+        """Wait for a flood pause to end, then for capacity (messages only use chat buckets)."""
+        await self._open.wait()
+        if chat_id is None:
+            return
+        if message:
+            t = self._tuning
+            burst = max(1, t.per_chat_burst)
+            await self._limiter(
+                self._chats, chat_id, burst, burst / t.per_chat_per_second
+            ).acquire()
+            if chat_id < 0:
+                await self._limiter(self._groups, chat_id, t.group_per_minute, 60).acquire()
+        await self._overall.acquire()
+        await self._open.wait()  # a 429 may have come in while this one waited for capacity
+
+
+# ---------------------------------------------------------------- the channel
+
+
+class TelegramChannel:
+    """Receives updates (polling or webhook), runs them through the dispatcher, sends replies."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        dispatcher: Dispatcher,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        log_secret: bytes,
+        webhook_url: str = "",
+        webhook_secret: str = "",
+        tuning: Tuning | None = None,
+        redactor: _Redactor | None = None,
+    ) -> None:
+        self.bot = bot
+        self.webhook_url = webhook_url
+        self.tuning = tuning or Tuning()
+        self._dispatcher = dispatcher
+        self._sessions = sessions
+        self._log_secret = log_secret
+        self._webhook_secret = webhook_secret.encode()
+        self._redactor = redactor
+        self._limiter = OutgoingLimiter(self.tuning)
+        self._ready = asyncio.Event()
+        self._runner: asyncio.Task[None] | None = None
+        self._sending: set[asyncio.Task[None]] = set()
+        self._receive_locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
+        self._send_locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        dispatcher: Dispatcher,
+        sessions: async_sessionmaker[AsyncSession],
+        tuning: Tuning | None = None,
+    ) -> TelegramChannel:
+        """The channel for ``TELEGRAM_*`` settings (the token must be set)."""
+        if settings.telegram_bot_token is None:
+            raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+        token = settings.telegram_bot_token.get_secret_value()
+        secret = settings.telegram_webhook_secret
+        webhook_secret = secret.get_secret_value() if secret is not None else ""
+        # Installed before the Bot exists: its constructor logs its URLs at debug level.
+        redactor = _Redactor(token, webhook_secret)
+        for logger in _library_loggers():
+            logger.addFilter(redactor)
+        tuning = tuning or Tuning()
+        base_url = settings.telegram_api_base_url.rstrip("/") or DEFAULT_API_BASE_URL
+        file_url = base_url[: -len("/bot")] + "/file/bot" if base_url.endswith("/bot") else base_url
+        bot = Bot(
+            token,
+            base_url=base_url,
+            base_file_url=file_url,
+            request=HTTPXRequest(
+                connection_pool_size=64, read_timeout=15, write_timeout=20, pool_timeout=5
+            ),
+            get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=10),
+        )
+        return cls(
+            bot,
+            dispatcher,
+            sessions,
+            log_secret=settings.resolved_secret(),
+            webhook_url=settings.telegram_webhook_url,
+            webhook_secret=webhook_secret,
+            tuning=tuning,
+            redactor=redactor,
+        )
+
+    # ------------------------------------------------------------ lifecycle
+
+    @property
+    def uses_webhook(self) -> bool:
+        return bool(self.webhook_url)
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    async def wait_ready(self, seconds: float | None = None) -> bool:
+        """True once the bot is known (getMe), its commands set and the webhook in place."""
+        try:
+            await asyncio.wait_for(self._ready.wait(), seconds or self.tuning.ready_timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def start(self) -> None:
+        """Start in the background: set up with retries, then poll (unless on a webhook).
+
+        Telegram being unreachable at start must not keep the rest of the server down.
+        """
+        self._limiter = OutgoingLimiter(self.tuning)
+        self._runner = asyncio.create_task(self._run(), name="telegram")
+
+    async def stop(self) -> None:
+        """Stop polling, let queued replies go out (for a bounded time), close the client."""
+        if self._runner is not None:
+            self._runner.cancel()
+            try:
+                await self._runner
+            except asyncio.CancelledError:
+                pass
+            except Exception:  # already logged by _run's own handlers
+                log.debug("telegram runner ended with an error", exc_info=True)
+            self._runner = None
+        await self.drain(self.tuning.drain_timeout)
+        await self.bot.shutdown()
+        self._ready.clear()
+        if self._redactor is not None:
+            for logger in _library_loggers():
+                logger.removeFilter(self._redactor)
+
+    async def drain(self, seconds: float | None = None) -> None:
+        """Wait until every reply handed to the background has been sent (or given up)."""
+        loop = asyncio.get_running_loop()
+        deadline = None if seconds is None else loop.time() + seconds
+        while self._sending:
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                for task in list(self._sending):
+                    task.cancel()
+                await asyncio.gather(*self._sending, return_exceptions=True)
+                log.warning("telegram: replies still unsent at shutdown were dropped")
+                return
+            await asyncio.wait(set(self._sending), timeout=remaining)
+
+    async def _run(self) -> None:
+        if not await self._setup():
+            return
+        if not self.uses_webhook:
+            await self._poll()
+
+    async def _setup(self) -> bool:
+        delay = self.tuning.backoff_base
+        while True:
+            try:
+                await self.bot.initialize()
+                break
+            except InvalidToken:
+                # The exception's message holds the token: never log it.
+                log.error("Telegram rejected TELEGRAM_BOT_TOKEN: the Telegram channel is off")
+                return False
+            except TelegramError as exc:
+                log.warning(
+                    "Telegram unreachable at start (%s); retrying in %.1f s", describe(exc), delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.tuning.backoff_max)
+        commands = [BotCommand(name, text) for name, text in COMMANDS]
+        try:
+            await self._call(None, "setMyCommands", lambda: self.bot.set_my_commands(commands))
+        except TelegramError as exc:
+            log.warning("Telegram: could not set the command menu (%s)", describe(exc))
+        try:
+            await self._sync_webhook()
+        except TelegramError as exc:
+            log.error(
+                "Telegram: could not %s the webhook (%s)",
+                "register" if self.uses_webhook else "delete",
+                describe(exc),
+            )
+        self._ready.set()
+        log.info(
+            "Telegram channel ready as @%s by %s",
+            self.bot.username,
+            "webhook" if self.uses_webhook else "long polling",
+        )
+        return True
+
+    async def _sync_webhook(self) -> None:
+        """Register the webhook only when Telegram has another URL; in polling mode delete it."""
+        info = await self._call(None, "getWebhookInfo", self.bot.get_webhook_info)
+        if self.uses_webhook:
+            if info.url == self.webhook_url:
+                log.info("Telegram webhook already registered")
+                return
+            secret = self._webhook_secret.decode()
+            await self._call(
+                None,
+                "setWebhook",
+                lambda: self.bot.set_webhook(
+                    self.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+                ),
+            )
+            log.info("Telegram webhook registered")
+        elif info.url:
+            await self._call(None, "deleteWebhook", self.bot.delete_webhook)
+            log.info("Telegram webhook deleted: receiving updates by long polling")
+
+    # ------------------------------------------------------------ receiving
+
+    async def _poll(self) -> None:
+        """getUpdates forever; a batch is confirmed (next offset) only once all of it is handled."""
+        offset: int | None = None
+        delay = self.tuning.backoff_base
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset,
+                    timeout=self.tuning.poll_timeout,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+            except RetryAfter as exc:
+                await asyncio.sleep(retry_after_seconds(exc))
+                continue
+            except InvalidToken:
+                log.error("Telegram rejected TELEGRAM_BOT_TOKEN: polling stopped")
+                return
+            except Exception as exc:  # network, 5xx, 409, an unreadable answer: never fatal
+                hint = (
+                    " (another process polls this bot, or a webhook is set)"
+                    if isinstance(exc, Conflict)
+                    else ""
+                )
+                log.warning(
+                    "Telegram getUpdates failed%s (%s); retrying in %.1f s",
+                    hint,
+                    describe(exc),
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.tuning.backoff_max)
+                continue
+            delay = self.tuning.backoff_base
+            if not updates:
+                continue
+            await asyncio.gather(*(self.process(u) for u in updates))
+            offset = updates[-1].update_id + 1
+
+    def register(self, app: web.Application) -> None:
+        """Add ``POST /telegram/webhook`` to the server."""
+        app.router.add_post(WEBHOOK_PATH, self.webhook)
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """One update from Telegram: 401 unless the secret header matches, 200 once handled."""
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not self._webhook_secret or not secrets.compare_digest(given, self._webhook_secret):
+            log.warning("Telegram webhook: request with a missing or wrong secret refused")
+            return web.json_response({"error": ERR_SECRET}, status=401, dumps=_dumps)
+        try:
+            data = await request.json()
+        except ValueError:
+            return web.json_response({"error": ERR_BODY}, status=400, dumps=_dumps)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return web.json_response({"error": ERR_BODY}, status=400, dumps=_dumps)
+        if not await self.wait_ready():
+            return web.json_response({"error": ERR_STARTING}, status=503, dumps=_dumps)
+        try:
+            update = Update.de_json(data, self.bot)
+        except Exception as exc:
+            # Acknowledged all the same: Telegram would only redeliver the same bad update.
+            log.warning("Telegram webhook: unreadable update dropped (%s)", describe(exc))
+            return web.json_response({})
+        await self.process(update)
+        return web.json_response({})
+
+    async def process(self, update: Update) -> None:
+        """Handle one update up to the dispatcher's commit; its replies go out in the background.
+
+        Updates of one chat are handled one at a time in the order they came (a polled batch
+        is processed concurrently across chats). Never raises: a failure is logged, and the
+        update counts as handled (the dispatcher has already turned handler errors into an
+        apology).
+        """
+        chat = update.effective_chat
+        async with self._lock(self._receive_locks, chat.id if chat else 0):
+            try:
+                if update.callback_query is not None:
+                    await self._on_callback(update.update_id, update.callback_query)
+                elif update.message is not None:
+                    await self._on_message(update.update_id, update.message)
+                elif update.my_chat_member is not None:
+                    await self._on_membership(update)
+                # Edited messages, channel posts and the rest are ignored on purpose.
+            except Exception:
+                log.exception("Telegram update %s could not be handled", update.update_id)
+
+    async def _on_callback(self, update_id: int, query: CallbackQuery) -> None:
+        # Answer at once, whatever follows, so that the button stops spinning.
+        try:
+            await self._call(None, "answerCallbackQuery", query.answer)
+        except TelegramError as exc:
+            log.info("Telegram: callback query not answered (%s)", describe(exc))
+        message = query.message
+        if query.data is None or message is None:
+            return
+        chat_id = message.chat.id
+        incoming = Incoming(
+            chat=ChatRef(Channel.TELEGRAM, str(chat_id), str(query.from_user.id)),
+            event_id=str(update_id),
+            choice=query.data,
+            display_name=query.from_user.full_name,
+        )
+        await self._dispatch(incoming, chat_id, reply_to=None)
+
+    async def _on_message(self, update_id: int, message: Message) -> None:
+        chat = message.chat
+        user = message.from_user
+        if chat.type not in (ChatType.PRIVATE, ChatType.GROUP, ChatType.SUPERGROUP):
+            return
+        if user is None or user.is_bot:
+            return
+        text = message.text or ""
+        in_group = chat.type != ChatType.PRIVATE
+        if in_group:
+            addressed = self._addressed_text(message)
+            if addressed is None:
+                return
+            text = addressed
+        await self._clear_unreachable(chat.id)
+        ref = ChatRef(Channel.TELEGRAM, str(chat.id), str(user.id))
+        event_id, name = str(update_id), user.full_name
+        reply_to = message.message_id if in_group else None
+        if message.text is not None:
+            incoming = Incoming(ref, event_id, text=text, display_name=name)
+        elif message.document is not None and message.animation is None:
+            file = await self._read_document(message.document, event_id, chat.id, reply_to)
+            if file is None:
+                return
+            if isinstance(file, IncomingFile):
+                incoming = Incoming(ref, event_id, file=file, display_name=name)
+            else:
+                incoming = Incoming(ref, event_id, unsupported=file, display_name=name)
+        else:
+            kind = next((k for k in UNSUPPORTED_KINDS if getattr(message, k, None)), None)
+            if kind is None:
+                return  # a service message: members joined, title changed...
+            incoming = Incoming(ref, event_id, unsupported=kind, display_name=name)
+        await self._dispatch(incoming, chat.id, reply_to=reply_to)
+
+    def _addressed_text(self, message: Message) -> str | None:
+        """In a group: the text without the bot's mention, or None when not meant for the bot.
+
+        Addressed are commands (not those naming another bot), mentions of the bot, and replies
+        to the bot's messages. Privacy mode already filters most of the rest on Telegram's side.
+        """
+        me = self.bot.bot
+        text = message.text or message.caption or ""
+        addressed = (
+            message.reply_to_message is not None
+            and message.reply_to_message.from_user is not None
+            and message.reply_to_message.from_user.id == me.id
+        )
+        cut: list[tuple[int, int]] = []
+        entities = message.parse_entities() if message.text else message.parse_caption_entities()
+        for entity, value in entities.items():
+            if entity.type == MessageEntity.BOT_COMMAND and entity.offset == 0:
+                target = value.partition("@")[2]
+                if target and target.casefold() != (me.username or "").casefold():
+                    return None
+                addressed = True
+            elif self._is_me(entity, value):
+                addressed = True
+                cut.append((entity.offset, entity.length))
+        if not addressed:
+            return None
+        # Entity offsets count UTF-16 code units.
+        units = text.encode("utf-16-le")
+        for offset, length in sorted(cut, reverse=True):
+            units = units[: offset * 2] + units[(offset + length) * 2 :]
+        return " ".join(units.decode("utf-16-le").split())
+
+    def _is_me(self, entity: MessageEntity, value: str) -> bool:
+        """A mention of this bot: "@username", or a text mention of its user."""
+        me = self.bot.bot
+        if entity.type == MessageEntity.MENTION:
+            return bool(me.username) and value.casefold() == f"@{me.username}".casefold()
+        if entity.type == MessageEntity.TEXT_MENTION:
+            return entity.user is not None and entity.user.id == me.id
+        return False
+
+    async def _on_membership(self, update: Update) -> None:
+        """The user blocked or unblocked the bot (or it left or joined a group)."""
+        member = update.my_chat_member
+        if member is None:
+            return
+        status = member.new_chat_member.status
+        if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+            reason = (
+                "blocked by the user"
+                if member.chat.type == ChatType.PRIVATE
+                else "removed from the group"
+            )
+            await self._mark_unreachable(member.chat.id, reason)
+        elif status in (
+            ChatMemberStatus.MEMBER,
+            ChatMemberStatus.ADMINISTRATOR,
+            ChatMemberStatus.RESTRICTED,
+        ):
+            await self._clear_unreachable(member.chat.id)
+
+    async def _read_document(
+        self, document: Document, event_id: str, chat_id: int, reply_to: int | None
+    ) -> IncomingFile | str | None:
+        """The document's bytes; None after refusing one over 5 MB without downloading it;
+        the unsupported kind "document" when Telegram would not hand the file over."""
+        name = document.file_name or DEFAULT_FILE_NAME
+        size = document.file_size or 0
+        if size <= MAX_FILE_BYTES:
+            try:
+                file = await self._call(None, "getFile", lambda: self.bot.get_file(document))
+                size = file.file_size or size
+                if size <= MAX_FILE_BYTES:
+                    content = bytes(await file.download_as_bytearray())
+                    size = len(content)
+                    if size <= MAX_FILE_BYTES:
+                        return IncomingFile(name, content, document.mime_type or "")
+            except TelegramError as exc:
+                log.warning("Telegram: a document could not be downloaded (%s)", describe(exc))
+                return "document"
+        # Refused here rather than in a handler, since the file is never fetched; the event is
+        # claimed like any other so that a redelivery is not refused twice.
+        async with self._sessions() as session, session.begin():
+            if not await chats.claim_event(session, Channel.TELEGRAM.value, event_id):
+                return None
+        text = FILE_TOO_LARGE.format(name=name, size=_megabytes(size))
+        self._spawn(self._deliver(chat_id, [Reply(text)], reply_to))
+        return None
+
+    async def _dispatch(self, incoming: Incoming, chat_id: int, *, reply_to: int | None) -> None:
+        """Run the dispatcher (typing shown if it is slow), then queue its replies."""
+        done = asyncio.Event()
+        typing = asyncio.create_task(self._typing(chat_id, done))
+        try:
+            replies = await self._dispatcher.handle(incoming)
+        finally:
+            done.set()
+            # Let an action already on its way arrive before the replies (bounded: a slow
+            # Telegram must not hold the replies back).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(typing, 2.0)
+        if replies:
+            self._spawn(self._deliver(chat_id, replies, reply_to))
+
+    async def _typing(self, chat_id: int, done: asyncio.Event) -> None:
+        delay = self.tuning.typing_after
+        while True:
+            try:
+                await asyncio.wait_for(done.wait(), delay)
+                return
+            except TimeoutError:
+                pass
+            try:
+                await self._limiter.acquire(chat_id, message=False)
+                await self.bot.send_chat_action(chat_id, ChatAction.TYPING)
+            except TelegramError as exc:
+                log.debug("Telegram: typing action failed (%s)", describe(exc))
+                return
+            delay = TYPING_REPEAT_SECONDS
+
+    # ------------------------------------------------------------ sending
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._sending.add(task)
+        task.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("Telegram: sending replies failed (%s)", describe(exc))
+
+    @staticmethod
+    def _lock(table: WeakValueDictionary[int, asyncio.Lock], chat_id: int) -> asyncio.Lock:
+        """The chat's lock in ``table``; asyncio locks are fair, so waiters keep their order."""
+        lock = table.get(chat_id)
+        if lock is None:
+            lock = table[chat_id] = asyncio.Lock()
+        return lock
+
+    def _chat_ref(self, chat_id: int) -> str:
+        """A chat as it may appear in a log line: a keyed hash, never the id."""
+        return keyed_hash(self._log_secret, Channel.TELEGRAM.value, str(chat_id))[:12]
+
+    async def _deliver(self, chat_id: int, replies: Iterable[Reply], reply_to: int | None) -> None:
+        """Send one turn's replies in order; stop at the first message that cannot go out."""
+        async with self._lock(self._send_locks, chat_id):
+            sends = [out for reply in replies for out in render(reply)]
+            for i, out in enumerate(sends):
+                try:
+                    await self._send(chat_id, out, reply_to if i == 0 else None)
+                except ChatUnreachable:
+                    return
+                except TelegramError as exc:
+                    log.warning(
+                        "Telegram: reply to chat %s not sent (%s)",
+                        self._chat_ref(chat_id),
+                        describe(exc),
+                    )
+                    return
+
+    async def _send(self, chat_id: int, out: Outgoing, reply_to: int | None) -> None:
+        params = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+        attachment = out.attachment
+        if out.kind == "text" or attachment is None:
+            await self._call(
+                chat_id,
+                "sendMessage",
+                lambda: self.bot.send_message(
+                    chat_id,
+                    out.html,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=out.markup,
+                    link_preview_options=NO_PREVIEW,
+                    reply_parameters=params,
+                ),
+                message=True,
+            )
+            return
+        upload = InputFile(attachment.content, filename=attachment.name)
+        caption = out.html or None
+        if out.kind == "photo":
+            await self._call(
+                chat_id,
+                "sendPhoto",
+                lambda: self.bot.send_photo(
+                    chat_id,
+                    upload,
+                    caption=caption,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=out.markup,
+                    reply_parameters=params,
+                ),
+                message=True,
+            )
+        else:
+            await self._call(
+                chat_id,
+                "sendDocument",
+                lambda: self.bot.send_document(
+                    chat_id,
+                    upload,
+                    caption=caption,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=out.markup,
+                    reply_parameters=params,
+                ),
+                message=True,
+            )
+
+    async def _call(
+        self,
+        chat_id: int | None,
+        method: str,
+        call: Callable[[], Awaitable[T]],
+        *,
+        message: bool = False,
+    ) -> T:
+        """One Bot API call within the limits: 429 waits ``retry_after``, network errors and 5xx
+        are retried with exponential backoff, 403 marks the chat unreachable (no retry), any
+        other refusal (400...) is raised at once."""
+        failures = floods = 0
+        while True:
+            await self._limiter.acquire(chat_id, message=message)
+            try:
+                return await call()
+            except RetryAfter as exc:
+                wait = retry_after_seconds(exc)
+                self._limiter.pause(wait)
+                floods += 1
+                if floods > self.tuning.max_flood_waits:
+                    raise
+                log.warning("Telegram flood control on %s: waiting %.1f s", method, wait)
+            except Forbidden as exc:
+                if chat_id is None:
+                    raise
+                await self._mark_unreachable(chat_id, str(exc))
+                raise ChatUnreachable(str(exc)) from exc
+            except BadRequest:
+                raise
+            except NetworkError as exc:  # connection failures, timeouts, 5xx
+                failures += 1
+                if failures > self.tuning.max_retries:
+                    raise
+                delay = min(self.tuning.backoff_max, self.tuning.backoff_base * 2 ** (failures - 1))
+                delay *= 1 + random.random() / 4
+                log.warning(
+                    "Telegram %s failed (%s); retry %d in %.2f s",
+                    method,
+                    describe(exc),
+                    failures,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+    # ------------------------------------------------------------ reachability
+
+    async def _mark_unreachable(self, chat_id: int, reason: str) -> None:
+        log.info("Telegram chat %s is unreachable: %s", self._chat_ref(chat_id), reason)
+        try:
+            async with self._sessions() as session, session.begin():
+                await recipients.mark_unreachable(
+                    session, Channel.TELEGRAM.value, str(chat_id), reason
+                )
+        except Exception as exc:
+            log.warning("Telegram: could not record an unreachable chat (%s)", describe(exc))
+
+    async def _clear_unreachable(self, chat_id: int) -> None:
+        try:
+            async with self._sessions() as session, session.begin():
+                cleared = await recipients.clear_unreachable(
+                    session, Channel.TELEGRAM.value, str(chat_id)
+                )
+        except Exception as exc:
+            log.warning("Telegram: could not update a chat's reachability (%s)", describe(exc))
+            return
+        if cleared:
+            log.info("Telegram chat %s is reachable again", self._chat_ref(chat_id))
+
+
+def _dumps(obj: object) -> str:
+    return json.dumps(obj, ensure_ascii=False)
