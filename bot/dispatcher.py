@@ -15,12 +15,13 @@ from weakref import WeakValueDictionary
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.dossiers.workdays import load_calendar
 from bot.kb_service import KnowledgeService
 from bot.messages import ChatState, Incoming, Outcome, Reply
 from bot.metrics import Metrics
 from bot.privacy import keyed_hash
 from handlers import ROUTES, Route, resolve, texts
-from handlers.context import Context
+from handlers.context import Context, Services, vietnam_today
 from storage.repositories import chats
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class Dispatcher:
         metrics: Metrics | None = None,
         routes: tuple[Route, ...] = ROUTES,
         clock: Callable[[], float] = time.perf_counter,
+        services: Services | None = None,
     ) -> None:
         self._sessions = sessions
         self._knowledge = knowledge
@@ -64,6 +66,7 @@ class Dispatcher:
         self._routes = routes
         self._clock = clock
         self.metrics = metrics or Metrics()
+        self.services = services or Services(secret, load_calendar(), vietnam_today)
         self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
 
     def user_hash(self, incoming: Incoming) -> str:
@@ -96,6 +99,7 @@ class Dispatcher:
                     user_hash=self.user_hash(incoming),
                     hotline=self._hotline,
                     max_message_chars=self._max_chars,
+                    services=self.services,
                 )
                 outcome = await self._run(ctx)
                 offered = tuple(c.value for r in outcome.replies for c in r.choices)

@@ -36,3 +36,42 @@ def mask_numbers(text: str) -> str:
 
 def _mask(text: str) -> str:
     return _NUMBERISH.sub(lambda m: " " + MASK if m.group(0)[:1].isspace() else MASK, text)
+
+
+def mask_name(full_name: str) -> str:
+    """A Vietnamese name shown to its verified owner: family name, then initials.
+
+    "Nguyễn Văn An" -> "Nguyễn V. A."; a single word keeps only its initial.
+    """
+    parts = full_name.split()
+    if not parts:
+        return ""
+    if len(parts) == 1:
+        return parts[0][0].upper() + "."
+    return " ".join([parts[0].capitalize(), *(p[0].upper() + "." for p in parts[1:])])
+
+
+def normalise_phone(raw: str) -> str | None:
+    """A Vietnamese phone number as 10 digits starting with 0, or None if it is not one."""
+    digits = re.sub(r"\D", "", raw)
+    if digits.startswith("84") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    if len(digits) == 10 and digits.startswith("0"):
+        return digits
+    return None
+
+
+def normalise_id_number(raw: str) -> str | None:
+    """A CCCD (12 digits) or old CMND (9 digits) number, or None."""
+    digits = re.sub(r"\D", "", raw)
+    return digits if len(digits) in (9, 12) else None
+
+
+def owner_id_hash(secret: bytes, number: str) -> str:
+    """The stored form of a dossier owner's ID number (normalised digits)."""
+    return keyed_hash(secret, "owner-id", number)
+
+
+def owner_phone_hash(secret: bytes, phone: str) -> str:
+    """The stored form of a dossier owner's phone number (normalised, 0xxxxxxxxx)."""
+    return keyed_hash(secret, "owner-phone", phone)

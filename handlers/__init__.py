@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.messages import ChatState, Incoming, Outcome
-from handlers import browse, faq, start
+from handlers import browse, dossier, faq, start
 from handlers.context import Context
 
 Handler = Callable[[Context], Awaitable[Outcome]]
@@ -20,28 +20,40 @@ Kind = Literal["flow", "command", "button", "file", "unsupported", "text"]
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """One row: what kind of input, which key (flow name, command, button prefix), who handles."""
+    """One row: what kind of input, which key (flow name, command, button prefix), who handles.
+
+    A "text" row with ``match`` takes only the free text it matches (a pasted dossier code);
+    the last "text" row takes the rest.
+    """
 
     kind: Kind
     key: str
     handler: Handler
+    match: Callable[[str], bool] | None = None
 
 
 ROUTES: tuple[Route, ...] = (
     # kind        key          handler
+    Route("flow", dossier.FLOW, dossier.continue_flow),
     Route("command", "start", start.greet),
     Route("command", "menu", start.menu),
     Route("command", "help", start.help_text),
     Route("command", "trogiup", start.help_text),
+    Route("command", "tracuu", dossier.ask_code),
+    Route("command", "huythongbao", dossier.unsubscribe_all),
     Route("button", "m:menu", start.menu),
+    Route("button", "m:dossier", dossier.ask_code),
     Route("button", "m:none", faq.none_of_these),
     Route("button", "m:", start.menu_choice),
     Route("button", "c:", browse.field_chosen),
     Route("button", "p:", browse.procedure_chosen),
     Route("button", "e:", faq.show_entry),
     Route("button", "hf:", faq.answer_feedback),
+    Route("button", "ds:", dossier.subscription_button),
     Route("file", "", start.file_received),
     Route("unsupported", "", start.unsupported),
+    Route("text", "dossier-code", dossier.code_given, match=dossier.mentions_code),
+    Route("text", "dossier-lookup", dossier.ask_code, match=dossier.asks_for_lookup),
     Route("text", "", faq.answer_question),
 )
 
@@ -57,7 +69,8 @@ def command_of(text: str) -> str | None:
 def resolve(incoming: Incoming, state: ChatState, routes: tuple[Route, ...] = ROUTES) -> Handler:
     """Pick the handler for an update, following the routing order."""
     command = command_of(incoming.text) if incoming.choice is None else None
-    if state.flow and command is None:
+    is_text = command is None and incoming.choice is None and incoming.file is None
+    if state.flow and is_text and not incoming.unsupported:
         for r in routes:
             if r.kind == "flow" and r.key == state.flow:
                 return r.handler
@@ -75,4 +88,7 @@ def resolve(incoming: Incoming, state: ChatState, routes: tuple[Route, ...] = RO
         return next(r.handler for r in routes if r.kind == "file")
     if incoming.unsupported:
         return next(r.handler for r in routes if r.kind == "unsupported")
-    return next(r.handler for r in routes if r.kind == "text")
+    text = incoming.text
+    return next(
+        r.handler for r in routes if r.kind == "text" and (r.match is None or r.match(text))
+    )

@@ -3,14 +3,39 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.dossiers.workdays import WorkCalendar
 from bot.messages import ChatState, Incoming
-from bot.privacy import mask_numbers
+from bot.privacy import mask_numbers, owner_id_hash, owner_phone_hash
 from knowledge.search import Index
 from storage.repositories import messages as message_repo
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+@dataclass(frozen=True)
+class Services:
+    """What handlers need beyond the database: the server secret's hashes, the calendar, today."""
+
+    secret: bytes
+    calendar: WorkCalendar
+    today: Callable[[], date]
+
+    def owner_id_hash(self, number: str) -> str:
+        return owner_id_hash(self.secret, number)
+
+    def owner_phone_hash(self, phone: str) -> str:
+        return owner_phone_hash(self.secret, phone)
+
+
+def vietnam_today() -> date:
+    return datetime.now(VN_TZ).date()
 
 
 @dataclass
@@ -24,6 +49,7 @@ class Context:
     user_hash: str
     hotline: str
     max_message_chars: int
+    services: Services
     started: float = field(default_factory=time.perf_counter)
     decision: str | None = None
 

@@ -51,7 +51,8 @@ async def _answer(
             ),
         )
     )
-    return Outcome(tuple(replies), ctx.state.evolve(last_entry=entry.id))
+    # Answering a question ends any flow (a lookup left half-way, for instance).
+    return Outcome(tuple(replies), ctx.state.evolve(last_entry=entry.id, flow=None, step=None))
 
 
 async def answer_question(ctx: Context) -> Outcome:

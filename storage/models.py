@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -136,3 +137,178 @@ class WebSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+# ------------------------------------------------------------------ dossiers (hồ sơ)
+
+
+class Agency(Base):
+    """An agency: the city, its departments, its wards and communes, vertical agencies.
+
+    ``path`` is the chain of ids from the root ("/1/7/"), so that "this agency and everything
+    under it" is one indexed ``LIKE 'path%'`` on SQLite and PostgreSQL alike.
+    """
+
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), default=None)
+    path: Mapped[str] = mapped_column(String(200), default="/", index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Procedure(Base):
+    """An administrative procedure (thủ tục hành chính) with its legal time limit."""
+
+    __tablename__ = "procedures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    field: Mapped[str] = mapped_column(String(120), default="")
+    time_limit: Mapped[int | None] = mapped_column(Integer, default=None)
+    time_unit: Mapped[str] = mapped_column(String(20), default="ngay_lam_viec")
+    fee: Mapped[str] = mapped_column(String(300), default="")
+    online_level: Mapped[str] = mapped_column(String(20), default="mot_phan")
+    kb_procedure: Mapped[str] = mapped_column(String(300), default="")
+    illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Dossier(Base):
+    """One application. Personal identifiers are kept only as keyed hashes, the name only masked."""
+
+    __tablename__ = "dossiers"
+    __table_args__ = (
+        Index("ix_dossiers_receiving_received", "receiving_agency_id", "received_date"),
+        Index("ix_dossiers_handling_received", "handling_agency_id", "received_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedures.id"), index=True)
+    receiving_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    handling_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    channel: Mapped[int] = mapped_column(Integer, default=1)
+    owner_name_masked: Mapped[str] = mapped_column(String(120), default="")
+    owner_id_hmac: Mapped[str | None] = mapped_column(String(64), default=None)
+    owner_phone_hmac: Mapped[str | None] = mapped_column(String(64), default=None)
+    submitted_at: Mapped[datetime | None] = mapped_column(default=None)
+    received_date: Mapped[date | None] = mapped_column(Date, default=None, index=True)
+    due_date: Mapped[date | None] = mapped_column(Date, default=None)
+    rescheduled_due_date: Mapped[date | None] = mapped_column(Date, default=None)
+    finished_date: Mapped[date | None] = mapped_column(Date, default=None)
+    returned_date: Mapped[date | None] = mapped_column(Date, default=None)
+    status: Mapped[int] = mapped_column(Integer, index=True)
+    supplement_count: Mapped[int] = mapped_column(Integer, default=0)
+    supplement_reason: Mapped[str] = mapped_column(Text, default="")
+    refusal_reason: Mapped[str] = mapped_column(Text, default="")
+    illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DossierEvent(Base):
+    """A status change in a dossier's history; ``source_id`` makes redelivered events harmless."""
+
+    __tablename__ = "dossier_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dossier_id: Mapped[int] = mapped_column(
+        ForeignKey("dossiers.id", ondelete="CASCADE"), index=True
+    )
+    source_id: Mapped[str] = mapped_column(String(128), unique=True)
+    at: Mapped[datetime] = mapped_column()
+    from_status: Mapped[int | None] = mapped_column(Integer, default=None)
+    to_status: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class DossierPause(Base):
+    """Time the dossier waited for the citizen (a supplement request); excluded from timeliness."""
+
+    __tablename__ = "dossier_pauses"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dossier_id: Mapped[int] = mapped_column(
+        ForeignKey("dossiers.id", ondelete="CASCADE"), index=True
+    )
+    requested_date: Mapped[date] = mapped_column(Date)
+    resumed_date: Mapped[date | None] = mapped_column(Date, default=None)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class ApiKey(Base):
+    """A bearer key of the one-stop system, stored hashed, allowed for one agency's subtree."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(120))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class LookupAudit(Base):
+    """Every dossier lookup attempt: who (hashed), which code, the outcome; never what was typed."""
+
+    __tablename__ = "lookup_audit"
+    __table_args__ = (
+        Index("ix_lookup_audit_user_at", "user_hash", "at"),
+        Index("ix_lookup_audit_code_at", "code", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_hash: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(40))
+    dossier_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    outcome: Mapped[str] = mapped_column(String(16))
+
+
+class Subscription(Base):
+    """A verified citizen's request to be told when a dossier's status changes."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        Index("uq_subscriptions_target", "dossier_id", "channel", "chat_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    user_hash: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class OutboxMessage(Base):
+    """A message to send later (notifications); claimed by one sender at a time.
+
+    ``dedupe_key`` makes creating the same notification twice impossible. ``status`` moves
+    pending -> sending (claimed by one sender until ``claimed_until``) -> sent; a failure goes
+    back to pending with a later ``next_attempt_at``, or to parked after repeated failures, or
+    to undeliverable when the platform says the user cannot be reached.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
