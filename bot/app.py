@@ -12,9 +12,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.delivery import OutboxWorker, Sender
 from bot.dispatcher import Dispatcher
+from bot.dossiers.workdays import load_calendar
 from bot.kb_service import KnowledgeService
+from bot.messages import Channel
 from bot.metrics import Metrics
+from handlers.context import Services, vietnam_today
 from knowledge.search import Thresholds
 from storage import migrate
 from storage.db import create_engine, session_factory
@@ -51,6 +55,7 @@ class App:
     dispatcher: Dispatcher
     metrics: Metrics
     telegram: TelegramChannel | None = None
+    outbox: OutboxWorker | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -59,20 +64,37 @@ class App:
         sessions = session_factory(engine)
         knowledge = KnowledgeService(sessions, thresholds_from(settings))
         metrics = Metrics()
+        secret = settings.resolved_secret()
+        extra = [settings.holidays_file] if settings.holidays_file else []
+        services = Services(secret, load_calendar(*extra), vietnam_today)
         dispatcher = Dispatcher(
             sessions,
             knowledge,
-            secret=settings.resolved_secret(),
+            secret=secret,
             hotline=settings.hotline,
             max_message_chars=settings.max_message_chars,
             metrics=metrics,
+            services=services,
         )
         telegram = None
         if settings.telegram_bot_token is not None:
             from bot.channels.telegram import TelegramChannel  # imported only when used
 
             telegram = TelegramChannel.from_settings(settings, dispatcher, sessions)
-        return cls(settings, engine, sessions, knowledge, dispatcher, metrics, telegram=telegram)
+        senders: dict[str, Sender] = {}
+        if telegram is not None:
+            senders[Channel.TELEGRAM.value] = telegram
+        worker = OutboxWorker(sessions, senders, interval=settings.outbox_interval_seconds)
+        return cls(
+            settings,
+            engine,
+            sessions,
+            knowledge,
+            dispatcher,
+            metrics,
+            telegram=telegram,
+            outbox=worker,
+        )
 
     async def start(
         self, *, migrate_db: bool | None = None, watch: bool = True, channels: bool | None = None
@@ -93,6 +115,8 @@ class App:
             )
         if self.telegram is not None and (watch if channels is None else channels):
             await self.telegram.start()  # polls, or sets up the webhook, in the background
+        if self.outbox is not None and (watch if channels is None else channels):
+            self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
 
     async def healthy(self) -> bool:
         """True when the database answers."""
@@ -105,12 +129,14 @@ class App:
         return True
 
     async def close(self) -> None:
-        if self.telegram is not None:  # first: its last replies may still touch the database
-            await self.telegram.stop()
+        """Stop background work (the outbox may be sending through Telegram), then Telegram
+        (its last replies may still touch the database), then the database."""
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        if self.telegram is not None:
+            await self.telegram.stop()
         await self.engine.dispose()

@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bot.config import Settings
 
@@ -181,6 +182,140 @@ async def _db(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- dossiers, api keys, demo
+
+
+async def _started_app() -> Any:
+    from bot.app import App
+
+    settings = _settings()
+    app = App.build(settings)
+    if settings.is_sqlite:
+        from storage import migrate
+
+        await migrate.upgrade_async(settings.database_url)
+    return app
+
+
+class _Rollback(Exception):
+    """Raised inside a transaction to undo it (dry runs, refused files)."""
+
+
+async def _dossiers(args: argparse.Namespace) -> int:
+    from bot import dossier_files
+    from bot.ingest import Ingestor, validate_batch
+
+    try:
+        rows = dossier_files.read(args.file)
+    except dossier_files.DossierFileError as exc:
+        print(f"{args.file}: nothing was imported.", file=sys.stderr)
+        for p in exc.problems:
+            print(f"  {p.item} [{p.field}]: {p.message}", file=sys.stderr)
+        return 1
+
+    def where(item: str) -> str:  # "dossiers[3]" is row 5 of the file (header, 0-based)
+        if item.startswith("dossiers["):
+            return f"row {int(item[9:-1]) + 2}"
+        return item
+
+    dossiers, events, errors = validate_batch({"dossiers": rows})
+    app = await _started_app()
+    try:
+        result = None
+        try:
+            async with app.sessions() as session, session.begin():
+                if not errors:
+                    ingestor = Ingestor(app.settings.resolved_secret())
+                    result = await ingestor.apply(session, dossiers, events, scope=None)
+                    errors = result.errors
+                if errors or args.dry_run:
+                    raise _Rollback
+        except _Rollback:
+            pass
+        if errors:
+            print(f"{args.file}: {len(errors)} problem(s); nothing was imported.", file=sys.stderr)
+            for e in errors:
+                print(f"  {where(e.item)} [{e.field}]: {e.message}", file=sys.stderr)
+            return 1
+        assert result is not None
+        verb = "Would import" if args.dry_run else "Imported"
+        print(
+            f"{verb} {len(dossiers)} dossiers: {result.created} new, {result.updated} updated, "
+            f"{result.events_applied} status changes, {result.notifications} notifications."
+        )
+        return 0
+    finally:
+        await app.close()
+
+
+async def _apikeys(args: argparse.Namespace) -> int:
+    from storage.repositories import apikeys
+    from storage.repositories import dossiers as repo
+
+    app = await _started_app()
+    try:
+        async with app.sessions() as session, session.begin():
+            if args.apikeys_command == "create":
+                agency = await repo.agency_by_code(session, args.agency)
+                if agency is None:
+                    print(f"Unknown agency code '{args.agency}'.", file=sys.stderr)
+                    return 1
+                row, key = await apikeys.create(session, name=args.name, agency=agency)
+                print(
+                    f"API key {row.id} '{row.name}' for {agency.name} ({agency.code}) and the "
+                    f"agencies under it. Keep it secret; it is shown only now:\n{key}"
+                )
+            elif args.apikeys_command == "revoke":
+                if not await apikeys.revoke(session, args.id):
+                    print(f"No active API key {args.id}.", file=sys.stderr)
+                    return 1
+                print(f"API key {args.id} revoked.")
+            else:
+                for row, agency in await apikeys.all_keys(session):
+                    state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+                    print(f"{row.id:4d}  {row.name:30s}  {agency.code:15s}  {state}")
+        return 0
+    finally:
+        await app.close()
+
+
+async def _demo(args: argparse.Namespace) -> int:
+    from bot import demo
+
+    app = await _started_app()
+    try:
+        await app.start(migrate_db=False, watch=False)
+        async with app.sessions() as session, session.begin():
+            if not await demo.is_empty(session):
+                print(
+                    "The database already has agencies: the demo fills only an empty one.",
+                    file=sys.stderr,
+                )
+                return 1
+            services = app.dispatcher.services
+            logins = await demo.generate(
+                session,
+                secret=services.secret,
+                calendar=services.calendar,
+                today=services.today(),
+                count=args.count,
+                progress=lambda done, total: _progress(done, total, "demo dossiers"),
+            )
+        print(
+            f"Illustrative city written: {args.count} dossiers over the last 12 months "
+            "(labelled illustrative; not real records)."
+        )
+        print("Try a lookup in the chat with one of these (fake) dossiers:")
+        for login in logins:
+            print(
+                f"  {login.code}  {login.status.label:<28}  CCCD {login.id_number}  "
+                f"phone {login.phone}"
+            )
+        return 0
+    finally:
+        await app.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motcua", description="Trợ lý ảo Một cửa (motcua)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -217,6 +352,26 @@ def build_parser() -> argparse.ArgumentParser:
     u = db_sub.add_parser("upgrade", help="apply migrations")
     u.add_argument("revision", nargs="?", default="head")
     p.set_defaults(func=_db)
+    p = sub.add_parser("dossiers", help="import dossiers exported by the one-stop system")
+    d_sub = p.add_subparsers(dest="dossiers_command", required=True)
+    di = d_sub.add_parser("import", help="import a CSV or XLSX export (all or nothing)")
+    di.add_argument("file")
+    di.add_argument("--dry-run", action="store_true", help="validate and report; change nothing")
+    p.set_defaults(func=_dossiers)
+
+    p = sub.add_parser("apikeys", help="API keys of the one-stop system (ingest API)")
+    k_sub = p.add_subparsers(dest="apikeys_command", required=True)
+    kc = k_sub.add_parser("create", help="create a key for an agency and those under it")
+    kc.add_argument("name")
+    kc.add_argument("--agency", required=True, help="agency code, e.g. 000.00.12.H13")
+    kr = k_sub.add_parser("revoke", help="revoke a key")
+    kr.add_argument("id", type=int)
+    k_sub.add_parser("list", help="list keys")
+    p.set_defaults(func=_apikeys)
+
+    p = sub.add_parser("demo", help="fill an empty database with an illustrative city")
+    p.add_argument("--count", type=int, default=5000, help="number of dossiers (default 5000)")
+    p.set_defaults(func=_demo)
     return parser
 
 

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     suggest_threshold: float | None = None
     db_pool_size: int = Field(default=10, ge=1)
 
+    # --- Dossiers -----------------------------------------------------------------------
+    holidays_file: Path | None = None
+    """An operator's extra calendar file (holidays, swapped working days) over the bundled one."""
+    outbox_interval_seconds: float = Field(default=2.0, gt=0)
+    """How often each process looks for notifications to send."""
+
     # --- Telegram (bot/channels/telegram.py) ---------------------------------------------
     telegram_bot_token: SecretStr | None = None
     """Token from @BotFather; empty: the Telegram channel is off. Never logged."""

@@ -283,11 +283,8 @@ async def generate(
         dossier.illustrative = True
         batch.append(dossier)
         pending_children.append((dossier, history, pauses))
-        if (
-            len(logins) < 6
-            and (not logins or logins[-1].status != dossier.status)
-            and received > today - timedelta(days=30)
-        ):
+        recent = received > today - timedelta(days=45)
+        if recent and len(logins) < 6 and dossier.status not in {x.status for x in logins}:
             logins.append(DemoLogin(code, S(dossier.status), id_number, phone))
         if len(batch) >= 500 or n == count - 1:
             session.add_all(batch)

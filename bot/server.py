@@ -10,8 +10,10 @@ from aiohttp.typedefs import Handler
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError
 
+from bot.api import IngestApi
 from bot.app import App
 from bot.channels.web import WebChannel
+from bot.ingest import Ingestor
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,7 @@ def make_web_app(app: App) -> web.Application:
     ).register(web_app)
     if app.telegram is not None and app.telegram.uses_webhook:
         app.telegram.register(web_app)  # POST /telegram/webhook
+    IngestApi(app.sessions, Ingestor(app.dispatcher.services.secret)).register(web_app)
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics)
     return web_app

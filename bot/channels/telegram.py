@@ -61,6 +61,7 @@ from telegram.request import HTTPXRequest
 
 import storage.models_channels as recipients
 from bot.config import Settings
+from bot.delivery import Delivery, DeliveryResult
 from bot.dispatcher import Dispatcher
 from bot.messages import Attachment, Channel, ChatRef, Choice, Incoming, IncomingFile, Reply
 from bot.privacy import keyed_hash
@@ -883,6 +884,32 @@ class TelegramChannel:
                         describe(exc),
                     )
                     return
+
+    async def deliver(self, chat_id: str, replies: Sequence[Reply]) -> DeliveryResult:
+        """Send queued replies (notifications from the outbox) and say how it went.
+
+        A chat marked unreachable (the user blocked the bot) is not tried; a refusal that will
+        not change (403, 400) is final; flood waits and retries happen inside ``_call``.
+        """
+        try:
+            target = int(chat_id)
+        except ValueError:
+            return DeliveryResult(Delivery.UNDELIVERABLE, "not a Telegram chat id")
+        async with self._sessions() as session:
+            if await recipients.is_unreachable(session, Channel.TELEGRAM.value, chat_id):
+                return DeliveryResult(Delivery.UNDELIVERABLE, "the user blocked the bot")
+        async with self._lock(self._send_locks, target):
+            try:
+                for reply in replies:
+                    for out in render(reply):
+                        await self._send(target, out, None)
+            except ChatUnreachable as exc:
+                return DeliveryResult(Delivery.UNDELIVERABLE, describe(exc))
+            except BadRequest as exc:
+                return DeliveryResult(Delivery.UNDELIVERABLE, describe(exc))
+            except TelegramError as exc:
+                return DeliveryResult(Delivery.RETRY, describe(exc))
+        return DeliveryResult(Delivery.SENT)
 
     async def _send(self, chat_id: int, out: Outgoing, reply_to: int | None) -> None:
         params = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None

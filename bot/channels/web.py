@@ -21,9 +21,11 @@ from aiohttp import web
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery import payload_to_replies
 from bot.dispatcher import Dispatcher
 from bot.messages import Channel, ChatRef, Incoming, Reply
 from storage.models import WebSession, utcnow
+from storage.repositories import outbox
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 MAX_BODY_BYTES = 16 * 1024
@@ -36,6 +38,7 @@ ERR_TYPE = 'Trường "{field}" phải là chuỗi ký tự.'
 ERR_TOO_LONG = "Tin nhắn quá dài: tối đa {limit} ký tự."
 ERR_BODY = "Yêu cầu quá lớn."
 ERR_RATE = "Bạn gửi nhanh quá. Vui lòng chờ ít giây rồi gửi lại."
+ERR_SESSION = "Phiên trò chuyện không hợp lệ hoặc đã hết hạn. Bạn vui lòng tải lại trang."
 
 
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -99,6 +102,7 @@ class WebChannel:
     def register(self, app: web.Application) -> None:
         app.router.add_get("/", self.page)
         app.router.add_post("/api/chat", self.chat)
+        app.router.add_get("/api/chat/updates", self.updates)
 
     async def page(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(
@@ -125,6 +129,21 @@ class WebChannel:
             digest = _token_hash(new)
             db.add(WebSession(token_hash=digest))
             return new, digest
+
+    async def updates(self, request: web.Request) -> web.Response:
+        """Messages queued for this session since it last asked (dossier notifications)."""
+        token = request.query.get("session", "")
+        digest = _token_hash(token)
+        async with self._sessions() as db, db.begin():
+            known = await db.scalar(
+                select(WebSession.token_hash).where(WebSession.token_hash == digest)
+            )
+            if not token or known is None:
+                return error(401, ERR_SESSION)
+            rows = await outbox.pending_for_chat(db, Channel.WEB.value, digest[:32])
+            await outbox.mark_sent(db, [r.id for r in rows])
+            replies = [reply_json(r) for row in rows for r in payload_to_replies(row.payload)]
+        return web.json_response({"session": token, "replies": replies}, dumps=_dumps)
 
     async def chat(self, request: web.Request) -> web.Response:
         try:
