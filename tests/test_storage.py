@@ -102,3 +102,25 @@ async def test_an_edit_is_live_in_another_process_after_a_refresh(
 
 async def test_the_bundled_base_is_seeded_only_into_an_empty_database(app: App) -> None:
     assert await app.knowledge.seed_if_empty(app.settings.kb_dir) == 0
+
+
+async def test_the_migrations_create_exactly_what_the_models_describe(database_url: str) -> None:
+    """A model changed without a migration (or the reverse) fails here, on both databases."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    import storage.models_channels  # noqa: F401  (registers its table)
+    from storage.db import create_engine
+    from storage.models import Base
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(
+                lambda sync: compare_metadata(
+                    MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata
+                )
+            )
+    finally:
+        await engine.dispose()
+    assert diff == []
