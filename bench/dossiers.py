@@ -186,7 +186,8 @@ async def main_async(args: argparse.Namespace) -> None:
                 q = statistics.quantiles(times, n=100)
                 p50, p99 = q[49] * 1000, q[98] * 1000
                 print(
-                    f"lookup (verify and show), {len(times)} dossiers: p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+                    f"lookup (verify and show), {len(times)} dossiers: "
+                    f"p50 {p50:.1f} ms, p99 {p99:.1f} ms"
                 )
                 rate = await ingest(app, args.ingest)
                 print(f"ingest: {rate:,.0f} dossiers/s ({args.ingest:,} in batches of 500)")
