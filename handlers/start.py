@@ -46,9 +46,6 @@ async def menu_choice(ctx: Context) -> Outcome:
         return await help_text(ctx)
     if value == "m:ask":
         return Outcome((Reply(texts.ASK_PROMPT),), ctx.state)
-    if value == "m:dossier":
-        text = texts.DOSSIER_SOON.format(hotline=ctx.hotline)
-        return Outcome((Reply(text, main_menu_choices()),), ctx.state)
     if value == "m:rate":
         return Outcome((Reply(texts.RATE_SOON, main_menu_choices()),), ctx.state)
     return await menu(ctx)

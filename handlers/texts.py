@@ -14,6 +14,7 @@ HELP = (
     "Cách dùng trợ lý:\n"
     '- Gõ câu hỏi, ví dụ: "làm giấy khai sinh cần giấy tờ gì".\n'
     "- Bấm các nút gợi ý, hoặc gõ số thứ tự của lựa chọn.\n"
+    "- /tracuu: tra cứu hồ sơ bằng mã hồ sơ; /huythongbao: tắt thông báo hồ sơ.\n"
     "- /menu: danh mục chức năng; /start: bắt đầu lại.\n"
     "Cần hỗ trợ thêm, bạn gọi tổng đài {hotline}."
 )
@@ -21,11 +22,6 @@ ASK_PROMPT = 'Mời bạn gõ câu hỏi về thủ tục cần làm, ví dụ: 
 CHOOSE_FIELD = "Mời bạn chọn lĩnh vực:"
 CHOOSE_PROCEDURE = "Lĩnh vực «{category}». Mời bạn chọn thủ tục:"
 CHOOSE_TOPIC = "Thủ tục «{procedure}». Bạn muốn biết điều gì?"
-DOSSIER_SOON = (
-    "Tra cứu hồ sơ ngay trong khung trò chuyện đang được triển khai.\n"
-    "Hiện bạn có thể tra cứu bằng mã hồ sơ trên Cổng Dịch vụ công quốc gia "
-    "(dichvucong.gov.vn) hoặc gọi tổng đài {hotline}."
-)
 RATE_SOON = (
     "Chức năng đánh giá mức độ hài lòng đang được triển khai.\n"
     "Bạn có thể đánh giá trên Cổng Dịch vụ công quốc gia sau khi nhận kết quả hồ sơ."

@@ -127,6 +127,7 @@ class AnswerFeedback(Base):
     user_hash: Mapped[str] = mapped_column(String(64))
     entry_id: Mapped[str | None] = mapped_column(String(80), default=None)
     helpful: Mapped[bool] = mapped_column(Boolean)
+    trip_saved: Mapped[bool | None] = mapped_column(Boolean, default=None)
 
 
 class WebSession(Base):
@@ -312,3 +313,91 @@ class OutboxMessage(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(default=None)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     last_error: Mapped[str] = mapped_column(String(300), default="")
+
+
+# ------------------------------------------------------------------ roles and feedback
+
+
+class RoleGrant(Base):
+    """A staff member's or admin's role. Citizens have no row (the default role).
+
+    ``user_hash`` is what incoming messages are matched on; the clear ``user_id`` is kept only
+    for staff, who are sent alerts, never for citizens.
+    """
+
+    __tablename__ = "roles"
+
+    user_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), default=None)
+    alerts: Mapped[bool] = mapped_column(Boolean, default=False)
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeedbackInvitation(Base):
+    """An invitation to rate a finished dossier, so that the response rate can be computed."""
+
+    __tablename__ = "feedback_invitations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    dossier_id: Mapped[int] = mapped_column(
+        ForeignKey("dossiers.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    user_hash: Mapped[str] = mapped_column(String(64))
+    responded_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class FeedbackResponse(Base):
+    """One submitted rating: of a dossier, or of a service point without a dossier.
+
+    ``dedupe_key`` ("dossier:<id>:<user hash>") allows one rating per dossier per owner.
+    """
+
+    __tablename__ = "feedback_responses"
+    __table_args__ = (Index("ix_feedback_responses_agency_at", "agency_id", "submitted_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    dedupe_key: Mapped[str | None] = mapped_column(String(160), unique=True, default=None)
+    dossier_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dossiers.id", ondelete="SET NULL"), default=None, index=True
+    )
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), default=None)
+    procedure_id: Mapped[int | None] = mapped_column(ForeignKey("procedures.id"), default=None)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_hash: Mapped[str] = mapped_column(String(64))
+    respondent: Mapped[str] = mapped_column(String(16), default="citizen")
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("feedback_invitations.id", ondelete="SET NULL"), default=None
+    )
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class FeedbackAnswer(Base):
+    """One answer to one item, kept raw so that every index can be recomputed.
+
+    ``item_code``: "rating3" (the portal's three levels), "sipas.<aspect>" (five levels);
+    ``aspect``: tiep_can | tthc | cong_chuc | ket_qua | pakn | tong_the; ``kind``: hai_long |
+    nhan_dinh | mong_doi; ``scale``: "3" (1 Không hài lòng, 2 Hài lòng, 3 Rất hài lòng) or "5"
+    (1 Rất không hài lòng … 5 Rất hài lòng); a skipped item has no value and is not valid.
+    """
+
+    __tablename__ = "feedback_answers"
+    __table_args__ = (Index("ix_feedback_answers_item", "item_code", "response_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_responses.id", ondelete="CASCADE"), index=True
+    )
+    item_code: Mapped[str] = mapped_column(String(40))
+    aspect: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16), default="hai_long")
+    scale: Mapped[str] = mapped_column(String(8))
+    value: Mapped[int | None] = mapped_column(Integer, default=None)
+    is_valid: Mapped[bool] = mapped_column(Boolean, default=True)
