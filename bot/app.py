@@ -108,6 +108,7 @@ class App:
         if migrate_db if migrate_db is not None else self.settings.is_sqlite:
             await migrate.upgrade_async(self.settings.database_url)
         await self.knowledge.seed_if_empty(self.settings.kb_dir)
+        await self.bootstrap_admins()
         await self.knowledge.refresh()
         if watch:
             self._tasks.append(
@@ -117,6 +118,30 @@ class App:
             await self.telegram.start()  # polls, or sets up the webhook, in the background
         if self.outbox is not None and (watch if channels is None else channels):
             self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
+
+    async def bootstrap_admins(self) -> None:
+        """Grant the admin role to the users named in the ADMINS setting."""
+        from storage.repositories import roles
+
+        entries = [e.strip() for e in self.settings.admins.split(",") if e.strip()]
+        if not entries:
+            return
+        async with self.sessions() as session, session.begin():
+            for entry in entries:
+                channel, _, user_id = entry.partition(":")
+                if not user_id or channel not in {c.value for c in Channel}:
+                    log.warning("ADMINS: ignoring %r (expected CHANNEL:USER_ID)", entry)
+                    continue
+                user_hash = self.dispatcher.user_hash_of(Channel(channel), user_id)
+                await roles.grant(
+                    session,
+                    user_hash=user_hash,
+                    channel=channel,
+                    user_id=user_id,
+                    role=roles.ADMIN,
+                    agency=None,
+                    alerts=True,
+                )
 
     async def healthy(self) -> bool:
         """True when the database answers."""

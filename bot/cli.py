@@ -279,6 +279,59 @@ async def _apikeys(args: argparse.Namespace) -> int:
         await app.close()
 
 
+async def _users(args: argparse.Namespace) -> int:
+    from bot.messages import Channel
+    from storage.repositories import dossiers as repo
+    from storage.repositories import roles
+
+    app = await _started_app()
+    try:
+        async with app.sessions() as session, session.begin():
+            if args.users_command == "list":
+                for grant, agency in await roles.all_grants(session):
+                    where = f"{agency.code} {agency.name}" if agency else "toàn thành phố"
+                    alerts = "alerts" if grant.alerts else ""
+                    print(f"{grant.channel}:{grant.user_id:<15} {grant.role:6} {where}  {alerts}")
+                return 0
+            channel, _, user_id = args.user.partition(":")
+            if channel not in {c.value for c in Channel} or not user_id:
+                print(
+                    f"Expected CHANNEL:USER_ID (e.g. telegram:123456789), not {args.user!r}.",
+                    file=sys.stderr,
+                )
+                return 2
+            user_hash = app.dispatcher.user_hash_of(Channel(channel), user_id)
+            if args.users_command == "revoke":
+                if not await roles.revoke(session, user_hash):
+                    print(f"{args.user} has no role.", file=sys.stderr)
+                    return 1
+                print(f"{args.user} is a citizen again.")
+                return 0
+            agency = None
+            if args.agency:
+                agency = await repo.agency_by_code(session, args.agency)
+                if agency is None:
+                    print(f"Unknown agency code '{args.agency}'.", file=sys.stderr)
+                    return 1
+            if args.role == roles.STAFF and agency is None:
+                print("Staff need an agency: add --agency CODE.", file=sys.stderr)
+                return 2
+            await roles.grant(
+                session,
+                user_hash=user_hash,
+                channel=channel,
+                user_id=user_id,
+                role=args.role,
+                agency=agency,
+                alerts=args.alerts,
+            )
+            scope = f"{agency.name} and the agencies under it" if agency else "the whole city"
+            print(f"{args.user} is now {args.role} for {scope}.")
+            return 0
+    finally:
+        await app.close()
+
+
 async def _demo(args: argparse.Namespace) -> int:
     from bot import demo
 
@@ -368,6 +421,18 @@ def build_parser() -> argparse.ArgumentParser:
     kr.add_argument("id", type=int)
     k_sub.add_parser("list", help="list keys")
     p.set_defaults(func=_apikeys)
+
+    p = sub.add_parser("users", help="staff and admin roles")
+    u_sub = p.add_subparsers(dest="users_command", required=True)
+    ug = u_sub.add_parser("grant", help="grant a role: staff (with --agency) or admin")
+    ug.add_argument("user", help="CHANNEL:USER_ID, e.g. telegram:123456789")
+    ug.add_argument("role", choices=["staff", "admin"])
+    ug.add_argument("--agency", help="agency code; staff see it and the agencies under it")
+    ug.add_argument("--alerts", action="store_true", help="send dissatisfaction alerts")
+    ur = u_sub.add_parser("revoke", help="make a user a citizen again")
+    ur.add_argument("user")
+    u_sub.add_parser("list", help="list staff and admins")
+    p.set_defaults(func=_users)
 
     p = sub.add_parser("demo", help="fill an empty database with an illustrative city")
     p.add_argument("--count", type=int, default=5000, help="number of dossiers (default 5000)")

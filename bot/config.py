@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     suggest_threshold: float | None = None
     db_pool_size: int = Field(default=10, ge=1)
 
+    # --- Roles -------------------------------------------------------------------------
+    admins: str = ""
+    """Comma-separated CHANNEL:USER_ID of the administrators granted the admin role at start
+    (e.g. "telegram:123456789"); more are added with ``motcua users grant``."""
+
     # --- Dossiers -----------------------------------------------------------------------
     holidays_file: Path | None = None
     """An operator's extra calendar file (holidays, swapped working days) over the bundled one."""

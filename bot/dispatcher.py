@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.dossiers.workdays import load_calendar
 from bot.kb_service import KnowledgeService
-from bot.messages import ChatState, Incoming, Outcome, Reply
+from bot.messages import Channel, ChatState, Incoming, Outcome, Reply
 from bot.metrics import Metrics
 from bot.privacy import keyed_hash
 from handlers import ROUTES, Route, resolve, texts
 from handlers.context import Context, Services, vietnam_today
-from storage.repositories import chats
+from storage.repositories import chats, roles
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,11 @@ class Dispatcher:
         self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
 
     def user_hash(self, incoming: Incoming) -> str:
-        return keyed_hash(self._secret, incoming.chat.channel.value, incoming.chat.user_id)[:40]
+        return self.user_hash_of(incoming.chat.channel, incoming.chat.user_id)
+
+    def user_hash_of(self, channel: Channel, user_id: str) -> str:
+        """The stored identity of a user: a keyed hash, never the platform's id."""
+        return keyed_hash(self._secret, channel.value, user_id)[:40]
 
     def _lock(self, key: str) -> asyncio.Lock:
         lock = self._locks.get(key)
@@ -91,15 +95,17 @@ class Dispatcher:
                     return []
                 state = await chats.lock_state(session, incoming.chat)
                 incoming = _numbered_choice(incoming, state)
+                user_hash = self.user_hash(incoming)
                 ctx = Context(
                     session=session,
                     incoming=incoming,
                     state=state,
                     index=self._knowledge.index,
-                    user_hash=self.user_hash(incoming),
+                    user_hash=user_hash,
                     hotline=self._hotline,
                     max_message_chars=self._max_chars,
                     services=self.services,
+                    actor=await roles.actor_of(session, user_hash),
                 )
                 outcome = await self._run(ctx)
                 offered = tuple(c.value for r in outcome.replies for c in r.choices)
@@ -123,5 +129,5 @@ class Dispatcher:
             if len(text) > self._max_chars:
                 reply = texts.TOO_LONG.format(length=len(text), limit=self._max_chars)
                 return Outcome((Reply(reply),), ctx.state)
-        handler = resolve(incoming, ctx.state, self._routes)
+        handler = resolve(incoming, ctx.state, self._routes, ctx.actor.role)
         return await handler(ctx)

@@ -354,11 +354,23 @@ class Ingestor:
     async def _notify(self, session: AsyncSession, dossier: Dossier, event_id: int) -> int:
         from bot.delivery import replies_to_payload
         from handlers.dossier import status_change_replies
-        from storage.repositories import subscriptions
+        from handlers.feedback import invitation_reply
+        from storage.repositories import feedback, subscriptions
 
         count = 0
+        finished = dossier.status in (DossierStatus.DA_XU_LY_XONG, DossierStatus.DA_TRA_KET_QUA)
         for sub in await subscriptions.active_for(session, dossier.id):
             replies = await status_change_replies(session, dossier)
+            if finished:
+                invitation = await feedback.invite(
+                    session,
+                    dossier_id=dossier.id,
+                    channel=sub.channel,
+                    chat_id=sub.chat_id,
+                    user_hash=sub.user_hash,
+                )
+                if invitation is not None:
+                    replies.append(invitation_reply(dossier.code, invitation.id))
             if await outbox.enqueue(
                 session,
                 dedupe_key=f"dossier-event:{event_id}:{sub.id}",

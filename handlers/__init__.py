@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.messages import ChatState, Incoming, Outcome
-from handlers import browse, dossier, faq, start
+from handlers import browse, dossier, faq, feedback, start
 from handlers.context import Context
 
 Handler = Callable[[Context], Awaitable[Outcome]]
@@ -30,19 +30,23 @@ class Route:
     key: str
     handler: Handler
     match: Callable[[str], bool] | None = None
+    roles: frozenset[str] = frozenset()  # empty: everyone; else only these roles
 
 
 ROUTES: tuple[Route, ...] = (
     # kind        key          handler
     Route("flow", dossier.FLOW, dossier.continue_flow),
+    Route("flow", feedback.FLOW, feedback.continue_flow),
     Route("command", "start", start.greet),
     Route("command", "menu", start.menu),
     Route("command", "help", start.help_text),
     Route("command", "trogiup", start.help_text),
     Route("command", "tracuu", dossier.ask_code),
     Route("command", "huythongbao", dossier.unsubscribe_all),
+    Route("command", "danhgia", feedback.start_rating),
     Route("button", "m:menu", start.menu),
     Route("button", "m:dossier", dossier.ask_code),
+    Route("button", "m:rate", feedback.start_rating),
     Route("button", "m:none", faq.none_of_these),
     Route("button", "m:", start.menu_choice),
     Route("button", "c:", browse.field_chosen),
@@ -50,6 +54,12 @@ ROUTES: tuple[Route, ...] = (
     Route("button", "e:", faq.show_entry),
     Route("button", "hf:", faq.answer_feedback),
     Route("button", "ds:", dossier.subscription_button),
+    Route("button", "rt:", feedback.rate_from_invitation),
+    Route("button", "rd:", feedback.rate_verified_dossier),
+    Route("button", "ra:", feedback.rate_place),
+    Route("button", "sv:", feedback.survey_button),
+    Route("button", "dg:", feedback.rating_menu_button),
+    Route("button", "tr:", feedback.trip_saved),
     Route("file", "", start.file_received),
     Route("unsupported", "", start.unsupported),
     Route("text", "dossier-code", dossier.code_given, match=dossier.mentions_code),
@@ -66,8 +76,15 @@ def command_of(text: str) -> str | None:
     return name.lower() or None
 
 
-def resolve(incoming: Incoming, state: ChatState, routes: tuple[Route, ...] = ROUTES) -> Handler:
-    """Pick the handler for an update, following the routing order."""
+def resolve(
+    incoming: Incoming, state: ChatState, routes: tuple[Route, ...] = ROUTES, role: str = "citizen"
+) -> Handler:
+    """Pick the handler for an update, following the routing order.
+
+    Rows limited to other roles do not exist for this actor: a citizen typing a staff command
+    gets the ordinary unknown-command reply.
+    """
+    routes = tuple(r for r in routes if not r.roles or role in r.roles)
     command = command_of(incoming.text) if incoming.choice is None else None
     is_text = command is None and incoming.choice is None and incoming.file is None
     if state.flow and is_text and not incoming.unsupported:

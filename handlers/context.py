@@ -15,6 +15,7 @@ from bot.messages import ChatState, Incoming
 from bot.privacy import mask_numbers, owner_id_hash, owner_phone_hash
 from knowledge.search import Index
 from storage.repositories import messages as message_repo
+from storage.repositories.roles import Actor
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -50,6 +51,7 @@ class Context:
     hotline: str
     max_message_chars: int
     services: Services
+    actor: Actor = field(default_factory=Actor)
     started: float = field(default_factory=time.perf_counter)
     decision: str | None = None
 

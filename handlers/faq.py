@@ -123,5 +123,15 @@ async def answer_feedback(ctx: Context) -> Outcome:
     )
     if not stored:
         return Outcome((Reply(texts.ALREADY_RATED),), ctx.state)
-    text = texts.THANKS_HELPFUL if helpful else texts.THANKS_NOT_HELPFUL.format(hotline=ctx.hotline)
-    return Outcome((Reply(text),), ctx.state)
+    if not helpful:
+        return Outcome((Reply(texts.THANKS_NOT_HELPFUL.format(hotline=ctx.hotline)),), ctx.state)
+    from handlers import texts_feedback
+
+    trip = Reply(
+        texts_feedback.ASK_TRIP,
+        (
+            Choice(texts_feedback.TRIP_YES, f"tr:{message_id}:1"),
+            Choice(texts_feedback.TRIP_NO, f"tr:{message_id}:0"),
+        ),
+    )
+    return Outcome((Reply(texts.THANKS_HELPFUL), trip), ctx.state)

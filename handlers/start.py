@@ -46,8 +46,6 @@ async def menu_choice(ctx: Context) -> Outcome:
         return await help_text(ctx)
     if value == "m:ask":
         return Outcome((Reply(texts.ASK_PROMPT),), ctx.state)
-    if value == "m:rate":
-        return Outcome((Reply(texts.RATE_SOON, main_menu_choices()),), ctx.state)
     return await menu(ctx)
 
 

@@ -15,6 +15,7 @@ HELP = (
     '- Gõ câu hỏi, ví dụ: "làm giấy khai sinh cần giấy tờ gì".\n'
     "- Bấm các nút gợi ý, hoặc gõ số thứ tự của lựa chọn.\n"
     "- /tracuu: tra cứu hồ sơ bằng mã hồ sơ; /huythongbao: tắt thông báo hồ sơ.\n"
+    "- /danhgia: đánh giá mức độ hài lòng.\n"
     "- /menu: danh mục chức năng; /start: bắt đầu lại.\n"
     "Cần hỗ trợ thêm, bạn gọi tổng đài {hotline}."
 )
@@ -22,10 +23,6 @@ ASK_PROMPT = 'Mời bạn gõ câu hỏi về thủ tục cần làm, ví dụ: 
 CHOOSE_FIELD = "Mời bạn chọn lĩnh vực:"
 CHOOSE_PROCEDURE = "Lĩnh vực «{category}». Mời bạn chọn thủ tục:"
 CHOOSE_TOPIC = "Thủ tục «{procedure}». Bạn muốn biết điều gì?"
-RATE_SOON = (
-    "Chức năng đánh giá mức độ hài lòng đang được triển khai.\n"
-    "Bạn có thể đánh giá trên Cổng Dịch vụ công quốc gia sau khi nhận kết quả hồ sơ."
-)
 LEGAL_BASIS = "Căn cứ: {basis}"
 WAS_IT_HELPFUL = "Câu trả lời có hữu ích không?"
 HELPFUL_YES = "👍 Có"

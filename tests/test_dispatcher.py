@@ -62,13 +62,18 @@ async def test_helpfulness_is_stored_once(conversation: Conversation, app: App) 
     await conversation.say("hồ sơ hưởng trợ cấp thất nghiệp gồm những gì")
     yes = next(v for v in conversation.values if v.endswith(":1"))
     await conversation.tap(yes)
-    assert conversation.text == "Cảm ơn bạn đã phản hồi!"
+    assert conversation.last[0].text == "Cảm ơn bạn đã phản hồi!"
+    assert "đỡ phải đi lại" in conversation.last[1].text
+    trip = conversation.values[0]
     await conversation.tap(yes.rsplit(":", 1)[0] + ":0")
     assert "đã góp ý" in conversation.text
+    await conversation.tap(trip)
+    assert conversation.text == "Cảm ơn bạn!"
     async with app.sessions() as s:
         feedback = (await s.scalars(select(AnswerFeedback))).one()
     assert feedback.helpful
     assert feedback.entry_id == "tro-cap-that-nghiep/ho-so"
+    assert feedback.trip_saved is True
 
 
 async def test_nobody_can_rate_someone_elses_answer(conversation: Conversation, app: App) -> None:

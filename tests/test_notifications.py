@@ -65,9 +65,10 @@ async def test_telegram_subscriber_gets_the_notification(database_url: str, tmp_
             await c.tap_label("Báo tôi khi có thay đổi")
             await ingest(app, finished("done-1"))
             await app.outbox.run_once()
-            (message,) = fake.messages(CHAT)
+            message, invitation = fake.messages(CHAT)
             assert "đã chuyển sang trạng thái: Đã xử lý xong" in message["text"]
             assert "để nhận kết quả" in message["text"]
+            assert "Mời bạn đánh giá" in invitation["text"]  # the rating invitation
             assert await statuses(app) == ["sent"]
             # The user blocks the bot: the next notification is undeliverable, not retried.
             fake.fail(
@@ -95,7 +96,7 @@ async def test_telegram_subscriber_gets_the_notification(database_url: str, tmp_
             )
             await app.outbox.run_once()
             assert await statuses(app) == ["sent", "undeliverable", "undeliverable"]
-            assert len(fake.messages(CHAT)) == 1
+            assert len(fake.messages(CHAT)) == 2
         finally:
             await app.close()
 
@@ -121,7 +122,7 @@ async def test_the_web_chat_collects_its_notifications(app: App) -> None:
         await ingest(app, finished("web-1"))
         resp = await client.get("/api/chat/updates", params={"session": session})
         body = await resp.json()
-        assert resp.status == 200 and len(body["replies"]) == 1
+        assert resp.status == 200 and len(body["replies"]) == 2
         assert "Đã xử lý xong" in body["replies"][0]["text"]
         again = await (await client.get("/api/chat/updates", params={"session": session})).json()
         assert again["replies"] == []

@@ -64,3 +64,17 @@ async def add_answer_feedback(
         entry_id=entry_id,
         helpful=helpful,
     )
+
+
+async def set_trip_saved(
+    session: AsyncSession, *, message_id: int, user_hash: str, saved: bool
+) -> bool:
+    """Record whether a rated answer saved the asker a trip; False if there is no such rating."""
+    from sqlalchemy import update
+
+    result = await session.execute(
+        update(AnswerFeedback)
+        .where(AnswerFeedback.message_id == message_id, AnswerFeedback.user_hash == user_hash)
+        .values(trip_saved=saved)
+    )
+    return bool(getattr(result, "rowcount", 0))
