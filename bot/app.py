@@ -25,6 +25,8 @@ from storage.db import create_engine, session_factory
 
 if TYPE_CHECKING:
     from bot.channels.telegram import TelegramChannel
+    from bot.channels.zalo_bot import ZaloBotChannel
+    from bot.channels.zalo_oa import ZaloOaChannel
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,9 @@ class App:
     metrics: Metrics
     telegram: TelegramChannel | None = None
     outbox: OutboxWorker | None = None
+    zalo_oa: ZaloOaChannel | None = None
+    zalo_bot: ZaloBotChannel | None = None
+    stopping: bool = False
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -84,6 +89,18 @@ class App:
         senders: dict[str, Sender] = {}
         if telegram is not None:
             senders[Channel.TELEGRAM.value] = telegram
+        # --- Zalo (bot/channels/zalo_oa.py, zalo_bot.py): built only when configured.
+        zalo_oa = zalo_bot = None
+        if settings.zalo_app_id:
+            from bot.channels.zalo_oa import ZaloOaChannel
+
+            zalo_oa = ZaloOaChannel.from_settings(settings, dispatcher, sessions)
+            senders[Channel.ZALO_OA.value] = zalo_oa
+        if settings.zalo_bot_token is not None:
+            from bot.channels.zalo_bot import ZaloBotChannel
+
+            zalo_bot = ZaloBotChannel.from_settings(settings, dispatcher, sessions)
+            senders[Channel.ZALO_BOT.value] = zalo_bot
         worker = OutboxWorker(sessions, senders, interval=settings.outbox_interval_seconds)
         return cls(
             settings,
@@ -94,6 +111,8 @@ class App:
             metrics,
             telegram=telegram,
             outbox=worker,
+            zalo_oa=zalo_oa,
+            zalo_bot=zalo_bot,
         )
 
     async def start(
@@ -116,6 +135,9 @@ class App:
             )
         if self.telegram is not None and (watch if channels is None else channels):
             await self.telegram.start()  # polls, or sets up the webhook, in the background
+        for zalo in (self.zalo_oa, self.zalo_bot):
+            if zalo is not None and (watch if channels is None else channels):
+                await zalo.start()  # OA: stores the first tokens; Bot: polls or sets the webhook
         if self.outbox is not None and (watch if channels is None else channels):
             self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
 
@@ -164,4 +186,7 @@ class App:
         self._tasks.clear()
         if self.telegram is not None:
             await self.telegram.stop()
+        for zalo in (self.zalo_oa, self.zalo_bot):
+            if zalo is not None:
+                await zalo.stop()
         await self.engine.dispose()

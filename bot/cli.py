@@ -369,6 +369,45 @@ async def _demo(args: argparse.Namespace) -> int:
         await app.close()
 
 
+# ---------------------------------------------------------------- audit (issue 6)
+
+
+async def _audit(args: argparse.Namespace) -> int:
+    """Print the append-only audit log, oldest first, optionally filtered."""
+    from datetime import datetime
+
+    from handlers.context import VN_TZ
+    from storage.repositories import audit
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.strptime(args.since, "%Y-%m-%d").replace(tzinfo=VN_TZ)
+        except ValueError:
+            print(f"--since expects YYYY-MM-DD, not {args.since!r}.", file=sys.stderr)
+            return 2
+    app = await _started_app()
+    try:
+        async with app.sessions() as session:
+            rows = await audit.query(
+                session, since=since, actor_prefix=args.actor, action=args.action
+            )
+    finally:
+        await app.close()
+    for row in rows:
+        if args.json:
+            print(json.dumps(audit.as_dict(row), ensure_ascii=False))
+        else:
+            at = audit.aware(row.at).astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M:%S")
+            details = json.dumps(row.details, ensure_ascii=False) if row.details else ""
+            who = f"{row.role:7} {row.actor_hash[:12]}"
+            print(f"{at}  {who}  {row.action:24} {row.target}  {details}".rstrip())
+    return 0
+
+
+# ---------------------------------------------------------------- end audit
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motcua", description="Trợ lý ảo Một cửa (motcua)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -437,6 +476,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="fill an empty database with an illustrative city")
     p.add_argument("--count", type=int, default=5000, help="number of dossiers (default 5000)")
     p.set_defaults(func=_demo)
+    # --- audit (issue 6) ---
+    p = sub.add_parser("audit", help="read the audit log of admin and staff actions")
+    p.add_argument("--since", help="from this day on (YYYY-MM-DD, Vietnam time)")
+    p.add_argument("--actor", help="only actors whose hash starts with this")
+    p.add_argument("--action", help="only this action, e.g. kb.answer")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(func=_audit)
+    # --- end audit ---
     return parser
 
 

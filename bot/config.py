@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -76,6 +77,73 @@ class Settings(BaseSettings):
                 "TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET: 1-256 characters "
                 "from A-Z, a-z, 0-9, _ and -"
             )
+        return self
+
+    # --- Zalo (bot/channels/zalo_oa.py, bot/channels/zalo_bot.py) ---------------------
+    zalo_app_id: str = ""
+    """Zalo app id (developers.zalo.me), linked to the OA; empty: the Zalo OA channel is off."""
+    zalo_oa_id: str = ""
+    """The Official Account's id: keys its tokens, and events for other OAs are ignored."""
+    zalo_app_secret: SecretStr | None = None
+    """The app's secret key, sent (``secret_key`` header) only to refresh tokens. Never logged."""
+    zalo_oa_secret_key: SecretStr | None = None
+    """The OA Secret Key that signs webhooks (may equal the app secret). Never logged."""
+    zalo_oa_signature_variant: Literal["app_id", "oa_id", "either"] = "app_id"
+    """First term of the webhook MAC: "app_id" as documented, "oa_id" as some code does it,
+    "either" accepts both and logs which one matched (to find out on a real OA)."""
+    zalo_oa_access_token: SecretStr | None = None
+    """First access token (API Explorer or OAuth); used only while the database holds none."""
+    zalo_oa_refresh_token: SecretStr | None = None
+    """First refresh token, single-use: after the first refresh only the database copy works."""
+    zalo_oa_api_base_url: str = "https://openapi.zalo.me"
+    """OA API host (``/v3.0/oa/message/cs``...); change it for a proxy or the test fake."""
+    zalo_oauth_base_url: str = "https://oauth.zaloapp.com"
+    """OAuth host (``/v4/oa/access_token``) for token refreshes."""
+    zalo_bot_token: SecretStr | None = None
+    """Zalo Bot API token (Zalo Bot Creator); empty: the Zalo Bot channel is off. Never logged."""
+    zalo_bot_mode: Literal["polling", "webhook"] = "polling"
+    """How Zalo Bot updates arrive: "polling" (getUpdates; one process, for development) or
+    "webhook" (``POST /zalo/bot/webhook``, for production and several processes)."""
+    zalo_bot_webhook_url: str = ""
+    """Public HTTPS URL of ``POST /zalo/bot/webhook``, registered at start in webhook mode
+    (empty: register it yourself)."""
+    zalo_bot_webhook_secret: SecretStr | None = None
+    """Required in webhook mode: 8-256 characters, checked in ``X-Bot-Api-Secret-Token``."""
+    zalo_bot_api_base_url: str = "https://bot-api.zaloplatforms.com"
+    """Zalo Bot API host; ``/bot<TOKEN>/<method>`` is appended."""
+
+    @field_validator(
+        "zalo_app_secret",
+        "zalo_oa_secret_key",
+        "zalo_oa_access_token",
+        "zalo_oa_refresh_token",
+        "zalo_bot_token",
+        "zalo_bot_webhook_secret",
+        mode="after",
+    )
+    @classmethod
+    def _blank_zalo_secret_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value().strip() else None
+
+    @model_validator(mode="after")
+    def _check_zalo(self) -> Settings:
+        oa = {
+            "ZALO_APP_ID": bool(self.zalo_app_id),
+            "ZALO_OA_ID": bool(self.zalo_oa_id),
+            "ZALO_APP_SECRET": self.zalo_app_secret is not None,
+            "ZALO_OA_SECRET_KEY": self.zalo_oa_secret_key is not None,
+        }
+        if any(oa.values()) and not all(oa.values()):
+            missing = ", ".join(name for name, given in oa.items() if not given)
+            raise ValueError(f"the Zalo OA channel also needs {missing}")
+        if self.zalo_bot_webhook_url and not self.zalo_bot_webhook_url.startswith("https://"):
+            raise ValueError("ZALO_BOT_WEBHOOK_URL must be an https:// URL")
+        if self.zalo_bot_token is not None and self.zalo_bot_mode == "webhook":
+            secret = self.zalo_bot_webhook_secret
+            if secret is None or not 8 <= len(secret.get_secret_value()) <= 256:
+                raise ValueError(
+                    "ZALO_BOT_MODE=webhook needs ZALO_BOT_WEBHOOK_SECRET (8-256 characters)"
+                )
         return self
 
     @cached_property

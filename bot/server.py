@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import signal
+import uuid
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -14,6 +17,7 @@ from bot.api import IngestApi
 from bot.app import App
 from bot.channels.web import WebChannel
 from bot.ingest import Ingestor
+from bot.logging_setup import REQUEST_ID
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +26,8 @@ APP_KEY = web.AppKey("motcua_app", App)
 
 async def healthz(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
+    if app.stopping:
+        return web.json_response({"status": "stopping"}, status=503)
     ok = await app.healthy()
     body = {
         "status": "ok" if ok else "unavailable",
@@ -41,6 +47,20 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 UNAVAILABLE = "Hệ thống đang tạm gián đoạn. Bạn vui lòng thử lại sau ít phút."
+SHUTDOWN_SECONDS = 20.0
+
+
+@web.middleware
+async def request_ids(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Tag the request (and every log line it causes) with an id: nginx's, or a new one."""
+    rid = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+    token = REQUEST_ID.set(rid)
+    try:
+        response = await handler(request)
+        response.headers["X-Request-Id"] = rid
+        return response
+    finally:
+        REQUEST_ID.reset(token)
 
 
 @web.middleware
@@ -66,7 +86,7 @@ def _dumps(obj: object) -> str:
 
 def make_web_app(app: App) -> web.Application:
     """The aiohttp application for a built (and started) ``App``."""
-    web_app = web.Application(middlewares=[json_errors], client_max_size=1024 * 1024)
+    web_app = web.Application(middlewares=[request_ids, json_errors], client_max_size=1024 * 1024)
     web_app[APP_KEY] = app
     WebChannel(
         app.dispatcher,
@@ -77,6 +97,10 @@ def make_web_app(app: App) -> web.Application:
     ).register(web_app)
     if app.telegram is not None and app.telegram.uses_webhook:
         app.telegram.register(web_app)  # POST /telegram/webhook
+    if app.zalo_oa is not None:
+        app.zalo_oa.register(web_app)  # POST /zalo/oa/webhook
+    if app.zalo_bot is not None and app.zalo_bot.uses_webhook:
+        app.zalo_bot.register(web_app)  # POST /zalo/bot/webhook
     IngestApi(app.sessions, Ingestor(app.dispatcher.services.secret)).register(web_app)
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics)
@@ -84,15 +108,31 @@ def make_web_app(app: App) -> web.Application:
 
 
 async def serve(app: App, host: str, port: int) -> None:
-    """Run until cancelled (Ctrl+C or SIGTERM)."""
-    runner = web.AppRunner(make_web_app(app), handle_signals=False)
+    """Run until SIGTERM or SIGINT, then stop gracefully.
+
+    On a signal the worker reports not-ready (so the load balancer stops sending), stops
+    accepting connections, lets in-flight requests finish (up to ``SHUTDOWN_SECONDS``), and
+    returns; the caller then closes the channels and the database.
+    """
+    runner = web.AppRunner(
+        make_web_app(app),
+        handle_signals=False,
+        shutdown_timeout=SHUTDOWN_SECONDS,
+        access_log=None,
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
     log.info("motcua is serving the web chat at http://%s:%d/", host, port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     try:
-        import asyncio
-
-        await asyncio.Event().wait()
+        await stop.wait()
+        log.info("stopping: finishing requests in flight, then exiting")
+        app.stopping = True
     finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
         await runner.cleanup()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.messages import ChatState, Incoming, Outcome
-from handlers import browse, dossier, faq, feedback, start
+from handlers import admin, browse, dossier, faq, feedback, start
 from handlers.context import Context
 
 Handler = Callable[[Context], Awaitable[Outcome]]
@@ -60,6 +60,20 @@ ROUTES: tuple[Route, ...] = (
     Route("button", "sv:", feedback.survey_button),
     Route("button", "dg:", feedback.rating_menu_button),
     Route("button", "tr:", feedback.trip_saved),
+    # --- admin (handlers/admin.py) ---
+    Route("flow", admin.FLOW, admin.continue_flow, roles=frozenset({"admin"})),
+    Route("command", "faq", admin.faq_command, roles=frozenset({"admin"})),
+    Route("command", "chuatraloi", admin.show_inbox, roles=frozenset({"admin"})),
+    Route("command", "huy", admin.cancel, roles=frozenset({"admin"})),
+    Route("button", "ad:x", admin.cancel, roles=frozenset({"admin"})),
+    Route("button", "ad:y:", admin.confirm, roles=frozenset({"admin"})),
+    Route("button", "ad:e:", admin.entry_button, roles=frozenset({"admin"})),
+    Route("button", "ad:c:", admin.category_button, roles=frozenset({"admin"})),
+    Route("button", "ad:n:", admin.new_entry_button, roles=frozenset({"admin"})),
+    Route("button", "ad:i:", admin.import_button, roles=frozenset({"admin"})),
+    Route("button", "ad:g:", admin.group_button, roles=frozenset({"admin"})),
+    Route("file", "", admin.file_received, roles=frozenset({"admin"})),
+    # --- end admin ---
     Route("file", "", start.file_received),
     Route("unsupported", "", start.unsupported),
     Route("text", "dossier-code", dossier.code_given, match=dossier.mentions_code),

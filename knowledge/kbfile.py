@@ -100,6 +100,9 @@ def _records_from_yaml(data: bytes) -> list[tuple[str, dict[str, Any]]]:
         raise KbFileError([Problem("file", "", f"not UTF-8 text ({exc.reason})")]) from exc
     try:
         doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError as exc:  # "[[[[..." nested deeper than Python's stack
+        problem = Problem("file", "", "nested too deeply to be a knowledge file")
+        raise KbFileError([problem]) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "file"

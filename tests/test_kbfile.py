@@ -172,3 +172,8 @@ def test_the_bundled_base_is_valid_and_large_enough() -> None:
     assert sum(1 for e in entries if e.id.startswith("tro-cap-that-nghiep/")) >= 15
     assert all(e.legal_basis for e in entries), [e.id for e in entries if not e.legal_basis]
     assert any(e.category == "Về trợ lý motcua" for e in entries)
+
+
+def test_a_deeply_nested_document_is_refused_not_crashing() -> None:
+    (only,) = problems_of(b"[" * 50_000, "yaml")
+    assert "nested too deeply" in only

@@ -234,7 +234,8 @@ async def test_a_citizen_asks_taps_and_sends_a_photo(
         assert len(citizen.last[0]["text"]) > 50
 
         await citizen.tap("👍 Có")
-        assert citizen.text == texts.THANKS_HELPFUL
+        assert citizen.last[0]["text"] == texts.THANKS_HELPFUL
+        assert "đỡ phải đi lại" in citizen.last[1]["text"]  # and did it save a trip?
 
         # A button of an old message, for an entry the knowledge base no longer has.
         await citizen.tap_data("e:0000000000", menu)

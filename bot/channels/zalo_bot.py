@@ -1,0 +1,481 @@
+"""Zalo Bot API ("Zalo Bot Creator"): the pilot channel for agencies without OA API access.
+
+A thin aiohttp client (no Python package for this API is async, maintained and complete; see
+``../shared/zalo.md`` §5). Updates come by long polling (``getUpdates``, one process, for
+development) or at ``POST /zalo/bot/webhook``, authenticated by the ``X-Bot-Api-Secret-Token``
+header compared in constant time. The sources disagree on whether a webhook update is wrapped
+in ``{"ok", "result"}`` or sent bare, so both are accepted. Duplicates (the same
+``message_id``) are dropped by the dispatcher.
+
+The API has no buttons: choices are written as a numbered list and the dispatcher maps a typed
+"1", "2"... back to them. Texts are sent in pieces of at most 2,000 characters.
+
+The bot token is part of every API URL, so no URL is ever logged and error texts are redacted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import re
+import secrets
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+from weakref import WeakValueDictionary
+
+import aiohttp
+from aiohttp import web
+from aiolimiter import AsyncLimiter
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+import storage.models_channels as recipients
+from bot.channels.zalo_oa import MAX_TEXT_CHARS, numbered, split_text
+from bot.config import Settings
+from bot.delivery import Delivery, DeliveryResult
+from bot.dispatcher import Dispatcher
+from bot.messages import Channel, ChatRef, Incoming, Reply
+from bot.privacy import keyed_hash
+
+log = logging.getLogger(__name__)
+
+CHANNEL = Channel.ZALO_BOT
+WEBHOOK_PATH = "/zalo/bot/webhook"
+SECRET_HEADER = "X-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
+DEFAULT_API_BASE_URL = "https://bot-api.zaloplatforms.com"
+
+NO_UPDATE = 408  # getUpdates timed out without an update
+TRANSIENT = -1  # our own code for network failures and unreadable answers
+TOKEN_REJECTED = frozenset({401, 404})
+
+NUMBER_HINT = "Bạn gõ số thứ tự để chọn (ví dụ: 1)."
+CHOOSE = "Mời bạn chọn:"
+ERR_SECRET = "Sai hoặc thiếu mã bí mật của webhook."  # noqa: S105
+ERR_BODY = "Yêu cầu không hợp lệ: cần một bản tin cập nhật JSON của Zalo Bot."
+ERR_STARTING = "Kênh Zalo Bot đang khởi động, vui lòng thử lại sau."
+
+_EVENT = re.compile(r"message\.([a-z_]+)\.received")
+
+Mode = Literal["polling", "webhook"]
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """Timings and limits (the Bot API publishes no rate limits: stay modest)."""
+
+    poll_timeout: int = 30
+    http_timeout: float = 15.0
+    requests_per_second: float = 20.0
+    max_retries: int = 4
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    ready_timeout: float = 10.0
+    drain_timeout: float = 10.0
+
+
+# ---------------------------------------------------------------- rendering and parsing (pure)
+
+
+def render(replies: Iterable[Reply]) -> list[str]:
+    """The texts for one turn: each reply's choices numbered (continuing across the turn, as
+    the dispatcher counts them), a hint after the last list, everything within 2,000 chars."""
+    replies = list(replies)
+    last_with_choices = max((i for i, r in enumerate(replies) if r.choices), default=-1)
+    out: list[str] = []
+    offered = 0
+    for i, reply in enumerate(replies):
+        text = reply.text.strip()
+        if reply.choices:
+            listing = numbered(reply.choices, offered + 1)
+            if i == last_with_choices:
+                listing = f"{listing}\n{NUMBER_HINT}"
+            text = f"{text}\n\n{listing}" if text else f"{CHOOSE}\n{listing}"
+            offered += len(reply.choices)
+        out.extend(split_text(text, MAX_TEXT_CHARS))
+    return out
+
+
+def updates_of(data: object) -> list[dict[str, Any]]:
+    """The updates in a webhook body or a getUpdates result: wrapped ``{"ok", "result"}`` or
+    bare ``{"event_name", "message"}``, one update or a list of them."""
+    if isinstance(data, dict) and "result" in data:
+        if data.get("ok") is False:
+            return []
+        data = data["result"]
+    items = data if isinstance(data, list) else [data]
+    return [u for u in items if isinstance(u, dict) and "event_name" in u]
+
+
+def parse_update(update: Mapping[str, Any]) -> Incoming | None:
+    """An update as the dispatcher's ``Incoming``; None for what the bot does not answer
+    (bots, group chats, which are beta on Zalo, and events without a message)."""
+    name = str(update.get("event_name") or "")
+    message = update.get("message")
+    if not isinstance(message, dict):
+        return None
+    sender: dict[str, Any] = message.get("from") or {}
+    chat: dict[str, Any] = message.get("chat") or {}
+    if not isinstance(sender, dict) or not isinstance(chat, dict):
+        return None
+    if sender.get("is_bot") is True:
+        return None
+    if str(chat.get("chat_type") or "PRIVATE").upper() != "PRIVATE":
+        return None
+    chat_id = str(chat.get("id") or sender.get("id") or "")
+    user_id = str(sender.get("id") or chat_id)
+    if not chat_id:
+        return None
+    event_id = str(message.get("message_id") or f"{name}:{chat_id}:{message.get('date')}")
+    ref = ChatRef(CHANNEL, chat_id, user_id)
+    display_name = str(sender.get("display_name") or "")
+    if name == "message.text.received":
+        text = str(message.get("text") or "")
+        return Incoming(ref, event_id, text=text, display_name=display_name)
+    kind = _EVENT.fullmatch(name)
+    if kind is None:
+        return None
+    return Incoming(ref, event_id, unsupported=kind.group(1), display_name=display_name)
+
+
+# ---------------------------------------------------------------- client errors
+
+
+class BotApiError(Exception):
+    """``{"ok": false, "error_code", "description"}``, or TRANSIENT for our own failures."""
+
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(f"error {code}: {description}")
+        self.code = code
+        self.description = description
+
+    @property
+    def retryable(self) -> bool:
+        return self.code in (TRANSIENT, NO_UPDATE, 429) or self.code >= 500
+
+
+def _dumps(obj: object) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+class ZaloBotChannel:
+    """The Zalo Bot API channel: polling or webhook receiver, sender, and outbox sender."""
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        token: str,
+        secret: bytes,
+        mode: Mode = "polling",
+        api_base_url: str = DEFAULT_API_BASE_URL,
+        webhook_url: str = "",
+        webhook_secret: str = "",
+        tuning: Tuning | None = None,
+    ) -> None:
+        self.tuning = tuning or Tuning()
+        self.mode: Mode = mode
+        self.webhook_url = webhook_url
+        self._dispatcher = dispatcher
+        self._sessions = sessions
+        self._token = token
+        self._log_secret = secret
+        self._base = f"{(api_base_url or DEFAULT_API_BASE_URL).rstrip('/')}/bot{token}/"
+        self._webhook_secret = webhook_secret.encode()
+        self._http_session: aiohttp.ClientSession | None = None
+        self._limiter = AsyncLimiter(self.tuning.requests_per_second, 1)
+        self._ready = asyncio.Event()
+        self._runner: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._receive_locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+        self._send_locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        dispatcher: Dispatcher,
+        sessions: async_sessionmaker[AsyncSession],
+        tuning: Tuning | None = None,
+    ) -> ZaloBotChannel:
+        """The channel for the ``ZALO_BOT_*`` settings (the token must be set)."""
+        if settings.zalo_bot_token is None:
+            raise ValueError("ZALO_BOT_TOKEN is not set")
+        secret = settings.zalo_bot_webhook_secret
+        return cls(
+            dispatcher,
+            sessions,
+            token=settings.zalo_bot_token.get_secret_value(),
+            secret=settings.resolved_secret(),
+            mode=settings.zalo_bot_mode,
+            api_base_url=settings.zalo_bot_api_base_url,
+            webhook_url=settings.zalo_bot_webhook_url,
+            webhook_secret=secret.get_secret_value() if secret is not None else "",
+            tuning=tuning,
+        )
+
+    @property
+    def uses_webhook(self) -> bool:
+        return self.mode == "webhook"
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._token, "<redacted>") if self._token else text
+
+    def _chat_ref(self, chat_id: str) -> str:
+        """A chat as it may appear in a log line: a keyed hash, never the id."""
+        return keyed_hash(self._log_secret, CHANNEL.value, chat_id)[:12]
+
+    # ------------------------------------------------------------ lifecycle
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    async def wait_ready(self, seconds: float | None = None) -> bool:
+        """True once the token is accepted (getMe) and the webhook or polling is set up."""
+        try:
+            await asyncio.wait_for(self._ready.wait(), seconds or self.tuning.ready_timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def start(self) -> None:
+        """Set up in the background (retrying while Zalo is unreachable), then poll or wait
+        for webhook calls: Zalo being down at start must not keep the server down."""
+        self._limiter = AsyncLimiter(self.tuning.requests_per_second, 1)
+        self._http_session = aiohttp.ClientSession()
+        self._runner = asyncio.create_task(self._run(), name="zalo-bot")
+
+    async def stop(self) -> None:
+        """Stop polling, finish the updates in progress (bounded), close the client."""
+        if self._runner is not None:
+            self._runner.cancel()
+            try:
+                await self._runner
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                log.debug("Zalo Bot runner ended with an error", exc_info=True)
+            self._runner = None
+        await self.drain(self.tuning.drain_timeout)
+        self._ready.clear()
+        if self._http_session is not None:
+            await self._http_session.close()
+            self._http_session = None
+
+    async def drain(self, seconds: float | None = None) -> None:
+        """Wait until every acknowledged webhook update has been handled and answered."""
+        loop = asyncio.get_running_loop()
+        deadline = None if seconds is None else loop.time() + seconds
+        while self._tasks:
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                for task in list(self._tasks):
+                    task.cancel()
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+                log.warning("Zalo Bot: updates still in progress at shutdown were dropped")
+                return
+            await asyncio.wait(set(self._tasks), timeout=remaining)
+
+    async def _run(self) -> None:
+        if not await self._setup():
+            return
+        if not self.uses_webhook:
+            await self._poll()
+
+    async def _setup(self) -> bool:
+        delay = self.tuning.backoff_base
+        while True:
+            try:
+                await self._call("getMe", {})
+                break
+            except BotApiError as exc:
+                if exc.code in TOKEN_REJECTED:
+                    log.error("Zalo Bot API rejected ZALO_BOT_TOKEN: the Zalo Bot channel is off")
+                    return False
+                log.warning(
+                    "Zalo Bot API unreachable at start (%s); retrying in %.1f s", exc, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.tuning.backoff_max)
+        try:
+            if self.uses_webhook and self.webhook_url:
+                payload = {"url": self.webhook_url, "secret_token": self._webhook_secret.decode()}
+                await self._call("setWebhook", payload)
+                log.info("Zalo Bot webhook registered")
+            elif not self.uses_webhook:
+                await self._call("deleteWebhook", {})  # getUpdates fails while one is set
+        except BotApiError as exc:
+            log.error("Zalo Bot: could not set up the webhook (%s)", exc)
+        self._ready.set()
+        log.info("Zalo Bot channel ready by %s", "webhook" if self.uses_webhook else "polling")
+        return True
+
+    # ------------------------------------------------------------ receiving
+
+    async def _poll(self) -> None:
+        """getUpdates forever: one update per call; 408 only means "nothing new"."""
+        delay = self.tuning.backoff_base
+        while True:
+            try:
+                result = await self._call(
+                    "getUpdates",
+                    {"timeout": self.tuning.poll_timeout},
+                    http_timeout=self.tuning.poll_timeout + self.tuning.http_timeout,
+                )
+            except BotApiError as exc:
+                if exc.code == NO_UPDATE:
+                    delay = self.tuning.backoff_base
+                    continue
+                if exc.code in TOKEN_REJECTED:
+                    log.error("Zalo Bot API rejected ZALO_BOT_TOKEN: polling stopped")
+                    return
+                log.warning("Zalo Bot getUpdates failed (%s); retrying in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.tuning.backoff_max)
+                continue
+            delay = self.tuning.backoff_base
+            for update in updates_of(result):
+                await self.process(update)
+
+    def register(self, app: web.Application) -> None:
+        """Add ``POST /zalo/bot/webhook`` to the server."""
+        app.router.add_post(WEBHOOK_PATH, self.webhook)
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """One update: 401 unless the secret header matches, else 200 and handled afterwards."""
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not self._webhook_secret or not secrets.compare_digest(given, self._webhook_secret):
+            log.warning("Zalo Bot webhook: request with a missing or wrong secret refused")
+            return web.json_response({"error": ERR_SECRET}, status=401, dumps=_dumps)
+        try:
+            data = await request.json()
+        except ValueError:
+            return web.json_response({"error": ERR_BODY}, status=400, dumps=_dumps)
+        if not isinstance(data, dict | list):
+            return web.json_response({"error": ERR_BODY}, status=400, dumps=_dumps)
+        updates = updates_of(data)
+        if not updates:
+            # Acknowledged all the same: Zalo would only send the same unknown body again.
+            log.info("Zalo Bot webhook: a body without an update was ignored")
+        if not self.ready and not await self.wait_ready():
+            return web.json_response({"error": ERR_STARTING}, status=503, dumps=_dumps)
+        for update in updates:
+            self._spawn(self.process(update))
+        return web.json_response({"ok": True})
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _lock(self, table: WeakValueDictionary[str, asyncio.Lock], key: str) -> asyncio.Lock:
+        lock = table.get(key)
+        if lock is None:
+            lock = table[key] = asyncio.Lock()
+        return lock
+
+    async def process(self, update: Mapping[str, Any]) -> None:
+        """Handle one update and send its replies, in arrival order per chat. Never raises."""
+        incoming = parse_update(update)
+        if incoming is None:
+            return
+        chat_id = incoming.chat.chat_id
+        async with self._lock(self._receive_locks, chat_id):
+            try:
+                await self._clear_unreachable(chat_id)
+                replies = await self._dispatcher.handle(incoming)
+                if replies:
+                    await self._reply(chat_id, replies)
+            except Exception:
+                log.exception("Zalo Bot: an update could not be handled")
+
+    # ------------------------------------------------------------ sending
+
+    async def _reply(self, chat_id: str, replies: Sequence[Reply]) -> None:
+        async with self._lock(self._send_locks, chat_id):
+            for text in render(replies):
+                try:
+                    await self.send_text(chat_id, text)
+                except BotApiError as exc:
+                    log.warning("Zalo Bot: reply to %s not sent (%s)", self._chat_ref(chat_id), exc)
+                    return
+
+    async def deliver(self, chat_id: str, replies: Sequence[Reply]) -> DeliveryResult:
+        """Send queued replies (notifications from the outbox) and say how it went."""
+        async with self._sessions() as session:
+            if await recipients.is_unreachable(session, CHANNEL.value, chat_id):
+                return DeliveryResult(Delivery.UNDELIVERABLE, "the chat is unreachable")
+        async with self._lock(self._send_locks, chat_id):
+            try:
+                for text in render(replies):
+                    await self.send_text(chat_id, text)
+            except BotApiError as exc:
+                if exc.retryable or exc.code in TOKEN_REJECTED:
+                    return DeliveryResult(Delivery.RETRY, str(exc))
+                if exc.code == 403:
+                    await self._mark_unreachable(chat_id, str(exc))
+                return DeliveryResult(Delivery.UNDELIVERABLE, str(exc))
+        return DeliveryResult(Delivery.SENT)
+
+    async def send_text(self, chat_id: str, text: str) -> Any:
+        """sendMessage, retrying rate limits, 5xx and network failures with backoff."""
+        failures = 0
+        while True:
+            try:
+                return await self._call("sendMessage", {"chat_id": chat_id, "text": text})
+            except BotApiError as exc:
+                failures += 1
+                if not exc.retryable or failures > self.tuning.max_retries:
+                    raise
+                delay = min(self.tuning.backoff_max, self.tuning.backoff_base * 2 ** (failures - 1))
+                delay *= 1 + random.random() / 4
+                log.warning("Zalo Bot sendMessage failed (%s); retry in %.2f s", exc, delay)
+                await asyncio.sleep(delay)
+
+    async def _call(
+        self, method: str, payload: dict[str, Any], *, http_timeout: float | None = None
+    ) -> Any:
+        """One API call: the ``result``, or ``BotApiError`` (the body is read whatever the
+        HTTP status). Error texts are redacted: the URL holds the token."""
+        if self._http_session is None:
+            raise BotApiError(TRANSIENT, "the channel is not started")
+        await self._limiter.acquire()
+        try:
+            async with self._http_session.post(
+                self._base + method,
+                json=payload,
+                timeout=aiohttp.ClientTimeout(total=http_timeout or self.tuning.http_timeout),
+            ) as resp:
+                status, text = resp.status, await resp.text()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise BotApiError(TRANSIENT, f"{method}: {type(exc).__name__}") from None
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            code = status if status >= 400 else TRANSIENT
+            raise BotApiError(code, f"{method}: unreadable answer (HTTP {status})")
+        if data.get("ok") is not True:
+            raw_code = str(data.get("error_code", ""))
+            code = int(raw_code) if raw_code.lstrip("-").isdigit() else status
+            description = self._redact(str(data.get("description") or ""))[:200]
+            raise BotApiError(code, f"{method}: {description}")
+        return data.get("result")
+
+    # ------------------------------------------------------------ reachability
+
+    async def _mark_unreachable(self, chat_id: str, reason: str) -> None:
+        log.info("Zalo Bot chat %s is unreachable: %s", self._chat_ref(chat_id), reason)
+        try:
+            async with self._sessions() as session, session.begin():
+                await recipients.mark_unreachable(session, CHANNEL.value, chat_id, reason)
+        except Exception as exc:
+            log.warning("Zalo Bot: could not record an unreachable chat (%s)", type(exc).__name__)
+
+    async def _clear_unreachable(self, chat_id: str) -> None:
+        async with self._sessions() as session, session.begin():
+            await recipients.clear_unreachable(session, CHANNEL.value, chat_id)
