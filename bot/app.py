@@ -22,6 +22,7 @@ from handlers.context import Services, vietnam_today
 from knowledge.search import Thresholds
 from storage import migrate
 from storage.db import create_engine, session_factory
+from storage.repositories.retention import Retention
 
 if TYPE_CHECKING:
     from bot.channels.telegram import TelegramChannel
@@ -138,8 +139,37 @@ class App:
         for zalo in (self.zalo_oa, self.zalo_bot):
             if zalo is not None and (watch if channels is None else channels):
                 await zalo.start()  # OA: stores the first tokens; Bot: polls or sets the webhook
+        if watch:
+            self._tasks.append(asyncio.create_task(self._purge_daily(), name="purge"))
         if self.outbox is not None and (watch if channels is None else channels):
             self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
+
+    def retention(self) -> Retention:
+        s = self.settings
+        return Retention(
+            message_log=s.message_log_retention_days,
+            audit=s.audit_retention_days,
+            lookup_audit=s.lookup_audit_retention_days,
+            processed_events=s.processed_events_retention_days,
+            web_sessions=s.web_session_days,
+        )
+
+    async def purge(self) -> dict[str, int]:
+        """Delete what is past its retention (see ``storage.repositories.retention``)."""
+        from storage.repositories import retention
+
+        async with self.sessions() as session, session.begin():
+            deleted = await retention.purge(session, self.retention())
+        log.info("retention purge: %s", deleted)
+        return deleted
+
+    async def _purge_daily(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.purge_interval_hours * 3600)
+            try:
+                await self.purge()
+            except Exception:
+                log.warning("retention purge failed; will try again", exc_info=True)
 
     async def bootstrap_admins(self) -> None:
         """Grant the admin role to the users named in the ADMINS setting."""

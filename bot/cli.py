@@ -301,6 +301,16 @@ async def _users(args: argparse.Namespace) -> int:
                 )
                 return 2
             user_hash = app.dispatcher.user_hash_of(Channel(channel), user_id)
+            if args.users_command == "forget":
+                from storage.repositories import retention
+
+                done = await retention.forget(
+                    session, channel=channel, user_id=user_id, user_hash=user_hash
+                )
+                print(f"Personal data of {args.user} removed; anonymous statistics kept.")
+                for what, n in done.items():
+                    print(f"  {what}: {n}")
+                return 0
             if args.users_command == "revoke":
                 if not await roles.revoke(session, user_hash):
                     print(f"{args.user} has no role.", file=sys.stderr)
@@ -408,6 +418,16 @@ async def _audit(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- end audit
 
 
+async def _purge(args: argparse.Namespace) -> int:
+    app = await _started_app()
+    try:
+        deleted = await app.purge()
+        print("Deleted past retention: " + ", ".join(f"{k} {v}" for k, v in deleted.items()))
+        return 0
+    finally:
+        await app.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motcua", description="Trợ lý ảo Một cửa (motcua)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -471,7 +491,12 @@ def build_parser() -> argparse.ArgumentParser:
     ur = u_sub.add_parser("revoke", help="make a user a citizen again")
     ur.add_argument("user")
     u_sub.add_parser("list", help="list staff and admins")
+    uf = u_sub.add_parser("forget", help="remove a citizen's personal data (keeps statistics)")
+    uf.add_argument("user", help="CHANNEL:USER_ID")
     p.set_defaults(func=_users)
+
+    p = sub.add_parser("purge", help="delete logs past their retention (also runs daily)")
+    p.set_defaults(func=_purge)
 
     p = sub.add_parser("demo", help="fill an empty database with an illustrative city")
     p.add_argument("--count", type=int, default=5000, help="number of dossiers (default 5000)")

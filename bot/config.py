@@ -39,6 +39,17 @@ class Settings(BaseSettings):
     suggest_threshold: float | None = None
     db_pool_size: int = Field(default=10, ge=1)
 
+    # --- Retention (days; purged daily by every worker, harmless when concurrent) ----
+    message_log_retention_days: int = Field(default=365, ge=1)
+    """Questions and decisions in the message log."""
+    audit_retention_days: int = Field(default=1825, ge=30)
+    """The admin and staff audit log."""
+    lookup_audit_retention_days: int = Field(default=365, ge=30)
+    """Dossier lookup attempts."""
+    processed_events_retention_days: int = Field(default=30, ge=1)
+    """Ids of processed deliveries (kept longer than any platform redelivers)."""
+    purge_interval_hours: float = Field(default=24, gt=0)
+
     # --- Roles -------------------------------------------------------------------------
     admins: str = ""
     """Comma-separated CHANNEL:USER_ID of the administrators granted the admin role at start

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String
+from sqlalchemy import JSON, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, BigId, utcnow
@@ -89,3 +89,15 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(48), index=True)
     target: Mapped[str] = mapped_column(String(300), default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AuditPurge(Base):
+    """While the retention purge runs it holds a row here; only then may old audit rows go.
+
+    The triggers on ``audit_log`` refuse every UPDATE, and every DELETE unless this table has a
+    row: a mistaken delete anywhere else still fails.
+    """
+
+    __tablename__ = "audit_purge"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)

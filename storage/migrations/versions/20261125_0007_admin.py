@@ -23,6 +23,10 @@ BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 PG_APPEND_ONLY = """
 CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- Only the retention purge deletes, and only while it holds a row in audit_purge.
+    IF TG_OP = 'DELETE' AND EXISTS (SELECT 1 FROM audit_purge) THEN
+        RETURN OLD;
+    END IF;
     RAISE EXCEPTION 'audit_log is append-only: % is not allowed', TG_OP;
 END;
 $$
@@ -37,11 +41,17 @@ SQLITE_TRIGGERS = (
     "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
     "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: UPDATE is not allowed'); END",
     "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+    "WHEN NOT EXISTS (SELECT 1 FROM audit_purge) "
     "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: DELETE is not allowed'); END",
 )
 
 
 def upgrade() -> None:
+    op.create_table(
+        "audit_purge",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_purge")),
+    )
     op.create_table(
         "kb_history",
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
@@ -135,3 +145,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_kb_history_batch"))
         batch_op.drop_index("ix_kb_history_entry")
     op.drop_table("kb_history")
+    op.drop_table("audit_purge")
