@@ -418,6 +418,65 @@ async def _audit(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- end audit
 
 
+def _period_text(args: argparse.Namespace) -> str:
+    """--from/--to (ISO or dd/mm/yyyy) as the period language /thongke understands."""
+    from datetime import date as date_
+
+    def dmy(value: str) -> str:
+        try:
+            return date_.fromisoformat(value).strftime("%d/%m/%Y")
+        except ValueError:
+            return value
+
+    if args.date_from or args.date_to:
+        start = dmy(args.date_from) if args.date_from else "01/01/2000"
+        end = dmy(args.date_to) if args.date_to else "hôm nay"
+        return f"từ {start} đến {end}"
+    return args.period or ""
+
+
+async def _stats(args: argparse.Namespace) -> int:
+    import json as json_
+
+    from bot.stats import indexes, report
+    from bot.stats.periods import PeriodError, parse_period
+    from bot.stats.text import summary_text
+    from storage.repositories import dossiers as repo
+
+    app = await _started_app()
+    try:
+        services = app.dispatcher.services
+        try:
+            period = parse_period(_period_text(args), services.today())
+        except PeriodError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        async with app.sessions() as session:
+            agency = None
+            if args.agency:
+                agency = await repo.agency_by_code(session, args.agency)
+                if agency is None:
+                    print(f"Unknown agency code '{args.agency}'.", file=sys.stderr)
+                    return 1
+            if args.command == "report":
+                data = await report.build_report(
+                    session, period=period, calendar=services.calendar, agency=agency
+                )
+                await asyncio.to_thread(Path(args.file).write_bytes, data)
+                print(f"Report for {period.label} written to {args.file} ({len(data):,} bytes).")
+                return 0
+            stats = await indexes.compute(
+                session, period=period, calendar=services.calendar, agency=agency
+            )
+        if args.json:
+            print(json_.dumps(indexes.to_json(stats), ensure_ascii=False, indent=2, default=str))
+        else:
+            print(summary_text(stats, max_chars=4000))
+        return 0
+    finally:
+        await app.close()
+
+
 async def _purge(args: argparse.Namespace) -> int:
     app = await _started_app()
     try:
@@ -494,6 +553,21 @@ def build_parser() -> argparse.ArgumentParser:
     uf = u_sub.add_parser("forget", help="remove a citizen's personal data (keeps statistics)")
     uf.add_argument("user", help="CHANNEL:USER_ID")
     p.set_defaults(func=_users)
+
+    for name, helptext in (
+        ("stats", "statistics of a period (as /thongke)"),
+        ("report", "the Excel report of a period (as /baocao)"),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        if name == "report":
+            p.add_argument("file", help="where to write the .xlsx")
+        p.add_argument("period", nargs="?", help='e.g. "tháng", "quý 2/2026", "năm trước"')
+        p.add_argument("--from", dest="date_from", help="first day (YYYY-MM-DD or dd/mm/yyyy)")
+        p.add_argument("--to", dest="date_to", help="last day")
+        p.add_argument("--agency", help="agency code (default: the whole city)")
+        if name == "stats":
+            p.add_argument("--json", action="store_true", help="every figure as JSON")
+        p.set_defaults(func=_stats)
 
     p = sub.add_parser("purge", help="delete logs past their retention (also runs daily)")
     p.set_defaults(func=_purge)

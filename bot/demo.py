@@ -22,7 +22,15 @@ from bot.dossiers.status import DossierStatus as S
 from bot.dossiers.workdays import WorkCalendar
 from bot.ingest import VN_TZ
 from bot.privacy import mask_name, owner_id_hash, owner_phone_hash
-from storage.models import Agency, Dossier, DossierEvent, DossierPause, Procedure
+from storage.models import (
+    Agency,
+    Dossier,
+    DossierEvent,
+    DossierPause,
+    FeedbackAnswer,
+    FeedbackResponse,
+    Procedure,
+)
 from storage.repositories import dossiers as repo
 
 CITY = ("000.00.00.H13", "UBND thành phố Cần Thơ", "tinh")
@@ -289,7 +297,10 @@ async def generate(
         if len(batch) >= 500 or n == count - 1:
             session.add_all(batch)
             await session.flush()
+            ratings = []
             for d, events, spans in pending_children:
+                if d.status in (S.DA_XU_LY_XONG, S.DA_TRA_KET_QUA) and rng.random() < 0.35:
+                    ratings.append(_rating(rng, d))
                 previous: int | None = None
                 for k, (day, status, note) in enumerate(events):
                     session.add(
@@ -312,12 +323,52 @@ async def generate(
                             reason="Bổ sung giấy tờ còn thiếu (minh họa)",
                         )
                     )
+            session.add_all(r for r, _ in ratings)
+            await session.flush()
+            for response, answers in ratings:
+                for answer in answers:
+                    answer.response_id = response.id
+                session.add_all(answers)
             await session.flush()
             batch.clear()
             pending_children.clear()
             if progress:
                 progress(n + 1, count)
     return logins
+
+
+def _rating(rng: random.Random, d: Dossier) -> tuple[FeedbackResponse, list[FeedbackAnswer]]:
+    """An illustrative rating of a finished dossier: the three levels, often the five aspects."""
+    assert d.finished_date is not None
+    level = rng.choices((3, 2, 1), (55, 38, 7))[0]
+    response = FeedbackResponse(
+        kind="dossier",
+        dossier_id=d.id,
+        agency_id=d.handling_agency_id,
+        procedure_id=d.procedure_id,
+        channel=rng.choice(("telegram", "zalo_oa", "web")),
+        user_hash="demo",
+        submitted_at=_at(d.finished_date, 17),
+        comment="",
+        dedupe_key=f"dossier:{d.id}:demo",
+    )
+    answers = [FeedbackAnswer(item_code="rating3", aspect="tong_the", scale="3", value=level)]
+    if rng.random() < 0.5:
+        base = {3: 5, 2: 4, 1: 2}[level]
+        for aspect in ("tiep_can", "tthc", "cong_chuc", "ket_qua", "pakn"):
+            value = (
+                None if rng.random() < 0.08 else max(1, min(5, base + rng.choice((-1, 0, 0, 1))))
+            )
+            answers.append(
+                FeedbackAnswer(
+                    item_code=f"sipas.{aspect}",
+                    aspect=aspect,
+                    scale="5",
+                    value=value,
+                    is_valid=value is not None,
+                )
+            )
+    return response, answers
 
 
 def _life(

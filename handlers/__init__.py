@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.messages import ChatState, Incoming, Outcome
-from handlers import admin, browse, dossier, faq, feedback, start
+from handlers import admin, browse, dossier, faq, feedback, start, stats
 from handlers.context import Context
 
 Handler = Callable[[Context], Awaitable[Outcome]]
+STAFF_ROLES = frozenset({"staff", "admin"})
 Kind = Literal["flow", "command", "button", "file", "unsupported", "text"]
 
 
@@ -44,6 +45,9 @@ ROUTES: tuple[Route, ...] = (
     Route("command", "tracuu", dossier.ask_code),
     Route("command", "huythongbao", dossier.unsubscribe_all),
     Route("command", "danhgia", feedback.start_rating),
+    Route("command", "thongke", stats.statistics, roles=STAFF_ROLES),
+    Route("command", "baocao", stats.excel_report, roles=STAFF_ROLES),
+    Route("command", "canhbao", stats.alerts, roles=STAFF_ROLES),
     Route("button", "m:menu", start.menu),
     Route("button", "m:dossier", dossier.ask_code),
     Route("button", "m:rate", feedback.start_rating),

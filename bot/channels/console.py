@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
+import tempfile
 import uuid
+from pathlib import Path
 from typing import TextIO
 
 from bot.dispatcher import Dispatcher
@@ -21,6 +23,11 @@ def render(replies: list[Reply]) -> str:
     n = 0
     for reply in replies:
         lines.append(reply.text)
+        for attachment in (reply.image, reply.document):
+            if attachment is not None:
+                path = Path(tempfile.gettempdir()) / attachment.name
+                path.write_bytes(attachment.content)
+                lines.append(f"  [tệp đính kèm đã lưu: {path}]")
         for choice in reply.choices:
             n += 1
             lines.append(f"  {n}. {choice.label}")

@@ -7,6 +7,7 @@ a new conversation and gets a new token back.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import secrets
@@ -50,10 +51,19 @@ def _dumps(obj: object) -> str:
 
 
 def reply_json(reply: Reply) -> dict[str, Any]:
-    return {
+    """A reply as JSON; a chart or a report travels inline as a data: URL (staff replies)."""
+    out: dict[str, Any] = {
         "text": reply.text,
         "choices": [{"label": c.label, "value": c.value} for c in reply.choices],
     }
+    for key, attachment in (("image", reply.image), ("document", reply.document)):
+        if attachment is not None:
+            data = base64.b64encode(attachment.content).decode()
+            out[key] = {
+                "name": attachment.name,
+                "url": f"data:{attachment.mime_type};base64,{data}",
+            }
+    return out
 
 
 class RateLimiter:
