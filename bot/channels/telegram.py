@@ -60,6 +60,8 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 import storage.models_channels as recipients
+from bot.channels import textsplit
+from bot.channels.textsplit import utf16_length
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryResult
 from bot.dispatcher import Dispatcher
@@ -144,61 +146,12 @@ class Tuning:
 
 def text_length(text: str) -> int:
     """Length as Telegram counts it (UTF-16 code units)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _hard_cut(text: str, limit: int) -> list[str]:
-    pieces: list[str] = []
-    current: list[str] = []
-    size = 0
-    for char in text:
-        units = text_length(char)
-        if size + units > limit:
-            pieces.append("".join(current))
-            current, size = [], 0
-        current.append(char)
-        size += units
-    if current:
-        pieces.append("".join(current))
-    return pieces
-
-
-_SEPARATORS = ("\n\n", "\n", " ")
-
-
-def _pack(text: str, limit: int, level: int) -> list[str]:
-    if text_length(text) <= limit:
-        return [text]
-    if level == len(_SEPARATORS):
-        return _hard_cut(text, limit)
-    sep = _SEPARATORS[level]
-    parts = [p.strip("\n") if level == 0 else p for p in text.split(sep)]
-    pieces: list[str] = []
-    current = ""
-    for part in parts:
-        if not part.strip():
-            continue
-        for sub in _pack(part, limit, level + 1):
-            candidate = f"{current}{sep}{sub}" if current else sub
-            if text_length(candidate) <= limit:
-                current = candidate
-            else:
-                if current:
-                    pieces.append(current)
-                current = sub
-    if current:
-        pieces.append(current)
-    return pieces
+    return utf16_length(text)
 
 
 def split_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
-    """Pieces of at most ``limit`` characters, cut between paragraphs when at all possible.
-
-    A paragraph longer than the limit is cut between lines, then between words, and only a
-    single "word" longer than the limit is cut anywhere.
-    """
-    text = text.strip()
-    return _pack(text, limit, 0) if text else []
+    """Pieces of at most ``limit`` units, cut between paragraphs when at all possible."""
+    return textsplit.split_text(text, limit)
 
 
 def escape(text: str) -> str:

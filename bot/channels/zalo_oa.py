@@ -32,7 +32,6 @@ import logging
 import random
 import re
 import secrets
-import unicodedata
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -47,6 +46,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import storage.models_channels as recipients
 import storage.models_zalo as zalo_store
+from bot.channels import textsplit
+from bot.channels.textsplit import utf16_length
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryResult
 from bot.dispatcher import Dispatcher
@@ -125,62 +126,13 @@ class Tuning:
 
 
 def text_length(text: str) -> int:
-    """Length as Zalo's servers count it: NFC, in UTF-16 code units (a Java string length).
-
-    Code points would undercount emoji; counting UTF-16 units never does.
-    """
-    return len(unicodedata.normalize("NFC", text).encode("utf-16-le")) // 2
-
-
-def _hard_cut(text: str, limit: int) -> list[str]:
-    pieces: list[str] = []
-    current: list[str] = []
-    size = 0
-    for char in text:
-        units = text_length(char)
-        if size + units > limit and current:
-            pieces.append("".join(current))
-            current, size = [], 0
-        current.append(char)
-        size += units
-    if current:
-        pieces.append("".join(current))
-    return pieces
-
-
-_SEPARATORS = ("\n\n", "\n", " ")
-
-
-def _pack(text: str, limit: int, level: int) -> list[str]:
-    if text_length(text) <= limit:
-        return [text]
-    if level == len(_SEPARATORS):
-        return _hard_cut(text, limit)
-    sep = _SEPARATORS[level]
-    parts = [p.strip("\n") if level == 0 else p for p in text.split(sep)]
-    pieces: list[str] = []
-    current = ""
-    for part in parts:
-        if not part.strip():
-            continue
-        for sub in _pack(part, limit, level + 1):
-            candidate = f"{current}{sep}{sub}" if current else sub
-            if text_length(candidate) <= limit:
-                current = candidate
-            else:
-                if current:
-                    pieces.append(current)
-                current = sub
-    if current:
-        pieces.append(current)
-    return pieces
+    """Length as Zalo counts it (UTF-16 code units)."""
+    return utf16_length(text)
 
 
 def split_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
-    """NFC pieces of at most ``limit`` characters, cut between paragraphs when possible, then
-    between lines, then between words; only a single overlong "word" is cut anywhere."""
-    text = unicodedata.normalize("NFC", text).strip()
-    return _pack(text, limit, 0) if text else []
+    """Pieces of at most ``limit`` units, cut between paragraphs when at all possible."""
+    return textsplit.split_text(text, limit)
 
 
 def numbered(choices: Sequence[Choice], first: int = 1) -> str:
