@@ -60,7 +60,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 import storage.models_channels as recipients
-from bot.channels import textsplit
+from bot.channels import background, textsplit
 from bot.channels.textsplit import utf16_length
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryResult
@@ -461,17 +461,9 @@ class TelegramChannel:
 
     async def drain(self, seconds: float | None = None) -> None:
         """Wait until every reply handed to the background has been sent (or given up)."""
-        loop = asyncio.get_running_loop()
-        deadline = None if seconds is None else loop.time() + seconds
-        while self._sending:
-            remaining = None if deadline is None else deadline - loop.time()
-            if remaining is not None and remaining <= 0:
-                for task in list(self._sending):
-                    task.cancel()
-                await asyncio.gather(*self._sending, return_exceptions=True)
-                log.warning("telegram: replies still unsent at shutdown were dropped")
-                return
-            await asyncio.wait(set(self._sending), timeout=remaining)
+        await background.drain(
+            self._sending, seconds, "telegram: replies still unsent at shutdown were dropped"
+        )
 
     async def _run(self) -> None:
         if not await self._setup():

@@ -32,6 +32,7 @@ from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import storage.models_channels as recipients
+from bot.channels import background
 from bot.channels.zalo_oa import MAX_TEXT_CHARS, numbered, split_text
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryResult
@@ -267,17 +268,9 @@ class ZaloBotChannel:
 
     async def drain(self, seconds: float | None = None) -> None:
         """Wait until every acknowledged webhook update has been handled and answered."""
-        loop = asyncio.get_running_loop()
-        deadline = None if seconds is None else loop.time() + seconds
-        while self._tasks:
-            remaining = None if deadline is None else deadline - loop.time()
-            if remaining is not None and remaining <= 0:
-                for task in list(self._tasks):
-                    task.cancel()
-                await asyncio.gather(*self._tasks, return_exceptions=True)
-                log.warning("Zalo Bot: updates still in progress at shutdown were dropped")
-                return
-            await asyncio.wait(set(self._tasks), timeout=remaining)
+        await background.drain(
+            self._tasks, seconds, "Zalo Bot: updates still in progress at shutdown were dropped"
+        )
 
     async def _run(self) -> None:
         if not await self._setup():

@@ -46,7 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import storage.models_channels as recipients
 import storage.models_zalo as zalo_store
-from bot.channels import textsplit
+from bot.channels import background, textsplit
 from bot.channels.textsplit import utf16_length
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryResult
@@ -775,17 +775,9 @@ class ZaloOaChannel:
 
     async def drain(self, seconds: float | None = None) -> None:
         """Wait until every acknowledged event has been processed and answered."""
-        loop = asyncio.get_running_loop()
-        deadline = None if seconds is None else loop.time() + seconds
-        while self._tasks:
-            remaining = None if deadline is None else deadline - loop.time()
-            if remaining is not None and remaining <= 0:
-                for task in list(self._tasks):
-                    task.cancel()
-                await asyncio.gather(*self._tasks, return_exceptions=True)
-                log.warning("Zalo OA: events still in progress at shutdown were dropped")
-                return
-            await asyncio.wait(set(self._tasks), timeout=remaining)
+        await background.drain(
+            self._tasks, seconds, "Zalo OA: events still in progress at shutdown were dropped"
+        )
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
