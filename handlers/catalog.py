@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from weakref import WeakKeyDictionary
 
 from knowledge.entry import Entry
 from knowledge.search import Index
@@ -29,9 +30,17 @@ def procedure_value(category: str, procedure: str) -> str:
     return "p:" + short_hash(category + "\x1f" + procedure, 8)
 
 
+# Per index (rebuilt on every knowledge change): entry hash -> entry, so that a tapped button
+# is resolved by one lookup instead of hashing every entry on each tap.
+_BY_HASH: WeakKeyDictionary[Index, dict[str, Entry]] = WeakKeyDictionary()
+
+
 def find_entry(index: Index, value: str) -> Entry | None:
-    key = value.removeprefix("e:")
-    return next((e for e in index.entries if short_hash(e.id) == key), None)
+    table = _BY_HASH.get(index)
+    if table is None:
+        table = {short_hash(e.id): e for e in index.entries}
+        _BY_HASH[index] = table
+    return table.get(value.removeprefix("e:"))
 
 
 def categories(index: Index) -> list[str]:
