@@ -23,6 +23,14 @@ class Entry:
     legal_basis: str = ""
     source_url: str = ""
     enabled: bool = True
+    aspect: str = ""
+    """One of ``knowledge.aspects.ASPECTS``, or empty when the file does not say."""
+    legal_refs: tuple[str, ...] = ()
+    """Numbers of the legal documents the entry rests on, as in the register (e.g. 74/2025/QH15)."""
+    reviewed: str = ""
+    """ISO date on which the entry was last checked against the law in force."""
+    review_by: str = ""
+    """ISO date by which the entry must be checked again."""
 
     @property
     def phrasings(self) -> tuple[str, ...]:

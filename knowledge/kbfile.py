@@ -12,11 +12,13 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from knowledge.aspects import ASPECTS, is_aspect
 from knowledge.entry import ID_PATTERN, MAX_ID_LENGTH, Entry
 from knowledge.normalize import nfc
 
@@ -30,9 +32,14 @@ FIELDS = (
     "answer",
     "legal_basis",
     "source_url",
+    "aspect",
+    "legal_refs",
+    "reviewed",
+    "review_by",
 )
 REQUIRED = ("id", "category", "question", "answer")
-LIST_FIELDS = ("alternatives", "keywords")
+LIST_FIELDS = ("alternatives", "keywords", "legal_refs")
+DATE_FIELDS = ("reviewed", "review_by")
 LIST_SEPARATOR = "|"
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ENTRIES = 20_000
@@ -206,6 +213,11 @@ def _entry_from_record(where: str, rec: dict[str, Any], problems: list[Problem])
             problems.append(Problem(where, f, f"longer than {limit} characters"))
     if values["source_url"] and not _URL.fullmatch(values["source_url"]):
         problems.append(Problem(where, "source_url", "must be an http(s) address"))
+    if values["aspect"] and not is_aspect(values["aspect"]):
+        problems.append(Problem(where, "aspect", f"must be one of: {', '.join(ASPECTS)}"))
+    for f in DATE_FIELDS:
+        if values[f] and not _valid_date(values[f]):
+            problems.append(Problem(where, f, "must be a date written YYYY-MM-DD"))
     if len(problems) > before:
         return None
     enabled = rec.get("enabled", True)
@@ -219,8 +231,20 @@ def _entry_from_record(where: str, rec: dict[str, Any], problems: list[Problem])
         answer=values["answer"],
         legal_basis=values["legal_basis"],
         source_url=values["source_url"],
+        aspect=values["aspect"],
+        legal_refs=values["legal_refs"],
+        reviewed=values["reviewed"],
+        review_by=values["review_by"],
         enabled=str(enabled).strip().lower() not in ("false", "0", "no", "khong", "không"),
     )
+
+
+def _valid_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 10
 
 
 def detect_format(name: str) -> str:
@@ -308,6 +332,10 @@ def _record(entry: Entry) -> dict[str, Any]:
         "answer": entry.answer,
         "legal_basis": entry.legal_basis,
         "source_url": entry.source_url,
+        "aspect": entry.aspect,
+        "legal_refs": list(entry.legal_refs),
+        "reviewed": entry.reviewed,
+        "review_by": entry.review_by,
     }
     if not entry.enabled:
         rec["enabled"] = False
@@ -356,6 +384,10 @@ def dump(entries: Sequence[Entry], fmt: str) -> bytes:
                 e.answer,
                 e.legal_basis,
                 e.source_url,
+                e.aspect,
+                LIST_SEPARATOR.join(e.legal_refs),
+                e.reviewed,
+                e.review_by,
                 "true" if e.enabled else "false",
             ]
         )

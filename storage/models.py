@@ -61,6 +61,10 @@ class KbEntry(Base):
     legal_basis: Mapped[str] = mapped_column(Text, default="")
     source_url: Mapped[str] = mapped_column(String(500), default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    aspect: Mapped[str] = mapped_column(String(20), default="")
+    legal_refs: Mapped[list[str]] = mapped_column(default=list)
+    reviewed: Mapped[str] = mapped_column(String(10), default="")
+    review_by: Mapped[str] = mapped_column(String(10), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

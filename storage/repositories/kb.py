@@ -27,6 +27,10 @@ def to_entry(row: KbEntry) -> Entry:
         legal_basis=row.legal_basis,
         source_url=row.source_url,
         enabled=row.enabled,
+        aspect=row.aspect,
+        legal_refs=tuple(row.legal_refs or ()),
+        reviewed=row.reviewed,
+        review_by=row.review_by,
     )
 
 
@@ -41,6 +45,10 @@ def _values(entry: Entry) -> dict[str, object]:
         "legal_basis": entry.legal_basis,
         "source_url": entry.source_url,
         "enabled": entry.enabled,
+        "aspect": entry.aspect,
+        "legal_refs": list(entry.legal_refs),
+        "reviewed": entry.reviewed,
+        "review_by": entry.review_by,
     }
 
 
