@@ -93,7 +93,7 @@ def _transition_problem(old: int, new: int) -> str | None:
         if new in (S.DA_XU_LY_XONG, S.DA_TRA_KET_QUA):
             return f"a result (status {new}) before the dossier was received (status 2)"
         return f"status {_label(new)} before the dossier was received (status 2)"
-    if new == S.KHONG_DUOC_TIEP_NHAN:
+    if new == S.KHONG_DUOC_TIEP_NHAN and old != S.MOI_DANG_KY:
         return "a received dossier cannot be refused at the desk (status 3); use 8 to stop it"
     return None
 

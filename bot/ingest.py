@@ -380,8 +380,11 @@ class Ingestor:
             await repo.open_pause(session, dossier, day, e.note)
         elif old == DossierStatus.YEU_CAU_BO_SUNG and new != old:
             await repo.close_pause(session, dossier, day)
-        if new == DossierStatus.DUOC_TIEP_NHAN and dossier.received_date is None:
-            dossier.received_date = day
+        if (
+            new in (DossierStatus.DUOC_TIEP_NHAN, DossierStatus.KHONG_DUOC_TIEP_NHAN)
+            and dossier.received_date is None
+        ):
+            dossier.received_date = day  # the day the desk received or refused it
         if new == DossierStatus.DA_XU_LY_XONG and dossier.finished_date is None:
             dossier.finished_date = day
         if (

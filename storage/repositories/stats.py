@@ -644,3 +644,16 @@ async def procedure_names(session: AsyncSession, ids: Sequence[int]) -> dict[int
         return {}
     rows = await session.scalars(select(Procedure).where(Procedure.id.in_(set(ids))))
     return {p.id: p for p in rows}
+
+
+async def sql_verdicts(session: AsyncSession, f: Filter) -> dict[int, Timeliness]:
+    """Each SQL-judgeable dossier of the period's population with the verdict SQL gives it at
+    the period's end (``_verdict``): what ``dossier_counts`` counts, dossier by dossier, so
+    that tests can hold it against ``timeliness()`` for every dossier."""
+    pauses = _pause_summary()
+    stmt = (
+        select(D.id, _verdict(f.end))
+        .select_from(_judged_from(pauses))
+        .where(*_population(f), _sql_judgeable(pauses))
+    )
+    return {int(i): VERDICTS[int(v)] for i, v in await session.execute(stmt)}
