@@ -277,15 +277,16 @@ def _procedure_rows(table: _Table, problems: list[Problem]) -> list[tuple[int, P
     return out
 
 
-def _duplicates(rows: Sequence[tuple[int, Any]], problems: list[Problem]) -> None:
+def _duplicates(table: _Table, problems: list[Problem]) -> None:
     first: dict[str, int] = {}
-    for row, values in rows:
-        if values.code in first:
-            problems.append(
-                Problem(row, "code", f"mã {values.code} trùng với dòng {first[values.code]}")
-            )
+    for row, values in table.rows:
+        code = values.get("code", "")
+        if not code:
+            continue
+        if code in first:
+            problems.append(Problem(row, "code", f"mã {code} trùng với dòng {first[code]}"))
         else:
-            first[values.code] = row
+            first[code] = row
 
 
 def _agency_tree_problems(
@@ -327,13 +328,13 @@ async def plan(session: AsyncSession, kind: Kind, name: str, data: bytes) -> Pla
         codes = {a.id: a.code for a in agencies}
         existing: dict[str, Any] = {a.code: repo.agency_values(a, codes) for a in agencies}
         rows: list[tuple[int, Any]] = list(_agency_rows(table, problems))
-        _duplicates(rows, problems)
+        _duplicates(table, problems)
         if not problems:
             problems += _agency_tree_problems(rows, existing)
     else:
         existing = {p.code: repo.procedure_values(p) for p in await repo.all_procedures(session)}
         rows = list(_procedure_rows(table, problems))
-        _duplicates(rows, problems)
+        _duplicates(table, problems)
     if not rows and not problems:
         problems.append(Problem(0, "", "tệp chỉ có dòng tiêu đề, không có dòng dữ liệu"))
     if problems:
