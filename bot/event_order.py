@@ -130,7 +130,7 @@ def check_events(
                         e.index,
                         "at",
                         f"{where}: its time is before the dossier's previous event "
-                        f"({last_at.isoformat()})",
+                        f"({last_at.astimezone(timezone).isoformat()})",
                     )
                 )
                 continue

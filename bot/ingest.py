@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -133,6 +133,17 @@ class IngestResult:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=VN_TZ)
+
+
+def _utc(value: datetime) -> datetime:
+    """A sent time as the UTC instant the models store (a time without a zone is Vietnam
+    time). Never the Vietnam wall clock: SQLite would keep its digits and drop the zone."""
+    return _aware(value).astimezone(UTC)
+
+
+def _stored(value: datetime) -> datetime:
+    """A time read back from the database: SQLite returns stored UTC without its zone."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def validate_batch(body: Any) -> tuple[list[DossierIn], list[EventIn], list[ItemError]]:
@@ -271,12 +282,12 @@ class Ingestor:
         for code, prior in existing.items():
             at = last.get(prior.id)
             known[code] = event_order.KnownState(
-                prior.status, prior.received_date, _aware(at) if at is not None else None
+                prior.status, prior.received_date, _stored(at) if at is not None else None
             )
         for d in dossiers:  # the batch's snapshot is the state its events start from
             at = last.get(existing[d.code].id) if d.code in existing else None
             known[d.code] = event_order.KnownState(
-                d.status, d.received_date, _aware(at) if at is not None else None
+                d.status, d.received_date, _stored(at) if at is not None else None
             )
         fresh: list[event_order.NewEvent] = []
         seen_ids: set[str] = set()
@@ -312,7 +323,7 @@ class Ingestor:
             "receiving_agency_id": receiving.id,
             "handling_agency_id": handling.id,
             "channel": d.channel,
-            "submitted_at": _aware(d.submitted_at) if d.submitted_at else None,
+            "submitted_at": _utc(d.submitted_at) if d.submitted_at else None,
             "received_date": d.received_date,
             "due_date": d.due_date,
             "rescheduled_due_date": d.rescheduled_due_date,
@@ -363,7 +374,7 @@ class Ingestor:
             session,
             dossier=dossier,
             source_id=source_id or f"api:{e.id}",
-            at=at,
+            at=_utc(at),
             to_status=e.status,
             note=e.note,
         )
