@@ -220,3 +220,36 @@ async def test_rule_a_transferred_dossier_counts_once_for_its_handling_agency(
     assert (at_dept.dossiers.received, at_dept.dossiers.timeliness.qua_han) == (1, 1)
     assert (at_ward.dossiers.received, at_ward.dossiers.timeliness.total) == (0, 0)
     assert at_city.dossiers.timeliness.total == 1  # once, not once per agency
+
+
+async def test_rule_refused_and_not_received_are_labelled_apart_in_the_report_and_summary(
+    session: AsyncSession,
+) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from bot.stats.report import build_report
+    from bot.stats.text import summary_text
+
+    ward = await repo.add_agency(session, code="W", name="UBND phường", level="xa")
+    procedure = Procedure(code="P", name="Khai sinh", time_limit=1)
+    session.add(procedure)
+    await session.flush()
+    for code, status in (("R-1", S.KHONG_DUOC_TIEP_NHAN), ("N-1", S.MOI_DANG_KY)):
+        session.add(
+            Dossier(
+                code=code, procedure_id=procedure.id, receiving_agency_id=ward.id,
+                handling_agency_id=ward.id, received_date=d("2025-11-03"), status=int(status),
+            )
+        )  # fmt: skip
+    await session.commit()
+    period = Period(d("2025-11-01"), d("2025-11-30"), "tháng 11/2025")
+    stats = await indexes.compute(session, period=period, calendar=CAL)
+    assert dict(stats.dossiers.by_group) == {StatsGroup.REFUSED: 1, StatsGroup.NOT_RECEIVED: 1}
+    assert "không được tiếp nhận 1" in summary_text(stats)
+    data = await build_report(session, period=period, calendar=CAL)
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    labels = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row and row[0]}
+    assert labels["Hồ sơ trong kỳ, tình trạng cuối kỳ – Không được tiếp nhận"] == 1
+    assert labels["Hồ sơ trong kỳ, tình trạng cuối kỳ – Chưa tiếp nhận"] == 1
