@@ -150,9 +150,7 @@ def _pause_summary(at: date | None = None) -> Any:
     period's dossiers."""
     columns: list[Any] = [P.dossier_id.label("dossier_id"), func.count().label("n")]
     if at is not None:
-        open_at = and_(
-            P.requested_date <= at, or_(P.resumed_date.is_(None), P.resumed_date > at)
-        )
+        open_at = and_(P.requested_date <= at, or_(P.resumed_date.is_(None), P.resumed_date > at))
         columns.append(func.max(case((open_at, 1), else_=0)).label("open_at"))
     return select(*columns).group_by(P.dossier_id).subquery("pause_summary")
 
