@@ -418,6 +418,38 @@ async def _audit(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- end audit
 
 
+async def _registry(args: argparse.Namespace) -> int:
+    """agencies|procedures import|export FILE (logic in bot.registry_import)."""
+    from pathlib import Path
+
+    from bot import registry_import as ri
+
+    kind = ri.Kind(args.command)
+    app = await _started_app()
+    try:
+        if args.registry_command == "export":
+            async with app.sessions() as session:
+                try:
+                    data = await ri.export_file(session, kind, args.file)
+                except ValueError as exc:
+                    print(str(exc), file=sys.stderr)
+                    return 1
+            await asyncio.to_thread(Path(args.file).write_bytes, data)
+            print(f"Wrote {args.file} ({len(data):,} bytes).")
+            return 0
+        try:
+            data = await asyncio.to_thread(Path(args.file).read_bytes)
+        except OSError as exc:
+            print(f"{args.file}: không đọc được tệp ({exc.strerror}).", file=sys.stderr)
+            return 1
+        async with app.sessions() as session, session.begin():
+            result = await ri.import_file(session, kind, args.file, data, dry_run=args.dry_run)
+        print(ri.render(result, args.file), file=sys.stdout if result.ok else sys.stderr)
+        return 0 if result.ok else 1
+    finally:
+        await app.close()
+
+
 def _period_text(args: argparse.Namespace) -> str:
     """--from/--to (ISO or dd/mm/yyyy) as the period language /thongke understands."""
     from datetime import date as date_
@@ -432,7 +464,9 @@ def _period_text(args: argparse.Namespace) -> str:
         start = dmy(args.date_from) if args.date_from else "01/01/2000"
         end = dmy(args.date_to) if args.date_to else "hôm nay"
         return f"từ {start} đến {end}"
-    return args.period or ""
+    words = args.period or []
+    # Typed unquoted ("năm 2025", "quý 3 2025"), the period arrives as several words.
+    return " ".join(words) if isinstance(words, list) else str(words)
 
 
 async def _stats(args: argparse.Namespace) -> int:
@@ -561,13 +595,24 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=helptext)
         if name == "report":
             p.add_argument("file", help="where to write the .xlsx")
-        p.add_argument("period", nargs="?", help='e.g. "tháng", "quý 2/2026", "năm trước"')
+        p.add_argument(
+            "period", nargs="*", help="e.g. tháng, quý 2/2026, năm 2025, tuần này (unquoted)"
+        )
         p.add_argument("--from", dest="date_from", help="first day (YYYY-MM-DD or dd/mm/yyyy)")
         p.add_argument("--to", dest="date_to", help="last day")
         p.add_argument("--agency", help="agency code (default: the whole city)")
         if name == "stats":
             p.add_argument("--json", action="store_true", help="every figure as JSON")
         p.set_defaults(func=_stats)
+
+    for name in ("agencies", "procedures"):
+        p = sub.add_parser(name, help=f"import or export the city's {name} (CSV or XLSX)")
+        r_sub = p.add_subparsers(dest="registry_command", required=True)
+        ri = r_sub.add_parser("import", help="merge a file by code (all or nothing)")
+        ri.add_argument("file")
+        ri.add_argument("--dry-run", action="store_true", help="show what would change")
+        r_sub.add_parser("export", help="write a .csv or .xlsx file").add_argument("file")
+        p.set_defaults(func=_registry)
 
     p = sub.add_parser("purge", help="delete logs past their retention (also runs daily)")
     p.set_defaults(func=_purge)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -200,7 +200,10 @@ class DemoLogin:
 
 
 def _at(day: date, hour: int = 9) -> datetime:
-    return datetime.combine(day, time(hour, 0), VN_TZ)
+    """``hour`` o'clock in Vietnam on ``day``, as the UTC instant the models store: SQLite
+    keeps a datetime's wall-clock digits and drops its zone, so a Vietnam-time value would be
+    read back seven hours off."""
+    return datetime.combine(day, time(hour, 0), VN_TZ).astimezone(UTC)
 
 
 async def is_empty(session: AsyncSession) -> bool:
@@ -412,7 +415,7 @@ def _life(
         if end < today:
             d.status, d.finished_date = S.CONG_DAN_RUT, end
             events.append((end, S.CONG_DAN_RUT, "Công dân rút hồ sơ (minh họa)"))
-            return events, pauses, d
+            return events, _closed_by(pauses, end), d
     effective_due = calendar.add_workdays(due, shift) if shift else due
     outcome = rng.random()
     if outcome < 0.55 and days > 1:
@@ -421,13 +424,21 @@ def _life(
         end = effective_due
     else:
         end = calendar.add_workdays(effective_due, rng.randint(1, 10))
+    end = max(end, cursor)  # never before the last supplement came back
     if end >= today:
         d.status = S.DANG_XU_LY
         return events, pauses, d
     d.status, d.finished_date = S.DA_XU_LY_XONG, end
     events.append((end, S.DA_XU_LY_XONG, ""))
+    pauses = _closed_by(pauses, end)
     returned = calendar.add_workdays(end, rng.randint(0, 5))
     if returned < today and rng.random() < 0.9:
         d.status, d.returned_date = S.DA_TRA_KET_QUA, returned
         events.append((returned, S.DA_TRA_KET_QUA, ""))
     return events, pauses, d
+
+
+def _closed_by(pauses: list[tuple[date, date | None]], end: date) -> list[tuple[date, date | None]]:
+    """Pauses of a dossier that finished on ``end``: none still open, none resumed after it
+    (ingest closes a pause the same way when a dossier ends while waiting)."""
+    return [(a, end if b is None or b > end else b) for a, b in pauses if a <= end]

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import event_order
 from bot.dossiers.codes import parse_code
 from bot.dossiers.status import DossierStatus
 from bot.privacy import (
@@ -26,8 +27,8 @@ from bot.privacy import (
     owner_phone_hash,
 )
 from storage.models import Agency, Dossier
+from storage.repositories import dossier_history, outbox
 from storage.repositories import dossiers as repo
-from storage.repositories import outbox
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_ITEMS = 1000
@@ -132,6 +133,17 @@ class IngestResult:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=VN_TZ)
+
+
+def _utc(value: datetime) -> datetime:
+    """A sent time as the UTC instant the models store (a time without a zone is Vietnam
+    time). Never the Vietnam wall clock: SQLite would keep its digits and drop the zone."""
+    return _aware(value).astimezone(UTC)
+
+
+def _stored(value: datetime) -> datetime:
+    """A time read back from the database: SQLite returns stored UTC without its zone."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def validate_batch(body: Any) -> tuple[list[DossierIn], list[EventIn], list[ItemError]]:
@@ -240,6 +252,9 @@ class Ingestor:
                 )
         if result.errors or result.forbidden:
             return result
+        result.errors.extend(await self._order_problems(session, dossiers, events, existing))
+        if result.errors:
+            return result
 
         for d in dossiers:
             await self._upsert(
@@ -248,6 +263,43 @@ class Ingestor:
         for e in sorted(events, key=lambda e: _aware(e.at)):
             await self._apply_event(session, existing[e.dossier_code], e, result)
         return result
+
+    @staticmethod
+    async def _order_problems(
+        session: AsyncSession,
+        dossiers: Sequence[DossierIn],
+        events: Sequence[EventIn],
+        existing: dict[str, Dossier],
+    ) -> list[ItemError]:
+        """Events that contradict their dossier's history (``bot.event_order``)."""
+        if not events:
+            return []
+        recorded = await dossier_history.recorded_source_ids(
+            session, [f"api:{e.id}" for e in events]
+        )
+        last = await dossier_history.last_event_times(session, [d.id for d in existing.values()])
+        known: dict[str, event_order.KnownState] = {}
+        for code, prior in existing.items():
+            at = last.get(prior.id)
+            known[code] = event_order.KnownState(
+                prior.status, prior.received_date, _stored(at) if at is not None else None
+            )
+        for d in dossiers:  # the batch's snapshot is the state its events start from
+            at = last.get(existing[d.code].id) if d.code in existing else None
+            known[d.code] = event_order.KnownState(
+                d.status, d.received_date, _stored(at) if at is not None else None
+            )
+        fresh: list[event_order.NewEvent] = []
+        seen_ids: set[str] = set()
+        for i, e in enumerate(events):
+            if f"api:{e.id}" in recorded or e.id in seen_ids:
+                continue  # a redelivery changes nothing and is not checked again
+            seen_ids.add(e.id)
+            fresh.append(event_order.NewEvent(i, e.id, e.dossier_code, _aware(e.at), e.status))
+        return [
+            ItemError(f"events[{p.index}]", p.field, p.message)
+            for p in event_order.check_events(fresh, known, timezone=VN_TZ)
+        ]
 
     @staticmethod
     async def _in_scope(session: AsyncSession, dossier: Dossier, scope: Agency) -> bool:
@@ -271,7 +323,7 @@ class Ingestor:
             "receiving_agency_id": receiving.id,
             "handling_agency_id": handling.id,
             "channel": d.channel,
-            "submitted_at": _aware(d.submitted_at) if d.submitted_at else None,
+            "submitted_at": _utc(d.submitted_at) if d.submitted_at else None,
             "received_date": d.received_date,
             "due_date": d.due_date,
             "rescheduled_due_date": d.rescheduled_due_date,
@@ -322,7 +374,7 @@ class Ingestor:
             session,
             dossier=dossier,
             source_id=source_id or f"api:{e.id}",
-            at=at,
+            at=_utc(at),
             to_status=e.status,
             note=e.note,
         )
@@ -339,8 +391,19 @@ class Ingestor:
             await repo.open_pause(session, dossier, day, e.note)
         elif old == DossierStatus.YEU_CAU_BO_SUNG and new != old:
             await repo.close_pause(session, dossier, day)
+        if (
+            new in (DossierStatus.DUOC_TIEP_NHAN, DossierStatus.KHONG_DUOC_TIEP_NHAN)
+            and dossier.received_date is None
+        ):
+            dossier.received_date = day  # the day the desk received or refused it
         if new == DossierStatus.DA_XU_LY_XONG and dossier.finished_date is None:
             dossier.finished_date = day
+        if (
+            new in (DossierStatus.CONG_DAN_RUT, DossierStatus.DUNG_XU_LY)
+            and dossier.received_date is not None
+            and dossier.finished_date is None
+        ):
+            dossier.finished_date = day  # a withdrawal or stop after receipt ends processing
         if new == DossierStatus.DA_TRA_KET_QUA:
             dossier.finished_date = dossier.finished_date or day
             dossier.returned_date = dossier.returned_date or day

@@ -155,7 +155,7 @@ def test_statistics_groups_follow_domain_md() -> None:
     assert groups == {
         S.MOI_DANG_KY: StatsGroup.NOT_RECEIVED,
         S.DUOC_TIEP_NHAN: StatsGroup.IN_PROGRESS,
-        S.KHONG_DUOC_TIEP_NHAN: StatsGroup.NOT_RECEIVED,
+        S.KHONG_DUOC_TIEP_NHAN: StatsGroup.REFUSED,
         S.DANG_XU_LY: StatsGroup.IN_PROGRESS,
         S.YEU_CAU_BO_SUNG: StatsGroup.SUPPLEMENT,
         S.YEU_CAU_NVTC: StatsGroup.STOPPED,
@@ -165,6 +165,10 @@ def test_statistics_groups_follow_domain_md() -> None:
         S.DA_TRA_KET_QUA: StatsGroup.DONE,
     }
     assert all(g.label for g in StatsGroup)
+    # Refused and not yet received are told apart wherever a group is shown.
+    assert StatsGroup.REFUSED.label == "Không được tiếp nhận"
+    assert StatsGroup.NOT_RECEIVED.label == "Chưa tiếp nhận"
+    assert len({g.label for g in StatsGroup}) == len(StatsGroup)
 
 
 # --------------------------------------------------------------------------- codes
@@ -611,8 +615,15 @@ def test_a_pause_after_the_due_date_does_not_rescue_a_late_dossier() -> None:
 def test_two_supplement_requests_make_a_dossier_late() -> None:
     early = dossier(finished=d("2025-03-10"), supplement_requests=2)
     assert judge(early) is T.QUA_HAN
-    waiting = dossier(status=S.DANG_XU_LY, finished=None, supplement_requests=2)
-    assert judge(waiting, "2025-03-05") is T.DANG_QUA_HAN
+    # Two dated requests (4/3 and 6/3) make an unfinished dossier late from the second one on,
+    # not before: a verdict at a date depends only on what had happened by then.
+    asked_twice = ((d("2025-03-04"), d("2025-03-05")), (d("2025-03-06"), d("2025-03-07")))
+    waiting = dossier(status=S.DANG_XU_LY, finished=None, pauses=asked_twice)
+    assert judge(waiting, "2025-03-05") is T.DANG_TRONG_HAN
+    assert judge(waiting, "2025-03-06") is T.DANG_QUA_HAN
+    # A count without dates (a snapshot) is known only to have happened by the end.
+    undated = dossier(status=S.DANG_XU_LY, finished=None, supplement_requests=2)
+    assert judge(undated, "2025-03-05") is T.DANG_TRONG_HAN
     assert judge(dossier(finished=d("2025-03-10"), supplement_requests=1)) is T.TRUOC_HAN
 
 

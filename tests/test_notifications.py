@@ -81,15 +81,21 @@ async def test_telegram_subscriber_gets_the_notification(database_url: str, tmp_
             await ingest(app, finished("returned-1", status=10))
             await app.outbox.run_once()
             assert await statuses(app) == ["sent", "undeliverable"]
+            # A later change (here the same dossier sent again as a snapshot with a corrected
+            # status: no event may follow the result handed over, ingest refuses one) is not
+            # even tried.
             await ingest(
                 app,
                 {
-                    "events": [
+                    "dossiers": [
                         {
-                            "id": "later",
-                            "dossier_code": CODE,
-                            "at": "2026-01-21T09:00:00+07:00",
-                            "status": 4,
+                            "code": CODE,
+                            "procedure_code": "1.001193",
+                            "receiving_agency": "000.00.12.H13",
+                            "received_date": "2026-01-15",
+                            "due_date": "2026-01-22",
+                            "finished_date": "2026-01-20",
+                            "status": 9,
                         }
                     ]
                 },

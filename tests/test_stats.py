@@ -460,11 +460,12 @@ async def test_the_formulas_on_the_hand_computed_city(session: AsyncSession) -> 
     assert ward.dossiers.refused == 1
     # Finished in March: d1–d5, d8, d12 (d9 ends in April, d11 was refused).
     assert ward.dossiers.finished == 7
+    # Groups at the period's end: d9 ended on 2 April, so on 31 March it was in progress.
     assert dict(ward.dossiers.by_group) == {
-        StatsGroup.DONE: 7,  # d1, d2, d3, d4, d5, d9, d12
-        StatsGroup.IN_PROGRESS: 2,  # d6, d7
+        StatsGroup.DONE: 6,  # d1, d2, d3, d4, d5, d12
+        StatsGroup.IN_PROGRESS: 3,  # d6, d7, d9
         StatsGroup.SUPPLEMENT: 1,  # d13
-        StatsGroup.NOT_RECEIVED: 1,  # d11
+        StatsGroup.REFUSED: 1,  # d11, refused at the desk: not "Chưa tiếp nhận"
     }
 
     sat = ward.satisfaction

@@ -44,9 +44,14 @@ class DossierStatus(IntEnum):
 
 
 class StatsGroup(StrEnum):
-    """Statistics groups of provincial reports (domain.md §3.2, from [TH] BaoCaoTongHop)."""
+    """Statistics groups of provincial reports (domain.md §3.2, from [TH] BaoCaoTongHop).
+
+    A dossier refused at the desk (3, *Không được tiếp nhận*) has its own group, apart from one
+    not yet received (1, *Chưa tiếp nhận*): the first was examined and turned down, the second
+    still waits for the desk, and staff act on them differently."""
 
     NOT_RECEIVED = "not_received"
+    REFUSED = "refused"
     IN_PROGRESS = "in_progress"
     SUPPLEMENT = "supplement"
     STOPPED = "stopped"
@@ -108,7 +113,7 @@ _NEXT_STEPS: dict[DossierStatus, str] = {
 _GROUPS: dict[DossierStatus, StatsGroup] = {
     DossierStatus.MOI_DANG_KY: StatsGroup.NOT_RECEIVED,
     DossierStatus.DUOC_TIEP_NHAN: StatsGroup.IN_PROGRESS,
-    DossierStatus.KHONG_DUOC_TIEP_NHAN: StatsGroup.NOT_RECEIVED,
+    DossierStatus.KHONG_DUOC_TIEP_NHAN: StatsGroup.REFUSED,
     DossierStatus.DANG_XU_LY: StatsGroup.IN_PROGRESS,
     DossierStatus.YEU_CAU_BO_SUNG: StatsGroup.SUPPLEMENT,
     DossierStatus.YEU_CAU_NVTC: StatsGroup.STOPPED,
@@ -120,6 +125,7 @@ _GROUPS: dict[DossierStatus, StatsGroup] = {
 
 _GROUP_LABELS: dict[StatsGroup, str] = {
     StatsGroup.NOT_RECEIVED: "Chưa tiếp nhận",
+    StatsGroup.REFUSED: "Không được tiếp nhận",
     StatsGroup.IN_PROGRESS: "Đang giải quyết",
     StatsGroup.SUPPLEMENT: "Chờ bổ sung",
     StatsGroup.STOPPED: "Tạm dừng, dừng xử lý",

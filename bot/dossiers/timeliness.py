@@ -1,16 +1,30 @@
 """Decision 766/QĐ-TTg on-time rules (item 2.1), as pure functions on plain dataclasses.
 
-The rules (domain.md §2.3 and §7):
+The rules are written down, with their legal basis, in ``docs/timeliness.md``; each has a test
+named after it in ``tests/test_timeliness_rules.py``. In short:
 
 - a dossier is on time if its end of processing (``NgayKetThucXuLy``) is on or before its
   appointment date (``NgayHenTra``); dates are compared, not datetimes;
-- time waiting for the citizen's supplement is subtracted: here the paused working days move the
+- time waiting for the citizen's supplement is subtracted: the paused working days move the
   appointment date later by as many working days;
 - more than one supplement request makes the dossier late, whatever the dates;
 - without an appointment date, it is on time if elapsed working days minus paused working days
   do not exceed the procedure's legal limit;
 - an unfinished dossier is judged at the end of the period (``as_of``): within its limit or
   already late.
+
+**A verdict at a date depends only on what had happened by that date.** Every input is read
+as of the date judged at: an end of processing after ``as_of`` has not happened yet, a pause
+is counted only up to ``as_of``, and a supplement request counts only from the day it was made
+(``Pause.requested``). So a report for September reads the same whatever happens in October.
+Two consequences:
+
+- while a pause is open at ``as_of`` the clock stands still at the day the supplement was
+  asked for: the dossier is judged as it stood that day, so its verdict cannot flip because a
+  weekend or a holiday passed while the citizen had the file;
+- a supplement count known without dates (``supplement_requests`` above the number of dated
+  pauses, as a snapshot import may give it) is known to have happened by the end of
+  processing, so those requests count from the end date on, never before.
 
 A re-scheduled appointment (Mẫu 04, *Phiếu xin lỗi và hẹn lại ngày trả kết quả*) does **not**
 move the date the index judges against. The 766 rule compares with ``NgayHenTra`` (§2.3), and
@@ -88,8 +102,9 @@ class DossierTimes:
     - ``finished``: end of processing (``NgayKetThucXuLy``, see ``status.end_of_processing``);
     - ``status``: the current status;
     - ``supplement_requests``: how many times a supplement was asked for (``so_lan_bo_sung``);
+      each dated pause is one request, so this matters only when it exceeds their number;
     - ``pauses``: (requested, resumed) intervals of waiting for the citizen, ``resumed`` is
-      ``None`` while still waiting;
+      ``None`` while still waiting; each is one supplement request, made on ``requested``;
     - ``legal_days``: the procedure's legal limit in working days, used when ``due`` is missing.
 
     Datetimes are accepted and reduced to their date. Inconsistent data (a finished date on a
@@ -187,6 +202,39 @@ def effective_due(d: DossierTimes, calendar: WorkCalendar, as_of: date) -> date 
     return calendar.add_workdays(base, paused_workdays(d, calendar, until))
 
 
+def requests_by(d: DossierTimes, until: date) -> int:
+    """Supplement requests made by ``until``: the dated ones (a pause requested on or before
+    ``until``), plus, once processing has ended by ``until``, those known only by their count
+    (``supplement_requests`` beyond the dated pauses), which all happened by the end."""
+    until = _as_date(until)
+    dated = sum(1 for start, _ in d.pauses if start <= until)
+    undated = max(0, d.supplement_requests - len(d.pauses))
+    ended = d.finished is not None and d.finished <= until
+    return dated + (undated if ended else 0)
+
+
+def clock_date(d: DossierTimes, until: date) -> date:
+    """The day the dossier's clock stood at on ``until``: ``until`` itself, or, while a pause
+    is open then (requested before ``until``, not yet resumed by it), the day that run of
+    pauses began, since waiting for the citizen uses none of the agency's time."""
+    until = _as_date(until)
+    clock = until
+    # Pauses still open at ``until``, merged with the pauses that overlap them back in time.
+    spans = sorted((s, e) for s, e in d.pauses if s < until)
+    open_start: date | None = None
+    for start, end in reversed(spans):
+        covers = end is None or end > until
+        if open_start is None:
+            if covers:
+                open_start = start
+            continue
+        if end is None or end >= open_start:
+            open_start = min(open_start, start)
+    if open_start is not None:
+        clock = open_start
+    return clock
+
+
 def timeliness(d: DossierTimes, calendar: WorkCalendar, as_of: date) -> Timeliness | None:
     """Judge one dossier at ``as_of`` (e.g. the last day of the reporting period).
 
@@ -198,19 +246,20 @@ def timeliness(d: DossierTimes, calendar: WorkCalendar, as_of: date) -> Timeline
     if not is_received(d.status) or d.received > as_of:
         return None
     end = _end_at(d, as_of)
-    if d.supplement_requests > 1:
-        return Timeliness.QUA_HAN if end is not None else Timeliness.DANG_QUA_HAN
     until = end or as_of
+    if requests_by(d, until) > 1:
+        return Timeliness.QUA_HAN if end is not None else Timeliness.DANG_QUA_HAN
+    clock = clock_date(d, until)
     if d.due is not None:
-        due = calendar.add_workdays(d.due, paused_workdays(d, calendar, until))
+        due = calendar.add_workdays(d.due, paused_workdays(d, calendar, clock))
         if end is None:
-            return Timeliness.DANG_TRONG_HAN if as_of <= due else Timeliness.DANG_QUA_HAN
-        if end < due:
+            return Timeliness.DANG_TRONG_HAN if clock <= due else Timeliness.DANG_QUA_HAN
+        if clock < due:
             return Timeliness.TRUOC_HAN
-        return Timeliness.DUNG_HAN if end == due else Timeliness.QUA_HAN
+        return Timeliness.DUNG_HAN if clock == due else Timeliness.QUA_HAN
     if d.legal_days is None:
         return None
-    used = calendar.workdays_between(d.received, until) - paused_workdays(d, calendar, until)
+    used = calendar.workdays_between(d.received, clock) - paused_workdays(d, calendar, clock)
     if end is None:
         return Timeliness.DANG_TRONG_HAN if used <= d.legal_days else Timeliness.DANG_QUA_HAN
     if used < d.legal_days:

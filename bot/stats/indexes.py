@@ -172,9 +172,9 @@ class DossierFigures:
     ``received``: accepted dossiers (not status 1 or 3) received in the period; ``refused``:
     refused at the desk (status 3) in the period; ``finished``: received dossiers whose
     processing ended in the period; ``by_group``: the period's received dossiers (refused
-    ones included) by their current statistics group; ``timeliness``: the 766 verdicts of every
-    dossier received or processed in the period, which includes dossiers carried over from
-    before it.
+    ones included) by their statistics group at the period's end (never their current one,
+    so that a past period does not change); ``timeliness``: the 766 verdicts of every dossier
+    received or processed in the period, which includes dossiers carried over from before it.
     """
 
     received: int

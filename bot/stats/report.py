@@ -154,7 +154,9 @@ def _summary(ws: Worksheet, stats: Statistics, generated_at: datetime, ratings_n
     line("Tỷ lệ đúng hạn (QĐ 766, chỉ tiêu 2.1)", None, t.rate_pct)
     line("Điểm chỉ tiêu 2.1 (tối đa 20)", d.on_time_points)
     for group, n in d.by_group:
-        line(f"Hồ sơ tiếp nhận trong kỳ – {group.label}", n)
+        # Status 3 and status 1 have their own labels ("Không được tiếp nhận", "Chưa tiếp
+        # nhận"); each group is as it stood at the period's end.
+        line(f"Hồ sơ trong kỳ, tình trạng cuối kỳ – {group.label}", n)
 
     section("Mức độ hài lòng")
     line("Lượt đánh giá", s.responses)

@@ -58,7 +58,7 @@ def _render(stats: Statistics, listed: int, width: int) -> str:
     if t.total or d.received or d.refused:
         lines += [
             f"• Tiếp nhận {number(d.received)}, đã giải quyết {number(d.finished)}"
-            + (f", từ chối tiếp nhận {number(d.refused)}" if d.refused else ""),
+            + (f", không được tiếp nhận {number(d.refused)}" if d.refused else ""),
             f"• Đã xong: trước hạn {number(t.truoc_han)}, đúng hạn {number(t.dung_han)}, "
             f"quá hạn {number(t.qua_han)}",
             f"• Đang giải quyết: trong hạn {number(t.dang_trong_han)}, "

@@ -18,11 +18,18 @@ plain ``IN`` the planner can use with the (agency, date) indexes.
 **Which dossiers SQL judges.** The Decision 766 rule (``bot.dossiers.timeliness``) needs
 working-day arithmetic only to move an appointment date by paused working days, or to apply a
 legal limit when there is no appointment date. So SQL judges, by comparing dates only, every
-dossier that has an appointment date and no pause, and every dossier with more than one
-supplement request (late whatever the dates); the rest (pauses with at most one request, no
-appointment date, or data that ``DossierTimes`` would reject) is fetched with
-``python_judged_dossiers`` and judged by ``timeliness()`` itself. The split does not depend on
-the date judged at, so one fetch serves the period and each of its months.
+dossier that has an appointment date and no pause; the rest (pauses, no appointment date, or
+data that ``DossierTimes`` would reject) is fetched with ``python_judged_dossiers`` and judged
+by ``timeliness()`` itself. The split does not depend on the date judged at, so one fetch
+serves the period and each of its months.
+
+**As of a date.** Every verdict and count at a date D reads only what had happened by D: an
+end of processing after D has not happened, a supplement request counts from its date, and
+the supplement count of a dossier without dated requests (``supplement_count`` from a
+snapshot) counts only once processing has ended, by which time it had surely happened. A
+dossier's statistics group at D is derived from its dates the same way (``_group_at``), not
+from its current status, and an invitation counts as answered only if it was answered by D.
+So a published month never changes when later events arrive.
 
 Timestamps are compared with UTC instants (see ``bot.stats.periods.Period.bounds``).
 """
@@ -136,18 +143,30 @@ def _population(f: Filter) -> list[ColumnElement[bool]]:
     ]
 
 
-def _pause_summary() -> Any:
-    """Per dossier with pauses: how many, and whether one resumes before it starts (which
-    ``DossierTimes`` rejects). Joined, not probed with EXISTS per dossier: one hash join over
-    the pauses instead of a sub-plan evaluated for each of the period's dossiers."""
-    return (
-        select(
-            P.dossier_id.label("dossier_id"),
-            func.count().label("n"),
-            func.max(case((P.resumed_date < P.requested_date, 1), else_=0)).label("bad"),
-        )
-        .group_by(P.dossier_id)
-        .subquery("pause_summary")
+def _pause_summary(at: date | None = None) -> Any:
+    """Per dossier with pauses: how many, and (with ``at``) whether one is open at the end of
+    day ``at`` (requested by then, not resumed by then). Joined, not probed with EXISTS per
+    dossier: one hash join over the pauses instead of a sub-plan evaluated for each of the
+    period's dossiers."""
+    columns: list[Any] = [P.dossier_id.label("dossier_id"), func.count().label("n")]
+    if at is not None:
+        open_at = and_(P.requested_date <= at, or_(P.resumed_date.is_(None), P.resumed_date > at))
+        columns.append(func.max(case((open_at, 1), else_=0)).label("open_at"))
+    return select(*columns).group_by(P.dossier_id).subquery("pause_summary")
+
+
+def _status_at(at: date, pauses: Any) -> ColumnElement[int]:
+    """A dossier's status at the end of day ``at`` as far as its dates tell, for the
+    statistics group (``bot.dossiers.status.StatsGroup``): never received (1, 3) as stored;
+    ended by ``at``: the ending status stored; otherwise 5 while a pause is open at ``at``,
+    else 4 (in progress). The current status of a dossier that ended later is not used, so
+    the group at ``at`` does not change when it ends."""
+    ended = and_(D.finished_date.is_not(None), D.finished_date <= at)
+    return case(
+        (D.status.in_(NOT_RECEIVED), D.status),
+        (ended, D.status),
+        (func.coalesce(pauses.c.open_at, 0) == 1, 5),
+        else_=4,
     )
 
 
@@ -158,8 +177,8 @@ def _judged_from(pauses: Any) -> Any:
 
 def _sql_judgeable(pauses: Any) -> ColumnElement[bool]:
     """Dossiers whose verdict needs no working-day arithmetic, and whose data ``DossierTimes``
-    accepts (anything it would reject goes to Python, which counts it as unjudged).
-    ``pauses`` is the joined ``_pause_summary()``."""
+    accepts (anything it would reject goes to Python, which counts it as unjudged): an
+    appointment date and no pause. ``pauses`` is the joined ``_pause_summary()``."""
     consistent = and_(
         D.status.between(1, 10),
         D.supplement_count >= 0,
@@ -170,21 +189,16 @@ def _sql_judgeable(pauses: Any) -> ColumnElement[bool]:
             and_(D.finished_date.is_(None), D.status.not_in(ENDING)),
         ),
     )
-    return and_(
-        consistent,
-        or_(
-            and_(D.supplement_count > 1, func.coalesce(pauses.c.bad, 0) == 0),
-            and_(D.due_date.is_not(None), pauses.c.n.is_(None)),
-        ),
-    )
+    return and_(consistent, D.due_date.is_not(None), pauses.c.n.is_(None))
 
 
 def _verdict(as_of: date) -> ColumnElement[int]:
-    """``timeliness()`` at ``as_of`` for SQL-judgeable dossiers, as an index into VERDICTS."""
+    """``timeliness()`` at ``as_of`` for SQL-judgeable dossiers, as an index into VERDICTS.
+    Without dated requests, more than one supplement request counts from the end of
+    processing (``timeliness.requests_by``): before it the dossier is judged by its dates."""
     ended = and_(D.finished_date.is_not(None), D.finished_date <= as_of)
     return case(
-        (and_(D.supplement_count > 1, ended), 2),
-        (D.supplement_count > 1, 4),
+        (and_(ended, D.supplement_count > 1), 2),
         (and_(ended, D.finished_date < D.due_date), 0),
         (and_(ended, D.finished_date == D.due_date), 1),
         (ended, 2),
@@ -196,12 +210,9 @@ def _verdict(as_of: date) -> ColumnElement[int]:
 def _on_time_at(as_of: date) -> ColumnElement[bool]:
     """The verdict at ``as_of`` is in the on-time set (early, on time, still within limit)."""
     ended = and_(D.finished_date.is_not(None), D.finished_date <= as_of)
-    return and_(
-        D.supplement_count <= 1,
-        or_(
-            and_(ended, D.finished_date <= D.due_date),
-            and_(not_(ended), D.due_date >= as_of),
-        ),
+    return or_(
+        and_(ended, D.supplement_count <= 1, D.finished_date <= D.due_date),
+        and_(not_(ended), D.due_date >= as_of),
     )
 
 
@@ -242,6 +253,7 @@ async def tune_for_reporting(session: AsyncSession) -> None:
 class DossierGroup:
     """Dossiers of one (handling agency, procedure, current status, SQL verdict).
 
+    ``status`` is the status at the period's end as ``_status_at`` derives it from the dates.
     ``received``: received in the period (whatever the status: the caller separates refused
     ones, status 3); ``finished``: received dossiers (not status 1 or 3) whose processing ended
     in the period; ``judged``: how many of them SQL judged with ``verdict`` at the period's end
@@ -263,7 +275,8 @@ async def dossier_counts(
     period's end of the SQL-judgeable ones, and for each (first, last) day of a month the
     SQL-judgeable (on time, judged) with the month as the period (received by its last day,
     not ended before its first day, judged at its last day)."""
-    pauses = _pause_summary()
+    pauses = _pause_summary(f.end)
+    status_at = _status_at(f.end, pauses).label("status_at")
     received_in = and_(D.received_date >= f.start, D.received_date <= f.end)
     finished_in = and_(
         D.finished_date >= f.start, D.finished_date <= f.end, D.status.not_in(NOT_RECEIVED)
@@ -284,10 +297,10 @@ async def dossier_counts(
         columns.append(func.sum(case((and_(in_month, _on_time_at(last)), 1), else_=0)))
         columns.append(func.sum(case((in_month, 1), else_=0)))
     stmt = (
-        select(D.handling_agency_id, D.procedure_id, D.status, verdict, func.count(), *columns)
+        select(D.handling_agency_id, D.procedure_id, status_at, verdict, func.count(), *columns)
         .select_from(_judged_from(pauses))
         .where(or_(population, received_in, finished_in), *_dossier_scope(f))
-        .group_by(D.handling_agency_id, D.procedure_id, D.status, verdict)
+        .group_by(D.handling_agency_id, D.procedure_id, status_at, verdict)
     )
     groups: list[DossierGroup] = []
     monthly = [[0, 0] for _ in months]
@@ -465,23 +478,25 @@ async def dossiers_with_value(session: AsyncSession, f: Filter, item_code: str, 
 
 
 async def invitation_counts(session: AsyncSession, f: Filter) -> tuple[int, int]:
-    """(invitations sent in the period, how many of them were answered).
+    """(invitations sent in the period, how many of them were answered by its end).
 
-    An invitation counts as answered when ``responded_at`` is set or a response names it, so
+    An invitation counts as answered when ``responded_at`` is before the period's end or a
+    response submitted before it names it (an answer given later does not change the period), so
     the figure holds whichever of the two the rating flow records. Two plain queries (the
-    second only looks at invitations without ``responded_at``) rather than one with an OR
+    second only looks at invitations not answered by then) rather than one with an OR
     over a sub-select, which PostgreSQL evaluates for every invitation.
     """
     FI = FeedbackInvitation
     sent_in = [FI.created_at >= f.start_at, FI.created_at < f.end_at]
     scoped = f.agency_path is not None or f.procedure_id is not None
-    first = select(func.count(), func.sum(case((FI.responded_at.is_not(None), 1), else_=0)))
+    answered_by_end = and_(FI.responded_at.is_not(None), FI.responded_at < f.end_at)
+    first = select(func.count(), func.sum(case((answered_by_end, 1), else_=0)))
     first = first.select_from(FI).where(*sent_in)
     named = (
         select(func.count(distinct(FI.id)))
         .select_from(FI)
         .join(FR, FR.invitation_id == FI.id)
-        .where(*sent_in, FI.responded_at.is_(None))
+        .where(*sent_in, not_(answered_by_end), FR.submitted_at < f.end_at)
     )
     if scoped:
         first = first.join(D, D.id == FI.dossier_id).where(*_dossier_scope(f))
@@ -627,3 +642,16 @@ async def procedure_names(session: AsyncSession, ids: Sequence[int]) -> dict[int
         return {}
     rows = await session.scalars(select(Procedure).where(Procedure.id.in_(set(ids))))
     return {p.id: p for p in rows}
+
+
+async def sql_verdicts(session: AsyncSession, f: Filter) -> dict[int, Timeliness]:
+    """Each SQL-judgeable dossier of the period's population with the verdict SQL gives it at
+    the period's end (``_verdict``): what ``dossier_counts`` counts, dossier by dossier, so
+    that tests can hold it against ``timeliness()`` for every dossier."""
+    pauses = _pause_summary()
+    stmt = (
+        select(D.id, _verdict(f.end))
+        .select_from(_judged_from(pauses))
+        .where(*_population(f), _sql_judgeable(pauses))
+    )
+    return {int(i): VERDICTS[int(v)] for i, v in await session.execute(stmt)}
