@@ -83,6 +83,9 @@ class DossierIn(BaseModel):
         return phone
 
 
+UNKNOWN_DOSSIER = "unknown dossier (or not one of this key's agencies)"
+
+
 class EventIn(BaseModel):
     """A status change of a dossier, identified by the sender's own event id."""
 
@@ -228,16 +231,14 @@ class Ingestor:
         for i, e in enumerate(events):
             where = f"events[{i}]"
             prior = existing.get(e.dossier_code)
-            if prior is None and e.dossier_code not in seen:
-                result.errors.append(ItemError(where, "dossier_code", "unknown dossier"))
-            elif (
+            # A dossier of another agency gets the very answer of a code that does not exist,
+            # so that a key cannot learn which codes exist outside its agencies.
+            if (prior is None and e.dossier_code not in seen) or (
                 prior is not None
                 and scope is not None
                 and not await self._in_scope(session, prior, scope)
             ):
-                result.forbidden.append(
-                    ItemError(where, "dossier_code", "dossier outside this key's agencies")
-                )
+                result.errors.append(ItemError(where, "dossier_code", UNKNOWN_DOSSIER))
         if result.errors or result.forbidden:
             return result
 
@@ -245,8 +246,13 @@ class Ingestor:
             await self._upsert(
                 session, d, existing, agencies, procedures[d.procedure_code].id, result
             )
+        # Event ids are the sender's own, so they are unique only within one sender: they are
+        # namespaced by the agency of the key (its id), never shared across agencies.
+        namespace = f"api:{scope.id}:" if scope is not None else "api:"
         for e in sorted(events, key=lambda e: _aware(e.at)):
-            await self._apply_event(session, existing[e.dossier_code], e, result)
+            await self._apply_event(
+                session, existing[e.dossier_code], e, result, source_id=namespace + e.id
+            )
         return result
 
     @staticmethod

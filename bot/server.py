@@ -48,6 +48,7 @@ async def metrics(request: web.Request) -> web.Response:
 
 UNAVAILABLE = "Hệ thống đang tạm gián đoạn. Bạn vui lòng thử lại sau ít phút."
 SHUTDOWN_SECONDS = 20.0
+INTERNAL_ERROR = "Đã có lỗi không mong muốn. Bạn vui lòng thử lại sau."
 
 
 @web.middleware
@@ -78,6 +79,15 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except (DBAPIError, OSError) as exc:
         log.warning("database unavailable on %s: %s", request.path, type(exc).__name__)
         return web.json_response({"error": UNAVAILABLE}, status=503, dumps=_dumps)
+    except Exception:
+        if not request.path.startswith("/api/"):
+            raise
+        # The request id ties the citizen's or the sender's report to the logged traceback.
+        rid = REQUEST_ID.get() or uuid.uuid4().hex
+        log.exception("unexpected error on %s", request.path)
+        return web.json_response(
+            {"error": INTERNAL_ERROR, "request_id": rid}, status=500, dumps=_dumps
+        )
 
 
 def _dumps(obj: object) -> str:
