@@ -121,7 +121,7 @@ def main() -> None:
         env = {
             **os.environ,
             "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db",
-            "SECRET_KEY": "bench",
+            "SECRET_KEY": "chat-load-bench-key-0123456789abcdef",
             "PORT": str(port),
             "WEB_RATE_LIMIT_PER_MINUTE": "100000",
             "LOG_LEVEL": "WARNING",

@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))  # the fake Telegram server lives in tests/
 
 from tests.fake_telegram import FakeTelegram  # noqa: E402
 
-SECRET = "cluster-bench-secret"  # noqa: S105 - a throwaway database's key
+SECRET = "cluster-bench-secret-0123456789abcdef"  # noqa: S105 - a throwaway database's key
 TOKEN = "123456:CLUSTER-bench-token"  # noqa: S105 - talks only to the local fake
 HOOK_SECRET = "cluster-hook-secret"  # noqa: S105
 NGINX_PORT = 18080

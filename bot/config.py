@@ -165,17 +165,61 @@ class Settings(BaseSettings):
         """The server secret for keyed hashes: the setting, else a file created on first use.
 
         The embedded default must work with no configuration, yet hashed user ids must stay
-        stable across restarts, so a random key is generated once and kept beside the database.
+        stable across restarts, so a random key is generated once and kept beside the database:
+        created with mode 600 under a temporary name, then linked into place, so that a
+        concurrent process never sees a partial key and two processes never keep two keys.
+        A key (setting or file) shorter than ``MIN_SECRET_BYTES`` is refused.
         """
         if self.secret_key is not None and self.secret_key.get_secret_value():
             return self.secret_key.get_secret_value().encode()
         path = self.secret_key_file
-        if path.exists():
-            return path.read_bytes().strip()
-        import secrets
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_hex(32).encode()
-        path.write_bytes(key)
-        path.chmod(0o600)
+        if not path.exists():
+            _create_key_file(path)
+        key = path.read_bytes().strip()
+        if len(key) < MIN_SECRET_BYTES:
+            raise SecretKeyError(
+                f"SECRET_KEY_FILE {path} holds {len(key)} bytes; a key needs at least "
+                f"{MIN_SECRET_BYTES}. Delete the file to generate one, or put a key in it "
+                f"(python3 -c 'import secrets; print(secrets.token_hex(32))')."
+            )
         return key
+
+    @field_validator("secret_key", mode="after")
+    @classmethod
+    def _strong_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes "
+                "(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+        return value
+
+
+MIN_SECRET_BYTES = 32
+
+
+class SecretKeyError(ValueError):
+    """The server secret is missing or too short to key the hashes."""
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new random key at ``path`` unless another process already did (mode 600)."""
+    import os
+    import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(secrets.token_hex(32).encode())
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(tmp, path)  # atomic, and fails if another process created it first
+        except FileExistsError:
+            pass
+    finally:
+        tmp.unlink(missing_ok=True)

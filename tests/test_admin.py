@@ -546,7 +546,11 @@ async def test_the_unanswered_questions_inbox(app: App, admin: Conversation) -> 
 
 
 def motcua(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key-0123456789abcdef0123",
+    }
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=cwd,
@@ -626,7 +630,7 @@ async def test_exports_neutralise_formulas_and_the_audit_log_is_append_only(
     from bot import cli
 
     monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("SECRET_KEY", "test-secret")
+    monkeypatch.setenv("SECRET_KEY", "test-secret-key-0123456789abcdef0123")
     monkeypatch.chdir(tmp_path)
     args = cli.build_parser().parse_args(
         ["audit", "--actor", admin_hash[:8], "--since", "2000-01-01", "--action", "kb.answer"]
