@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     zalo_oa_signature_variant: Literal["app_id", "oa_id", "either"] = "app_id"
     """First term of the webhook MAC: "app_id" as documented, "oa_id" as some code does it,
     "either" accepts both and logs which one matched (to find out on a real OA)."""
+    zalo_oa_max_event_age_seconds: float = Field(default=900.0, gt=0)
+    """Signed webhook events whose timestamp is further than this from now are refused
+    (replays of captured events); default 15 minutes either side."""
     zalo_oa_access_token: SecretStr | None = None
     """First access token (API Explorer or OAuth); used only while the database holds none."""
     zalo_oa_refresh_token: SecretStr | None = None
@@ -206,6 +209,7 @@ class SecretKeyError(ValueError):
 
 def _create_key_file(path: Path) -> None:
     """Write a new random key at ``path`` unless another process already did (mode 600)."""
+    import contextlib
     import os
     import secrets
 
@@ -217,9 +221,7 @@ def _create_key_file(path: Path) -> None:
             out.write(secrets.token_hex(32).encode())
             out.flush()
             os.fsync(out.fileno())
-        try:
+        with contextlib.suppress(FileExistsError):
             os.link(tmp, path)  # atomic, and fails if another process created it first
-        except FileExistsError:
-            pass
     finally:
         tmp.unlink(missing_ok=True)
