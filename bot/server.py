@@ -31,11 +31,29 @@ async def healthz(request: web.Request) -> web.Response:
     ok = await app.healthy()
     body = {
         "status": "ok" if ok else "unavailable",
-        "database": "ok" if ok else "unreachable",
+        "database": "ok" if ok else "unreachable",  # or read-only
         "kb_revision": app.knowledge.revision,
         "kb_entries": len(app.knowledge.index),
     }
     return web.json_response(body, status=200 if ok else 503)
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness, for the load balancer: 503 while stopping or while the database cannot be
+    written; 200 otherwise. Liveness (the process answers) is ``GET /livez``."""
+    app = request.app[APP_KEY]
+    if app.stopping:
+        return web.json_response({"status": "stopping"}, status=503)
+    ok = await app.healthy()
+    return web.json_response(
+        {"status": "ready" if ok else "unavailable"}, status=200 if ok else 503
+    )
+
+
+async def livez(request: web.Request) -> web.Response:
+    """Liveness: the process and its event loop answer (no dependency checked; a failing
+    database must not get a worker restarted)."""
+    return web.json_response({"status": "alive"})
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -113,6 +131,8 @@ def make_web_app(app: App) -> web.Application:
         app.zalo_bot.register(web_app)  # POST /zalo/bot/webhook
     IngestApi(app.sessions, Ingestor(app.dispatcher.services.secret)).register(web_app)
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/readyz", readyz)
+    web_app.router.add_get("/livez", livez)
     web_app.router.add_get("/metrics", metrics)
     return web_app
 

@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.app import App
 from bot.server import make_web_app
@@ -281,3 +282,38 @@ async def test_unexpected_api_errors_are_json_500_with_a_request_id(app: App) ->
         assert body["request_id"] == "req-42" and "lỗi" in body["error"]
         resp = await c.get("/api/broken")
         assert (await resp.json())["request_id"] == resp.headers["X-Request-Id"]
+
+
+# ------------------------------------------------------------------ L4
+
+
+def read_only_engine(url: str) -> AsyncEngine:
+    """An engine on the same database that cannot write (SQLite mode=ro, PostgreSQL
+    default_transaction_read_only): what a read-only disk or a standby gives."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1]
+        return create_async_engine(f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true")
+    return create_async_engine(
+        url, connect_args={"server_settings": {"default_transaction_read_only": "on"}}
+    )
+
+
+async def test_health_reports_a_read_only_database_and_readiness_is_separate(
+    client: TestClient, app: App
+) -> None:
+    assert (await client.get("/healthz")).status == 200
+    assert (await client.get("/readyz")).status == 200
+    writable = app.engine
+    app.engine = read_only_engine(app.settings.database_url)
+    try:
+        resp = await client.get("/healthz")
+        assert resp.status == 503 and (await resp.json())["status"] == "unavailable"
+        assert (await client.get("/readyz")).status == 503
+        assert (await client.get("/livez")).status == 200  # alive: do not restart it
+    finally:
+        await app.engine.dispose()
+        app.engine = writable
+    app.stopping = True
+    assert (await client.get("/readyz")).status == 503
+    assert (await client.get("/livez")).status == 200
+    app.stopping = False
