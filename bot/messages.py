@@ -30,6 +30,14 @@ class ChatRef:
     def key(self) -> str:
         return f"{self.channel.value}:{self.chat_id}"
 
+    @property
+    def is_group(self) -> bool:
+        """A chat shared by several people (a Telegram group): its id is not the user's.
+
+        Private chats on every channel use the user's id as the chat's id.
+        """
+        return self.chat_id != self.user_id
+
 
 @dataclass(frozen=True, slots=True)
 class IncomingFile:

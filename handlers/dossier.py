@@ -49,8 +49,18 @@ def _fmt(day: date | None) -> str:
     return day.strftime("%d/%m/%Y") if day else "—"
 
 
+def _in_group(ctx: Context) -> Outcome | None:
+    """In a group chat a lookup is declined and moved to a private chat: what a dossier shows
+    (status, masked name, reasons) belongs to its owner, not to everyone in the group."""
+    if not ctx.incoming.chat.is_group:
+        return None
+    return Outcome((Reply(t.PRIVATE_ONLY),), ChatState())
+
+
 async def ask_code(ctx: Context) -> Outcome:
     """Starts a lookup by asking for the dossier code (or uses the one already given)."""
+    if (declined := _in_group(ctx)) is not None:
+        return declined
     codes = find_codes(ctx.incoming.text)
     if codes:
         return await _ask_verification(ctx, codes[0])
@@ -59,6 +69,8 @@ async def ask_code(ctx: Context) -> Outcome:
 
 async def code_given(ctx: Context) -> Outcome:
     """Takes a pasted code from free text and asks who the citizen is."""
+    if (declined := _in_group(ctx)) is not None:
+        return declined
     return await _ask_verification(ctx, find_codes(ctx.incoming.text)[0])
 
 
@@ -72,6 +84,8 @@ async def _ask_verification(ctx: Context, code: str) -> Outcome:
 
 async def continue_flow(ctx: Context) -> Outcome:
     """Continues the lookup: a code at step "code", an ID number or phone at step "verify"."""
+    if (declined := _in_group(ctx)) is not None:
+        return declined
     text = ctx.incoming.text.strip()
     if ctx.state.step == "code":
         codes = find_codes(text)
@@ -277,6 +291,8 @@ async def subscription_button(ctx: Context) -> Outcome:
             ctx.session, dossier_id=dossier_id, channel=chat.channel.value, chat_id=chat.chat_id
         )
         return Outcome((Reply(t.UNSUBSCRIBED if done else t.NOT_SUBSCRIBED),), ctx.state)
+    if (declined := _in_group(ctx)) is not None:
+        return declined
     verified_id = _verified_dossier(ctx)
     if verified_id is None:
         return await stale_choice(ctx)

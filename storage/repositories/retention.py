@@ -105,7 +105,9 @@ async def forget(
     session: AsyncSession, *, channel: str, user_id: str, user_hash: str
 ) -> dict[str, int]:
     """Remove one person's personal data; keep anonymous counts and ratings."""
-    chat = (ChatStateRow.channel == channel) & (ChatStateRow.chat_id == user_id)
+    chat = (ChatStateRow.user_hash == user_hash) | (
+        (ChatStateRow.channel == channel) & (ChatStateRow.chat_id == user_id)  # before 0014
+    )
     return {
         "questions": _count(
             await session.execute(
