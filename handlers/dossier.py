@@ -2,8 +2,16 @@
 
 Nothing about a dossier is shown before its owner is verified by the ID number (CCCD) or the
 registered phone number, and an unknown code gets exactly the same reply as a wrong
-verification, so that nobody can learn whether a code exists. Failed attempts are limited per
-user (5 an hour) and per dossier (10 a day); every attempt is audited without what was typed.
+verification, so that nobody can learn whether a code exists. Every attempt is audited without
+what was typed.
+
+Failed attempts are limited per source (the person: a keyed hash of channel and user), so that
+a stranger cannot lock the real owner out (docs/security.md, "Lookup lockout"):
+- 5 failures in an hour lock the source out of every lookup for an hour;
+- 3 failures on one dossier in a day lock the source out of that dossier for a day;
+- 10 failures on one dossier in a day, from any sources, put the dossier "under attack": every
+  source that has already failed on it is then locked out of it for the day, and a source
+  that has not failed gets one attempt, so the owner's correct answer still passes.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from storage.repositories import subscriptions
 
 FLOW = "dossier"
 USER_FAILURES = (5, timedelta(hours=1))
+SOURCE_DOSSIER_FAILURES = (3, timedelta(days=1))
 DOSSIER_FAILURES = (10, timedelta(days=1))
 _INTENT = re.compile(
     r"\b(tra\s*c[uứ]u|ki[eể]m\s*tra|xem)\s+(t[iì]nh\s*tr[aạ]ng\s+)?h[oồ]\s*s[oơ]\b"
@@ -103,11 +112,23 @@ def _cancel_choices() -> tuple[Choice, ...]:
 
 
 async def _locked_until(ctx: Context, code: str) -> datetime | None:
-    for key, (limit, window) in (("user", USER_FAILURES), ("code", DOSSIER_FAILURES)):
-        kwargs = {"user_hash": ctx.user_hash} if key == "user" else {"code": code}
-        count, oldest = await repo.failed_lookups(ctx.session, window=window, **kwargs)
-        if count >= limit and oldest is not None:
-            return oldest + window
+    """Until when this source may not try this dossier, or None (see the module's docstring)."""
+    limit, window = USER_FAILURES
+    count, oldest = await repo.failed_lookups(ctx.session, window=window, user_hash=ctx.user_hash)
+    if count >= limit and oldest is not None:
+        return oldest + window
+    limit, window = SOURCE_DOSSIER_FAILURES
+    mine, my_oldest = await repo.failed_lookups(
+        ctx.session, window=window, user_hash=ctx.user_hash, code=code
+    )
+    if mine >= limit and my_oldest is not None:
+        return my_oldest + window
+    if mine == 0:
+        return None  # a source that has not failed on this dossier always gets its attempt
+    limit, window = DOSSIER_FAILURES
+    count, oldest = await repo.failed_lookups(ctx.session, window=window, code=code)
+    if count >= limit and my_oldest is not None:
+        return my_oldest + window
     return None
 
 
