@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=2000, ge=100)
     web_rate_limit_per_minute: int = Field(default=30, ge=1)
     web_session_days: int = Field(default=30, ge=1)
+    web_rate_limit_per_address_per_minute: int = Field(default=120, ge=1)
+    """Web-chat messages per minute from one client address, whatever the session (counted in
+    the database, so across all workers). Generous: mobile carriers put many phones behind one
+    address."""
+    trusted_proxies: str = ""
+    """Comma-separated addresses or networks of reverse proxies whose ``X-Forwarded-For`` is
+    believed (e.g. "127.0.0.1" behind the bundled nginx); empty: the TCP peer is the client."""
     answer_threshold: float | None = None
     suggest_threshold: float | None = None
     db_pool_size: int = Field(default=10, ge=1)
@@ -159,6 +166,21 @@ class Settings(BaseSettings):
                     "ZALO_BOT_MODE=webhook needs ZALO_BOT_WEBHOOK_SECRET (8-256 characters)"
                 )
         return self
+
+    @field_validator("trusted_proxies", mode="after")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        import ipaddress
+
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"TRUSTED_PROXIES: {part.strip()!r} is not an address or network"
+                    ) from None
+        return value
 
     @cached_property
     def is_sqlite(self) -> bool:

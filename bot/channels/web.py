@@ -27,6 +27,7 @@ from bot.delivery import payload_to_replies
 from bot.dispatcher import Dispatcher
 from bot.http_body import BadJson, BodyTooLarge, parse_json, read_body
 from bot.messages import Channel, ChatRef, Incoming, Reply
+from bot.ratelimit import SharedRateLimiter, client_address, parse_networks
 from storage.models import WebSession, utcnow
 from storage.repositories import outbox
 
@@ -142,11 +143,22 @@ class WebChannel:
         max_message_chars: int,
         rate_limit_per_minute: int,
         session_days: int,
+        secret: bytes = b"",
+        rate_limit_per_address_per_minute: int = 120,
+        trusted_proxies: str = "",
     ) -> None:
         self._dispatcher = dispatcher
         self._sessions = sessions
         self._max_chars = max_message_chars
-        self._limiter = RateLimiter(rate_limit_per_minute)
+        # Both limits live in the database (bot.ratelimit): every worker counts on one row.
+        secret = secret or dispatcher.services.secret
+        self._limiter = SharedRateLimiter(
+            sessions, secret=secret, name="web-session", limit=rate_limit_per_minute
+        )
+        self._address_limiter = SharedRateLimiter(
+            sessions, secret=secret, name="web-address", limit=rate_limit_per_address_per_minute
+        )
+        self._trusted = parse_networks(trusted_proxies)
         self._session_ttl = timedelta(days=session_days)
 
     def register(self, app: web.Application) -> None:
@@ -164,25 +176,37 @@ class WebChannel:
             },
         )
 
-    async def _session(self, token: object) -> tuple[str, str]:
-        """(token, token hash) of a known, unexpired session, or of a new one."""
+    async def _known_session(self, token: object) -> str | None:
+        """The hash of a known, unexpired session token (its last use touched), or None."""
+        if not isinstance(token, str) or not 16 <= len(token) <= 128:
+            return None
+        digest = _token_hash(token)
         async with self._sessions() as db, db.begin():
-            if isinstance(token, str) and 16 <= len(token) <= 128:
-                digest = _token_hash(token)
-                row = await db.scalar(select(WebSession).where(WebSession.token_hash == digest))
-                if row is not None and row.last_seen_at.replace(tzinfo=None) > (
-                    utcnow() - self._session_ttl
-                ).replace(tzinfo=None):
-                    await db.execute(
-                        update(WebSession)
-                        .where(WebSession.token_hash == digest)
-                        .values(last_seen_at=utcnow())
-                    )
-                    return token, digest
-            new = secrets.token_urlsafe(32)
-            digest = _token_hash(new)
+            row = await db.scalar(select(WebSession).where(WebSession.token_hash == digest))
+            if row is None or row.last_seen_at.replace(tzinfo=None) <= (
+                utcnow() - self._session_ttl
+            ).replace(tzinfo=None):
+                return None
+            await db.execute(
+                update(WebSession)
+                .where(WebSession.token_hash == digest)
+                .values(last_seen_at=utcnow())
+            )
+        return digest
+
+    async def _new_session(self) -> tuple[str, str]:
+        """A new session's (token, token hash); created only for an accepted request."""
+        new = secrets.token_urlsafe(32)
+        digest = _token_hash(new)
+        async with self._sessions() as db, db.begin():
             db.add(WebSession(token_hash=digest))
-            return new, digest
+        return new, digest
+
+    def client_address(self, request: web.Request) -> str:
+        """The client's address (``X-Forwarded-For`` believed only from ``TRUSTED_PROXIES``)."""
+        return client_address(
+            request.remote, request.headers.get("X-Forwarded-For", ""), self._trusted
+        )
 
     async def updates(self, request: web.Request) -> web.Response:
         """Messages queued for this session since it last asked (dossier notifications).
@@ -227,10 +251,17 @@ class WebChannel:
             return error(413, ERR_TOO_LONG.format(limit=self._max_chars))
         if choice and len(choice) > MAX_CHOICE_CHARS:
             return error(400, ERR_TYPE.format(field="choice"))
-        token, digest = await self._session(body.get("session"))
-        wait = self._limiter.retry_after(digest)
+        # Limits first, by address and then by session; a refused request creates nothing.
+        wait = await self._address_limiter.hit(self.client_address(request))
+        token = body.get("session")
+        digest = await self._known_session(token)
+        if wait <= 0 and digest is not None:
+            wait = await self._limiter.hit(digest)
         if wait > 0:
             return error(429, ERR_RATE, headers={"Retry-After": str(max(1, round(wait)))})
+        if digest is None or not isinstance(token, str):
+            token, digest = await self._new_session()
+            await self._limiter.hit(digest)  # the session's first message counts too
         chat = ChatRef(Channel.WEB, digest[:32], digest[:32])
         incoming = Incoming(
             chat=chat,

@@ -21,6 +21,7 @@ from storage.models import (
     MessageLog,
     OutboxMessage,
     ProcessedEvent,
+    RateCounter,
     RoleGrant,
     Subscription,
     WebSession,
@@ -89,6 +90,9 @@ async def purge(
             await session.execute(
                 delete(WebSession).where(WebSession.last_seen_at < before(keep.web_sessions))
             )
+        ),
+        "rate_counters": _count(
+            await session.execute(delete(RateCounter).where(RateCounter.expires_at < now))
         ),
     }
     # The audit log refuses deletes unless the purge announces itself (see AuditPurge).
