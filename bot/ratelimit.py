@@ -119,3 +119,61 @@ def _is_trusted(address: str, trusted: Sequence[Network]) -> bool:
     except ValueError:
         return False
     return any(ip in network for network in trusted)
+
+
+class SharedSendLimits:
+    """A platform's send limits (overall, and per chat) held across every worker.
+
+    Each send first takes its place in the shared windows: when a window is full the sender
+    waits for the next. If the database cannot be reached the send goes ahead under the
+    process's own limiter alone (a database outage must not stop replies).
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        secret: bytes,
+        name: str,
+        overall_per_second: float,
+        per_chat_per_second: float,
+        per_chat_burst: int,
+    ) -> None:
+        self.overall = SharedRateLimiter(
+            sessions,
+            secret=secret,
+            name=f"{name}-all",
+            limit=max(1, int(overall_per_second)),
+            window_seconds=1.0,
+        )
+        burst = max(1, per_chat_burst)
+        self.per_chat = SharedRateLimiter(
+            sessions,
+            secret=secret,
+            name=f"{name}-chat",
+            limit=burst,
+            window_seconds=burst / per_chat_per_second,
+        )
+
+    async def acquire(self, chat: str | None, *, message: bool) -> None:
+        if message and chat is not None:
+            await _wait_for(self.per_chat, chat)
+        await _wait_for(self.overall, "all")
+
+
+async def _wait_for(limiter: SharedRateLimiter, key: str) -> None:
+    import asyncio
+    import logging
+
+    while True:
+        try:
+            wait = await limiter.hit(key)
+        except Exception as exc:
+            logging.getLogger(__name__).warning(
+                "shared send limit unavailable (%s); using this process's limit",
+                type(exc).__name__,
+            )
+            return
+        if wait <= 0:
+            return
+        await asyncio.sleep(wait)

@@ -1,11 +1,23 @@
-"""Hardening of the channels (issue 14): L3, stale signed Zalo OA events are refused."""
+"""Hardening of the channels (issue 14): L3, stale signed Zalo OA events are refused; M2, the
+Telegram send rate holds across workers."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
+from bot.delivery import Delivery
+from bot.messages import Reply
+from tests.fake_telegram import FakeTelegram
 from tests.fake_zalo import FakeZaloOA
+from tests.test_telegram import FAST as TG_FAST
+from tests.test_telegram import TOKEN as TG_TOKEN
+from tests.test_telegram import telegram_app
 from tests.test_zalo import CITIZEN, CS_MESSAGE_PATH, oa_app, processed_events
 from tests.test_zalo import fake as fake  # the fixture
 from tests.test_zalo import sqlite_url as sqlite_url  # the fixture
@@ -30,3 +42,40 @@ async def test_signed_zalo_events_outside_the_time_window_are_refused(
         assert (await fake.post_event(recent)).status == 200
         await channel.drain()
         assert "Xin chào" in fake.messages(CITIZEN)[0]["text"]
+
+
+@pytest.fixture
+async def telegram_fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(TG_TOKEN) as server:
+        yield server
+
+
+async def test_the_telegram_send_rate_holds_across_two_workers(
+    database_url: str, tmp_path: Path, telegram_fake: FakeTelegram
+) -> None:
+    """Two workers sending at once stay within one overall rate (5 a second here), where two
+    in-process limiters alone would allow twice that."""
+    tuning = replace(TG_FAST, overall_per_second=5)
+    async with (
+        telegram_app(
+            database_url, tmp_path, telegram_fake, webhook=True, knowledge=False, tuning=tuning
+        ) as one,
+        telegram_app(
+            database_url, tmp_path, telegram_fake, webhook=True, knowledge=False, tuning=tuning
+        ) as two,
+    ):
+        workers = [one.telegram, two.telegram]
+        for w in workers:
+            assert w is not None and await w.wait_ready()
+        results = await asyncio.gather(
+            *(
+                workers[i % 2].deliver(str(700_000 + i), [Reply(f"tin {i}")])  # type: ignore[union-attr]
+                for i in range(20)
+            )
+        )
+        assert all(r.outcome is Delivery.SENT for r in results)
+    sends = sorted(c.at for c in telegram_fake.calls_of("sendMessage"))
+    assert len(sends) == 20
+    # 20 messages at 5 a second fill four one-second windows: more than 2 s from first to
+    # last. Each worker limited alone (10 messages at 5 a second each) takes about 1 s.
+    assert sends[-1] - sends[0] > 2.0
