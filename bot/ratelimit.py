@@ -161,6 +161,11 @@ class SharedSendLimits:
         await _wait_for(self.overall, "all")
 
 
+async def wait_for(limiter: SharedRateLimiter, key: str = "all") -> None:
+    """Wait until ``key`` has room in ``limiter``'s window (no wait if the database fails)."""
+    await _wait_for(limiter, key)
+
+
 async def _wait_for(limiter: SharedRateLimiter, key: str) -> None:
     import asyncio
     import logging

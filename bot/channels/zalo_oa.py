@@ -53,6 +53,7 @@ from bot.delivery import Delivery, DeliveryResult
 from bot.dispatcher import Dispatcher
 from bot.messages import Channel, ChatRef, Choice, Incoming, Reply
 from bot.privacy import keyed_hash
+from bot.ratelimit import SharedRateLimiter, wait_for
 from storage.models import OutboxMessage, utcnow
 from storage.repositories import subscriptions
 
@@ -1010,6 +1011,15 @@ class ZaloOaChannel:
         """POST JSON with the bare ``access_token`` header; network failures, 5xx, 429 and
         unreadable answers become ``OaApiError(TRANSIENT)``."""
         await self._limiter.acquire()
+        await wait_for(  # the same per-minute budget counted across every worker
+            SharedRateLimiter(
+                self._sessions,
+                secret=self._log_secret,
+                name="zalo-oa",
+                limit=max(1, int(self.tuning.requests_per_minute)),
+                window_seconds=60.0,
+            )
+        )
         try:
             async with self._http().post(
                 self._api + path,
