@@ -20,7 +20,7 @@ from bot.kb_service import KnowledgeService
 from bot.messages import Channel, ChatRef, ChatState, Incoming, Outcome, Reply
 from bot.metrics import Metrics
 from bot.privacy import keyed_hash
-from handlers import ROUTES, Route, resolve, texts
+from handlers import ROUTES, Route, admin, resolve, texts
 from handlers.context import Context, Services, vietnam_today
 from storage.repositories import chats, roles
 
@@ -99,6 +99,7 @@ class Dispatcher:
         channel = incoming.chat.channel.value
         lock = self._lock(incoming.chat.key)
         try:
+            prepared = await self._prepare(incoming)
             async with lock, self._sessions() as session, session.begin():
                 if not await chats.claim_event(session, channel, incoming.event_id):
                     self.metrics.duplicates.labels(channel).inc()
@@ -119,6 +120,7 @@ class Dispatcher:
                     max_message_chars=self._max_chars,
                     services=self.services,
                     actor=await roles.actor_of(session, user_hash),
+                    prepared=prepared,
                 )
                 outcome = await self._run(ctx)
                 offered = tuple(c.value for r in outcome.replies for c in r.choices)
@@ -135,6 +137,18 @@ class Dispatcher:
         self.metrics.messages.labels(channel, ctx.decision or "other").inc()
         self.metrics.latency.labels(channel).observe(self._clock() - started)
         return list(outcome.replies)
+
+    async def _prepare(self, incoming: Incoming) -> object | None:
+        """CPU-heavy work done before the update's transaction: an admin's knowledge file is
+        read and validated here, so that a large workbook never holds the write lock (on
+        SQLite, every other chat) while it is parsed. Nothing is written."""
+        if incoming.file is None:
+            return None
+        async with self._sessions() as session:
+            actor = await roles.actor_of(session, self.user_hash(incoming))
+        if actor.role != "admin":
+            return None
+        return await admin.parse_upload(incoming.file)
 
     async def _run(self, ctx: Context) -> Outcome:
         incoming = ctx.incoming
