@@ -12,9 +12,7 @@ import hashlib
 import json
 import re
 import secrets
-import time
 import uuid
-from collections import deque
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -105,27 +103,6 @@ def reply_json(reply: Reply) -> dict[str, Any]:
                 "url": f"data:{attachment.mime_type};base64,{data}",
             }
     return out
-
-
-class RateLimiter:
-    """A sliding one-minute window per key, in this process's memory."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._hits: dict[str, deque[float]] = {}
-
-    def retry_after(self, key: str, now: float | None = None) -> float:
-        """0 if the request may go ahead (and counts it), else seconds to wait."""
-        now = time.monotonic() if now is None else now
-        hits = self._hits.setdefault(key, deque())
-        while hits and now - hits[0] >= 60:
-            hits.popleft()
-        if len(hits) >= self.per_minute:
-            return 60 - (now - hits[0])
-        hits.append(now)
-        if len(self._hits) > 100_000:
-            self._hits = {k: v for k, v in self._hits.items() if v and now - v[-1] < 60}
-        return 0.0
 
 
 def _token_hash(token: str) -> str:
