@@ -147,6 +147,7 @@ class Cluster:
             "SECRET_KEY": SECRET,
             "PORT": str(port),
             "WEB_RATE_LIMIT_PER_MINUTE": "100000",
+            "WEB_RATE_LIMIT_PER_ADDRESS_PER_MINUTE": "100000",  # the load comes from one address
             "LOG_LEVEL": "WARNING",
             "DB_POOL_SIZE": "10",
             "TELEGRAM_BOT_TOKEN": TOKEN,

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.dossiers.codes import parse_code
 from bot.dossiers.status import DossierStatus
 from bot.privacy import (
+    keyed_hash,
     mask_name,
     normalise_id_number,
     normalise_phone,
@@ -372,7 +373,8 @@ class Ingestor:
                     session,
                     dossier_id=dossier.id,
                     channel=sub.channel,
-                    chat_id=sub.chat_id,
+                    # never sent to (the outbox row is): a keyed hash, not the platform id
+                    chat_id=keyed_hash(self._secret, "invitation", sub.channel, sub.chat_id),
                     user_hash=sub.user_hash,
                 )
                 if invitation is not None:

@@ -69,6 +69,7 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         "secret_key": "test-secret-key-0123456789abcdef0123",
         "kb_dir": BUNDLED_KB,
         "web_rate_limit_per_minute": 1000,
+        "web_rate_limit_per_address_per_minute": 100_000,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -88,3 +88,19 @@ async def test_chat_state_rows_hold_no_platform_ids_and_sql_parameters_are_not_l
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "SELECT" in logged or "INSERT" in logged  # SQL was logged at DEBUG...
     assert ALICE not in logged and GROUP not in logged  # ...but never its parameters
+
+
+async def test_rating_invitations_keep_no_platform_chat_id(app: App) -> None:
+    from storage.models import FeedbackInvitation
+    from tests.dossier_fixtures import ingest
+
+    await build_city(app)
+    private = member(app, ALICE, ALICE)
+    await private.say(CODE)
+    await private.say(OWNER_ID)
+    await private.tap_label("Báo tôi khi có thay đổi")
+    event = {"id": "done", "dossier_code": CODE, "at": "2026-01-20T09:00:00+07:00", "status": 9}
+    await ingest(app, {"events": [event]})
+    async with app.sessions() as s:
+        chat_ids = list(await s.scalars(select(FeedbackInvitation.chat_id)))
+    assert len(chat_ids) == 1 and ALICE not in chat_ids[0]
