@@ -25,18 +25,12 @@ class ChatRef:
     channel: Channel
     chat_id: str
     user_id: str
+    is_group: bool = False
+    """A chat shared by several people (a Telegram group), as the adapter knows it."""
 
     @property
     def key(self) -> str:
         return f"{self.channel.value}:{self.chat_id}"
-
-    @property
-    def is_group(self) -> bool:
-        """A chat shared by several people (a Telegram group): its id is not the user's.
-
-        Private chats on every channel use the user's id as the chat's id.
-        """
-        return self.chat_id != self.user_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,16 +53,20 @@ class SharedRateLimiter:
 
     async def hit(self, key: str) -> float:
         """Count one hit; 0 if it is within the limit, else the seconds until the window ends."""
+        async with self._sessions() as session, session.begin():
+            return await self.hit_in(session, key)
+
+    async def hit_in(self, session: AsyncSession, key: str) -> float:
+        """``hit`` inside the caller's transaction (one transaction for several limits)."""
         now = self._clock()
         slot = int(now // self.window)
         ends = (slot + 1) * self.window
-        async with self._sessions() as session, session.begin():
-            hits = await _increment(
-                session,
-                self._key(key),
-                slot,
-                datetime.fromtimestamp(ends, UTC) + timedelta(seconds=self.window),
-            )
+        hits = await _increment(
+            session,
+            self._key(key),
+            slot,
+            datetime.fromtimestamp(ends, UTC) + timedelta(seconds=self.window),
+        )
         if hits <= self.limit:
             return 0.0
         return max(ends - now, 0.001)

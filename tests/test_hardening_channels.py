@@ -79,3 +79,21 @@ async def test_the_telegram_send_rate_holds_across_two_workers(
     # 20 messages at 5 a second fill four one-second windows: more than 2 s from first to
     # last. Each worker limited alone (10 messages at 5 a second each) takes about 1 s.
     assert sends[-1] - sends[0] > 2.0
+
+
+async def test_a_telegram_group_gets_no_dossier_but_a_private_chat_does(
+    sqlite_url: str, tmp_path: Path, telegram_fake: FakeTelegram
+) -> None:
+    """M1 through the adapter: a group is marked as such, a private chat is not."""
+    from handlers import texts_dossier
+    from tests.dossier_fixtures import CODE, OWNER_ID, build_city
+    from tests.test_telegram import GROUP, Citizen, connected
+
+    async with connected(sqlite_url, tmp_path, telegram_fake, "polling") as (app, citizen):
+        await build_city(app)
+        group = Citizen(telegram_fake, citizen.channel, citizen.deliver, chat_id=GROUP)
+        await group.say(f"@motcua_test_bot tra cứu hồ sơ {CODE}")
+        assert group.last[0]["text"] == texts_dossier.PRIVATE_ONLY
+        await citizen.say(CODE)
+        await citizen.say(OWNER_ID)
+        assert f"Hồ sơ {CODE}" in citizen.last[0]["text"]

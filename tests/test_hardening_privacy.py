@@ -29,7 +29,9 @@ class Member(Conversation):
 
     @property
     def chat(self) -> ChatRef:
-        return ChatRef(self.channel, self.chat_id, self.user_id)
+        return ChatRef(
+            self.channel, self.chat_id, self.user_id, is_group=self.chat_id != self.user_id
+        )
 
 
 def member(app: App, chat_id: str, user_id: str) -> Member:

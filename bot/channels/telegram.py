@@ -643,7 +643,12 @@ class TelegramChannel:
             return
         chat_id = message.chat.id
         incoming = Incoming(
-            chat=ChatRef(Channel.TELEGRAM, str(chat_id), str(query.from_user.id)),
+            chat=ChatRef(
+                Channel.TELEGRAM,
+                str(chat_id),
+                str(query.from_user.id),
+                is_group=message.chat.type != ChatType.PRIVATE,
+            ),
             event_id=str(update_id),
             choice=query.data,
             display_name=query.from_user.full_name,
@@ -665,7 +670,9 @@ class TelegramChannel:
                 return
             text = addressed
         await self._clear_unreachable(chat.id)
-        ref = ChatRef(Channel.TELEGRAM, str(chat.id), str(user.id))
+        ref = ChatRef(
+            Channel.TELEGRAM, str(chat.id), str(user.id), is_group=chat.type != ChatType.PRIVATE
+        )
         event_id, name = str(update_id), user.full_name
         reply_to = message.message_id if in_group else None
         if message.text is not None:

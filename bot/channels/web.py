@@ -153,30 +153,40 @@ class WebChannel:
             },
         )
 
-    async def _known_session(self, token: object) -> str | None:
+    async def _admit(self, address: str, token: object) -> tuple[float, str | None]:
+        """One short transaction: count the request against its address and, for a known
+        session, against the session. Returns (seconds to wait or 0, the session's hash or
+        None when the token is unknown or expired)."""
+        async with self._sessions() as db, db.begin():
+            wait = await self._address_limiter.hit_in(db, address)
+            digest = await self._known_session(db, token)
+            if wait <= 0 and digest is not None:
+                wait = await self._limiter.hit_in(db, digest)
+        return wait, digest
+
+    async def _known_session(self, db: AsyncSession, token: object) -> str | None:
         """The hash of a known, unexpired session token (its last use touched), or None."""
         if not isinstance(token, str) or not 16 <= len(token) <= 128:
             return None
         digest = _token_hash(token)
-        async with self._sessions() as db, db.begin():
-            row = await db.scalar(select(WebSession).where(WebSession.token_hash == digest))
-            if row is None or row.last_seen_at.replace(tzinfo=None) <= (
-                utcnow() - self._session_ttl
-            ).replace(tzinfo=None):
-                return None
-            await db.execute(
-                update(WebSession)
-                .where(WebSession.token_hash == digest)
-                .values(last_seen_at=utcnow())
-            )
+        row = await db.scalar(select(WebSession).where(WebSession.token_hash == digest))
+        if row is None or row.last_seen_at.replace(tzinfo=None) <= (
+            utcnow() - self._session_ttl
+        ).replace(tzinfo=None):
+            return None
+        await db.execute(
+            update(WebSession).where(WebSession.token_hash == digest).values(last_seen_at=utcnow())
+        )
         return digest
 
     async def _new_session(self) -> tuple[str, str]:
-        """A new session's (token, token hash); created only for an accepted request."""
+        """A new session's (token, token hash), its first message counted; created only for
+        an accepted request."""
         new = secrets.token_urlsafe(32)
         digest = _token_hash(new)
         async with self._sessions() as db, db.begin():
             db.add(WebSession(token_hash=digest))
+            await self._limiter.hit_in(db, digest)
         return new, digest
 
     def client_address(self, request: web.Request) -> str:
@@ -229,16 +239,12 @@ class WebChannel:
         if choice and len(choice) > MAX_CHOICE_CHARS:
             return error(400, ERR_TYPE.format(field="choice"))
         # Limits first, by address and then by session; a refused request creates nothing.
-        wait = await self._address_limiter.hit(self.client_address(request))
         token = body.get("session")
-        digest = await self._known_session(token)
-        if wait <= 0 and digest is not None:
-            wait = await self._limiter.hit(digest)
+        wait, digest = await self._admit(self.client_address(request), token)
         if wait > 0:
             return error(429, ERR_RATE, headers={"Retry-After": str(max(1, round(wait)))})
         if digest is None or not isinstance(token, str):
             token, digest = await self._new_session()
-            await self._limiter.hit(digest)  # the session's first message counts too
         chat = ChatRef(Channel.WEB, digest[:32], digest[:32])
         incoming = Incoming(
             chat=chat,
