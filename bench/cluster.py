@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))  # the fake Telegram server lives in tests/
 
 from tests.fake_telegram import FakeTelegram  # noqa: E402
 
-SECRET = "cluster-bench-secret"  # noqa: S105 - a throwaway database's key
+SECRET = "cluster-bench-secret-0123456789abcdef"  # noqa: S105 - a throwaway database's key
 TOKEN = "123456:CLUSTER-bench-token"  # noqa: S105 - talks only to the local fake
 HOOK_SECRET = "cluster-hook-secret"  # noqa: S105
 NGINX_PORT = 18080
@@ -147,6 +147,7 @@ class Cluster:
             "SECRET_KEY": SECRET,
             "PORT": str(port),
             "WEB_RATE_LIMIT_PER_MINUTE": "100000",
+            "WEB_RATE_LIMIT_PER_ADDRESS_PER_MINUTE": "100000",  # the load comes from one address
             "LOG_LEVEL": "WARNING",
             "DB_POOL_SIZE": "10",
             "TELEGRAM_BOT_TOKEN": TOKEN,

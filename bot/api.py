@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.http_body import BadJson, BodyTooLarge, parse_json, read_body
 from bot.ingest import Ingestor, ItemError, validate_batch
 from storage.repositories import apikeys
 
@@ -54,23 +55,27 @@ class IngestApi:
                 {"error": "missing bearer API key"},
                 {"WWW-Authenticate": 'Bearer realm="motcua"'},
             )
-        raw = await request.content.read(MAX_BODY + 1)
-        if len(raw) > MAX_BODY:
+        # The key is checked before the body is read or parsed: an unauthenticated client
+        # gets neither a 5 MB parse nor any hint from the parser.
+        async with self._sessions() as session, session.begin():
+            found = await apikeys.resolve(session, key.strip())
+        if found is None:
+            return _json(
+                401,
+                {"error": "unknown or revoked API key"},
+                {"WWW-Authenticate": 'Bearer realm="motcua", error="invalid_token"'},
+            )
+        api_key, agency = found
+        try:
+            raw = await read_body(request, MAX_BODY)
+        except BodyTooLarge:
             return _json(413, {"error": f"body larger than {MAX_BODY // (1024 * 1024)} MB"})
         try:
-            body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return _json(400, {"error": "the body is not valid UTF-8 JSON"})
+            body = parse_json(raw)
+        except BadJson as bad:
+            return _json(400, {"error": f"the body is not acceptable JSON: {bad.reason}"})
         try:
             async with self._sessions() as session, session.begin():
-                found = await apikeys.resolve(session, key.strip())
-                if found is None:
-                    return _json(
-                        401,
-                        {"error": "unknown or revoked API key"},
-                        {"WWW-Authenticate": 'Bearer realm="motcua", error="invalid_token"'},
-                    )
-                api_key, agency = found
                 dossiers, events, errors = validate_batch(body)
                 if errors:
                     raise _Refused(422, "invalid items; nothing was saved", errors)

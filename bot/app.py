@@ -196,14 +196,35 @@ class App:
                 )
 
     async def healthy(self) -> bool:
-        """True when the database answers."""
+        """True when the database answers and accepts writes.
+
+        A read-only database (a replica promoted wrongly, a full disk, a file made read-only)
+        answers SELECT but loses every message, so the check writes a row in a transaction
+        that is always rolled back.
+        """
         try:
-            async with self.engine.connect() as conn:
-                await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=3)
-        except Exception:
-            log.warning("health check: database unreachable", exc_info=True)
+            await asyncio.wait_for(self._probe_write(), timeout=3)
+        except Exception as exc:
+            log.warning("health check: database unreachable or read-only (%s)", type(exc).__name__)
             return False
         return True
+
+    async def _probe_write(self) -> None:
+        from sqlalchemy import insert
+
+        from storage.models import ProcessedEvent, utcnow
+
+        async with self.engine.connect() as conn:
+            trans = await conn.begin()
+            try:
+                await conn.execute(text("SELECT 1"))
+                await conn.execute(
+                    insert(ProcessedEvent).values(
+                        channel="health", event_id="probe", processed_at=utcnow()
+                    )
+                )
+            finally:
+                await trans.rollback()
 
     async def close(self) -> None:
         """Stop background work (the outbox may be sending through Telegram), then Telegram

@@ -642,7 +642,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Invalid configuration: {exc}", file=sys.stderr)
         return 2
     setup_logging(settings.log_level, settings.log_json)
+    from bot.config import SecretKeyError
+
     try:
         return int(asyncio.run(args.func(args)))
+    except SecretKeyError as exc:
+        print(f"Invalid configuration: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130

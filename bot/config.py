@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=2000, ge=100)
     web_rate_limit_per_minute: int = Field(default=30, ge=1)
     web_session_days: int = Field(default=30, ge=1)
+    web_rate_limit_per_address_per_minute: int = Field(default=120, ge=1)
+    """Web-chat messages per minute from one client address, whatever the session (counted in
+    the database, so across all workers). Generous: mobile carriers put many phones behind one
+    address."""
+    trusted_proxies: str = ""
+    """Comma-separated addresses or networks of reverse proxies whose ``X-Forwarded-For`` is
+    believed (e.g. "127.0.0.1" behind the bundled nginx); empty: the TCP peer is the client."""
     answer_threshold: float | None = None
     suggest_threshold: float | None = None
     db_pool_size: int = Field(default=10, ge=1)
@@ -102,6 +109,9 @@ class Settings(BaseSettings):
     zalo_oa_signature_variant: Literal["app_id", "oa_id", "either"] = "app_id"
     """First term of the webhook MAC: "app_id" as documented, "oa_id" as some code does it,
     "either" accepts both and logs which one matched (to find out on a real OA)."""
+    zalo_oa_max_event_age_seconds: float = Field(default=900.0, gt=0)
+    """Signed webhook events whose timestamp is further than this from now are refused
+    (replays of captured events); default 15 minutes either side."""
     zalo_oa_access_token: SecretStr | None = None
     """First access token (API Explorer or OAuth); used only while the database holds none."""
     zalo_oa_refresh_token: SecretStr | None = None
@@ -157,6 +167,21 @@ class Settings(BaseSettings):
                 )
         return self
 
+    @field_validator("trusted_proxies", mode="after")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        import ipaddress
+
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"TRUSTED_PROXIES: {part.strip()!r} is not an address or network"
+                    ) from None
+        return value
+
     @cached_property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -165,17 +190,60 @@ class Settings(BaseSettings):
         """The server secret for keyed hashes: the setting, else a file created on first use.
 
         The embedded default must work with no configuration, yet hashed user ids must stay
-        stable across restarts, so a random key is generated once and kept beside the database.
+        stable across restarts, so a random key is generated once and kept beside the database:
+        created with mode 600 under a temporary name, then linked into place, so that a
+        concurrent process never sees a partial key and two processes never keep two keys.
+        A key (setting or file) shorter than ``MIN_SECRET_BYTES`` is refused.
         """
         if self.secret_key is not None and self.secret_key.get_secret_value():
             return self.secret_key.get_secret_value().encode()
         path = self.secret_key_file
-        if path.exists():
-            return path.read_bytes().strip()
-        import secrets
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_hex(32).encode()
-        path.write_bytes(key)
-        path.chmod(0o600)
+        if not path.exists():
+            _create_key_file(path)
+        key = path.read_bytes().strip()
+        if len(key) < MIN_SECRET_BYTES:
+            raise SecretKeyError(
+                f"SECRET_KEY_FILE {path} holds {len(key)} bytes; a key needs at least "
+                f"{MIN_SECRET_BYTES}. Delete the file to generate one, or put a key in it "
+                f"(python3 -c 'import secrets; print(secrets.token_hex(32))')."
+            )
         return key
+
+    @field_validator("secret_key", mode="after")
+    @classmethod
+    def _strong_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes "
+                "(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+        return value
+
+
+MIN_SECRET_BYTES = 32
+
+
+class SecretKeyError(ValueError):
+    """The server secret is missing or too short to key the hashes."""
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new random key at ``path`` unless another process already did (mode 600)."""
+    import contextlib
+    import os
+    import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(secrets.token_hex(32).encode())
+            out.flush()
+            os.fsync(out.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)  # atomic, and fails if another process created it first
+    finally:
+        tmp.unlink(missing_ok=True)

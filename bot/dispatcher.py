@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.dossiers.workdays import load_calendar
 from bot.kb_service import KnowledgeService
-from bot.messages import Channel, ChatState, Incoming, Outcome, Reply
+from bot.messages import Channel, ChatRef, ChatState, Incoming, Outcome, Reply
 from bot.metrics import Metrics
 from bot.privacy import keyed_hash
-from handlers import ROUTES, Route, resolve, texts
+from handlers import ROUTES, Route, admin, resolve, texts
 from handlers.context import Context, Services, vietnam_today
 from storage.repositories import chats, roles
 
@@ -76,6 +76,16 @@ class Dispatcher:
         """The stored identity of a user: a keyed hash, never the platform's id."""
         return keyed_hash(self._secret, channel.value, user_id)[:40]
 
+    def state_key(self, chat: ChatRef) -> str:
+        """The id of a person's state row in a chat: a keyed hash, never the platform's ids.
+
+        State belongs to the person, not the chat: in a group each member's verification and
+        flows are their own.
+        """
+        return keyed_hash(
+            self._secret, "chat-state", chat.channel.value, chat.chat_id, chat.user_id
+        )
+
     def _lock(self, key: str) -> asyncio.Lock:
         lock = self._locks.get(key)
         if lock is None:
@@ -89,13 +99,17 @@ class Dispatcher:
         channel = incoming.chat.channel.value
         lock = self._lock(incoming.chat.key)
         try:
+            prepared = await self._prepare(incoming)
             async with lock, self._sessions() as session, session.begin():
                 if not await chats.claim_event(session, channel, incoming.event_id):
                     self.metrics.duplicates.labels(channel).inc()
                     return []
-                state = await chats.lock_state(session, incoming.chat)
-                incoming = _numbered_choice(incoming, state)
                 user_hash = self.user_hash(incoming)
+                state_key = self.state_key(incoming.chat)
+                state = await chats.lock_state(
+                    session, incoming.chat, key=state_key, user_hash=user_hash
+                )
+                incoming = _numbered_choice(incoming, state)
                 ctx = Context(
                     session=session,
                     incoming=incoming,
@@ -106,11 +120,15 @@ class Dispatcher:
                     max_message_chars=self._max_chars,
                     services=self.services,
                     actor=await roles.actor_of(session, user_hash),
+                    prepared=prepared,
                 )
                 outcome = await self._run(ctx)
                 offered = tuple(c.value for r in outcome.replies for c in r.choices)
                 await chats.save_state(
-                    session, incoming.chat, outcome.next_state.evolve(offered=offered)
+                    session,
+                    incoming.chat,
+                    outcome.next_state.evolve(offered=offered),
+                    key=state_key,
                 )
         except Exception:
             self.metrics.errors.labels(channel).inc()
@@ -119,6 +137,18 @@ class Dispatcher:
         self.metrics.messages.labels(channel, ctx.decision or "other").inc()
         self.metrics.latency.labels(channel).observe(self._clock() - started)
         return list(outcome.replies)
+
+    async def _prepare(self, incoming: Incoming) -> object | None:
+        """CPU-heavy work done before the update's transaction: an admin's knowledge file is
+        read and validated here, so that a large workbook never holds the write lock (on
+        SQLite, every other chat) while it is parsed. Nothing is written."""
+        if incoming.file is None:
+            return None
+        async with self._sessions() as session:
+            actor = await roles.actor_of(session, self.user_hash(incoming))
+        if actor.role != "admin":
+            return None
+        return await admin.parse_upload(incoming.file)
 
     async def _run(self, ctx: Context) -> Outcome:
         incoming = ctx.incoming

@@ -82,6 +82,13 @@ def read(path: str | Path) -> list[dict[str, Any]]:
     elif suffix == ".xlsx":
         from openpyxl import load_workbook
 
+        from knowledge.filelimits import MAX_UNPACKED_XLSX, xlsx_too_large
+
+        if xlsx_too_large(data):
+            limit = MAX_UNPACKED_XLSX // (1024 * 1024)
+            raise DossierFileError(
+                [ItemError("file", "", f"unpacks to more than {limit} MB: not read (a zip bomb?)")]
+            )
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:

@@ -20,6 +20,7 @@ from bot import event_order
 from bot.dossiers.codes import parse_code
 from bot.dossiers.status import DossierStatus
 from bot.privacy import (
+    keyed_hash,
     mask_name,
     normalise_id_number,
     normalise_phone,
@@ -82,6 +83,9 @@ class DossierIn(BaseModel):
         if phone is None:
             raise ValueError("must be a Vietnamese phone number (10 digits)")
         return phone
+
+
+UNKNOWN_DOSSIER = "unknown dossier (or not one of this key's agencies)"
 
 
 class EventIn(BaseModel):
@@ -240,16 +244,14 @@ class Ingestor:
         for i, e in enumerate(events):
             where = f"events[{i}]"
             prior = existing.get(e.dossier_code)
-            if prior is None and e.dossier_code not in seen:
-                result.errors.append(ItemError(where, "dossier_code", "unknown dossier"))
-            elif (
+            # A dossier of another agency gets the very answer of a code that does not exist,
+            # so that a key cannot learn which codes exist outside its agencies.
+            if (prior is None and e.dossier_code not in seen) or (
                 prior is not None
                 and scope is not None
                 and not await self._in_scope(session, prior, scope)
             ):
-                result.forbidden.append(
-                    ItemError(where, "dossier_code", "dossier outside this key's agencies")
-                )
+                result.errors.append(ItemError(where, "dossier_code", UNKNOWN_DOSSIER))
         if result.errors or result.forbidden:
             return result
         result.errors.extend(await self._order_problems(session, dossiers, events, existing))
@@ -260,8 +262,13 @@ class Ingestor:
             await self._upsert(
                 session, d, existing, agencies, procedures[d.procedure_code].id, result
             )
+        # Event ids are the sender's own, so they are unique only within one sender: they are
+        # namespaced by the agency of the key (its id), never shared across agencies.
+        namespace = f"api:{scope.id}:" if scope is not None else "api:"
         for e in sorted(events, key=lambda e: _aware(e.at)):
-            await self._apply_event(session, existing[e.dossier_code], e, result)
+            await self._apply_event(
+                session, existing[e.dossier_code], e, result, source_id=namespace + e.id
+            )
         return result
 
     @staticmethod
@@ -429,7 +436,8 @@ class Ingestor:
                     session,
                     dossier_id=dossier.id,
                     channel=sub.channel,
-                    chat_id=sub.chat_id,
+                    # never sent to (the outbox row is): a keyed hash, not the platform id
+                    chat_id=keyed_hash(self._secret, "invitation", sub.channel, sub.chat_id),
                     user_hash=sub.user_hash,
                 )
                 if invitation is not None:

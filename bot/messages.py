@@ -25,6 +25,8 @@ class ChatRef:
     channel: Channel
     chat_id: str
     user_id: str
+    is_group: bool = False
+    """A chat shared by several people (a Telegram group), as the adapter knows it."""
 
     @property
     def key(self) -> str:

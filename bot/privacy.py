@@ -6,9 +6,12 @@ import hashlib
 import hmac
 import re
 
-# Phone numbers (0xx..., +84...) and ID-like numbers (CCCD 12 digits, CMND 9), possibly
-# written with spaces, dots or dashes between groups.
-_NUMBERISH = re.compile(r"(?<![\w])(?:\+?84|0)?(?:[\s.\-]?\d){8,14}(?![\w])")
+# A run of digits, possibly grouped by spaces, dots, dashes or underscores ("0925 470 1957",
+# "0925_0470_1957"), wherever it stands: glued to letters ("cccd092504701957",
+# "sđt0912345678", "092504701957ạ") too. Runs of ``MIN_MASKED_DIGITS`` digits or more have
+# the shape of a phone (10, or 11 with 84), a CCCD (12) or an old CMND (9) and are masked.
+_DIGIT_RUN = re.compile(r"\d(?:[\s._\-]{0,3}\d)*")
+MIN_MASKED_DIGITS = 8
 
 
 def keyed_hash(secret: bytes, *parts: str) -> str:
@@ -23,7 +26,8 @@ MASK = "[số đã ẩn]"
 
 
 def mask_numbers(text: str) -> str:
-    """Replace phone and ID-like numbers (8 or more digits) with a placeholder."""
+    """Replace phone and ID-like numbers (8 or more digits, separators allowed, even glued to
+    letters) with a placeholder; dossier codes stay readable."""
     out: list[str] = []
     pos = 0
     for code in DOSSIER_CODE.finditer(text):
@@ -35,7 +39,12 @@ def mask_numbers(text: str) -> str:
 
 
 def _mask(text: str) -> str:
-    return _NUMBERISH.sub(lambda m: " " + MASK if m.group(0)[:1].isspace() else MASK, text)
+    return _DIGIT_RUN.sub(_mask_run, text)
+
+
+def _mask_run(match: re.Match[str]) -> str:
+    run = match.group(0)
+    return MASK if sum(c.isdigit() for c in run) >= MIN_MASKED_DIGITS else run
 
 
 def mask_name(full_name: str) -> str:

@@ -31,11 +31,29 @@ async def healthz(request: web.Request) -> web.Response:
     ok = await app.healthy()
     body = {
         "status": "ok" if ok else "unavailable",
-        "database": "ok" if ok else "unreachable",
+        "database": "ok" if ok else "unreachable",  # or read-only
         "kb_revision": app.knowledge.revision,
         "kb_entries": len(app.knowledge.index),
     }
     return web.json_response(body, status=200 if ok else 503)
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness, for the load balancer: 503 while stopping or while the database cannot be
+    written; 200 otherwise. Liveness (the process answers) is ``GET /livez``."""
+    app = request.app[APP_KEY]
+    if app.stopping:
+        return web.json_response({"status": "stopping"}, status=503)
+    ok = await app.healthy()
+    return web.json_response(
+        {"status": "ready" if ok else "unavailable"}, status=200 if ok else 503
+    )
+
+
+async def livez(request: web.Request) -> web.Response:
+    """Liveness: the process and its event loop answer (no dependency checked; a failing
+    database must not get a worker restarted)."""
+    return web.json_response({"status": "alive"})
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -48,6 +66,7 @@ async def metrics(request: web.Request) -> web.Response:
 
 UNAVAILABLE = "Hệ thống đang tạm gián đoạn. Bạn vui lòng thử lại sau ít phút."
 SHUTDOWN_SECONDS = 20.0
+INTERNAL_ERROR = "Đã có lỗi không mong muốn. Bạn vui lòng thử lại sau."
 
 
 @web.middleware
@@ -78,6 +97,15 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except (DBAPIError, OSError) as exc:
         log.warning("database unavailable on %s: %s", request.path, type(exc).__name__)
         return web.json_response({"error": UNAVAILABLE}, status=503, dumps=_dumps)
+    except Exception:
+        if not request.path.startswith("/api/"):
+            raise
+        # The request id ties the citizen's or the sender's report to the logged traceback.
+        rid = REQUEST_ID.get() or uuid.uuid4().hex
+        log.exception("unexpected error on %s", request.path)
+        return web.json_response(
+            {"error": INTERNAL_ERROR, "request_id": rid}, status=500, dumps=_dumps
+        )
 
 
 def _dumps(obj: object) -> str:
@@ -94,6 +122,9 @@ def make_web_app(app: App) -> web.Application:
         max_message_chars=app.settings.max_message_chars,
         rate_limit_per_minute=app.settings.web_rate_limit_per_minute,
         session_days=app.settings.web_session_days,
+        secret=app.dispatcher.services.secret,
+        rate_limit_per_address_per_minute=app.settings.web_rate_limit_per_address_per_minute,
+        trusted_proxies=app.settings.trusted_proxies,
     ).register(web_app)
     if app.telegram is not None and app.telegram.uses_webhook:
         app.telegram.register(web_app)  # POST /telegram/webhook
@@ -103,6 +134,8 @@ def make_web_app(app: App) -> web.Application:
         app.zalo_bot.register(web_app)  # POST /zalo/bot/webhook
     IngestApi(app.sessions, Ingestor(app.dispatcher.services.secret)).register(web_app)
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/readyz", readyz)
+    web_app.router.add_get("/livez", livez)
     web_app.router.add_get("/metrics", metrics)
     return web_app
 

@@ -17,23 +17,21 @@ are short ("ad:<area>:<verb>:<ref>") and refer to entries by a short hash of the
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import secrets
 import time
-import zipfile
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from bot.messages import Attachment, ChatState, Choice, Outcome, Reply
+from bot.messages import Attachment, ChatState, Choice, IncomingFile, Outcome, Reply
 from handlers import catalog
 from handlers import texts_admin as t
 from handlers.context import VN_TZ, Context
-from knowledge import kbfile
+from knowledge import filelimits, kbfile
 from knowledge.entry import Entry
 from knowledge.normalize import fold, nfc, words
 from storage.models_admin import KbHistory
@@ -51,7 +49,7 @@ MAX_LISTED = 15  # entries named per section of an import preview
 MAX_PROBLEMS_SHOWN = 30  # more are sent as an attached text file
 MAX_INBOX_GROUPS = 10
 MAX_VARIANTS = 5
-MAX_UNPACKED_XLSX = 100 * 1024 * 1024  # a 5 MB workbook unpacking beyond this is a zip bomb
+MAX_UNPACKED_XLSX = filelimits.MAX_UNPACKED_XLSX  # the same limit as the command line
 MAX_LABEL = 60
 MAX_AUDITED_IDS = 200
 LIMITS = {"answer": kbfile.MAX_TEXT["answer"], "question": kbfile.MAX_TEXT["question"]}
@@ -728,30 +726,55 @@ def _problems_reply(name: str, problems: Sequence[kbfile.Problem]) -> Reply:
     return Reply(text, document=document)
 
 
-def _unpacked_size(content: bytes) -> int:
+@dataclass(frozen=True)
+class ParsedUpload:
+    """A knowledge file read and validated before the update's transaction (see
+    ``parse_upload``): the entries, or the problems, or why it could not be read."""
+
+    file: IncomingFile
+    name: str
+    fmt: str = ""
+    entries: tuple[Entry, ...] = ()
+    problems: tuple[kbfile.Problem, ...] = ()
+    refusal: str = ""
+
+
+async def parse_upload(file: IncomingFile) -> ParsedUpload:
+    """Read and validate an admin's knowledge file, in a thread and with no database session.
+
+    The dispatcher calls this before it opens the update's transaction, so that parsing a large
+    workbook (seconds) never holds the write lock that every other chat waits for.
+    """
+    name = file.name.replace("/", "_")[:120] or "tep"
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as z:
-            return sum(i.file_size for i in z.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return 0  # not a zip at all: the parser says so in its own words
+        fmt = kbfile.detect_format(name)
+        if fmt == "xlsx" and filelimits.unpacked_size(file.content) > MAX_UNPACKED_XLSX:
+            limit = MAX_UNPACKED_XLSX // (1024 * 1024)
+            return ParsedUpload(
+                file, name, fmt, refusal=t.FILE_TOO_BIG_UNPACKED.format(name=name, limit=limit)
+            )
+        entries = await asyncio.to_thread(kbfile.parse, file.content, fmt)
+    except kbfile.KbFileError as exc:
+        return ParsedUpload(file, name, problems=exc.problems)
+    except (RecursionError, MemoryError, ValueError, TypeError, KeyError) as exc:
+        log.warning("an admin's knowledge file could not be read: %r", exc)
+        return ParsedUpload(file, name, refusal=t.FILE_UNREADABLE.format(name=name))
+    return ParsedUpload(file, name, fmt, entries=tuple(entries))
 
 
 async def file_received(ctx: Context) -> Outcome:
     """A knowledge file: report every problem, or preview what would change (nothing applied)."""
     file = ctx.incoming.file
     assert file is not None
-    name = file.name.replace("/", "_")[:120] or "tep"
-    try:
-        fmt = kbfile.detect_format(name)
-        if fmt == "xlsx" and _unpacked_size(file.content) > MAX_UNPACKED_XLSX:
-            limit = MAX_UNPACKED_XLSX // (1024 * 1024)
-            return _say(ctx, t.FILE_TOO_BIG_UNPACKED.format(name=name, limit=limit))
-        entries = await asyncio.to_thread(kbfile.parse, file.content, fmt)
-    except kbfile.KbFileError as exc:
-        return Outcome((_problems_reply(name, exc.problems),), ctx.state)
-    except (RecursionError, MemoryError, ValueError, TypeError, KeyError) as exc:
-        log.warning("an admin's knowledge file could not be read: %r", exc)
-        return _say(ctx, t.FILE_UNREADABLE.format(name=name))
+    parsed = ctx.prepared
+    if not isinstance(parsed, ParsedUpload) or parsed.file is not file:
+        parsed = await parse_upload(file)  # not prepared outside the transaction
+    name, fmt = parsed.name, parsed.fmt
+    if parsed.refusal:
+        return _say(ctx, parsed.refusal)
+    if parsed.problems:
+        return Outcome((_problems_reply(name, parsed.problems),), ctx.state)
+    entries = list(parsed.entries)
     current = {e.id: e for e in await kb_repo.all_entries(ctx.session)}
     merge = kb_repo.plan_import(list(current.values()), entries, replace=False)
     kept = len(set(current) - {e.id for e in entries})

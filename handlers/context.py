@@ -54,6 +54,8 @@ class Context:
     actor: Actor = field(default_factory=Actor)
     started: float = field(default_factory=time.perf_counter)
     decision: str | None = None
+    prepared: object | None = None
+    """Work done before the transaction (an admin's parsed upload: ``admin.ParsedUpload``)."""
 
     async def record_question(
         self, question: str, decision: str, entry_id: str | None, score: float | None

@@ -2,8 +2,16 @@
 
 Nothing about a dossier is shown before its owner is verified by the ID number (CCCD) or the
 registered phone number, and an unknown code gets exactly the same reply as a wrong
-verification, so that nobody can learn whether a code exists. Failed attempts are limited per
-user (5 an hour) and per dossier (10 a day); every attempt is audited without what was typed.
+verification, so that nobody can learn whether a code exists. Every attempt is audited without
+what was typed.
+
+Failed attempts are limited per source (the person: a keyed hash of channel and user), so that
+a stranger cannot lock the real owner out (docs/security.md, "Lookup lockout"):
+- 5 failures in an hour lock the source out of every lookup for an hour;
+- 3 failures on one dossier in a day lock the source out of that dossier for a day;
+- 10 failures on one dossier in a day, from any sources, put the dossier "under attack": every
+  source that has already failed on it is then locked out of it for the day, and a source
+  that has not failed gets one attempt, so the owner's correct answer still passes.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from storage.repositories import subscriptions
 
 FLOW = "dossier"
 USER_FAILURES = (5, timedelta(hours=1))
+SOURCE_DOSSIER_FAILURES = (3, timedelta(days=1))
 DOSSIER_FAILURES = (10, timedelta(days=1))
 _INTENT = re.compile(
     r"\b(tra\s*c[uứ]u|ki[eể]m\s*tra|xem)\s+(t[iì]nh\s*tr[aạ]ng\s+)?h[oồ]\s*s[oơ]\b"
@@ -49,8 +58,18 @@ def _fmt(day: date | None) -> str:
     return day.strftime("%d/%m/%Y") if day else "—"
 
 
+def _in_group(ctx: Context) -> Outcome | None:
+    """In a group chat a lookup is declined and moved to a private chat: what a dossier shows
+    (status, masked name, reasons) belongs to its owner, not to everyone in the group."""
+    if not ctx.incoming.chat.is_group:
+        return None
+    return Outcome((Reply(t.PRIVATE_ONLY),), ChatState())
+
+
 async def ask_code(ctx: Context) -> Outcome:
     """Starts a lookup by asking for the dossier code (or uses the one already given)."""
+    if (declined := _in_group(ctx)) is not None:
+        return declined
     codes = find_codes(ctx.incoming.text)
     if codes:
         return await _ask_verification(ctx, codes[0])
@@ -59,6 +78,8 @@ async def ask_code(ctx: Context) -> Outcome:
 
 async def code_given(ctx: Context) -> Outcome:
     """Takes a pasted code from free text and asks who the citizen is."""
+    if (declined := _in_group(ctx)) is not None:
+        return declined
     return await _ask_verification(ctx, find_codes(ctx.incoming.text)[0])
 
 
@@ -72,6 +93,8 @@ async def _ask_verification(ctx: Context, code: str) -> Outcome:
 
 async def continue_flow(ctx: Context) -> Outcome:
     """Continues the lookup: a code at step "code", an ID number or phone at step "verify"."""
+    if (declined := _in_group(ctx)) is not None:
+        return declined
     text = ctx.incoming.text.strip()
     if ctx.state.step == "code":
         codes = find_codes(text)
@@ -89,11 +112,23 @@ def _cancel_choices() -> tuple[Choice, ...]:
 
 
 async def _locked_until(ctx: Context, code: str) -> datetime | None:
-    for key, (limit, window) in (("user", USER_FAILURES), ("code", DOSSIER_FAILURES)):
-        kwargs = {"user_hash": ctx.user_hash} if key == "user" else {"code": code}
-        count, oldest = await repo.failed_lookups(ctx.session, window=window, **kwargs)
-        if count >= limit and oldest is not None:
-            return oldest + window
+    """Until when this source may not try this dossier, or None (see the module's docstring)."""
+    limit, window = USER_FAILURES
+    count, oldest = await repo.failed_lookups(ctx.session, window=window, user_hash=ctx.user_hash)
+    if count >= limit and oldest is not None:
+        return oldest + window
+    limit, window = SOURCE_DOSSIER_FAILURES
+    mine, my_oldest = await repo.failed_lookups(
+        ctx.session, window=window, user_hash=ctx.user_hash, code=code
+    )
+    if mine >= limit and my_oldest is not None:
+        return my_oldest + window
+    if mine == 0:
+        return None  # a source that has not failed on this dossier always gets its attempt
+    limit, window = DOSSIER_FAILURES
+    count, oldest = await repo.failed_lookups(ctx.session, window=window, code=code)
+    if count >= limit and my_oldest is not None:
+        return my_oldest + window
     return None
 
 
@@ -277,6 +312,8 @@ async def subscription_button(ctx: Context) -> Outcome:
             ctx.session, dossier_id=dossier_id, channel=chat.channel.value, chat_id=chat.chat_id
         )
         return Outcome((Reply(t.UNSUBSCRIBED if done else t.NOT_SUBSCRIBED),), ctx.state)
+    if (declined := _in_group(ctx)) is not None:
+        return declined
     verified_id = _verified_dossier(ctx)
     if verified_id is None:
         return await stale_choice(ctx)

@@ -16,12 +16,21 @@ from bot.privacy import mask_numbers
 from handlers import texts_feedback as t
 from handlers.context import Context
 from knowledge.normalize import fold
-from storage.models import Agency, Dossier, FeedbackInvitation, FeedbackResponse, Procedure
+from storage.models import (
+    Agency,
+    Dossier,
+    FeedbackInvitation,
+    FeedbackResponse,
+    Procedure,
+    utcnow,
+)
 from storage.repositories import feedback as repo
 from storage.repositories import messages as message_repo
 from storage.repositories import outbox, roles
 
 FLOW = "survey"
+PLACE_OFFER = "place_offer"
+"""State key: the service point whose rating buttons the flow offered last."""
 ASPECTS = ("tiep_can", "tthc", "cong_chuc", "ket_qua", "pakn")
 MAX_COMMENT = 1000
 
@@ -223,11 +232,15 @@ async def rating_menu_button(ctx: Context) -> Outcome:
         prompt = t.RATE_DOSSIER_PROMPT.format(code=dossier.code)
         return Outcome((Reply(prompt, rating_choices(f"rd:{dossier.id}")),), ctx.state)
     if parts[1] == "a":
+        if ctx.incoming.choice not in ctx.state.offered:
+            return await _stale(ctx)  # a place is chosen among those the flow just offered
         agency = await ctx.session.get(Agency, ident)
         if agency is None:
             return await _stale(ctx)
         prompt = t.RATE_PLACE_PROMPT.format(agency=agency.name)
-        return Outcome((Reply(prompt, rating_choices(f"ra:{agency.id}")),), ctx.state)
+        # The rating buttons are valid only for the place this flow offered (rate_place).
+        state = ctx.state.evolve(data={**ctx.state.data, PLACE_OFFER: agency.id})
+        return Outcome((Reply(prompt, rating_choices(f"ra:{agency.id}")),), state)
     return await _stale(ctx)
 
 
@@ -255,9 +268,14 @@ async def rate_place(ctx: Context) -> Outcome:
         agency_id, value = int(raw_id), int(raw_value)
     except ValueError:
         return await _stale(ctx)
+    if ctx.state.data.get(PLACE_OFFER) != agency_id:
+        return await _stale(ctx)  # not offered by the rating flow: a forged or old button
     agency = await ctx.session.get(Agency, agency_id)
     if agency is None or value not in t.LEVEL3:
         return await _stale(ctx)
+    data = {k: v for k, v in ctx.state.data.items() if k != PLACE_OFFER}
+    ctx.state = ctx.state.evolve(data=data)
+    today = ctx.services.today().isoformat()
     response = await repo.respond(
         ctx.session,
         kind="service_point",
@@ -267,8 +285,10 @@ async def rate_place(ctx: Context) -> Outcome:
         agency_id=agency.id,
         procedure_id=None,
         invitation_id=None,
+        dedupe_key=f"place:{agency.id}:{today}:{ctx.user_hash}",
     )
-    assert response is not None  # only dossier ratings are limited to one
+    if response is None:
+        return Outcome((Reply(t.ALREADY_RATED_PLACE),), ctx.state)
     return await _after_rating(ctx, response, value)
 
 
@@ -302,10 +322,17 @@ async def _alert(session: AsyncSession, response: FeedbackResponse, detail: str)
     )
     from bot.delivery import replies_to_payload
 
+    # Service-point ratings carry no proof of a visit: their alerts are grouped, one per place
+    # and hour for each staff member, so that a flood of them cannot flood the staff.
+    source = (
+        f"place:{response.agency_id}:{utcnow():%Y%m%d%H}"
+        if response.kind == "service_point"
+        else str(response.id)
+    )
     for staff in await roles.alert_recipients(session, agency):
         await outbox.enqueue(
             session,
-            dedupe_key=f"alert:{response.id}:{detail}:{staff.user_hash}"[:160],
+            dedupe_key=f"alert:{source}:{detail}:{staff.user_hash}"[:160],
             channel=staff.channel,
             chat_id=staff.user_id,
             payload=replies_to_payload([Reply(text)]),

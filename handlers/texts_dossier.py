@@ -48,3 +48,7 @@ UNSUBSCRIBED = "Đã tắt thông báo cho hồ sơ này."
 UNSUBSCRIBED_ALL = "Đã tắt mọi thông báo hồ sơ cho cuộc trò chuyện này."
 NOT_SUBSCRIBED = "Bạn chưa bật thông báo cho hồ sơ nào."
 NOTIFY = "🔔 Hồ sơ {code} ({procedure}) đã chuyển sang trạng thái: {label}."
+PRIVATE_ONLY = (
+    "🔒 Để bảo vệ thông tin cá nhân, việc tra cứu hồ sơ chỉ thực hiện trong tin nhắn riêng. "
+    "Bạn vui lòng bấm vào tên trợ lý, chọn nhắn tin riêng rồi gõ /tracuu."
+)

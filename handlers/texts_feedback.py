@@ -71,3 +71,7 @@ ALERT = (
 )
 ALERT_RATING = "Không hài lòng (đánh giá chung)"
 ALERT_ASPECT = "{aspect}: {value}/5"
+ALREADY_RATED_PLACE = (
+    "Hôm nay bạn đã đánh giá nơi này rồi. Cảm ơn bạn! Mỗi người đánh giá một nơi "
+    "tối đa một lần mỗi ngày."
+)

@@ -20,6 +20,7 @@ import yaml
 
 from knowledge.aspects import ASPECTS, is_aspect
 from knowledge.entry import ID_PATTERN, MAX_ID_LENGTH, Entry
+from knowledge.filelimits import MAX_UNPACKED_XLSX, xlsx_too_large
 from knowledge.normalize import nfc
 
 FIELDS = (
@@ -285,6 +286,11 @@ def parse(data: bytes, fmt: str) -> list[Entry]:
     if len(data) > MAX_FILE_BYTES:
         raise KbFileError(
             [Problem("file", "", f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")]
+        )
+    if fmt == "xlsx" and xlsx_too_large(data):
+        limit = MAX_UNPACKED_XLSX // (1024 * 1024)
+        raise KbFileError(
+            [Problem("file", "", f"unpacks to more than {limit} MB: not read (a zip bomb?)")]
         )
     readers = {"yaml": _records_from_yaml, "csv": _records_from_csv, "xlsx": _records_from_xlsx}
     records = readers[fmt](data)

@@ -22,10 +22,13 @@ if [ ! -x .venv/bin/python ]; then
     fi
   fi
 fi
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+stamp=.venv/.installed-$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "Installing dependencies (a minute on a fresh machine) ..."
   .venv/bin/python -m pip install --quiet --upgrade pip
+  # The venv's bundled setuptools (65.5 on Python 3.11) has published advisories
+  # (scripts/advisories.json); pin a current one.
+  .venv/bin/python -m pip install --quiet --upgrade "setuptools>=80.9"
   .venv/bin/python -m pip install --quiet -e '.[dev]'
   rm -f .venv/.installed-*
   touch "$stamp"

@@ -80,12 +80,17 @@ class KbState(Base):
 
 
 class ChatStateRow(Base):
-    """One conversation's state; locked for the length of each update (FOR UPDATE)."""
+    """One person's state in one conversation; locked for each update (FOR UPDATE).
+
+    ``chat_id`` holds a keyed hash of (channel, chat, user), never a platform id: in a group
+    every member has their own row. ``user_hash`` finds a person's rows to forget them.
+    """
 
     __tablename__ = "chat_states"
 
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     chat_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    user_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
     state: Mapped[str] = mapped_column(Text, default="{}")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -405,3 +410,22 @@ class FeedbackAnswer(Base):
     scale: Mapped[str] = mapped_column(String(8))
     value: Mapped[int | None] = mapped_column(Integer, default=None)
     is_valid: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+# ------------------------------------------------------------------ shared rate limits
+
+
+class RateCounter(Base):
+    """Hits of one key (a web client, a chat, a bot) in one fixed time window.
+
+    Kept in the database so that every worker counts against the same limit: N workers
+    allow the rate once, not N times. Rows of past windows are purged.
+    """
+
+    __tablename__ = "rate_counters"
+
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    slot: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    """The window's number: seconds since the epoch divided by the window's length."""
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -101,9 +101,10 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": database_url,
-        "secret_key": "test-secret",
+        "secret_key": "test-secret-key-0123456789abcdef0123",
         "kb_dir": BUNDLED_KB,
         "web_rate_limit_per_minute": 1000,
+        "web_rate_limit_per_address_per_minute": 100_000,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -416,9 +416,10 @@ async def test_stale_confirmations_and_non_admins_are_refused(
     await admin.say("/faq xem khai-sinh/ho-so")
     await admin.tap_label("Tắt mục")
     async with app.sessions() as s, s.begin():
-        state = await chats.lock_state(s, admin.chat)
+        key = app.dispatcher.state_key(admin.chat)  # state rows are keyed by person
+        state = await chats.lock_state(s, admin.chat, key=key)
         data = {**state.data, "admin": {**state.data["admin"], "at": 0}}
-        await chats.save_state(s, admin.chat, state.evolve(data=data))
+        await chats.save_state(s, admin.chat, state.evolve(data=data), key=key)
     await admin.tap_label("Xác nhận")
     assert admin.text.startswith("Thao tác quản trị trước đã quá 1 giờ")
     assert (await entry(app, "khai-sinh/ho-so")).enabled
@@ -546,7 +547,11 @@ async def test_the_unanswered_questions_inbox(app: App, admin: Conversation) -> 
 
 
 def motcua(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key-0123456789abcdef0123",
+    }
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=cwd,
@@ -626,7 +631,7 @@ async def test_exports_neutralise_formulas_and_the_audit_log_is_append_only(
     from bot import cli
 
     monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("SECRET_KEY", "test-secret")
+    monkeypatch.setenv("SECRET_KEY", "test-secret-key-0123456789abcdef0123")
     monkeypatch.chdir(tmp_path)
     args = cli.build_parser().parse_args(
         ["audit", "--actor", admin_hash[:8], "--since", "2000-01-01", "--action", "kb.answer"]

@@ -14,7 +14,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def motcua(
     *args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "SECRET_KEY": "cli-test", **(env or {})}
+    full_env = {
+        **os.environ,
+        "SECRET_KEY": "cli-test-key-0123456789abcdef0123456789",
+        **(env or {}),
+    }
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=cwd,

@@ -66,28 +66,18 @@ async def test_an_unknown_code_and_a_wrong_owner_get_the_same_answer(city: App) 
 
 async def test_five_failures_lock_the_user_out_for_an_hour(city: App) -> None:
     c = Conversation(city.dispatcher)
+    for code in (CODE, "000.00.12.H13-260115-0999"):  # under 3 failures on each dossier
+        await c.say(f"/tracuu {code}")
+        for _ in range(2 if code == CODE else 3):
+            await c.say("079000000000")
+            assert "Không tìm thấy" in c.text
     await c.say(f"/tracuu {CODE}")
-    for _ in range(5):
-        await c.say("079000000000")
-        assert "Không tìm thấy" in c.text
     await c.say(OWNER_ID)  # even the right number is refused now
     assert "tạm dừng đến" in c.text
     assert "Chủ hồ sơ" not in c.text
     async with city.sessions() as s:
         outcomes = list(await s.scalars(select(LookupAudit.outcome).order_by(LookupAudit.id)))
     assert outcomes == ["failed"] * 5 + ["locked"]
-
-
-async def test_ten_failures_on_one_dossier_lock_it_for_everyone(city: App) -> None:
-    for n in range(5):
-        c = Conversation(city.dispatcher, chat_id=f"stranger-{n}")
-        await c.say(f"/tracuu {CODE}")
-        await c.say("079000000000")
-        await c.say("0900000000")
-    owner = Conversation(city.dispatcher, chat_id="owner")
-    await owner.say(f"/tracuu {CODE}")
-    await owner.say(OWNER_ID)
-    assert "tạm dừng đến" in owner.text
 
 
 async def test_the_audit_never_holds_what_was_typed(city: App) -> None:

@@ -215,7 +215,10 @@ def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedP
 
 
 def test_dossier_files_good_and_bad(tmp_path: Path) -> None:
-    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/d.db", "SECRET_KEY": "files"}
+    env = {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/d.db",
+        "SECRET_KEY": "files-test-key-0123456789abcdef012345",
+    }
     demo = run_cli("demo", "--count", "50", env=env, cwd=tmp_path)
     assert demo.returncode == 0, demo.stderr
     again = run_cli("demo", "--count", "50", env=env, cwd=tmp_path)

@@ -126,13 +126,17 @@ async def test_the_web_chat_collects_its_notifications(app: App) -> None:
         )
         await say(session=session, choice=subscribe)
         await ingest(app, finished("web-1"))
-        resp = await client.get("/api/chat/updates", params={"session": session})
+        resp = await client.get("/api/chat/updates", headers={"X-Session-Token": session})
         body = await resp.json()
         assert resp.status == 200 and len(body["replies"]) == 2
         assert "Đã xử lý xong" in body["replies"][0]["text"]
-        again = await (await client.get("/api/chat/updates", params={"session": session})).json()
+        again = await (
+            await client.get("/api/chat/updates", headers={"X-Session-Token": session})
+        ).json()
         assert again["replies"] == []
-        resp = await client.get("/api/chat/updates", params={"session": "forged-session-123456"})
+        resp = await client.get(
+            "/api/chat/updates", headers={"X-Session-Token": "forged-session-123456"}
+        )
         assert resp.status == 401
 
 

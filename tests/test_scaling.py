@@ -150,7 +150,7 @@ def test_sigterm_stops_the_server_gracefully(tmp_path: Path) -> None:
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/g.db",
-        "SECRET_KEY": "g",
+        "SECRET_KEY": "scaling-test-key-0123456789abcdef0123",
         "PORT": str(port),
         "KB_DIR": str(tmp_path),
     }

@@ -477,7 +477,7 @@ async def test_the_formulas_on_the_hand_computed_city(session: AsyncSession) -> 
         ("Không hài lòng", 2),
     ]
     assert [x.pct for x in sat.rating3] == [approx(40.0), approx(20.0), approx(40.0)]
-    assert (sat.rating3_valid, sat.rating3_skipped) == (5, 1)
+    assert (sat.rating3_valid, sat.rating3_skipped) == (5, 0)  # r5: a service point, not indexed
     assert sat.rating3_satisfied_pct == approx(60.0)  # (2 + 1) / 5
     by_aspect = {x.aspect: x for x in sat.aspects}
     # tiep_can 5, 4, 2 (r4's 3 is invalid): 2 of 3 are 4–5.

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.channels.web import RateLimiter
+from bot.ratelimit import SharedRateLimiter
 from bot.server import make_web_app
 from storage.models import MessageLog, WebSession
 from tests.conftest import make_settings
@@ -111,12 +111,19 @@ async def test_a_session_sending_too_fast_gets_429(database_url: str, tmp_path: 
         await app.close()
 
 
-def test_rate_limiter_window_slides() -> None:
-    limiter = RateLimiter(2)
-    assert limiter.retry_after("a", now=0) == 0
-    assert limiter.retry_after("a", now=1) == 0
-    assert limiter.retry_after("a", now=2) == pytest.approx(58)
-    assert limiter.retry_after("a", now=61) == 0
+async def test_the_shared_rate_limiter_counts_per_fixed_window(app: App) -> None:
+    now = [120.0]
+    limiter = SharedRateLimiter(
+        app.sessions, secret=b"k" * 32, name="test", limit=2, clock=lambda: now[0]
+    )
+    assert await limiter.hit("a") == 0
+    now[0] = 121
+    assert await limiter.hit("a") == 0
+    now[0] = 122
+    assert await limiter.hit("a") == pytest.approx(58)
+    assert await limiter.hit("b") == 0  # another key has its own budget
+    now[0] = 180
+    assert await limiter.hit("a") == 0
 
 
 async def test_health_and_metrics(client: TestClient) -> None:

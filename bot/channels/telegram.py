@@ -67,6 +67,7 @@ from bot.delivery import Delivery, DeliveryResult
 from bot.dispatcher import Dispatcher
 from bot.messages import Attachment, Channel, ChatRef, Choice, Incoming, IncomingFile, Reply
 from bot.privacy import keyed_hash
+from bot.ratelimit import SharedSendLimits
 from storage.repositories import chats
 
 log = logging.getLogger(__name__)
@@ -293,8 +294,9 @@ class OutgoingLimiter:
     short burst, then one per second). A 429 pauses all sends for its ``retry_after``.
     """
 
-    def __init__(self, tuning: Tuning) -> None:
+    def __init__(self, tuning: Tuning, shared: SharedSendLimits | None = None) -> None:
         self._tuning = tuning
+        self._shared = shared
         self._overall = AsyncLimiter(tuning.overall_per_second, 1)
         self._chats: dict[int, AsyncLimiter] = {}
         self._groups: dict[int, AsyncLimiter] = {}
@@ -338,6 +340,8 @@ class OutgoingLimiter:
             if chat_id < 0:
                 await self._limiter(self._groups, chat_id, t.group_per_minute, 60).acquire()
         await self._overall.acquire()
+        if self._shared is not None:  # the same limits counted across every worker
+            await self._shared.acquire(str(chat_id), message=message)
         await self._open.wait()  # a 429 may have come in while this one waited for capacity
 
 
@@ -367,7 +371,7 @@ class TelegramChannel:
         self._log_secret = log_secret
         self._webhook_secret = webhook_secret.encode()
         self._redactor = redactor
-        self._limiter = OutgoingLimiter(self.tuning)
+        self._limiter = OutgoingLimiter(self.tuning, self._shared_limits())
         self._ready = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
         self._sending: set[asyncio.Task[None]] = set()
@@ -415,6 +419,18 @@ class TelegramChannel:
             redactor=redactor,
         )
 
+    def _shared_limits(self) -> SharedSendLimits:
+        """Telegram's overall and per-chat limits, counted in the database for all workers."""
+        t = self.tuning
+        return SharedSendLimits(
+            self._sessions,
+            secret=self._log_secret,
+            name="telegram",
+            overall_per_second=t.overall_per_second,
+            per_chat_per_second=t.per_chat_per_second,
+            per_chat_burst=t.per_chat_burst,
+        )
+
     # ------------------------------------------------------------ lifecycle
 
     @property
@@ -438,7 +454,7 @@ class TelegramChannel:
 
         Telegram being unreachable at start must not keep the rest of the server down.
         """
-        self._limiter = OutgoingLimiter(self.tuning)
+        self._limiter = OutgoingLimiter(self.tuning, self._shared_limits())
         self._runner = asyncio.create_task(self._run(), name="telegram")
 
     async def stop(self) -> None:
@@ -627,7 +643,12 @@ class TelegramChannel:
             return
         chat_id = message.chat.id
         incoming = Incoming(
-            chat=ChatRef(Channel.TELEGRAM, str(chat_id), str(query.from_user.id)),
+            chat=ChatRef(
+                Channel.TELEGRAM,
+                str(chat_id),
+                str(query.from_user.id),
+                is_group=message.chat.type != ChatType.PRIVATE,
+            ),
             event_id=str(update_id),
             choice=query.data,
             display_name=query.from_user.full_name,
@@ -649,7 +670,9 @@ class TelegramChannel:
                 return
             text = addressed
         await self._clear_unreachable(chat.id)
-        ref = ChatRef(Channel.TELEGRAM, str(chat.id), str(user.id))
+        ref = ChatRef(
+            Channel.TELEGRAM, str(chat.id), str(user.id), is_group=chat.type != ChatType.PRIVATE
+        )
         event_id, name = str(update_id), user.full_name
         reply_to = message.message_id if in_group else None
         if message.text is not None:

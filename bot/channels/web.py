@@ -10,10 +10,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import secrets
-import time
 import uuid
-from collections import deque
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import payload_to_replies
 from bot.dispatcher import Dispatcher
+from bot.http_body import BadJson, BodyTooLarge, parse_json, read_body
 from bot.messages import Channel, ChatRef, Incoming, Reply
+from bot.ratelimit import SharedRateLimiter, client_address, parse_networks
 from storage.models import WebSession, utcnow
 from storage.repositories import outbox
 
@@ -40,6 +41,44 @@ ERR_TOO_LONG = "Tin nhắn quá dài: tối đa {limit} ký tự."
 ERR_BODY = "Yêu cầu quá lớn."
 ERR_RATE = "Bạn gửi nhanh quá. Vui lòng chờ ít giây rồi gửi lại."
 ERR_SESSION = "Phiên trò chuyện không hợp lệ hoặc đã hết hạn. Bạn vui lòng tải lại trang."
+
+
+SESSION_HEADER = "X-Session-Token"
+
+
+def _inline_hashes(html: str, tag: str) -> list[str]:
+    """CSP source expressions ('sha256-...') of the page's inline <script> or <style> blocks."""
+    blocks = re.findall(rf"<{tag}>(.*?)</{tag}>", html, flags=re.DOTALL)
+    return [
+        "'sha256-" + base64.b64encode(hashlib.sha256(b.encode()).digest()).decode() + "'"
+        for b in blocks
+    ]
+
+
+def page_security_headers(html: str) -> dict[str, str]:
+    """Headers of ``GET /``: a strict Content-Security-Policy allowing only the page's own
+    inline script and style (by hash), no framing, no referrer leaving the site."""
+    csp = "; ".join(
+        [
+            "default-src 'none'",
+            "script-src " + " ".join(_inline_hashes(html, "script")),
+            "style-src " + " ".join(_inline_hashes(html, "style")),
+            "connect-src 'self'",
+            "img-src 'self' data:",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
+    return {
+        "Content-Security-Policy": csp,
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+PAGE_SECURITY_HEADERS = page_security_headers((STATIC / "index.html").read_text("utf-8"))
 
 
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -66,27 +105,6 @@ def reply_json(reply: Reply) -> dict[str, Any]:
     return out
 
 
-class RateLimiter:
-    """A sliding one-minute window per key, in this process's memory."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._hits: dict[str, deque[float]] = {}
-
-    def retry_after(self, key: str, now: float | None = None) -> float:
-        """0 if the request may go ahead (and counts it), else seconds to wait."""
-        now = time.monotonic() if now is None else now
-        hits = self._hits.setdefault(key, deque())
-        while hits and now - hits[0] >= 60:
-            hits.popleft()
-        if len(hits) >= self.per_minute:
-            return 60 - (now - hits[0])
-        hits.append(now)
-        if len(self._hits) > 100_000:
-            self._hits = {k: v for k, v in self._hits.items() if v and now - v[-1] < 60}
-        return 0.0
-
-
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -102,11 +120,22 @@ class WebChannel:
         max_message_chars: int,
         rate_limit_per_minute: int,
         session_days: int,
+        secret: bytes = b"",
+        rate_limit_per_address_per_minute: int = 120,
+        trusted_proxies: str = "",
     ) -> None:
         self._dispatcher = dispatcher
         self._sessions = sessions
         self._max_chars = max_message_chars
-        self._limiter = RateLimiter(rate_limit_per_minute)
+        # Both limits live in the database (bot.ratelimit): every worker counts on one row.
+        secret = secret or dispatcher.services.secret
+        self._limiter = SharedRateLimiter(
+            sessions, secret=secret, name="web-session", limit=rate_limit_per_minute
+        )
+        self._address_limiter = SharedRateLimiter(
+            sessions, secret=secret, name="web-address", limit=rate_limit_per_address_per_minute
+        )
+        self._trusted = parse_networks(trusted_proxies)
         self._session_ttl = timedelta(days=session_days)
 
     def register(self, app: web.Application) -> None:
@@ -117,32 +146,62 @@ class WebChannel:
     async def page(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(
             STATIC / "index.html",
-            headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"},
+            headers={
+                "Content-Type": "text/html; charset=utf-8",
+                "Cache-Control": "no-cache",
+                **PAGE_SECURITY_HEADERS,
+            },
         )
 
-    async def _session(self, token: object) -> tuple[str, str]:
-        """(token, token hash) of a known, unexpired session, or of a new one."""
+    async def _admit(self, address: str, token: object) -> tuple[float, str | None]:
+        """One short transaction: count the request against its address and, for a known
+        session, against the session. Returns (seconds to wait or 0, the session's hash or
+        None when the token is unknown or expired)."""
         async with self._sessions() as db, db.begin():
-            if isinstance(token, str) and 16 <= len(token) <= 128:
-                digest = _token_hash(token)
-                row = await db.scalar(select(WebSession).where(WebSession.token_hash == digest))
-                if row is not None and row.last_seen_at.replace(tzinfo=None) > (
-                    utcnow() - self._session_ttl
-                ).replace(tzinfo=None):
-                    await db.execute(
-                        update(WebSession)
-                        .where(WebSession.token_hash == digest)
-                        .values(last_seen_at=utcnow())
-                    )
-                    return token, digest
-            new = secrets.token_urlsafe(32)
-            digest = _token_hash(new)
+            wait = await self._address_limiter.hit_in(db, address)
+            digest = await self._known_session(db, token)
+            if wait <= 0 and digest is not None:
+                wait = await self._limiter.hit_in(db, digest)
+        return wait, digest
+
+    async def _known_session(self, db: AsyncSession, token: object) -> str | None:
+        """The hash of a known, unexpired session token (its last use touched), or None."""
+        if not isinstance(token, str) or not 16 <= len(token) <= 128:
+            return None
+        digest = _token_hash(token)
+        row = await db.scalar(select(WebSession).where(WebSession.token_hash == digest))
+        if row is None or row.last_seen_at.replace(tzinfo=None) <= (
+            utcnow() - self._session_ttl
+        ).replace(tzinfo=None):
+            return None
+        await db.execute(
+            update(WebSession).where(WebSession.token_hash == digest).values(last_seen_at=utcnow())
+        )
+        return digest
+
+    async def _new_session(self) -> tuple[str, str]:
+        """A new session's (token, token hash), its first message counted; created only for
+        an accepted request."""
+        new = secrets.token_urlsafe(32)
+        digest = _token_hash(new)
+        async with self._sessions() as db, db.begin():
             db.add(WebSession(token_hash=digest))
-            return new, digest
+            await self._limiter.hit_in(db, digest)
+        return new, digest
+
+    def client_address(self, request: web.Request) -> str:
+        """The client's address (``X-Forwarded-For`` believed only from ``TRUSTED_PROXIES``)."""
+        return client_address(
+            request.remote, request.headers.get("X-Forwarded-For", ""), self._trusted
+        )
 
     async def updates(self, request: web.Request) -> web.Response:
-        """Messages queued for this session since it last asked (dossier notifications)."""
-        token = request.query.get("session", "")
+        """Messages queued for this session since it last asked (dossier notifications).
+
+        The token travels in the ``X-Session-Token`` header, never in the URL, so that it does
+        not land in proxy and access logs; a token in the query string is ignored.
+        """
+        token = request.headers.get(SESSION_HEADER, "")
         digest = _token_hash(token)
         async with self._sessions() as db, db.begin():
             known = await db.scalar(
@@ -157,14 +216,14 @@ class WebChannel:
 
     async def chat(self, request: web.Request) -> web.Response:
         try:
-            raw = await request.content.read(MAX_BODY_BYTES + 1)
+            raw = await read_body(request, MAX_BODY_BYTES)
+        except BodyTooLarge:
+            return error(413, ERR_BODY)
         except (ValueError, ConnectionError):
             return error(400, ERR_JSON)
-        if len(raw) > MAX_BODY_BYTES:
-            return error(413, ERR_BODY)
         try:
-            body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+            body = parse_json(raw)
+        except BadJson:
             return error(400, ERR_JSON)
         if not isinstance(body, dict):
             return error(400, ERR_OBJECT)
@@ -179,10 +238,13 @@ class WebChannel:
             return error(413, ERR_TOO_LONG.format(limit=self._max_chars))
         if choice and len(choice) > MAX_CHOICE_CHARS:
             return error(400, ERR_TYPE.format(field="choice"))
-        token, digest = await self._session(body.get("session"))
-        wait = self._limiter.retry_after(digest)
+        # Limits first, by address and then by session; a refused request creates nothing.
+        token = body.get("session")
+        wait, digest = await self._admit(self.client_address(request), token)
         if wait > 0:
             return error(429, ERR_RATE, headers={"Retry-After": str(max(1, round(wait)))})
+        if digest is None or not isinstance(token, str):
+            token, digest = await self._new_session()
         chat = ChatRef(Channel.WEB, digest[:32], digest[:32])
         incoming = Incoming(
             chat=chat,

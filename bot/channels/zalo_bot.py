@@ -39,6 +39,7 @@ from bot.delivery import Delivery, DeliveryResult
 from bot.dispatcher import Dispatcher
 from bot.messages import Channel, ChatRef, Incoming, Reply
 from bot.privacy import keyed_hash
+from bot.ratelimit import SharedRateLimiter, wait_for
 
 log = logging.getLogger(__name__)
 
@@ -436,6 +437,15 @@ class ZaloBotChannel:
         if self._http_session is None:
             raise BotApiError(TRANSIENT, "the channel is not started")
         await self._limiter.acquire()
+        await wait_for(  # the same per-second budget counted across every worker
+            SharedRateLimiter(
+                self._sessions,
+                secret=self._log_secret,
+                name="zalo-bot",
+                limit=max(1, int(self.tuning.requests_per_second)),
+                window_seconds=1.0,
+            )
+        )
         try:
             async with self._http_session.post(
                 self._base + method,

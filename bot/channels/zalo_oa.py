@@ -53,6 +53,7 @@ from bot.delivery import Delivery, DeliveryResult
 from bot.dispatcher import Dispatcher
 from bot.messages import Channel, ChatRef, Choice, Incoming, Reply
 from bot.privacy import keyed_hash
+from bot.ratelimit import SharedRateLimiter, wait_for
 from storage.models import OutboxMessage, utcnow
 from storage.repositories import subscriptions
 
@@ -99,6 +100,7 @@ CHOOSE = "Mời bạn chọn:"
 NUMBER_HINT = "Bạn bấm nút bên dưới hoặc gõ số thứ tự để chọn."
 ERR_SIGNATURE = "Sai hoặc thiếu chữ ký của Zalo (X-ZEvent-Signature)."
 ERR_BODY = "Yêu cầu không hợp lệ: cần một sự kiện JSON của Zalo OA."
+ERR_STALE = "Sự kiện Zalo quá cũ hoặc sai thời gian (timestamp), không được xử lý."
 ERR_STARTING = "Kênh Zalo OA đang khởi động, vui lòng thử lại sau."
 
 SignatureVariant = Literal["app_id", "oa_id", "either"]
@@ -297,6 +299,20 @@ def event_time(raw: object, now: datetime | None = None) -> datetime:
     except (TypeError, ValueError, OverflowError, OSError):
         return now
     return min(at, now)
+
+
+def event_is_fresh(raw: object, max_age: timedelta, now: datetime | None = None) -> bool:
+    """Whether a signed event's ``timestamp`` lies within ``max_age`` of now (either side).
+
+    The signature covers the timestamp, so a captured event cannot be re-dated: refusing old
+    ones stops a replay of a genuine event long after it was sent.
+    """
+    now = now or utcnow()
+    try:
+        at = datetime.fromtimestamp(int(str(raw)) / 1000, UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return False
+    return abs(at - now) <= max_age
 
 
 def parse_event(body: Mapping[str, Any], oa_id: str) -> OaEvent | None:
@@ -678,8 +694,10 @@ class ZaloOaChannel:
         initial_access_token: str = "",
         initial_refresh_token: str = "",
         tuning: Tuning | None = None,
+        max_event_age_seconds: float = 900.0,
     ) -> None:
         self._tuning = tuning or Tuning()
+        self.max_event_age = timedelta(seconds=max_event_age_seconds)
         self.app_id = app_id
         self.oa_id = oa_id
         self.signature_variant: SignatureVariant = signature_variant
@@ -734,6 +752,7 @@ class ZaloOaChannel:
             initial_access_token=access.get_secret_value() if access is not None else "",
             initial_refresh_token=refresh.get_secret_value() if refresh is not None else "",
             tuning=tuning,
+            max_event_age_seconds=settings.zalo_oa_max_event_age_seconds,
         )
 
     @property
@@ -821,6 +840,9 @@ class ZaloOaChannel:
             return web.json_response({"error": ERR_SIGNATURE}, status=401, dumps=_dumps)
         if self.signature_variant == "either":
             log.info("Zalo OA webhook: signature matched with %s first", variant)
+        if not event_is_fresh(body.get("timestamp"), self.max_event_age):
+            log.warning("Zalo OA webhook: a signed event outside the time window was refused")
+            return web.json_response({"error": ERR_STALE}, status=400, dumps=_dumps)
         if not self.ready:
             return web.json_response({"error": ERR_STARTING}, status=503, dumps=_dumps)
         event = parse_event(body, self.oa_id)
@@ -989,6 +1011,15 @@ class ZaloOaChannel:
         """POST JSON with the bare ``access_token`` header; network failures, 5xx, 429 and
         unreadable answers become ``OaApiError(TRANSIENT)``."""
         await self._limiter.acquire()
+        await wait_for(  # the same per-minute budget counted across every worker
+            SharedRateLimiter(
+                self._sessions,
+                secret=self._log_secret,
+                name="zalo-oa",
+                limit=max(1, int(self.tuning.requests_per_minute)),
+                window_seconds=60.0,
+            )
+        )
         try:
             async with self._http().post(
                 self._api + path,

@@ -19,27 +19,39 @@ async def claim_event(session: AsyncSession, channel: str, event_id: str) -> boo
     return await insert_ignore(session, ProcessedEvent, channel=channel, event_id=event_id[:128])
 
 
-async def lock_state(session: AsyncSession, chat: ChatRef) -> ChatState:
-    """Load the chat's state with its row locked until the transaction ends."""
+async def lock_state(
+    session: AsyncSession, chat: ChatRef, *, key: str | None = None, user_hash: str = ""
+) -> ChatState:
+    """Load the conversation's state with its row locked until the transaction ends.
+
+    ``key`` is the row's id: the dispatcher passes a keyed hash of the person in the chat
+    (never the platform's ids), so that in a group every member has a state of their own.
+    ``user_hash`` lets ``users forget`` find the person's rows.
+    """
+    row_id = key or chat.chat_id
     await insert_ignore(
         session,
         ChatStateRow,
         channel=chat.channel.value,
-        chat_id=chat.chat_id,
+        chat_id=row_id,
+        user_hash=user_hash,
         state="{}",
         updated_at=utcnow(),
     )
     row = await session.scalar(
         select(ChatStateRow.state)
-        .where(ChatStateRow.channel == chat.channel.value, ChatStateRow.chat_id == chat.chat_id)
+        .where(ChatStateRow.channel == chat.channel.value, ChatStateRow.chat_id == row_id)
         .with_for_update()
     )
     return ChatState.from_json(row)
 
 
-async def save_state(session: AsyncSession, chat: ChatRef, state: ChatState) -> None:
+async def save_state(
+    session: AsyncSession, chat: ChatRef, state: ChatState, *, key: str | None = None
+) -> None:
+    row_id = key or chat.chat_id
     await session.execute(
         update(ChatStateRow)
-        .where(ChatStateRow.channel == chat.channel.value, ChatStateRow.chat_id == chat.chat_id)
+        .where(ChatStateRow.channel == chat.channel.value, ChatStateRow.chat_id == row_id)
         .values(state=state.to_json(), updated_at=utcnow())
     )

@@ -49,9 +49,11 @@ async def respond(
     agency_id: int | None,
     procedure_id: int | None,
     invitation_id: int | None,
+    dedupe_key: str | None = None,
 ) -> FeedbackResponse | None:
-    """A new response; None when this owner already rated this dossier (one rating each)."""
-    key = dossier_key(dossier_id, user_hash) if dossier_id is not None else None
+    """A new response; None when this owner already rated this dossier (one rating each), or
+    when a response with ``dedupe_key`` exists (a service point rated again the same day)."""
+    key = dossier_key(dossier_id, user_hash) if dossier_id is not None else dedupe_key
     if key is not None:
         inserted = await insert_ignore(
             session,

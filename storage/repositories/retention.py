@@ -21,6 +21,7 @@ from storage.models import (
     MessageLog,
     OutboxMessage,
     ProcessedEvent,
+    RateCounter,
     RoleGrant,
     Subscription,
     WebSession,
@@ -90,6 +91,9 @@ async def purge(
                 delete(WebSession).where(WebSession.last_seen_at < before(keep.web_sessions))
             )
         ),
+        "rate_counters": _count(
+            await session.execute(delete(RateCounter).where(RateCounter.expires_at < now))
+        ),
     }
     # The audit log refuses deletes unless the purge announces itself (see AuditPurge).
     session.add(AuditPurge(id=1))
@@ -105,7 +109,9 @@ async def forget(
     session: AsyncSession, *, channel: str, user_id: str, user_hash: str
 ) -> dict[str, int]:
     """Remove one person's personal data; keep anonymous counts and ratings."""
-    chat = (ChatStateRow.channel == channel) & (ChatStateRow.chat_id == user_id)
+    chat = (ChatStateRow.user_hash == user_hash) | (
+        (ChatStateRow.channel == channel) & (ChatStateRow.chat_id == user_id)  # before 0014
+    )
     return {
         "questions": _count(
             await session.execute(

@@ -122,6 +122,12 @@ def _dossier_scope(f: Filter) -> list[ColumnElement[bool]]:
     return conds
 
 
+INDEXED_KIND = "dossier"
+"""Only ratings of a dossier whose owner proved it count in the indexes: a service-point rating
+has no proof that its author used the service (anyone can send one), so it is kept, listed and
+alerted on, but left out of every index (docs/security.md, "Ratings")."""
+
+
 def _response_scope(f: Filter) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = [FR.submitted_at >= f.start_at, FR.submitted_at < f.end_at]
     if f.agency_path is not None:
@@ -422,7 +428,7 @@ async def rating_counts(
     stmt = (
         select(month, FR.agency_id, FR.procedure_id, FA.value, FA.is_valid, func.count())
         .join(FR, FR.id == FA.response_id)
-        .where(*_response_scope(f), FA.item_code == item_code)
+        .where(*_response_scope(f), FR.kind == INDEXED_KIND, FA.item_code == item_code)
         .group_by(month, FR.agency_id, FR.procedure_id, FA.value, FA.is_valid)
     )
     return [
@@ -449,7 +455,11 @@ async def answer_counts(session: AsyncSession, f: Filter, prefix: str) -> list[A
     stmt = (
         select(FA.item_code, FA.aspect, FA.kind, FA.scale, FA.value, FA.is_valid, func.count())
         .join(FR, FR.id == FA.response_id)
-        .where(*_response_scope(f), FA.item_code.startswith(prefix, autoescape=True))
+        .where(
+            *_response_scope(f),
+            FR.kind == INDEXED_KIND,
+            FA.item_code.startswith(prefix, autoescape=True),
+        )
         .group_by(FA.item_code, FA.aspect, FA.kind, FA.scale, FA.value, FA.is_valid)
     )
     return [
