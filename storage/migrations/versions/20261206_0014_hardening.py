@@ -1,7 +1,7 @@
 """hardening: per-person chat state keyed by hash, shared rate counters
 
 Revision ID: 0014
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-06 02:00:00.000000
 
 ``chat_states`` rows were keyed by the platform's chat id, shared by every member of a group
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
