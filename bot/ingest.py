@@ -254,7 +254,12 @@ class Ingestor:
                 result.errors.append(ItemError(where, "dossier_code", UNKNOWN_DOSSIER))
         if result.errors or result.forbidden:
             return result
-        result.errors.extend(await self._order_problems(session, dossiers, events, existing))
+        # Event ids are the sender's own, so they are unique only within one sender: they are
+        # namespaced by the agency of the key (its id), never shared across agencies.
+        namespace = f"api:{scope.id}:" if scope is not None else "api:"
+        result.errors.extend(
+            await self._order_problems(session, dossiers, events, existing, namespace)
+        )
         if result.errors:
             return result
 
@@ -262,9 +267,6 @@ class Ingestor:
             await self._upsert(
                 session, d, existing, agencies, procedures[d.procedure_code].id, result
             )
-        # Event ids are the sender's own, so they are unique only within one sender: they are
-        # namespaced by the agency of the key (its id), never shared across agencies.
-        namespace = f"api:{scope.id}:" if scope is not None else "api:"
         for e in sorted(events, key=lambda e: _aware(e.at)):
             await self._apply_event(
                 session, existing[e.dossier_code], e, result, source_id=namespace + e.id
@@ -277,12 +279,14 @@ class Ingestor:
         dossiers: Sequence[DossierIn],
         events: Sequence[EventIn],
         existing: dict[str, Dossier],
+        namespace: str,
     ) -> list[ItemError]:
-        """Events that contradict their dossier's history (``bot.event_order``)."""
+        """Events that contradict their dossier's history (``bot.event_order``); redeliveries
+        (ids already recorded under this sender's ``namespace``) are not checked again."""
         if not events:
             return []
         recorded = await dossier_history.recorded_source_ids(
-            session, [f"api:{e.id}" for e in events]
+            session, [namespace + e.id for e in events]
         )
         last = await dossier_history.last_event_times(session, [d.id for d in existing.values()])
         known: dict[str, event_order.KnownState] = {}
@@ -299,7 +303,7 @@ class Ingestor:
         fresh: list[event_order.NewEvent] = []
         seen_ids: set[str] = set()
         for i, e in enumerate(events):
-            if f"api:{e.id}" in recorded or e.id in seen_ids:
+            if namespace + e.id in recorded or e.id in seen_ids:
                 continue  # a redelivery changes nothing and is not checked again
             seen_ids.add(e.id)
             fresh.append(event_order.NewEvent(i, e.id, e.dossier_code, _aware(e.at), e.status))
