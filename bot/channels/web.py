@@ -16,7 +16,7 @@ import uuid
 from collections import deque
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from sqlalchemy import select, update
@@ -27,6 +27,9 @@ from bot.dispatcher import Dispatcher
 from bot.messages import Channel, ChatRef, Incoming, Reply
 from storage.models import WebSession, utcnow
 from storage.repositories import outbox
+
+if TYPE_CHECKING:
+    from bot.channels.web_history import WebHistory
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 MAX_BODY_BYTES = 16 * 1024
@@ -63,6 +66,8 @@ def reply_json(reply: Reply) -> dict[str, Any]:
                 "name": attachment.name,
                 "url": f"data:{attachment.mime_type};base64,{data}",
             }
+            if attachment.alt:
+                out[key]["alt"] = attachment.alt
     return out
 
 
@@ -102,7 +107,9 @@ class WebChannel:
         max_message_chars: int,
         rate_limit_per_minute: int,
         session_days: int,
+        history: WebHistory | None = None,
     ) -> None:
+        self._history = history
         self._dispatcher = dispatcher
         self._sessions = sessions
         self._max_chars = max_message_chars
@@ -142,7 +149,7 @@ class WebChannel:
 
     async def updates(self, request: web.Request) -> web.Response:
         """Messages queued for this session since it last asked (dossier notifications)."""
-        token = request.query.get("session", "")
+        token = request.headers.get("X-Session-Token") or request.query.get("session", "")
         digest = _token_hash(token)
         async with self._sessions() as db, db.begin():
             known = await db.scalar(
@@ -152,7 +159,10 @@ class WebChannel:
                 return error(401, ERR_SESSION)
             rows = await outbox.pending_for_chat(db, Channel.WEB.value, digest[:32])
             await outbox.mark_sent(db, [r.id for r in rows])
-            replies = [reply_json(r) for row in rows for r in payload_to_replies(row.payload)]
+            queued = [r for row in rows for r in payload_to_replies(row.payload)]
+            replies = [reply_json(r) for r in queued]
+        if self._history is not None and queued:
+            await self._history.record(digest, replies=queued)
         return web.json_response({"session": token, "replies": replies}, dumps=_dumps)
 
     async def chat(self, request: web.Request) -> web.Response:
@@ -191,6 +201,8 @@ class WebChannel:
             choice=choice or None,
         )
         replies = await self._dispatcher.handle(incoming)
+        if self._history is not None:
+            await self._history.record(digest, text=text, choice=choice, replies=replies)
         return web.json_response(
             {"session": token, "replies": [reply_json(r) for r in replies]},
             dumps=_dumps,
