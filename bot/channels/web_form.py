@@ -218,9 +218,12 @@ class WebForm:
         return response
 
     def _foreign(self, request: web.Request) -> bool:
+        """A post from a page of another site. ("null" is what a page with
+        ``Referrer-Policy: no-referrer`` sends; the ``SameSite=Lax`` cookie still keeps another
+        site's post out of the citizen's conversation.)"""
         origin = request.headers.get("Origin")
         if not origin or origin == "null":
-            return origin == "null"
+            return False
         return URL(origin).host != request.url.host
 
     async def post(self, request: web.Request) -> web.StreamResponse:
@@ -246,7 +249,7 @@ class WebForm:
             await self._say(digest, choice=choice)
         else:
             await self._say(digest, text=text)
-        response = web.HTTPSeeOther(location="form#moi")
+        response = web.Response(status=303, headers={"Location": "form#moi"})
         self._respond(request, response, token)
         return response
 
