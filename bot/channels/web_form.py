@@ -64,7 +64,7 @@ header p{font-size:13px;margin:2px 0 0}
 header a{color:#fff}
 main{padding:12px;max-width:720px;margin:0 auto}
 .msg{padding:9px 12px;border-radius:14px;margin:0 0 8px;white-space:pre-wrap;overflow-wrap:anywhere;
-max-width:88%}
+max-width:88%;width:fit-content}
 .bot{background:#fff}
 .me{background:#dcecff;margin-left:auto}
 .who{position:absolute;left:-9999px}
@@ -73,8 +73,9 @@ a{color:#0b4f94}
 .choices{display:flex;flex-wrap:wrap;gap:6px;margin:0 0 8px}
 .choices button{font:inherit;font-size:15px;text-align:left;border:1px solid #0b5cab;color:#0b4f94;
 background:#fff;border-radius:16px;padding:6px 12px}
+.choices button:disabled{color:#4f5a67;background:#e9edf1;border-color:#c3cad3}
 form.ask{display:flex;gap:8px;padding:10px;background:#fff;border-top:1px solid #dde2e8;
-max-width:720px;margin:0 auto}
+max-width:720px;margin:0 auto;position:sticky;bottom:0}
 textarea{flex:1;font:inherit;border:1px solid #6b7785;border-radius:18px;padding:8px 14px}
 form.ask button{font:inherit;border:0;border-radius:18px;background:#0b5cab;color:#fff;
 padding:0 18px}
@@ -122,22 +123,34 @@ def _bubble(item: dict[str, Any], anchor: str = "") -> str:
     )
 
 
+def _choices(item: dict[str, Any], *, live: bool) -> str:
+    """An item's buttons: submit buttons on the last turn, greyed out on older ones."""
+    choices = item.get("choices") or ()
+    if not choices:
+        return ""
+    if not live:
+        buttons = "".join(
+            f'<button type="button" disabled>{escape(str(c["label"]))}</button>' for c in choices
+        )
+        return f'<div class="choices">{buttons}</div>'
+    buttons = "".join(
+        f'<button type="submit" name="choice" value="{escape(str(c["value"]))}">'
+        f"{escape(str(c['label']))}</button>"
+        for c in choices
+    )
+    return f'<form class="choices" method="post" action="form">{buttons}</form>'
+
+
 def render_page(
     items: list[dict[str, Any]], *, error: str = "", draft: str = "", max_chars: int = 2000
 ) -> str:
-    """The whole page: the conversation, the last buttons, the form."""
+    """The whole page: the conversation with its buttons, then the form."""
     last_user = max((i for i, it in enumerate(items) if it.get("role") == "user"), default=-1)
-    parts = [_bubble(it, "moi" if i == last_user else "") for i, it in enumerate(items)]
-    # The buttons of the last turn (after the last question) are still valid; older ones are not
-    # shown as buttons at all.
-    latest = [c for it in items[last_user + 1 :] for c in it.get("choices") or ()]
-    if latest:
-        buttons = "".join(
-            f'<button type="submit" name="choice" value="{escape(str(c["value"]))}">'
-            f"{escape(str(c['label']))}</button>"
-            for c in latest
-        )
-        parts.append(f'<form class="choices" method="post" action="form">{buttons}</form>')
+    parts: list[str] = []
+    for i, item in enumerate(items):
+        parts.append(_bubble(item, "moi" if i == last_user else ""))
+        # Only the buttons of the last turn (after the last question) are still valid.
+        parts.append(_choices(item, live=i > last_user))
     if error:
         parts.append(f'<div class="msg err" role="alert" id="loi">{escape(error)}</div>')
     return (
