@@ -94,9 +94,7 @@ async def ask(page: Any, text: str) -> None:
 async def test_two_quick_messages_are_both_answered_in_order(browser: Any, server: str) -> None:
     page = await open_chat(browser, server)
     # Slow the server's answers down so that the second message is typed while the first waits.
-    await page.route(
-        "**/api/chat", lambda route: asyncio.ensure_future(_slow(route, 0.6))
-    )
+    await page.route("**/api/chat", lambda route: asyncio.ensure_future(_slow(route, 0.6)))
     await ask(page, "Nộp hồ sơ trực tuyến ở đâu?")
     await ask(page, "lệ phí bản sao trích lục")
     mine = page.locator(".msg.me")

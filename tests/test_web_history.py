@@ -109,7 +109,7 @@ async def test_an_expired_session_sees_nothing_and_is_purged_with_its_history(
 async def test_phone_and_id_numbers_typed_are_masked_in_the_history(client: TestClient) -> None:
     token = (await chat(client, text="số cccd của tôi là 092201001234, sđt 0901234567"))["session"]
     _, body = await history(client, token)
-    typed = [i["text"] for i in body["items"] if i["role"] == "user"][0]
+    typed = next(i["text"] for i in body["items"] if i["role"] == "user")
     assert "092201001234" not in typed
     assert "0901234567" not in typed
     assert "[số đã ẩn]" in typed
