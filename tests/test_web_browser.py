@@ -281,3 +281,99 @@ async def test_desktop_screenshot(browser: Any, server: str) -> None:
     await ask(page, "Nộp hồ sơ trực tuyến ở đâu?")
     await page.locator(".msg.bot", has_text="18001096").wait_for()
     await page.screenshot(path=screenshot_path("web-desktop"))
+
+
+CONTRAST_JS = """
+(selectors) => {
+  function rgb(s) {
+    const m = s.match(/[\\d.]+/g).map(Number);
+    return m.length > 3 ? m : m.concat([1]);
+  }
+  function lum(c) {
+    const f = v => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+  }
+  function background(el) {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c[3] > 0) return c;
+    }
+    return [255, 255, 255, 1];
+  }
+  const out = {};
+  for (const sel of selectors) {
+    const el = document.querySelector(sel);
+    if (!el) { out[sel] = null; continue; }
+    const a = lum(rgb(getComputedStyle(el).color)), b = lum(background(el));
+    out[sel] = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  }
+  return out;
+}
+"""
+
+
+async def test_accessibility_contrast_live_region_and_alt_text(browser: Any, server: str) -> None:
+    page = await open_chat(browser, server)
+    log = page.locator("#log")
+    assert await log.get_attribute("aria-live") == "polite"
+    assert await log.get_attribute("role") == "log"
+    await ask(page, "Nộp hồ sơ trực tuyến ở đâu?")
+    await page.locator(".msg.bot", has_text="18001096").wait_for()
+    await page.locator(".choices button:disabled").first.wait_for()  # the menu, gone stale
+    await page.context.set_offline(True)
+    await ask(page, "lệ phí bản sao trích lục")
+    await page.locator(".meta.bad").wait_for()
+    selectors = [
+        "header h1",
+        "header p",
+        ".msg.bot",
+        ".msg.me",
+        ".msg.bot a",
+        ".choices button:enabled",
+        ".choices button:disabled",
+        ".meta.bad",
+        ".retry",
+        "#net",
+        "form button",
+        "textarea",
+    ]
+    ratios = await page.evaluate(CONTRAST_JS, selectors)
+    low = {k: v for k, v in ratios.items() if v is None or v < 4.5}
+    assert not low, low  # WCAG 2.1 AA for normal text
+    await page.context.set_offline(False)
+    await page.locator(".msg.bot", has_text="đậm").wait_for()
+
+
+async def test_a_chart_gets_its_description_as_alternative_text(browser: Any, server: str) -> None:
+    """The page shows what the server sends for a staff chart (here served by a stand-in)."""
+    page = await open_chat(browser, server)
+    alt = "Biểu đồ thống kê tháng 11/2026 – UBND phường Ninh Kiều: đúng hạn 95,0%."
+    png = (
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwA"
+        "ChwGA60e6kgAAAABJRU5ErkJggg=="
+    )
+    body = {
+        "session": "x" * 43,
+        "replies": [
+            {
+                "text": "Biểu đồ",
+                "choices": [],
+                "image": {"name": "thong-ke.png", "url": png, "alt": alt},
+            },
+            {
+                "text": "Ảnh lạ",
+                "choices": [],
+                "image": {"name": "x.png", "url": "javascript:alert(1)"},
+            },
+        ],
+    }
+    await page.route("**/api/chat", lambda route: route.fulfill(json=body))
+    await ask(page, "/thongke")
+    image = page.locator(".msg.bot img")
+    await image.first.wait_for()
+    assert await image.count() == 1  # the javascript: "picture" is not loaded, only named
+    assert await image.get_attribute("alt") == alt
+    assert await page.locator(".msg.bot", has_text="Ảnh lạ").locator("img").count() == 0
