@@ -24,6 +24,7 @@ from tests.conftest import make_settings
 
 pytest.importorskip("playwright")
 
+SOURCE_URL = "https://dichvucong.gov.vn/p/home/dvc-trang-chu.html"
 LONG_LINES = [f"Bước {i}: nội dung hướng dẫn số {i} của thủ tục dài." for i in range(1, 61)]
 HTML_ANSWER = '<img src=x onerror="window.pwned=1"><b>đậm</b> <a href="javascript:alert(1)">bấm</a>'
 
@@ -35,6 +36,7 @@ entries:
     keywords: [nộp trực tuyến, cổng dịch vụ công]
     answer: |
       Bạn nộp trên dichvucong.gov.vn hoặc gọi tổng đài 18001096 để được hướng dẫn.
+      Nguồn: https://dichvucong.gov.vn/p/home/dvc-trang-chu.html.
     source_url: https://dichvucong.gov.vn/p/home/dvc-trang-chu.html
 
   - id: thu-nghiem/dai
@@ -187,10 +189,12 @@ async def test_links_and_the_hotline_are_safe_links(browser: Any, server: str) -
     await ask(page, "Nộp hồ sơ trực tuyến ở đâu?")
     answer = page.locator(".msg.bot", has_text="18001096")
     await answer.wait_for()
-    site = answer.locator("a", has_text="dichvucong.gov.vn")
+    site = answer.get_by_role("link", name="dichvucong.gov.vn", exact=True)
     assert await site.get_attribute("href") == "https://dichvucong.gov.vn"
     assert await site.get_attribute("rel") == "noopener noreferrer"
     assert await site.get_attribute("target") == "_blank"
+    source = answer.locator("a", has_text="dvc-trang-chu")  # the entry's official link
+    assert await source.get_attribute("href") == SOURCE_URL  # without the sentence's full stop
     tel = answer.locator("a", has_text="18001096")
     assert await tel.get_attribute("href") == "tel:18001096"
     hrefs = await page.locator("#log a").evaluate_all("els => els.map(a => a.href)")
