@@ -48,12 +48,14 @@ async def _chat(args: argparse.Namespace) -> int:
     from bot.app import App
     from bot.channels import console
 
+    restore_logging = console.log_to_file(args.log_file)  # keep log lines out of the chat
     app = App.build(_settings())
     try:
         await app.start(watch=False)
         await console.run(app.dispatcher)
     finally:
         await app.close()
+        restore_logging()
     return 0
 
 
@@ -531,6 +533,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_serve)
 
     p = sub.add_parser("chat", help="chat in the terminal")
+    p.add_argument(
+        "--log-file",
+        default="data/motcua-chat.log",
+        help="where log lines go instead of the conversation ('-': stderr)",
+    )
     p.set_defaults(func=_chat)
 
     p = sub.add_parser("ask", help="search the knowledge base (one question per line on stdin)")

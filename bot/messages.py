@@ -69,11 +69,15 @@ class Choice:
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """A file or picture to send with a reply."""
+    """A file or picture to send with a reply.
+
+    ``alt`` describes a picture for those who cannot see it (the web chat's alternative text).
+    """
 
     name: str
     content: bytes
     mime_type: str
+    alt: str = ""
 
 
 @dataclass(frozen=True, slots=True)

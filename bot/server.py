@@ -16,6 +16,8 @@ from sqlalchemy.exc import DBAPIError
 from bot.api import IngestApi
 from bot.app import App
 from bot.channels.web import WebChannel
+from bot.channels.web_form import WebForm
+from bot.channels.web_history import WebHistory
 from bot.ingest import Ingestor
 from bot.logging_setup import REQUEST_ID
 
@@ -116,6 +118,7 @@ def make_web_app(app: App) -> web.Application:
     """The aiohttp application for a built (and started) ``App``."""
     web_app = web.Application(middlewares=[request_ids, json_errors], client_max_size=1024 * 1024)
     web_app[APP_KEY] = app
+    history = WebHistory(app.sessions, session_days=app.settings.web_session_days)
     WebChannel(
         app.dispatcher,
         app.sessions,
@@ -125,7 +128,17 @@ def make_web_app(app: App) -> web.Application:
         secret=app.dispatcher.services.secret,
         rate_limit_per_address_per_minute=app.settings.web_rate_limit_per_address_per_minute,
         trusted_proxies=app.settings.trusted_proxies,
+        history=history,
     ).register(web_app)
+    history.register(web_app)  # GET /api/chat/history
+    WebForm(
+        app.dispatcher,
+        app.sessions,
+        history,
+        max_message_chars=app.settings.max_message_chars,
+        rate_limit_per_minute=app.settings.web_rate_limit_per_minute,
+        session_days=app.settings.web_session_days,
+    ).register(web_app)  # GET and POST /chat/form, the chat without JavaScript
     if app.telegram is not None and app.telegram.uses_webhook:
         app.telegram.register(web_app)  # POST /telegram/webhook
     if app.zalo_oa is not None:

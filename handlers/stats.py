@@ -11,6 +11,7 @@ import re
 
 from bot.messages import Attachment, Outcome, Reply
 from bot.stats import chart, indexes, report
+from bot.stats.chart_alt import describe_chart
 from bot.stats.periods import Period, PeriodError, parse_period
 from bot.stats.text import summary_text
 from handlers import texts_stats as t
@@ -67,7 +68,7 @@ async def statistics(ctx: Context) -> Outcome:
         agency.code if agency else "city",
         {"period": period.label},
     )
-    image = Attachment("thong-ke.png", png, "image/png")
+    image = Attachment("thong-ke.png", png, "image/png", alt=describe_chart(stats))
     return Outcome((Reply(summary_text(stats)), Reply(t.CHART_CAPTION, image=image)), ctx.state)
 
 

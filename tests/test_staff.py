@@ -53,6 +53,10 @@ async def test_staff_see_their_agency_with_a_chart(city: App) -> None:
     assert "UBND phường Ninh Kiều" in summary.text and "Tiếp nhận" in summary.text
     assert picture.image is not None and picture.image.content.startswith(b"\x89PNG\r\n\x1a\n")
     assert 20_000 < len(picture.image.content) < 400_000
+    # the alternative text describes the chart in words, not by its file name
+    alt = picture.image.alt
+    assert alt.startswith("Biểu đồ thống kê") and "UBND phường Ninh Kiều" in alt
+    assert "theo tháng" in alt and "5 yếu tố" in alt and "%" in alt
     await staff.say("/thongke năm 000.00.13.H13")  # a sibling ward
     assert "chỉ xem được số liệu của cơ quan mình" in staff.text
     await staff.say("/thongke năm 000.00.00.H13")  # the city above

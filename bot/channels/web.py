@@ -15,7 +15,7 @@ import secrets
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from sqlalchemy import select, update
@@ -28,6 +28,9 @@ from bot.messages import Channel, ChatRef, Incoming, Reply
 from bot.ratelimit import SharedRateLimiter, client_address, parse_networks
 from storage.models import WebSession, utcnow
 from storage.repositories import outbox
+
+if TYPE_CHECKING:
+    from bot.channels.web_history import WebHistory
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 MAX_BODY_BYTES = 16 * 1024
@@ -66,7 +69,7 @@ def page_security_headers(html: str) -> dict[str, str]:
             "connect-src 'self'",
             "img-src 'self' data:",
             "base-uri 'none'",
-            "form-action 'none'",
+            "form-action 'self'",  # the no-JavaScript form posts to chat/form
             "frame-ancestors 'none'",
         ]
     )
@@ -102,6 +105,8 @@ def reply_json(reply: Reply) -> dict[str, Any]:
                 "name": attachment.name,
                 "url": f"data:{attachment.mime_type};base64,{data}",
             }
+            if attachment.alt:
+                out[key]["alt"] = attachment.alt
     return out
 
 
@@ -123,7 +128,9 @@ class WebChannel:
         secret: bytes = b"",
         rate_limit_per_address_per_minute: int = 120,
         trusted_proxies: str = "",
+        history: WebHistory | None = None,
     ) -> None:
+        self._history = history
         self._dispatcher = dispatcher
         self._sessions = sessions
         self._max_chars = max_message_chars
@@ -211,7 +218,10 @@ class WebChannel:
                 return error(401, ERR_SESSION)
             rows = await outbox.pending_for_chat(db, Channel.WEB.value, digest[:32])
             await outbox.mark_sent(db, [r.id for r in rows])
-            replies = [reply_json(r) for row in rows for r in payload_to_replies(row.payload)]
+            queued = [r for row in rows for r in payload_to_replies(row.payload)]
+            replies = [reply_json(r) for r in queued]
+        if self._history is not None and queued:
+            await self._history.record(digest, replies=queued)
         return web.json_response({"session": token, "replies": replies}, dumps=_dumps)
 
     async def chat(self, request: web.Request) -> web.Response:
@@ -253,6 +263,8 @@ class WebChannel:
             choice=choice or None,
         )
         replies = await self._dispatcher.handle(incoming)
+        if self._history is not None:
+            await self._history.record(digest, text=text, choice=choice, replies=replies)
         return web.json_response(
             {"session": token, "replies": [reply_json(r) for r in replies]},
             dumps=_dumps,
