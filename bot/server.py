@@ -138,6 +138,8 @@ def make_web_app(app: App) -> web.Application:
         max_message_chars=app.settings.max_message_chars,
         rate_limit_per_minute=app.settings.web_rate_limit_per_minute,
         session_days=app.settings.web_session_days,
+        rate_limit_per_address_per_minute=app.settings.web_rate_limit_per_address_per_minute,
+        trusted_proxies=app.settings.trusted_proxies,
     ).register(web_app)  # GET and POST /chat/form, the chat without JavaScript
     if app.telegram is not None and app.telegram.uses_webhook:
         app.telegram.register(web_app)  # POST /telegram/webhook

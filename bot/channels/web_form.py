@@ -27,11 +27,12 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from yarl import URL
 
-from bot.channels.web import MAX_CHOICE_CHARS, RateLimiter
+from bot.channels.web import MAX_CHOICE_CHARS
 from bot.channels.web_history import WebHistory, live_session, token_hash
 from bot.channels.web_links import to_html
 from bot.dispatcher import Dispatcher
 from bot.messages import Channel, ChatRef, Incoming
+from bot.ratelimit import SharedRateLimiter, client_address, parse_networks
 from storage.models import WebSession
 
 log = logging.getLogger(__name__)
@@ -182,12 +183,22 @@ class WebForm:
         max_message_chars: int,
         rate_limit_per_minute: int,
         session_days: int,
+        rate_limit_per_address_per_minute: int = 120,
+        trusted_proxies: str = "",
     ) -> None:
         self._dispatcher = dispatcher
         self._sessions = sessions
         self._history = history
         self._max_chars = max_message_chars
-        self._limiter = RateLimiter(rate_limit_per_minute)
+        # The same limits as the JSON API, counted on the same database rows (bot.ratelimit).
+        secret = dispatcher.services.secret
+        self._limiter = SharedRateLimiter(
+            sessions, secret=secret, name="web-session", limit=rate_limit_per_minute
+        )
+        self._address_limiter = SharedRateLimiter(
+            sessions, secret=secret, name="web-address", limit=rate_limit_per_address_per_minute
+        )
+        self._trusted = parse_networks(trusted_proxies)
         self._ttl = timedelta(days=session_days)
 
     def register(self, app: web.Application) -> None:
@@ -255,8 +266,13 @@ class WebForm:
             return await self._again(
                 request, ERR_TOO_LONG.format(limit=self._max_chars), 413, draft=text
             )
+        address = client_address(
+            request.remote, request.headers.get("X-Forwarded-For", ""), self._trusted
+        )
+        if await self._address_limiter.hit(address) > 0:  # refused before any session is made
+            return await self._again(request, ERR_RATE, 429, draft=text)
         token, digest, _new = await self._open(request.cookies.get(COOKIE))
-        if self._limiter.retry_after(digest) > 0:
+        if await self._limiter.hit(digest) > 0:
             return await self._again(request, ERR_RATE, 429, draft=text, token=token)
         if choice:
             await self._say(digest, choice=choice)
