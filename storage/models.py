@@ -405,3 +405,8 @@ class FeedbackAnswer(Base):
     scale: Mapped[str] = mapped_column(String(8))
     value: Mapped[int | None] = mapped_column(Integer, default=None)
     is_valid: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+# Reflections (phản ánh, kiến nghị) live in their own module; imported here so that their
+# tables are always registered on ``Base.metadata``.
+from storage import models_reflections as _models_reflections  # noqa: E402,F401
