@@ -20,6 +20,7 @@ from bot.kb_service import KnowledgeService
 from bot.messages import Channel, ChatState, Incoming, Outcome, Reply
 from bot.metrics import Metrics
 from bot.privacy import keyed_hash
+from bot.reflections import delivery as reflection_delivery
 from handlers import ROUTES, Route, resolve, texts
 from handlers.context import Context, Services, vietnam_today
 from storage.repositories import chats, roles
@@ -108,6 +109,9 @@ class Dispatcher:
                     actor=await roles.actor_of(session, user_hash),
                 )
                 outcome = await self._run(ctx)
+                if incoming.chat.channel is Channel.ZALO_OA:
+                    # The citizen wrote, so Zalo's window is open again: queue held replies.
+                    await reflection_delivery.release_held(session, incoming.chat)
                 offered = tuple(c.value for r in outcome.replies for c in r.choices)
                 await chats.save_state(
                     session, incoming.chat, outcome.next_state.evolve(offered=offered)

@@ -39,4 +39,3 @@ def is_overdue(due: date, today: date) -> bool:
 def reference(reflection_id: int) -> str:
     """The number a citizen quotes: "PA-000123"."""
     return f"PA-{reflection_id:06d}"
-

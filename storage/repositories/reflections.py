@@ -159,9 +159,7 @@ class Scope:
 async def scope_of(session: AsyncSession, reflection: Reflection) -> Scope:
     agency = await session.get(Agency, reflection.agency_id)
     assert agency is not None  # a foreign key
-    dossier = (
-        await session.get(Dossier, reflection.dossier_id) if reflection.dossier_id else None
-    )
+    dossier = await session.get(Dossier, reflection.dossier_id) if reflection.dossier_id else None
     agencies: list[Agency] = []
     if dossier is not None:
         for agency_id in {dossier.receiving_agency_id, dossier.handling_agency_id}:
@@ -205,7 +203,9 @@ async def visible(session: AsyncSession, reflection_id: int, actor: Actor) -> Re
     return row
 
 
-async def open_for(session: AsyncSession, actor: Actor, limit: int = LIST_LIMIT) -> list[Reflection]:
+async def open_for(
+    session: AsyncSession, actor: Actor, limit: int = LIST_LIMIT
+) -> list[Reflection]:
     """Open reflections the actor may see, the most urgent (earliest due) first."""
     stmt = (
         select(Reflection)
