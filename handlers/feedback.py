@@ -110,7 +110,7 @@ async def _after_rating(ctx: Context, response: FeedbackResponse, value: int) ->
     state = ChatState(flow=FLOW, step="offer", data={**ctx.state.data, "response": response.id})
     if value == 1:  # dissatisfied: offer a reflection that the agency must answer
         state = state.evolve(data={**state.data, "pa_offered": True})
-        replies = (Reply(t.THANKS_RATING), _offer(response.id), Reply(t.ASK_SURVEY, choices))
+        replies = (Reply(t.THANKS_RATING), Reply(t.ASK_SURVEY, choices), _offer(response.id))
         return Outcome(replies, state)
     return Outcome((Reply(t.THANKS_RATING), Reply(t.ASK_SURVEY, choices)), state)
 

@@ -54,7 +54,10 @@ def _fmt(day: object) -> str:
 
 
 def _megabytes(n: int) -> str:
-    return f"{n / 1024 / 1024:.0f} MB"
+    """A size for citizens: "5 MB", "1,5 MB", "195 KB"."""
+    if n < 1024 * 1024:
+        return f"{n // 1024} KB"
+    return f"{n / 1024 / 1024:.1f}".removesuffix(".0").replace(".", ",") + " MB"
 
 
 def _parts(ctx: Context) -> list[str]:
@@ -208,7 +211,11 @@ async def continue_flow(ctx: Context) -> Outcome:
         return _say(ctx, t.TEXT_TOO_SHORT, Choice(t.CANCEL, "pa:x"))
     if len(text) > MAX_TEXT:
         return _say(ctx, t.TEXT_TOO_LONG.format(length=len(text)), Choice(t.CANCEL, "pa:x"))
-    draft = {**dict(ctx.state.data.get("pa", {})), "text": mask_numbers(text)}
+    draft = {
+        **dict(ctx.state.data.get("pa", {})),
+        "text": mask_numbers(text),
+        "name": ctx.incoming.display_name[:120],
+    }
     data = {**ctx.state.data, "pa": draft}
     if ctx.incoming.chat.channel in FILE_CHANNELS:
         limit = _megabytes(ctx.services.reflections.max_photo_bytes)
@@ -277,7 +284,7 @@ async def _submit(ctx: Context, data: dict[str, object], photo: CleanPhoto | Non
         channel=ctx.incoming.chat.channel.value,
         chat_id=ctx.incoming.chat.chat_id,
         user_hash=ctx.user_hash,
-        display_name=ctx.incoming.display_name,
+        display_name=ctx.incoming.display_name or str(draft.get("name") or ""),
         text=str(draft["text"]),
         received=received,
         due=due,

@@ -3,7 +3,7 @@
 # ---------------------------------------------------------------- citizens
 OFFER = "Bạn có muốn gửi phản ánh để cơ quan trả lời không?"
 OFFER_YES = "📝 Gửi phản ánh"
-OFFER_NO = "Không, cảm ơn"
+OFFER_NO = "Để sau"
 OFFER_YES_MENU = "📝 Gửi phản ánh, kiến nghị"
 OFFER_DECLINED = "Cảm ơn bạn. Khi cần, bạn gõ /phananh để gửi phản ánh."
 WHAT_ABOUT = "Bạn muốn phản ánh về việc gì?"
@@ -22,7 +22,7 @@ ASK_TEXT = (
 TEXT_TOO_SHORT = "Bạn vui lòng mô tả rõ hơn một chút (ít nhất 10 ký tự)."
 TEXT_TOO_LONG = "Nội dung dài {length} ký tự, vượt quá 1.000 ký tự. Bạn vui lòng rút gọn."
 ASK_PHOTO = (
-    "Bạn có thể gửi kèm 1 ảnh chụp (JPG hoặc PNG, tối đa {limit}), "
+    "Bạn có thể gửi kèm 1 ảnh chụp (JPG, PNG hoặc WebP, tối đa {limit}), "
     "hoặc bấm «Gửi luôn» để gửi không kèm ảnh."
 )
 SEND_NOW = "📨 Gửi luôn"
