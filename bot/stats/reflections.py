@@ -3,7 +3,7 @@ and the citizens' verdicts, for the scope and for each agency. A section of /tho
 /baocao workbook's summary sheet and of ``motcua stats``.
 
 Every figure is judged as of the period's end (or today, if the period has not ended), like the
-dossier on-time rate: of the reflections received in the period,
+dossier on-time rate: of the reflections received in the period up to that day,
 
 - *handled* are those answered, or closed as not in scope, by that day; on time when handled
   on or before the due date;
@@ -119,8 +119,9 @@ async def compute(
     agency: Agency | None = None,
 ) -> ReflectionStats:
     """The figures of reflections received in ``period`` (``today``: Vietnam's by default)."""
-    rows = await reflection_rows(session, period.start, period.end, agency)
     as_of = min(period.end, today or datetime.now(VN_TZ).date())
+    # Nothing received after the day the figures are judged on exists yet on that day.
+    rows = await reflection_rows(session, period.start, as_of, agency)
     groups: dict[str, list[ReflectionRow]] = {}
     for r in rows:  # ordered by agency path: the tree order
         groups.setdefault(r.agency_code, []).append(r)
