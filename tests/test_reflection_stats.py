@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 from openpyxl import load_workbook
-from pytest import approx
+
 
 from bot.app import App
 from bot.messages import Channel
@@ -92,17 +92,17 @@ async def test_the_figures_match_the_hand_count(city: App) -> None:
     assert (f.received, f.answered, f.not_in_scope) == (8, 3, 2)
     assert (f.handled_on_time, f.handled_late, f.open_in_time, f.open_overdue) == (3, 2, 2, 1)
     assert (f.late, f.resolved, f.unresolved, f.unresolved_not_late) == (3, 1, 2, 1)
-    assert f.on_time_pct == approx(5 / 8 * 100)  # (8 − 3 late) / 8
-    assert f.satisfied_pct == approx(4 / 8 * 100)  # (8 − 3 late − 1 unresolved in time) / 8
+    assert f.on_time_pct == pytest.approx(5 / 8 * 100)  # (8 − 3 late) / 8
+    assert f.satisfied_pct == pytest.approx(4 / 8 * 100)  # (8 − 3 late − 1 unresolved in time) / 8
     by_code = {a.code: a.figures for a in stats.by_agency}
     assert [a.code for a in stats.by_agency] == [CITY, WARD, OTHER_WARD]  # tree order
     ward = by_code[WARD]
     assert (ward.received, ward.late, ward.resolved, ward.unresolved) == (4, 2, 1, 2)
-    assert ward.on_time_pct == approx(50.0) and ward.satisfied_pct == approx(25.0)
+    assert ward.on_time_pct == pytest.approx(50.0) and ward.satisfied_pct == pytest.approx(25.0)
     other = by_code[OTHER_WARD]
     assert (other.received, other.open_in_time, other.late) == (3, 2, 0)
-    assert other.on_time_pct == approx(100.0)
-    assert by_code[CITY].on_time_pct == approx(0.0)
+    assert other.on_time_pct == pytest.approx(100.0)
+    assert by_code[CITY].on_time_pct == pytest.approx(0.0)
     assert ward_only.total == ward and [a.code for a in ward_only.by_agency] == [WARD]
     # Judged on 23/01 (its due date), the overdue one was still in time, and the two received
     # later did not exist yet.
@@ -132,7 +132,7 @@ async def test_thongke_baocao_and_json_carry_the_section(city: App) -> None:
     header, total, *agencies = rows[start + 1 : start + 6]
     assert header[2:5] == ("Tiếp nhận", "Đã trả lời", "Không thuộc thẩm quyền")
     assert total[1:11] == ("Tổng", 8, 3, 2, 3, 2, 2, 1, 1, 2)
-    assert total[11] == approx(0.625) and total[12] == approx(0.5)
+    assert total[11] == pytest.approx(0.625) and total[12] == pytest.approx(0.5)
     assert [a[0] for a in agencies] == [CITY, WARD, OTHER_WARD]
     assert all("Nguyễn" not in str(c) for r in rows for c in r)
 
