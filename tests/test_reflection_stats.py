@@ -9,7 +9,6 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-
 from bot.app import App
 from bot.messages import Channel
 from bot.stats import reflections as reflection_stats
