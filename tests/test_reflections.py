@@ -425,3 +425,25 @@ async def test_a_reply_waits_for_zalos_window_and_staff_are_told(city: App) -> N
     await citizen.say("cảm ơn")  # nothing queued twice
     assert len(await outbox_texts(city, "zl-1")) == 1
     assert [k for k, _ in await events(city)] == ["received", "answered", "held", "released"]
+
+
+async def test_forgetting_a_citizen_erases_their_reflections_but_keeps_the_counts(
+    city: App,
+) -> None:
+    from storage.repositories import retention
+
+    c = Conversation(city.dispatcher, channel=Channel.TELEGRAM, chat_id="558")
+    await c.say("/phananh")
+    await c.tap_label("Câu trả lời của trợ lý")
+    await c.send(
+        Incoming(c.chat, "d", text="Trợ lý trả lời sai lệ phí cấp đổi CCCD.", display_name="Lê B")
+    )
+    await c.send(Incoming(c.chat, "p", file=IncomingFile("a.jpg", photo_with_exif(), "image/jpeg")))
+    user_hash = city.dispatcher.user_hash_of(Channel.TELEGRAM, "558")
+    async with city.sessions() as s, s.begin():
+        done = await retention.forget(s, channel="telegram", user_id="558", user_hash=user_hash)
+    assert (done["reflections"], done["reflection_photos"]) == (1, 1)
+    reflection = await the_reflection(city)
+    assert reflection.display_name == "" and reflection.chat_id == ""
+    assert "lệ phí" not in reflection.text and reflection.user_hash == retention.FORGOTTEN
+    assert reflection.status == "open" and reflection.due_date == DUE  # still counted

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Agency, Dossier, RoleGrant, utcnow
@@ -285,3 +285,23 @@ async def held_for_chat(session: AsyncSession, channel: str, chat_id: str) -> li
             .with_for_update()
         )
     )
+
+
+async def forget(
+    session: AsyncSession, user_hash: str, *, forgotten: str, erased: str
+) -> dict[str, int]:
+    """Remove a citizen's personal data from their reflections (name, chat, text, photos);
+    the dates, agency, status and verdict stay for the statistics."""
+    mine = select(Reflection.id).where(Reflection.user_hash == user_hash)
+    photos = await session.execute(
+        delete(ReflectionAttachment).where(ReflectionAttachment.reflection_id.in_(mine))
+    )
+    rows = await session.execute(
+        update(Reflection)
+        .where(Reflection.user_hash == user_hash)
+        .values(user_hash=forgotten, display_name="", chat_id="", text=erased, reply_held=False)
+    )
+    return {
+        "reflections": int(getattr(rows, "rowcount", 0) or 0),
+        "reflection_photos": int(getattr(photos, "rowcount", 0) or 0),
+    }
