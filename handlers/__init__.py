@@ -88,6 +88,7 @@ ROUTES: tuple[Route, ...] = (
     Route("button", "pv:", reflections.verdict),
     Route("button", "ps:", reflections.staff_button, roles=STAFF_ROLES),
     Route("file", reflections.FLOW, reflections.photo_received),
+    Route("unsupported", reflections.FLOW, reflections.unsupported_in_flow),
     # --- end reflections ---
     Route("file", "", start.file_received),
     Route("unsupported", "", start.unsupported),
@@ -136,7 +137,10 @@ def resolve(
                 return r.handler
         return next(r.handler for r in routes if r.kind == "file" and not r.key)
     if incoming.unsupported:
-        return next(r.handler for r in routes if r.kind == "unsupported")
+        for r in routes:  # a flow may explain what it takes instead (a photo as a file)
+            if r.kind == "unsupported" and r.key and r.key == state.flow:
+                return r.handler
+        return next(r.handler for r in routes if r.kind == "unsupported" and not r.key)
     text = incoming.text
     return next(
         r.handler for r in routes if r.kind == "text" and (r.match is None or r.match(text))

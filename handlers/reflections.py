@@ -255,6 +255,14 @@ async def photo_received(ctx: Context) -> Outcome:
     return await _submit(ctx, dict(ctx.state.data), photo=photo)
 
 
+async def unsupported_in_flow(ctx: Context) -> Outcome:
+    """A sticker, a compressed photo... while writing: say what the flow takes; nothing lost."""
+    buttons = (Choice(t.SEND_NOW, "pa:s"), Choice(t.CANCEL, "pa:x"))
+    if ctx.state.step == "photo":
+        return _say(ctx, t.PHOTO_AS_FILE, *buttons)
+    return _say(ctx, t.TEXT_ONLY, Choice(t.CANCEL, "pa:x"))
+
+
 async def _send_now(ctx: Context) -> Outcome:
     if ctx.state.flow != FLOW or ctx.state.step != "photo":
         return await _stale(ctx)

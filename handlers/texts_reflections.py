@@ -33,6 +33,11 @@ PHOTO_REFUSED = {
     "format": "Tôi chỉ nhận ảnh JPG, PNG hoặc WebP. Bạn gửi lại ảnh, hoặc bấm «Gửi luôn».",
     "unreadable": "Tôi không đọc được ảnh này. Bạn gửi ảnh khác, hoặc bấm «Gửi luôn».",
 }
+PHOTO_AS_FILE = (
+    "Bạn gửi ảnh dưới dạng tệp (bấm 📎, chọn Tệp rồi chọn ảnh) để ảnh được giữ nguyên, "
+    "hoặc bấm «Gửi luôn»."
+)
+TEXT_ONLY = "Bạn vui lòng mô tả sự việc bằng chữ."
 PHOTO_NOT_NOW = "Tôi chỉ nhận ảnh khi bạn đang gửi phản ánh. Gõ /phananh để bắt đầu."
 WAITING_PHOTO = "Bạn gửi ảnh, hoặc bấm «Gửi luôn» để gửi phản ánh."
 RECEIVED = (

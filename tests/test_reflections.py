@@ -353,7 +353,11 @@ async def test_a_refused_photo_loses_nothing(city: App) -> None:
     c = Conversation(city.dispatcher, channel=Channel.TELEGRAM, chat_id="556")
     await c.say("/phananh")
     await c.tap_label("Câu trả lời của trợ lý")
+    await c.send(Incoming(c.chat, "sticker", unsupported="sticker"))
+    assert c.text == t.TEXT_ONLY  # still writing
     await c.say("Trợ lý trả lời sai địa chỉ nộp hồ sơ hộ tịch.")
+    await c.send(Incoming(c.chat, "compressed", unsupported="photo"))
+    assert c.text == t.PHOTO_AS_FILE  # Telegram's compressed photos are not downloaded
     await c.send(
         Incoming(c.chat, "pdf", file=IncomingFile("a.pdf", b"%PDF-1.4", "application/pdf"))
     )

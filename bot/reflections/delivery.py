@@ -66,7 +66,9 @@ async def send_or_hold(
     session: AsyncSession, reflection: Reflection, replies: list[Reply], key: str
 ) -> bool:
     """Queue the replies for the citizen; False (and the reflection marked held) when the
-    channel's window is closed."""
+    channel's window is closed. A forgotten citizen (no chat left) gets nothing."""
+    if not reflection.chat_id:
+        return True
     if not await window_open(session, reflection.channel, reflection.chat_id):
         reflection.reply_held = True
         await session.flush()
@@ -85,7 +87,7 @@ async def notify_if_open(
     session: AsyncSession, reflection: Reflection, replies: list[Reply], key: str
 ) -> None:
     """Queue an informative message (a forward) if it can arrive now; never held."""
-    if await window_open(session, reflection.channel, reflection.chat_id):
+    if reflection.chat_id and await window_open(session, reflection.channel, reflection.chat_id):
         await outbox.enqueue(
             session,
             dedupe_key=f"pakn:{reflection.id}:{key}",

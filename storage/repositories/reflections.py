@@ -226,19 +226,6 @@ async def open_for(
     return out
 
 
-async def count_open_for(session: AsyncSession, actor: Actor) -> int:
-    """How many open reflections sit in the actor's subtree (before the dossier rule)."""
-    stmt = (
-        select(func.count())
-        .select_from(Reflection)
-        .join(Agency, Agency.id == Reflection.agency_id)
-        .where(Reflection.status == OPEN)
-    )
-    if actor.role != ADMIN and actor.agency_path is not None:
-        stmt = stmt.where(Agency.path.startswith(actor.agency_path, autoescape=True))
-    return int(await session.scalar(stmt) or 0)
-
-
 async def overdue_unescalated(
     session: AsyncSession, today: date, limit: int = 200
 ) -> Sequence[Reflection]:
