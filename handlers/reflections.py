@@ -20,7 +20,7 @@ agencies); the citizen's name is shown in clear only to staff of the agency that
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import select
@@ -97,7 +97,8 @@ def offer_reply(value: str) -> Reply:
 async def _over_limit(ctx: Context) -> Outcome | None:
     """The daily-limit answer when this person already sent the most allowed today."""
     limit = ctx.services.reflections.daily_limit
-    since = datetime.combine(ctx.services.today(), time.min, VN_TZ)
+    # Midnight in Vietnam, as UTC: SQLite keeps times as UTC wall-clock without an offset.
+    since = datetime.combine(ctx.services.today(), time.min, VN_TZ).astimezone(UTC)
     if await repo.sent_since(ctx.session, ctx.user_hash, since) >= limit:
         text = t.DAILY_LIMIT.format(limit=limit, hotline=ctx.hotline)
         return Outcome((Reply(text),), ChatState(data=_without_draft(ctx)))

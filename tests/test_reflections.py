@@ -451,3 +451,37 @@ async def test_forgetting_a_citizen_erases_their_reflections_but_keeps_the_count
     assert reflection.display_name == "" and reflection.chat_id == ""
     assert "lệ phí" not in reflection.text and reflection.user_hash == retention.FORGOTTEN
     assert reflection.status == "open" and reflection.due_date == DUE  # still counted
+
+
+async def test_the_daily_limit_counts_the_day_in_vietnam_time(city: App) -> None:
+    """One sent at 00:30 on 19/01 in Vietnam (17:30 UTC the day before) counts for the 19th;
+    one sent at 23:30 on the 18th does not."""
+    from datetime import UTC, datetime
+
+    from handlers.context import VN_TZ
+
+    user_hash = city.dispatcher.user_hash_of(Channel.WEB, "w7")
+    async with city.sessions() as s, s.begin():
+        agency = await repo.agency_by_code(s, WARD)
+        assert agency is not None
+        for moment in (datetime(2026, 1, 18, 23, 30), datetime(2026, 1, 19, 0, 30)):
+            s.add(
+                Reflection(
+                    created_at=moment.replace(tzinfo=VN_TZ).astimezone(UTC),  # as utcnow()
+                    received_date=moment.date(),
+                    due_date=DUE,
+                    subject="place",
+                    agency_id=agency.id,
+                    channel="web",
+                    chat_id="w7",
+                    user_hash=user_hash,
+                    text="…",
+                )
+            )
+    c = Conversation(city.dispatcher, channel=Channel.WEB, chat_id="w7")
+    await c.say("/phananh")
+    await c.tap_label("Câu trả lời của trợ lý")
+    await c.say("Câu trả lời về lệ phí hộ tịch chưa cập nhật.")
+    assert "Đã nhận phản ánh số" in c.text  # the second of the 19th
+    await c.say("/phananh")
+    assert "Hôm nay bạn đã gửi 2 phản ánh" in c.text
