@@ -34,7 +34,7 @@ from bot.reflections.rules import is_overdue, reference
 from handlers import texts_reflections as t
 from handlers.context import VN_TZ, Context
 from knowledge.normalize import fold
-from storage.models import Agency, Dossier, FeedbackResponse
+from storage.models import Agency, Dossier, FeedbackResponse, utcnow
 from storage.models_reflections import ANSWERED, NOT_IN_SCOPE, OPEN, Reflection
 from storage.repositories import audit, outbox, roles
 from storage.repositories import messages as message_repo
@@ -363,7 +363,7 @@ async def verdict(ctx: Context) -> Outcome:
     if reflection.resolved is not None:
         return Outcome((Reply(t.VERDICT_ALREADY),), ctx.state)
     reflection.resolved = value == 1
-    reflection.verdict_at = datetime.now(VN_TZ)
+    reflection.verdict_at = utcnow()
     await repo.add_event(ctx.session, reflection.id, "verdict", ctx.user_hash, note=str(value))
     text = t.VERDICT_THANKS if value == 1 else t.VERDICT_THANKS_NO.format(hotline=ctx.hotline)
     return Outcome((Reply(text),), ctx.state)
