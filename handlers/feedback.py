@@ -107,7 +107,8 @@ async def _after_rating(ctx: Context, response: FeedbackResponse, value: int) ->
         Choice(t.SURVEY_YES, f"sv:{response.id}:go"),
         Choice(t.SURVEY_NO, f"sv:{response.id}:no"),
     )
-    state = ChatState(flow=FLOW, step="offer", data={**ctx.state.data, "response": response.id})
+    kept = {k: v for k, v in ctx.state.data.items() if k not in ("pa_low", "pa_offered")}
+    state = ChatState(flow=FLOW, step="offer", data={**kept, "response": response.id})
     if value == 1:  # dissatisfied: offer a reflection that the agency must answer
         state = state.evolve(data={**state.data, "pa_offered": True})
         replies = (Reply(t.THANKS_RATING), Reply(t.ASK_SURVEY, choices), _offer(response.id))

@@ -78,7 +78,9 @@ async def _stale(ctx: Context) -> Outcome:
 
 
 def _without_draft(ctx: Context) -> dict[str, object]:
-    return {k: v for k, v in ctx.state.data.items() if k not in ("pa", "ps")}
+    return {
+        k: v for k, v in ctx.state.data.items() if k not in ("pa", "ps", "pa_low", "pa_offered")
+    }
 
 
 def _say(ctx: Context, text: str, *choices: Choice) -> Outcome:
