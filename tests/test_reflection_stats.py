@@ -4,7 +4,9 @@ function, in /thongke, in the /baocao workbook and in ``motcua stats --json``.""
 from __future__ import annotations
 
 import io
+import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -143,3 +145,16 @@ async def test_thongke_baocao_and_json_carry_the_section(city: App) -> None:
 async def _compute(app: App) -> reflection_stats.ReflectionStats:
     async with app.sessions() as s:
         return await reflection_stats.compute(s, period=JANUARY, today=TODAY)
+
+
+def test_motcua_stats_prints_the_reflection_section(tmp_path: Path) -> None:
+    from tests.test_cli import motcua
+
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+    as_json = motcua("stats", "tháng 1/2026", "--json", cwd=tmp_path, env=env)
+    assert as_json.returncode == 0, as_json.stderr
+    data = json.loads(as_json.stdout)
+    assert data["reflections"]["received"] == 0 and data["reflections"]["by_agency"] == []
+    assert "dossiers" in data  # the other top-level keys are kept
+    as_text = motcua("stats", "tháng 1/2026", cwd=tmp_path, env=env)
+    assert "Phản ánh, kiến nghị (0 phản ánh)" in as_text.stdout
