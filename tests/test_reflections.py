@@ -485,3 +485,24 @@ async def test_the_daily_limit_counts_the_day_in_vietnam_time(city: App) -> None
     assert "Đã nhận phản ánh số" in c.text  # the second of the 19th
     await c.say("/phananh")
     assert "Hôm nay bạn đã gửi 2 phản ánh" in c.text
+
+
+async def test_at_the_root_an_overdue_reflection_goes_to_the_admins(city: App) -> None:
+    async with city.sessions() as s, s.begin():
+        await roles.grant(
+            s,
+            user_hash=city.dispatcher.user_hash_of(Channel.TELEGRAM, "910000"),
+            channel="telegram",
+            user_id="910000",
+            role="admin",
+            agency=None,
+        )
+    c = Conversation(city.dispatcher, channel=Channel.WEB, chat_id="w8")
+    await c.say("/phananh")
+    await c.tap_label("Câu trả lời của trợ lý")  # the city's, the root of the tree
+    await c.say("Trợ lý không trả lời được câu hỏi về cấp đổi giấy phép lái xe.")
+    async with city.sessions() as s, s.begin():
+        assert await escalate_overdue(s, DUE + timedelta(days=3)) == 1
+    (note,) = await outbox_texts(city, "910000")
+    assert "quá hạn trả lời" in note and "UBND thành phố Cần Thơ" in note
+    assert not [n for n in await outbox_texts(city, STAFF_CITY) if "quá hạn" in n]
