@@ -18,6 +18,8 @@ from bot.dossiers.workdays import load_calendar
 from bot.kb_service import KnowledgeService
 from bot.messages import Channel
 from bot.metrics import Metrics
+from bot.reflections.escalation import EscalationWorker
+from bot.reflections.rules import ReflectionRules
 from handlers.context import Services, vietnam_today
 from knowledge.search import Thresholds
 from storage import migrate
@@ -47,6 +49,15 @@ def thresholds_from(settings: Settings) -> Thresholds | None:
     return replace(base, **changes)
 
 
+def reflection_rules_from(settings: Settings) -> ReflectionRules:
+    """The reflection settings handlers need (deadline, daily limit, photo size)."""
+    return ReflectionRules(
+        answer_workdays=settings.reflection_answer_workdays,
+        daily_limit=settings.reflection_daily_limit,
+        max_photo_bytes=settings.reflection_max_photo_bytes,
+    )
+
+
 @dataclass
 class App:
     """Everything one process runs, built from settings."""
@@ -72,7 +83,9 @@ class App:
         metrics = Metrics()
         secret = settings.resolved_secret()
         extra = [settings.holidays_file] if settings.holidays_file else []
-        services = Services(secret, load_calendar(*extra), vietnam_today)
+        services = Services(
+            secret, load_calendar(*extra), vietnam_today, reflection_rules_from(settings)
+        )
         dispatcher = Dispatcher(
             sessions,
             knowledge,
@@ -143,6 +156,18 @@ class App:
             self._tasks.append(asyncio.create_task(self._purge_daily(), name="purge"))
         if self.outbox is not None and (watch if channels is None else channels):
             self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
+        if watch:  # overdue reflections to the parent agency (bot/reflections/escalation.py)
+            self._tasks.append(
+                asyncio.create_task(self.reflection_escalation().run(), name="reflections")
+            )
+
+    def reflection_escalation(self) -> EscalationWorker:
+        """The job that escalates overdue reflections (run by every process that watches)."""
+        return EscalationWorker(
+            self.sessions,
+            self.dispatcher.services.today,
+            interval=self.settings.reflection_check_minutes * 60,
+        )
 
     def retention(self) -> Retention:
         s = self.settings

@@ -475,6 +475,7 @@ async def _stats(args: argparse.Namespace) -> int:
     import json as json_
 
     from bot.stats import indexes, report
+    from bot.stats import reflections as reflection_stats
     from bot.stats.periods import PeriodError, parse_period
     from bot.stats.text import summary_text
     from storage.repositories import dossiers as repo
@@ -496,7 +497,11 @@ async def _stats(args: argparse.Namespace) -> int:
                     return 1
             if args.command == "report":
                 data = await report.build_report(
-                    session, period=period, calendar=services.calendar, agency=agency
+                    session,
+                    period=period,
+                    calendar=services.calendar,
+                    agency=agency,
+                    today=services.today(),
                 )
                 await asyncio.to_thread(Path(args.file).write_bytes, data)
                 print(f"Report for {period.label} written to {args.file} ({len(data):,} bytes).")
@@ -504,10 +509,16 @@ async def _stats(args: argparse.Namespace) -> int:
             stats = await indexes.compute(
                 session, period=period, calendar=services.calendar, agency=agency
             )
+            pakn = await reflection_stats.compute(
+                session, period=period, today=services.today(), agency=agency
+            )
         if args.json:
-            print(json_.dumps(indexes.to_json(stats), ensure_ascii=False, indent=2, default=str))
+            out = {**indexes.to_json(stats), "reflections": reflection_stats.to_json(pakn)}
+            print(json_.dumps(out, ensure_ascii=False, indent=2, default=str))
         else:
             print(summary_text(stats, max_chars=4000))
+            print()
+            print(reflection_stats.summary_text(pakn, listed=10))
         return 0
     finally:
         await app.close()

@@ -182,6 +182,16 @@ class Settings(BaseSettings):
                     ) from None
         return value
 
+    # --- Reflections, phản ánh kiến nghị (handlers/reflections.py) ----------------------
+    reflection_answer_workdays: int = Field(default=15, ge=1, le=60)
+    """Working days an agency has to answer a citizen's reflection (calendar of HOLIDAYS_FILE)."""
+    reflection_daily_limit: int = Field(default=3, ge=1, le=100)
+    """Reflections one person may send per day (Vietnam time)."""
+    reflection_max_photo_bytes: int = Field(default=5 * 1024 * 1024, ge=10_000)
+    """Largest photo accepted with a reflection; photos are re-encoded without metadata."""
+    reflection_check_minutes: float = Field(default=60.0, gt=0)
+    """How often each process looks for overdue reflections to escalate to the parent agency."""
+
     @cached_property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

@@ -20,6 +20,7 @@ from bot.kb_service import KnowledgeService
 from bot.messages import Channel, ChatRef, ChatState, Incoming, Outcome, Reply
 from bot.metrics import Metrics
 from bot.privacy import keyed_hash
+from bot.reflections import delivery as reflection_delivery
 from handlers import ROUTES, Route, admin, resolve, texts
 from handlers.context import Context, Services, vietnam_today
 from storage.repositories import chats, roles
@@ -123,6 +124,9 @@ class Dispatcher:
                     prepared=prepared,
                 )
                 outcome = await self._run(ctx)
+                if incoming.chat.channel is Channel.ZALO_OA:
+                    # The citizen wrote, so Zalo's window is open again: queue held replies.
+                    await reflection_delivery.release_held(session, incoming.chat)
                 offered = tuple(c.value for r in outcome.replies for c in r.choices)
                 await chats.save_state(
                     session,

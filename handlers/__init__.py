@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.messages import ChatState, Incoming, Outcome
-from handlers import admin, browse, dossier, faq, feedback, start, stats
+from handlers import admin, browse, dossier, faq, feedback, reflections, start, stats
 from handlers.context import Context
 
 Handler = Callable[[Context], Awaitable[Outcome]]
@@ -52,6 +52,7 @@ ROUTES: tuple[Route, ...] = (
     Route("button", "m:dossier", dossier.ask_code),
     Route("button", "m:rate", feedback.start_rating),
     Route("button", "m:none", faq.none_of_these),
+    Route("button", "m:pakn", reflections.start),
     Route("button", "m:", start.menu_choice),
     Route("button", "c:", browse.field_chosen),
     Route("button", "p:", browse.procedure_chosen),
@@ -78,6 +79,17 @@ ROUTES: tuple[Route, ...] = (
     Route("button", "ad:g:", admin.group_button, roles=frozenset({"admin"})),
     Route("file", "", admin.file_received, roles=frozenset({"admin"})),
     # --- end admin ---
+    # --- reflections, phản ánh kiến nghị (handlers/reflections.py) ---
+    Route("flow", reflections.FLOW, reflections.continue_flow),
+    Route("flow", reflections.STAFF_FLOW, reflections.staff_continue, roles=STAFF_ROLES),
+    Route("command", "phananh", reflections.staff_list, roles=STAFF_ROLES),
+    Route("command", "phananh", reflections.start),
+    Route("button", "pa:", reflections.button),
+    Route("button", "pv:", reflections.verdict),
+    Route("button", "ps:", reflections.staff_button, roles=STAFF_ROLES),
+    Route("file", reflections.FLOW, reflections.photo_received),
+    Route("unsupported", reflections.FLOW, reflections.unsupported_in_flow),
+    # --- end reflections ---
     Route("file", "", start.file_received),
     Route("unsupported", "", start.unsupported),
     Route("text", "dossier-code", dossier.code_given, match=dossier.mentions_code),
@@ -120,9 +132,15 @@ def resolve(
                 return r.handler
         return start.stale_choice
     if incoming.file is not None:
-        return next(r.handler for r in routes if r.kind == "file")
+        for r in routes:  # a flow that takes files (a photo with a reflection) comes first
+            if r.kind == "file" and r.key and r.key == state.flow:
+                return r.handler
+        return next(r.handler for r in routes if r.kind == "file" and not r.key)
     if incoming.unsupported:
-        return next(r.handler for r in routes if r.kind == "unsupported")
+        for r in routes:  # a flow may explain what it takes instead (a photo as a file)
+            if r.kind == "unsupported" and r.key and r.key == state.flow:
+                return r.handler
+        return next(r.handler for r in routes if r.kind == "unsupported" and not r.key)
     text = incoming.text
     return next(
         r.handler for r in routes if r.kind == "text" and (r.match is None or r.match(text))

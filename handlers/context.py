@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.dossiers.workdays import WorkCalendar
 from bot.messages import ChatState, Incoming
 from bot.privacy import mask_numbers, owner_id_hash, owner_phone_hash
+from bot.reflections.rules import ReflectionRules
 from knowledge.search import Index
 from storage.repositories import messages as message_repo
 from storage.repositories.roles import Actor
@@ -27,6 +28,7 @@ class Services:
     secret: bytes
     calendar: WorkCalendar
     today: Callable[[], date]
+    reflections: ReflectionRules = field(default_factory=ReflectionRules)
 
     def owner_id_hash(self, number: str) -> str:
         return owner_id_hash(self.secret, number)

@@ -124,7 +124,10 @@ async def answer_feedback(ctx: Context) -> Outcome:
     if not stored:
         return Outcome((Reply(texts.ALREADY_RATED),), ctx.state)
     if not helpful:
-        return Outcome((Reply(texts.THANKS_NOT_HELPFUL.format(hotline=ctx.hotline)),), ctx.state)
+        from handlers.reflections import offer_reply  # a reflection the city must answer
+
+        thanks = Reply(texts.THANKS_NOT_HELPFUL.format(hotline=ctx.hotline))
+        return Outcome((thanks, offer_reply(f"m:{message_id}")), ctx.state)
     from handlers import texts_feedback
 
     trip = Reply(

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.messages import ChatState, Choice, Outcome, Reply
 from bot.privacy import mask_numbers
 from handlers import texts_feedback as t
+from handlers import texts_reflections as t_pakn
 from handlers.context import Context
 from knowledge.normalize import fold
 from storage.models import (
@@ -115,8 +116,28 @@ async def _after_rating(ctx: Context, response: FeedbackResponse, value: int) ->
         Choice(t.SURVEY_YES, f"sv:{response.id}:go"),
         Choice(t.SURVEY_NO, f"sv:{response.id}:no"),
     )
-    state = ChatState(flow=FLOW, step="offer", data={**ctx.state.data, "response": response.id})
+    kept = {k: v for k, v in ctx.state.data.items() if k not in ("pa_low", "pa_offered")}
+    state = ChatState(flow=FLOW, step="offer", data={**kept, "response": response.id})
+    if value == 1:  # dissatisfied: offer a reflection that the agency must answer
+        state = state.evolve(data={**state.data, "pa_offered": True})
+        replies = (Reply(t.THANKS_RATING), Reply(t.ASK_SURVEY, choices), _offer(response.id))
+        return Outcome(replies, state)
     return Outcome((Reply(t.THANKS_RATING), Reply(t.ASK_SURVEY, choices)), state)
+
+
+def _offer(response_id: int) -> Reply:
+    from handlers.reflections import offer_reply
+
+    return offer_reply(f"r:{response_id}")
+
+
+def _survey_done(data: dict[str, object], response_id: int) -> Outcome:
+    """The thanks at the end of the survey, with the offer of a reflection after a score of
+    1-2 (unless it was offered already after the rating)."""
+    offer = data.pop("pa_low", False) and not data.get("pa_offered")
+    data.pop("pa_offered", None)
+    replies = (Reply(t.THANKS_SURVEY), _offer(response_id)) if offer else (Reply(t.THANKS_SURVEY),)
+    return Outcome(replies, ChatState(data=data))
 
 
 def _question(response_id: int, n: int) -> Reply:
@@ -144,12 +165,13 @@ async def survey_button(ctx: Context) -> Outcome:
     data = dict(ctx.state.data)
     if parts[2:] == ["no"]:
         data.pop("response", None)
+        data.pop("pa_offered", None)
         return Outcome((Reply(t.THANKS_SURVEY),), ChatState(data=data))
     if parts[2:] == ["go"] and ctx.state.step == "offer":
         return Outcome((_question(response_id, 0),), ctx.state.evolve(step="q0"))
     if parts[2:] == ["comment", "skip"] and ctx.state.step == "comment":
         data.pop("response", None)
-        return Outcome((Reply(t.THANKS_SURVEY),), ChatState(data=data))
+        return _survey_done(data, response_id)
     try:
         n, value = int(parts[2]), int(parts[3])
     except (IndexError, ValueError):
@@ -168,12 +190,14 @@ async def survey_button(ctx: Context) -> Outcome:
         scale="5",
         value=value or None,
     )
+    state = ctx.state
     if value in (1, 2):
         detail = t.ALERT_ASPECT.format(aspect=t.ASPECT_NAMES[aspect], value=value)
         await _alert(ctx.session, response, detail)
+        state = state.evolve(data={**state.data, "pa_low": True})
     if n + 1 < len(ASPECTS):
-        return Outcome((_question(response_id, n + 1),), ctx.state.evolve(step=f"q{n + 1}"))
-    return Outcome((_comment_prompt(response_id),), ctx.state.evolve(step="comment"))
+        return Outcome((_question(response_id, n + 1),), state.evolve(step=f"q{n + 1}"))
+    return Outcome((_comment_prompt(response_id),), state.evolve(step="comment"))
 
 
 async def continue_flow(ctx: Context) -> Outcome:
@@ -193,21 +217,23 @@ async def continue_flow(ctx: Context) -> Outcome:
         return Outcome((Reply(t.COMMENT_TOO_LONG.format(length=len(text))),), ctx.state)
     await repo.set_comment(ctx.session, response_id, mask_numbers(text))
     data = {k: v for k, v in ctx.state.data.items() if k != "response"}
-    return Outcome((Reply(t.THANKS_SURVEY),), ChatState(data=data))
+    return _survey_done(data, response_id)
 
 
 async def start_rating(ctx: Context) -> Outcome:
     """/danhgia: rate a dossier verified in this conversation, or a service point."""
     verified: dict[str, int] = dict(ctx.state.data.get("verified", {}))
     place = Choice(t.RATE_PLACE, "dg:place")
+    reflect = Choice(t_pakn.OFFER_YES_MENU, "m:pakn")  # reflections (handlers/reflections.py)
     if not verified:
-        return Outcome((Reply(t.LOOKUP_FIRST, (place,)),), ctx.state)
+        return Outcome((Reply(t.LOOKUP_FIRST, (place, reflect)),), ctx.state)
     choices = (
         *tuple(
             Choice(t.RATE_DOSSIER.format(code=code), f"dg:d:{dossier_id}")
             for code, dossier_id in verified.items()
         ),
         place,
+        reflect,
     )
     return Outcome((Reply(t.WHAT_TO_RATE, choices),), ctx.state)
 

@@ -11,6 +11,7 @@ import re
 
 from bot.messages import Attachment, Outcome, Reply
 from bot.stats import chart, indexes, report
+from bot.stats import reflections as reflection_stats
 from bot.stats.chart_alt import describe_chart
 from bot.stats.periods import Period, PeriodError, parse_period
 from bot.stats.text import summary_text
@@ -59,6 +60,9 @@ async def statistics(ctx: Context) -> Outcome:
     stats = await indexes.compute(
         ctx.session, period=period, calendar=ctx.services.calendar, agency=agency
     )
+    pakn = await reflection_stats.compute(
+        ctx.session, period=period, today=ctx.services.today(), agency=agency
+    )
     png = await asyncio.to_thread(chart.render_chart, stats)
     await audit.record(
         ctx.session,
@@ -69,7 +73,8 @@ async def statistics(ctx: Context) -> Outcome:
         {"period": period.label},
     )
     image = Attachment("thong-ke.png", png, "image/png", alt=describe_chart(stats))
-    return Outcome((Reply(summary_text(stats)), Reply(t.CHART_CAPTION, image=image)), ctx.state)
+    text = f"{summary_text(stats)}\n\n{reflection_stats.summary_text(pakn)}"
+    return Outcome((Reply(text), Reply(t.CHART_CAPTION, image=image)), ctx.state)
 
 
 async def excel_report(ctx: Context) -> Outcome:
@@ -79,7 +84,11 @@ async def excel_report(ctx: Context) -> Outcome:
         return Outcome((Reply(scope),), ctx.state)
     agency, period = scope
     data = await report.build_report(
-        ctx.session, period=period, calendar=ctx.services.calendar, agency=agency
+        ctx.session,
+        period=period,
+        calendar=ctx.services.calendar,
+        agency=agency,
+        today=ctx.services.today(),
     )
     await audit.record(
         ctx.session,

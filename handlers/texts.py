@@ -16,6 +16,7 @@ HELP = (
     "- Bấm các nút gợi ý, hoặc gõ số thứ tự của lựa chọn.\n"
     "- /tracuu: tra cứu hồ sơ bằng mã hồ sơ; /huythongbao: tắt thông báo hồ sơ.\n"
     "- /danhgia: đánh giá mức độ hài lòng.\n"
+    "- /phananh: gửi phản ánh, kiến nghị để cơ quan trả lời.\n"
     "- /menu: danh mục chức năng; /start: bắt đầu lại.\n"
     "Cần hỗ trợ thêm, bạn gọi tổng đài {hotline}."
 )
@@ -59,7 +60,7 @@ APOLOGY = (
 MENU_ASK = "❓ Hỏi về thủ tục"
 MENU_BROWSE = "📚 Thủ tục theo lĩnh vực"
 MENU_DOSSIER = "🔎 Tra cứu hồ sơ"
-MENU_RATE = "⭐ Đánh giá dịch vụ"
+MENU_RATE = "⭐ Đánh giá, phản ánh"
 MENU_HELP = "ℹ️ Hướng dẫn"
 BACK_TO_MENU = "↩️ Menu chính"
 BACK_TO_FIELDS = "↩️ Các lĩnh vực"

@@ -25,7 +25,7 @@ async def test_start_greets_and_shows_the_main_menu(conversation: Conversation) 
         "❓ Hỏi về thủ tục",
         "📚 Thủ tục theo lĩnh vực",
         "🔎 Tra cứu hồ sơ",
-        "⭐ Đánh giá dịch vụ",
+        "⭐ Đánh giá, phản ánh",
         "ℹ️ Hướng dẫn",
     ]
 

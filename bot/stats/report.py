@@ -22,7 +22,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from openpyxl import Workbook
@@ -36,8 +36,11 @@ from bot.dossiers.timeliness import Timeliness
 from bot.dossiers.workdays import WorkCalendar
 from bot.privacy import mask_numbers
 from bot.stats import indexes
+from bot.stats import reflections as reflection_stats
 from bot.stats.indexes import ASPECTS, RATING3, RATING3_LEVELS, Statistics, UnitFigures
 from bot.stats.periods import VN_TZ, Period
+from bot.stats.reflections import ReflectionStats
+from bot.stats.reflections import append_section as append_reflections
 from knowledge.kbfile import neutralise_cell
 from knowledge.normalize import fold
 from storage.models import Agency, Procedure
@@ -285,6 +288,7 @@ def render_report(
     ratings_total: int | None = None,
     *,
     generated_at: datetime | None = None,
+    reflections: ReflectionStats | None = None,
 ) -> bytes:
     """The XLSX file of ``stats`` and the given ratings (newest first, possibly cut to
     ``MAX_RATINGS``; ``ratings_total`` says how many there were)."""
@@ -296,6 +300,8 @@ def render_report(
     summary = wb.active
     summary.title = SHEETS[0]
     _summary(summary, stats, generated_at or datetime.now(UTC), note)
+    if reflections is not None:  # phản ánh, kiến nghị (bot/stats/reflections.py)
+        append_reflections(summary, reflections)
     _units(wb.create_sheet(SHEETS[1]), ("Mã cơ quan", "Cơ quan"), stats.by_agency)
     _units(wb.create_sheet(SHEETS[2]), ("Mã thủ tục", "Thủ tục"), stats.by_procedure)
     _ratings(wb.create_sheet(SHEETS[3]), ratings, total)
@@ -314,6 +320,7 @@ async def build_report(
     procedure: Procedure | None = None,
     max_ratings: int = MAX_RATINGS,
     concurrent: bool = True,
+    today: date | None = None,
 ) -> bytes:
     """Compute and render the report for a scope and period (read-only; ``concurrent`` as
     in ``indexes.compute``)."""
@@ -328,7 +335,10 @@ async def build_report(
     )
     f = indexes.period_filter(period, agency, procedure)
     rows, total = await repo.rating_rows(session, f, max_ratings)
-    return render_report(stats, rows, total)
+    pakn = None
+    if procedure is None:  # reflections are not tied to a procedure
+        pakn = await reflection_stats.compute(session, period=period, today=today, agency=agency)
+    return render_report(stats, rows, total, reflections=pakn)
 
 
 def report_filename(stats: Statistics) -> str:

@@ -30,6 +30,7 @@ from storage.models import (
 from storage.models_admin import AuditLog, AuditPurge
 from storage.models_channels import ChannelRecipient
 from storage.models_zalo import ZaloInteraction
+from storage.repositories import reflections as reflection_repo
 
 FORGOTTEN = "forgotten"
 ERASED_TEXT = "[đã xóa theo yêu cầu]"
@@ -174,4 +175,6 @@ async def forget(
                 )
             )
         ),
+        # reflections (phản ánh, kiến nghị): storage/repositories/reflections.py
+        **await reflection_repo.forget(session, user_hash, forgotten=FORGOTTEN, erased=ERASED_TEXT),
     }

@@ -1,0 +1,1 @@
+"""Reflections and recommendations (phản ánh, kiến nghị): rules, photos, escalation."""
