@@ -107,14 +107,16 @@ async def test_web_from_a_low_rating_to_the_answer_and_the_verdict(
     await staff.say("Kết quả đã có từ ngày 20/01, mời bạn nhận tại bộ phận một cửa.")
     assert staff.text == "Đã gửi câu trả lời phản ánh PA-000001 cho người dân."
 
-    resp = await client.get("/api/chat/updates", params={"session": session})
+    resp = await client.get("/api/chat/updates", headers={"X-Session-Token": session})
     updates = await resp.json()
     assert "Trả lời phản ánh PA-000001 của UBND phường Ninh Kiều" in texts(updates)
     verdict = await post(client, session, choice=choice(updates, "Chưa giải quyết"))
     assert "chưa giải quyết" in texts(verdict)
     again = await post(client, session, choice=choice(updates, "Đã giải quyết"))
     assert texts(again) == t.VERDICT_ALREADY
-    empty = await (await client.get("/api/chat/updates", params={"session": session})).json()
+    empty = await (
+        await client.get("/api/chat/updates", headers={"X-Session-Token": session})
+    ).json()
     assert empty["replies"] == []  # delivered once
     async with app.sessions() as s:
         reflection = (await s.scalars(select(Reflection))).one()
