@@ -31,8 +31,9 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from knowledge.entry import Entry
-from knowledge.lexicon import ASPECTS, GENERIC
-from knowledge.normalize import Analysis, analyze, fold, tone_key
+from knowledge import aspects as aspect_model
+from knowledge.lexicon import GENERIC
+from knowledge.normalize import FOLDED_FILLERS, Analysis, analyze, fold, tone_key
 from knowledge.topics import topics_of
 
 # Field weights for BM25F: how much a word in each part of an entry says about it.
@@ -48,7 +49,8 @@ B = 0.6
 BIGRAM_WEIGHT = 1.0
 TONE_WEIGHT = 0.25
 FUZZ_WEIGHT = 0.25
-ASPECT_WEIGHT = 0.15
+ASPECT_WEIGHT = 0.4
+CONFLICT = 0.5
 TOPIC_WEIGHT = 0.3
 MISMATCH_WEIGHT = 0.5
 RERANK_DEPTH = 30
@@ -136,15 +138,53 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
-    """The ranked candidates, best first, and the decision taken on them."""
+    """The ranked candidates, best first, and the decision taken on them.
+
+    ``aspect`` is what the question asks about ("" when unclear). ``missing_aspect`` is set when
+    the question clearly names the best candidate's procedure (``procedure``, its group key)
+    but asks an aspect that none of that procedure's entries answers: the decision is then a
+    fall-back, and the assistant says so and offers the procedure's entries.
+    """
 
     query: str
     decision: Decision
     matches: tuple[Match, ...]
+    aspect: str = ""
+    missing_aspect: bool = False
+    procedure: str = ""
 
     @property
     def best(self) -> Match | None:
         return self.matches[0] if self.matches else None
+
+
+# Aspects that say little about what an entry answers ("how to get a passport for a child"
+# answers documents, place and time for that case): never counted as conflicting.
+_VAGUE = frozenset({"how", "other"})
+# Aspects close enough that an entry on one partly answers the other: a question is said to
+# ask an aspect "the base does not hold" only when no entry of the procedure answers any
+# aspect of its family.
+_FAMILIES = (
+    frozenset({"time", "deadline", "validity"}),
+    frozenset({"fee", "amount"}),
+    frozenset({"place", "result"}),
+)
+
+
+def _family(aspect: str) -> frozenset[str]:
+    return next((f for f in _FAMILIES if aspect in f), frozenset({aspect}))
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """What ``Index.rank_full`` finds: candidates, decision features, aspect asked, and
+    whether the best candidate's procedure (group key ``procedure``) lacks that aspect."""
+
+    matches: tuple[Match, ...]
+    x: np.ndarray | None
+    aspect: str = ""
+    missing_aspect: bool = False
+    procedure: str = ""
 
 
 def _features(a: Analysis) -> dict[str, float]:
@@ -167,31 +207,11 @@ def _tone_features(a: Analysis) -> dict[str, float]:
     return feats
 
 
-_CUES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = tuple(
-    (aspect, tuple(tone_key(w) for w in cue.split()), tuple(fold(cue).split()))
-    for aspect, cues in ASPECTS.items()
-    for cue in cues
-)
-
-
 def aspects(a: Analysis) -> frozenset[str]:
-    """The aspects a text asks about (see ``lexicon.ASPECTS``)."""
-    found: set[str] = set()
-    toks, folded, marked = a.tokens, a.folded, a.accented
-    keys = [tone_key(t) if m else "" for t, m in zip(toks, marked, strict=True)]
-    n = len(toks)
-    for aspect, cue_keys, cue_folded in _CUES:
-        if aspect in found:
-            continue
-        m = len(cue_keys)
-        for i in range(n - m + 1):
-            if all(
-                (keys[i + j] == cue_keys[j]) if marked[i + j] else folded[i + j] == cue_folded[j]
-                for j in range(m)
-            ):
-                found.add(aspect)
-                break
-    return frozenset(found)
+    """The aspects a text asks about clearly (see ``knowledge/lang/aspect_cues.yaml``)."""
+    w = aspect_model.aspect_weights(a)
+    top = max(w.values(), default=0.0)
+    return frozenset(k for k, v in w.items() if v >= aspect_model.CLEAR and v >= 0.5 * top)
 
 
 def _sigmoid(coef: Sequence[float], x: np.ndarray) -> float:
@@ -244,7 +264,9 @@ class Index:
             analysed = [analyze(t) for t in entry.phrasings]
             self._phrasings.append([" ".join(a.content) for a in analysed])
             self._phrasing_words.append(tuple(frozenset(a.content) for a in analysed))
-            self._aspects.append(frozenset().union(*(aspects(a) for a in analysed)))
+            self._aspects.append(
+                aspect_model.entry_aspects(analysed[0], analysed[1:], entry.aspect)
+            )
             proc = analyze(entry.procedure) if entry.procedure else analysed[0]
             self._procedure_words.append(frozenset(proc.content))
         avg = float(lengths.mean()) if n else 1.0
@@ -270,8 +292,47 @@ class Index:
             for text in (*entry.phrasings, *entry.keywords, entry.procedure):
                 group_topics[key].update(topics_of(analyze(text)))
         self._group_topics = [frozenset(group_topics[k]) for k in keys]
+        # What each procedure group answers, and its members (for "no entry on that aspect").
+        group_aspects: dict[str, set[str]] = defaultdict(set)
+        self._group_members: dict[str, list[int]] = defaultdict(list)
+        for i, key in enumerate(keys):
+            group_aspects[key].update(self._aspects[i])
+            # What an answer clearly talks about counts too ("... hoặc nộp trực tuyến").
+            answered = aspect_model.aspect_weights(analyze(self.entries[i].answer))
+            group_aspects[key].update(a for a, w in answered.items() if w >= 3.0)
+            self._group_members[key].append(i)
+        self._group_aspects = {k: frozenset(v) for k, v in group_aspects.items()}
+        self._keys = keys
+        self._acronyms = self._build_acronyms()
         self._log_n = math.log(n + 1) if n else 1.0
         self._n = n
+
+    def _build_acronyms(self) -> dict[str, tuple[str, ...]]:
+        """Initialisms of the base's own phrases ("dkkh" -> đăng ký kết hôn), for words no
+        entry uses: people shorten the procedure names they type, whatever the base holds.
+
+        Every run of 2 to 5 words in procedure names, questions, alternatives and keywords
+        gives its first letters; an initialism shared by several phrases goes to the most
+        frequent one. Initialisms shorter than 3 letters or equal to a known word are skipped.
+        """
+        counts: Counter[tuple[str, ...]] = Counter()
+        for entry in self.entries:
+            texts = (entry.procedure, *entry.phrasings, *entry.keywords)
+            for text in texts:
+                if not text:
+                    continue
+                words = [w for w in analyze(text).folded if w.isalpha()]
+                for n in range(2, 6):
+                    for i in range(len(words) - n + 1):
+                        counts[tuple(words[i : i + n])] += 1
+        best: dict[str, tuple[int, tuple[str, ...]]] = {}
+        for phrase, c in counts.items():
+            acro = "".join(w[0] for w in phrase)
+            if len(acro) < 3 or acro in self._vocab_set:
+                continue
+            if acro not in best or c > best[acro][0]:
+                best[acro] = (c, phrase)
+        return {a: p for a, (_, p) in best.items()}
 
     @staticmethod
     def _fields(entry: Entry) -> list[tuple[str, Sequence[str]]]:
@@ -303,32 +364,88 @@ class Index:
         return min(1.0, math.log((self._n + 1) / (df + 0.5)) / self._log_n)
 
     def _correct(self, a: Analysis) -> Analysis:
-        """Replace unknown content words by the closest vocabulary word (one edit away).
+        """Mend content words no entry uses, from the base's own vocabulary.
 
-        Among several words one edit away, the one that forms a known word pair with a
+        In order: an initialism of a phrase of the base ("dkkh"); two known words run
+        together ("dangky") or one word split in two ("ngh iep"); the closest known word one
+        edit away (two for long words), where the one forming a known word pair with a
         neighbour wins ("thất nghệp" -> "nghiệp", not "nghề"), then the most common one.
         """
         if not self._vocab:
             return a
         content = a.content
-        fixed = list(content)
+        fixed: list[str] = []
         changed = False
-        for i, tok in enumerate(content):
-            if tok in self._vocab_set or len(tok) < 3 or not tok.isalpha():
+        i = 0
+        while i < len(content):
+            tok = content[i]
+            if tok in self._vocab_set or not tok.isalpha():
+                fixed.append(tok)
+                i += 1
                 continue
-            candidates = process.extract(
-                tok, self._vocab, scorer=Levenshtein.distance, score_cutoff=1, limit=12
-            )
-            if not candidates:
+            nxt = content[i + 1] if i + 1 < len(content) else ""
+            if nxt and nxt not in self._vocab_set and tok + nxt in self._vocab_set:
+                fixed.append(tok + nxt)
+                changed = True
+                i += 2
                 continue
-            left = fixed[i - 1] if i > 0 else ""
-            right = content[i + 1] if i + 1 < len(content) else ""
-
-            fixed[i] = max(candidates, key=lambda c: self._preference(c[0], left, right))[0]
+            acro = self._acronyms.get(tok)
+            split = None if acro else self._split(tok)
+            if acro:
+                fixed.extend(acro)
+            elif split:
+                fixed.extend(split)
+            elif len(tok) >= 4 and process.extractOne(
+                tok, FOLDED_FILLERS, scorer=Levenshtein.distance, score_cutoff=1
+            ):
+                pass  # a slip on a politeness word or particle ("đươc", "khôg"): dropped
+            elif len(tok) >= 3:
+                cutoff = 2 if len(tok) >= 7 else 1
+                candidates = process.extract(
+                    tok, self._vocab, scorer=Levenshtein.distance, score_cutoff=cutoff, limit=12
+                )
+                if not candidates:
+                    fixed.append(tok)
+                    i += 1
+                    continue
+                left = fixed[-1] if fixed else ""
+                best = min(c[1] for c in candidates)
+                near = [c for c in candidates if c[1] == best]
+                fixed.append(max(near, key=lambda c: self._preference(c[0], left, nxt))[0])
+            else:
+                fixed.append(tok)
+                i += 1
+                continue
             changed = True
+            i += 1
         if not changed:
             return a
         return Analysis(a.tokens, a.folded, tuple(fixed), a.accented)
+
+    def _split(self, tok: str) -> tuple[str, ...] | None:
+        """Known words run together: the split into 2 or 3 known words, preferring a known pair."""
+        if len(tok) < 4:
+            return None
+        found: list[tuple[str, ...]] = []
+        for k in range(2, len(tok) - 1):
+            left, right = tok[:k], tok[k:]
+            if left not in self._vocab_set:
+                continue
+            if right in self._vocab_set:
+                found.append((left, right))
+            elif len(right) >= 4:
+                for m in range(2, len(right) - 1):
+                    if right[:m] in self._vocab_set and right[m:] in self._vocab_set:
+                        found.append((left, right[:m], right[m:]))
+        if not found:
+            return None
+        return max(
+            found,
+            key=lambda parts: (
+                sum(f"{x}_{y}" in self._idf for x, y in itertools.pairwise(parts)),
+                -len(parts),
+            ),
+        )
 
     def _preference(self, word: str, left: str, right: str) -> tuple[bool, float]:
         """Rank a spelling correction: forms a known pair with a neighbour, then commonest."""
@@ -353,6 +470,15 @@ class Index:
 
     def rank(self, query: str, k: int = 5) -> tuple[tuple[Match, ...], np.ndarray | None]:
         """The best ``k`` candidates and the decision features of the first (see ``FEATURES``)."""
+        ranking = self.rank_full(query, k)
+        return ranking.matches, ranking.x
+
+    def rank_full(self, query: str, k: int = 5, exclude: str | None = None) -> Ranking:
+        """Rank, and say what aspect is asked and whether the best procedure lacks it.
+
+        ``exclude`` leaves out one procedure group (calibration uses it to see how questions
+        about a procedure the base does not hold look).
+        """
         raw = analyze(query)
         a = self._correct(raw)
         mismatched = self._mismatched_marks(a)
@@ -375,10 +501,15 @@ class Index:
             scores[idx] += q * contrib
             ceiling += q * self._idf[feat] * (K1 + 1) * 0.5
         if self._n == 0 or ceiling <= 0:
-            return (), None
+            return Ranking((), None)
+        if exclude is not None:
+            scores[self._group_members.get(exclude, [])] = 0.0
         depth = min(RERANK_DEPTH, self._n)
         top = np.argpartition(-scores, depth - 1)[:depth]
         qtext = " ".join(a.content)
+        weights = aspect_model.aspect_weights(raw)
+        q_dist = aspect_model.distribution(weights)
+        q_primary = aspect_model.primary(weights)
         q_aspects = aspects(raw)
         q_topics = topics_of(raw)
         ranked: list[tuple[float, int, float, float]] = []
@@ -389,28 +520,48 @@ class Index:
                 max((fuzz.token_set_ratio(qtext, p) for p in self._phrasings[i]), default=0.0)
                 / 100.0
             )
-            asp = 1.0 if q_aspects & self._aspects[i] else 0.0
+            # How much of what the question asks this entry answers; an entry answering
+            # another aspect than a clearly asked one is pushed down.
+            asp = min(1.0, sum(q_dist.get(x, 0.0) for x in self._aspects[i]))
+            if q_primary and asp == 0.0 and not self._aspects[i] <= _VAGUE:
+                asp = -CONFLICT
             base = float(scores[i]) / ceiling
             named = 1.0 if q_topics & self._group_topics[i] else 0.0
             total = base + FUZZ_WEIGHT * sim + ASPECT_WEIGHT * asp + TOPIC_WEIGHT * named
             ranked.append((total, int(i), base, sim))
         if not ranked:
-            return (), None
+            return Ranking((), None)
         ranked.sort(reverse=True)
         matches = tuple(Match(self.entries[i], round(s, 4)) for s, i, _, _ in ranked[:k])
         best_total, best, base, sim = ranked[0]
         runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
         corrected = (frozenset(a.content) - frozenset(raw.content)) | mismatched
         x = self._decision_features(
-            a, corrected, q_aspects, q_topics, best, base, sim, best_total - runner_up
+            a, corrected, q_dist, q_topics, best, base, sim, best_total - runner_up
         )
-        return matches, x
+        key = self._keys[best]
+        # The question names this procedure (its words or its topic) and clearly asks an
+        # aspect that none of the procedure's entries answers.
+        concrete = self._group_aspects[key] - _VAGUE
+        dominant = (
+            len(concrete) >= 3 and weights.get(q_primary, 0.0) >= 0.6 * sum(weights.values())
+            if q_primary
+            else False
+        )
+        missing = bool(
+            dominant
+            and weights[q_primary] >= 3.0
+            and not _family(q_primary) & self._group_aspects[key]
+            and (x[FEATURES.index("procedure")] >= 0.5 or x[FEATURES.index("topic_hit")] > 0)
+            and x[FEATURES.index("topic_miss")] == 0
+        )
+        return Ranking(matches, x, q_primary, missing, key)
 
     def _decision_features(
         self,
         a: Analysis,
         corrected: frozenset[str],
-        q_aspects: frozenset[str],
+        q_dist: dict[str, float],
         q_topics: frozenset[str],
         best: int,
         base: float,
@@ -450,7 +601,7 @@ class Index:
         topic_hit = 1.0 if q_topics & self._group_topics[best] else 0.0
         topic_miss = 1.0 if q_topics and not topic_hit else 0.0
         # 1 when the entry answers what the query asks, 0 when not, 0.5 when nothing is asked.
-        aspect = 1.0 if q_aspects & self._aspects[best] else 0.0 if q_aspects else 0.5
+        aspect = min(1.0, sum(q_dist.get(x, 0.0) for x in self._aspects[best])) if q_dist else 0.5
         return np.array(
             [
                 min(base, 1.5),
@@ -471,8 +622,9 @@ class Index:
 
     def search(self, query: str, k: int = 5) -> SearchResult:
         """Rank entries for a question and decide whether to answer, suggest or fall back."""
-        matches, x = self.rank(query, k)
-        return SearchResult(query, self.decide(x), matches)
+        r = self.rank_full(query, k)
+        decision = Decision.FALLBACK if r.missing_aspect else self.decide(r.x)
+        return SearchResult(query, decision, r.matches, r.aspect, r.missing_aspect, r.procedure)
 
     def decide(self, x: np.ndarray | None) -> Decision:
         """The decision for the features of the best candidate (``None``: no candidate)."""
