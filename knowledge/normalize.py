@@ -167,8 +167,16 @@ def is_filler(token: str, folded: str, typed_marks: bool) -> bool:
 
 
 _TELEX_TONES = frozenset("sfrxj")
-_TELEX_PAIRS = (("dd", "d"), ("aa", "a"), ("aw", "a"), ("ee", "e"), ("oo", "o"), ("ow", "o"))
-_TELEX_PAIRS += (("uw", "u"), ("w", "u"))
+_TELEX_PAIRS: tuple[tuple[str, str], ...] = (
+    ("dd", "d"),
+    ("aa", "a"),
+    ("aw", "a"),
+    ("ee", "e"),
+    ("oo", "o"),
+    ("ow", "o"),
+    ("uw", "u"),
+    ("w", "u"),
+)
 
 
 def telex_fold(token: str) -> str:

@@ -30,8 +30,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from knowledge.entry import Entry
 from knowledge import aspects as aspect_model
+from knowledge.entry import Entry
 from knowledge.lexicon import GENERIC
 from knowledge.normalize import FOLDED_FILLERS, Analysis, analyze, fold, tone_key
 from knowledge.topics import topics_of
@@ -152,6 +152,8 @@ class SearchResult:
     aspect: str = ""
     missing_aspect: bool = False
     procedure: str = ""
+    named: bool = False
+    """Whether the question names a procedure or topic itself (else it may be a follow-up)."""
 
     @property
     def best(self) -> Match | None:
@@ -185,6 +187,7 @@ class Ranking:
     aspect: str = ""
     missing_aspect: bool = False
     procedure: str = ""
+    named: bool = False
 
 
 def _features(a: Analysis) -> dict[str, float]:
@@ -510,7 +513,6 @@ class Index:
         weights = aspect_model.aspect_weights(raw)
         q_dist = aspect_model.distribution(weights)
         q_primary = aspect_model.primary(weights)
-        q_aspects = aspects(raw)
         q_topics = topics_of(raw)
         ranked: list[tuple[float, int, float, float]] = []
         for i in top:
@@ -555,7 +557,8 @@ class Index:
             and (x[FEATURES.index("procedure")] >= 0.5 or x[FEATURES.index("topic_hit")] > 0)
             and x[FEATURES.index("topic_miss")] == 0
         )
-        return Ranking(matches, x, q_primary, missing, key)
+        names_procedure = bool(q_topics) or x[FEATURES.index("procedure")] >= 0.5
+        return Ranking(matches, x, q_primary, missing, key, names_procedure)
 
     def _decision_features(
         self,
@@ -624,7 +627,24 @@ class Index:
         """Rank entries for a question and decide whether to answer, suggest or fall back."""
         r = self.rank_full(query, k)
         decision = Decision.FALLBACK if r.missing_aspect else self.decide(r.x)
-        return SearchResult(query, decision, r.matches, r.aspect, r.missing_aspect, r.procedure)
+        return SearchResult(
+            query, decision, r.matches, r.aspect, r.missing_aspect, r.procedure, r.named
+        )
+
+    def group_of(self, entry: Entry) -> str:
+        """The procedure group key of an entry (its procedure, or the first part of its id)."""
+        return self._group_key(entry)
+
+    def group_entries(self, key: str) -> tuple[Entry, ...]:
+        """The entries of one procedure group, in base order."""
+        return tuple(self.entries[i] for i in self._group_members.get(key, ()))
+
+    def group_name(self, key: str) -> str:
+        """How to name a procedure group to a citizen: its procedure, else its first question."""
+        members = self.group_entries(key)
+        if not members:
+            return ""
+        return members[0].procedure or members[0].question.rstrip("?")
 
     def decide(self, x: np.ndarray | None) -> Decision:
         """The decision for the features of the best candidate (``None``: no candidate)."""

@@ -8,8 +8,9 @@ and services Vietnamese citizens ask about most, with the ways they are commonly
 probably about something the base does not cover; one that names the group's topic probably is
 covered, however it words the rest.
 
-The list (``knowledge/lang/topics.yaml``) is domain knowledge about Vietnamese public services, not about any knowledge base: it
-is meant to cover far more topics than any one base holds.
+The list (``knowledge/lang/topics.yaml``) is domain knowledge about Vietnamese public
+services, not about any knowledge base: it is meant to cover far more topics than any one
+base holds.
 """
 
 from __future__ import annotations
