@@ -61,10 +61,22 @@ def aspect_weights(a: Analysis) -> dict[str, float]:
     return dict(_weights(a.tokens, a.folded, a.accented))
 
 
-@lru_cache(maxsize=16384)
+def cue_words(a: Analysis) -> frozenset[str]:
+    """The folded words of a text that belong to an aspect cue ("bao lâu", "lệ phí"): they say
+    what is asked, not about which procedure, and are matched apart from the other words."""
+    return _scan(a.tokens, a.folded, a.accented)[1]
+
+
 def _weights(
     tokens: tuple[str, ...], folded: tuple[str, ...], marked: tuple[bool, ...]
 ) -> tuple[tuple[str, float], ...]:
+    return _scan(tokens, folded, marked)[0]
+
+
+@lru_cache(maxsize=16384)
+def _scan(
+    tokens: tuple[str, ...], folded: tuple[str, ...], marked: tuple[bool, ...]
+) -> tuple[tuple[tuple[str, float], ...], frozenset[str]]:
     keys = [tone_key(t) if m else "" for t, m in zip(tokens, marked, strict=True)]
     used = [False] * len(tokens)
     found: dict[str, float] = defaultdict(float)
@@ -81,7 +93,8 @@ def _weights(
                 found[aspect] += weight
                 for j in range(i, i + m):
                     used[j] = True
-    return tuple(found.items())
+    covered = frozenset(f for f, u in zip(folded, used, strict=True) if u)
+    return tuple(found.items()), covered
 
 
 def primary(weights: dict[str, float]) -> str:

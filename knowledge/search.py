@@ -51,6 +51,8 @@ TONE_WEIGHT = 0.25
 FUZZ_WEIGHT = 0.25
 ASPECT_WEIGHT = 0.4
 CONFLICT = 0.5
+SPLIT_CUES = True
+CUE_WEIGHT = 0.5
 TOPIC_WEIGHT = 0.3
 MISMATCH_WEIGHT = 0.5
 RERANK_DEPTH = 30
@@ -190,10 +192,14 @@ class Ranking:
     named: bool = False
 
 
-def _features(a: Analysis) -> dict[str, float]:
-    """Matching features of an analysed text with their counts."""
+def _features(a: Analysis, cues: frozenset[str] = frozenset()) -> dict[str, float]:
+    """Matching features of an analysed text with their counts.
+
+    Words of aspect cues (``cues``) become separate "^word" features: "mất" in "mất bao lâu"
+    is not the "mất" of "bị mất giấy phép", and the aspect is judged on its own anyway.
+    """
     feats: dict[str, float] = defaultdict(float)
-    content = a.content
+    content = tuple(("^" + t) if t in cues else t for t in a.content)
     for tok in content:
         feats[tok] += 1.0
     for left, right in itertools.pairwise(content):
@@ -253,7 +259,8 @@ class Index:
                     if fname != "answer" and fname != "category":
                         short.update(a.content)
                         pairs.update(itertools.pairwise(a.content))
-                    for feat, c in _features(a).items():
+                    cues = aspect_model.cue_words(a) if SPLIT_CUES else frozenset()
+                    for feat, c in _features(a, cues).items():
                         tf[feat] += w * c
                     for feat, c in _tone_features(a).items():
                         tf[feat] += w * c
@@ -283,7 +290,9 @@ class Index:
             idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
             self._idf[feat] = idf
             self._postings[feat] = (idx, idf * tf_arr * (K1 + 1) / (tf_arr + norm[idx]))
-        self._vocab = sorted({f for f in self._idf if "_" not in f and not f.startswith("~")})
+        self._vocab = sorted(
+            {f.lstrip("^") for f in self._idf if "_" not in f and not f.startswith("~")}
+        )
         self._vocab_set = frozenset(self._vocab)
         self._short_df = short_df
         # The words of every entry's procedure group (entries sharing a procedure, or an id
@@ -485,12 +494,14 @@ class Index:
         raw = analyze(query)
         a = self._correct(raw)
         mismatched = self._mismatched_marks(a)
-        feats = _features(a)
+        feats = _features(a, aspect_model.cue_words(raw) if SPLIT_CUES else frozenset())
         feats.update(_tone_features(a))
         scores = np.zeros(self._n, dtype=np.float64)
         ceiling = 0.0
         for feat, qtf in feats.items():
-            weight = TONE_WEIGHT if feat.startswith("~") else 1.0
+            weight = (
+                TONE_WEIGHT if feat.startswith("~") else CUE_WEIGHT if feat.startswith("^") else 1.0
+            )
             if mismatched and any(part in mismatched for part in feat.split("_")):
                 weight *= MISMATCH_WEIGHT
             posting = self._postings.get(feat)
