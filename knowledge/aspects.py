@@ -73,28 +73,38 @@ def _weights(
     return _scan(tokens, folded, marked)[0]
 
 
+_BY_FIRST: dict[str, list[tuple[str, float, tuple[str, ...], tuple[str, ...]]]] = defaultdict(list)
+for _cue in _CUES:  # already longest first
+    _BY_FIRST[_cue[3][0]].append(_cue)
+
+
 @lru_cache(maxsize=16384)
 def _scan(
     tokens: tuple[str, ...], folded: tuple[str, ...], marked: tuple[bool, ...]
 ) -> tuple[tuple[tuple[str, float], ...], frozenset[str]]:
-    keys = [tone_key(t) if m else "" for t, m in zip(tokens, marked, strict=True)]
-    used = [False] * len(tokens)
+    """Left to right, the longest cue starting at each word (cues never overlap)."""
     found: dict[str, float] = defaultdict(float)
+    covered: set[str] = set()
     n = len(tokens)
-    for aspect, weight, cue_keys, cue_folded in _CUES:
-        m = len(cue_keys)
-        for i in range(n - m + 1):
-            if any(used[i : i + m]):
+    i = 0
+    while i < n:
+        for aspect, weight, cue_keys, cue_folded in _BY_FIRST.get(folded[i], ()):
+            m = len(cue_keys)
+            if i + m > n:
                 continue
             if all(
-                (keys[i + j] == cue_keys[j]) if marked[i + j] else folded[i + j] == cue_folded[j]
+                (tone_key(tokens[i + j]) == cue_keys[j])
+                if marked[i + j]
+                else folded[i + j] == cue_folded[j]
                 for j in range(m)
             ):
                 found[aspect] += weight
-                for j in range(i, i + m):
-                    used[j] = True
-    covered = frozenset(f for f, u in zip(folded, used, strict=True) if u)
-    return tuple(found.items()), covered
+                covered.update(folded[i : i + m])
+                i += m
+                break
+        else:
+            i += 1
+    return tuple(found.items()), frozenset(covered)
 
 
 def primary(weights: dict[str, float]) -> str:

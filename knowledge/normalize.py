@@ -62,6 +62,7 @@ def tone_key(token: str) -> str:
     return unicodedata.normalize("NFC", "".join(kept)) + tone
 
 
+@lru_cache(maxsize=65536)
 def has_marks(token: str) -> bool:
     """True when the token carries a tone or vowel mark (a bare "đ" does not count)."""
     return fold(token) != token.lower().replace("đ", "d")
@@ -147,6 +148,7 @@ def _already_expanded(
     return False
 
 
+@lru_cache(maxsize=32768)
 def analyze(text: str) -> Analysis:
     """Normalise a question or a knowledge-base text into tokens for matching."""
     expanded = _expand(words(text))
