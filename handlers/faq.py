@@ -96,10 +96,16 @@ async def answer_question(ctx: Context) -> Outcome:
         return await _missing_aspect(ctx, result, question)
     if result.decision is Decision.ANSWER and best is not None:
         return await _answer(ctx, best.entry, question, best.score, result)
-    if result.decision is Decision.SUGGEST and best is not None:
+    key = ctx.index.group_of(best.entry) if best is not None else ""
+    groups = {ctx.index.group_of(m.entry) for m in result.matches[:MAX_SUGGESTIONS]}
+    # Suggestions only from the best candidate's procedure, and only when the question names
+    # it or the close candidates agree on it: never a guess among unrelated procedures.
+    if (
+        result.decision is Decision.SUGGEST
+        and best is not None
+        and (result.named or groups == {key})
+    ):
         await ctx.record_question(question, Decision.SUGGEST.value, best.entry.id, best.score)
-        # Suggestions only from the best candidate's procedure: never unrelated questions.
-        key = ctx.index.group_of(best.entry)
         same = [m for m in result.matches if ctx.index.group_of(m.entry) == key]
         choices = (
             *tuple(
