@@ -14,7 +14,7 @@ from storage.repositories import messages as message_repo
 MAX_RELATED = 3
 MAX_SUGGESTIONS = 3
 MAX_GROUP = 6
-MAX_FIELDS = 6
+MAX_FIELDS = 20
 
 
 def _answer_text(entry: Entry) -> str:
@@ -76,11 +76,19 @@ def resolve(ctx: Context, question: str) -> SearchResult:
         return result
     follow = ctx.index.search(f"{question} {recalled.name}", k=5)
     best = follow.best
-    if best is None or ctx.index.group_of(best.entry) != recalled.procedure:
+    if best is None or not _same_procedure(ctx, best.entry, recalled):
         return result
     if follow.decision is Decision.FALLBACK and not follow.missing_aspect:
         return result
     return follow
+
+
+def _same_procedure(ctx: Context, entry: Entry, recalled: memory.DialogueMemory) -> bool:
+    """Same procedure group, or same family of ids ("can-cuoc/..."): bases name one procedure
+    in several ways ("Cấp lại thẻ căn cước", "Cấp đổi, cấp lại thẻ căn cước")."""
+    if ctx.index.group_of(entry) == recalled.procedure:
+        return True
+    return entry.id.split("/", 1)[0] == recalled.entry_id.split("/", 1)[0]
 
 
 async def answer_question(ctx: Context) -> Outcome:

@@ -150,8 +150,19 @@ def _already_expanded(
 
 @lru_cache(maxsize=32768)
 def analyze(text: str) -> Analysis:
-    """Normalise a question or a knowledge-base text into tokens for matching."""
+    """Normalise a question or a knowledge-base text into tokens for matching.
+
+    Rewrites are applied until nothing changes (one rewrite can make another apply: "tốn
+    nhiêu" -> "tốn bao nhiêu" -> "lệ phí tốn bao nhiêu"), so normalising normalised text
+    changes nothing.
+    """
     expanded = _expand(words(text))
+    for _ in range(3):
+        current = [w for w, _ in expanded]
+        again = _expand(current)
+        if [w for w, _ in again] == current:
+            break
+        expanded = [(w, m or has_marks(w)) for w, m in again]
     tokens = tuple(w for w, _ in expanded)
     folded = tuple(fold(w) for w in tokens)
     accented = tuple(m for _, m in expanded)

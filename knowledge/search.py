@@ -32,9 +32,29 @@ from rapidfuzz.distance import Levenshtein
 
 from knowledge import aspects as aspect_model
 from knowledge.entry import Entry
-from knowledge.lexicon import GENERIC
-from knowledge.normalize import FOLDED_FILLERS, Analysis, analyze, fold, tone_key
+from knowledge.lexicon import ABBREVIATIONS, ASPECT_CUES, FILLERS, GENERIC
+from knowledge.normalize import (
+    FOLDED_FILLERS,
+    Analysis,
+    analyze,
+    fold,
+    has_marks,
+    tone_key,
+    words,
+)
 from knowledge.topics import topics_of
+
+GENERAL_WORDS: tuple[str, ...] = tuple(
+    sorted(
+        {
+            w
+            for text in (*ABBREVIATIONS, *FILLERS, *(c for v in ASPECT_CUES.values() for c in v))
+            for w in text.split()
+            if has_marks(w) or "đ" in w
+        }
+    )
+)
+"""Accented words of the language resources: restoration candidates a base may not use."""
 
 # Field weights for BM25F: how much a word in each part of an entry says about it.
 FIELD_WEIGHTS = {
@@ -52,6 +72,7 @@ FUZZ_WEIGHT = 0.25
 ASPECT_WEIGHT = 0.4
 CONFLICT = 0.5
 SPLIT_CUES = True
+RESTORE = True
 CUE_WEIGHT = 0.5
 TOPIC_WEIGHT = 0.3
 MISMATCH_WEIGHT = 0.5
@@ -239,6 +260,13 @@ class Index:
         self._by_id = {e.id: e for e in self.entries}
         n = len(self.entries)
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        # Accented spellings seen in the base, by folded form, and accented word pairs: what
+        # diacritic-free input is restored to (see ``restore``). General words of the language
+        # resources come first, with a small count, so that the base's own usage wins.
+        self._spellings: dict[str, Counter[str]] = defaultdict(Counter)  # folded -> spellings
+        self._spelling_pairs: Counter[tuple[str, str]] = Counter()
+        for word in GENERAL_WORDS:
+            self._spellings[fold(word)][word] += 1  # the base's own usage adds 3 per pair
         lengths = np.zeros(n, dtype=np.float64)
         self._phrasings: list[list[str]] = []
         self._short_words: list[frozenset[str]] = []
@@ -257,6 +285,7 @@ class Index:
             for fname, texts in self._fields(entry):
                 w = FIELD_WEIGHTS[fname]
                 for text in texts:
+                    self._learn_spelling(text)
                     a = analyze(text)
                     if fname != "answer" and fname != "category":
                         short.update(a.content)
@@ -493,7 +522,7 @@ class Index:
         ``exclude`` leaves out one procedure group (calibration uses it to see how questions
         about a procedure the base does not hold look).
         """
-        raw = analyze(query)
+        raw = analyze(self.restore(query) if RESTORE else query)
         a = self._correct(raw)
         mismatched = self._mismatched_marks(a)
         feats = _features(a, aspect_model.cue_words(raw) if SPLIT_CUES else frozenset())
@@ -528,6 +557,7 @@ class Index:
         q_primary = aspect_model.primary(weights)
         q_topics = topics_of(raw)
         ranked: list[tuple[float, int, float, float]] = []
+        proc_scores: list[tuple[float, int]] = []
         for i in top:
             if scores[i] <= 0:
                 continue
@@ -544,6 +574,8 @@ class Index:
             named = 1.0 if q_topics & self._group_topics[i] else 0.0
             total = base + FUZZ_WEIGHT * sim + ASPECT_WEIGHT * asp + TOPIC_WEIGHT * named
             ranked.append((total, int(i), base, sim))
+            # The procedure judged on its own: the same score without the aspect term.
+            proc_scores.append((total - ASPECT_WEIGHT * asp, int(i)))
         if not ranked:
             return Ranking((), None)
         ranked.sort(reverse=True)
@@ -554,9 +586,22 @@ class Index:
         x = self._decision_features(
             a, corrected, q_dist, q_topics, best, base, sim, best_total - runner_up
         )
+        names_procedure = bool(q_topics) or x[FEATURES.index("procedure")] >= 0.5
+        # The procedure asked about, judged without the aspect: usually the best entry's; when
+        # another procedure's entry won only on the aspect ("lệ phí thường trú" where the base
+        # has no fee entry for thường trú), the procedure the question names.
         key = self._keys[best]
-        # The question names this procedure (its words or its topic) and clearly asks an
-        # aspect that none of the procedure's entries answers.
+        proc_best = max(proc_scores)[1]
+        if self._keys[proc_best] != key and q_topics & self._group_topics[proc_best]:
+            key = self._keys[proc_best]
+            named_here = True
+        else:
+            named_here = (
+                bool(x[FEATURES.index("procedure")] >= 0.5 or x[FEATURES.index("topic_hit")] > 0)
+                and x[FEATURES.index("topic_miss")] == 0
+            )
+        # The question names this procedure and clearly asks an aspect that none of the
+        # procedure's entries answers.
         concrete = self._group_aspects[key] - _VAGUE
         dominant = (
             len(concrete) >= 3 and weights.get(q_primary, 0.0) >= 0.6 * sum(weights.values())
@@ -567,10 +612,10 @@ class Index:
             dominant
             and weights[q_primary] >= 3.0
             and not _family(q_primary) & self._group_aspects[key]
-            and (x[FEATURES.index("procedure")] >= 0.5 or x[FEATURES.index("topic_hit")] > 0)
-            and x[FEATURES.index("topic_miss")] == 0
+            and named_here
         )
-        names_procedure = bool(q_topics) or x[FEATURES.index("procedure")] >= 0.5
+        if not missing:
+            key = self._keys[best]
         return Ranking(matches, x, q_primary, missing, key, names_procedure)
 
     def _decision_features(
@@ -643,6 +688,49 @@ class Index:
         return SearchResult(
             query, decision, r.matches, r.aspect, r.missing_aspect, r.procedure, r.named
         )
+
+    def _learn_spelling(self, text: str) -> None:
+        ws = words(text)
+        for w in ws:
+            if w.isalpha():
+                self._spellings[fold(w)][w] += 1
+        for left, right in itertools.pairwise(ws):
+            self._spelling_pairs[(left, right)] += 1
+
+    def restore(self, text: str) -> str:
+        """The text with each word typed without marks given the accented spelling the base
+        (or the language resources) uses most, preferring one that forms a word pair the base
+        uses with its neighbours ("thang" -> "tháng", "ho so" -> "hồ sơ").
+
+        Words typed with marks are kept as typed (their marks are information; a restoration
+        from a small base would often be wrong), and so is a word the base does not know. So a
+        question typed without diacritics reads like the same question typed with them.
+        """
+        typed = words(text)
+        folded = [fold(w) for w in typed]
+        out: list[str] = []
+        for i, (w, f) in enumerate(zip(typed, folded, strict=True)):
+            options = self._spellings.get(f)
+            if not options or w != f:
+                out.append(w)
+                continue
+            prev = out[-1] if out else ""
+            nxt = typed[i + 1] if i + 1 < len(typed) else ""
+            nxt_forms = list(self._spellings.get(fold(nxt), ())) if nxt == fold(nxt) else [nxt]
+
+            def score(
+                form: str,
+                prev: str = prev,
+                nxt_forms: list[str] = nxt_forms,
+                counts: Counter[str] = options,
+            ) -> float:
+                pair_score = self._spelling_pairs.get((prev, form), 0) + max(
+                    (self._spelling_pairs.get((form, n), 0) for n in nxt_forms), default=0
+                )
+                return 3.0 * pair_score + counts[form]
+
+            out.append(max(options, key=score))
+        return " ".join(out)
 
     def group_of(self, entry: Entry) -> str:
         """The procedure group key of an entry (its procedure, or the first part of its id)."""
