@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from knowledge import lang
-from knowledge.normalize import fold, words
+from knowledge import aspects, lang
+from knowledge.normalize import analyze, fold, words
 
 SMALL_TALK_DECISION = "smalltalk"
 PROGRESS_DECISION = "progress"
@@ -23,6 +23,7 @@ NON_QUESTION_DECISIONS = frozenset({SMALL_TALK_DECISION, PROGRESS_DECISION})
 # the courtesy words around it.
 _ORDER = ("progress", "human", "abuse", "complaint", "identity", "goodbye", "thanks", "greeting")
 _WHOLE_FALLBACK_ORDER = ("ok",)
+_QUESTION_LIKE = frozenset({"progress", "complaint"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +81,14 @@ def detect(text: str) -> Intent | None:
     toks = [fold(w) for w in words(text)]
     if not toks:
         return None
+    # A message that clearly asks something about a procedure ("muốn phản ánh thì gửi đâu")
+    # is a question even when it also vents about delays.
+    asks = bool(aspects.primary(aspects.aspect_weights(analyze(text))))
     for name in _ORDER:
         intent = INTENTS.get(name)
         if intent is None or intent.whole:
+            continue
+        if asks and name in _QUESTION_LIKE:
             continue
         if intent.max_words and len(toks) > intent.max_words:
             continue

@@ -24,6 +24,7 @@ _TONES = {"\u0300": "2", "\u0301": "1", "\u0309": "3", "\u0303": "4", "\u0323": 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _MAX_PHRASE = max(len(k.split()) for k in PHRASES)
 _FOLDED_PHRASES = {tuple(k.split()): v for k, v in PHRASES.items()}
+_PHRASE_STARTS = frozenset(k[0] for k in _FOLDED_PHRASES)
 _FOLDED_FILLERS = frozenset(
     unicodedata.normalize("NFD", w.replace("đ", "d")).encode("ascii", "ignore").decode()
     for w in FILLERS
@@ -102,7 +103,8 @@ def _expand(raw: list[str]) -> list[tuple[str, bool]]:
     folded = [fold(w) for w in raw]
     i = 0
     while i < len(raw):
-        for n in range(min(_MAX_PHRASE, len(raw) - i), 1, -1):
+        longest = min(_MAX_PHRASE, len(raw) - i) if folded[i] in _PHRASE_STARTS else 1
+        for n in range(longest, 1, -1):
             key = tuple(folded[i : i + n])
             if key in _FOLDED_PHRASES and not _already_expanded(folded, i, n, key):
                 typed_marks = any(has_marks(w) for w in raw[i : i + n])
@@ -156,8 +158,9 @@ def analyze(text: str) -> Analysis:
     nhiêu" -> "tốn bao nhiêu" -> "lệ phí tốn bao nhiêu"), so normalising normalised text
     changes nothing.
     """
-    expanded = _expand(words(text))
-    for _ in range(3):
+    raw = words(text)
+    expanded = _expand(raw)
+    for _ in range(3 if [w for w, _ in expanded] != raw else 0):
         current = [w for w, _ in expanded]
         again = _expand(current)
         if [w for w, _ in again] == current:
