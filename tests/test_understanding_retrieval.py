@@ -224,3 +224,19 @@ def test_entries_without_alternatives_or_procedure_still_work() -> None:
     )
     r = index.search("the thu vien ton bao nhieu")
     assert r.matches[0].entry.id == "a/phi"
+
+
+def test_knowledge_files_carry_the_aspect_and_reject_an_unknown_one() -> None:
+    good = (
+        "version: 1\nentries:\n"
+        "  - id: the/phi\n    category: X\n    question: Làm thẻ tốn bao nhiêu?\n"
+        "    answer: Miễn phí.\n    aspect: fee\n    legal_refs: [74/2025/QH15]\n"
+        "    reviewed: 2026-01-05\n    review_by: 2026-07-01\n"
+    )
+    (entry,) = kbfile.parse(good.encode(), "yaml")
+    assert (entry.aspect, entry.legal_refs) == ("fee", ("74/2025/QH15",))
+    # The stated aspect is used as is (the phrasing alone would say "fee" too).
+    assert Index([entry]).search("lam the ton bao nhieu").aspect == "fee"
+    with pytest.raises(kbfile.KbFileError) as err:
+        kbfile.parse(good.replace("aspect: fee", "aspect: giá").encode(), "yaml")
+    assert "aspect" in str(err.value)
