@@ -129,7 +129,10 @@ async def answer_question(ctx: Context) -> Outcome:
         best.entry.id if best else None,
         best.score if best else None,
     )
-    return out_of_scope_outcome(ctx)
+    outcome = out_of_scope_outcome(ctx)
+    if result.named:  # another procedure was named: the earlier one is no longer the topic
+        return Outcome(outcome.replies, memory.forget(outcome.next_state), outcome.log)
+    return outcome
 
 
 async def _intent_outcome(ctx: Context, intent: intents.Intent, question: str) -> Outcome:

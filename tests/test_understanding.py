@@ -154,3 +154,14 @@ async def test_a_missing_aspect_of_a_known_procedure_is_said_plainly(
     # The memory now holds the procedure: the next aspect is answered for it.
     await conversation.say("còn lệ phí thì sao")
     assert conversation.last[0].text[:60] == answer_of(app, "tam-tru/le-phi")
+
+
+async def test_naming_an_uncovered_procedure_clears_the_memory(
+    conversation: Conversation, app: App
+) -> None:
+    await conversation.say("dạ cho em hỏi làm trợ cấp thất nghiệp cần giấy tờ gì ạ")
+    await conversation.say("giá vàng hôm nay bao nhiêu")
+    async with app.sessions() as s:
+        row = await s.get(ChatStateRow, ("console", "citizen-1"))
+        assert row is not None
+        assert "dialogue" not in ChatState.from_json(row.state).memory
