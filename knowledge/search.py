@@ -73,6 +73,7 @@ ASPECT_WEIGHT = 0.4
 CONFLICT = 0.5
 SPLIT_CUES = True
 RESTORE = True
+GROUP_FIRST = True
 CUE_WEIGHT = 0.5
 TOPIC_WEIGHT = 0.3
 MISMATCH_WEIGHT = 0.5
@@ -578,6 +579,16 @@ class Index:
             proc_scores.append((total - ASPECT_WEIGHT * asp, int(i)))
         if not ranked:
             return Ranking((), None)
+        lead_i = max(proc_scores)[1] if proc_scores else -1
+        if GROUP_FIRST and lead_i >= 0 and self._names(a, q_topics, lead_i):
+            # The procedure first: when the question names a procedure, its entries stay
+            # ahead of other procedures' entries whatever the aspect; the aspect then orders
+            # the entries within it (and among the others).
+            lead = self._keys[lead_i]
+            bonus = ASPECT_WEIGHT * (1.0 + CONFLICT)
+            ranked = [
+                (t + (bonus if self._keys[i] == lead else 0.0), i, b, sm) for t, i, b, sm in ranked
+            ]
         ranked.sort(reverse=True)
         matches = tuple(Match(self.entries[i], round(s, 4)) for s, i, _, _ in ranked[:k])
         best_total, best, base, sim = ranked[0]
@@ -617,6 +628,16 @@ class Index:
         if not missing:
             key = self._keys[best]
         return Ranking(matches, x, q_primary, missing, key, names_procedure)
+
+    def _names(self, a: Analysis, q_topics: frozenset[str], i: int) -> bool:
+        """Whether the question names entry ``i``'s procedure: its topic, or most of the
+        distinctive words of its procedure name."""
+        if q_topics & self._group_topics[i]:
+            return True
+        words = frozenset(a.content)
+        proc = self._procedure_words[i]
+        total = sum(self.weight(w) for w in proc)
+        return bool(total) and sum(self.weight(w) for w in proc & words) / total >= 0.5
 
     def _decision_features(
         self,
