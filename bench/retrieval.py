@@ -1,6 +1,6 @@
 """Retrieval benchmark: accuracy on an evaluation set, and speed / memory of the index.
 
-    .venv/bin/python bench/retrieval.py accuracy               # in-sample figures per kind
+    .venv/bin/python bench/retrieval.py accuracy               # both sets, figures per kind
     .venv/bin/python bench/retrieval.py accuracy --cv          # + leave-procedures-out CV
     .venv/bin/python bench/retrieval.py speed                  # bundled base, synthetic 1k / 10k
     .venv/bin/python bench/retrieval.py accuracy --dump out.jsonl   # results for score.py
@@ -8,6 +8,13 @@
 Accuracy figures are the acceptance figures of ``score.py`` in the evaluation directory (top1,
 hit@3, answer@1, wrong, oos_fb), computed by the same rules; ``--check`` also runs ``score.py``
 itself on the dumped results to make sure the two agree.
+
+Without ``--kb``/``--queries`` both sets are scored: the development set in ``../shared/eval`` and
+the second set in ``bench/eval2`` (other procedures, written without looking at the lexicon).
+Indexes are built as ``motcua ask`` builds them; ``--calibrated`` fits the decision models on
+each base itself (``knowledge/calibrate.py``), inside every cross-validation fold too. ``fit``
+refits the default models on the development set, and ``--cv`` also reports nested
+cross-validation of that fit (models refitted without the scored procedure).
 
 Cross-validation simulates "another knowledge base": the entries of some procedures (the first
 part of an id, ``ho-chieu/le-phi`` -> ``ho-chieu``) are removed from the index and the queries
@@ -35,16 +42,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from knowledge import kbfile  # noqa: E402
+from knowledge.calibrate import Row, build, fit  # noqa: E402
 from knowledge.entry import Entry  # noqa: E402
 from knowledge.search import Decision, Index, SearchResult, Thresholds  # noqa: E402
 
 DEFAULT_EVAL = (ROOT / ".." / "shared" / "eval").resolve()
+SECOND_EVAL = ROOT / "bench" / "eval2"
+# Targets when the default decision models are fitted on a real evaluation set (``fit``).
+DEV_MAX_WRONG = 0.025
+DEV_HIT3_FLOOR = 0.94
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,18 +201,6 @@ def cross_validate(
 # --- decision models: rows, fitting, nested cross-validation ---------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    """Decision features of one query's best candidate, with what the right decision was."""
-
-    x: np.ndarray | None
-    in_scope: bool
-    correct: bool  # in scope and the first candidate is the expected entry
-    top3: bool  # in scope and the expected entry is among the first three
-    group: str  # the procedure of the query (held-out rows too), or "oos:<fold>"
-    kind: str
-
-
 def collect_rows(entries: Sequence[Entry], queries: Sequence[Query], folds: int) -> list[Row]:
     """Rows for every query against the full base, plus, for every procedure, its queries
     against the base without it (they are then out of scope: the hard negatives)."""
@@ -237,87 +235,6 @@ def collect_rows(entries: Sequence[Entry], queries: Sequence[Query], folds: int)
     return rows
 
 
-def _logistic(
-    x: np.ndarray, y: np.ndarray, sw: np.ndarray | None = None, l2: float = 1.0
-) -> np.ndarray:
-    """L2-regularised weighted logistic regression by Newton's method; bias first (not
-    penalised)."""
-    sw = np.ones(len(y)) if sw is None else sw
-    xb = np.hstack([np.ones((len(x), 1)), x])
-    w = np.zeros(xb.shape[1])
-    reg = np.full(xb.shape[1], l2)
-    reg[0] = 0.0
-    for _ in range(50):
-        p = 1 / (1 + np.exp(-np.clip(xb @ w, -50, 50)))
-        grad = xb.T @ (sw * (p - y)) + reg * w
-        hess = (xb * (sw * p * (1 - p))[:, None]).T @ xb + np.diag(reg + 1e-9)
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    return w
-
-
-# The share of out-of-scope questions assumed when the wrong-answer rate is estimated.
-OOS_SHARE = 0.15
-MAX_WRONG = 0.025
-HIT3_FLOOR = 0.94
-
-
-def fit(rows: Sequence[Row]) -> Thresholds:
-    """Fit both decision models on rows and pick their probability thresholds.
-
-    The fallback threshold is the highest that keeps hit@3 at ``HIT3_FLOOR`` (a question that
-    could be answered must rarely be refused); the answer threshold is
-    the lowest whose estimated wrong-answer rate stays under ``MAX_WRONG``.
-    """
-    usable = [r for r in rows if r.x is not None]
-    x = np.vstack([r.x for r in usable if r.x is not None])
-    y_in = np.array([r.in_scope for r in usable], dtype=np.float64)
-    y_ok = np.array([r.correct for r in usable], dtype=np.float64)
-    # The original out-of-scope queries (chit-chat, other topics) and the held-out procedures
-    # weigh the same in total: both kinds of negatives matter, the second is far more numerous.
-    held = np.array([r.kind == "heldout" for r in usable])
-    oos = (y_in == 0) & ~held
-    sw = np.ones(len(usable))
-    if oos.any() and held.any():
-        sw[oos] = held.sum() / oos.sum()
-    w_in, w_ok = _logistic(x, y_in, sw), _logistic(x, y_ok, sw)
-    p_in = 1 / (1 + np.exp(-(w_in[0] + x @ w_in[1:])))
-    p_ok = 1 / (1 + np.exp(-(w_ok[0] + x @ w_ok[1:])))
-    ins = y_in == 1
-    top3 = np.array([r.top3 for r in usable])
-    n_ins = sum(r.in_scope for r in rows)
-    n_held = sum(r.kind == "heldout" for r in rows)
-    n_oos = len(rows) - n_ins
-    n_orig = max(n_oos - n_held, 1)
-    grid = np.linspace(0.02, 0.98, 97)
-    best_t, best_j = 0.02, -1.0
-    for t in grid:
-        keep = p_in >= t
-        if (keep & top3).sum() / n_ins < HIT3_FLOOR:
-            break
-        # The mean fallback rate of the two kinds of out-of-scope queries.
-        j = 1 - 0.5 * ((keep & held).sum() / max(n_held, 1) + (keep & oos).sum() / n_orig)
-        if j > best_j + 1e-9:
-            best_t, best_j = float(t), float(j)
-    suggest = best_t
-    answer = 0.98
-    for t in grid[::-1]:
-        ans = (p_ok >= t) & (p_in >= suggest)
-        wrong_ins = (ans & ins & (y_ok == 0)).sum() / n_ins
-        wrong_oos = (ans & ~ins).sum() / n_oos
-        if (1 - OOS_SHARE) * wrong_ins + OOS_SHARE * wrong_oos > MAX_WRONG:
-            break
-        answer = float(t)
-    return Thresholds(
-        in_scope=tuple(round(float(v), 3) for v in w_in),
-        suggest=round(suggest, 3),
-        correct=tuple(round(float(v), 3) for v in w_ok),
-        answer=round(answer, 3),
-    )
-
-
 def decide_rows(rows: Sequence[Row], t: Thresholds) -> Report:
     """Score rows under decision models ``t`` with the rules of ``score.py``."""
     index = Index([], t)
@@ -349,7 +266,7 @@ def nested_cv(rows: Sequence[Row]) -> Report:
         test_groups = {p, f"oos:{n}"}
         train = [r for r in rows if r.group not in test_groups]
         test = [r for r in rows if r.group in test_groups]
-        rep.add(decide_rows(test, fit(train)))
+        rep.add(decide_rows(test, fit(train, max_wrong=DEV_MAX_WRONG, hit3_floor=DEV_HIT3_FLOOR)))
     return rep
 
 
@@ -359,7 +276,7 @@ def cmd_fit(args: argparse.Namespace) -> None:
     queries = load_queries(eval_dir / "queries.jsonl")
     procs = {procedure_of(e.id) for e in entries}
     rows = collect_rows(entries, queries, len(procs))
-    t = fit(rows)
+    t = fit(rows, max_wrong=DEV_MAX_WRONG, hit3_floor=DEV_HIT3_FLOOR)
     print("fitted on all rows (paste into knowledge/search.py Thresholds):")
     print(f"    in_scope={t.in_scope},\n    suggest={t.suggest},")
     print(f"    correct={t.correct},\n    answer={t.answer},")
@@ -367,16 +284,41 @@ def cmd_fit(args: argparse.Namespace) -> None:
     print("\n".join(decide_rows(rows, t).lines()))
 
 
+def _make_index(calibrated: bool) -> Callable[[Sequence[Entry]], Index]:
+    """Indexes as ``motcua ask`` builds them, or with decision models calibrated on the base
+    itself (``--calibrated``, ``knowledge/calibrate.py``)."""
+    return (lambda entries: build(entries, calibrate=True)) if calibrated else build
+
+
 def cmd_accuracy(args: argparse.Namespace) -> None:
     eval_dir = Path(args.eval)
-    kb = Path(args.kb) if args.kb else eval_dir / "kb.yaml"
-    qpath = Path(args.queries) if args.queries else eval_dir / "queries.jsonl"
+    if args.kb or args.queries:
+        kb = Path(args.kb) if args.kb else eval_dir / "kb.yaml"
+        qpath = Path(args.queries) if args.queries else eval_dir / "queries.jsonl"
+        sets = [(kb, qpath)]
+    else:
+        sets = [(eval_dir / "kb.yaml", eval_dir / "queries.jsonl")]
+        if (SECOND_EVAL / "kb.yaml").exists():
+            sets.append((SECOND_EVAL / "kb.yaml", SECOND_EVAL / "queries.jsonl"))
+    make_index = _make_index(args.calibrated)
+    for kb, qpath in sets:
+        _accuracy_one(args, eval_dir, kb, qpath, make_index)
+
+
+def _accuracy_one(
+    args: argparse.Namespace,
+    eval_dir: Path,
+    kb: Path,
+    qpath: Path,
+    make_index: Callable[[Sequence[Entry]], Index],
+) -> None:
     entries = kbfile.load(kb)
     queries = load_queries(qpath)
-    index = Index(entries)
+    index = make_index(entries)
     results = [index.search(q.q) for q in queries]
     rep = score(queries, results)
-    print(f"in-sample ({kb.name}, {len(entries)} entries, {len(queries)} queries)")
+    label = f"{kb.parent.name}/{kb.name}"
+    print(f"in-sample ({label}, {len(entries)} entries, {len(queries)} queries)")
     print("\n".join(rep.lines()))
     if args.errors:
         for q, r in zip(queries, results, strict=True):
@@ -399,13 +341,19 @@ def cmd_accuracy(args: argparse.Namespace) -> None:
             ).stdout
             print("score.py:\n" + out.rstrip())
     if args.cv:
-        overall, hard = cross_validate(entries, queries, Index, group=args.cv_group)
-        print(f"leave-procedures-out CV (groups of {args.cv_group}, counts summed over folds)")
+        overall, hard = cross_validate(entries, queries, make_index, group=args.cv_group)
+        print(
+            f"leave-procedures-out CV on {label} (groups of {args.cv_group}; with --calibrated the "
+            "models are calibrated inside each fold on its base only; counts summed over folds)"
+        )
         print("\n".join(overall.lines()))
         print("  out-of-scope only: " + "  ".join(hard.lines()[1:]).replace("  ", " "))
         procs = {procedure_of(e.id) for e in entries}
         rows = collect_rows(entries, queries, len(procs))
-        print("nested CV: decision models refitted without the scored procedure / OOS share")
+        print(
+            f"nested CV on {label}: default decision models refitted without the scored "
+            "procedure and a share of the out-of-scope questions"
+        )
         print("\n".join(nested_cv(rows).lines()))
 
 
@@ -639,6 +587,9 @@ def main(argv: Iterable[str] | None = None) -> None:
     acc.add_argument("--errors", action="store_true", help="list the queries that go wrong")
     acc.add_argument("--dump", help="write results as JSON lines for score.py")
     acc.add_argument("--check", action="store_true", help="also run score.py on the results")
+    acc.add_argument(
+        "--calibrated", action="store_true", help="decision models calibrated on each base"
+    )
     sub.add_parser("fit", help="fit the decision models on EVAL (prints the constants)")
     spd = sub.add_parser("speed", help="search latency, build time and memory")
     spd.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])

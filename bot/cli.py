@@ -63,12 +63,11 @@ async def _chat(args: argparse.Namespace) -> int:
 
 
 async def _ask(args: argparse.Namespace) -> int:
-    from knowledge import kbfile
-    from knowledge.search import Index
+    from knowledge import calibrate, intents, kbfile
 
     if args.kb:
         try:
-            index = Index(kbfile.load(args.kb))
+            index = calibrate.build(kbfile.load(args.kb))
         except kbfile.KbFileError as exc:
             print(f"Cannot use {args.kb}:\n{exc}", file=sys.stderr)
             return 2
@@ -84,23 +83,30 @@ async def _ask(args: argparse.Namespace) -> int:
     questions = [args.question] if args.question else (line.rstrip("\n") for line in sys.stdin)
     for q in questions:
         result = index.search(q, k=args.k)
+        # Small talk and dossier questions are not knowledge-base questions: the assistant
+        # does not answer them from the base (decision "fallback"; "intent" says what they are).
+        intent = intents.detect(q)
+        decision = "fallback" if intent is not None else result.decision.value
         if args.json:
+            line: dict[str, object] = {
+                "query": q,
+                "decision": decision,
+                "matches": [{"id": m.entry.id, "score": m.score} for m in result.matches],
+            }
+            if intent is not None:
+                line["intent"] = intent.name
             print(
                 json.dumps(
-                    {
-                        "query": q,
-                        "decision": result.decision.value,
-                        "matches": [{"id": m.entry.id, "score": m.score} for m in result.matches],
-                    },
+                    line,
                     ensure_ascii=False,
                 ),
                 flush=True,
             )
         else:
-            print(f"? {q}\n  -> {result.decision.value}")
+            print(f"? {q}\n  -> {decision}" + (f" ({intent.name})" if intent else ""))
             for m in result.matches:
                 print(f"     {m.score:6.3f}  {m.entry.id}  {m.entry.question}")
-            if result.best and result.decision.value == "answer":
+            if result.best and decision == "answer":
                 print("\n" + result.best.entry.answer)
     return 0
 

@@ -104,6 +104,8 @@ class ChatState:
     data: dict[str, Any] = field(default_factory=dict)
     offered: tuple[str, ...] = ()
     last_entry: str | None = None
+    memory: dict[str, Any] = field(default_factory=dict)
+    """What outlives flows: the dialogue memory (``handlers/memory.py``) under its own key."""
 
     def to_json(self) -> str:
         raw = asdict(self)
@@ -122,6 +124,7 @@ class ChatState:
                 data=dict(raw.get("data") or {}),
                 offered=tuple(raw.get("offered") or ()),
                 last_entry=raw.get("last_entry"),
+                memory=dict(raw.get("memory") or {}),
             )
         except (ValueError, TypeError, AttributeError):
             return cls()

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from bot.messages import Choice, Outcome, Reply
-from handlers import catalog, texts
+from handlers import catalog, memory, texts
 from handlers.context import Context
+from knowledge import intents
+from knowledge.aspects import ASPECT_LABELS
 from knowledge.entry import Entry
 from knowledge.search import Decision, SearchResult
 from storage.repositories import messages as message_repo
 
 MAX_RELATED = 3
 MAX_SUGGESTIONS = 3
+MAX_GROUP = 6
+MAX_FIELDS = 20
 
 
 def _answer_text(entry: Entry) -> str:
@@ -52,22 +56,69 @@ async def _answer(
         )
     )
     # Answering a question ends any flow (a lookup left half-way, for instance).
-    return Outcome(tuple(replies), ctx.state.evolve(last_entry=entry.id, flow=None, step=None))
+    state = ctx.state.evolve(last_entry=entry.id, flow=None, step=None)
+    key = ctx.index.group_of(entry)
+    aspect = result.aspect if result is not None else ""
+    state = memory.remember(state, key, ctx.index.group_name(key), entry.id, aspect)
+    return Outcome(tuple(replies), state)
+
+
+def resolve(ctx: Context, question: str) -> SearchResult:
+    """Search, reading a question that names no procedure as a follow-up of the last one.
+
+    "còn lệ phí thì sao?" after a question on unemployment benefit is searched as the same
+    words plus the remembered procedure's name; that reading is kept when it lands on the
+    remembered procedure (answered, suggested, or known to lack the aspect).
+    """
+    result = ctx.index.search(question, k=5)
+    recalled = memory.recall(ctx.state)
+    if recalled is None or result.named:
+        return result
+    follow = ctx.index.search(f"{question} {recalled.name}", k=5)
+    best = follow.best
+    if best is None or not _same_procedure(ctx, best.entry, recalled):
+        return result
+    if follow.decision is Decision.FALLBACK and not follow.missing_aspect:
+        return result
+    return follow
+
+
+def _same_procedure(ctx: Context, entry: Entry, recalled: memory.DialogueMemory) -> bool:
+    """Same procedure group, or same family of ids ("can-cuoc/..."): bases name one procedure
+    in several ways ("Cấp lại thẻ căn cước", "Cấp đổi, cấp lại thẻ căn cước")."""
+    if ctx.index.group_of(entry) == recalled.procedure:
+        return True
+    return entry.id.split("/", 1)[0] == recalled.entry_id.split("/", 1)[0]
 
 
 async def answer_question(ctx: Context) -> Outcome:
-    """Searches the knowledge base and answers, suggests close questions, or falls back."""
+    """Small talk and dossier questions first; then searches the knowledge base and answers,
+    suggests close questions of the same procedure, or falls back."""
     question = ctx.incoming.text.strip()
-    result = ctx.index.search(question, k=5)
+    intent = intents.detect(question)
+    if intent is not None:
+        return await _intent_outcome(ctx, intent, question)
+    result = resolve(ctx, question)
     best = result.best
+    if result.missing_aspect and best is not None:
+        return await _missing_aspect(ctx, result, question)
     if result.decision is Decision.ANSWER and best is not None:
         return await _answer(ctx, best.entry, question, best.score, result)
-    if result.decision is Decision.SUGGEST and best is not None:
+    key = ctx.index.group_of(best.entry) if best is not None else ""
+    groups = {ctx.index.group_of(m.entry) for m in result.matches[:MAX_SUGGESTIONS]}
+    # Suggestions only from the best candidate's procedure, and only when the question names
+    # it or the close candidates agree on it: never a guess among unrelated procedures.
+    if (
+        result.decision is Decision.SUGGEST
+        and best is not None
+        and (result.named or groups == {key})
+    ):
         await ctx.record_question(question, Decision.SUGGEST.value, best.entry.id, best.score)
+        same = [m for m in result.matches if ctx.index.group_of(m.entry) == key]
         choices = (
             *tuple(
                 Choice(m.entry.question, catalog.entry_value(m.entry))
-                for m in result.matches[:MAX_SUGGESTIONS]
+                for m in same[:MAX_SUGGESTIONS]
             ),
             Choice(texts.NONE_OF_THESE, "m:none"),
         )
@@ -78,7 +129,49 @@ async def answer_question(ctx: Context) -> Outcome:
         best.entry.id if best else None,
         best.score if best else None,
     )
-    return fallback_outcome(ctx)
+    outcome = out_of_scope_outcome(ctx)
+    if result.named:  # another procedure was named: the earlier one is no longer the topic
+        return Outcome(outcome.replies, memory.forget(outcome.next_state), outcome.log)
+    return outcome
+
+
+async def _intent_outcome(ctx: Context, intent: intents.Intent, question: str) -> Outcome:
+    """A short fitting reply to small talk; the dossier lookup for a progress question."""
+    text = intents.reply(intent, ctx.hotline)
+    if intent.name == "progress":
+        from handlers import dossier
+
+        await ctx.record_question(question, intents.PROGRESS_DECISION, None, None)
+        lookup = await dossier.ask_code(ctx)
+        return Outcome((Reply(text), *lookup.replies), lookup.next_state, lookup.log)
+    await ctx.record_question(question, intents.SMALL_TALK_DECISION, None, None)
+    choices: tuple[Choice, ...] = ()
+    if intent.name == "complaint":
+        choices = (Choice(texts.MENU_DOSSIER, "m:dossier"), Choice(texts.BACK_TO_MENU, "m:menu"))
+    return Outcome((Reply(text, choices),), ctx.state)
+
+
+async def _missing_aspect(ctx: Context, result: SearchResult, question: str) -> Outcome:
+    """The procedure is known but not the aspect asked: say so, offer its entries."""
+    await ctx.record_question(question, Decision.FALLBACK.value, None, None)
+    entries = ctx.index.group_entries(result.procedure)
+    name = ctx.index.group_name(result.procedure)
+    text = texts.MISSING_ASPECT.format(
+        procedure=name, aspect=ASPECT_LABELS.get(result.aspect, "nội dung này"), hotline=ctx.hotline
+    )
+    choices = tuple(Choice(e.question, catalog.entry_value(e)) for e in entries[:MAX_GROUP])
+    first = entries[0].id if entries else ""
+    state = memory.remember(ctx.state, result.procedure, name, first, result.aspect)
+    return Outcome((Reply(text, choices),), state)
+
+
+def out_of_scope_outcome(ctx: Context) -> Outcome:
+    """A plain "not covered" that says what the assistant covers, with where else to ask."""
+    fields = sorted({e.category for e in ctx.index.entries if e.category})
+    shown = ", ".join(fields[:MAX_FIELDS]) + (", …" if len(fields) > MAX_FIELDS else "")
+    text = texts.OUT_OF_SCOPE.format(fields=shown or "thủ tục hành chính", hotline=ctx.hotline)
+    choices = (Choice(texts.MENU_BROWSE, "m:browse"), Choice(texts.BACK_TO_MENU, "m:menu"))
+    return Outcome((Reply(text, choices),), ctx.state)
 
 
 def fallback_outcome(ctx: Context) -> Outcome:

@@ -42,6 +42,16 @@ FALLBACK = (
     'Bạn thử hỏi ngắn gọn hơn (ví dụ: "lệ phí đăng ký thường trú"), xem thủ tục theo lĩnh vực, '
     "hoặc gọi tổng đài {hotline}."
 )
+OUT_OF_SCOPE = (
+    "Câu hỏi này nằm ngoài những gì tôi có thông tin.\n"
+    "Tôi trả lời về thủ tục hành chính: {fields}.\n"
+    "Bạn có thể tìm thêm trên Cổng Dịch vụ công quốc gia (dichvucong.gov.vn) "
+    "hoặc gọi tổng đài {hotline}."
+)
+MISSING_ASPECT = (
+    "Về thủ tục «{procedure}», tôi chưa có thông tin về {aspect}. "
+    "Tôi có các nội dung sau, hoặc bạn gọi tổng đài {hotline}:"
+)
 EMPTY_TEXT = "Bạn hãy gõ câu hỏi, hoặc bấm /menu để xem các chức năng."
 TOO_LONG = "Tin nhắn dài quá ({length} ký tự). Bạn vui lòng hỏi ngắn gọn, dưới {limit} ký tự."
 UNKNOWN_COMMAND = "Xin lỗi, tôi chưa hiểu lệnh này. Bạn gõ /menu để xem các chức năng."

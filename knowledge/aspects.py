@@ -31,3 +31,112 @@ ASPECTS: tuple[str, ...] = tuple(ASPECT_LABELS)
 def is_aspect(value: str) -> bool:
     """Whether ``value`` is one of the documented aspects."""
     return value in ASPECT_LABELS
+
+
+# --- detecting the aspect a text asks about (cues in knowledge/lang/aspect_cues.yaml) --------
+
+from collections import defaultdict  # noqa: E402
+from functools import lru_cache  # noqa: E402
+
+from knowledge.lexicon import ASPECT_CUES  # noqa: E402
+from knowledge.normalize import Analysis, fold, tone_key  # noqa: E402
+
+# (aspect, weight, tone keys of the cue words, folded cue words), longest cues first.
+_CUES: tuple[tuple[str, float, tuple[str, ...], tuple[str, ...]], ...] = tuple(
+    sorted(
+        (
+            (aspect, weight, tuple(tone_key(w) for w in cue.split()), tuple(fold(cue).split()))
+            for aspect, cues in ASPECT_CUES.items()
+            for cue, weight in cues.items()
+        ),
+        key=lambda c: (-len(c[2]), -c[1]),
+    )
+)
+CLEAR = 2.5
+"""Total cue weight from which an aspect counts as clearly asked."""
+
+
+def aspect_weights(a: Analysis) -> dict[str, float]:
+    """Total cue weight per aspect in an analysed text (longest cues first, no overlaps)."""
+    return dict(_weights(a.tokens, a.folded, a.accented))
+
+
+def cue_words(a: Analysis) -> frozenset[str]:
+    """The folded words of a text that belong to an aspect cue ("bao lâu", "lệ phí"): they say
+    what is asked, not about which procedure, and are matched apart from the other words."""
+    return _scan(a.tokens, a.folded, a.accented)[1]
+
+
+def _weights(
+    tokens: tuple[str, ...], folded: tuple[str, ...], marked: tuple[bool, ...]
+) -> tuple[tuple[str, float], ...]:
+    return _scan(tokens, folded, marked)[0]
+
+
+_BY_FIRST: dict[str, list[tuple[str, float, tuple[str, ...], tuple[str, ...]]]] = defaultdict(list)
+for _cue in _CUES:  # already longest first
+    _BY_FIRST[_cue[3][0]].append(_cue)
+
+
+@lru_cache(maxsize=16384)
+def _scan(
+    tokens: tuple[str, ...], folded: tuple[str, ...], marked: tuple[bool, ...]
+) -> tuple[tuple[tuple[str, float], ...], frozenset[str]]:
+    """Left to right, the longest cue starting at each word (cues never overlap)."""
+    found: dict[str, float] = defaultdict(float)
+    covered: set[str] = set()
+    n = len(tokens)
+    i = 0
+    while i < n:
+        for aspect, weight, cue_keys, cue_folded in _BY_FIRST.get(folded[i], ()):
+            m = len(cue_keys)
+            if i + m > n:
+                continue
+            if all(
+                (tone_key(tokens[i + j]) == cue_keys[j])
+                if marked[i + j]
+                else folded[i + j] == cue_folded[j]
+                for j in range(m)
+            ):
+                found[aspect] += weight
+                covered.update(folded[i : i + m])
+                i += m
+                break
+        else:
+            i += 1
+    return tuple(found.items()), frozenset(covered)
+
+
+def primary(weights: dict[str, float]) -> str:
+    """The aspect with the highest weight, or "" when nothing is asked clearly enough."""
+    if not weights:
+        return ""
+    aspect, weight = max(weights.items(), key=lambda kv: (kv[1], kv[0]))
+    return aspect if weight >= CLEAR else ""
+
+
+def distribution(weights: dict[str, float]) -> dict[str, float]:
+    """Weights scaled to sum to 1 (empty when nothing is asked)."""
+    total = sum(weights.values())
+    return {k: v / total for k, v in weights.items()} if total else {}
+
+
+def entry_aspects(question: Analysis, alternatives: list[Analysis], stated: str) -> frozenset[str]:
+    """The aspects an entry answers: the stated one, else those its phrasings ask most.
+
+    The question counts fully and each alternative at 0.6; every aspect reaching half the
+    strongest one is kept (an entry on "lệ phí và thời hạn" answers both); "other" when the
+    phrasings ask nothing recognisable.
+    """
+    if stated and is_aspect(stated):
+        return frozenset({stated})
+    total: dict[str, float] = defaultdict(float)
+    for k, v in aspect_weights(question).items():
+        total[k] += v
+    for alt in alternatives:
+        for k, v in aspect_weights(alt).items():
+            total[k] += 0.6 * v
+    if not total:
+        return frozenset({"other"})
+    top = max(total.values())
+    return frozenset(k for k, v in total.items() if v >= 0.5 * top)

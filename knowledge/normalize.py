@@ -24,10 +24,15 @@ _TONES = {"\u0300": "2", "\u0301": "1", "\u0309": "3", "\u0303": "4", "\u0323": 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _MAX_PHRASE = max(len(k.split()) for k in PHRASES)
 _FOLDED_PHRASES = {tuple(k.split()): v for k, v in PHRASES.items()}
+_PHRASE_STARTS = frozenset(k[0] for k in _FOLDED_PHRASES)
 _FOLDED_FILLERS = frozenset(
-    unicodedata.normalize("NFD", w).encode("ascii", "ignore").decode().replace("đ", "d")
+    unicodedata.normalize("NFD", w.replace("đ", "d")).encode("ascii", "ignore").decode()
     for w in FILLERS
 )
+FOLDED_FILLERS: tuple[str, ...] = tuple(
+    sorted(w for w in _FOLDED_FILLERS if len(w) >= 3 and w not in AMBIGUOUS_FOLDED)
+)
+"""Folded fillers that no content word shares, for telling a slip on one from a typo."""
 _NON_VIETNAMESE_LETTERS = frozenset("fjwz")
 
 
@@ -58,6 +63,7 @@ def tone_key(token: str) -> str:
     return unicodedata.normalize("NFC", "".join(kept)) + tone
 
 
+@lru_cache(maxsize=65536)
 def has_marks(token: str) -> bool:
     """True when the token carries a tone or vowel mark (a bare "đ" does not count)."""
     return fold(token) != token.lower().replace("đ", "d")
@@ -90,12 +96,17 @@ class Analysis:
 def _expand(raw: list[str]) -> list[tuple[str, bool]]:
     """Apply phrase rewrites, then single-token abbreviations; keep whether marks were typed."""
     out: list[tuple[str, bool]] = []
+    raw = [
+        telex_fold(w) if w not in ABBREVIATIONS and not has_marks(w) and is_telex(w) else w
+        for w in raw
+    ]
     folded = [fold(w) for w in raw]
     i = 0
     while i < len(raw):
-        for n in range(min(_MAX_PHRASE, len(raw) - i), 1, -1):
+        longest = min(_MAX_PHRASE, len(raw) - i) if folded[i] in _PHRASE_STARTS else 1
+        for n in range(longest, 1, -1):
             key = tuple(folded[i : i + n])
-            if key in _FOLDED_PHRASES:
+            if key in _FOLDED_PHRASES and not _already_expanded(folded, i, n, key):
                 typed_marks = any(has_marks(w) for w in raw[i : i + n])
                 out.extend((w, typed_marks) for w in _FOLDED_PHRASES[key].split())
                 i += n
@@ -106,6 +117,8 @@ def _expand(raw: list[str]) -> list[tuple[str, bool]]:
             repl = ABBREVIATIONS.get(word)
             if repl is None and (not marks or _NON_VIETNAMESE_LETTERS.intersection(folded[i])):
                 repl = ABBREVIATIONS.get(folded[i])
+            if repl is not None and _already_expanded(folded, i, 1, (folded[i],), repl):
+                repl = None
             if repl is None:
                 out.append((word, marks))
             else:
@@ -114,9 +127,45 @@ def _expand(raw: list[str]) -> list[tuple[str, bool]]:
     return out
 
 
+def _already_expanded(
+    folded: list[str], i: int, n: int, key: tuple[str, ...], repl: str | None = None
+) -> bool:
+    """Whether the words around ``key`` already spell its rewrite (which contains the key).
+
+    "bao lâu" is rewritten "thời gian bao lâu"; text that already says "thời gian bao lâu" is
+    left alone, so that normalising normalised text changes nothing (idempotence).
+    """
+    rep = tuple(fold(repl if repl is not None else _FOLDED_PHRASES[key]).split())
+    if len(rep) == n:
+        return False  # a plain respelling ("duoc" -> "được"), always applied
+    for j in range(len(rep) - n + 1):
+        if rep[j : j + n] == key:
+            before, after = rep[:j], rep[j + n :]
+            if (
+                i >= j
+                and tuple(folded[i - j : i]) == before
+                and tuple(folded[i + n : i + n + len(after)]) == after
+            ):
+                return True
+    return False
+
+
+@lru_cache(maxsize=32768)
 def analyze(text: str) -> Analysis:
-    """Normalise a question or a knowledge-base text into tokens for matching."""
-    expanded = _expand(words(text))
+    """Normalise a question or a knowledge-base text into tokens for matching.
+
+    Rewrites are applied until nothing changes (one rewrite can make another apply: "tốn
+    nhiêu" -> "tốn bao nhiêu" -> "lệ phí tốn bao nhiêu"), so normalising normalised text
+    changes nothing.
+    """
+    raw = words(text)
+    expanded = _expand(raw)
+    for _ in range(3 if [w for w, _ in expanded] != raw else 0):
+        current = [w for w, _ in expanded]
+        again = _expand(current)
+        if [w for w, _ in again] == current:
+            break
+        expanded = [(w, m or has_marks(w)) for w, m in again]
     tokens = tuple(w for w, _ in expanded)
     folded = tuple(fold(w) for w in tokens)
     accented = tuple(m for _, m in expanded)
@@ -131,3 +180,46 @@ def is_filler(token: str, folded: str, typed_marks: bool) -> bool:
     if typed_marks or token in FILLERS:
         return token in FILLERS
     return folded in _FOLDED_FILLERS and folded not in AMBIGUOUS_FOLDED
+
+
+_TELEX_TONES = frozenset("sfrxj")
+_TELEX_PAIRS: tuple[tuple[str, str], ...] = (
+    ("dd", "d"),
+    ("aa", "a"),
+    ("aw", "a"),
+    ("ee", "e"),
+    ("oo", "o"),
+    ("ow", "o"),
+    ("uw", "u"),
+    ("w", "u"),
+)
+
+
+def telex_fold(token: str) -> str:
+    """The folded word a Telex key sequence left unconverted stands for ("ddawngf" -> "dang").
+
+    Telex types marks as letters: doubled vowels and "w" for the vowel marks, "dd" for "đ", and
+    one of s f r x j for the tone, usually at the end. Only the folded form is recovered (the
+    index matches folded words); callers keep the result only when it is a known word.
+    """
+    t = token.lower()
+    if len(t) > 2 and t[-1] in _TELEX_TONES and any(v in t[:-1] for v in "aeiouy"):
+        t = t[:-1]
+    for seq, rep in _TELEX_PAIRS:
+        t = t.replace(seq, rep)
+    return t
+
+
+_TELEX_MARKERS = ("dd", "aa", "aw", "ee", "oo", "ow", "uw", "w")
+
+
+def is_telex(word: str) -> bool:
+    """Whether an unaccented word can only be unconverted Telex: no Vietnamese syllable ends in
+    s, f, r, x or j, or holds "dd", "w" or a doubled vowel letter (except "oo" in "xoong")."""
+    if not word.isalpha() or not word.isascii() or len(word) < 2:
+        return False
+    if word[-1] in _TELEX_TONES and any(v in word[:-1] for v in "aeiouy"):
+        return True
+    return any(m in word for m in _TELEX_MARKERS if m != "oo") or (
+        "oo" in word and not word.endswith(("oong", "ooc"))
+    )

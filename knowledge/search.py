@@ -30,10 +30,31 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
+from knowledge import aspects as aspect_model
 from knowledge.entry import Entry
-from knowledge.lexicon import ASPECTS, GENERIC
-from knowledge.normalize import Analysis, analyze, fold, tone_key
+from knowledge.lexicon import ABBREVIATIONS, ASPECT_CUES, FILLERS, GENERIC
+from knowledge.normalize import (
+    FOLDED_FILLERS,
+    Analysis,
+    analyze,
+    fold,
+    has_marks,
+    tone_key,
+    words,
+)
 from knowledge.topics import topics_of
+
+GENERAL_WORDS: tuple[str, ...] = tuple(
+    sorted(
+        {
+            w
+            for text in (*ABBREVIATIONS, *FILLERS, *(c for v in ASPECT_CUES.values() for c in v))
+            for w in text.split()
+            if has_marks(w) or "đ" in w
+        }
+    )
+)
+"""Accented words of the language resources: restoration candidates a base may not use."""
 
 # Field weights for BM25F: how much a word in each part of an entry says about it.
 FIELD_WEIGHTS = {
@@ -48,7 +69,12 @@ B = 0.6
 BIGRAM_WEIGHT = 1.0
 TONE_WEIGHT = 0.25
 FUZZ_WEIGHT = 0.25
-ASPECT_WEIGHT = 0.15
+ASPECT_WEIGHT = 0.4
+CONFLICT = 0.5
+SPLIT_CUES = True
+RESTORE = True
+GROUP_FIRST = True
+CUE_WEIGHT = 0.5
 TOPIC_WEIGHT = 0.3
 MISMATCH_WEIGHT = 0.5
 RERANK_DEPTH = 30
@@ -88,39 +114,41 @@ class Thresholds:
     fallen back) the assistant answers directly, otherwise it suggests the candidates.
     """
 
-    # Fitted by ``bench/retrieval.py fit`` (HIT3_FLOOR 0.94, MAX_WRONG 0.025).
+    # Fitted by ``bench/retrieval.py fit`` on the development set (HIT3_FLOOR 0.94, MAX_WRONG
+    # 0.025); ``knowledge/calibrate.py`` refits the in-scope model and the fallback threshold
+    # on every loaded base.
     in_scope: tuple[float, ...] = (
-        -4.548,
-        1.35,
-        0.742,
-        0.681,
-        1.077,
-        3.526,
-        2.264,
-        -0.681,
-        -0.341,
-        -0.854,
-        0.688,
-        1.112,
-        -2.872,
+        -3.358,
+        1.184,
+        0.757,
+        1.33,
+        0.995,
+        2.838,
+        1.967,
+        -0.296,
+        -0.298,
+        -1.036,
+        0.165,
+        0.762,
+        -2.858,
     )
-    suggest: float = 0.31
+    suggest: float = 0.33
     correct: tuple[float, ...] = (
-        -4.474,
-        1.292,
-        0.493,
-        2.081,
-        0.964,
-        2.87,
-        1.81,
-        -0.465,
-        -0.049,
-        -1.149,
-        0.453,
-        1.053,
-        -2.521,
+        -3.473,
+        1.295,
+        0.75,
+        3.131,
+        1.229,
+        2.407,
+        1.166,
+        0.084,
+        -0.412,
+        -1.337,
+        -0.103,
+        0.546,
+        -2.677,
     )
-    answer: float = 0.6
+    answer: float = 0.75
     # A direct answer also needs the best candidate to stand clear of the runner-up: two
     # entries of one procedure that score alike are offered as suggestions instead.
     answer_margin: float = 0.08
@@ -136,21 +164,66 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
-    """The ranked candidates, best first, and the decision taken on them."""
+    """The ranked candidates, best first, and the decision taken on them.
+
+    ``aspect`` is what the question asks about ("" when unclear). ``missing_aspect`` is set when
+    the question clearly names the best candidate's procedure (``procedure``, its group key)
+    but asks an aspect that none of that procedure's entries answers: the decision is then a
+    fall-back, and the assistant says so and offers the procedure's entries.
+    """
 
     query: str
     decision: Decision
     matches: tuple[Match, ...]
+    aspect: str = ""
+    missing_aspect: bool = False
+    procedure: str = ""
+    named: bool = False
+    """Whether the question names a procedure or topic itself (else it may be a follow-up)."""
 
     @property
     def best(self) -> Match | None:
         return self.matches[0] if self.matches else None
 
 
-def _features(a: Analysis) -> dict[str, float]:
-    """Matching features of an analysed text with their counts."""
+# Aspects that say little about what an entry answers ("how to get a passport for a child"
+# answers documents, place and time for that case): never counted as conflicting.
+_VAGUE = frozenset({"how", "other"})
+# Aspects close enough that an entry on one partly answers the other: a question is said to
+# ask an aspect "the base does not hold" only when no entry of the procedure answers any
+# aspect of its family.
+_FAMILIES = (
+    frozenset({"time", "deadline", "validity"}),
+    frozenset({"fee", "amount"}),
+    frozenset({"place", "result"}),
+)
+
+
+def _family(aspect: str) -> frozenset[str]:
+    return next((f for f in _FAMILIES if aspect in f), frozenset({aspect}))
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """What ``Index.rank_full`` finds: candidates, decision features, aspect asked, and
+    whether the best candidate's procedure (group key ``procedure``) lacks that aspect."""
+
+    matches: tuple[Match, ...]
+    x: np.ndarray | None
+    aspect: str = ""
+    missing_aspect: bool = False
+    procedure: str = ""
+    named: bool = False
+
+
+def _features(a: Analysis, cues: frozenset[str] = frozenset()) -> dict[str, float]:
+    """Matching features of an analysed text with their counts.
+
+    Words of aspect cues (``cues``) become separate "^word" features: "mất" in "mất bao lâu"
+    is not the "mất" of "bị mất giấy phép", and the aspect is judged on its own anyway.
+    """
     feats: dict[str, float] = defaultdict(float)
-    content = a.content
+    content = tuple(("^" + t) if t in cues else t for t in a.content)
     for tok in content:
         feats[tok] += 1.0
     for left, right in itertools.pairwise(content):
@@ -167,31 +240,11 @@ def _tone_features(a: Analysis) -> dict[str, float]:
     return feats
 
 
-_CUES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = tuple(
-    (aspect, tuple(tone_key(w) for w in cue.split()), tuple(fold(cue).split()))
-    for aspect, cues in ASPECTS.items()
-    for cue in cues
-)
-
-
 def aspects(a: Analysis) -> frozenset[str]:
-    """The aspects a text asks about (see ``lexicon.ASPECTS``)."""
-    found: set[str] = set()
-    toks, folded, marked = a.tokens, a.folded, a.accented
-    keys = [tone_key(t) if m else "" for t, m in zip(toks, marked, strict=True)]
-    n = len(toks)
-    for aspect, cue_keys, cue_folded in _CUES:
-        if aspect in found:
-            continue
-        m = len(cue_keys)
-        for i in range(n - m + 1):
-            if all(
-                (keys[i + j] == cue_keys[j]) if marked[i + j] else folded[i + j] == cue_folded[j]
-                for j in range(m)
-            ):
-                found.add(aspect)
-                break
-    return frozenset(found)
+    """The aspects a text asks about clearly (see ``knowledge/lang/aspect_cues.yaml``)."""
+    w = aspect_model.aspect_weights(a)
+    top = max(w.values(), default=0.0)
+    return frozenset(k for k, v in w.items() if v >= aspect_model.CLEAR and v >= 0.5 * top)
 
 
 def _sigmoid(coef: Sequence[float], x: np.ndarray) -> float:
@@ -208,6 +261,13 @@ class Index:
         self._by_id = {e.id: e for e in self.entries}
         n = len(self.entries)
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        # Accented spellings seen in the base, by folded form, and accented word pairs: what
+        # diacritic-free input is restored to (see ``restore``). General words of the language
+        # resources come first, with a small count, so that the base's own usage wins.
+        self._spellings: dict[str, Counter[str]] = defaultdict(Counter)  # folded -> spellings
+        self._spelling_pairs: Counter[tuple[str, str]] = Counter()
+        for word in GENERAL_WORDS:
+            self._spellings[fold(word)][word] += 1  # the base's own usage adds 3 per pair
         lengths = np.zeros(n, dtype=np.float64)
         self._phrasings: list[list[str]] = []
         self._short_words: list[frozenset[str]] = []
@@ -226,11 +286,13 @@ class Index:
             for fname, texts in self._fields(entry):
                 w = FIELD_WEIGHTS[fname]
                 for text in texts:
+                    self._learn_spelling(text)
                     a = analyze(text)
                     if fname != "answer" and fname != "category":
                         short.update(a.content)
                         pairs.update(itertools.pairwise(a.content))
-                    for feat, c in _features(a).items():
+                    cues = aspect_model.cue_words(a) if SPLIT_CUES else frozenset()
+                    for feat, c in _features(a, cues).items():
                         tf[feat] += w * c
                     for feat, c in _tone_features(a).items():
                         tf[feat] += w * c
@@ -244,7 +306,9 @@ class Index:
             analysed = [analyze(t) for t in entry.phrasings]
             self._phrasings.append([" ".join(a.content) for a in analysed])
             self._phrasing_words.append(tuple(frozenset(a.content) for a in analysed))
-            self._aspects.append(frozenset().union(*(aspects(a) for a in analysed)))
+            self._aspects.append(
+                aspect_model.entry_aspects(analysed[0], analysed[1:], entry.aspect)
+            )
             proc = analyze(entry.procedure) if entry.procedure else analysed[0]
             self._procedure_words.append(frozenset(proc.content))
         avg = float(lengths.mean()) if n else 1.0
@@ -258,7 +322,9 @@ class Index:
             idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
             self._idf[feat] = idf
             self._postings[feat] = (idx, idf * tf_arr * (K1 + 1) / (tf_arr + norm[idx]))
-        self._vocab = sorted({f for f in self._idf if "_" not in f and not f.startswith("~")})
+        self._vocab = sorted(
+            {f.lstrip("^") for f in self._idf if "_" not in f and not f.startswith("~")}
+        )
         self._vocab_set = frozenset(self._vocab)
         self._short_df = short_df
         # The words of every entry's procedure group (entries sharing a procedure, or an id
@@ -270,8 +336,47 @@ class Index:
             for text in (*entry.phrasings, *entry.keywords, entry.procedure):
                 group_topics[key].update(topics_of(analyze(text)))
         self._group_topics = [frozenset(group_topics[k]) for k in keys]
+        # What each procedure group answers, and its members (for "no entry on that aspect").
+        group_aspects: dict[str, set[str]] = defaultdict(set)
+        self._group_members: dict[str, list[int]] = defaultdict(list)
+        for i, key in enumerate(keys):
+            group_aspects[key].update(self._aspects[i])
+            # What an answer clearly talks about counts too ("... hoặc nộp trực tuyến").
+            answered = aspect_model.aspect_weights(analyze(self.entries[i].answer))
+            group_aspects[key].update(a for a, w in answered.items() if w >= 3.0)
+            self._group_members[key].append(i)
+        self._group_aspects = {k: frozenset(v) for k, v in group_aspects.items()}
+        self._keys = keys
+        self._acronyms = self._build_acronyms()
         self._log_n = math.log(n + 1) if n else 1.0
         self._n = n
+
+    def _build_acronyms(self) -> dict[str, tuple[str, ...]]:
+        """Initialisms of the base's own phrases ("dkkh" -> đăng ký kết hôn), for words no
+        entry uses: people shorten the procedure names they type, whatever the base holds.
+
+        Every run of 2 to 5 words in procedure names, questions, alternatives and keywords
+        gives its first letters; an initialism shared by several phrases goes to the most
+        frequent one. Initialisms shorter than 3 letters or equal to a known word are skipped.
+        """
+        counts: Counter[tuple[str, ...]] = Counter()
+        for entry in self.entries:
+            texts = (entry.procedure, *entry.phrasings, *entry.keywords)
+            for text in texts:
+                if not text:
+                    continue
+                words = [w for w in analyze(text).folded if w.isalpha()]
+                for n in range(2, 6):
+                    for i in range(len(words) - n + 1):
+                        counts[tuple(words[i : i + n])] += 1
+        best: dict[str, tuple[int, tuple[str, ...]]] = {}
+        for phrase, c in counts.items():
+            acro = "".join(w[0] for w in phrase)
+            if len(acro) < 3 or acro in self._vocab_set:
+                continue
+            if acro not in best or c > best[acro][0]:
+                best[acro] = (c, phrase)
+        return {a: p for a, (_, p) in best.items()}
 
     @staticmethod
     def _fields(entry: Entry) -> list[tuple[str, Sequence[str]]]:
@@ -303,32 +408,88 @@ class Index:
         return min(1.0, math.log((self._n + 1) / (df + 0.5)) / self._log_n)
 
     def _correct(self, a: Analysis) -> Analysis:
-        """Replace unknown content words by the closest vocabulary word (one edit away).
+        """Mend content words no entry uses, from the base's own vocabulary.
 
-        Among several words one edit away, the one that forms a known word pair with a
+        In order: an initialism of a phrase of the base ("dkkh"); two known words run
+        together ("dangky") or one word split in two ("ngh iep"); the closest known word one
+        edit away (two for long words), where the one forming a known word pair with a
         neighbour wins ("thất nghệp" -> "nghiệp", not "nghề"), then the most common one.
         """
         if not self._vocab:
             return a
         content = a.content
-        fixed = list(content)
+        fixed: list[str] = []
         changed = False
-        for i, tok in enumerate(content):
-            if tok in self._vocab_set or len(tok) < 3 or not tok.isalpha():
+        i = 0
+        while i < len(content):
+            tok = content[i]
+            if tok in self._vocab_set or not tok.isalpha():
+                fixed.append(tok)
+                i += 1
                 continue
-            candidates = process.extract(
-                tok, self._vocab, scorer=Levenshtein.distance, score_cutoff=1, limit=12
-            )
-            if not candidates:
+            nxt = content[i + 1] if i + 1 < len(content) else ""
+            if nxt and nxt not in self._vocab_set and tok + nxt in self._vocab_set:
+                fixed.append(tok + nxt)
+                changed = True
+                i += 2
                 continue
-            left = fixed[i - 1] if i > 0 else ""
-            right = content[i + 1] if i + 1 < len(content) else ""
-
-            fixed[i] = max(candidates, key=lambda c: self._preference(c[0], left, right))[0]
+            acro = self._acronyms.get(tok)
+            split = None if acro else self._split(tok)
+            if acro:
+                fixed.extend(acro)
+            elif split:
+                fixed.extend(split)
+            elif len(tok) >= 4 and process.extractOne(
+                tok, FOLDED_FILLERS, scorer=Levenshtein.distance, score_cutoff=1
+            ):
+                pass  # a slip on a politeness word or particle ("đươc", "khôg"): dropped
+            elif len(tok) >= 3:
+                cutoff = 2 if len(tok) >= 7 else 1
+                candidates = process.extract(
+                    tok, self._vocab, scorer=Levenshtein.distance, score_cutoff=cutoff, limit=12
+                )
+                if not candidates:
+                    fixed.append(tok)
+                    i += 1
+                    continue
+                left = fixed[-1] if fixed else ""
+                best = min(c[1] for c in candidates)
+                near = [c for c in candidates if c[1] == best]
+                fixed.append(max(near, key=lambda c: self._preference(c[0], left, nxt))[0])
+            else:
+                fixed.append(tok)
+                i += 1
+                continue
             changed = True
+            i += 1
         if not changed:
             return a
         return Analysis(a.tokens, a.folded, tuple(fixed), a.accented)
+
+    def _split(self, tok: str) -> tuple[str, ...] | None:
+        """Known words run together: the split into 2 or 3 known words, preferring a known pair."""
+        if len(tok) < 4:
+            return None
+        found: list[tuple[str, ...]] = []
+        for k in range(2, len(tok) - 1):
+            left, right = tok[:k], tok[k:]
+            if left not in self._vocab_set:
+                continue
+            if right in self._vocab_set:
+                found.append((left, right))
+            elif len(right) >= 4:
+                for m in range(2, len(right) - 1):
+                    if right[:m] in self._vocab_set and right[m:] in self._vocab_set:
+                        found.append((left, right[:m], right[m:]))
+        if not found:
+            return None
+        return max(
+            found,
+            key=lambda parts: (
+                sum(f"{x}_{y}" in self._idf for x, y in itertools.pairwise(parts)),
+                -len(parts),
+            ),
+        )
 
     def _preference(self, word: str, left: str, right: str) -> tuple[bool, float]:
         """Rank a spelling correction: forms a known pair with a neighbour, then commonest."""
@@ -353,15 +514,26 @@ class Index:
 
     def rank(self, query: str, k: int = 5) -> tuple[tuple[Match, ...], np.ndarray | None]:
         """The best ``k`` candidates and the decision features of the first (see ``FEATURES``)."""
-        raw = analyze(query)
+        ranking = self.rank_full(query, k)
+        return ranking.matches, ranking.x
+
+    def rank_full(self, query: str, k: int = 5, exclude: str | None = None) -> Ranking:
+        """Rank, and say what aspect is asked and whether the best procedure lacks it.
+
+        ``exclude`` leaves out one procedure group (calibration uses it to see how questions
+        about a procedure the base does not hold look).
+        """
+        raw = analyze(self.restore(query) if RESTORE else query)
         a = self._correct(raw)
         mismatched = self._mismatched_marks(a)
-        feats = _features(a)
+        feats = _features(a, aspect_model.cue_words(raw) if SPLIT_CUES else frozenset())
         feats.update(_tone_features(a))
         scores = np.zeros(self._n, dtype=np.float64)
         ceiling = 0.0
         for feat, qtf in feats.items():
-            weight = TONE_WEIGHT if feat.startswith("~") else 1.0
+            weight = (
+                TONE_WEIGHT if feat.startswith("~") else CUE_WEIGHT if feat.startswith("^") else 1.0
+            )
             if mismatched and any(part in mismatched for part in feat.split("_")):
                 weight *= MISMATCH_WEIGHT
             posting = self._postings.get(feat)
@@ -375,13 +547,18 @@ class Index:
             scores[idx] += q * contrib
             ceiling += q * self._idf[feat] * (K1 + 1) * 0.5
         if self._n == 0 or ceiling <= 0:
-            return (), None
+            return Ranking((), None)
+        if exclude is not None:
+            scores[self._group_members.get(exclude, [])] = 0.0
         depth = min(RERANK_DEPTH, self._n)
         top = np.argpartition(-scores, depth - 1)[:depth]
         qtext = " ".join(a.content)
-        q_aspects = aspects(raw)
+        weights = aspect_model.aspect_weights(raw)
+        q_dist = aspect_model.distribution(weights)
+        q_primary = aspect_model.primary(weights)
         q_topics = topics_of(raw)
         ranked: list[tuple[float, int, float, float]] = []
+        proc_scores: list[tuple[float, int]] = []
         for i in top:
             if scores[i] <= 0:
                 continue
@@ -389,28 +566,84 @@ class Index:
                 max((fuzz.token_set_ratio(qtext, p) for p in self._phrasings[i]), default=0.0)
                 / 100.0
             )
-            asp = 1.0 if q_aspects & self._aspects[i] else 0.0
+            # How much of what the question asks this entry answers; an entry answering
+            # another aspect than a clearly asked one is pushed down.
+            asp = min(1.0, sum(q_dist.get(x, 0.0) for x in self._aspects[i]))
+            if q_primary and asp == 0.0 and not self._aspects[i] <= _VAGUE:
+                asp = -CONFLICT
             base = float(scores[i]) / ceiling
             named = 1.0 if q_topics & self._group_topics[i] else 0.0
             total = base + FUZZ_WEIGHT * sim + ASPECT_WEIGHT * asp + TOPIC_WEIGHT * named
             ranked.append((total, int(i), base, sim))
+            # The procedure judged on its own: the same score without the aspect term.
+            proc_scores.append((total - ASPECT_WEIGHT * asp, int(i)))
         if not ranked:
-            return (), None
+            return Ranking((), None)
+        lead_i = max(proc_scores)[1] if proc_scores else -1
+        if GROUP_FIRST and lead_i >= 0 and self._names(a, q_topics, lead_i):
+            # The procedure first: when the question names a procedure, its entries stay
+            # ahead of other procedures' entries whatever the aspect; the aspect then orders
+            # the entries within it (and among the others).
+            lead = self._keys[lead_i]
+            bonus = ASPECT_WEIGHT * (1.0 + CONFLICT)
+            ranked = [
+                (t + (bonus if self._keys[i] == lead else 0.0), i, b, sm) for t, i, b, sm in ranked
+            ]
         ranked.sort(reverse=True)
         matches = tuple(Match(self.entries[i], round(s, 4)) for s, i, _, _ in ranked[:k])
         best_total, best, base, sim = ranked[0]
         runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
         corrected = (frozenset(a.content) - frozenset(raw.content)) | mismatched
         x = self._decision_features(
-            a, corrected, q_aspects, q_topics, best, base, sim, best_total - runner_up
+            a, corrected, q_dist, q_topics, best, base, sim, best_total - runner_up
         )
-        return matches, x
+        names_procedure = bool(q_topics) or x[FEATURES.index("procedure")] >= 0.5
+        # The procedure asked about, judged without the aspect: usually the best entry's; when
+        # another procedure's entry won only on the aspect ("lệ phí thường trú" where the base
+        # has no fee entry for thường trú), the procedure the question names.
+        key = self._keys[best]
+        proc_best = max(proc_scores)[1]
+        if self._keys[proc_best] != key and q_topics & self._group_topics[proc_best]:
+            key = self._keys[proc_best]
+            named_here = True
+        else:
+            named_here = (
+                bool(x[FEATURES.index("procedure")] >= 0.5 or x[FEATURES.index("topic_hit")] > 0)
+                and x[FEATURES.index("topic_miss")] == 0
+            )
+        # The question names this procedure and clearly asks an aspect that none of the
+        # procedure's entries answers.
+        concrete = self._group_aspects[key] - _VAGUE
+        dominant = (
+            len(concrete) >= 3 and weights.get(q_primary, 0.0) >= 0.6 * sum(weights.values())
+            if q_primary
+            else False
+        )
+        missing = bool(
+            dominant
+            and weights[q_primary] >= 3.0
+            and not _family(q_primary) & self._group_aspects[key]
+            and named_here
+        )
+        if not missing:
+            key = self._keys[best]
+        return Ranking(matches, x, q_primary, missing, key, names_procedure)
+
+    def _names(self, a: Analysis, q_topics: frozenset[str], i: int) -> bool:
+        """Whether the question names entry ``i``'s procedure: its topic, or most of the
+        distinctive words of its procedure name."""
+        if q_topics & self._group_topics[i]:
+            return True
+        words = frozenset(a.content)
+        proc = self._procedure_words[i]
+        total = sum(self.weight(w) for w in proc)
+        return bool(total) and sum(self.weight(w) for w in proc & words) / total >= 0.5
 
     def _decision_features(
         self,
         a: Analysis,
         corrected: frozenset[str],
-        q_aspects: frozenset[str],
+        q_dist: dict[str, float],
         q_topics: frozenset[str],
         best: int,
         base: float,
@@ -450,7 +683,7 @@ class Index:
         topic_hit = 1.0 if q_topics & self._group_topics[best] else 0.0
         topic_miss = 1.0 if q_topics and not topic_hit else 0.0
         # 1 when the entry answers what the query asks, 0 when not, 0.5 when nothing is asked.
-        aspect = 1.0 if q_aspects & self._aspects[best] else 0.0 if q_aspects else 0.5
+        aspect = min(1.0, sum(q_dist.get(x, 0.0) for x in self._aspects[best])) if q_dist else 0.5
         return np.array(
             [
                 min(base, 1.5),
@@ -471,8 +704,69 @@ class Index:
 
     def search(self, query: str, k: int = 5) -> SearchResult:
         """Rank entries for a question and decide whether to answer, suggest or fall back."""
-        matches, x = self.rank(query, k)
-        return SearchResult(query, self.decide(x), matches)
+        r = self.rank_full(query, k)
+        decision = Decision.FALLBACK if r.missing_aspect else self.decide(r.x)
+        return SearchResult(
+            query, decision, r.matches, r.aspect, r.missing_aspect, r.procedure, r.named
+        )
+
+    def _learn_spelling(self, text: str) -> None:
+        ws = words(text)
+        for w in ws:
+            if w.isalpha():
+                self._spellings[fold(w)][w] += 1
+        for left, right in itertools.pairwise(ws):
+            self._spelling_pairs[(left, right)] += 1
+
+    def restore(self, text: str) -> str:
+        """The text with each word typed without marks given the accented spelling the base
+        (or the language resources) uses most, preferring one that forms a word pair the base
+        uses with its neighbours ("thang" -> "tháng", "ho so" -> "hồ sơ").
+
+        Words typed with marks are kept as typed (their marks are information; a restoration
+        from a small base would often be wrong), and so is a word the base does not know. So a
+        question typed without diacritics reads like the same question typed with them.
+        """
+        typed = words(text)
+        folded = [fold(w) for w in typed]
+        out: list[str] = []
+        for i, (w, f) in enumerate(zip(typed, folded, strict=True)):
+            options = self._spellings.get(f)
+            if not options or w != f:
+                out.append(w)
+                continue
+            prev = out[-1] if out else ""
+            nxt = typed[i + 1] if i + 1 < len(typed) else ""
+            nxt_forms = list(self._spellings.get(fold(nxt), ())) if nxt == fold(nxt) else [nxt]
+
+            def score(
+                form: str,
+                prev: str = prev,
+                nxt_forms: list[str] = nxt_forms,
+                counts: Counter[str] = options,
+            ) -> float:
+                pair_score = self._spelling_pairs.get((prev, form), 0) + max(
+                    (self._spelling_pairs.get((form, n), 0) for n in nxt_forms), default=0
+                )
+                return 3.0 * pair_score + counts[form]
+
+            out.append(max(options, key=score))
+        return " ".join(out)
+
+    def group_of(self, entry: Entry) -> str:
+        """The procedure group key of an entry (its procedure, or the first part of its id)."""
+        return self._group_key(entry)
+
+    def group_entries(self, key: str) -> tuple[Entry, ...]:
+        """The entries of one procedure group, in base order."""
+        return tuple(self.entries[i] for i in self._group_members.get(key, ()))
+
+    def group_name(self, key: str) -> str:
+        """How to name a procedure group to a citizen: its procedure, else its first question."""
+        members = self.group_entries(key)
+        if not members:
+            return ""
+        return members[0].procedure or members[0].question.rstrip("?")
 
     def decide(self, x: np.ndarray | None) -> Decision:
         """The decision for the features of the best candidate (``None``: no candidate)."""

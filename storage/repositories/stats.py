@@ -578,6 +578,11 @@ async def rating_rows(session: AsyncSession, f: Filter, limit: int) -> tuple[lis
 # --------------------------------------------------------------------------- questions (FAQ)
 
 
+NOT_QUESTIONS = ("smalltalk", "progress")
+"""Logged messages that are not questions (``knowledge.intents.NON_QUESTION_DECISIONS``):
+greetings, thanks, a dossier's progress. They count neither as questions nor as unanswered."""
+
+
 def _asked_in(f: Filter) -> list[ColumnElement[bool]]:
     return [MessageLog.created_at >= f.start_at, MessageLog.created_at < f.end_at]
 
@@ -589,7 +594,7 @@ async def questions_and_entries(
     times each entry answered one (most first): one scan of the log for both."""
     stmt = (
         select(MessageLog.decision, MessageLog.entry_id, func.count())
-        .where(*_asked_in(f))
+        .where(*_asked_in(f), MessageLog.decision.not_in(NOT_QUESTIONS))
         .group_by(MessageLog.decision, MessageLog.entry_id)
     )
     decisions: Counter[str] = Counter()

@@ -1,0 +1,117 @@
+"""What a message is before any knowledge-base search: small talk or a dossier question.
+
+The phrases and replies live in ``knowledge/lang/intents.yaml`` (editable data). Matching is on
+folded words, so "cam on bot nha" and "cảm ơn bot nha" are the same. A "whole" intent (greeting,
+thanks, ...) matches only a message made of nothing else; other intents match a short message
+that contains one of their phrases (or one phrase of every group for ``all_of``).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from knowledge import aspects, lang
+from knowledge.normalize import analyze, fold, words
+
+SMALL_TALK_DECISION = "smalltalk"
+PROGRESS_DECISION = "progress"
+NON_QUESTION_DECISIONS = frozenset({SMALL_TALK_DECISION, PROGRESS_DECISION})
+"""Logged decisions that are not questions: statistics and the inbox leave them out."""
+
+# Checked in this order: a dossier question wins over a complaint about delay, which wins over
+# the courtesy words around it.
+_ORDER = ("progress", "human", "abuse", "complaint", "identity", "goodbye", "thanks", "greeting")
+_WHOLE_FALLBACK_ORDER = ("ok",)
+_QUESTION_LIKE = frozenset({"progress", "complaint"})
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    name: str
+    whole: bool
+    phrases: tuple[tuple[str, ...], ...]
+    all_of: tuple[tuple[tuple[str, ...], ...], ...]
+    max_words: int
+    replies: tuple[str, ...]
+
+
+def _phrases(raw: list[str]) -> tuple[tuple[str, ...], ...]:
+    return tuple(sorted({tuple(fold(str(p)).split()) for p in raw}, key=len, reverse=True))
+
+
+def _load() -> tuple[dict[str, Intent], frozenset[str]]:
+    data = lang.load("intents")
+    out = {}
+    for name, spec in data["intents"].items():
+        out[name] = Intent(
+            name=name,
+            whole=bool(spec.get("whole", False)),
+            phrases=_phrases(spec.get("phrases", [])),
+            all_of=tuple(_phrases(group) for group in spec.get("all_of", [])),
+            max_words=int(spec.get("max_words", 0)),
+            replies=tuple(str(r).strip() for r in spec["replies"]),
+        )
+    return out, frozenset(fold(str(w)) for w in data["ignore"])
+
+
+INTENTS, _IGNORE = _load()
+
+
+def _find(toks: list[str], phrase: tuple[str, ...]) -> int:
+    n = len(phrase)
+    for i in range(len(toks) - n + 1):
+        if tuple(toks[i : i + n]) == phrase:
+            return i
+    return -1
+
+
+def _strip(toks: list[str], phrases: tuple[tuple[str, ...], ...]) -> tuple[list[str], bool]:
+    """Remove every occurrence of the phrases (longest first); whether any was found."""
+    found = False
+    for phrase in phrases:
+        while (i := _find(toks, phrase)) >= 0:
+            toks = toks[:i] + toks[i + len(phrase) :]
+            found = True
+    return toks, found
+
+
+def detect(text: str) -> Intent | None:
+    """The intent of a message, or None for a question to search the knowledge base for."""
+    toks = [fold(w) for w in words(text)]
+    if not toks:
+        return None
+    # A message that clearly asks something about a procedure ("muốn phản ánh thì gửi đâu")
+    # is a question even when it also vents about delays.
+    asks = bool(aspects.primary(aspects.aspect_weights(analyze(text))))
+    for name in _ORDER:
+        intent = INTENTS.get(name)
+        if intent is None or intent.whole:
+            continue
+        if asks and name in _QUESTION_LIKE:
+            continue
+        if intent.max_words and len(toks) > intent.max_words:
+            continue
+        if intent.all_of:
+            if all(any(_find(toks, p) >= 0 for p in group) for group in intent.all_of):
+                return intent
+        elif any(_find(toks, p) >= 0 for p in intent.phrases):
+            return intent
+    # Whole intents: the message is only courtesy words.
+    whole = [INTENTS[n] for n in (*_ORDER, *_WHOLE_FALLBACK_ORDER) if n in INTENTS]
+    whole = [i for i in whole if i.whole]
+    rest = toks
+    matched: list[Intent] = []
+    for intent in whole:
+        rest, found = _strip(rest, intent.phrases)
+        if found:
+            matched.append(intent)
+    if matched and all(w in _IGNORE for w in rest):
+        return matched[0]
+    return None
+
+
+def reply(intent: Intent, hotline: str, rng: random.Random | None = None) -> str:
+    """One of the intent's replies, with the hotline filled in."""
+    text = (rng or random).choice(intent.replies)
+    return text.format(hotline=hotline)
