@@ -5,27 +5,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DossierEvent
 
-#: Events recorded from the one-stop system's own event ids (``bot.ingest``); a status change
-#: seen only in a snapshot has no time of its own and does not order later events.
-SENT_PREFIX = "api:"
+#: A status change seen only in a snapshot (``bot.ingest``) is recorded with the time it was
+#: received, not a time of its own, so it does not order later events; every other recorded
+#: event (sent by the one-stop system, written by the demo) does.
+SNAPSHOT_PREFIX = "snapshot:"
 
 
 async def last_event_times(
     session: AsyncSession, dossier_ids: Sequence[int]
 ) -> dict[int, datetime]:
-    """The time of each dossier's latest event sent by the one-stop system."""
+    """The time of each dossier's latest event with a time of its own (not a snapshot's)."""
     if not dossier_ids:
         return {}
     stmt = (
         select(DossierEvent.dossier_id, func.max(DossierEvent.at))
         .where(
             DossierEvent.dossier_id.in_(set(dossier_ids)),
-            DossierEvent.source_id.startswith(SENT_PREFIX, autoescape=True),
+            not_(DossierEvent.source_id.startswith(SNAPSHOT_PREFIX, autoescape=True)),
         )
         .group_by(DossierEvent.dossier_id)
     )
