@@ -27,6 +27,8 @@ class Services:
     secret: bytes
     calendar: WorkCalendar
     today: Callable[[], date]
+    review_caveat: bool = False
+    """Answers from entries under review carry a caveat (KB_REVIEW_CAVEAT)."""
 
     def owner_id_hash(self, number: str) -> str:
         return owner_id_hash(self.secret, number)
