@@ -90,6 +90,12 @@ class _LineLoader(yaml.SafeLoader):
         return mapping
 
 
+# Dates stay the text written: "2026-13-01" must be reported as a bad date, not crash the parser.
+_LineLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
+)
+
+
 def _as_list(value: Any) -> list[str]:
     if value is None or value == "":
         return []
