@@ -179,13 +179,22 @@ def test_no_bundled_entry_cites_an_expired_document_without_saying_so(day: date)
     assert warnings == [], "\n".join(str(w) for w in warnings)
 
 
-def test_numbers_that_look_like_decimals_are_kept_as_text_in_the_bundled_base() -> None:
-    """'1,5' or '4,5%' unquoted is still text in YAML, but '1.5' would be a number; every list
-    item of the bundled files must read back as the exact string written."""
+def test_decimal_commas_in_flow_lists_are_quoted_so_yaml_does_not_split_them() -> None:
+    """In ``[a, 1,5 tháng]`` YAML reads two items, "1" and "5 tháng": such items are quoted,
+    and every list item reads back as text."""
+    import re
+
     import yaml
 
+    flow = re.compile(r"^    (keywords|alternatives|legal_refs): \[(.*)\]$")
     for path in BUNDLED_KB.glob("*.yaml"):
-        for e in yaml.safe_load(path.read_text(encoding="utf-8"))["entries"]:
+        text = path.read_text(encoding="utf-8")
+        for n, line in enumerate(text.splitlines(), start=1):
+            m = flow.match(line)
+            if m:
+                unquoted = re.sub(r'"[^"]*"', "", m.group(2))
+                assert not re.search(r"\d,\d", unquoted), f"{path.name} line {n}: quote {line}"
+        for e in yaml.safe_load(text)["entries"]:
             for field in ("keywords", "alternatives", "legal_refs"):
                 for item in e.get(field) or []:
                     assert isinstance(item, str), f"{path.name} {e['id']} {field}: {item!r}"
