@@ -58,6 +58,9 @@ async def refs_refused(
     """``kb import``: refuse a file citing documents the database's register does not hold."""
     if not any(e.legal_refs for e in entries):
         return False
+    from bot import kb_review
+
+    await kb_review.sync_bundled(session, settings.kb_register_dir)  # a fresh database too
     problems, warnings = register_file.check_refs(entries, await legal.register(session), _today())
     if problems:
         _print(path, problems, f"{len(problems)} problem(s); nothing was imported.")

@@ -189,7 +189,16 @@ def _document(where: str, rec: dict[str, Any], problems: list[Problem]) -> Legal
         problems.append(Problem(where, "replaced_by", "a document cannot replace itself"))
     if len(problems) > before:
         return None
-    return LegalDocument(**values)  # type: ignore[arg-type]  # all str fields
+    return LegalDocument(
+        number=values["number"],
+        title=values["title"],
+        issuer=values["issuer"],
+        effective=values["effective"],
+        issued=values["issued"],
+        expired=values["expired"],
+        replaced_by=values["replaced_by"],
+        source_url=values["source_url"],
+    )
 
 
 def load(path: str | Path) -> list[LegalDocument]:
