@@ -269,3 +269,30 @@ async def test_register_commands_refuse_bad_input_and_change_nothing(small: App)
     citizen = Conversation(small.dispatcher, chat_id="c-3")
     await citizen.say("/vanban thaythe 1/2020/QH14 2/2026/QH15")
     assert "chưa hiểu lệnh này" in citizen.text
+
+
+async def test_bundled_answers_show_the_date_and_the_official_link_on_the_terminal_and_web(
+    app: App,
+) -> None:
+    """Transcripts on the bundled base: the terminal prints the footer as is; the web chat's
+    JSON carries the same text (the page turns the URL into a link)."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.server import make_web_app
+
+    terminal = Conversation(app.dispatcher, chat_id="t-1")
+    await terminal.say("Đăng ký khai sinh cần chuẩn bị những giấy tờ gì?")
+    answer = terminal.last[0].text
+    assert "\nCăn cứ: Luật Hộ tịch số 60/2014/QH13" in answer
+    assert "\nCập nhật: 06/12/2026" in answer
+    assert answer.endswith(
+        "Xem văn bản, thủ tục chính thức: "
+        "https://dichvucong.gov.vn/thu-tuc-hanh-chinh/019d2bfd-3fe0-70ac-b9d6-5e9e20d6eef7"
+    )
+    async with TestClient(TestServer(make_web_app(app))) as client:
+        resp = await client.post(
+            "/api/chat", json={"text": "Đăng ký khai sinh cần chuẩn bị những giấy tờ gì?"}
+        )
+        assert resp.status == 200
+        replies = (await resp.json())["replies"]
+    assert replies[0]["text"] == answer
