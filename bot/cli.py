@@ -132,7 +132,7 @@ async def _kb(args: argparse.Namespace) -> int:
             _print_problems(args.file, exc)
             return 1
         return _check_refs(args, entries)
-    if args.kb_command in ("stale", "register"):
+    if args.kb_command in ("stale", "register", "reviewed"):
         from bot import kb_cli
 
         return int(await kb_cli.run(args, _settings()))
@@ -554,6 +554,9 @@ def build_parser() -> argparse.ArgumentParser:
     rx.add_argument("number")
     rx.add_argument("--on", required=True, help="YYYY-MM-DD")
     rx.add_argument("--caveat", action="store_true", help="caveat on answers while reviewed")
+    rv = kb_sub.add_parser("reviewed", help="record that an entry was checked today")
+    rv.add_argument("entry", help="entry id")
+    rv.add_argument("--by", help="next review by (YYYY-MM-DD; default in six months)")
     # --- end register ---
     p.set_defaults(func=_kb)
 

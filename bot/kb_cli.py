@@ -104,6 +104,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
                 status = await _register(session, args)
                 if status:
                     return status
+            if args.kb_command == "reviewed":
+                return await _reviewed(session, args)
             result = await kb_review.sweep(session, _today())
             if args.kb_command == "register":
                 if args.register_command in ("replace", "expire", "import"):
@@ -127,6 +129,23 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     finally:
         await app.close()
+
+
+async def _reviewed(session: AsyncSession, args: argparse.Namespace) -> int:
+    from bot import kb_review
+
+    due = _date(args.by) if args.by else None
+    if args.by and (due is None or due <= _today()):
+        print(f"--by must be a later date YYYY-MM-DD, not {args.by!r}.", file=sys.stderr)
+        return 2
+    entry = await kb_review.mark_reviewed(
+        session, args.entry, _today(), review_by=due, actor_hash="cli"
+    )
+    if entry is None:
+        print(f"No entry {args.entry}.", file=sys.stderr)
+        return 1
+    print(f"{entry.id}: reviewed {entry.reviewed}, next review by {entry.review_by}.")
+    return 0
 
 
 def _date(value: str | None) -> date | None:

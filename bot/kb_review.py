@@ -13,7 +13,7 @@ import hashlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,7 @@ from bot.delivery import replies_to_payload
 from bot.messages import Reply
 from handlers import texts_review as t
 from knowledge import register as register_file
+from knowledge.entry import Entry
 from knowledge.review import EXPIRED, OVERDUE, REPLACED, due_reviews
 from storage.models_register import KbReviewItem
 from storage.repositories import kb as kb_repo
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 MAX_NAMED = 10
 SWEEP_INTERVAL_SECONDS = 6 * 3600
 """Expiry dates are days; a few sweeps a day notice a passed date on the day."""
+REVIEW_AGAIN_DAYS = 182
+"""Default time until the next review of an entry an admin just checked (WRITING.md: six months)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,32 @@ async def sweep(session: AsyncSession, today: date) -> SweepResult:
             alerts,
         )
     return SweepResult(len(change.opened), change.resolved, alerts, total)
+
+
+async def mark_reviewed(
+    session: AsyncSession,
+    entry_id: str,
+    today: date,
+    *,
+    review_by: date | None = None,
+    actor_hash: str,
+) -> Entry | None:
+    """An admin checked the entry today: ``reviewed`` is today, ``review_by`` the given date (by
+    default ``REVIEW_AGAIN_DAYS`` later); kept in the entry's history, the index rebuilt and the
+    review list recomputed. None when there is no such entry."""
+    from dataclasses import replace
+
+    from storage.repositories import kb_admin
+
+    before = await kb_admin.get(session, entry_id.strip().lower(), for_update=True)
+    if before is None:
+        return None
+    due = review_by or today + timedelta(days=REVIEW_AGAIN_DAYS)
+    after = replace(before, reviewed=today.isoformat(), review_by=due.isoformat())
+    await kb_admin.write(session, before, after, actor_hash=actor_hash, action="kb.reviewed")
+    await kb_repo.bump_revision(session)
+    await sweep(session, today)
+    return after
 
 
 def _digest(items: list[KbReviewItem]) -> str:

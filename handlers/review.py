@@ -45,6 +45,28 @@ async def _sweep(ctx: Context) -> int:
     return (await kb_review.sweep(ctx.session, ctx.services.today())).opened
 
 
+async def _reviewed(ctx: Context, words: list[str]) -> Outcome:
+    from bot import kb_review
+
+    if len(words) not in (1, 2):
+        return _say(ctx, t.REGISTER_HELP)
+    due = None
+    if len(words) == 2:
+        due = _parse_day(words[1])
+        if due is None or due <= ctx.services.today():
+            return _say(ctx, t.REGISTER_BAD_DATE.format(value=words[1]))
+    entry = await kb_review.mark_reviewed(
+        ctx.session, words[0], ctx.services.today(), review_by=due, actor_hash=ctx.user_hash
+    )
+    if entry is None:
+        return _say(ctx, t.ENTRY_UNKNOWN.format(id=words[0]))
+    await audit.record(
+        ctx.session, ctx.user_hash, ctx.actor.role, "kb.reviewed", entry.id,
+        {"review_by": entry.review_by},
+    )  # fmt: skip
+    return _say(ctx, t.REVIEWED.format(id=entry.id, date=_dmy(entry.review_by)))
+
+
 async def register_command(ctx: Context) -> Outcome:
     """/vanban SỐ; thaythe CŨ MỚI [ngày] [canhbao]; hethan SỐ ngày [canhbao]; canhbao SỐ bat|tat."""
     words = ctx.incoming.text.split()[1:]
@@ -102,7 +124,10 @@ async def register_command(ctx: Context) -> Outcome:
 
 
 async def review_list(ctx: Context) -> Outcome:
-    """/canxem: the entries to review, oldest reason first."""
+    """/canxem: the entries to review, oldest reason first; /canxem xong ID [ngày]: reviewed."""
+    words = ctx.incoming.text.split()[1:]
+    if words and fold(words[0]) == "xong":
+        return await _reviewed(ctx, words[1:])
     await _sweep(ctx)
     items = await legal.open_items(ctx.session)
     if not items:
@@ -127,4 +152,5 @@ async def review_list(ctx: Context) -> Outcome:
             lines.append(t.REVIEW_OVERDUE.format(entry=item.entry_id, since=since))
     if len(items) > MAX_LISTED:
         lines.append(t.REVIEW_MORE.format(count=len(items) - MAX_LISTED))
+    lines.append(t.REVIEW_HOW)
     return _say(ctx, "\n".join(lines))

@@ -25,6 +25,7 @@ REVIEW_REPLACED = "- {entry}: văn bản {number} đã được thay thế bởi
 REVIEW_EXPIRED = "- {entry}: văn bản {number} hết hiệu lực từ {since}"
 REVIEW_OVERDUE = "- {entry}: quá hạn rà soát ({since})"
 REVIEW_MORE = "… và {count} mục khác (xem đầy đủ: motcua kb stale)."
+REVIEW_HOW = "Sửa xong một mục, gõ /canxem xong MÃ_MỤC để ghi nhận đã rà soát."
 
 REGISTER_HELP = (
     "Sổ văn bản pháp luật:\n"
@@ -32,8 +33,11 @@ REGISTER_HELP = (
     "/vanban thaythe SỐ_CŨ SỐ_MỚI [dd/mm/yyyy] [canhbao]: đánh dấu văn bản bị thay thế\n"
     "/vanban hethan SỐ dd/mm/yyyy [canhbao]: đặt ngày hết hiệu lực\n"
     "/vanban canhbao SỐ bat|tat: lưu ý cho người dân khi câu trả lời đang rà soát\n"
-    "/canxem: danh sách câu trả lời cần rà soát"
+    "/canxem: danh sách câu trả lời cần rà soát\n"
+    "/canxem xong MÃ_MỤC [dd/mm/yyyy]: đã rà soát xong một mục (hạn rà soát lần sau)"
 )
+ENTRY_UNKNOWN = "Không có mục «{id}» trong cơ sở tri thức."
+REVIEWED = "Đã ghi nhận rà soát mục {id} hôm nay. Hạn rà soát lần sau: {date}."
 REGISTER_UNKNOWN = "Không có văn bản {number} trong sổ văn bản."
 REGISTER_BAD_DATE = "Ngày «{value}» không hợp lệ. Bạn viết theo dạng dd/mm/yyyy."
 REGISTER_SHOW = (

@@ -122,3 +122,9 @@ def test_replace_then_stale_lists_the_entries_as_json(tmp_path: Path) -> None:
         "kb", "register", "expire", "1/2020/QH14", "--on", "1/1/2027", cwd=tmp_path, env=env
     )
     assert out.returncode == 2 and "Expected a date YYYY-MM-DD" in out.stderr
+    # Recording a review takes the entry off the list.
+    out = motcua("kb", "reviewed", "thu/ho-so", "--by", "2099-01-01", cwd=tmp_path, env=env)
+    assert out.returncode == 0, out.stderr
+    assert "next review by 2099-01-01" in out.stdout
+    out = motcua("kb", "stale", "--json", cwd=tmp_path, env=env)
+    assert [json.loads(line)["entry_id"] for line in out.stdout.splitlines()] == ["thu/le-phi"]

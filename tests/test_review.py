@@ -296,3 +296,31 @@ async def test_bundled_answers_show_the_date_and_the_official_link_on_the_termin
         assert resp.status == 200
         replies = (await resp.json())["replies"]
     assert replies[0]["text"] == answer
+
+
+async def test_an_admin_marks_an_entry_reviewed_and_it_leaves_the_list(small: App) -> None:
+    await _grant(small, ADMIN_ID, alerts=False)
+    admin = Conversation(small.dispatcher, channel=Channel.TELEGRAM, chat_id=ADMIN_ID)
+    await admin.say("/canxem")
+    assert "- thu/noi-nop: quá hạn rà soát (01/12/2026)" in admin.text
+    await admin.say("/canxem xong thu/noi-nop 01/01/2026")  # a past date is refused
+    assert admin.text == "Ngày «01/01/2026» không hợp lệ. Bạn viết theo dạng dd/mm/yyyy."
+    await admin.say("/canxem xong thu/khong-co")
+    assert admin.text == "Không có mục «thu/khong-co» trong cơ sở tri thức."
+    await admin.say("/canxem xong thu/noi-nop")
+    assert (
+        admin.text
+        == "Đã ghi nhận rà soát mục thu/noi-nop hôm nay. Hạn rà soát lần sau: 06/06/2027."
+    )
+    assert await _items(small) == []
+    await admin.say("/canxem")
+    assert admin.text == "Không có câu trả lời nào cần rà soát. 👍"
+    async with small.sessions() as s:
+        entry = await kb_repo.all_entries(s)
+    noi_nop = next(e for e in entry if e.id == "thu/noi-nop")
+    assert (noi_nop.reviewed, noi_nop.review_by) == ("2026-12-06", "2027-06-06")
+    # The citizen's answer shows the new date once the index is rebuilt.
+    await small.knowledge.refresh()
+    citizen = Conversation(small.dispatcher, chat_id="c-4")
+    await citizen.say("Nộp hồ sơ thủ tục thử ở đâu?")
+    assert "Cập nhật: 06/12/2026" in citizen.last[0].text
