@@ -736,6 +736,16 @@ def _unpacked_size(content: bytes) -> int:
         return 0  # not a zip at all: the parser says so in its own words
 
 
+async def _unknown_documents(ctx: Context, entries: Sequence[Entry]) -> list[kbfile.Problem]:
+    if not any(e.legal_refs for e in entries):
+        return []
+    from knowledge.register import check_refs
+    from storage.repositories import legal
+
+    register = await legal.register(ctx.session)
+    return check_refs(entries, register, ctx.services.today())[0]
+
+
 async def file_received(ctx: Context) -> Outcome:
     """A knowledge file: report every problem, or preview what would change (nothing applied)."""
     file = ctx.incoming.file
@@ -752,6 +762,9 @@ async def file_received(ctx: Context) -> Outcome:
     except (RecursionError, MemoryError, ValueError, TypeError, KeyError) as exc:
         log.warning("an admin's knowledge file could not be read: %r", exc)
         return _say(ctx, t.FILE_UNREADABLE.format(name=name))
+    unknown = await _unknown_documents(ctx, entries)  # legal_refs missing from the register
+    if unknown:
+        return Outcome((_problems_reply(name, unknown),), ctx.state)
     current = {e.id: e for e in await kb_repo.all_entries(ctx.session)}
     merge = kb_repo.plan_import(list(current.values()), entries, replace=False)
     kept = len(set(current) - {e.id for e in entries})

@@ -324,3 +324,20 @@ async def test_an_admin_marks_an_entry_reviewed_and_it_leaves_the_list(small: Ap
     citizen = Conversation(small.dispatcher, chat_id="c-4")
     await citizen.say("Nộp hồ sơ thủ tục thử ở đâu?")
     assert "Cập nhật: 06/12/2026" in citizen.last[0].text
+
+
+async def test_a_file_sent_in_the_chat_citing_an_unknown_document_is_refused(small: App) -> None:
+    from bot.messages import Incoming, IncomingFile
+
+    await _grant(small, ADMIN_ID, alerts=False)
+    admin = Conversation(small.dispatcher, channel=Channel.TELEGRAM, chat_id=ADMIN_ID)
+    content = (
+        "version: 1\nentries:\n"
+        "  - {id: thu/moi, category: Hộ tịch, question: 'Câu mới?', answer: Đáp.,\n"
+        "     legal_refs: [9/2099/QH99]}\n"
+    ).encode()
+    await admin.send(Incoming(admin.chat, "f-1", file=IncomingFile("moi.yaml", content)))
+    assert admin.text.startswith("Tệp «moi.yaml» có 1 lỗi nên không nhập được")
+    assert "'9/2099/QH99' is not in the register of documents" in admin.text
+    async with small.sessions() as s:
+        assert "thu/moi" not in {e.id for e in await kb_repo.all_entries(s)}
