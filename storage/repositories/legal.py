@@ -66,21 +66,22 @@ async def sync_documents(
     for d in documents:
         row = await _row(session, d.number)
         if row is None:
-            session.add(
-                LegalDocumentRow(
-                    number=d.number,
-                    title=d.title,
-                    issuer=d.issuer,
-                    issued=d.issued,
-                    effective=d.effective,
-                    expired=d.expired,
-                    replaced_by=d.replaced_by,
-                    source_url=d.source_url,
-                    caveat=d.caveat,
-                    origin=origin,
-                )
+            # Several processes starting at once all load the bundled register: first one wins.
+            changed += await insert_ignore(
+                session,
+                LegalDocumentRow,
+                number=d.number,
+                title=d.title,
+                issuer=d.issuer,
+                issued=d.issued,
+                effective=d.effective,
+                expired=d.expired,
+                replaced_by=d.replaced_by,
+                source_url=d.source_url,
+                caveat=d.caveat,
+                origin=origin,
+                updated_at=utcnow(),
             )
-            changed += 1
             continue
         if row.origin == ADMIN and origin == BUNDLED:
             continue
