@@ -99,7 +99,11 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         if settings.is_sqlite:
             await migrate.upgrade_async(settings.database_url)
         async with app.sessions() as session, session.begin():
-            await kb_review.sync_bundled(session, settings.kb_register_dir)
+            try:
+                await kb_review.sync_bundled(session, settings.kb_register_dir)
+            except KbFileError as exc:
+                _print(str(settings.kb_register_dir), exc.problems, "the register has problems")
+                return 1
             if args.kb_command == "register":
                 status = await _register(session, args)
                 if status:

@@ -128,3 +128,13 @@ def test_replace_then_stale_lists_the_entries_as_json(tmp_path: Path) -> None:
     assert "next review by 2099-01-01" in out.stdout
     out = motcua("kb", "stale", "--json", cwd=tmp_path, env=env)
     assert [json.loads(line)["entry_id"] for line in out.stdout.splitlines()] == ["thu/le-phi"]
+    out = motcua("kb", "register", "list", cwd=tmp_path, env=env)
+    assert "1/2020/QH14            NOT in force from 2021-01-01 until 2026-12-01 (replaced by " in (
+        out.stdout
+    )
+    assert "2/2026/QH15            in force" in out.stdout
+    # A broken register file is reported, not a traceback.
+    (tmp_path / "register" / "bad.yaml").write_text("documents: 1\n", encoding="utf-8")
+    out = motcua("kb", "stale", cwd=tmp_path, env=env)
+    assert out.returncode == 1
+    assert "bad.yaml [documents]: expected a mapping with a list 'documents'" in out.stderr
