@@ -84,7 +84,11 @@ class App:
         secret = settings.resolved_secret()
         extra = [settings.holidays_file] if settings.holidays_file else []
         services = Services(
-            secret, load_calendar(*extra), vietnam_today, reflection_rules_from(settings)
+            secret,
+            load_calendar(*extra),
+            vietnam_today,
+            reflection_rules_from(settings),
+            review_caveat=settings.kb_review_caveat,
         )
         dispatcher = Dispatcher(
             sessions,
@@ -142,6 +146,7 @@ class App:
             await migrate.upgrade_async(self.settings.database_url)
         await self.knowledge.seed_if_empty(self.settings.kb_dir)
         await self.bootstrap_admins()
+        await self.review_sweep(sync_register=True)
         await self.knowledge.refresh()
         if watch:
             self._tasks.append(
@@ -154,6 +159,7 @@ class App:
                 await zalo.start()  # OA: stores the first tokens; Bot: polls or sets the webhook
         if watch:
             self._tasks.append(asyncio.create_task(self._purge_daily(), name="purge"))
+            self._tasks.append(asyncio.create_task(self._review_regularly(), name="kb-review"))
         if self.outbox is not None and (watch if channels is None else channels):
             self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
         if watch:  # overdue reflections to the parent agency (bot/reflections/escalation.py)
@@ -195,6 +201,26 @@ class App:
                 await self.purge()
             except Exception:
                 log.warning("retention purge failed; will try again", exc_info=True)
+
+    async def review_sweep(self, *, sync_register: bool = False) -> Any:
+        """Load the bundled register (at start) and recompute the review list; see
+        ``bot.kb_review``."""
+        from bot import kb_review
+
+        async with self.sessions() as session, session.begin():
+            if sync_register:
+                await kb_review.sync_bundled(session, self.settings.kb_register_dir)
+            return await kb_review.sweep(session, self.dispatcher.services.today())
+
+    async def _review_regularly(self) -> None:
+        from bot.kb_review import SWEEP_INTERVAL_SECONDS
+
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
+            try:
+                await self.review_sweep()
+            except Exception:
+                log.warning("review sweep failed; will try again", exc_info=True)
 
     async def bootstrap_admins(self) -> None:
         """Grant the admin role to the users named in the ADMINS setting."""

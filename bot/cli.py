@@ -123,6 +123,13 @@ def _print_problems(path: str, exc: Exception) -> None:
         print(f"  {p}", file=sys.stderr)
 
 
+def _check_refs(args: argparse.Namespace, entries: Sequence[Any]) -> int:
+    """``kb validate``: hold the file's legal references against a register directory."""
+    from bot import kb_cli
+
+    return kb_cli.validate_refs(args.file, entries, args.register or _settings().kb_register_dir)
+
+
 async def _kb(args: argparse.Namespace) -> int:
     from knowledge import kbfile
 
@@ -132,8 +139,11 @@ async def _kb(args: argparse.Namespace) -> int:
         except kbfile.KbFileError as exc:
             _print_problems(args.file, exc)
             return 1
-        print(f"{args.file}: {len(entries)} entries, no problems.")
-        return 0
+        return _check_refs(args, entries)
+    if args.kb_command in ("stale", "register", "reviewed"):
+        from bot import kb_cli
+
+        return int(await kb_cli.run(args, _settings()))
 
     from bot.app import App
     from storage.repositories import kb as kb_repo
@@ -161,10 +171,16 @@ async def _kb(args: argparse.Namespace) -> int:
         except kbfile.KbFileError as exc:
             _print_problems(args.file, exc)
             return 1
+        from bot import kb_cli
+
         async with app.sessions() as session, session.begin():
+            if await kb_cli.refs_refused(session, args.file, entries, settings):
+                return 1
             plan = await kb_repo.apply_import(
                 session, entries, replace=args.replace, dry_run=args.dry_run
             )
+            if not args.dry_run:
+                await kb_cli.sweep_after_import(session)
         verb = "Would add" if args.dry_run else "Added"
         print(
             f"{verb} {len(plan.added)}, change {len(plan.changed)}, remove {len(plan.removed)}; "
@@ -568,12 +584,38 @@ def build_parser() -> argparse.ArgumentParser:
     kb_sub = p.add_subparsers(dest="kb_command", required=True)
     v = kb_sub.add_parser("validate", help="check a YAML, CSV or XLSX file")
     v.add_argument("file")
+    v.add_argument(
+        "--register", type=Path, help="register directory for legal_refs (default KB_REGISTER_DIR)"
+    )
     i = kb_sub.add_parser("import", help="import a file (merge by id)")
     i.add_argument("file")
     i.add_argument("--replace", action="store_true", help="remove entries not in the file")
     i.add_argument("--dry-run", action="store_true", help="show what would change; change nothing")
     e = kb_sub.add_parser("export", help="export the base (.yaml, .csv or .xlsx)")
     e.add_argument("file")
+    # --- register and review list (bot/kb_cli.py) ---
+    st = kb_sub.add_parser(
+        "stale", help="entries to review (document replaced or expired, overdue)"
+    )
+    st.add_argument("--json", action="store_true", help="one JSON object per line")
+    r = kb_sub.add_parser("register", help="the register of legal documents")
+    r_sub = r.add_subparsers(dest="register_command", required=True)
+    r_sub.add_parser("list", help="list the documents and whether they are in force")
+    ri = r_sub.add_parser("import", help="add or update documents from a register YAML file")
+    ri.add_argument("file")
+    rr = r_sub.add_parser("replace", help="mark a document replaced by another")
+    rr.add_argument("number")
+    rr.add_argument("--by", required=True, help="number of the replacing document")
+    rr.add_argument("--on", help="first day no longer in force (YYYY-MM-DD; default today)")
+    rr.add_argument("--caveat", action="store_true", help="caveat on answers while reviewed")
+    rx = r_sub.add_parser("expire", help="set the date a document stops being in force")
+    rx.add_argument("number")
+    rx.add_argument("--on", required=True, help="YYYY-MM-DD")
+    rx.add_argument("--caveat", action="store_true", help="caveat on answers while reviewed")
+    rv = kb_sub.add_parser("reviewed", help="record that an entry was checked today")
+    rv.add_argument("entry", help="entry id")
+    rv.add_argument("--by", help="next review by (YYYY-MM-DD; default in six months)")
+    # --- end register ---
     p.set_defaults(func=_kb)
 
     p = sub.add_parser("db", help="database migrations")

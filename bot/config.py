@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     secret_key_file: Path = Path("data/secret.key")
     kb_dir: Path = Path(__file__).resolve().parent.parent / "knowledge" / "data"
     kb_reload_seconds: float = Field(default=5.0, gt=0)
+    kb_register_dir: Path = Path(__file__).resolve().parent.parent / "knowledge" / "register"
+    """Register of legal documents (``*.yaml``) loaded into the database at every start."""
+    kb_review_caveat: bool = False
+    """True: every answer from an entry under review carries a short caveat; False: only
+    entries citing a document an admin flagged (``/vanban canhbao``, ``--caveat``)."""
     hotline: str = "18001096"
     max_message_chars: int = Field(default=2000, ge=100)
     web_rate_limit_per_minute: int = Field(default=30, ge=1)

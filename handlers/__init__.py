@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.messages import ChatState, Incoming, Outcome
-from handlers import admin, browse, dossier, faq, feedback, reflections, start, stats
+from handlers import admin, browse, dossier, faq, feedback, reflections, review, start, stats
 from handlers.context import Context
 
 Handler = Callable[[Context], Awaitable[Outcome]]
@@ -90,6 +90,10 @@ ROUTES: tuple[Route, ...] = (
     Route("file", reflections.FLOW, reflections.photo_received),
     Route("unsupported", reflections.FLOW, reflections.unsupported_in_flow),
     # --- end reflections ---
+    # --- legal register and review list (handlers/review.py) ---
+    Route("command", "vanban", review.register_command, roles=frozenset({"admin"})),
+    Route("command", "canxem", review.review_list, roles=frozenset({"admin"})),
+    # --- end register ---
     Route("file", "", start.file_received),
     Route("unsupported", "", start.unsupported),
     Route("text", "dossier-code", dossier.code_given, match=dossier.mentions_code),

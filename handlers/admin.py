@@ -762,6 +762,16 @@ async def parse_upload(file: IncomingFile) -> ParsedUpload:
     return ParsedUpload(file, name, fmt, entries=tuple(entries))
 
 
+async def _unknown_documents(ctx: Context, entries: Sequence[Entry]) -> list[kbfile.Problem]:
+    if not any(e.legal_refs for e in entries):
+        return []
+    from knowledge.register import check_refs
+    from storage.repositories import legal
+
+    register = await legal.register(ctx.session)
+    return check_refs(entries, register, ctx.services.today())[0]
+
+
 async def file_received(ctx: Context) -> Outcome:
     """A knowledge file: report every problem, or preview what would change (nothing applied)."""
     file = ctx.incoming.file
@@ -775,6 +785,9 @@ async def file_received(ctx: Context) -> Outcome:
     if parsed.problems:
         return Outcome((_problems_reply(name, parsed.problems),), ctx.state)
     entries = list(parsed.entries)
+    unknown = await _unknown_documents(ctx, entries)  # legal_refs missing from the register
+    if unknown:
+        return Outcome((_problems_reply(name, unknown),), ctx.state)
     current = {e.id: e for e in await kb_repo.all_entries(ctx.session)}
     merge = kb_repo.plan_import(list(current.values()), entries, replace=False)
     kept = len(set(current) - {e.id for e in entries})

@@ -29,6 +29,8 @@ class Services:
     calendar: WorkCalendar
     today: Callable[[], date]
     reflections: ReflectionRules = field(default_factory=ReflectionRules)
+    review_caveat: bool = False
+    """Answers from entries under review carry a caveat (KB_REVIEW_CAVEAT)."""
 
     def owner_id_hash(self, number: str) -> str:
         return owner_id_hash(self.secret, number)

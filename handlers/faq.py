@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.messages import Choice, Outcome, Reply
-from handlers import catalog, memory, texts
+from handlers import answer_footer, catalog, memory, texts
 from handlers.context import Context
 from knowledge import intents
 from knowledge.aspects import ASPECT_LABELS
@@ -15,13 +15,6 @@ MAX_RELATED = 3
 MAX_SUGGESTIONS = 3
 MAX_GROUP = 6
 MAX_FIELDS = 20
-
-
-def _answer_text(entry: Entry) -> str:
-    text = entry.answer.strip()
-    if entry.legal_basis:
-        text += "\n\n" + texts.LEGAL_BASIS.format(basis=entry.legal_basis)
-    return text
 
 
 def _related(ctx: Context, entry: Entry, result: SearchResult | None) -> list[Entry]:
@@ -43,7 +36,7 @@ async def _answer(
     related = tuple(
         Choice(e.question, catalog.entry_value(e)) for e in _related(ctx, entry, result)
     )
-    replies = [Reply(_answer_text(entry))]
+    replies = [Reply(await answer_footer.answer_text(ctx, entry))]
     if related:
         replies.append(Reply(texts.RELATED, related))
     replies.append(

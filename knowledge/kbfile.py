@@ -109,6 +109,15 @@ def _refuse_aliases(root: yaml.Node) -> None:
             stack.extend(node.value)
 
 
+# Dates stay the text written: "2026-13-01" must be reported as a bad date, not crash the parser.
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    assert isinstance(node, yaml.ScalarNode)
+    return str(loader.construct_scalar(node))
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+
+
 def _as_list(value: Any) -> list[str]:
     if value is None or value == "":
         return []
