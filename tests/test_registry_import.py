@@ -204,7 +204,10 @@ def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedP
 
 
 def test_the_commands_and_period_words_typed_unquoted(tmp_path: Path) -> None:
-    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/r.db", "SECRET_KEY": "registry"}
+    env = {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/r.db",
+        "SECRET_KEY": "registry-test-key-" + "0" * 32,
+    }
     out = run_cli("agencies", "import", str(SAMPLES / "agencies.csv"), "--dry-run", env=env,
                   cwd=tmp_path)  # fmt: skip
     assert out.returncode == 0, out.stderr
