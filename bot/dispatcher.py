@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from weakref import WeakValueDictionary
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -26,6 +28,7 @@ from handlers.context import Context, Services, vietnam_today
 from storage.repositories import chats, roles
 
 log = logging.getLogger(__name__)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _numbered_choice(incoming: Incoming, state: ChatState) -> Incoming:
@@ -96,6 +99,9 @@ class Dispatcher:
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Process one update; returns the replies to send (none for a redelivery)."""
+        if _SURROGATE.search(incoming.text):
+            # A lone UTF-16 surrogate (from JSON "\ud800") can be neither stored nor logged.
+            incoming = replace(incoming, text=_SURROGATE.sub("\ufffd", incoming.text))
         started = self._clock()
         channel = incoming.chat.channel.value
         lock = self._lock(incoming.chat.key)

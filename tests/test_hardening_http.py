@@ -317,3 +317,16 @@ async def test_health_reports_a_read_only_database_and_readiness_is_separate(
     assert (await client.get("/readyz")).status == 503
     assert (await client.get("/livez")).status == 200
     app.stopping = False
+
+
+async def test_a_lone_surrogate_from_another_channel_is_answered_not_a_traceback(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.messages import Channel, ChatRef, Incoming
+    from handlers import texts
+
+    caplog.set_level(logging.ERROR)
+    chat = ChatRef(Channel.ZALO_OA, "6142494823000000001", "6142494823000000001")
+    replies = await app.dispatcher.handle(Incoming(chat, "z1", text="lệ phí tạm trú\ud800"))
+    assert replies and replies[0].text != texts.APOLOGY
+    assert not [r for r in caplog.records if r.exc_info]
