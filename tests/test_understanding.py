@@ -66,7 +66,7 @@ async def test_naming_another_procedure_switches_the_topic(
     await conversation.say("làm lại tốn bao nhiêu tiền")
     assert conversation.last[0].text[:60] == answer_of(app, "can-cuoc/le-phi")
     async with app.sessions() as s:
-        row = await s.get(ChatStateRow, ("console", "citizen-1"))
+        row = await s.get(ChatStateRow, ("console", app.dispatcher.state_key(conversation.chat)))
         assert row is not None
         memory = ChatState.from_json(row.state).memory["dialogue"]
     assert memory["entry_id"] == "can-cuoc/le-phi"
@@ -78,7 +78,7 @@ async def test_the_memory_expires_after_fifteen_minutes(
 ) -> None:
     await conversation.say("dạ cho em hỏi làm trợ cấp thất nghiệp cần giấy tờ gì ạ")
     async with app.sessions() as s, s.begin():
-        row = await s.get(ChatStateRow, ("console", "citizen-1"))
+        row = await s.get(ChatStateRow, ("console", app.dispatcher.state_key(conversation.chat)))
         assert row is not None
         state = json.loads(row.state)
         state["memory"]["dialogue"]["at"] -= 16 * 60
@@ -123,7 +123,7 @@ async def test_a_progress_question_offers_the_dossier_lookup(
     assert "tra cứu" in conversation.text
     assert conversation.last[-1].text == texts_dossier.ASK_CODE
     async with app.sessions() as s:
-        row = await s.get(ChatStateRow, ("console", "citizen-1"))
+        row = await s.get(ChatStateRow, ("console", app.dispatcher.state_key(conversation.chat)))
         assert row is not None and ChatState.from_json(row.state).flow == "dossier"
     assert await decisions(app) == ["progress"]
 
@@ -162,6 +162,6 @@ async def test_naming_an_uncovered_procedure_clears_the_memory(
     await conversation.say("dạ cho em hỏi làm trợ cấp thất nghiệp cần giấy tờ gì ạ")
     await conversation.say("giá vàng hôm nay bao nhiêu")
     async with app.sessions() as s:
-        row = await s.get(ChatStateRow, ("console", "citizen-1"))
+        row = await s.get(ChatStateRow, ("console", app.dispatcher.state_key(conversation.chat)))
         assert row is not None
         assert "dialogue" not in ChatState.from_json(row.state).memory
