@@ -25,16 +25,12 @@ from bot.app import App
 from bot.messages import Channel, Incoming, IncomingFile
 from handlers import admin as admin_handlers
 from handlers import texts
-from knowledge.kbfile import load_dir
 from storage.models import Agency
 from storage.models_admin import AuditLog, KbHistory, PendingImport
 from storage.repositories import audit, chats, kb_admin, roles
 from storage.repositories import kb as kb_repo
-from tests.conftest import BUNDLED_KB, make_settings
+from tests.conftest import make_settings
 from tests.transcript import Conversation
-
-BUNDLED = len(load_dir(BUNDLED_KB))
-"""Entries in the bundled base; imports and exports below are counted against it."""
 
 ADMIN_ID = "700100"
 STAFF_ID = "700200"
@@ -275,17 +271,16 @@ async def test_file_imports_previewed_confirmed_rolled_back_or_refused(
     assert "Tệp «sua-doi.yaml»: 2 mục hợp lệ. Nếu áp dụng:" in admin.text
     assert "➕ Thêm 1 mục:\n  • thu-nghiem/chim-bo-cau" in admin.text
     assert "✏️ Sửa 1 mục:\n  • khai-sinh/le-phi (trả lời, cách hỏi khác, từ khóa," in admin.text
-    kept = BUNDLED - 1  # every bundled entry but the one the file edits
-    assert f"{kept} mục đang có nhưng không nằm trong tệp: giữ nguyên." in admin.text
-    assert admin.labels == ["✅ Áp dụng", f"🔁 Thay toàn bộ (xóa {kept} mục)", "✖️ Hủy"]
+    assert "279 mục đang có nhưng không nằm trong tệp: giữ nguyên." in admin.text
+    assert admin.labels == ["✅ Áp dụng", "🔁 Thay toàn bộ (xóa 279 mục)", "✖️ Hủy"]
     assert await revision(app) == rev  # a preview changes nothing
     assert await count(app, PendingImport) == 1
 
     # Replacing the whole base is previewed with what it removes; cancelled here.
     await admin.tap_label("Thay toàn bộ")
     assert "Nếu THAY TOÀN BỘ cơ sở tri thức:" in admin.text
-    assert f"🗑 Xóa {kept} mục:" in admin.text
-    assert f"… và {kept - 15} mục khác" in admin.text
+    assert "🗑 Xóa 279 mục:" in admin.text
+    assert "… và 264 mục khác" in admin.text
     await admin.tap_label("Hủy")
     assert admin.text == "Đã hủy. Không có gì thay đổi."
     assert await count(app, PendingImport) == 0
@@ -580,7 +575,7 @@ async def test_exports_neutralise_formulas_and_the_audit_log_is_append_only(
     document = admin.last[0].document
     assert document is not None
     assert document.name.endswith(".csv")
-    assert f"{BUNDLED} mục (CSV)" in admin.text
+    assert "280 mục (CSV)" in admin.text
     rows = list(csv.DictReader(io.StringIO(document.content.decode("utf-8-sig"))))
     fee = next(r for r in rows if r["id"] == "khai-sinh/le-phi")
     assert fee["answer"].startswith("'=HYPERLINK(")
@@ -624,7 +619,7 @@ async def test_exports_neutralise_formulas_and_the_audit_log_is_append_only(
     assert logged[0]["actor"] == admin_hash
     assert logged[0]["role"] == "admin"
     assert logged[0]["target"] == "khai-sinh/le-phi"
-    assert logged[1]["details"] == {"format": "csv", "entries": BUNDLED}
+    assert logged[1]["details"] == {"format": "csv", "entries": 280}
     assert logged[4]["details"] == {"period": "Q4"}
 
     # Filters and the plain-text format, in this process (same code as the command line).
