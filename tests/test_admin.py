@@ -25,11 +25,12 @@ from bot.app import App
 from bot.messages import Channel, Incoming, IncomingFile
 from handlers import admin as admin_handlers
 from handlers import texts
+from knowledge import kbfile
 from storage.models import Agency
 from storage.models_admin import AuditLog, KbHistory, PendingImport
 from storage.repositories import audit, chats, kb_admin, roles
 from storage.repositories import kb as kb_repo
-from tests.conftest import make_settings
+from tests.conftest import BUNDLED_KB, make_settings
 from tests.transcript import Conversation
 
 ADMIN_ID = "700100"
@@ -38,6 +39,7 @@ CITIZEN_ID = "700300"
 FEE_QUESTION = "lệ phí khai sinh"
 NEW_PHRASING = "bé nhà tôi vừa lọt lòng thì lo giấy tờ ra sao"
 _files = itertools.count(1)
+BUNDLED = len(kbfile.load_dir(BUNDLED_KB))  # the base grows; counts below follow it
 
 
 async def _grant(app: App, user_id: str, role: str) -> None:
@@ -271,16 +273,16 @@ async def test_file_imports_previewed_confirmed_rolled_back_or_refused(
     assert "Tệp «sua-doi.yaml»: 2 mục hợp lệ. Nếu áp dụng:" in admin.text
     assert "➕ Thêm 1 mục:\n  • thu-nghiem/chim-bo-cau" in admin.text
     assert "✏️ Sửa 1 mục:\n  • khai-sinh/le-phi (trả lời, cách hỏi khác, từ khóa," in admin.text
-    assert "279 mục đang có nhưng không nằm trong tệp: giữ nguyên." in admin.text
-    assert admin.labels == ["✅ Áp dụng", "🔁 Thay toàn bộ (xóa 279 mục)", "✖️ Hủy"]
+    assert f"{BUNDLED - 1} mục đang có nhưng không nằm trong tệp: giữ nguyên." in admin.text
+    assert admin.labels == ["✅ Áp dụng", f"🔁 Thay toàn bộ (xóa {BUNDLED - 1} mục)", "✖️ Hủy"]
     assert await revision(app) == rev  # a preview changes nothing
     assert await count(app, PendingImport) == 1
 
     # Replacing the whole base is previewed with what it removes; cancelled here.
     await admin.tap_label("Thay toàn bộ")
     assert "Nếu THAY TOÀN BỘ cơ sở tri thức:" in admin.text
-    assert "🗑 Xóa 279 mục:" in admin.text
-    assert "… và 264 mục khác" in admin.text
+    assert f"🗑 Xóa {BUNDLED - 1} mục:" in admin.text
+    assert f"… và {BUNDLED - 1 - admin_handlers.MAX_LISTED} mục khác" in admin.text
     await admin.tap_label("Hủy")
     assert admin.text == "Đã hủy. Không có gì thay đổi."
     assert await count(app, PendingImport) == 0
@@ -575,7 +577,7 @@ async def test_exports_neutralise_formulas_and_the_audit_log_is_append_only(
     document = admin.last[0].document
     assert document is not None
     assert document.name.endswith(".csv")
-    assert "280 mục (CSV)" in admin.text
+    assert f"{BUNDLED} mục (CSV)" in admin.text
     rows = list(csv.DictReader(io.StringIO(document.content.decode("utf-8-sig"))))
     fee = next(r for r in rows if r["id"] == "khai-sinh/le-phi")
     assert fee["answer"].startswith("'=HYPERLINK(")
@@ -619,7 +621,7 @@ async def test_exports_neutralise_formulas_and_the_audit_log_is_append_only(
     assert logged[0]["actor"] == admin_hash
     assert logged[0]["role"] == "admin"
     assert logged[0]["target"] == "khai-sinh/le-phi"
-    assert logged[1]["details"] == {"format": "csv", "entries": 280}
+    assert logged[1]["details"] == {"format": "csv", "entries": BUNDLED}
     assert logged[4]["details"] == {"period": "Q4"}
 
     # Filters and the plain-text format, in this process (same code as the command line).
