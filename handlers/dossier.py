@@ -26,6 +26,7 @@ from bot.dossiers.status import DossierStatus
 from bot.dossiers.timeliness import DossierTimes, Timeliness, timeliness
 from bot.messages import ChatState, Choice, Outcome, Reply
 from bot.privacy import normalise_id_number, normalise_phone
+from handlers import faq
 from handlers import texts_dossier as t
 from handlers.context import VN_TZ, Context
 from handlers.start import main_menu_choices
@@ -98,6 +99,11 @@ async def continue_flow(ctx: Context) -> Outcome:
     text = ctx.incoming.text.strip()
     if ctx.state.step == "code":
         codes = find_codes(text)
+        if not codes and not any(ch.isdigit() for ch in text):
+            # No attempt at a code ("giá vàng hôm nay", "đkkh cần gì"): the citizen has moved
+            # on, so the lookup steps aside and the message is answered as a question.
+            ctx.state = ctx.state.evolve(flow=None, step=None, data={})
+            return await faq.answer_question(ctx)
         if not codes:
             return Outcome((Reply(t.BAD_CODE, _cancel_choices()),), ctx.state)
         return await _ask_verification(ctx, codes[0])

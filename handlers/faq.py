@@ -8,6 +8,7 @@ from handlers.context import Context
 from knowledge import intents
 from knowledge.aspects import ASPECT_LABELS
 from knowledge.entry import Entry
+from knowledge.normalize import fold
 from knowledge.search import Decision, SearchResult
 from storage.repositories import messages as message_repo
 
@@ -67,13 +68,38 @@ def resolve(ctx: Context, question: str) -> SearchResult:
     recalled = memory.recall(ctx.state)
     if recalled is None or result.named:
         return result
-    follow = ctx.index.search(f"{question} {recalled.name}", k=5)
-    best = follow.best
-    if best is None or not _same_procedure(ctx, best.entry, recalled):
-        return result
-    if follow.decision is Decision.FALLBACK and not follow.missing_aspect:
-        return result
-    return follow
+    # Read the question with the procedure named as citizens name it, and as the base names
+    # it; keep the first reading that lands on the remembered procedure and answers, else the
+    # first that lands there at all (suggested, or known to lack the aspect).
+    landed: list[SearchResult] = []
+    for name in dict.fromkeys((_topic_words(ctx, recalled), recalled.name)):
+        follow = ctx.index.search(f"{question} {name}", k=5)
+        best = follow.best
+        if best is None or not _same_procedure(ctx, best.entry, recalled):
+            continue
+        if follow.decision is Decision.FALLBACK and not follow.missing_aspect:
+            continue
+        if follow.decision is Decision.ANSWER:
+            return follow
+        landed.append(follow)
+    return landed[0] if landed else result
+
+
+def _topic_words(ctx: Context, recalled: memory.DialogueMemory) -> str:
+    """The words that name the remembered procedure the way citizens do.
+
+    A procedure's official name carries administrative words ("Giải quyết hưởng trợ cấp thất
+    nghiệp") that also cue some of its entries more than others; the words of the name that
+    most of the procedure's own phrasings repeat ("trợ cấp thất nghiệp") are what a citizen
+    types when spelling the question out, so a follow-up reads like the spelled-out question.
+    """
+    members = ctx.index.group_entries(recalled.procedure)
+    phrasings = [set(fold(p).split()) for e in members for p in e.phrasings]
+    name = recalled.name.split()
+    if not phrasings:
+        return recalled.name
+    core = [w for w in name if sum(fold(w) in p for p in phrasings) >= 0.6 * len(phrasings)]
+    return " ".join(core) or recalled.name
 
 
 def _same_procedure(ctx: Context, entry: Entry, recalled: memory.DialogueMemory) -> bool:

@@ -128,6 +128,17 @@ async def test_a_progress_question_offers_the_dossier_lookup(
     assert await decisions(app) == ["progress"]
 
 
+async def test_a_question_instead_of_a_code_leaves_the_lookup_and_is_answered(
+    conversation: Conversation, app: App
+) -> None:
+    await conversation.say("ủa sao hồ sơ em nộp 2 tuần rồi chưa có kết quả")
+    await conversation.say("đkkh cần gì")
+    assert conversation.last[0].text[:60] == answer_of(app, "ket-hon/ho-so")
+    await conversation.say("tra cứu hồ sơ")
+    await conversation.say("000.00.12-2601")  # digits: a mistyped code, the lookup goes on
+    assert conversation.last[0].text == texts_dossier.BAD_CODE
+
+
 async def test_out_of_scope_says_what_is_covered_without_unrelated_suggestions(
     conversation: Conversation, app: App
 ) -> None:
