@@ -72,7 +72,9 @@ class App:
         metrics = Metrics()
         secret = settings.resolved_secret()
         extra = [settings.holidays_file] if settings.holidays_file else []
-        services = Services(secret, load_calendar(*extra), vietnam_today)
+        services = Services(
+            secret, load_calendar(*extra), vietnam_today, staff_base_url=settings.staff_base_url
+        )
         dispatcher = Dispatcher(
             sessions,
             knowledge,

@@ -104,6 +104,9 @@ def make_web_app(app: App) -> web.Application:
     IngestApi(app.sessions, Ingestor(app.dispatcher.services.secret)).register(web_app)
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics)
+    from bot.staff import setup as setup_staff_console
+
+    setup_staff_console(web_app, app)  # /staff/: the staff and admin web console
     return web_app
 
 

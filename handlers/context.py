@@ -27,6 +27,8 @@ class Services:
     secret: bytes
     calendar: WorkCalendar
     today: Callable[[], date]
+    #: Where the staff console's sign-in links point (``Settings.staff_base_url``).
+    staff_base_url: str = "http://127.0.0.1:8080"
 
     def owner_id_hash(self, number: str) -> str:
         return owner_id_hash(self.secret, number)
