@@ -104,8 +104,16 @@ def monthly(stats: Statistics) -> Chart:
             ax.plot(xs, ys, marker=marker, linewidth=2, color=color, label=label)
             drawn = True
     if not drawn:
-        ax.text(0.5, 0.5, "Chưa có dữ liệu", ha="center", va="center", color=GREY,
-                fontsize=FONT + 2, transform=ax.transAxes)  # fmt: skip
+        ax.text(
+            0.5,
+            0.5,
+            "Chưa có dữ liệu",
+            ha="center",
+            va="center",
+            color=GREY,
+            fontsize=FONT + 2,
+            transform=ax.transAxes,
+        )
     ax.set_ylim(0, 100)
     ax.set_yticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"], fontsize=FONT - 1)
     step = 1 if len(months) <= 6 else -(-len(months) // 6)

@@ -19,16 +19,19 @@ async def staff_command(args: argparse.Namespace, app: Any) -> int:
     """Run a ``staff`` sub-command on a built ``App``; returns the exit code."""
     channel, _, user_id = args.user.partition(":")
     if channel not in {c.value for c in Channel} or not user_id:
-        print(f"Expected CHANNEL:USER_ID (e.g. telegram:123456789), not {args.user!r}.",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"Expected CHANNEL:USER_ID (e.g. telegram:123456789), not {args.user!r}.",
+            file=sys.stderr,
+        )
         return 2
     user_hash = app.dispatcher.user_hash_of(Channel(channel), user_id)
     async with app.sessions() as session, session.begin():
         actor = await roles.actor_of(session, user_hash)
         if args.staff_command == "logout":
             ended = await staff_auth.end_sessions_of(session, user_hash)
-            await audit.record(session, "cli", "operator", "staff.logout_all", channel,
-                               {"sessions": ended})  # fmt: skip
+            await audit.record(
+                session, "cli", "operator", "staff.logout_all", channel, {"sessions": ended}
+            )
             print(f"{ended} session(s) of {args.user} ended.")
             return 0
         if not actor.is_staff:

@@ -142,11 +142,19 @@ async def _view_or_error(
         return render(
             request,
             "dashboard.html",
-            {"title": "Tổng quan", "error": str(exc), "view": None, "stats": None,
-             "charts": [], "periods": PERIODS, "agencies": choices, "q": request.query},
+            {
+                "title": "Tổng quan",
+                "error": str(exc),
+                "view": None,
+                "stats": None,
+                "charts": [],
+                "periods": PERIODS,
+                "agencies": choices,
+                "q": request.query,
+            },
             user=user,
             status=400,
-        )  # fmt: skip
+        )
 
 
 @page(*STAFF_PAGE)

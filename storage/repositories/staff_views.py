@@ -8,12 +8,13 @@ period, in the agency subtree, for the procedure), and the verdict of each row i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Dossier, DossierPause, Procedure
+from storage.models_admin import AuditLog
 from storage.repositories import stats as stats_repo
 
 MAX_ROWS = 20_000
@@ -81,3 +82,29 @@ async def population(
         for r in rows
     ]  # fmt: skip
     return out, cut
+
+
+async def audit_rows(
+    session: AsyncSession,
+    *,
+    actor_hash: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 200,
+) -> list[AuditLog]:
+    """Audit rows newest first, filtered by actor, action and time."""
+    stmt = select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)
+    if actor_hash:
+        stmt = stmt.where(AuditLog.actor_hash == actor_hash)
+    if action:
+        stmt = stmt.where(AuditLog.action == action)
+    if since is not None:
+        stmt = stmt.where(AuditLog.at >= since)
+    if until is not None:
+        stmt = stmt.where(AuditLog.at < until)
+    return list(await session.scalars(stmt))
+
+
+async def audit_actions(session: AsyncSession) -> list[str]:
+    return sorted(str(a) for a in await session.scalars(select(AuditLog.action).distinct()))
