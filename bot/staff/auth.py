@@ -203,7 +203,12 @@ def page(*allowed: str) -> Callable[[Page], Callable[[web.Request], Awaitable[we
                             "Biểu mẫu đã cũ hoặc không gửi từ trang quản trị. "
                             "Bạn vui lòng tải lại trang rồi thử lại.",
                         )
-                return secured(await view(request, session, user))
+                try:
+                    response = await view(request, session, user)
+                except web.HTTPRedirection as done:
+                    # A redirect after a change: commit, unlike the errors (which roll back).
+                    response = web.Response(status=done.status, headers=done.headers)
+                return secured(response)
 
         return handler
 
