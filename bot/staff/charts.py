@@ -13,6 +13,7 @@ import io
 import re
 import textwrap
 from dataclasses import dataclass
+from datetime import date
 
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -22,8 +23,8 @@ from bot.stats.indexes import Statistics
 from bot.stats.text import percent
 
 BLUE, GREEN, GREY, INK = "#1f5fa8", "#1e7b4a", "#5c5c5c", "#1a1a1a"
-WIDTH_IN = 4.6
-FONT = 9.5
+WIDTH_IN = 4.2
+FONT = 10.5
 MAX_AGENCIES = 12
 
 
@@ -39,7 +40,9 @@ class Chart:
 def _svg(fig: Figure) -> str:
     out = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "motcua"}):
-        fig.savefig(out, format="svg", metadata={"Date": None})
+        fig.savefig(
+            out, format="svg", metadata={"Date": None}, bbox_inches="tight", pad_inches=0.05
+        )
     text = out.getvalue()
     text = text[text.index("<svg") :]
     # The page sizes the chart: drop the fixed size, keep the viewBox.
@@ -58,7 +61,7 @@ def _hbars(
 ) -> Figure:
     fig = _figure(height)
     ax = fig.add_subplot()
-    wrapped = ["\n".join(textwrap.wrap(label, 22)[:2]) for label in labels]
+    wrapped = ["\n".join(textwrap.wrap(label, 16)[:2]) for label in labels]
     y = list(range(len(labels)))[::-1]
     ax.barh(y, [v or 0.0 for v in values], color=color, height=0.6)
     for yy, v, note in zip(y, values, notes, strict=True):
@@ -81,8 +84,16 @@ def _hbars(
     ax.grid(axis="x", alpha=0.3)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    fig.subplots_adjust(left=0.36, right=0.97, top=0.97, bottom=0.12)
+    fig.subplots_adjust(left=0.34, right=0.93, top=0.97, bottom=0.14)
     return fig
+
+
+def _month_labels(firsts: list[date]) -> list[str]:
+    """Short month labels for a narrow axis: "T3", with the year under the first and January."""
+    return [
+        f"T{d.month}\n{d.year}" if i == 0 or d.month == 1 else f"T{d.month}"
+        for i, d in enumerate(firsts)
+    ]
 
 
 def monthly(stats: Statistics) -> Chart:
@@ -117,14 +128,16 @@ def monthly(stats: Statistics) -> Chart:
     ax.set_ylim(0, 100)
     ax.set_yticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"], fontsize=FONT - 1)
     step = 1 if len(months) <= 6 else -(-len(months) // 6)
-    ax.set_xticks(x[::step], [m.label for m in months][::step], fontsize=FONT - 1)
+    ax.set_xticks(x[::step], _month_labels([m.start for m in months])[::step], fontsize=FONT - 1)
     ax.set_xlim(-0.4, max(len(months) - 0.6, 0.4))
     ax.grid(axis="y", alpha=0.3)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if drawn:
-        ax.legend(loc="lower left", fontsize=FONT - 1, frameon=False, ncols=2)
-    fig.subplots_adjust(left=0.12, right=0.97, top=0.96, bottom=0.12)
+        ax.legend(
+            loc="lower left", bbox_to_anchor=(0, 1.0), fontsize=FONT - 1, frameon=False, ncols=2
+        )
+    fig.subplots_adjust(left=0.14, right=0.95, top=0.86, bottom=0.16)
     parts = [
         f"{m.label}: đúng hạn {percent(m.on_time_rate_pct)}, hài lòng {percent(m.satisfied_pct)}"
         for m in months
@@ -151,7 +164,7 @@ def agencies(stats: Statistics) -> Chart | None:
     rows = sorted(rows, key=lambda u: -u.timeliness.total)[:MAX_AGENCIES]
     labels = [u.name for u in rows]
     values = [u.on_time_rate_pct for u in rows]
-    fig = _hbars(labels, values, ["" for _ in rows], GREEN, 0.5 + 0.42 * len(rows))
+    fig = _hbars(labels, values, ["" for _ in rows], GREEN, 0.6 + 0.5 * len(rows))
     summary = "; ".join(f"{u.name}: {percent(u.on_time_rate_pct)}" for u in rows)
     return Chart("Tỷ lệ đúng hạn theo cơ quan", _svg(fig), summary + ".")
 
