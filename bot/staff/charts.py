@@ -45,9 +45,10 @@ def _svg(fig: Figure) -> str:
         )
     text = out.getvalue()
     text = text[text.index("<svg") :]
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, count=1, flags=re.S)
     # The page sizes the chart: drop the fixed size, keep the viewBox.
     text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", text, count=1)
-    return text.replace("<svg", '<svg role="img" aria-hidden="true" focusable="false"', 1)
+    return text.replace("<svg", '<svg aria-hidden="true" focusable="false"', 1)
 
 
 def _figure(height_in: float) -> Figure:
