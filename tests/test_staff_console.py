@@ -6,6 +6,7 @@ import io
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -280,3 +281,37 @@ async def test_the_export_is_the_report_of_the_view(client: TestClient, city: Ap
     async with city.sessions() as s:
         rows = (await s.scalars(select(AuditLog).where(AuditLog.action == "stats.report"))).all()
     assert len(rows) == 1 and rows[0].details["via"] == "web"
+
+
+# ------------------------------------------------------------------ chat help and the CLI
+
+
+async def test_help_shows_staff_and_admins_their_own_commands(city: App) -> None:
+    citizen = Conversation(city.dispatcher, channel=Channel.TELEGRAM, chat_id=CITIZEN)
+    await citizen.say("/help")
+    assert "/tracuu" in citizen.text and "/thongke" not in citizen.text
+    staff = Conversation(city.dispatcher, channel=Channel.TELEGRAM, chat_id=STAFF)
+    await staff.say("/help")
+    assert "/thongke" in staff.text and "/dangnhap" in staff.text and "/faq" not in staff.text
+    admin = Conversation(city.dispatcher, channel=Channel.TELEGRAM, chat_id=ADMIN)
+    await admin.say("/help")
+    assert "/dangnhap" in admin.text and "/faq" in admin.text and "/chuatraloi" in admin.text
+
+
+def test_motcua_staff_link_prints_a_link_only_for_a_role(tmp_path: Path) -> None:
+    from tests.test_cli import motcua
+
+    env = {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+        "PUBLIC_BASE_URL": "https://motcua.example.vn",
+    }
+    refused = motcua("staff", "link", "telegram:42", cwd=tmp_path, env=env)
+    assert refused.returncode == 1 and refused.stdout == ""
+    granted = motcua("users", "grant", "telegram:42", "admin", "--name", "Trần Văn Mốt",
+                     cwd=tmp_path, env=env)  # fmt: skip
+    assert granted.returncode == 0, granted.stderr
+    out = motcua("staff", "link", "telegram:42", cwd=tmp_path, env=env)
+    assert out.returncode == 0, out.stderr
+    assert re.fullmatch(r"https://motcua\.example\.vn/staff/dangnhap\?t=[\w-]+\n", out.stdout)
+    ended = motcua("staff", "logout", "telegram:42", cwd=tmp_path, env=env)
+    assert ended.returncode == 0 and "0 session(s)" in ended.stdout
