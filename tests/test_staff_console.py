@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -315,3 +315,25 @@ def test_motcua_staff_link_prints_a_link_only_for_a_role(tmp_path: Path) -> None
     assert re.fullmatch(r"https://motcua\.example\.vn/staff/dangnhap\?t=[\w-]+\n", out.stdout)
     ended = motcua("staff", "logout", "telegram:42", cwd=tmp_path, env=env)
     assert ended.returncode == 0 and "0 session(s)" in ended.stdout
+
+
+async def test_the_channel_filters_ratings_and_questions(client: TestClient, city: App) -> None:  # type: ignore[type-arg]
+    web = Conversation(city.dispatcher, channel=Channel.WEB, chat_id="dan-web")
+    telegram = Conversation(city.dispatcher, channel=Channel.TELEGRAM, chat_id="777")
+    await web.say("làm giấy khai sinh cần gì")
+    for _ in range(2):
+        await telegram.say("đăng ký tạm trú ở đâu")
+    # The city's "today" is fixed in January 2026: date the questions then.
+    from storage.models import MessageLog
+
+    async with city.sessions() as s, s.begin():
+        await s.execute(update(MessageLog).values(created_at=datetime(2026, 1, 16, 3, tzinfo=UTC)))
+    await sign_in(client, city, ADMIN)
+    q = "ky=thang"
+    everything = await (await client.get(f"/staff/tongquan?{q}")).text()
+    only_web = await (await client.get(f"/staff/tongquan?{q}&kenh=web")).text()
+    assert _card(everything, "so-cau-hoi") == "3"
+    assert _card(only_web, "so-cau-hoi") == "1"
+    assert "kênh Trang web" in only_web
+    bad = await client.get(f"/staff/tongquan?{q}&kenh=fax")
+    assert bad.status == 400 and "Kênh không hợp lệ" in await bad.text()

@@ -59,6 +59,7 @@ class View:
     den: str
     agency: Agency | None
     procedure: Procedure | None
+    channel: str | None = None
 
     def query(self, **changes: Any) -> str:
         values: dict[str, Any] = {"ky": self.ky}
@@ -68,6 +69,8 @@ class View:
             values["coquan"] = self.agency.id
         if self.procedure is not None:
             values["thutuc"] = self.procedure.id
+        if self.channel is not None:
+            values["kenh"] = self.channel
         values.update(changes)
         return urlencode({k: v for k, v in values.items() if v not in (None, "")})
 
@@ -111,7 +114,10 @@ async def read_view(
     procedure = await session.get(Procedure, procedure_id) if procedure_id is not None else None
     if procedure_id is not None and procedure is None:
         raise BadFilter("Không tìm thấy thủ tục này.")
-    return View(period, ky, tu, den, agency, procedure)
+    channel = q.get("kenh") or None
+    if channel is not None and channel not in indexes.CHANNEL_LABELS:
+        raise BadFilter("Kênh không hợp lệ.")
+    return View(period, ky, tu, den, agency, procedure, channel)
 
 
 async def agency_choices(session: AsyncSession, user: StaffUser) -> list[tuple[int | None, str]]:
@@ -151,6 +157,7 @@ async def _view_or_error(
                 "periods": PERIODS,
                 "agencies": choices,
                 "q": request.query,
+                "channels": indexes.CHANNEL_LABELS,
             },
             user=user,
             status=400,
@@ -169,6 +176,7 @@ async def dashboard(request: web.Request, session: AsyncSession, user: StaffUser
         calendar=app.dispatcher.services.calendar,
         agency=view.agency,
         procedure=view.procedure,
+        channel=view.channel,
     )
     drawn = await asyncio.to_thread(charts.all_charts, stats)
     return render(
@@ -184,6 +192,7 @@ async def dashboard(request: web.Request, session: AsyncSession, user: StaffUser
             "agencies": await agency_choices(session, user),
             "q": request.query,
             "timeliness": Timeliness,
+            "channels": indexes.CHANNEL_LABELS,
         },
         user=user,
     )
@@ -199,7 +208,7 @@ async def drill(request: web.Request, session: AsyncSession, user: StaffUser) ->
         raise web.HTTPSeeOther(f"/staff/tongquan?{view.query()}")
     app = request.app[STAFF_APP]
     calendar = app.dispatcher.services.calendar
-    f = indexes.period_filter(view.period, view.agency, view.procedure)
+    f = indexes.period_filter(view.period, view.agency, view.procedure, view.channel)
     lines, cut = await staff_views.population(session, f)
     late: list[dict[str, Any]] = []
     for line in lines:
@@ -265,6 +274,7 @@ async def export(request: web.Request, session: AsyncSession, user: StaffUser) -
         calendar=app.dispatcher.services.calendar,
         agency=view.agency,
         procedure=view.procedure,
+        channel=view.channel,
     )
     target = view.agency.code if view.agency else "city"
     await audit.record(

@@ -312,6 +312,7 @@ async def build_report(
     procedure: Procedure | None = None,
     max_ratings: int = MAX_RATINGS,
     concurrent: bool = True,
+    channel: str | None = None,
 ) -> bytes:
     """Compute and render the report for a scope and period (read-only; ``concurrent`` as
     in ``indexes.compute``)."""
@@ -323,8 +324,9 @@ async def build_report(
         procedure=procedure,
         top=TOP_IN_REPORT,
         concurrent=concurrent,
+        channel=channel,
     )
-    f = indexes.period_filter(period, agency, procedure)
+    f = indexes.period_filter(period, agency, procedure, channel)
     rows, total = await repo.rating_rows(session, f, max_ratings)
     return render_report(stats, rows, total)
 

@@ -97,6 +97,9 @@ class Filter:
     end_at: datetime
     agency_path: str | None = None
     procedure_id: int | None = None
+    #: Only the ratings, invitations and questions of one chat channel ("telegram", "web"...);
+    #: dossiers have no chat channel and are counted whatever it is.
+    channel: str | None = None
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -121,6 +124,8 @@ def _response_scope(f: Filter) -> list[ColumnElement[bool]]:
         conds.append(FR.agency_id.in_(_subtree_ids(f.agency_path)))
     if f.procedure_id is not None:
         conds.append(FR.procedure_id == f.procedure_id)
+    if f.channel is not None:
+        conds.append(FR.channel == f.channel)
     return conds
 
 
@@ -474,6 +479,8 @@ async def invitation_counts(session: AsyncSession, f: Filter) -> tuple[int, int]
     """
     FI = FeedbackInvitation
     sent_in = [FI.created_at >= f.start_at, FI.created_at < f.end_at]
+    if f.channel is not None:
+        sent_in.append(FI.channel == f.channel)
     scoped = f.agency_path is not None or f.procedure_id is not None
     first = select(func.count(), func.sum(case((FI.responded_at.is_not(None), 1), else_=0)))
     first = first.select_from(FI).where(*sent_in)
@@ -554,7 +561,10 @@ async def rating_rows(session: AsyncSession, f: Filter, limit: int) -> tuple[lis
 
 
 def _asked_in(f: Filter) -> list[ColumnElement[bool]]:
-    return [MessageLog.created_at >= f.start_at, MessageLog.created_at < f.end_at]
+    conds = [MessageLog.created_at >= f.start_at, MessageLog.created_at < f.end_at]
+    if f.channel is not None:
+        conds.append(MessageLog.channel == f.channel)
+    return conds
 
 
 async def questions_and_entries(
@@ -602,7 +612,11 @@ async def answer_feedback_counts(
     """Verdicts on answers given in the period: (helpful, trip saved or None, count)."""
     stmt = (
         select(AnswerFeedback.helpful, AnswerFeedback.trip_saved, func.count())
-        .where(AnswerFeedback.created_at >= f.start_at, AnswerFeedback.created_at < f.end_at)
+        .where(
+            AnswerFeedback.created_at >= f.start_at,
+            AnswerFeedback.created_at < f.end_at,
+            *([AnswerFeedback.channel == f.channel] if f.channel is not None else []),
+        )
         .group_by(AnswerFeedback.helpful, AnswerFeedback.trip_saved)
     )
     return [
