@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     HTTPS (an https:// address) the session cookie is marked Secure."""
     staff_session_idle_hours: float = Field(default=24, gt=0)
     """A console session unused this long is closed."""
+    staff_dashboard_cache_seconds: float = Field(default=60, ge=0)
+    """How long a worker reuses the figures of a dashboard view (0: always recompute)."""
 
     @property
     def staff_base_url(self) -> str:

@@ -337,3 +337,36 @@ async def test_the_channel_filters_ratings_and_questions(client: TestClient, cit
     assert "kênh Trang web" in only_web
     bad = await client.get(f"/staff/tongquan?{q}&kenh=fax")
     assert bad.status == 400 and "Kênh không hợp lệ" in await bad.text()
+
+
+async def test_figures_are_reused_for_a_while_and_say_when_they_were_computed() -> None:
+    from bot.staff.cache import TtlCache
+
+    made = []
+
+    async def make() -> int:
+        made.append(1)
+        return len(made)
+
+    cache: TtlCache[int] = TtlCache(ttl=60)
+    first, at = await cache.get("k", make)
+    again, at_again = await cache.get("k", make)
+    assert (first, again, at_again) == (1, 1, at) and len(made) == 1
+    other, _ = await cache.get("other", make)
+    assert other == 2
+    never: TtlCache[int] = TtlCache(ttl=0)
+    assert (await never.get("k", make))[0] == 3
+    assert (await never.get("k", make))[0] == 4
+
+
+async def test_a_chart_is_drawn_once_for_the_same_numbers(city: App) -> None:
+    from bot.staff import charts
+
+    async with city.sessions() as s:
+        stats = await indexes.compute(
+            s, period=parse_period("tháng", TODAY), calendar=city.dispatcher.services.calendar
+        )
+    first = charts.all_charts(stats)
+    assert [c.svg for c in charts.all_charts(stats)] == [c.svg for c in first]
+    assert all(a is b for a, b in zip(charts.all_charts(stats), first, strict=True))
+    assert all("<svg" in c.svg and c.summary for c in first)

@@ -16,7 +16,8 @@ import jinja2
 from aiohttp import web
 
 from bot.staff import auth, dashboard, kb, people
-from bot.staff.app_key import STAFF_APP
+from bot.staff.app_key import STAFF_APP, STATS_CACHE
+from bot.staff.cache import TtlCache
 from bot.staff.format import FILTERS
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ PREFIX = "/staff"
 def setup(web_app: web.Application, app: App) -> None:
     """Mount the console on the aiohttp application of a built ``bot.app.App``."""
     web_app[STAFF_APP] = app
+    web_app[STATS_CACHE] = TtlCache(app.settings.staff_dashboard_cache_seconds)
     env = aiohttp_jinja2.setup(
         web_app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),

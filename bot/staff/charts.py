@@ -19,6 +19,7 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from bot.staff.cache import Memo
 from bot.stats.indexes import Statistics
 from bot.stats.text import percent
 
@@ -170,10 +171,25 @@ def agencies(stats: Statistics) -> Chart | None:
     return Chart("Tỷ lệ đúng hạn theo cơ quan", _svg(fig), summary + ".")
 
 
+_DRAWN: Memo[Chart | None] = Memo()
+
+
+def _key(kind: str, stats: Statistics) -> tuple[object, ...]:
+    """What a chart is drawn from: equal keys draw equal charts."""
+    if kind == "monthly":
+        return tuple((m.start, m.on_time_rate_pct, m.satisfied_pct) for m in stats.monthly)
+    if kind == "aspects":
+        s = stats.satisfaction
+        return (s.sipas_estimate, *((a.aspect, a.pct, a.valid) for a in s.aspects))
+    return tuple((u.name, u.on_time_rate_pct, u.timeliness.total) for u in stats.by_agency)
+
+
 def all_charts(stats: Statistics) -> list[Chart]:
-    """Every chart of a dashboard view (CPU work: call through ``asyncio.to_thread``)."""
-    out = [monthly(stats), aspects(stats)]
-    compared = agencies(stats)
-    if compared is not None:
-        out.append(compared)
-    return out
+    """Every chart of a dashboard view (CPU work: call through ``asyncio.to_thread``); a chart
+    already drawn from the same numbers is reused."""
+    drawn = [
+        _DRAWN.get(("monthly", _key("monthly", stats)), lambda: monthly(stats)),
+        _DRAWN.get(("aspects", _key("aspects", stats)), lambda: aspects(stats)),
+        _DRAWN.get(("agencies", _key("agencies", stats)), lambda: agencies(stats)),
+    ]
+    return [c for c in drawn if c is not None]

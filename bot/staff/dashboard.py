@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,7 +22,7 @@ from bot.dossiers.status import DossierStatus
 from bot.dossiers.timeliness import Timeliness, timeliness
 from bot.privacy import mask_numbers
 from bot.staff import charts
-from bot.staff.app_key import STAFF_APP
+from bot.staff.app_key import STAFF_APP, STATS_CACHE
 from bot.staff.auth import STAFF_PAGE, StaffUser, forbidden, page, render
 from bot.stats import indexes, report
 from bot.stats.indexes import RATING3, RATING3_LEVELS
@@ -169,15 +169,7 @@ async def dashboard(request: web.Request, session: AsyncSession, user: StaffUser
     view = await _view_or_error(request, session, user)
     if isinstance(view, web.Response):
         return view
-    app = request.app[STAFF_APP]
-    stats = await indexes.compute(
-        session,
-        period=view.period,
-        calendar=app.dispatcher.services.calendar,
-        agency=view.agency,
-        procedure=view.procedure,
-        channel=view.channel,
-    )
+    stats, computed_at = await figures(request, session, view)
     drawn = await asyncio.to_thread(charts.all_charts, stats)
     return render(
         request,
@@ -193,9 +185,33 @@ async def dashboard(request: web.Request, session: AsyncSession, user: StaffUser
             "q": request.query,
             "timeliness": Timeliness,
             "channels": indexes.CHANNEL_LABELS,
+            "computed_at": computed_at,
         },
         user=user,
     )
+
+
+async def figures(
+    request: web.Request, session: AsyncSession, view: View
+) -> tuple[indexes.Statistics, datetime]:
+    """The figures of a view (``indexes.compute``, as /thongke), reused for a short while."""
+    app = request.app[STAFF_APP]
+    p = view.period
+    key = (p.start, p.end, p.label, view.agency.id if view.agency else None,
+           view.procedure.id if view.procedure else None, view.channel)  # fmt: skip
+
+    async def compute() -> indexes.Statistics:
+        return await indexes.compute(
+            session,
+            period=p,
+            calendar=app.dispatcher.services.calendar,
+            agency=view.agency,
+            procedure=view.procedure,
+            channel=view.channel,
+            top=report.TOP_IN_REPORT,  # the page lists the first ten, the workbook all
+        )
+
+    return await request.app[STATS_CACHE].get(key, compute)
 
 
 @page(*STAFF_PAGE)
@@ -267,15 +283,12 @@ async def export(request: web.Request, session: AsyncSession, user: StaffUser) -
     view = await _view_or_error(request, session, user)
     if isinstance(view, web.Response):
         return view
-    app = request.app[STAFF_APP]
-    data = await report.build_report(
-        session,
-        period=view.period,
-        calendar=app.dispatcher.services.calendar,
-        agency=view.agency,
-        procedure=view.procedure,
-        channel=view.channel,
-    )
+    # The figures on the page (the same cache entry), so the workbook matches the view; the
+    # rest is /baocao's own: its ratings sheet and its renderer.
+    stats, _ = await figures(request, session, view)
+    f = indexes.period_filter(view.period, view.agency, view.procedure, view.channel)
+    rows, total = await stats_repo.rating_rows(session, f, report.MAX_RATINGS)
+    data = await asyncio.to_thread(report.render_report, stats, rows, total)
     target = view.agency.code if view.agency else "city"
     await audit.record(
         session,
