@@ -45,7 +45,7 @@ from storage.repositories import roles, staff_auth
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def measure(
@@ -53,7 +53,7 @@ async def measure(
 ) -> tuple[float, float, float]:
     """(cold, p50, p95) in ms of ``n`` sequential GETs after the first."""
     times = []
-    for i in range(n + 1):
+    for _ in range(n + 1):
         started = time.perf_counter()
         async with http.get(base + path, headers={"Cookie": f"motcua_staff={cookie}"}) as r:
             body = await r.read()
@@ -63,9 +63,13 @@ async def measure(
     return times[0], statistics.median(times[1:]), pct(times[1:], 0.95)
 
 
-async def run(url: str, requests: int) -> None:
+async def run(url: str, requests: int, cache_seconds: float) -> None:
     settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, database_url=url, secret_key="bench", db_pool_size=5
+        _env_file=None,
+        database_url=url,
+        secret_key="bench",  # noqa: S106 - a throwaway database
+        db_pool_size=5,
+        staff_dashboard_cache_seconds=cache_seconds,
     )
     app = App.build(settings)
     await app.start(migrate_db=False, watch=False)
@@ -126,7 +130,7 @@ async def run(url: str, requests: int) -> None:
 
 async def main_async(args: argparse.Namespace) -> None:
     if args.url:
-        await run(args.url, args.requests)
+        await run(args.url, args.requests, args.cache_seconds)
         return
     base = os.environ.get("MOTCUA_TEST_POSTGRES_URL", "")
     if not base:
@@ -147,7 +151,9 @@ async def main_async(args: argparse.Namespace) -> None:
         sizes = ", ".join(f"{k} {len(v):,}" for k, v in rows.tables.items())
         print(f"city written in {time.perf_counter() - t0:.0f} s: {sizes}")
         del rows
-        await run(url, args.requests)
+        for seconds in (0.0, args.cache_seconds):
+            print(f"-- STAFF_DASHBOARD_CACHE_SECONDS={seconds:g}")
+            await run(url, args.requests, seconds)
     finally:
         await city_data.admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -161,6 +167,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=300_000)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--url", help="an existing database with the city (not dropped)")
+    parser.add_argument("--cache-seconds", type=float, default=60.0)
     asyncio.run(main_async(parser.parse_args()))
 
 

@@ -60,6 +60,23 @@ async def _signed_in(browser: Any, app: App, base: str, user: str, viewport: dic
     return page
 
 
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
+  .filter(el => el.type !== 'hidden' && !(el.labels && el.labels.length)
+                && !el.getAttribute('aria-label'))
+  .map(el => el.name || el.id)"""
+
+
+async def _accessible(page: Any) -> None:
+    """Every form control has a label; the first Tab reaches the skip link, which leads to
+    the main content; the page declares Vietnamese."""
+    assert await page.evaluate(UNLABELLED) == []
+    assert await page.get_attribute("html", "lang") == "vi"
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.textContent") == (
+        "Bỏ qua, tới nội dung chính"
+    )
+
+
 @pytest.mark.parametrize(("size", "viewport"), [("phone", PHONE), ("desktop", DESKTOP)])
 async def test_sign_in_filter_and_drill_down(
     served: tuple[App, str], browser: Any, size: str, viewport: dict[str, int]
@@ -70,6 +87,7 @@ async def test_sign_in_filter_and_drill_down(
         "Tổng quan: UBND phường Ninh Kiều"
     )
     await page.screenshot(path=screenshot_path(f"console-dashboard-{size}"), full_page=True)
+    await _accessible(page)
     # Filter: a range of dates, by keyboard-free form controls; the URL keeps the filters.
     await page.get_by_label("Kỳ").select_option("khoang")
     await page.get_by_label("Từ ngày").fill("2026-01-01")
@@ -114,6 +132,7 @@ async def test_edit_an_entry_with_a_preview_and_restore_it(
     await page.set_viewport_size(DESKTOP)
     await page.get_by_role("button", name="Lưu").click()
     await page.get_by_text("Đã lưu.").wait_for()
+    await _accessible(page)
     async with app.sessions() as s:
         assert (await kb_admin.get(s, ENTRY)).answer == "Bạn mang theo CCCD và sổ BHXH."  # type: ignore[union-attr]
     await page.screenshot(path=screenshot_path("console-entry-history-desktop"), full_page=True)
@@ -171,6 +190,7 @@ async def test_triage_an_inbox_group(served: tuple[App, str], browser: Any) -> N
     await page.get_by_role("link", name="Chưa trả lời").click()
     await page.get_by_role("heading", name="nuôi chim yến").wait_for()
     await page.screenshot(path=screenshot_path("console-inbox-desktop"), full_page=True)
+    await _accessible(page)
     await page.set_viewport_size(PHONE)
     await page.screenshot(path=screenshot_path("console-inbox-phone"), full_page=True)
     await page.get_by_role("link", name="Tạo mục mới từ câu này").click()
