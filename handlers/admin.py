@@ -37,7 +37,7 @@ from knowledge import kbfile
 from knowledge.entry import Entry
 from knowledge.normalize import fold, nfc, words
 from storage.models_admin import KbHistory
-from storage.repositories import audit, inbox, kb_changes
+from storage.repositories import audit, inbox, kb_changes, roles
 from storage.repositories import kb as kb_repo
 from storage.repositories import kb_admin as repo
 from storage.repositories.audit import aware
@@ -285,11 +285,11 @@ async def _history(ctx: Context, entry: Entry) -> Outcome:
     if not rows:
         return _say(ctx, t.HISTORY_EMPTY.format(id=entry.id))
     lines = [t.HISTORY_HEAD.format(id=entry.id)]
+    names = await roles.display_names(ctx.session, [row.actor_hash for row in rows])
     for row in rows:
         action = t.ACTIONS.get(row.action, row.action)
-        lines.append(
-            t.HISTORY_LINE.format(at=_local(row.at), action=action, actor=row.actor_hash[:8])
-        )
+        actor = names.get(row.actor_hash) or row.actor_hash[:8]
+        lines.append(t.HISTORY_LINE.format(at=_local(row.at), action=action, actor=actor))
     return _say(ctx, "\n".join(lines), Choice(t.ROLLBACK, f"ad:e:rb:{_ref(entry.id)}"))
 
 

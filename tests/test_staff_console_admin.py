@@ -256,3 +256,14 @@ async def test_users_grant_revoke_and_end_sessions(admin: TestClient, app: App) 
         assert (await roles.actor_of(s, new_hash)).role == "citizen"
     html = await (await admin.get("/staff/nhatky?hanhdong=users.grant")).text()
     assert "users.grant" in html and "Nguyễn Quản Trị" in html
+
+
+async def test_chat_history_names_the_editor_of_a_web_change(admin: TestClient, app: App) -> None:  # type: ignore[type-arg]
+    before = await _entry(app)
+    csrf, fp = await _form(admin)
+    data = {**_fields(before), "csrf": csrf, "fp": fp, "answer": "Ngắn gọn.", "hanhdong": "luu"}
+    assert (await admin.post("/staff/kho/muc", data=data)).status == 200
+    chat = Conversation(app.dispatcher, channel=Channel.TELEGRAM, chat_id=ADMIN)
+    await chat.say(f"/faq xem {ENTRY}")
+    await chat.tap_label("Lịch sử")
+    assert "Nguyễn Quản Trị" in chat.text
