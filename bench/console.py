@@ -37,6 +37,8 @@ from bot.config import Settings
 from bot.dossiers.workdays import load_calendar
 from bot.messages import Channel
 from bot.server import make_web_app
+from bot.stats import indexes
+from bot.stats.periods import parse_period
 from handlers.context import Services
 from storage import migrate
 from storage.models import Agency, Dossier
@@ -101,6 +103,15 @@ async def run(url: str, requests: int, cache_seconds: float) -> None:
             await roles.grant(s, user_hash=user_hash, channel="telegram", user_id=user,
                               role=role, agency=agency, display_name=f"Bench {role}")  # fmt: skip
             cookies[role], _ = await staff_auth.create_session(s, user_hash)
+    # For comparison: the statistics alone (what /thongke computes), city-wide for the year.
+    year = parse_period("nam", city_data.TODAY)
+    alone = []
+    for _ in range(3):
+        async with app.sessions() as s:
+            started = time.perf_counter()
+            await indexes.compute(s, period=year, calendar=old.calendar)
+            alone.append(1000 * (time.perf_counter() - started))
+    print(f"indexes.compute alone, city, year: best {min(alone):.0f} ms of 3")
     runner = web.AppRunner(make_web_app(app), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -370,3 +370,11 @@ async def test_a_chart_is_drawn_once_for_the_same_numbers(city: App) -> None:
     assert [c.svg for c in charts.all_charts(stats)] == [c.svg for c in first]
     assert all(a is b for a, b in zip(charts.all_charts(stats), first, strict=True))
     assert all("<svg" in c.svg and c.summary for c in first)
+
+
+def test_chart_labels_are_escaped() -> None:
+    from bot.staff import charts
+
+    fig = charts._hbars(["<script>alert(1)</script> & co"], [50.0], [""], "#000", 1.5)
+    svg = charts._svg(fig)
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
