@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import AsyncIterator
 
@@ -267,3 +268,24 @@ async def test_chat_history_names_the_editor_of_a_web_change(admin: TestClient, 
     await chat.say(f"/faq xem {ENTRY}")
     await chat.tap_label("Lịch sử")
     assert "Nguyễn Quản Trị" in chat.text
+
+
+async def test_staff_cannot_change_the_base_even_with_their_csrf_token(app: App) -> None:
+    await build_console_city(app)
+    async with TestClient(TestServer(make_web_app(app))) as staff:
+        await sign_in(staff, app, STAFF)
+        csrf = await csrf_of(staff)
+        before = await _entry(app)
+        for path in ("/staff/kho/trangthai", "/staff/kho/muc", "/staff/nguoidung"):
+            resp = await staff.post(path, data={"csrf": csrf, "id": ENTRY, "bat": "0"})
+            assert resp.status == 403, path
+        assert await _entry(app) == before
+
+
+async def test_an_upload_over_five_megabytes_is_refused(admin: TestClient) -> None:  # type: ignore[type-arg]
+    csrf = await csrf_of(admin, "/staff/kho/nhap")
+    big = FormData()
+    big.add_field("csrf", csrf)
+    big.add_field("tep", io.BytesIO(b"#" * (5 * 1024 * 1024 + 10)), filename="to.yaml")
+    resp = await admin.post("/staff/kho/nhap", data=big)
+    assert resp.status == 413
