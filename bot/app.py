@@ -89,6 +89,7 @@ class App:
             vietnam_today,
             reflection_rules_from(settings),
             review_caveat=settings.kb_review_caveat,
+            staff_base_url=settings.staff_base_url,
         )
         dispatcher = Dispatcher(
             sessions,

@@ -358,6 +358,7 @@ async def _users(args: argparse.Namespace) -> int:
                 role=args.role,
                 agency=agency,
                 alerts=args.alerts,
+                display_name=args.name,
             )
             scope = f"{agency.name} and the agencies under it" if agency else "the whole city"
             print(f"{args.user} is now {args.role} for {scope}.")
@@ -556,6 +557,16 @@ async def _purge(args: argparse.Namespace) -> int:
         await app.close()
 
 
+async def _staff(args: argparse.Namespace) -> int:
+    from bot.staff.cli import staff_command
+
+    app = await _started_app()
+    try:
+        return await staff_command(args, app)
+    finally:
+        await app.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motcua", description="Trợ lý ảo Một cửa (motcua)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -647,6 +658,7 @@ def build_parser() -> argparse.ArgumentParser:
     ug.add_argument("role", choices=["staff", "admin"])
     ug.add_argument("--agency", help="agency code; staff see it and the agencies under it")
     ug.add_argument("--alerts", action="store_true", help="send dissatisfaction alerts")
+    ug.add_argument("--name", help="display name shown in the console and the KB history")
     ur = u_sub.add_parser("revoke", help="make a user a citizen again")
     ur.add_argument("user")
     u_sub.add_parser("list", help="list staff and admins")
@@ -694,6 +706,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=_audit)
     # --- end audit ---
+    # --- staff console (bot/staff/cli.py) ---
+    p = sub.add_parser("staff", help="the staff web console: sign-in links, sessions")
+    s_sub = p.add_subparsers(dest="staff_command", required=True)
+    sl = s_sub.add_parser("link", help="print a one-time sign-in link (10 minutes)")
+    sl.add_argument("user", help="CHANNEL:USER_ID of a staff member or admin")
+    so = s_sub.add_parser("logout", help="end every console session of a user")
+    so.add_argument("user", help="CHANNEL:USER_ID")
+    p.set_defaults(func=_staff)
+    # --- end staff console ---
     return parser
 
 

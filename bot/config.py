@@ -67,6 +67,20 @@ class Settings(BaseSettings):
     """Comma-separated CHANNEL:USER_ID of the administrators granted the admin role at start
     (e.g. "telegram:123456789"); more are added with ``motcua users grant``."""
 
+    # --- Staff web console (bot/staff/) ------------------------------------------------
+    public_base_url: str = ""
+    """The address staff open the console at, e.g. "https://motcua.cantho.gov.vn": sign-in
+    links (/dangnhap, ``motcua staff link``) start with it; empty: http://HOST:PORT. Behind
+    HTTPS (an https:// address) the session cookie is marked Secure."""
+    staff_session_idle_hours: float = Field(default=24, gt=0)
+    """A console session unused this long is closed."""
+    staff_dashboard_cache_seconds: float = Field(default=60, ge=0)
+    """How long a worker reuses the figures of a dashboard view (0: always recompute)."""
+
+    @property
+    def staff_base_url(self) -> str:
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
     # --- Dossiers -----------------------------------------------------------------------
     holidays_file: Path | None = None
     """An operator's extra calendar file (holidays, swapped working days) over the bundled one."""

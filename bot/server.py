@@ -152,6 +152,9 @@ def make_web_app(app: App) -> web.Application:
     web_app.router.add_get("/readyz", readyz)
     web_app.router.add_get("/livez", livez)
     web_app.router.add_get("/metrics", metrics)
+    from bot.staff import setup as setup_staff_console
+
+    setup_staff_console(web_app, app)  # /staff/: the staff and admin web console
     return web_app
 
 

@@ -11,7 +11,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.messages import ChatState, Incoming, Outcome
-from handlers import admin, browse, dossier, faq, feedback, reflections, review, start, stats
+from handlers import (
+    admin,
+    browse,
+    dossier,
+    faq,
+    feedback,
+    reflections,
+    review,
+    staff,
+    start,
+    stats,
+)
 from handlers.context import Context
 
 Handler = Callable[[Context], Awaitable[Outcome]]
@@ -48,6 +59,7 @@ ROUTES: tuple[Route, ...] = (
     Route("command", "thongke", stats.statistics, roles=STAFF_ROLES),
     Route("command", "baocao", stats.excel_report, roles=STAFF_ROLES),
     Route("command", "canhbao", stats.alerts, roles=STAFF_ROLES),
+    Route("command", "dangnhap", staff.sign_in_link, roles=STAFF_ROLES),
     Route("button", "m:menu", start.menu),
     Route("button", "m:dossier", dossier.ask_code),
     Route("button", "m:rate", feedback.start_rating),

@@ -35,7 +35,7 @@ from knowledge import filelimits, kbfile
 from knowledge.entry import Entry
 from knowledge.normalize import fold, nfc, words
 from storage.models_admin import KbHistory
-from storage.repositories import audit, inbox
+from storage.repositories import audit, inbox, kb_changes, roles
 from storage.repositories import kb as kb_repo
 from storage.repositories import kb_admin as repo
 from storage.repositories.audit import aware
@@ -283,11 +283,11 @@ async def _history(ctx: Context, entry: Entry) -> Outcome:
     if not rows:
         return _say(ctx, t.HISTORY_EMPTY.format(id=entry.id))
     lines = [t.HISTORY_HEAD.format(id=entry.id)]
+    names = await roles.display_names(ctx.session, [row.actor_hash for row in rows])
     for row in rows:
         action = t.ACTIONS.get(row.action, row.action)
-        lines.append(
-            t.HISTORY_LINE.format(at=_local(row.at), action=action, actor=row.actor_hash[:8])
-        )
+        actor = names.get(row.actor_hash) or row.actor_hash[:8]
+        lines.append(t.HISTORY_LINE.format(at=_local(row.at), action=action, actor=actor))
     return _say(ctx, "\n".join(lines), Choice(t.ROLLBACK, f"ad:e:rb:{_ref(entry.id)}"))
 
 
@@ -378,9 +378,9 @@ async def _locked_entry(ctx: Context, data: dict[str, Any]) -> Entry:
 
 
 async def _change(ctx: Context, before: Entry | None, after: Entry | None, action: str) -> int:
-    row = await repo.write(ctx.session, before, after, actor_hash=ctx.user_hash, action=action)
-    await kb_repo.bump_revision(ctx.session)
-    await _audit(ctx, f"kb.{action}", row.entry_id, history=row.id)
+    row = await kb_changes.change(
+        ctx.session, before, after, actor_hash=ctx.user_hash, role=ctx.actor.role, action=action
+    )
     return row.id
 
 
@@ -423,21 +423,11 @@ async def _apply_category(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     entries = await repo.of_category(ctx.session, category, for_update=True)
     if repo.fingerprint(entries) != data.get("fp"):
         raise _Changed(t.CHANGED_CATEGORY.format(category=category))
-    batch = secrets.token_hex(6)
-    changed = [e for e in entries if e.enabled != on]
-    for e in changed:
-        await repo.write(
-            ctx.session,
-            e,
-            replace(e, enabled=on),
-            actor_hash=ctx.user_hash,
-            action=str(data["action"]),
-            batch=batch,
-        )
-    await kb_repo.bump_revision(ctx.session)
-    await _audit(ctx, f"kb.{data['action']}", category, entries=len(changed), batch=batch)
+    changed = await kb_changes.set_category(
+        ctx.session, category, entries, on, actor_hash=ctx.user_hash, role=ctx.actor.role
+    )
     template = t.DONE_CATEGORY_ON if on else t.DONE_CATEGORY_OFF
-    return [Reply(template.format(count=len(changed), category=category))]
+    return [Reply(template.format(count=changed, category=category))]
 
 
 async def _apply_create(ctx: Context, data: dict[str, Any]) -> list[Reply]:
@@ -918,22 +908,15 @@ async def _apply_import(ctx: Context, data: dict[str, Any]) -> list[Reply]:
         await repo.drop_pending(ctx.session, row.nonce)
         raise _Changed(t.IMPORT_FAILED) from None
     await repo.drop_pending(ctx.session, row.nonce)
-    await _audit(
-        ctx,
-        "kb.import",
-        row.file_name,
-        format=row.fmt,
-        replace=replace_all,
+    await kb_changes.record_import(
+        ctx.session,
+        actor_hash=ctx.user_hash,
+        role=ctx.actor.role,
+        file_name=row.file_name,
+        fmt=row.fmt,
+        replace_all=replace_all,
         batch=batch,
-        counts={
-            "added": len(plan.added),
-            "changed": len(plan.changed),
-            "removed": len(plan.removed),
-        },
-        # The ids, capped: every change is in kb_history under this batch anyway.
-        added=list(plan.added[:MAX_AUDITED_IDS]),
-        changed=list(plan.changed[:MAX_AUDITED_IDS]),
-        removed=list(plan.removed[:MAX_AUDITED_IDS]),
+        plan=plan,
     )
     text = t.IMPORT_DONE.format(
         name=row.file_name,

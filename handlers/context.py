@@ -31,6 +31,8 @@ class Services:
     reflections: ReflectionRules = field(default_factory=ReflectionRules)
     review_caveat: bool = False
     """Answers from entries under review carry a caveat (KB_REVIEW_CAVEAT)."""
+    #: Where the staff console's sign-in links point (``Settings.staff_base_url``).
+    staff_base_url: str = "http://127.0.0.1:8080"
 
     def owner_id_hash(self, number: str) -> str:
         return owner_id_hash(self.secret, number)

@@ -31,7 +31,11 @@ async def menu(ctx: Context) -> Outcome:
 
 async def help_text(ctx: Context) -> Outcome:
     """Explains how to use the assistant."""
-    reply = Reply(texts.HELP.format(hotline=ctx.hotline), main_menu_choices())
+    from handlers.staff import staff_help
+
+    text = texts.HELP.format(hotline=ctx.hotline)
+    extra = staff_help(ctx.actor.role)  # staff and admins also see their own commands
+    reply = Reply(f"{text}\n\n{extra}" if extra else text, main_menu_choices())
     return Outcome((reply,), ctx.state)
 
 

@@ -343,6 +343,9 @@ class RoleGrant(Base):
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), default=None)
     alerts: Mapped[bool] = mapped_column(Boolean, default=False)
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The name shown in the console and in knowledge-base history (given at the grant, or
+    #: the platform's display name at sign-in); staff are public servants acting in office.
+    display_name: Mapped[str] = mapped_column(String(120), default="")
 
 
 class FeedbackInvitation(Base):

@@ -112,6 +112,7 @@ async def test_the_migrations_create_exactly_what_the_models_describe(database_u
     import storage.models_admin  # registers its tables
     import storage.models_channels  # registers its table
     import storage.models_register  # registers its tables
+    import storage.models_staff  # registers its tables
     import storage.models_web  # registers its table
     import storage.models_zalo  # noqa: F401
     from storage.db import create_engine

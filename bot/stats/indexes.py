@@ -87,6 +87,14 @@ DECISIONS: tuple[tuple[str, str], ...] = (
     ("fallback", "Chưa trả lời được"),
 )
 MAX_QUESTION_CHARS = 200
+#: Chat channels as staff name them (a filter of ratings and questions).
+CHANNEL_LABELS = {
+    "telegram": "Telegram",
+    "zalo_oa": "Zalo OA",
+    "zalo_bot": "Zalo Bot",
+    "web": "Trang web",
+    "console": "Dòng lệnh",
+}
 
 
 def pct(part: int | float, whole: int | float) -> float | None:
@@ -367,13 +375,19 @@ class Statistics:
     faq: Faq
     by_agency: tuple[UnitFigures, ...] = field(default=())
     by_procedure: tuple[UnitFigures, ...] = field(default=())
+    #: The chat channel the ratings and questions were limited to (None: every channel).
+    channel: str | None = None
 
     @property
     def scope_label(self) -> str:
-        """ "UBND phường Ninh Kiều" or "Toàn thành phố", with the procedure if any."""
+        """ "UBND phường Ninh Kiều" or "Toàn thành phố", with the procedure and the chat
+        channel if any."""
+        label = self.agency_name
         if self.procedure_name:
-            return f"{self.agency_name} – {self.procedure_name}"
-        return self.agency_name
+            label = f"{label} – {self.procedure_name}"
+        if self.channel:
+            label = f"{label} – kênh {CHANNEL_LABELS.get(self.channel, self.channel)}"
+        return label
 
 
 # --------------------------------------------------------------------------- judging in Python
@@ -482,7 +496,10 @@ def _judge_rows(
 
 
 def period_filter(
-    period: Period, agency: Agency | None = None, procedure: Procedure | None = None
+    period: Period,
+    agency: Agency | None = None,
+    procedure: Procedure | None = None,
+    channel: str | None = None,
 ) -> repo.Filter:
     """The repository's filter for a period and scope: dates for dossiers, UTC instants for
     timestamps (see ``Period.bounds``), the agency's subtree path."""
@@ -494,6 +511,7 @@ def period_filter(
         end_at=end_at,
         agency_path=agency.path if agency is not None else None,
         procedure_id=procedure.id if procedure is not None else None,
+        channel=channel,
     )
 
 
@@ -549,6 +567,7 @@ async def compute(
     procedure: Procedure | None = None,
     top: int = 10,
     concurrent: bool = True,
+    channel: str | None = None,
 ) -> Statistics:
     """Every figure of /thongke and /baocao for ``agency``'s subtree (``None``: the whole
     city), an optional procedure, and ``period``.
@@ -558,7 +577,7 @@ async def compute(
     the same time on a second connection from that engine (released before returning),
     which does not see the caller's uncommitted writes: pass ``concurrent=False`` to count
     rows written earlier in the same transaction."""
-    f = period_filter(period, agency, procedure)
+    f = period_filter(period, agency, procedure, channel)
     months = period.months()
     await repo.tune_for_reporting(session)
     by_agency: defaultdict[int, _Tally] = defaultdict(_Tally)
@@ -704,6 +723,7 @@ async def compute(
         faq=faq,
         by_agency=agency_rows,
         by_procedure=procedure_rows,
+        channel=channel,
     )
 
 

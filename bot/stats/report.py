@@ -321,6 +321,7 @@ async def build_report(
     max_ratings: int = MAX_RATINGS,
     concurrent: bool = True,
     today: date | None = None,
+    channel: str | None = None,
 ) -> bytes:
     """Compute and render the report for a scope and period (read-only; ``concurrent`` as
     in ``indexes.compute``)."""
@@ -332,8 +333,9 @@ async def build_report(
         procedure=procedure,
         top=TOP_IN_REPORT,
         concurrent=concurrent,
+        channel=channel,
     )
-    f = indexes.period_filter(period, agency, procedure)
+    f = indexes.period_filter(period, agency, procedure, channel)
     rows, total = await repo.rating_rows(session, f, max_ratings)
     pakn = None
     if procedure is None:  # reflections are not tied to a procedure

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 import storage.models_admin  # registers its tables on Base.metadata
 import storage.models_channels  # registers its table on Base.metadata
 import storage.models_register  # registers its tables on Base.metadata
+import storage.models_staff  # registers its tables on Base.metadata
 import storage.models_web  # registers its table on Base.metadata
 import storage.models_zalo  # noqa: F401
 from storage.db import create_engine

@@ -58,7 +58,10 @@ async def grant(
     role: str,
     agency: Agency | None,
     alerts: bool = False,
+    display_name: str | None = None,
 ) -> None:
+    """Give ``role`` (over ``agency``'s subtree for staff); ``display_name`` None keeps the
+    name already known."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     if role == STAFF and agency is None:
@@ -74,6 +77,7 @@ async def grant(
                 agency_id=agency.id if agency else None,
                 alerts=alerts,
                 granted_at=utcnow(),
+                display_name=(display_name or "")[:120],
             )
         )
     else:
@@ -81,6 +85,8 @@ async def grant(
         existing.agency_id = agency.id if agency else None
         existing.alerts = alerts or existing.alerts
         existing.granted_at = utcnow()
+        if display_name is not None:
+            existing.display_name = display_name[:120]
     await session.flush()
 
 
@@ -120,3 +126,22 @@ async def all_grants(session: AsyncSession) -> list[tuple[RoleGrant, Agency | No
         select(RoleGrant, Agency).outerjoin(Agency, Agency.id == RoleGrant.agency_id)
     )
     return [(r[0], r[1]) for r in rows]
+
+
+async def display_names(session: AsyncSession, hashes: list[str]) -> dict[str, str]:
+    """The display name of each user hash that holds (or held, while its row lasts) a role."""
+    if not hashes:
+        return {}
+    rows = await session.execute(
+        select(RoleGrant.user_hash, RoleGrant.display_name).where(
+            RoleGrant.user_hash.in_(set(hashes))
+        )
+    )
+    return {h: n for h, n in rows if n}
+
+
+async def remember_display_name(session: AsyncSession, user_hash: str, name: str) -> None:
+    """Keep the platform's display name when none was given at the grant."""
+    row = await session.get(RoleGrant, user_hash)
+    if row is not None and not row.display_name and name.strip():
+        row.display_name = " ".join(name.split())[:120]

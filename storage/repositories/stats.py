@@ -104,6 +104,9 @@ class Filter:
     end_at: datetime
     agency_path: str | None = None
     procedure_id: int | None = None
+    #: Only the ratings, invitations and questions of one chat channel ("telegram", "web"...);
+    #: dossiers have no chat channel and are counted whatever it is.
+    channel: str | None = None
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -134,6 +137,8 @@ def _response_scope(f: Filter) -> list[ColumnElement[bool]]:
         conds.append(FR.agency_id.in_(_subtree_ids(f.agency_path)))
     if f.procedure_id is not None:
         conds.append(FR.procedure_id == f.procedure_id)
+    if f.channel is not None:
+        conds.append(FR.channel == f.channel)
     return conds
 
 
@@ -498,6 +503,8 @@ async def invitation_counts(session: AsyncSession, f: Filter) -> tuple[int, int]
     """
     FI = FeedbackInvitation
     sent_in = [FI.created_at >= f.start_at, FI.created_at < f.end_at]
+    if f.channel is not None:
+        sent_in.append(FI.channel == f.channel)
     scoped = f.agency_path is not None or f.procedure_id is not None
     answered_by_end = and_(FI.responded_at.is_not(None), FI.responded_at < f.end_at)
     first = select(func.count(), func.sum(case((answered_by_end, 1), else_=0)))
@@ -584,7 +591,10 @@ greetings, thanks, a dossier's progress. They count neither as questions nor as 
 
 
 def _asked_in(f: Filter) -> list[ColumnElement[bool]]:
-    return [MessageLog.created_at >= f.start_at, MessageLog.created_at < f.end_at]
+    conds = [MessageLog.created_at >= f.start_at, MessageLog.created_at < f.end_at]
+    if f.channel is not None:
+        conds.append(MessageLog.channel == f.channel)
+    return conds
 
 
 async def questions_and_entries(
@@ -632,7 +642,11 @@ async def answer_feedback_counts(
     """Verdicts on answers given in the period: (helpful, trip saved or None, count)."""
     stmt = (
         select(AnswerFeedback.helpful, AnswerFeedback.trip_saved, func.count())
-        .where(AnswerFeedback.created_at >= f.start_at, AnswerFeedback.created_at < f.end_at)
+        .where(
+            AnswerFeedback.created_at >= f.start_at,
+            AnswerFeedback.created_at < f.end_at,
+            *([AnswerFeedback.channel == f.channel] if f.channel is not None else []),
+        )
         .group_by(AnswerFeedback.helpful, AnswerFeedback.trip_saved)
     )
     return [

@@ -1,0 +1,41 @@
+"""Vietnamese number, percent and date formatting for the console's templates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from bot.stats.periods import VN_TZ
+from bot.stats.text import decimal, number, percent
+from storage.repositories.audit import aware
+
+
+def local_time(moment: datetime | None) -> str:
+    if moment is None:
+        return "—"
+    return aware(moment).astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
+
+
+def dmy(day: date | None) -> str:
+    return "—" if day is None else f"{day:%d/%m/%Y}"
+
+
+def num(value: int | None) -> str:
+    return "—" if value is None else number(int(value))
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    return percent(value, digits)
+
+
+def dec(value: float | None, digits: int = 1) -> str:
+    return decimal(value, digits)
+
+
+FILTERS: dict[str, Any] = {
+    "local_time": local_time,
+    "dmy": dmy,
+    "num": num,
+    "pct": pct,
+    "dec": dec,
+}
