@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 
 from knowledge import aspects, lang
-from knowledge.normalize import analyze, fold, words
+from knowledge.normalize import analyze, fold, has_marks, words
 
 SMALL_TALK_DECISION = "smalltalk"
 PROGRESS_DECISION = "progress"
@@ -34,10 +34,20 @@ class Intent:
     all_of: tuple[tuple[tuple[str, ...], ...], ...]
     max_words: int
     replies: tuple[str, ...]
+    exact_marks: frozenset[str] = frozenset()
+    """Cue words written with their real diacritics (``exact_marks: true`` in the data): a
+    typed word that carries marks must be spelled the same ("khùng" is abuse, "khủng long" is
+    not); a word typed without marks still matches by its folded form."""
 
 
 def _phrases(raw: list[str]) -> tuple[tuple[str, ...], ...]:
     return tuple(sorted({tuple(fold(str(p)).split()) for p in raw}, key=len, reverse=True))
+
+
+def _exact_words(spec: dict[str, object]) -> frozenset[str]:
+    raw = spec.get("phrases", [])
+    assert isinstance(raw, list)
+    return frozenset(w for p in raw for w in words(str(p)))
 
 
 def _load() -> tuple[dict[str, Intent], frozenset[str]]:
@@ -51,11 +61,20 @@ def _load() -> tuple[dict[str, Intent], frozenset[str]]:
             all_of=tuple(_phrases(group) for group in spec.get("all_of", [])),
             max_words=int(spec.get("max_words", 0)),
             replies=tuple(str(r).strip() for r in spec["replies"]),
+            exact_marks=_exact_words(spec) if spec.get("exact_marks") else frozenset(),
         )
     return out, frozenset(fold(str(w)) for w in data["ignore"])
 
 
 INTENTS, _IGNORE = _load()
+
+
+def _spelled(typed: list[str], folded: list[str], exact: frozenset[str]) -> list[str]:
+    """Folded words, except that a word typed with marks that is not one of the exactly
+    spelled cue words can match no cue (it is replaced by a token no phrase holds)."""
+    return [
+        f if not has_marks(w) or w in exact else "\x00" for w, f in zip(typed, folded, strict=True)
+    ]
 
 
 def _find(toks: list[str], phrase: tuple[str, ...]) -> int:
@@ -78,7 +97,8 @@ def _strip(toks: list[str], phrases: tuple[tuple[str, ...], ...]) -> tuple[list[
 
 def detect(text: str) -> Intent | None:
     """The intent of a message, or None for a question to search the knowledge base for."""
-    toks = [fold(w) for w in words(text)]
+    typed = words(text)
+    toks = [fold(w) for w in typed]
     if not toks:
         return None
     # A message that clearly asks something about a procedure ("muốn phản ánh thì gửi đâu")
@@ -92,10 +112,11 @@ def detect(text: str) -> Intent | None:
             continue
         if intent.max_words and len(toks) > intent.max_words:
             continue
+        candidates = _spelled(typed, toks, intent.exact_marks) if intent.exact_marks else toks
         if intent.all_of:
-            if all(any(_find(toks, p) >= 0 for p in group) for group in intent.all_of):
+            if all(any(_find(candidates, p) >= 0 for p in group) for group in intent.all_of):
                 return intent
-        elif any(_find(toks, p) >= 0 for p in intent.phrases):
+        elif any(_find(candidates, p) >= 0 for p in intent.phrases):
             return intent
     # Whole intents: the message is only courtesy words.
     whole = [INTENTS[n] for n in (*_ORDER, *_WHOLE_FALLBACK_ORDER) if n in INTENTS]

@@ -158,6 +158,22 @@ def test_intents_and_their_replies_are_data() -> None:
     assert detect("đăng ký kết hôn khi nào có kết quả") is None
 
 
+@pytest.mark.parametrize(
+    ("text", "abuse"),
+    [
+        ("mày khùng à", True),
+        ("may khung a", True),  # typed without marks: matched by its folded form
+        ("bot ngu quá", True),
+        ("cách đăng ký nuôi khủng long cảnh", False),  # "khủng" folds like "khùng"
+        ("đăng ký kinh doanh nhà nghỉ ngủ qua đêm", False),  # "ngủ" folds like "ngu"
+        ("cắt khẩu cho người chết ở đâu", False),  # "cắt" folds like "cút"
+    ],
+)
+def test_abuse_words_typed_with_marks_must_be_spelled_as_written(text: str, abuse: bool) -> None:
+    found = detect(text)
+    assert (found is not None and found.name == "abuse") is abuse
+
+
 # --- properties ---------------------------------------------------------------------------
 
 QUESTIONS = [
