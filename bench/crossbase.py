@@ -87,8 +87,10 @@ def main() -> None:
     for name, (entries, qpath) in all_bases.items():
         train = [r for other, rs in rows.items() if other != name for r in rs]
         t = fit_on(train, args.max_wrong)
-        print(f"== held-out base {name} ({len(entries)} entries); fitted on the others' "
-              f"{len(train)} pseudo-queries")
+        print(
+            f"== held-out base {name} ({len(entries)} entries); fitted on the others' "
+            f"{len(train)} pseudo-queries"
+        )
         print("pseudo-queries, cross-base models:")
         print("\n".join("  " + s for s in decide_rows(rows[name], t).lines()))
         print("pseudo-queries, default models:")

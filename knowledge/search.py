@@ -14,7 +14,13 @@ runner-up, and how well the query's *distinctive* words (not aspect words, weigh
 rarity among entry questions) and the entry's topic explain each other. The last ones are what
 tell "đăng ký kết hôn cần giấy tờ gì" (another procedure, same aspect words) from an in-scope
 question. The coefficients are fitted by ``bench/retrieval.py fit`` on the development set with
-procedures held out, and stored here as constants.
+procedures held out, and stored here as constants. Two scale-free features of the procedure,
+"proc_margin" (how far the best entry leads the best entry of any other procedure, relative to
+its score) and "agree" (the procedure judged without the aspect is the best entry's), carry zero
+weight in those models; they drive the procedure × aspect answer: when the procedure is clear
+and the aspect asked is answered by exactly one of its entries, that entry is the answer even
+if a sibling entry scores close to it (``bench/crossbase.py`` shows why the models themselves
+are not refitted).
 """
 
 from __future__ import annotations
@@ -78,6 +84,17 @@ CUE_WEIGHT = 0.5
 TOPIC_WEIGHT = 0.3
 MISMATCH_WEIGHT = 0.5
 RERANK_DEPTH = 30
+# The procedure × aspect answer (``Index.search``): a question the models would only suggest for
+# is answered when its procedure is clear and the aspect asked singles out one entry of it.
+# "Clear": the best entry leads every other procedure's best by half its own score, the
+# procedure judged without the aspect is the same, and either 40% of the question's
+# distinctive words are explained by the entry or the in-scope model gives 0.6. The three
+# numbers were set on the development set (where they separate the 9 questions this rule
+# newly answers right from the 1 it would answer wrong) and kept for the other sets.
+UNIQUE_ASPECT_ANSWER = True
+UNIQUE_PROC_MARGIN = 0.5
+UNIQUE_COVERAGE = 0.4
+UNIQUE_IN_SCOPE = 0.6
 
 # Features of the best candidate used by the decision models, in this order.
 FEATURES = (
@@ -93,6 +110,8 @@ FEATURES = (
     "foreign",
     "topic_hit",
     "topic_miss",
+    "proc_margin",
+    "agree",
 )
 
 
@@ -131,6 +150,8 @@ class Thresholds:
         0.165,
         0.762,
         -2.858,
+        0.0,
+        0.0,
     )
     suggest: float = 0.33
     correct: tuple[float, ...] = (
@@ -147,6 +168,8 @@ class Thresholds:
         -0.103,
         0.546,
         -2.677,
+        0.0,
+        0.0,
     )
     answer: float = 0.75
     # A direct answer also needs the best candidate to stand clear of the runner-up: two
@@ -214,6 +237,7 @@ class Ranking:
     missing_aspect: bool = False
     procedure: str = ""
     named: bool = False
+    unique_aspect: bool = False
 
 
 def _features(a: Analysis, cues: frozenset[str] = frozenset()) -> dict[str, float]:
@@ -597,6 +621,22 @@ class Index:
         x = self._decision_features(
             a, corrected, q_dist, q_topics, best, base, sim, best_total - runner_up
         )
+        # Scale-free procedure evidence: how far the best entry stands above the best entry of
+        # any other procedure (relative to its own score), and whether the procedure judged
+        # without the aspect is the best entry's own.
+        other = next((t for t, i, _, _ in ranked if self._keys[i] != self._keys[best]), 0.0)
+        proc_margin = max(0.0, (best_total - other) / best_total) if best_total > 0 else 0.0
+        agree = 1.0 if lead_i >= 0 and self._keys[lead_i] == self._keys[best] else 0.0
+        x = np.append(x, [proc_margin, agree])
+        # The aspect singles out the best entry within its procedure: it answers the aspect
+        # asked, and no other entry of that procedure does (the procedure × aspect decision).
+        same = [i for i in self._group_members[self._keys[best]] if i != best]
+        unique = bool(
+            q_primary
+            and q_primary in self._aspects[best]
+            and not any(_family(q_primary) & self._aspects[i] for i in same)
+            and agree
+        )
         names_procedure = bool(q_topics) or x[FEATURES.index("procedure")] >= 0.5
         # The procedure asked about, judged without the aspect: usually the best entry's; when
         # another procedure's entry won only on the aspect ("lệ phí thường trú" where the base
@@ -627,7 +667,7 @@ class Index:
         )
         if not missing:
             key = self._keys[best]
-        return Ranking(matches, x, q_primary, missing, key, names_procedure)
+        return Ranking(matches, x, q_primary, missing, key, names_procedure, unique)
 
     def _names(self, a: Analysis, q_topics: frozenset[str], i: int) -> bool:
         """Whether the question names entry ``i``'s procedure: its topic, or most of the
@@ -706,6 +746,18 @@ class Index:
         """Rank entries for a question and decide whether to answer, suggest or fall back."""
         r = self.rank_full(query, k)
         decision = Decision.FALLBACK if r.missing_aspect else self.decide(r.x)
+        if (
+            UNIQUE_ASPECT_ANSWER
+            and decision == Decision.SUGGEST
+            and r.unique_aspect
+            and r.x is not None
+            and r.x[FEATURES.index("proc_margin")] >= UNIQUE_PROC_MARGIN
+            and (
+                r.x[FEATURES.index("coverage")] >= UNIQUE_COVERAGE
+                or _sigmoid(self.thresholds.in_scope, r.x) >= UNIQUE_IN_SCOPE
+            )
+        ):
+            decision = Decision.ANSWER
         return SearchResult(
             query, decision, r.matches, r.aspect, r.missing_aspect, r.procedure, r.named
         )
