@@ -77,3 +77,30 @@ def test_an_uncovered_procedure_near_a_covered_one_is_not_answered(eval3_index: 
     given as the answer (its words are barely explained by that entry)."""
     r = eval3_index.search("công chứng hợp đồng mua bán nhà hết bao nhiêu")
     assert r.decision is not Decision.ANSWER
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("làm hồ sơ tiền già cần gì", "nguoi-cao-tuoi/ho-so"),
+        ("làm tiền già nộp ở đâu", "nguoi-cao-tuoi/noi-nop"),
+    ],
+)
+def test_a_keyword_of_the_base_names_its_procedure(
+    question: str, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Tiền già" is how the base's own keywords name the old-age allowance: a question using
+    it is about that procedure (offered at least), though no topic of the lexicon says so."""
+    entries = kbfile.load(EVAL3 / "kb.yaml")
+    r = Index(entries).search(question)
+    assert r.matches[0].entry.id == expected
+    assert r.decision is not Decision.FALLBACK
+    monkeypatch.setattr(search_module, "KEYWORD_TOPICS", False)
+    assert Index(entries).search(question).decision is Decision.FALLBACK
+
+
+def test_a_keyword_made_up_by_spelling_correction_names_nothing() -> None:
+    """ "khó khăn" is mended toward "kết hôn" by the spelling corrector of the second base; that
+    must not make a question about storm relief a marriage question."""
+    index = Index(kbfile.load(ROOT / "bench" / "eval2" / "kb.yaml"))
+    assert index.search("xin trợ cấp khó khăn do bão lũ ở đâu").decision is Decision.FALLBACK
