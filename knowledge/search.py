@@ -378,11 +378,11 @@ class Index:
             owners: dict[tuple[str, ...], set[str]] = defaultdict(set)
             for key, entry in zip(keys, self.entries, strict=True):
                 for text in (*entry.phrasings, *entry.keywords, entry.procedure):
-                    c = analyze(text).content
+                    seq = analyze(text).content
                     for m in range(2, 6):
-                        for j in range(len(c) - m + 1):
-                            if c[j : j + m] in phrases:
-                                owners[c[j : j + m]].add(key)
+                        for j in range(len(seq) - m + 1):
+                            if seq[j : j + m] in phrases:
+                                owners[seq[j : j + m]].add(key)
             self._keyword_topics = {
                 p: "kw:" + " ".join(p) for p, o in owners.items() if len(o) == 1
             }
