@@ -24,7 +24,7 @@ def eval3_index() -> Index:
 
 
 def test_third_set_floors(eval3_index: Index) -> None:
-    """Floors a little under the bench (top1 0.863, hit@3 0.855, answer@1 0.694, wrong 0.026,
+    """Floors a little under the bench (top1 0.863, hit@3 0.879, answer@1 0.710, wrong 0.032,
     out-of-scope fallback 0.700)."""
     f = figures(eval3_index, EVAL3 / "queries.jsonl")
     assert f["top1"] >= 0.84
@@ -83,7 +83,10 @@ def test_an_uncovered_procedure_near_a_covered_one_is_not_answered(eval3_index: 
     ("question", "expected"),
     [
         ("làm hồ sơ tiền già cần gì", "nguoi-cao-tuoi/ho-so"),
-        ("làm tiền già nộp ở đâu", "nguoi-cao-tuoi/noi-nop"),
+        (
+            "má tui 81 tuổi hông có lương hưu thì có được lãnh tiền già hông",
+            "nguoi-cao-tuoi/doi-tuong",
+        ),
     ],
 )
 def test_a_keyword_of_the_base_names_its_procedure(
