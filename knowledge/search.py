@@ -308,10 +308,12 @@ class Index:
         self._procedure_words: list[frozenset[str]] = []
         self._phrasing_words: list[tuple[frozenset[str], ...]] = []
         short_df: Counter[str] = Counter()
+        contents: list[list[tuple[str, ...]]] = []  # per entry: analysed short fields
         for i, entry in enumerate(self.entries):
             tf: dict[str, float] = defaultdict(float)
             length = 0.0
             short: set[str] = set()
+            short_texts: list[tuple[str, ...]] = []
             pairs: set[tuple[str, str]] = set()
             for fname, texts in self._fields(entry):
                 w = FIELD_WEIGHTS[fname]
@@ -319,6 +321,7 @@ class Index:
                     self._learn_spelling(text)
                     a = analyze(text)
                     if fname != "answer" and fname != "category":
+                        short_texts.append(a.content)
                         short.update(a.content)
                         pairs.update(itertools.pairwise(a.content))
                     cues = aspect_model.cue_words(a) if SPLIT_CUES else frozenset()
@@ -330,6 +333,7 @@ class Index:
             lengths[i] = length
             self._short_words.append(frozenset(short))
             self._short_pairs.append(frozenset(pairs))
+            contents.append(short_texts)
             short_df.update(short)
             for feat, value in tf.items():
                 postings[feat].append((i, value))
@@ -381,9 +385,8 @@ class Index:
                     ):
                         phrases.add(ka.content)
             owners: dict[tuple[str, ...], set[str]] = defaultdict(set)
-            for key, entry in zip(keys, self.entries, strict=True):
-                for text in (*entry.phrasings, *entry.keywords, entry.procedure):
-                    seq = analyze(text).content
+            for key, entry_texts in zip(keys, contents, strict=True):
+                for seq in entry_texts:
                     for m in range(2, 6):
                         for j in range(len(seq) - m + 1):
                             if seq[j : j + m] in phrases:
