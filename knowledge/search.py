@@ -14,7 +14,13 @@ runner-up, and how well the query's *distinctive* words (not aspect words, weigh
 rarity among entry questions) and the entry's topic explain each other. The last ones are what
 tell "đăng ký kết hôn cần giấy tờ gì" (another procedure, same aspect words) from an in-scope
 question. The coefficients are fitted by ``bench/retrieval.py fit`` on the development set with
-procedures held out, and stored here as constants.
+procedures held out, and stored here as constants. Two scale-free features of the procedure,
+"proc_margin" (how far the best entry leads the best entry of any other procedure, relative to
+its score) and "agree" (the procedure judged without the aspect is the best entry's), carry zero
+weight in those models; they drive the procedure × aspect answer: when the procedure is clear
+and the aspect asked is answered by exactly one of its entries, that entry is the answer even
+if a sibling entry scores close to it (``bench/crossbase.py`` shows why the models themselves
+are not refitted).
 """
 
 from __future__ import annotations
@@ -78,6 +84,23 @@ CUE_WEIGHT = 0.5
 TOPIC_WEIGHT = 0.3
 MISMATCH_WEIGHT = 0.5
 RERANK_DEPTH = 30
+# The procedure × aspect answer (``Index.search``): a question the models would only suggest for
+# is answered when its procedure is clear and the aspect asked singles out one entry of it.
+# "Clear": the best entry leads every other procedure's best by half its own score, the
+# procedure judged without the aspect is the same, and either 40% of the question's
+# distinctive words are explained by the entry or the in-scope model gives 0.6. The three
+# numbers were set on the development set (where they separate the 9 questions this rule
+# newly answers right from the 1 it would answer wrong) and kept for the other sets.
+UNIQUE_ASPECT_ANSWER = True
+# A multi-word keyword that one procedure alone uses names it (see ``Index.__init__``). It feeds
+# the decision features; in the ranking too with KEYWORD_RANKING, which measured better on the
+# second and third sets but let "mới sinh" (a keyword of one bundled procedure) pull a
+# newborn's documents question away from birth registration in the 280-entry bundled base.
+KEYWORD_TOPICS = True
+KEYWORD_RANKING = False
+UNIQUE_PROC_MARGIN = 0.5
+UNIQUE_COVERAGE = 0.4
+UNIQUE_IN_SCOPE = 0.6
 
 # Features of the best candidate used by the decision models, in this order.
 FEATURES = (
@@ -93,6 +116,8 @@ FEATURES = (
     "foreign",
     "topic_hit",
     "topic_miss",
+    "proc_margin",
+    "agree",
 )
 
 
@@ -131,6 +156,8 @@ class Thresholds:
         0.165,
         0.762,
         -2.858,
+        0.0,
+        0.0,
     )
     suggest: float = 0.33
     correct: tuple[float, ...] = (
@@ -147,6 +174,8 @@ class Thresholds:
         -0.103,
         0.546,
         -2.677,
+        0.0,
+        0.0,
     )
     answer: float = 0.75
     # A direct answer also needs the best candidate to stand clear of the runner-up: two
@@ -214,6 +243,7 @@ class Ranking:
     missing_aspect: bool = False
     procedure: str = ""
     named: bool = False
+    unique_aspect: bool = False
 
 
 def _features(a: Analysis, cues: frozenset[str] = frozenset()) -> dict[str, float]:
@@ -278,10 +308,12 @@ class Index:
         self._procedure_words: list[frozenset[str]] = []
         self._phrasing_words: list[tuple[frozenset[str], ...]] = []
         short_df: Counter[str] = Counter()
+        contents: list[list[tuple[str, ...]]] = []  # per entry: analysed short fields
         for i, entry in enumerate(self.entries):
             tf: dict[str, float] = defaultdict(float)
             length = 0.0
             short: set[str] = set()
+            short_texts: list[tuple[str, ...]] = []
             pairs: set[tuple[str, str]] = set()
             for fname, texts in self._fields(entry):
                 w = FIELD_WEIGHTS[fname]
@@ -289,6 +321,7 @@ class Index:
                     self._learn_spelling(text)
                     a = analyze(text)
                     if fname != "answer" and fname != "category":
+                        short_texts.append(a.content)
                         short.update(a.content)
                         pairs.update(itertools.pairwise(a.content))
                     cues = aspect_model.cue_words(a) if SPLIT_CUES else frozenset()
@@ -300,6 +333,7 @@ class Index:
             lengths[i] = length
             self._short_words.append(frozenset(short))
             self._short_pairs.append(frozenset(pairs))
+            contents.append(short_texts)
             short_df.update(short)
             for feat, value in tf.items():
                 postings[feat].append((i, value))
@@ -335,6 +369,36 @@ class Index:
         for key, entry in zip(keys, self.entries, strict=True):
             for text in (*entry.phrasings, *entry.keywords, entry.procedure):
                 group_topics[key].update(topics_of(analyze(text)))
+        if KEYWORD_TOPICS:
+            # The base's own multi-word keywords ("tiền già", "sổ đỏ") name their procedure as
+            # a topic of the lexicon does, when they are not just aspect words ("ngày làm
+            # việc") and only one procedure uses them anywhere in its questions, keywords or
+            # name ("trợ cấp" names none).
+            phrases: set[tuple[str, ...]] = set()
+            for entry in self.entries:
+                for kw in entry.keywords:
+                    ka = analyze(kw)
+                    if (
+                        2 <= len(ka.content) <= 5
+                        and all(w.isalpha() for w in ka.content)
+                        and len(aspect_model.cue_words(ka)) < len(set(ka.content))
+                    ):
+                        phrases.add(ka.content)
+            owners: dict[tuple[str, ...], set[str]] = defaultdict(set)
+            for key, entry_texts in zip(keys, contents, strict=True):
+                for seq in entry_texts:
+                    for m in range(2, 6):
+                        for j in range(len(seq) - m + 1):
+                            if seq[j : j + m] in phrases:
+                                owners[seq[j : j + m]].add(key)
+            self._keyword_topics = {
+                p: "kw:" + " ".join(p) for p, o in owners.items() if len(o) == 1
+            }
+            for p, o in owners.items():
+                if len(o) == 1:
+                    group_topics[next(iter(o))].add("kw:" + " ".join(p))
+        else:
+            self._keyword_topics = {}
         self._group_topics = [frozenset(group_topics[k]) for k in keys]
         # What each procedure group answers, and its members (for "no entry on that aspect").
         group_aspects: dict[str, set[str]] = defaultdict(set)
@@ -556,7 +620,9 @@ class Index:
         weights = aspect_model.aspect_weights(raw)
         q_dist = aspect_model.distribution(weights)
         q_primary = aspect_model.primary(weights)
-        q_topics = topics_of(raw)
+        q_topics = topics_of(raw) | self._query_keywords(a, frozenset(raw.content))
+        # The ranking's topic terms: lexicon topics, plus keyword topics when KEYWORD_RANKING.
+        rank_topics = q_topics if KEYWORD_RANKING else topics_of(raw)
         ranked: list[tuple[float, int, float, float]] = []
         proc_scores: list[tuple[float, int]] = []
         for i in top:
@@ -572,7 +638,7 @@ class Index:
             if q_primary and asp == 0.0 and not self._aspects[i] <= _VAGUE:
                 asp = -CONFLICT
             base = float(scores[i]) / ceiling
-            named = 1.0 if q_topics & self._group_topics[i] else 0.0
+            named = 1.0 if rank_topics & self._group_topics[i] else 0.0
             total = base + FUZZ_WEIGHT * sim + ASPECT_WEIGHT * asp + TOPIC_WEIGHT * named
             ranked.append((total, int(i), base, sim))
             # The procedure judged on its own: the same score without the aspect term.
@@ -580,7 +646,7 @@ class Index:
         if not ranked:
             return Ranking((), None)
         lead_i = max(proc_scores)[1] if proc_scores else -1
-        if GROUP_FIRST and lead_i >= 0 and self._names(a, q_topics, lead_i):
+        if GROUP_FIRST and lead_i >= 0 and self._names(a, rank_topics, lead_i):
             # The procedure first: when the question names a procedure, its entries stay
             # ahead of other procedures' entries whatever the aspect; the aspect then orders
             # the entries within it (and among the others).
@@ -596,6 +662,22 @@ class Index:
         corrected = (frozenset(a.content) - frozenset(raw.content)) | mismatched
         x = self._decision_features(
             a, corrected, q_dist, q_topics, best, base, sim, best_total - runner_up
+        )
+        # Scale-free procedure evidence: how far the best entry stands above the best entry of
+        # any other procedure (relative to its own score), and whether the procedure judged
+        # without the aspect is the best entry's own.
+        other = next((t for t, i, _, _ in ranked if self._keys[i] != self._keys[best]), 0.0)
+        proc_margin = max(0.0, (best_total - other) / best_total) if best_total > 0 else 0.0
+        agree = 1.0 if lead_i >= 0 and self._keys[lead_i] == self._keys[best] else 0.0
+        x = np.append(x, [proc_margin, agree])
+        # The aspect singles out the best entry within its procedure: it answers the aspect
+        # asked, and no other entry of that procedure does (the procedure × aspect decision).
+        same = [i for i in self._group_members[self._keys[best]] if i != best]
+        unique = bool(
+            q_primary
+            and q_primary in self._aspects[best]
+            and not any(_family(q_primary) & self._aspects[i] for i in same)
+            and agree
         )
         names_procedure = bool(q_topics) or x[FEATURES.index("procedure")] >= 0.5
         # The procedure asked about, judged without the aspect: usually the best entry's; when
@@ -627,7 +709,21 @@ class Index:
         )
         if not missing:
             key = self._keys[best]
-        return Ranking(matches, x, q_primary, missing, key, names_procedure)
+        return Ranking(matches, x, q_primary, missing, key, names_procedure, unique)
+
+    def _query_keywords(self, a: Analysis, typed: frozenset[str]) -> frozenset[str]:
+        """The base's keyword topics (see ``KEYWORD_TOPICS``) that the question contains, with
+        at least one word as typed (not only made up by spelling correction: "khó khăn" must
+        not become "kết hôn")."""
+        if not self._keyword_topics:
+            return frozenset()
+        c = a.content
+        return frozenset(
+            self._keyword_topics[c[i : i + n]]
+            for n in range(2, 6)
+            for i in range(len(c) - n + 1)
+            if c[i : i + n] in self._keyword_topics and typed & set(c[i : i + n])
+        )
 
     def _names(self, a: Analysis, q_topics: frozenset[str], i: int) -> bool:
         """Whether the question names entry ``i``'s procedure: its topic, or most of the
@@ -706,6 +802,18 @@ class Index:
         """Rank entries for a question and decide whether to answer, suggest or fall back."""
         r = self.rank_full(query, k)
         decision = Decision.FALLBACK if r.missing_aspect else self.decide(r.x)
+        if (
+            UNIQUE_ASPECT_ANSWER
+            and decision == Decision.SUGGEST
+            and r.unique_aspect
+            and r.x is not None
+            and r.x[FEATURES.index("proc_margin")] >= UNIQUE_PROC_MARGIN
+            and (
+                r.x[FEATURES.index("coverage")] >= UNIQUE_COVERAGE
+                or _sigmoid(self.thresholds.in_scope, r.x) >= UNIQUE_IN_SCOPE
+            )
+        ):
+            decision = Decision.ANSWER
         return SearchResult(
             query, decision, r.matches, r.aspect, r.missing_aspect, r.procedure, r.named
         )
