@@ -175,8 +175,8 @@ class UpdateInbox:
     # ------------------------------------------------------------ the worker
 
     async def _run(self) -> None:
-        t = self.tuning
         while True:
+            t = self.tuning
             self._wake.clear()
             free = t.concurrency - len(self._inflight)
             claimed: list[Claimed] = []
