@@ -20,7 +20,7 @@ from bot.messages import Channel
 from bot.metrics import Metrics
 from bot.reflections.escalation import EscalationWorker
 from bot.reflections.rules import ReflectionRules
-from bot.update_inbox import UpdateInbox
+from bot.update_inbox import InboxTuning, UpdateInbox
 from handlers.context import Services, vietnam_today
 from knowledge.search import Thresholds
 from storage import migrate
@@ -98,7 +98,11 @@ class App:
             services=services,
         )
         telegram = None
-        inbox = UpdateInbox(sessions, secret=secret)  # one worker for every webhook channel
+        inbox = UpdateInbox(  # one worker for every webhook channel (bot/update_inbox.py)
+            sessions,
+            secret=secret,
+            tuning=InboxTuning(lease_seconds=settings.webhook_lease_seconds),
+        )
         if settings.telegram_bot_token is not None:
             from bot.channels.telegram import TelegramChannel  # imported only when used
 

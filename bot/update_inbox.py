@@ -53,7 +53,7 @@ class NotReady(Exception):
 class InboxTuning:
     """Leases and pacing; a lease must outlast the slowest handling of one update."""
 
-    lease_seconds: float = 60.0
+    lease_seconds: float = 30.0
     poll_seconds: float = 1.0
     retry_seconds: float = 2.0
     max_attempts: int = 5
