@@ -9,8 +9,9 @@ got its 200 for survives the process that received it.
 Every process that runs a webhook channel runs one ``UpdateInbox`` worker. It claims the oldest
 pending updates with a lease (``storage.repositories.webhook_inbox.claim``: only the head of
 each chat, so a chat's updates go one at a time and in order, across all workers), hands each
-to its channel's handler, and marks it done. A worker killed mid-handling leaves its rows
-leased; when the lease expires another worker takes them over. Handling the same update twice
+to its channel's handler, and marks it done. While it handles, it renews its leases every
+third of a lease; a worker killed mid-handling stops renewing, and once its leases expire
+another worker takes its rows over. Handling the same update twice
 (a takeover after a handler that did commit) is harmless: the dispatcher's processed-events
 claim still lets each update through exactly once.
 
@@ -51,7 +52,8 @@ class NotReady(Exception):
 
 @dataclass(frozen=True, slots=True)
 class InboxTuning:
-    """Leases and pacing; a lease must outlast the slowest handling of one update."""
+    """Leases and pacing. Leases are renewed while the update is handled, so ``lease_seconds``
+    only bounds how long a dead worker's updates wait for another worker."""
 
     lease_seconds: float = 30.0
     poll_seconds: float = 1.0
@@ -94,6 +96,7 @@ class UpdateInbox:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
+        self._renewer: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------ receiving
 
@@ -135,6 +138,7 @@ class UpdateInbox:
         self._active.add(channel)
         if self._runner is None or self._runner.done():
             self._runner = asyncio.create_task(self._run(), name="update-inbox")
+            self._renewer = asyncio.create_task(self._renew(), name="update-inbox-leases")
         self._wake.set()
 
     async def stop(self, channel: str, seconds: float = 10.0) -> None:
@@ -154,6 +158,11 @@ class UpdateInbox:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+        renewer, self._renewer = self._renewer, None
+        if renewer is not None:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
 
     async def drain(self, channel: str, seconds: float | None = None) -> bool:
         """Wait until no update of ``channel`` waits in the store (whichever worker handles
@@ -200,6 +209,28 @@ class UpdateInbox:
                 continue  # there may be more heads waiting
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), t.poll_seconds)
+
+    async def _renew(self) -> None:
+        """Extend the leases of the updates in hand every third of a lease: a live worker
+        keeps what it handles however long that takes (a reply held by flood limits), a dead
+        one stops renewing and loses its updates one lease later."""
+        loop = asyncio.get_running_loop()
+        renewed = loop.time()
+        while True:
+            await asyncio.sleep(min(self.tuning.poll_seconds, self.tuning.lease_seconds / 3))
+            if not self._inflight or loop.time() - renewed < self.tuning.lease_seconds / 3:
+                continue
+            renewed = loop.time()
+            try:
+                async with self._sessions() as session, session.begin():
+                    await repo.renew(
+                        session,
+                        tuple(self._inflight),
+                        self.owner,
+                        utcnow() + timedelta(seconds=self.tuning.lease_seconds),
+                    )
+            except Exception as exc:
+                log.warning("inbox: could not renew leases (%s)", type(exc).__name__)
 
     async def _handle(self, row: Claimed) -> None:
         try:

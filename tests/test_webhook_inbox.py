@@ -310,3 +310,64 @@ async def test_retention_purges_handled_updates_and_keeps_waiting_ones(app: App)
         left = await session.scalars(select(InboundUpdate.event_id).order_by(InboundUpdate.id))
         assert list(left) == ["old-waiting", "new"]
         assert await session.scalar(select(func.count()).select_from(InboundUpdate)) == 2
+
+
+async def test_a_lease_is_renewed_while_a_slow_reply_is_sent(
+    sqlite_url: str, tmp_path: Path, fake: FakeZaloOA
+) -> None:
+    """Handling that outlasts the lease (a slow platform) is not taken over by the other
+    worker: the lease is renewed while the worker is alive."""
+    short = InboxTuning(lease_seconds=0.6, poll_seconds=0.05, retry_seconds=0.1)
+    async with (
+        oa_app(sqlite_url, tmp_path, fake, knowledge=False) as (one, first),
+        oa_app(sqlite_url, tmp_path, fake, knowledge=False) as (two, second),
+    ):
+        for worker in (one, two):
+            assert worker.inbox is not None
+            worker.inbox.tuning = short
+        await asyncio.sleep(1.2)  # past the renewers' first (default) pause: now every 0.05 s
+        fake.slow("/v3.0/oa/message/cs", 0.9)  # two replies: 1.8 s, three leases
+        assert (await fake.post_event(fake.follow_event(CITIZEN))).status == 200
+        await second.drain()
+        await first.drain()
+        [row] = await inbox_rows(one)
+        assert (row.state, row.attempts) == (DONE, 1)  # claimed once, never taken over
+        assert len(fake.messages(CITIZEN)) == 2
+
+
+async def test_a_chats_replies_keep_their_order_across_two_telegram_workers(
+    sqlite_url: str, tmp_path: Path, telegram_fake: FakeTelegram
+) -> None:
+    """A stored update is done only once its replies are sent, so the chat's next update,
+    handled by the other worker, cannot overtake them (sending is slow here)."""
+    async with (
+        telegram_app(sqlite_url, tmp_path, telegram_fake, webhook=True, knowledge=False) as one,
+        telegram_app(sqlite_url, tmp_path, telegram_fake, webhook=True, knowledge=False) as two,
+        TestClient(TestServer(make_web_app(two))) as client,
+    ):
+        assert one.inbox is not None and two.inbox is not None
+        for worker in (one, two):
+            assert worker.telegram is not None and await worker.telegram.wait_ready()
+            worker.inbox.tuning = FAST_INBOX  # type: ignore[union-attr]
+        telegram_fake.slow("sendMessage", 0.5)
+        headers = {SECRET_HEADER: WEBHOOK_SECRET}
+
+        async def post(command: str) -> None:
+            update_ = telegram_fake.message_update(TG_CHAT, command)
+            assert (await client.post(WEBHOOK_PATH, json=update_, headers=headers)).status == 200
+
+        await two.inbox.stop("telegram")  # the first update goes to the first worker
+        await post("/start")  # a greeting and the menu: two slow sends
+        for _ in range(100):
+            if [r.state for r in await inbox_rows(one)] == [DONE]:
+                break
+            await asyncio.sleep(0.02)
+        await one.inbox.stop("telegram")  # and the next one to the second worker
+        await two.inbox.start("telegram")
+        await post("/help")
+        await two.telegram.drain()  # type: ignore[union-attr]
+        await one.inbox.start("telegram")
+        await one.telegram.drain()  # type: ignore[union-attr]
+        sent = [m["text"] for m in telegram_fake.messages(TG_CHAT)]
+        assert len(sent) == 3
+        assert "Xin chào" in sent[0] and sent[2].startswith("Cách dùng")

@@ -8,8 +8,10 @@ Updates come in by long polling (``getUpdates`` with offsets, the default) or by
 after every update in it was handled up to the dispatcher's commit. The webhook answers 200 once
 the update is stored in the inbox (``bot.update_inbox``), which handles it from there, in order
 per chat, on whichever worker claims it; a crash before the dispatcher's commit means the
-update is handled again, a crash after it means the dispatcher drops the repeat. Replies are
-sent afterwards in background tasks, in order per chat, within Telegram's flood limits.
+update is handled again, a crash after it means the dispatcher drops the repeat. Replies go out
+within Telegram's flood limits: a stored update counts as done only once its replies are sent
+(so the chat's next update, on any worker, cannot overtake them); a polled update's replies go
+out in background tasks, in order per chat.
 
 The bot token is part of every Bot API URL, so it is redacted from the log records of the
 libraries that could print such a URL, and never appears in a route of ours.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import html
 import json
 import logging
@@ -126,6 +129,13 @@ UNSUPPORTED_KINDS = (
 )
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+# Set while an update from the inbox is handled: its replies are sent before the update counts
+# as done, so that the chat's next update (perhaps claimed by another worker) cannot overtake
+# them. Polled updates hand their replies to background tasks, ordered by this process's locks.
+_SEND_BEFORE_DONE: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "telegram_send_before_done", default=False
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -646,7 +656,11 @@ class TelegramChannel:
         if not await self.wait_ready():
             raise NotReady("the Telegram channel is not ready")
         update = Update.de_json(data if isinstance(data, dict) else {}, self.bot)
-        await self.process(update)
+        token = _SEND_BEFORE_DONE.set(True)
+        try:
+            await self.process(update)
+        finally:
+            _SEND_BEFORE_DONE.reset(token)
 
     async def process(self, update: Update) -> None:
         """Handle one update up to the dispatcher's commit; its replies go out in the background.
@@ -830,7 +844,9 @@ class TelegramChannel:
             # Telegram must not hold the replies back).
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(typing, 2.0)
-        if replies:
+        if replies and _SEND_BEFORE_DONE.get():
+            await self._deliver(chat_id, replies, reply_to)
+        elif replies:
             self._spawn(self._deliver(chat_id, replies, reply_to))
 
     async def _typing(self, chat_id: int, done: asyncio.Event) -> None:

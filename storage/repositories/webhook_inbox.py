@@ -150,6 +150,22 @@ async def retry_at(session: AsyncSession, row_id: int, owner: str, when: datetim
     )
 
 
+async def renew(
+    session: AsyncSession, row_ids: Collection[int], owner: str, until: datetime
+) -> None:
+    """Extend ``owner``'s leases on rows it is still handling."""
+    await session.execute(
+        update(InboundUpdate)
+        .where(
+            InboundUpdate.id.in_(tuple(row_ids)),
+            InboundUpdate.state == PENDING,
+            InboundUpdate.lease_owner == owner,
+        )
+        .values(lease_until=until)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def pending(session: AsyncSession, channels: Collection[str] | None = None) -> int:
     """How many updates wait to be handled (all channels, or those given)."""
     query = select(func.count()).select_from(InboundUpdate).where(InboundUpdate.state == PENDING)
