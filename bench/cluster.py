@@ -193,11 +193,15 @@ class Cluster:
             if port not in ports and proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=30)
+        started = False
         for port in ports:
             proc_ = self.workers.get(port)
             if proc_ is None or proc_.poll() is not None:
                 await self.start_worker(port)
+                started = True
         await self.start_nginx(ports)
+        if started:
+            await asyncio.sleep(3)  # let the new workers finish starting (index, channels)
 
     async def start_worker(self, port: int) -> None:
         log = (self.workdir / f"worker-{port}.log").open("ab")
@@ -445,6 +449,7 @@ async def webhooks(
     acks = Acks()
     unacknowledged = 0
     rng = random.Random(len(cluster.runs))
+    logged_before = sum(len(v) for v in (await logged_questions(cluster, "telegram")).values())
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
 
         async def post(update: dict[str, Any]) -> int:
@@ -495,8 +500,8 @@ async def webhooks(
         f"Telegram webhooks, {label}: {count} updates (+{(count + 1) // 2} redeliveries) to "
         f"{chats} chats at {count / elapsed:.0f}/s; {acks.line()}, {unacknowledged} never "
         f"acknowledged; replies {order_report(sent, got)}; last reply "
-        f"{delivered_after:.1f} s after the last update; message log holds "
-        f"{sum(len(v) for v in logged.values())} telegram questions in total"
+        f"{delivered_after:.1f} s after the last update; {count} updates, "
+        f"{sum(len(v) for v in logged.values()) - logged_before} questions logged"
     )
 
 

@@ -101,7 +101,11 @@ class App:
         inbox = UpdateInbox(  # one worker for every webhook channel (bot/update_inbox.py)
             sessions,
             secret=secret,
-            tuning=InboxTuning(lease_seconds=settings.webhook_lease_seconds),
+            # Half the connections a pool can open: webhooks always find one to store with.
+            tuning=InboxTuning(
+                lease_seconds=settings.webhook_lease_seconds,
+                concurrency=max(2, settings.db_pool_size),
+            ),
         )
         if settings.telegram_bot_token is not None:
             from bot.channels.telegram import TelegramChannel  # imported only when used
