@@ -317,7 +317,7 @@ async def test_a_lease_is_renewed_while_a_slow_reply_is_sent(
 ) -> None:
     """Handling that outlasts the lease (a slow platform) is not taken over by the other
     worker: the lease is renewed while the worker is alive."""
-    short = InboxTuning(lease_seconds=0.6, poll_seconds=0.05, retry_seconds=0.1)
+    short = InboxTuning(lease_seconds=1.2, poll_seconds=0.05, retry_seconds=0.1)
     async with (
         oa_app(sqlite_url, tmp_path, fake, knowledge=False) as (one, first),
         oa_app(sqlite_url, tmp_path, fake, knowledge=False) as (two, second),
@@ -325,8 +325,8 @@ async def test_a_lease_is_renewed_while_a_slow_reply_is_sent(
         for worker in (one, two):
             assert worker.inbox is not None
             worker.inbox.tuning = short
-        await asyncio.sleep(1.2)  # past the renewers' first (default) pause: now every 0.05 s
-        fake.slow("/v3.0/oa/message/cs", 0.9)  # two replies: 1.8 s, three leases
+        await asyncio.sleep(1.2)  # past the renewers' first (default) pause
+        fake.slow("/v3.0/oa/message/cs", 1.2)  # two replies: 2.4 s, two leases
         assert (await fake.post_event(fake.follow_event(CITIZEN))).status == 200
         await second.drain()
         await first.drain()
