@@ -11,11 +11,16 @@ Then it measures:
 2. a worker killed with SIGKILL during the load: the other carries on;
 3. PostgreSQL restarted during the load: requests fail cleanly with 503 during the outage and
    succeed after it without restarting anything;
-4. Telegram webhooks at R updates per second through nginx to both workers, with the fake
-   Bot API answering 429 and 500 part of the time: every update answered once.
+4. Telegram webhooks at R updates per second (half of them redelivered) through nginx to 1,
+   2 (and 4) workers, with the fake Bot API answering 429 and 500 part of the time: the
+   acknowledgement latency (p50, p99), then, once every reply is delivered or a deadline has
+   passed, the missing, duplicated and out-of-order replies per chat;
+5. Zalo OA webhooks (tests/fake_zalo.py) to two workers, one SIGKILLed under load and not
+   restarted: every acknowledged event handled once and in order per user, and answered.
 
     eval "$(scripts/postgres.sh)"
     .venv/bin/python bench/cluster.py --sessions 500 --messages 20
+    .venv/bin/python bench/cluster.py --part webhooks --rate 100 --updates 1000 --workers 1,2
 """
 
 from __future__ import annotations
@@ -49,12 +54,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the fake Telegram server lives in tests/
 
 from tests.fake_telegram import FakeTelegram  # noqa: E402
+from tests.fake_zalo import FakeZaloOA  # noqa: E402
 
 SECRET = "cluster-bench-secret-0123456789abcdef"  # noqa: S105 - a throwaway database's key
 TOKEN = "123456:CLUSTER-bench-token"  # noqa: S105 - talks only to the local fake
 HOOK_SECRET = "cluster-hook-secret"  # noqa: S105
-NGINX_PORT = 18080
-WORKER_PORTS = (18081, 18082)
+# MOTCUA_BENCH_PORT_BASE moves every port (several people benching on one machine).
+PORT_BASE = int(os.environ.get("MOTCUA_BENCH_PORT_BASE", "18080"))
+NGINX_PORT = PORT_BASE
+WORKER_PORTS = (PORT_BASE + 1, PORT_BASE + 2)
+ALL_PORTS = tuple(PORT_BASE + i for i in range(1, 5))  # the webhook runs use up to four
+ZALO_APP_ID, ZALO_OA_ID = "2553928453557884079", "3662729599332560487"
+ZALO_APP_SECRET, ZALO_OA_KEY = "cluster-zalo-app-secret", "cluster-zalo-oa-secret-key"
+LEASE_SECONDS = 5  # WEBHOOK_LEASE_SECONDS: how soon a killed worker's updates are taken over
 QUESTIONS = [
     "hồ sơ trợ cấp thất nghiệp gồm những gì",
     "ho so tctn gom nhung gi",
@@ -129,6 +141,8 @@ class Cluster:
         self.workers: dict[int, subprocess.Popen[bytes]] = {}
         self.nginx: subprocess.Popen[bytes] | None = None
         self.fake: FakeTelegram | None = None
+        self.zalo: FakeZaloOA | None = None
+        self.runs: list[str] = []
 
     async def admin(self, sql: str) -> None:
         engine = create_engine(self.base_url)
@@ -154,7 +168,40 @@ class Cluster:
             "TELEGRAM_API_BASE_URL": self.fake.base_url,
             "TELEGRAM_WEBHOOK_URL": "https://motcua.example.vn/telegram/webhook",
             "TELEGRAM_WEBHOOK_SECRET": HOOK_SECRET,
+            "WEBHOOK_LEASE_SECONDS": str(LEASE_SECONDS),
+            **self.zalo_env(),
         }
+
+    def zalo_env(self) -> dict[str, str]:
+        if self.zalo is None:
+            return {}
+        return {
+            "ZALO_APP_ID": ZALO_APP_ID,
+            "ZALO_OA_ID": ZALO_OA_ID,
+            "ZALO_APP_SECRET": ZALO_APP_SECRET,
+            "ZALO_OA_SECRET_KEY": ZALO_OA_KEY,
+            "ZALO_OA_ACCESS_TOKEN": self.zalo.initial_access_token,
+            "ZALO_OA_REFRESH_TOKEN": self.zalo.initial_refresh_token,
+            "ZALO_OA_API_BASE_URL": self.zalo.base_url,
+            "ZALO_OAUTH_BASE_URL": self.zalo.base_url,
+        }
+
+    async def use_workers(self, n: int) -> None:
+        """Exactly the first ``n`` of ``ALL_PORTS`` running (others stopped), nginx on them."""
+        ports = ALL_PORTS[:n]
+        for port, proc in list(self.workers.items()):
+            if port not in ports and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=30)
+        started = False
+        for port in ports:
+            proc_ = self.workers.get(port)
+            if proc_ is None or proc_.poll() is not None:
+                await self.start_worker(port)
+                started = True
+        await self.start_nginx(ports)
+        if started:
+            await asyncio.sleep(3)  # let the new workers finish starting (index, channels)
 
     async def start_worker(self, port: int) -> None:
         log = (self.workdir / f"worker-{port}.log").open("ab")
@@ -296,58 +343,282 @@ async def check_log(cluster: Cluster, load: Load) -> str:
     )
 
 
-async def webhooks(cluster: Cluster, rate: float, count: int) -> str:
-    """Telegram updates at ``rate`` per second through nginx; the fake answers 429/500 at times."""
-    fake = cluster.fake
-    assert fake is not None
-    fake.fail("sendMessage", 429, times=20, retry_after=1)
-    fake.fail("sendMessage", 500, times=20)
-    url = f"http://127.0.0.1:{NGINX_PORT}/telegram/webhook"
-    headers = {"X-Telegram-Bot-Api-Secret-Token": HOOK_SECRET}
-    chats = [700000 + i for i in range(200)]
-    statuses: Counter[int] = Counter()
-    latencies: list[float] = []
-    async with aiohttp.ClientSession() as http:
+def quantiles_ms(values: list[float]) -> tuple[float, float]:
+    """p50 and p99 of ``values`` (seconds) in milliseconds."""
+    if len(values) < 2:
+        return (values[0] * 1000, values[0] * 1000) if values else (0.0, 0.0)
+    q = statistics.quantiles(sorted(values), n=100)
+    return q[49] * 1000, q[98] * 1000
 
-        async def post(update: dict[str, Any]) -> None:
-            started = time.perf_counter()
-            async with http.post(url, json=update, headers=headers) as r:
-                statuses[r.status] += 1
-            latencies.append(time.perf_counter() - started)
 
-        tasks = []
+@dataclass
+class Acks:
+    """What the webhook answered: statuses and latency of each POST (retries included)."""
+
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    retries: int = 0
+
+    def line(self) -> str:
+        p50, p99 = quantiles_ms(self.latencies)
+        return (
+            f"ack p50 {p50:.0f} ms p99 {p99:.0f} ms, statuses {dict(self.statuses)}, "
+            f"{self.retries} platform retries"
+        )
+
+
+async def post_until_acknowledged(
+    acks: Acks, send: Any, attempts: int = 6, pause: float = 0.5
+) -> bool:
+    """POST like the platforms do: anything but 200 (a 502 from a dead worker, a timeout) is
+    sent again after a pause. Returns whether it was acknowledged."""
+    for attempt in range(attempts):
         started = time.perf_counter()
-        for i in range(count):
-            chat = chats[i % len(chats)]
-            update = fake.message_update(chat, random.choice(QUESTIONS))
-            tasks.append(asyncio.create_task(post(update)))
-            if i % 2 == 0:  # a Telegram redelivery of the same update
-                tasks.append(asyncio.create_task(post(update)))
-            await asyncio.sleep(max(0.0, started + (i + 1) / rate - time.perf_counter()))
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - started
-    # Replies are sent after the webhook answered: give the workers time to drain.
+        try:
+            status = await send()
+        except (aiohttp.ClientError, TimeoutError):
+            status = 599
+        acks.latencies.append(time.perf_counter() - started)
+        acks.statuses[status] += 1
+        if status == 200:
+            return True
+        if attempt + 1 < attempts:
+            acks.retries += 1
+            await asyncio.sleep(pause)
+    return False
+
+
+def order_report(expected: dict[Any, list[Any]], got: dict[Any, list[Any]]) -> str:
+    """Missing, duplicated and out-of-order items per chat: ``got`` lists what each chat
+    received (or logged) in the order it happened, ``expected`` what was sent, in order."""
+    missing = duplicated = disordered = 0
+    for chat, sent in expected.items():
+        seen = got.get(chat, [])
+        counts = Counter(seen)
+        missing += sum(1 for item in sent if counts[item] == 0)
+        duplicated += sum(1 for item in sent if counts[item] > 1)
+        wanted = set(sent)
+        first: list[Any] = []
+        for item in seen:
+            if item in wanted and item not in first:
+                first.append(item)
+        disordered += first != [item for item in sent if item in set(first)]
+    total = sum(len(v) for v in expected.values())
+    return (
+        f"{total} expected: {missing} missing, {duplicated} duplicated, "
+        f"{disordered} of {len(expected)} chats out of order"
+    )
+
+
+async def logged_questions(cluster: Cluster, channel: str) -> dict[str, list[str]]:
+    """The message log of ``channel``: questions per user hash, in the order handled."""
     engine = create_engine(cluster.url)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            async with engine.connect() as conn:
-                logged = await conn.scalar(
-                    text("SELECT count(*) FROM message_log WHERE channel = 'telegram'")
-                )
-            sends = [c for c in fake.calls_of("sendMessage") if c.status == 200]
-            if len({c.chat_id for c in sends}) >= len(chats) or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(1)
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text("SELECT user_hash, question FROM message_log WHERE channel = :c ORDER BY id"),
+                {"c": channel},
+            )
+            logged: dict[str, list[str]] = {}
+            for user_hash, question in rows:
+                logged.setdefault(user_hash, []).append(question)
     finally:
         await engine.dispose()
-    q = statistics.quantiles(sorted(latencies), n=100)
+    return logged
+
+
+async def webhooks(
+    cluster: Cluster, label: str, rate: float, count: int, chats: int, deadline: float
+) -> str:
+    """Telegram updates at ``rate`` per second through nginx, half of them delivered twice
+    (a redelivery), the fake answering 429 and 500 at times; each chat's updates are sent one
+    after another, as Telegram does. Group chats, so that each reply names the message it
+    answers (``reply_parameters``): that is how replies are matched to updates. Waits until
+    every update has its reply (or ``deadline`` seconds), then counts missing, duplicated and
+    out-of-order replies per chat."""
+    fake = cluster.fake
+    assert fake is not None
+    fake.fail("sendMessage", 429, times=10, retry_after=1)
+    fake.fail("sendMessage", 500, times=10)
+    url = f"http://127.0.0.1:{NGINX_PORT}/telegram/webhook"
+    headers = {"X-Telegram-Bot-Api-Secret-Token": HOOK_SECRET}
+    base = -1_000_000 - 10_000 * len(cluster.runs)
+    cluster.runs.append(label)
+    groups = [base - i for i in range(chats)]
+    sent: dict[int, list[int]] = {g: [] for g in groups}
+    acks = Acks()
+    unacknowledged = 0
+    rng = random.Random(len(cluster.runs))
+    logged_before = sum(len(v) for v in (await logged_questions(cluster, "telegram")).values())
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+
+        async def post(update: dict[str, Any]) -> int:
+            async with http.post(url, json=update, headers=headers) as r:
+                await r.read()
+                return r.status
+
+        async def one(prev: asyncio.Task[None] | None, update: dict[str, Any], twice: bool) -> None:
+            nonlocal unacknowledged
+            if prev is not None:
+                await prev
+            chat = update["message"]["chat"]["id"]
+            sent[chat].append(update["message"]["message_id"])
+            for _ in range(2 if twice else 1):
+                if not await post_until_acknowledged(acks, lambda: post(update)):
+                    unacknowledged += 1
+
+        last: dict[int, asyncio.Task[None]] = {}
+        started = time.perf_counter()
+        for i in range(count):
+            chat = groups[i % len(groups)]
+            question = rng.choice(QUESTIONS)
+            update = fake.message_update(chat, f"@{fake.username} {question}", user_id=4200 + i)
+            last[chat] = asyncio.create_task(one(last.get(chat), update, twice=i % 2 == 0))
+            await asyncio.sleep(max(0.0, started + (i + 1) / rate - time.perf_counter()))
+        await asyncio.gather(*last.values())
+        elapsed = time.perf_counter() - started
+
+    def replies() -> dict[int, list[int]]:
+        got: dict[int, list[int]] = {}
+        for call in fake.calls_of("sendMessage"):
+            answered = (call.params.get("reply_parameters") or {}).get("message_id")
+            if call.status == 200 and call.chat_id in sent and answered is not None:
+                got.setdefault(call.chat_id, []).append(answered)
+        return got
+
+    wait_started = time.perf_counter()
+    stop_at = time.monotonic() + deadline
+    while time.monotonic() < stop_at:
+        got = replies()
+        if sum(len(set(v)) for v in got.values()) >= count:
+            break
+        await asyncio.sleep(0.5)
+    delivered_after = time.perf_counter() - wait_started
+    got = replies()
+    logged = await logged_questions(cluster, "telegram")
     return (
-        f"webhooks: {count} updates (+{count // 2} redeliveries) at {count / elapsed:.0f}/s, "
-        f"ack p50 {q[49] * 1000:.0f} ms p99 {q[98] * 1000:.0f} ms, statuses {dict(statuses)}; "
-        f"questions logged {logged} (each update once), messages delivered {len(sends)} to "
-        f"{len({c.chat_id for c in sends})} chats despite 20 x 429 and 20 x 500"
+        f"Telegram webhooks, {label}: {count} updates (+{(count + 1) // 2} redeliveries) to "
+        f"{chats} chats at {count / elapsed:.0f}/s; {acks.line()}, {unacknowledged} never "
+        f"acknowledged; replies {order_report(sent, got)}; last reply "
+        f"{delivered_after:.1f} s after the last update; {count} updates, "
+        f"{sum(len(v) for v in logged.values()) - logged_before} questions logged"
     )
+
+
+async def zalo_kill(
+    cluster: Cluster, zalo: FakeZaloOA, rate: float, count: int, users: int, deadline: float
+) -> str:
+    """Zalo OA events at ``rate`` per second through nginx to two workers, one of them
+    SIGKILLed a third of the way in (and not restarted). Every acknowledged event must be
+    handled exactly once, in order per user (checked in the message log), and answered."""
+    zalo.webhook_url = f"http://127.0.0.1:{NGINX_PORT}/zalo/oa/webhook"
+    ids = [f"61424948{230000000 + i}" for i in range(users)]
+    acks = Acks()
+    unacknowledged = 0
+
+    async def deliver(body: dict[str, Any]) -> bool:
+        async def send() -> int:
+            return (await zalo.post_event(body)).status
+
+        return await post_until_acknowledged(acks, send)
+
+    for user in ids:  # the users follow the OA first (Zalo only lets an OA answer followers)
+        await deliver(zalo.follow_event(user))
+    expected: dict[str, list[str]] = {u: [] for u in ids}
+    rng = random.Random(7)
+    victim = cluster.workers[WORKER_PORTS[1]]
+
+    async def one(prev: asyncio.Task[None] | None, user: str, question: str) -> None:
+        nonlocal unacknowledged
+        if prev is not None:
+            await prev
+        expected[user].append(question)
+        if not await deliver(zalo.text_event(user, question)):
+            unacknowledged += 1
+
+    last: dict[str, asyncio.Task[None]] = {}
+    started = time.perf_counter()
+    killed_at = count // 3
+    for i in range(count):
+        if i == killed_at:
+            victim.send_signal(signal.SIGKILL)
+            say(f"  SIGKILLed worker {WORKER_PORTS[1]} after {i} events")
+        user = ids[i % len(ids)]
+        question = f"{rng.choice(QUESTIONS)} lượt {i}"
+        last[user] = asyncio.create_task(one(last.get(user), user, question))
+        await asyncio.sleep(max(0.0, started + (i + 1) / rate - time.perf_counter()))
+    await asyncio.gather(*last.values())
+    elapsed = time.perf_counter() - started
+    hashes = {keyed_hash(SECRET.encode(), "zalo_oa", u)[:40]: u for u in ids}
+    stop_at = time.monotonic() + deadline
+    wait_started = time.perf_counter()
+    while True:
+        logged = {hashes[h]: qs for h, qs in (await logged_questions(cluster, "zalo_oa")).items()}
+        if sum(len(set(v)) for v in logged.values()) >= count or time.monotonic() > stop_at:
+            break
+        await asyncio.sleep(0.5)
+    handled_after = time.perf_counter() - wait_started
+    short = sum(1 for u in ids if len(zalo.messages(u)) < 2 + len(expected[u]))
+    return (
+        f"Zalo OA webhooks, 2 workers, one SIGKILLed after {killed_at} events: {count} events "
+        f"to {users} users at {count / elapsed:.0f}/s; {acks.line()}, {unacknowledged} never "
+        f"acknowledged; handled (message log) {order_report(expected, logged)}; all handled "
+        f"{handled_after:.1f} s after the last event; {short} users got fewer messages than "
+        f"their follow (2) plus one per event"
+    )
+
+
+async def web_part(cluster: Cluster, args: argparse.Namespace) -> list[str]:
+    """Parts 1-3: web-chat load on two and one workers, a SIGKILL, a PostgreSQL restart."""
+    say("starting two workers and nginx ...")
+    await cluster.use_workers(2)
+    results = []
+    load = await web_load(args.sessions, args.messages)
+    results += [load.report("two workers"), await check_log(cluster, load)]
+    await cluster.start_nginx(WORKER_PORTS[:1])
+    one = await web_load(args.sessions, args.messages)
+    results.append(one.report("one worker"))
+    await cluster.start_nginx(WORKER_PORTS)
+
+    async def kill_one() -> None:
+        await asyncio.sleep(3)
+        cluster.workers[WORKER_PORTS[1]].send_signal(signal.SIGKILL)
+
+    killed = await web_load(args.sessions // 2, args.messages, kill_one)
+    results += [killed.report("worker SIGKILLed during load"), await check_log(cluster, killed)]
+    await cluster.start_worker(WORKER_PORTS[1])
+
+    async def restart_db() -> None:
+        await asyncio.sleep(3)
+        ver = sorted(os.listdir("/usr/lib/postgresql"))[-1]
+        subprocess.run(["pg_ctlcluster", ver, "main", "restart"], check=True)
+
+    outage = await web_load(args.sessions // 2, args.messages, restart_db)
+    results.append(outage.report("PostgreSQL restarted during load"))
+    after = await web_load(20, 5)
+    results.append(after.report("after the restart (no worker restarted)"))
+    return results
+
+
+async def webhook_part(cluster: Cluster, args: argparse.Namespace) -> list[str]:
+    """Part 4: Telegram webhooks with 1, 2 (, 4) workers; Zalo OA with a worker SIGKILLed."""
+    results = []
+    for n in args.workers:
+        say(f"Telegram webhooks with {n} worker(s) ...")
+        await cluster.use_workers(n)
+        label = f"{n} worker{'s' if n > 1 else ''}"
+        result = await webhooks(cluster, label, args.rate, args.updates, args.chats, args.deadline)
+        say("  " + result)
+        results.append(result)
+    if cluster.zalo is not None:
+        say("Zalo OA webhooks with a worker SIGKILLed ...")
+        await cluster.use_workers(2)
+        result = await zalo_kill(
+            cluster, cluster.zalo, args.rate, args.updates, args.chats, args.deadline
+        )
+        say("  " + result)
+        results.append(result)
+    return results
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -359,42 +630,21 @@ async def main_async(args: argparse.Namespace) -> None:
         await cluster.admin(f'CREATE DATABASE "{cluster.db_name}"')
         try:
             await migrate.upgrade_async(cluster.url)
-            async with FakeTelegram(TOKEN) as fake:
-                cluster.fake = fake
-                say("starting two workers and nginx ...")
-                for port in WORKER_PORTS:
-                    await cluster.start_worker(port)
-                await cluster.start_nginx(WORKER_PORTS)
+            async with (
+                FakeTelegram(TOKEN) as fake,
+                FakeZaloOA(
+                    app_id=ZALO_APP_ID,
+                    oa_id=ZALO_OA_ID,
+                    app_secret=ZALO_APP_SECRET,
+                    oa_secret_key=ZALO_OA_KEY,
+                ) as zalo,
+            ):
+                cluster.fake, cluster.zalo = fake, zalo
                 results = []
-
-                load = await web_load(args.sessions, args.messages)
-                results += [load.report("two workers"), await check_log(cluster, load)]
-                await cluster.start_nginx(WORKER_PORTS[:1])
-                one = await web_load(args.sessions, args.messages)
-                results.append(one.report("one worker"))
-                await cluster.start_nginx(WORKER_PORTS)
-
-                async def kill_one() -> None:
-                    await asyncio.sleep(3)
-                    cluster.workers[WORKER_PORTS[1]].send_signal(signal.SIGKILL)
-
-                killed = await web_load(args.sessions // 2, args.messages, kill_one)
-                results += [
-                    killed.report("worker SIGKILLed during load"),
-                    await check_log(cluster, killed),
-                ]
-                await cluster.start_worker(WORKER_PORTS[1])
-
-                async def restart_db() -> None:
-                    await asyncio.sleep(3)
-                    ver = sorted(os.listdir("/usr/lib/postgresql"))[-1]
-                    subprocess.run(["pg_ctlcluster", ver, "main", "restart"], check=True)
-
-                outage = await web_load(args.sessions // 2, args.messages, restart_db)
-                results.append(outage.report("PostgreSQL restarted during load"))
-                after = await web_load(20, 5)
-                results.append(after.report("after the restart (no worker restarted)"))
-                results.append(await webhooks(cluster, args.rate, args.updates))
+                if args.part in ("all", "web"):
+                    results += await web_part(cluster, args)
+                if args.part in ("all", "webhooks"):
+                    results += await webhook_part(cluster, args)
                 await cluster.stop()
             print("\n".join(results))
         finally:
@@ -406,10 +656,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
+    parser.add_argument("--part", choices=("all", "web", "webhooks"), default="all")
     parser.add_argument("--sessions", type=int, default=500)
     parser.add_argument("--messages", type=int, default=20)
-    parser.add_argument("--rate", type=float, default=200.0, help="webhook updates per second")
-    parser.add_argument("--updates", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=100.0, help="webhook updates per second")
+    parser.add_argument("--updates", type=int, default=1000, help="webhook updates per run")
+    parser.add_argument("--chats", type=int, default=100, help="chats the updates go to")
+    parser.add_argument(
+        "--workers",
+        type=lambda v: [int(x) for x in v.split(",")],
+        default=[1, 2],
+        help="worker counts of the Telegram webhook runs, e.g. 1,2,4",
+    )
+    parser.add_argument(
+        "--deadline", type=float, default=120.0, help="seconds to wait for every reply"
+    )
     asyncio.run(main_async(parser.parse_args()))
 
 

@@ -20,6 +20,7 @@ from bot.messages import Channel
 from bot.metrics import Metrics
 from bot.reflections.escalation import EscalationWorker
 from bot.reflections.rules import ReflectionRules
+from bot.update_inbox import InboxTuning, UpdateInbox
 from handlers.context import Services, vietnam_today
 from knowledge.search import Thresholds
 from storage import migrate
@@ -72,6 +73,7 @@ class App:
     outbox: OutboxWorker | None = None
     zalo_oa: ZaloOaChannel | None = None
     zalo_bot: ZaloBotChannel | None = None
+    inbox: UpdateInbox | None = None  # webhook updates, stored before acknowledged
     stopping: bool = False
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -101,10 +103,19 @@ class App:
             services=services,
         )
         telegram = None
+        inbox = UpdateInbox(  # one worker for every webhook channel (bot/update_inbox.py)
+            sessions,
+            secret=secret,
+            # Half the connections a pool can open: webhooks always find one to store with.
+            tuning=InboxTuning(
+                lease_seconds=settings.webhook_lease_seconds,
+                concurrency=max(2, settings.db_pool_size),
+            ),
+        )
         if settings.telegram_bot_token is not None:
             from bot.channels.telegram import TelegramChannel  # imported only when used
 
-            telegram = TelegramChannel.from_settings(settings, dispatcher, sessions)
+            telegram = TelegramChannel.from_settings(settings, dispatcher, sessions, inbox=inbox)
         senders: dict[str, Sender] = {}
         if telegram is not None:
             senders[Channel.TELEGRAM.value] = telegram
@@ -113,12 +124,12 @@ class App:
         if settings.zalo_app_id:
             from bot.channels.zalo_oa import ZaloOaChannel
 
-            zalo_oa = ZaloOaChannel.from_settings(settings, dispatcher, sessions)
+            zalo_oa = ZaloOaChannel.from_settings(settings, dispatcher, sessions, inbox=inbox)
             senders[Channel.ZALO_OA.value] = zalo_oa
         if settings.zalo_bot_token is not None:
             from bot.channels.zalo_bot import ZaloBotChannel
 
-            zalo_bot = ZaloBotChannel.from_settings(settings, dispatcher, sessions)
+            zalo_bot = ZaloBotChannel.from_settings(settings, dispatcher, sessions, inbox=inbox)
             senders[Channel.ZALO_BOT.value] = zalo_bot
         worker = OutboxWorker(sessions, senders, interval=settings.outbox_interval_seconds)
         return cls(
@@ -132,6 +143,7 @@ class App:
             outbox=worker,
             zalo_oa=zalo_oa,
             zalo_bot=zalo_bot,
+            inbox=inbox,
         )
 
     async def start(

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     """An operator's extra calendar file (holidays, swapped working days) over the bundled one."""
     outbox_interval_seconds: float = Field(default=2.0, gt=0)
     """How often each process looks for notifications to send."""
+    webhook_lease_seconds: float = Field(default=30.0, ge=1)
+    """How long a worker holds a stored webhook update it is handling (bot/update_inbox.py);
+    after a crash, another worker takes the update over once this has passed."""
 
     # --- Telegram (bot/channels/telegram.py) ---------------------------------------------
     telegram_bot_token: SecretStr | None = None

@@ -436,4 +436,6 @@ class RateCounter(Base):
 
 # Reflections (phản ánh, kiến nghị) live in their own module; imported here so that their
 # tables are always registered on ``Base.metadata``.
+# The webhook inbox (updates stored before they are acknowledged) lives in its own module too.
+from storage import models_inbox as _models_inbox  # noqa: E402,F401
 from storage import models_reflections as _models_reflections  # noqa: E402,F401

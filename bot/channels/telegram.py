@@ -4,11 +4,14 @@ Flows and state stay in our dispatcher and database (no ``Application``, no
 ``ConversationHandler``, no library persistence: they keep state per process).
 
 Updates come in by long polling (``getUpdates`` with offsets, the default) or by webhook at
-``POST /telegram/webhook`` when ``TELEGRAM_WEBHOOK_URL`` is set. Either way an update is
-handled up to the dispatcher's commit before it is acknowledged (polling confirms a batch only
-after every update in it was handled; the webhook answers 200 only then), so a crash means a
-redelivery, which the dispatcher drops if it had committed. Replies are sent afterwards in
-background tasks, in order per chat, within Telegram's flood limits.
+``POST /telegram/webhook`` when ``TELEGRAM_WEBHOOK_URL`` is set. Polling confirms a batch only
+after every update in it was handled up to the dispatcher's commit. The webhook answers 200 once
+the update is stored in the inbox (``bot.update_inbox``), which handles it from there, in order
+per chat, on whichever worker claims it; a crash before the dispatcher's commit means the
+update is handled again, a crash after it means the dispatcher drops the repeat. Replies go out
+within Telegram's flood limits: a stored update counts as done only once its replies are sent
+(so the chat's next update, on any worker, cannot overtake them); a polled update's replies go
+out in background tasks, in order per chat.
 
 The bot token is part of every Bot API URL, so it is redacted from the log records of the
 libraries that could print such a URL, and never appears in a route of ours.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import html
 import json
 import logging
@@ -68,6 +72,8 @@ from bot.dispatcher import Dispatcher
 from bot.messages import Attachment, Channel, ChatRef, Choice, Incoming, IncomingFile, Reply
 from bot.privacy import keyed_hash
 from bot.ratelimit import SharedSendLimits
+from bot.update_inbox import NotReady, UpdateInbox
+from bot.update_inbox import Update as Stored
 from storage.repositories import chats
 
 log = logging.getLogger(__name__)
@@ -101,6 +107,7 @@ DEFAULT_FILE_NAME = "không tên"
 ERR_SECRET = "Sai hoặc thiếu mã bí mật của webhook."  # noqa: S105
 ERR_BODY = "Yêu cầu không hợp lệ: cần một bản tin cập nhật JSON của Telegram."
 ERR_STARTING = "Kênh Telegram đang khởi động, vui lòng thử lại sau."
+ERR_STORE = "Chưa lưu được bản tin cập nhật, vui lòng gửi lại sau."
 
 # Message kinds the assistant cannot read, in the order they are recognised. An animation is
 # also a document, a venue also a location, so they come first.
@@ -122,6 +129,13 @@ UNSUPPORTED_KINDS = (
 )
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+# Set while an update from the inbox is handled: its replies are sent before the update counts
+# as done, so that the chat's next update (perhaps claimed by another worker) cannot overtake
+# them. Polled updates hand their replies to background tasks, ordered by this process's locks.
+_SEND_BEFORE_DONE: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "telegram_send_before_done", default=False
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +376,7 @@ class TelegramChannel:
         webhook_secret: str = "",
         tuning: Tuning | None = None,
         redactor: _Redactor | None = None,
+        inbox: UpdateInbox | None = None,
     ) -> None:
         self.bot = bot
         self.webhook_url = webhook_url
@@ -377,6 +392,9 @@ class TelegramChannel:
         self._sending: set[asyncio.Task[None]] = set()
         self._receive_locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
         self._send_locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
+        self.inbox = inbox or UpdateInbox(sessions, secret=log_secret)
+        self.inbox.route(Channel.TELEGRAM.value, self._handle_stored)
+        self._inbox_on = False
 
     @classmethod
     def from_settings(
@@ -385,6 +403,7 @@ class TelegramChannel:
         dispatcher: Dispatcher,
         sessions: async_sessionmaker[AsyncSession],
         tuning: Tuning | None = None,
+        inbox: UpdateInbox | None = None,
     ) -> TelegramChannel:
         """The channel for ``TELEGRAM_*`` settings (the token must be set)."""
         if settings.telegram_bot_token is None:
@@ -417,6 +436,7 @@ class TelegramChannel:
             webhook_secret=webhook_secret,
             tuning=tuning,
             redactor=redactor,
+            inbox=inbox,
         )
 
     def _shared_limits(self) -> SharedSendLimits:
@@ -456,6 +476,9 @@ class TelegramChannel:
         """
         self._limiter = OutgoingLimiter(self.tuning, self._shared_limits())
         self._runner = asyncio.create_task(self._run(), name="telegram")
+        if self.uses_webhook:
+            self._inbox_on = True
+            await self.inbox.start(Channel.TELEGRAM.value)
 
     async def stop(self) -> None:
         """Stop polling, let queued replies go out (for a bounded time), close the client."""
@@ -469,6 +492,9 @@ class TelegramChannel:
                 log.debug("telegram runner ended with an error", exc_info=True)
             self._runner = None
         await self.drain(self.tuning.drain_timeout)
+        if self._inbox_on:
+            await self.inbox.stop(Channel.TELEGRAM.value, self.tuning.drain_timeout)
+            self._inbox_on = False
         await self.bot.shutdown()
         self._ready.clear()
         if self._redactor is not None:
@@ -476,7 +502,10 @@ class TelegramChannel:
                 logger.removeFilter(self._redactor)
 
     async def drain(self, seconds: float | None = None) -> None:
-        """Wait until every reply handed to the background has been sent (or given up)."""
+        """Wait until every stored webhook update has been handled and every reply handed to
+        the background has been sent (or given up)."""
+        if self._inbox_on:
+            await self.inbox.drain(Channel.TELEGRAM.value, seconds)
         await background.drain(
             self._sending, seconds, "telegram: replies still unsent at shutdown were dropped"
         )
@@ -589,7 +618,11 @@ class TelegramChannel:
         app.router.add_post(WEBHOOK_PATH, self.webhook)
 
     async def webhook(self, request: web.Request) -> web.Response:
-        """One update from Telegram: 401 unless the secret header matches, 200 once handled."""
+        """One update from Telegram: 401 unless the secret header matches, 200 once stored.
+
+        Only the secret, the JSON and the update's chat are checked here; the inbox hands the
+        update to ``_handle_stored`` on whichever worker claims it.
+        """
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not self._webhook_secret or not secrets.compare_digest(given, self._webhook_secret):
             log.warning("Telegram webhook: request with a missing or wrong secret refused")
@@ -600,16 +633,34 @@ class TelegramChannel:
             return web.json_response({"error": ERR_BODY}, status=400, dumps=_dumps)
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return web.json_response({"error": ERR_BODY}, status=400, dumps=_dumps)
-        if not await self.wait_ready():
-            return web.json_response({"error": ERR_STARTING}, status=503, dumps=_dumps)
         try:
             update = Update.de_json(data, self.bot)
         except Exception as exc:
             # Acknowledged all the same: Telegram would only redeliver the same bad update.
             log.warning("Telegram webhook: unreadable update dropped (%s)", describe(exc))
             return web.json_response({})
-        await self.process(update)
+        chat = update.effective_chat
+        # An update without a chat has no order to keep: it gets a lane of its own.
+        lane = str(chat.id) if chat is not None else f"update:{update.update_id}"
+        try:
+            await self.inbox.put(
+                Channel.TELEGRAM.value, [Stored(str(update.update_id), lane, data)]
+            )
+        except Exception as exc:
+            log.error("Telegram webhook: update not stored (%s)", describe(exc))
+            return web.json_response({"error": ERR_STORE}, status=503, dumps=_dumps)
         return web.json_response({})
+
+    async def _handle_stored(self, data: object) -> None:
+        """An update from the inbox: handled once the bot is set up (else tried again later)."""
+        if not await self.wait_ready():
+            raise NotReady("the Telegram channel is not ready")
+        update = Update.de_json(data if isinstance(data, dict) else {}, self.bot)
+        token = _SEND_BEFORE_DONE.set(True)
+        try:
+            await self.process(update)
+        finally:
+            _SEND_BEFORE_DONE.reset(token)
 
     async def process(self, update: Update) -> None:
         """Handle one update up to the dispatcher's commit; its replies go out in the background.
@@ -793,7 +844,9 @@ class TelegramChannel:
             # Telegram must not hold the replies back).
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(typing, 2.0)
-        if replies:
+        if replies and _SEND_BEFORE_DONE.get():
+            await self._deliver(chat_id, replies, reply_to)
+        elif replies:
             self._spawn(self._deliver(chat_id, replies, reply_to))
 
     async def _typing(self, chat_id: int, done: asyncio.Event) -> None:

@@ -3,9 +3,10 @@
 A thin aiohttp client (no Python package for this API is async, maintained and complete; see
 ``../shared/zalo.md`` §5). Updates come by long polling (``getUpdates``, one process, for
 development) or at ``POST /zalo/bot/webhook``, authenticated by the ``X-Bot-Api-Secret-Token``
-header compared in constant time. The sources disagree on whether a webhook update is wrapped
-in ``{"ok", "result"}`` or sent bare, so both are accepted. Duplicates (the same
-``message_id``) are dropped by the dispatcher.
+header compared in constant time; a webhook update is stored in the inbox (``bot.update_inbox``)
+before the 200, and handled from there, in order per chat, by whichever worker claims it.
+The sources disagree on whether a webhook update is wrapped in ``{"ok", "result"}`` or sent
+bare, so both are accepted. Duplicates (the same ``message_id``) are stored and handled once.
 
 The API has no buttons: choices are written as a numbered list and the dispatcher maps a typed
 "1", "2"... back to them. Texts are sent in pieces of at most 2,000 characters.
@@ -21,7 +22,7 @@ import logging
 import random
 import re
 import secrets
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 from weakref import WeakValueDictionary
@@ -32,7 +33,6 @@ from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import storage.models_channels as recipients
-from bot.channels import background
 from bot.channels.zalo_oa import MAX_TEXT_CHARS, numbered, split_text
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryResult
@@ -40,6 +40,8 @@ from bot.dispatcher import Dispatcher
 from bot.messages import Channel, ChatRef, Incoming, Reply
 from bot.privacy import keyed_hash
 from bot.ratelimit import SharedRateLimiter, wait_for
+from bot.update_inbox import NotReady, UpdateInbox
+from bot.update_inbox import Update as Stored
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ CHOOSE = "Mời bạn chọn:"
 ERR_SECRET = "Sai hoặc thiếu mã bí mật của webhook."  # noqa: S105
 ERR_BODY = "Yêu cầu không hợp lệ: cần một bản tin cập nhật JSON của Zalo Bot."
 ERR_STARTING = "Kênh Zalo Bot đang khởi động, vui lòng thử lại sau."
+ERR_STORE = "Chưa lưu được bản tin, vui lòng gửi lại sau."
 
 _EVENT = re.compile(r"message\.([a-z_]+)\.received")
 
@@ -176,6 +179,7 @@ class ZaloBotChannel:
         webhook_url: str = "",
         webhook_secret: str = "",
         tuning: Tuning | None = None,
+        inbox: UpdateInbox | None = None,
     ) -> None:
         self.tuning = tuning or Tuning()
         self.mode: Mode = mode
@@ -190,7 +194,9 @@ class ZaloBotChannel:
         self._limiter = AsyncLimiter(self.tuning.requests_per_second, 1)
         self._ready = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.inbox = inbox or UpdateInbox(sessions, secret=secret)
+        self.inbox.route(CHANNEL.value, self._handle_stored)
+        self._inbox_on = False
         self._receive_locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
         self._send_locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
 
@@ -201,6 +207,7 @@ class ZaloBotChannel:
         dispatcher: Dispatcher,
         sessions: async_sessionmaker[AsyncSession],
         tuning: Tuning | None = None,
+        inbox: UpdateInbox | None = None,
     ) -> ZaloBotChannel:
         """The channel for the ``ZALO_BOT_*`` settings (the token must be set)."""
         if settings.zalo_bot_token is None:
@@ -216,6 +223,7 @@ class ZaloBotChannel:
             webhook_url=settings.zalo_bot_webhook_url,
             webhook_secret=secret.get_secret_value() if secret is not None else "",
             tuning=tuning,
+            inbox=inbox,
         )
 
     @property
@@ -249,6 +257,9 @@ class ZaloBotChannel:
         self._limiter = AsyncLimiter(self.tuning.requests_per_second, 1)
         self._http_session = aiohttp.ClientSession()
         self._runner = asyncio.create_task(self._run(), name="zalo-bot")
+        if self.uses_webhook:
+            self._inbox_on = True
+            await self.inbox.start(CHANNEL.value)
 
     async def stop(self) -> None:
         """Stop polling, finish the updates in progress (bounded), close the client."""
@@ -262,16 +273,18 @@ class ZaloBotChannel:
                 log.debug("Zalo Bot runner ended with an error", exc_info=True)
             self._runner = None
         await self.drain(self.tuning.drain_timeout)
+        if self._inbox_on:
+            await self.inbox.stop(CHANNEL.value, self.tuning.drain_timeout)
+            self._inbox_on = False
         self._ready.clear()
         if self._http_session is not None:
             await self._http_session.close()
             self._http_session = None
 
     async def drain(self, seconds: float | None = None) -> None:
-        """Wait until every acknowledged webhook update has been handled and answered."""
-        await background.drain(
-            self._tasks, seconds, "Zalo Bot: updates still in progress at shutdown were dropped"
-        )
+        """Wait until every stored webhook update has been handled and answered."""
+        if self._inbox_on and not await self.inbox.drain(CHANNEL.value, seconds):
+            log.warning("Zalo Bot: updates still waiting in the inbox")
 
     async def _run(self) -> None:
         if not await self._setup():
@@ -339,7 +352,8 @@ class ZaloBotChannel:
         app.router.add_post(WEBHOOK_PATH, self.webhook)
 
     async def webhook(self, request: web.Request) -> web.Response:
-        """One update: 401 unless the secret header matches, else 200 and handled afterwards."""
+        """One body (one update or several): 401 unless the secret header matches, else 200
+        once its updates are stored; they are handled afterwards, from the inbox."""
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not self._webhook_secret or not secrets.compare_digest(given, self._webhook_secret):
             log.warning("Zalo Bot webhook: request with a missing or wrong secret refused")
@@ -354,16 +368,24 @@ class ZaloBotChannel:
         if not updates:
             # Acknowledged all the same: Zalo would only send the same unknown body again.
             log.info("Zalo Bot webhook: a body without an update was ignored")
-        if not self.ready and not await self.wait_ready():
-            return web.json_response({"error": ERR_STARTING}, status=503, dumps=_dumps)
-        for update in updates:
-            self._spawn(self.process(update))
+        stored = [
+            Stored(incoming.event_id, incoming.chat.chat_id, update)
+            for update in updates
+            if (incoming := parse_update(update)) is not None
+        ]
+        try:
+            await self.inbox.put(CHANNEL.value, stored)
+        except Exception as exc:
+            log.error("Zalo Bot webhook: update not stored (%s)", type(exc).__name__)
+            return web.json_response({"error": ERR_STORE}, status=503, dumps=_dumps)
         return web.json_response({"ok": True})
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    async def _handle_stored(self, update: object) -> None:
+        """An update from the inbox: handled once the channel is set up."""
+        if not await self.wait_ready():
+            raise NotReady("the Zalo Bot channel is not ready")
+        if isinstance(update, dict):
+            await self.process(update)
 
     def _lock(self, table: WeakValueDictionary[str, asyncio.Lock], key: str) -> asyncio.Lock:
         lock = table.get(key)

@@ -4,10 +4,11 @@ Wire facts and their sources are in ``../shared/zalo.md``; what this adapter doe
 
 - ``POST /zalo/oa/webhook`` checks ``X-ZEvent-Signature: mac=sha256(app_id + raw body +
   timestamp + OA secret key)`` over the exact bytes received, in constant time (the ``oa_id``
-  variant some code uses can be switched on by a setting), answers 200 at once and processes
-  the event afterwards in a background task: Zalo wants its answer within 2 s and retries
-  otherwise. A retry carries the same ``msg_id``, which is the dispatcher's event id, so it is
-  processed once.
+  variant some code uses can be switched on by a setting), stores the event in the inbox
+  (``bot.update_inbox``) and answers 200 once it is committed: Zalo wants its answer within
+  2 s and retries otherwise, and an event it got its 200 for must survive this process. The
+  inbox hands the event back to ``process`` on whichever worker claims it, in order per user.
+  A retry carries the same ``msg_id``, stored and processed once.
 - Button taps arrive as ordinary text carrying the button's payload; the payload ends with a
   ``[#value]`` marker that is mapped back to the choice's value.
 - Replies go through ``/v3.0/oa/message/cs`` with the bare ``access_token`` header. Zalo reports
@@ -32,7 +33,7 @@ import logging
 import random
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -46,7 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import storage.models_channels as recipients
 import storage.models_zalo as zalo_store
-from bot.channels import background, textsplit
+from bot.channels import textsplit
 from bot.channels.textsplit import utf16_length
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryResult
@@ -54,6 +55,8 @@ from bot.dispatcher import Dispatcher
 from bot.messages import Channel, ChatRef, Choice, Incoming, Reply
 from bot.privacy import keyed_hash
 from bot.ratelimit import SharedRateLimiter, wait_for
+from bot.update_inbox import NotReady, UpdateInbox
+from bot.update_inbox import Update as Stored
 from storage.models import OutboxMessage, utcnow
 from storage.repositories import subscriptions
 
@@ -102,6 +105,7 @@ ERR_SIGNATURE = "Sai hoặc thiếu chữ ký của Zalo (X-ZEvent-Signature)."
 ERR_BODY = "Yêu cầu không hợp lệ: cần một sự kiện JSON của Zalo OA."
 ERR_STALE = "Sự kiện Zalo quá cũ hoặc sai thời gian (timestamp), không được xử lý."
 ERR_STARTING = "Kênh Zalo OA đang khởi động, vui lòng thử lại sau."
+ERR_STORE = "Chưa lưu được sự kiện, vui lòng gửi lại sau."
 
 SignatureVariant = Literal["app_id", "oa_id", "either"]
 
@@ -695,6 +699,7 @@ class ZaloOaChannel:
         initial_refresh_token: str = "",
         tuning: Tuning | None = None,
         max_event_age_seconds: float = 900.0,
+        inbox: UpdateInbox | None = None,
     ) -> None:
         self._tuning = tuning or Tuning()
         self.max_event_age = timedelta(seconds=max_event_age_seconds)
@@ -720,7 +725,8 @@ class ZaloOaChannel:
         )
         self._limiter = AsyncLimiter(self.tuning.requests_per_minute, 60)
         self._ready = asyncio.Event()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.inbox = inbox or UpdateInbox(sessions, secret=secret)
+        self.inbox.route(CHANNEL.value, self._handle_stored)
         self._receive_locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
         self._send_locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
         self.counters = Counters()
@@ -732,6 +738,7 @@ class ZaloOaChannel:
         dispatcher: Dispatcher,
         sessions: async_sessionmaker[AsyncSession],
         tuning: Tuning | None = None,
+        inbox: UpdateInbox | None = None,
     ) -> ZaloOaChannel:
         """The channel for the ``ZALO_*`` OA settings (the settings check they are complete)."""
         if settings.zalo_app_secret is None or settings.zalo_oa_secret_key is None:
@@ -753,6 +760,7 @@ class ZaloOaChannel:
             initial_refresh_token=refresh.get_secret_value() if refresh is not None else "",
             tuning=tuning,
             max_event_age_seconds=settings.zalo_oa_max_event_age_seconds,
+            inbox=inbox,
         )
 
     @property
@@ -782,31 +790,23 @@ class ZaloOaChannel:
         self._http_session = aiohttp.ClientSession()
         await self.tokens.seed(*self._initial)
         self._ready.set()
+        await self.inbox.start(CHANNEL.value)
         log.info("Zalo OA channel ready: webhook at %s", WEBHOOK_PATH)
 
     async def stop(self) -> None:
-        """Finish the events already acknowledged (for a bounded time), close the client."""
-        self._ready.clear()
+        """Finish the events already stored (for a bounded time; the rest stays in the inbox
+        for the next worker), close the client."""
         await self.drain(self.tuning.drain_timeout)
+        await self.inbox.stop(CHANNEL.value, self.tuning.drain_timeout)
+        self._ready.clear()
         if self._http_session is not None:
             await self._http_session.close()
             self._http_session = None
 
     async def drain(self, seconds: float | None = None) -> None:
-        """Wait until every acknowledged event has been processed and answered."""
-        await background.drain(
-            self._tasks, seconds, "Zalo OA: events still in progress at shutdown were dropped"
-        )
-
-    def _spawn(self, coro: Awaitable[None]) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("Zalo OA: an event failed (%s)", type(exc).__name__)
+        """Wait until every stored event has been processed and answered (by any worker)."""
+        if self.ready and not await self.inbox.drain(CHANNEL.value, seconds):
+            log.warning("Zalo OA: events still waiting in the inbox at shutdown")
 
     # ------------------------------------------------------------ receiving
 
@@ -815,10 +815,10 @@ class ZaloOaChannel:
         app.router.add_post(WEBHOOK_PATH, self.webhook)
 
     async def webhook(self, request: web.Request) -> web.Response:
-        """One event: 401 unless signed with the OA secret key, else 200 at once.
+        """One event: 401 unless signed with the OA secret key, else 200 once it is stored.
 
-        The event is processed after the answer (Zalo's deadline is 2 s); a crash in between
-        loses it, which Zalo's own retries cannot cover since it got its 200.
+        The event is processed from the inbox after the answer (Zalo's deadline is 2 s); a
+        crash in between leaves it stored, for this or another worker to process.
         """
         raw = await request.read()
         try:
@@ -847,8 +847,20 @@ class ZaloOaChannel:
             return web.json_response({"error": ERR_STARTING}, status=503, dumps=_dumps)
         event = parse_event(body, self.oa_id)
         if event is not None:
-            self._spawn(self.process(event))
+            try:
+                await self.inbox.put(CHANNEL.value, [Stored(event.event_id, event.user_id, body)])
+            except Exception as exc:
+                log.error("Zalo OA webhook: event not stored (%s)", type(exc).__name__)
+                return web.json_response({"error": ERR_STORE}, status=503, dumps=_dumps)
         return web.json_response({"error": 0, "message": "Success"})
+
+    async def _handle_stored(self, body: object) -> None:
+        """An event from the inbox (already verified when it was received)."""
+        if not self.ready:
+            raise NotReady("the Zalo OA channel is not ready")
+        event = parse_event(body if isinstance(body, dict) else {}, self.oa_id)
+        if event is not None:
+            await self.process(event)
 
     def _lock(self, table: WeakValueDictionary[str, asyncio.Lock], key: str) -> asyncio.Lock:
         """The user's lock in ``table``; asyncio locks are fair, so waiters keep their order."""

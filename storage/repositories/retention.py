@@ -29,6 +29,7 @@ from storage.models import (
 )
 from storage.models_admin import AuditLog, AuditPurge
 from storage.models_channels import ChannelRecipient
+from storage.models_inbox import DONE, FAILED, InboundUpdate
 from storage.models_zalo import ZaloInteraction
 from storage.repositories import reflections as reflection_repo
 
@@ -46,6 +47,8 @@ class Retention:
     processed_events: int = 30
     outbox: int = 90
     web_sessions: int = 30
+    inbox: int = 7
+    """Handled webhook updates (payload already erased): kept to recognise redeliveries."""
 
 
 def _count(result: object) -> int:
@@ -90,6 +93,14 @@ async def purge(
         "web_sessions": _count(
             await session.execute(
                 delete(WebSession).where(WebSession.last_seen_at < before(keep.web_sessions))
+            )
+        ),
+        "inbound_updates": _count(
+            await session.execute(
+                delete(InboundUpdate).where(
+                    InboundUpdate.state.in_((DONE, FAILED)),
+                    InboundUpdate.received_at < before(keep.inbox),
+                )
             )
         ),
         "rate_counters": _count(
