@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from storage import sqlite_inline
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -34,6 +37,8 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         # One connection per process: SQLite has one writer anyway, and queueing for the pool is
         # fair and immediate where SQLite's busy handler sleeps and retries (latency spikes).
+        # Statements run on the loop's thread (storage/sqlite_inline.py): a thread hand-off per
+        # call cost more than the statements; waits for another process's lock still yield.
         engine = create_async_engine(
             url,
             echo=echo,
@@ -41,7 +46,9 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
             pool_size=1,
             max_overflow=0,
             pool_timeout=60,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            async_creator=partial(
+                sqlite_inline.connect, database, busy_timeout_s=SQLITE_BUSY_TIMEOUT_MS / 1000
+            ),
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -49,7 +56,7 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cur.execute("PRAGMA busy_timeout=0")  # busy waits yield in sqlite_inline instead
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
