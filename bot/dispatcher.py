@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from weakref import WeakValueDictionary
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -26,6 +26,8 @@ from handlers.context import Context, Services, vietnam_today
 from storage.repositories import chats, roles
 
 log = logging.getLogger(__name__)
+
+AfterHandling = Callable[[AsyncSession, list[Reply]], Awaitable[None]]
 
 
 def _numbered_choice(incoming: Incoming, state: ChatState) -> Incoming:
@@ -94,8 +96,15 @@ class Dispatcher:
             self._locks[key] = lock
         return lock
 
-    async def handle(self, incoming: Incoming) -> list[Reply]:
-        """Process one update; returns the replies to send (none for a redelivery)."""
+    async def handle(
+        self, incoming: Incoming, *, after: AfterHandling | None = None
+    ) -> list[Reply]:
+        """Process one update; returns the replies to send (none for a redelivery).
+
+        ``after`` runs in the same transaction once the state is saved, with the replies: a
+        channel's own bookkeeping (the web chat's history) costs no transaction of its own, and
+        is rolled back with everything else if anything fails.
+        """
         started = self._clock()
         channel = incoming.chat.channel.value
         lock = self._lock(incoming.chat.key)
@@ -134,6 +143,8 @@ class Dispatcher:
                     outcome.next_state.evolve(offered=offered),
                     key=state_key,
                 )
+                if after is not None:
+                    await after(session, list(outcome.replies))
         except Exception:
             self.metrics.errors.labels(channel).inc()
             log.exception("handler failed on %s event %s", channel, incoming.event_id)

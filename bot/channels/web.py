@@ -262,9 +262,18 @@ class WebChannel:
             text=text or "",
             choice=choice or None,
         )
-        replies = await self._dispatcher.handle(incoming)
-        if self._history is not None:
-            await self._history.record(digest, text=text, choice=choice, replies=replies)
+        history, session_hash = self._history, digest
+        recorded = False
+
+        async def keep(db: AsyncSession, shown: list[Reply]) -> None:
+            nonlocal recorded
+            if history is not None:
+                await history.record_in(db, session_hash, text=text, choice=choice, replies=shown)
+                recorded = True
+
+        replies = await self._dispatcher.handle(incoming, after=keep)
+        if history is not None and not recorded:  # the handler failed: keep the apology
+            await history.record(digest, text=text, choice=choice, replies=replies)
         return web.json_response(
             {"session": token, "replies": [reply_json(r) for r in replies]},
             dumps=_dumps,

@@ -1,0 +1,79 @@
+"""One transaction per message: the channel's bookkeeping (``after``) commits with the claim,
+the state and the log, or not at all; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.app import App
+from bot.messages import Channel, ChatRef, Incoming, Reply
+from storage.models import ChatStateRow, MessageLog, ProcessedEvent, WebSession
+
+
+async def count(app: App, model: type) -> int:
+    async with app.sessions() as s:
+        return int(await s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_after_commits_with_the_message(app: App) -> None:
+    seen: list[list[Reply]] = []
+
+    async def keep(db: AsyncSession, replies: list[Reply]) -> None:
+        seen.append(replies)
+        db.add(WebSession(token_hash="s" * 64))
+
+    chat = ChatRef(Channel.WEB, "w1", "w1")
+    replies = await app.dispatcher.handle(
+        Incoming(chat, "e-1", text="lệ phí đăng ký tạm trú"), after=keep
+    )
+    assert seen == [replies]
+    assert await count(app, WebSession) == 1
+    assert await count(app, MessageLog) == 1
+    assert await count(app, ProcessedEvent) == 1
+
+
+async def test_a_failure_in_after_leaves_nothing_written(app: App) -> None:
+    async def broken(db: AsyncSession, replies: list[Reply]) -> None:
+        db.add(WebSession(token_hash="s" * 64))
+        await db.flush()
+        raise RuntimeError("disk full")
+
+    chat = ChatRef(Channel.WEB, "w2", "w2")
+    replies = await app.dispatcher.handle(
+        Incoming(chat, "e-2", text="lệ phí đăng ký tạm trú"), after=broken
+    )
+    assert replies[0].text.startswith("Xin lỗi, hệ thống đang gặp sự cố")
+    for model in (WebSession, MessageLog, ProcessedEvent, ChatStateRow):
+        assert await count(app, model) == 0, model
+    # Not claimed, so a redelivery is handled.
+    assert await app.dispatcher.handle(Incoming(chat, "e-2", text="lệ phí đăng ký tạm trú"))
+    assert await count(app, MessageLog) == 1
+
+
+async def test_a_redelivery_is_dropped_without_running_after(app: App) -> None:
+    calls = 0
+
+    async def keep(db: AsyncSession, replies: list[Reply]) -> None:
+        nonlocal calls
+        calls += 1
+
+    chat = ChatRef(Channel.WEB, "w3", "w3")
+    assert await app.dispatcher.handle(Incoming(chat, "e-3", text="/menu"), after=keep)
+    assert await app.dispatcher.handle(Incoming(chat, "e-3", text="/menu"), after=keep) == []
+    assert calls == 1
+
+
+async def test_state_is_created_once_and_read_back_by_the_next_message(app: App) -> None:
+    chat = ChatRef(Channel.WEB, "w4", "w4")
+    await app.dispatcher.handle(Incoming(chat, "e-4", text="/menu"))
+    async with app.sessions() as s:
+        first = await s.scalar(select(ChatStateRow.state))
+    assert first is not None
+    assert "m:browse" in first
+    # The next message loads that state (the upsert returns the stored row, not "{}").
+    replies = await app.dispatcher.handle(Incoming(chat, "e-5", text="1"))
+    assert replies
+    assert await count(app, ChatStateRow) == 1
+    async with app.sessions() as s:
+        assert await s.scalar(select(ChatStateRow.state)) != "{}"
