@@ -118,12 +118,13 @@ async def drive(url: str, sessions: int, messages: int, label: str) -> Result:
             for _ in range(sessions)
         ]
         total = sessions * messages
-        while not all(t.done() for t in tasks):
-            await asyncio.sleep(0.5)
+        everything = asyncio.gather(*tasks)
+        while not everything.done():  # progress, without rounding the elapsed time to a tick
+            await asyncio.wait([everything], timeout=0.5)
             done = len(latencies) + len(errors)
             print(f"\r  {label}: {done}/{total} requests", end="", file=sys.stderr, flush=True)
-        await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - started
+        await everything
     print(file=sys.stderr)
     return Result(len(latencies) + len(errors), len(latencies), errors, elapsed, latencies)
 

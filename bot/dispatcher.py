@@ -28,6 +28,7 @@ from storage.repositories import chats, roles
 log = logging.getLogger(__name__)
 
 AfterHandling = Callable[[AsyncSession, list[Reply]], Awaitable[None]]
+BeforeHandling = Callable[[AsyncSession], Awaitable[bool]]
 
 
 def _numbered_choice(incoming: Incoming, state: ChatState) -> Incoming:
@@ -97,9 +98,17 @@ class Dispatcher:
         return lock
 
     async def handle(
-        self, incoming: Incoming, *, after: AfterHandling | None = None
+        self,
+        incoming: Incoming,
+        *,
+        before: BeforeHandling | None = None,
+        after: AfterHandling | None = None,
     ) -> list[Reply]:
         """Process one update; returns the replies to send (none for a redelivery).
+
+        ``before`` runs first in the update's transaction (the web chat's rate limits and
+        session touch); when it returns False the update stops there, unclaimed, and what
+        ``before`` wrote (the counted hit) is committed.
 
         ``after`` runs in the same transaction once the state is saved, with the replies: a
         channel's own bookkeeping (the web chat's history) costs no transaction of its own, and
@@ -111,6 +120,8 @@ class Dispatcher:
         try:
             prepared = await self._prepare(incoming)
             async with lock, self._sessions() as session, session.begin():
+                if before is not None and not await before(session):
+                    return []  # refused by the channel: what ``before`` wrote is committed
                 if not await chats.claim_event(session, channel, incoming.event_id):
                     self.metrics.duplicates.labels(channel).inc()
                     return []
