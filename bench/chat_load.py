@@ -5,7 +5,10 @@ drives N concurrent web-chat sessions, each sending M questions in order, and re
 per second, latency percentiles and errors. The same run first drives a floor app
 (``bench/floor_app.py``: aiohttp + aiosqlite that parses the JSON, upserts a session, appends a
 log row and commits) with the same load, and prints both with the ratio: on a shared or loaded
-machine only the ratio means something. Then it does the same with one session alone.
+machine only the ratio means something. Both servers run side by side and each round drives
+the floor, then motcua; the median over the rounds is reported, with each server's CPU time per
+request (from /proc), which does not depend on what else the machine runs. Then it does the
+same with one session alone.
 
     .venv/bin/python bench/chat_load.py --sessions 50 --messages 20 --single 200
 """
@@ -95,10 +98,17 @@ class Result:
     errors: list[str]
     elapsed: float
     latencies: list[float]
+    cpu: float = 0.0  # the server process's CPU seconds (user + system) during the run
 
     @property
     def rate(self) -> float:
         return self.ok / self.elapsed if self.elapsed else 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        """Server CPU per answered request: what a message costs, whatever else the machine
+        is doing (req/s on a shared machine also measures the neighbours)."""
+        return self.cpu / self.ok * 1000 if self.ok else 0.0
 
     def q(self, p: int) -> float:
         lat = sorted(self.latencies)
@@ -129,9 +139,18 @@ async def drive(url: str, sessions: int, messages: int, label: str) -> Result:
     return Result(len(latencies) + len(errors), len(latencies), errors, elapsed, latencies)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def server(cmd: list[str], env: dict[str, str], root: Path) -> Iterator[str]:
-    """Run a server process on a free port; yields its base URL once ``/healthz`` answers."""
+def server(cmd: list[str], env: dict[str, str], root: Path) -> Iterator[tuple[str, int]]:
+    """Run a server process on a free port; yields its base URL and pid once it is ready."""
     port = free_port()
     proc = subprocess.Popen(
         [part.replace("{port}", str(port)) for part in cmd],
@@ -142,14 +161,24 @@ def server(cmd: list[str], env: dict[str, str], root: Path) -> Iterator[str]:
     try:
         url = f"http://127.0.0.1:{port}"
         asyncio.run(wait_ready(url))
-        yield url
+        yield url, proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
-def run_pair(root: Path, tmp: str, sessions: int, messages: int, tag: str) -> tuple[Result, Result]:
-    """The floor, then motcua, each on a fresh database, with the same load."""
+def measured(url: str, pid: int, sessions: int, messages: int, label: str) -> Result:
+    before = cpu_seconds(pid)
+    result = asyncio.run(drive(url, sessions, messages, label))
+    result.cpu = cpu_seconds(pid) - before
+    return result
+
+
+def run_pairs(
+    root: Path, tmp: str, sessions: int, messages: int, tag: str, rounds: int
+) -> list[tuple[Result, Result]]:
+    """Both servers up side by side (fresh databases); each round drives the floor, then
+    motcua, with the same load, so that both see the machine in the same state."""
     floor_cmd = [
         sys.executable,
         "bench/floor_app.py",
@@ -158,8 +187,6 @@ def run_pair(root: Path, tmp: str, sessions: int, messages: int, tag: str) -> tu
         "--db",
         f"{tmp}/floor-{tag}.db",
     ]
-    with server(floor_cmd, dict(os.environ), root) as url:
-        floor = asyncio.run(drive(url, sessions, messages, "floor"))
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/motcua-{tag}.db",
@@ -168,23 +195,41 @@ def run_pair(root: Path, tmp: str, sessions: int, messages: int, tag: str) -> tu
         "WEB_RATE_LIMIT_PER_ADDRESS_PER_MINUTE": "100000",  # the load comes from one address
         "LOG_LEVEL": "WARNING",
     }
-    print("starting motcua (migrations, knowledge base) ...", file=sys.stderr)
-    with server([sys.executable, "-m", "bot", "serve"], env, root) as url:
-        motcua = asyncio.run(drive(url, sessions, messages, "motcua"))
-    return motcua, floor
+    print("starting the floor and motcua (migrations, knowledge base) ...", file=sys.stderr)
+    pairs = []
+    with (
+        server(floor_cmd, dict(os.environ), root) as (floor_url, floor_pid),
+        server([sys.executable, "-m", "bot", "serve"], env, root) as (url, pid),
+    ):
+        for _ in range(rounds):
+            floor = measured(floor_url, floor_pid, sessions, messages, "floor")
+            motcua = measured(url, pid, sessions, messages, "motcua")
+            pairs.append((motcua, floor))
+    return pairs
 
 
-def report(title: str, motcua: Result, floor: Result) -> None:
+def report(title: str, pairs: list[tuple[Result, Result]]) -> None:
     print(f"\n{title}")
-    print(f"{'':8} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'errors':>7}")
-    for name, r in (("motcua", motcua), ("floor", floor)):
-        print(
-            f"{name:8} {r.rate:8.1f} {r.q(50):8.1f} {r.q(90):8.1f} {r.q(99):8.1f} "
-            f"{len(r.errors):7d}"
-        )
-    ratio = floor.rate / motcua.rate if motcua.rate else float("inf")
-    print(f"floor / motcua throughput: {ratio:.1f}x (motcua reaches 1/{ratio:.1f} of the floor)")
-    for name, r in (("motcua", motcua), ("floor", floor)):
+    print(
+        f"{'':14} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'errors':>7}"
+        f" {'CPU ms/req':>10} {'floor/motcua':>12}"
+    )
+    for n, (motcua, floor) in enumerate(pairs, 1):
+        ratio = floor.rate / motcua.rate if motcua.rate else float("inf")
+        for name, r in (("motcua", motcua), ("floor", floor)):
+            print(
+                f"{name + f' #{n}':14} {r.rate:8.1f} {r.q(50):8.1f} {r.q(90):8.1f} "
+                f"{r.q(99):8.1f} {len(r.errors):7d} {r.cpu_ms:10.2f}"
+                + (f" {ratio:11.1f}x" if name == "motcua" else "")
+            )
+    ratios = sorted(f.rate / m.rate if m.rate else float("inf") for m, f in pairs)
+    median = ratios[len(ratios) // 2]
+    cpu = sorted(m.cpu_ms / f.cpu_ms if f.cpu_ms else float("inf") for m, f in pairs)
+    print(
+        f"median over {len(pairs)} rounds: motcua reaches 1/{median:.1f} of the floor's req/s;"
+        f" it spends {cpu[len(cpu) // 2]:.1f}x the floor's CPU per request"
+    )
+    for name, r in (("motcua", pairs[-1][0]), ("floor", pairs[-1][1])):
         if r.errors:
             print(f"{name} first error: {r.errors[0]}")
 
@@ -201,20 +246,20 @@ def main() -> None:
         default=200,
         help="messages of the one-session run (0: skip it)",
     )
+    parser.add_argument("--rounds", type=int, default=3, help="floor-then-motcua rounds")
     args = parser.parse_args()
     root = Path(__file__).resolve().parent.parent
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as tmp:
-        motcua, floor = run_pair(root, tmp, args.sessions, args.messages, "many")
+        pairs = run_pairs(root, tmp, args.sessions, args.messages, "many", args.rounds)
         report(
             f"POST /api/chat, SQLite, one worker, {args.sessions} sessions x "
             f"{args.messages} messages",
-            motcua,
-            floor,
+            pairs,
         )
         if args.single > 0:
-            motcua1, floor1 = run_pair(root, tmp, 1, args.single, "one")
-            report(f"one session x {args.single} messages", motcua1, floor1)
+            pairs = run_pairs(root, tmp, 1, args.single, "one", args.rounds)
+            report(f"one session x {args.single} messages", pairs)
 
 
 if __name__ == "__main__":
