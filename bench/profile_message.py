@@ -96,8 +96,12 @@ def instrument() -> None:
     import bot.channels.web as web_channel
     import bot.channels.web_history as web_history
     from knowledge.search import Index
-    from storage import sqlite_inline
     from storage.repositories import chats, messages, roles
+
+    try:  # SQLite's connection, inline or aiosqlite's threaded one (older commits)
+        from storage.sqlite_inline import InlineConnection as SqliteConnection
+    except ImportError:
+        from aiosqlite import Connection as SqliteConnection
 
     timed(web_channel.WebChannel, "chat", "other (aiohttp, handler code, JSON answer)")
     timed(web_channel, "read_body", "parsing the request")
@@ -111,7 +115,11 @@ def instrument() -> None:
     timed(Index, "search", "retrieval")
     timed(messages, "log_question", "logging the question")
     timed(web_history.WebHistory, "record", "web history")
-    timed(sqlite_inline.InlineConnection, "commit", "commit")
+    if hasattr(web_history.WebHistory, "record_in"):
+        timed(web_history.WebHistory, "record_in", "web history")
+    if hasattr(web_channel.WebChannel, "_admit_in"):
+        timed(web_channel.WebChannel, "_admit_in", "rate limits and session")
+    timed(SqliteConnection, "commit", "commit")
     timed(impl.AsyncAdaptedQueuePool, "_do_get", "waiting for the connection (write lock)")
 
 
