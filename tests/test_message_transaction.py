@@ -3,12 +3,16 @@ the state and the log, or not at all; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
 from bot.messages import Channel, ChatRef, Incoming, Reply
-from storage.models import ChatStateRow, MessageLog, ProcessedEvent, WebSession
+from storage.models import ChatStateRow, MessageLog, ProcessedEvent, RateCounter, WebSession
+from storage.models_web import WebHistoryItem
+from tests.test_hardening_ratelimit import away_from_the_window_edge, worker
 
 
 async def count(app: App, model: type) -> int:
@@ -77,3 +81,50 @@ async def test_state_is_created_once_and_read_back_by_the_next_message(app: App)
     assert await count(app, ChatStateRow) == 1
     async with app.sessions() as s:
         assert await s.scalar(select(ChatStateRow.state)) != "{}"
+
+
+async def test_a_refused_web_message_commits_its_hit_and_nothing_else(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A known session over its limit: 429, counted, not claimed, nothing logged or kept."""
+    async with worker(
+        database_url,
+        tmp_path,
+        web_rate_limit_per_minute=2,
+        web_rate_limit_per_address_per_minute=100,
+    ) as (app, client):
+        await away_from_the_window_edge()
+        first = await client.post("/api/chat", json={"text": "lệ phí đăng ký tạm trú"})
+        token = (await first.json())["session"]
+        second = await client.post("/api/chat", json={"session": token, "text": "/menu"})
+        assert second.status == 200
+        before = {m: await count(app, m) for m in (ProcessedEvent, MessageLog, WebHistoryItem)}
+        refused = await client.post("/api/chat", json={"session": token, "text": "/menu"})
+        assert refused.status == 429
+        assert "Retry-After" in refused.headers
+        after = {m: await count(app, m) for m in (ProcessedEvent, MessageLog, WebHistoryItem)}
+        assert after == before
+        async with app.sessions() as s:
+            hits = await s.scalar(
+                select(func.max(RateCounter.hits)).where(RateCounter.key.like("web-session:%"))
+            )
+        assert hits == 3  # the refused request was counted
+
+
+async def test_an_unknown_token_counts_the_address_once(database_url: str, tmp_path: Path) -> None:
+    async with worker(database_url, tmp_path, web_rate_limit_per_address_per_minute=100) as (
+        app,
+        client,
+    ):
+        await away_from_the_window_edge()
+        resp = await client.post(
+            "/api/chat", json={"session": "made-up-session-token-0123456789", "text": "/menu"}
+        )
+        assert resp.status == 200
+        assert (await resp.json())["session"] != "made-up-session-token-0123456789"
+        async with app.sessions() as s:
+            hits = await s.scalar(
+                select(RateCounter.hits).where(RateCounter.key.like("web-address:%"))
+            )
+        assert hits == 1
+        assert await count(app, WebSession) == 1
