@@ -3,14 +3,23 @@ the state and the log, or not at all; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import hashlib
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
 from bot.messages import Channel, ChatRef, Incoming, Reply
-from storage.models import ChatStateRow, MessageLog, ProcessedEvent, RateCounter, WebSession
+from storage.models import (
+    ChatStateRow,
+    MessageLog,
+    ProcessedEvent,
+    RateCounter,
+    WebSession,
+    utcnow,
+)
 from storage.models_web import WebHistoryItem
 from tests.test_hardening_ratelimit import away_from_the_window_edge, worker
 
@@ -128,3 +137,34 @@ async def test_an_unknown_token_counts_the_address_once(database_url: str, tmp_p
             )
         assert hits == 1
         assert await count(app, WebSession) == 1
+
+
+async def test_an_expired_session_starts_again_and_a_live_one_is_touched(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with worker(database_url, tmp_path) as (app, client):
+        token = (await (await client.post("/api/chat", json={"text": "/menu"})).json())["session"]
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        old = utcnow() - timedelta(days=1)
+        async with app.sessions() as s, s.begin():
+            await s.execute(
+                update(WebSession).where(WebSession.token_hash == digest).values(last_seen_at=old)
+            )
+        resp = await client.post("/api/chat", json={"session": token, "text": "/menu"})
+        assert (await resp.json())["session"] == token  # live: the same conversation
+        async with app.sessions() as s:
+            seen = await s.scalar(
+                select(WebSession.last_seen_at).where(WebSession.token_hash == digest)
+            )
+        assert seen is not None
+        assert seen.replace(tzinfo=None) > old.replace(tzinfo=None)  # touched
+        expired = utcnow() - timedelta(days=app.settings.web_session_days, minutes=1)
+        async with app.sessions() as s, s.begin():
+            await s.execute(
+                update(WebSession)
+                .where(WebSession.token_hash == digest)
+                .values(last_seen_at=expired)
+            )
+        resp = await client.post("/api/chat", json={"session": token, "text": "/menu"})
+        assert resp.status == 200
+        assert (await resp.json())["session"] != token  # expired: a new conversation

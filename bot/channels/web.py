@@ -194,15 +194,18 @@ class WebChannel:
         if not _plausible(token) or not isinstance(token, str):
             return None
         digest = _token_hash(token)
-        row = await db.scalar(select(WebSession).where(WebSession.token_hash == digest))
-        if row is None or row.last_seen_at.replace(tzinfo=None) <= (
-            utcnow() - self._session_ttl
-        ).replace(tzinfo=None):
-            return None
-        await db.execute(
-            update(WebSession).where(WebSession.token_hash == digest).values(last_seen_at=utcnow())
+        # One statement: touch the session if it is known and unexpired, and say whether it was.
+        now = utcnow()
+        touched = await db.scalar(
+            update(WebSession)
+            .where(
+                WebSession.token_hash == digest,
+                WebSession.last_seen_at > now - self._session_ttl,
+            )
+            .values(last_seen_at=now)
+            .returning(WebSession.token_hash)
         )
-        return digest
+        return digest if touched is not None else None
 
     async def _new_session(self) -> tuple[str, str]:
         """A new session's (token, token hash), its first message counted; created only for
