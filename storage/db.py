@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from storage import sqlite_inline
+from storage.sqlite_inline import connect as inline_connect
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -24,7 +24,9 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, echo: bool = False, sqlite_inline: bool = True
+) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and write-locking transactions.
 
     SQLite transactions start with ``BEGIN IMMEDIATE`` so that a conversation's read-modify-write
@@ -46,8 +48,16 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
             pool_size=1,
             max_overflow=0,
             pool_timeout=60,
-            async_creator=partial(
-                sqlite_inline.connect, database, busy_timeout_s=SQLITE_BUSY_TIMEOUT_MS / 1000
+            **(
+                {
+                    "async_creator": partial(
+                        inline_connect,
+                        database,
+                        busy_timeout_s=SQLITE_BUSY_TIMEOUT_MS / 1000,
+                    )
+                }
+                if sqlite_inline
+                else {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
             ),
         )
 
@@ -56,7 +66,8 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=0")  # busy waits yield in sqlite_inline instead
+            # Inline, busy waits yield in sqlite_inline instead of SQLite's sleeping handler.
+            cur.execute(f"PRAGMA busy_timeout={0 if sqlite_inline else SQLITE_BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()

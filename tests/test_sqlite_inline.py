@@ -58,3 +58,15 @@ async def test_a_writer_waits_for_another_connections_lock_without_blocking_the_
     finally:
         await first.dispose()
         await second.dispose()
+
+
+async def test_sqlite_inline_false_keeps_aiosqlites_thread(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/c.db", sqlite_inline=False)
+    try:
+        async with engine.begin() as conn:
+            raw = await conn.get_raw_connection()
+            assert not isinstance(raw.driver_connection, InlineConnection)
+            assert await conn.scalar(text("PRAGMA busy_timeout")) == 30_000
+            assert await conn.scalar(text("SELECT 1")) == 1
+    finally:
+        await engine.dispose()
