@@ -287,10 +287,12 @@ class WebChannel:
             # A session the browser says it has: admitted in the message's own transaction
             # (one commit per message). Unknown or expired, it starts again below.
             admitted: str | None = None
+            checked = False
 
             async def admit(db: AsyncSession) -> bool:
-                nonlocal refused, admitted
+                nonlocal refused, admitted, checked
                 refused, admitted = await self._admit_in(db, address, token)
+                checked = True
                 return refused <= 0 and admitted is not None
 
             replies = await self._dispatcher.handle(
@@ -298,7 +300,7 @@ class WebChannel:
             )
             if refused > 0:
                 return self._refusal(refused)
-            if admitted is not None:
+            if admitted is not None or not checked:  # not checked: the database failed
                 if history is not None and not recorded:  # the handler failed: the apology
                     await history.record(chat_hash, text=text, choice=choice, replies=replies)
                 return web.json_response(
