@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -123,11 +123,14 @@ class WebHistory:
         """``record`` inside the caller's transaction: the web chat keeps the exchange in the
         transaction that handles the message (one commit per message)."""
         user = await self._user_item(db, session_hash, text, choice)
-        if user is not None:
-            db.add(WebHistoryItem(session_hash=session_hash, role="user", payload=user))
-        for reply in replies:
-            db.add(WebHistoryItem(session_hash=session_hash, role="bot", payload=reply_item(reply)))
-        await db.flush()
+        rows = [{"role": "user", "payload": user}] if user is not None else []
+        rows += [{"role": "bot", "payload": reply_item(reply)} for reply in replies]
+        if rows:  # one executemany, in order (the user's bubble first), no ORM objects
+            now = utcnow()
+            await db.execute(
+                insert(WebHistoryItem),
+                [{"session_hash": session_hash, "created_at": now, **row} for row in rows],
+            )
         await self._trim(db, session_hash)
 
     async def _user_item(
