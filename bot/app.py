@@ -79,7 +79,11 @@ class App:
 
     @classmethod
     def build(cls, settings: Settings) -> App:
-        engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+        engine = create_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            sqlite_inline=settings.sqlite_inline,
+        )
         sessions = session_factory(engine)
         knowledge = KnowledgeService(sessions, thresholds_from(settings))
         metrics = Metrics()

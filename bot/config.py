@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     answer_threshold: float | None = None
     suggest_threshold: float | None = None
     db_pool_size: int = Field(default=10, ge=1)
+    sqlite_inline: bool = True
+    """SQLite only: run statements on the event loop's thread (storage/sqlite_inline.py; a
+    message costs about half). A long statement then holds the whole process, /livez
+    included; false runs them on aiosqlite's worker thread instead (docs/cost.md)."""
 
     # --- Retention (days; purged daily by every worker, harmless when concurrent) ----
     message_log_retention_days: int = Field(default=365, ge=1)

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from weakref import WeakValueDictionary
 
@@ -29,6 +29,9 @@ from storage.repositories import chats, roles
 
 log = logging.getLogger(__name__)
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+AfterHandling = Callable[[AsyncSession, list[Reply]], Awaitable[None]]
+BeforeHandling = Callable[[AsyncSession], Awaitable[bool]]
 
 
 def _numbered_choice(incoming: Incoming, state: ChatState) -> Incoming:
@@ -97,8 +100,23 @@ class Dispatcher:
             self._locks[key] = lock
         return lock
 
-    async def handle(self, incoming: Incoming) -> list[Reply]:
-        """Process one update; returns the replies to send (none for a redelivery)."""
+    async def handle(
+        self,
+        incoming: Incoming,
+        *,
+        before: BeforeHandling | None = None,
+        after: AfterHandling | None = None,
+    ) -> list[Reply]:
+        """Process one update; returns the replies to send (none for a redelivery).
+
+        ``before`` runs first in the update's transaction (the web chat's rate limits and
+        session touch); when it returns False the update stops there, unclaimed, and what
+        ``before`` wrote (the counted hit) is committed.
+
+        ``after`` runs in the same transaction once the state is saved, with the replies: a
+        channel's own bookkeeping (the web chat's history) costs no transaction of its own, and
+        is rolled back with everything else if anything fails.
+        """
         if _SURROGATE.search(incoming.text):
             # A lone UTF-16 surrogate (from JSON "\ud800") can be neither stored nor logged.
             incoming = replace(incoming, text=_SURROGATE.sub("\ufffd", incoming.text))
@@ -108,6 +126,8 @@ class Dispatcher:
         try:
             prepared = await self._prepare(incoming)
             async with lock, self._sessions() as session, session.begin():
+                if before is not None and not await before(session):
+                    return []  # refused by the channel: what ``before`` wrote is committed
                 if not await chats.claim_event(session, channel, incoming.event_id):
                     self.metrics.duplicates.labels(channel).inc()
                     return []
@@ -140,6 +160,8 @@ class Dispatcher:
                     outcome.next_state.evolve(offered=offered),
                     key=state_key,
                 )
+                if after is not None:
+                    await after(session, list(outcome.replies))
         except Exception:
             self.metrics.errors.labels(channel).inc()
             log.exception("handler failed on %s event %s", channel, incoming.event_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.sqlite_inline import connect as inline_connect
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -21,7 +24,9 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, echo: bool = False, sqlite_inline: bool = True
+) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and write-locking transactions.
 
     SQLite transactions start with ``BEGIN IMMEDIATE`` so that a conversation's read-modify-write
@@ -34,6 +39,8 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         # One connection per process: SQLite has one writer anyway, and queueing for the pool is
         # fair and immediate where SQLite's busy handler sleeps and retries (latency spikes).
+        # Statements run on the loop's thread (storage/sqlite_inline.py): a thread hand-off per
+        # call cost more than the statements; waits for another process's lock still yield.
         engine = create_async_engine(
             url,
             echo=echo,
@@ -41,7 +48,17 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
             pool_size=1,
             max_overflow=0,
             pool_timeout=60,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            **(
+                {
+                    "async_creator": partial(
+                        inline_connect,
+                        database,
+                        busy_timeout_s=SQLITE_BUSY_TIMEOUT_MS / 1000,
+                    )
+                }
+                if sqlite_inline
+                else {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+            ),
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -49,7 +66,8 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            # Inline, busy waits yield in sqlite_inline instead of SQLite's sleeping handler.
+            cur.execute(f"PRAGMA busy_timeout={0 if sqlite_inline else SQLITE_BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()

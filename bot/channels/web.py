@@ -110,6 +110,11 @@ def reply_json(reply: Reply) -> dict[str, Any]:
     return out
 
 
+def _plausible(token: object) -> bool:
+    """A string that could be a session token (the server issues 43 characters)."""
+    return isinstance(token, str) and 16 <= len(token) <= 128
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -165,26 +170,42 @@ class WebChannel:
         session, against the session. Returns (seconds to wait or 0, the session's hash or
         None when the token is unknown or expired)."""
         async with self._sessions() as db, db.begin():
-            wait = await self._address_limiter.hit_in(db, address)
-            digest = await self._known_session(db, token)
-            if wait <= 0 and digest is not None:
-                wait = await self._limiter.hit_in(db, digest)
+            return await self._admit_in(db, address, token)
+
+    async def _admit_in(
+        self, db: AsyncSession, address: str, token: object
+    ) -> tuple[float, str | None]:
+        """``_admit`` inside the caller's transaction."""
+        wait = await self._address_limiter.hit_in(db, address)
+        digest = await self._known_session(db, token)
+        if wait <= 0 and digest is not None:
+            wait = await self._limiter.hit_in(db, digest)
         return wait, digest
+
+    def _incoming(self, session_hash: str, text: str | None, choice: str | None) -> Incoming:
+        chat = ChatRef(Channel.WEB, session_hash[:32], session_hash[:32])
+        return Incoming(chat=chat, event_id=uuid.uuid4().hex, text=text or "", choice=choice)
+
+    def _refusal(self, wait: float) -> web.Response:
+        return error(429, ERR_RATE, headers={"Retry-After": str(max(1, round(wait)))})
 
     async def _known_session(self, db: AsyncSession, token: object) -> str | None:
         """The hash of a known, unexpired session token (its last use touched), or None."""
-        if not isinstance(token, str) or not 16 <= len(token) <= 128:
+        if not _plausible(token) or not isinstance(token, str):
             return None
         digest = _token_hash(token)
-        row = await db.scalar(select(WebSession).where(WebSession.token_hash == digest))
-        if row is None or row.last_seen_at.replace(tzinfo=None) <= (
-            utcnow() - self._session_ttl
-        ).replace(tzinfo=None):
-            return None
-        await db.execute(
-            update(WebSession).where(WebSession.token_hash == digest).values(last_seen_at=utcnow())
+        # One statement: touch the session if it is known and unexpired, and say whether it was.
+        now = utcnow()
+        touched = await db.scalar(
+            update(WebSession)
+            .where(
+                WebSession.token_hash == digest,
+                WebSession.last_seen_at > now - self._session_ttl,
+            )
+            .values(last_seen_at=now)
+            .returning(WebSession.token_hash)
         )
-        return digest
+        return digest if touched is not None else None
 
     async def _new_session(self) -> tuple[str, str]:
         """A new session's (token, token hash), its first message counted; created only for
@@ -250,21 +271,50 @@ class WebChannel:
             return error(400, ERR_TYPE.format(field="choice"))
         # Limits first, by address and then by session; a refused request creates nothing.
         token = body.get("session")
-        wait, digest = await self._admit(self.client_address(request), token)
-        if wait > 0:
-            return error(429, ERR_RATE, headers={"Retry-After": str(max(1, round(wait)))})
-        if digest is None or not isinstance(token, str):
-            token, digest = await self._new_session()
-        chat = ChatRef(Channel.WEB, digest[:32], digest[:32])
-        incoming = Incoming(
-            chat=chat,
-            event_id=uuid.uuid4().hex,
-            text=text or "",
-            choice=choice or None,
-        )
-        replies = await self._dispatcher.handle(incoming)
-        if self._history is not None:
-            await self._history.record(digest, text=text, choice=choice, replies=replies)
+        address = self.client_address(request)
+        refused = 0.0
+        history = self._history
+        recorded = False
+
+        async def keep(db: AsyncSession, shown: list[Reply]) -> None:
+            nonlocal recorded
+            if history is not None:
+                await history.record_in(db, chat_hash, text=text, choice=choice, replies=shown)
+                recorded = True
+
+        chat_hash = _token_hash(token) if isinstance(token, str) else ""
+        if _plausible(token):
+            # A session the browser says it has: admitted in the message's own transaction
+            # (one commit per message). Unknown or expired, it starts again below.
+            admitted: str | None = None
+            checked = False
+
+            async def admit(db: AsyncSession) -> bool:
+                nonlocal refused, admitted, checked
+                refused, admitted = await self._admit_in(db, address, token)
+                checked = True
+                return refused <= 0 and admitted is not None
+
+            replies = await self._dispatcher.handle(
+                self._incoming(chat_hash, text, choice), before=admit, after=keep
+            )
+            if refused > 0:
+                return self._refusal(refused)
+            if admitted is not None or not checked:  # not checked: the database failed
+                if history is not None and not recorded:  # the handler failed: the apology
+                    await history.record(chat_hash, text=text, choice=choice, replies=replies)
+                return web.json_response(
+                    {"session": token, "replies": [reply_json(r) for r in replies]},
+                    dumps=_dumps,
+                )
+        else:  # no session yet: count the address alone
+            wait, _ = await self._admit(address, None)
+            if wait > 0:
+                return self._refusal(wait)
+        token, chat_hash = await self._new_session()
+        replies = await self._dispatcher.handle(self._incoming(chat_hash, text, choice), after=keep)
+        if history is not None and not recorded:  # the handler failed: keep the apology
+            await history.record(chat_hash, text=text, choice=choice, replies=replies)
         return web.json_response(
             {"session": token, "replies": [reply_json(r) for r in replies]},
             dumps=_dumps,

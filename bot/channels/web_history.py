@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -107,19 +107,31 @@ class WebHistory:
         """Keep one exchange. A failure is logged, never shown: the answer matters more."""
         try:
             async with self._sessions() as db, db.begin():
-                user = await self._user_item(db, session_hash, text, choice)
-                if user is not None:
-                    db.add(WebHistoryItem(session_hash=session_hash, role="user", payload=user))
-                for reply in replies:
-                    db.add(
-                        WebHistoryItem(
-                            session_hash=session_hash, role="bot", payload=reply_item(reply)
-                        )
-                    )
-                await db.flush()
-                await self._trim(db, session_hash)
+                await self.record_in(db, session_hash, text=text, choice=choice, replies=replies)
         except SQLAlchemyError as exc:
             log.warning("web history not recorded: %s", type(exc).__name__)
+
+    async def record_in(
+        self,
+        db: AsyncSession,
+        session_hash: str,
+        *,
+        text: str | None = None,
+        choice: str | None = None,
+        replies: list[Reply] | tuple[Reply, ...] = (),
+    ) -> None:
+        """``record`` inside the caller's transaction: the web chat keeps the exchange in the
+        transaction that handles the message (one commit per message)."""
+        user = await self._user_item(db, session_hash, text, choice)
+        rows = [{"role": "user", "payload": user}] if user is not None else []
+        rows += [{"role": "bot", "payload": reply_item(reply)} for reply in replies]
+        if rows:  # one executemany, in order (the user's bubble first), no ORM objects
+            now = utcnow()
+            await db.execute(
+                insert(WebHistoryItem),
+                [{"session_hash": session_hash, "created_at": now, **row} for row in rows],
+            )
+        await self._trim(db, session_hash)
 
     async def _user_item(
         self, db: AsyncSession, session_hash: str, text: str | None, choice: str | None
@@ -145,19 +157,20 @@ class WebHistory:
         return "✓"
 
     async def _trim(self, db: AsyncSession, session_hash: str) -> None:
-        oldest_kept = await db.scalar(
+        """Keep the session's last ``KEEP_ITEMS`` items (one statement)."""
+        oldest_kept = (
             select(WebHistoryItem.id)
             .where(WebHistoryItem.session_hash == session_hash)
             .order_by(WebHistoryItem.id.desc())
             .offset(KEEP_ITEMS - 1)
             .limit(1)
+            .scalar_subquery()
         )
-        if oldest_kept is not None:
-            await db.execute(
-                delete(WebHistoryItem).where(
-                    WebHistoryItem.session_hash == session_hash, WebHistoryItem.id < oldest_kept
-                )
+        await db.execute(
+            delete(WebHistoryItem).where(
+                WebHistoryItem.session_hash == session_hash, WebHistoryItem.id < oldest_kept
             )
+        )
 
     async def items(self, token: object) -> list[dict[str, Any]] | None:
         """The last bubbles of the session, oldest first; None for an unknown or expired one."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import ChatRef, ChatState
@@ -29,20 +30,27 @@ async def lock_state(
     ``user_hash`` lets ``users forget`` find the person's rows.
     """
     row_id = key or chat.chat_id
-    await insert_ignore(
-        session,
-        ChatStateRow,
-        channel=chat.channel.value,
-        chat_id=row_id,
-        user_hash=user_hash,
-        state="{}",
-        updated_at=utcnow(),
+    # One statement: insert the row if it is new, else "update" it to itself, which on
+    # PostgreSQL locks it until the transaction ends (as FOR UPDATE would) and returns the
+    # latest committed state; on SQLite the transaction already holds the write lock.
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        ins(ChatStateRow)
+        .values(
+            channel=chat.channel.value,
+            chat_id=row_id,
+            user_hash=user_hash,
+            state="{}",
+            updated_at=utcnow(),
+        )
+        .on_conflict_do_update(
+            index_elements=[ChatStateRow.channel, ChatStateRow.chat_id],
+            set_={"state": ChatStateRow.state},
+        )
+        .returning(ChatStateRow.state)
     )
-    row = await session.scalar(
-        select(ChatStateRow.state)
-        .where(ChatStateRow.channel == chat.channel.value, ChatStateRow.chat_id == row_id)
-        .with_for_update()
-    )
+    row = (await session.execute(stmt)).scalar_one()
     return ChatState.from_json(row)
 
 
