@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from datetime import date
 
 # A run of digits, possibly grouped by spaces, dots, dashes or underscores ("0925 470 1957",
 # "0925_0470_1957"), wherever it stands: glued to letters ("cccd092504701957",
@@ -20,8 +21,23 @@ def keyed_hash(secret: bytes, *parts: str) -> str:
     return hmac.new(secret, msg, hashlib.sha256).hexdigest()
 
 
-# A dossier code ("000.00.12.H13-260115-0042") is not personal data and must stay readable.
-DOSSIER_CODE = re.compile(r"\b[\w.]{3,20}-\d{6}-\d{4}\b")
+# A dossier code ("000.00.12.H13-260115-0042") is not personal data and must stay readable:
+# a dotted agency code (QCVN 102), a real date (yymmdd) and a counter. Anything looser would let
+# a number typed with dashes ("AA0-000000-0000 0") pass as a code.
+DOSSIER_CODE = re.compile(
+    r"(?<![\w.])(?P<agency>[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)+)-(?P<date>\d{6})-\d{4}(?![\w])"
+)
+
+
+def _is_dossier_code(match: re.Match[str]) -> bool:
+    yymmdd = match.group("date")
+    try:
+        date(2000 + int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:]))
+    except ValueError:
+        return False
+    return True
+
+
 MASK = "[số đã ẩn]"
 
 
@@ -31,6 +47,8 @@ def mask_numbers(text: str) -> str:
     out: list[str] = []
     pos = 0
     for code in DOSSIER_CODE.finditer(text):
+        if not _is_dossier_code(code):
+            continue
         out.append(_mask(text[pos : code.start()]))
         out.append(code.group(0))
         pos = code.end()

@@ -31,7 +31,7 @@ def footer_lines(entry: Entry, *, caveat: bool = False) -> list[str]:
     updated = _dmy(entry.reviewed)
     if updated:
         lines.append(texts_review.UPDATED.format(date=updated))
-    if entry.source_url:
+    if entry.source_url and entry.source_url not in entry.answer:  # never the same link twice
         lines.append(texts_review.OFFICIAL_LINK.format(url=entry.source_url))
     if caveat:
         lines.append(texts_review.UNDER_REVIEW)

@@ -5,6 +5,7 @@ answer's footer shows the basis, the date and the link, and the caveat when the 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from bot import kb_review
 from bot.app import App
 from bot.delivery import payload_to_replies
 from bot.messages import Channel
+from handlers import answer_footer
 from knowledge.entry import Entry
 from knowledge.register import LegalDocument
 from storage.models import OutboxMessage
@@ -341,3 +343,10 @@ async def test_a_file_sent_in_the_chat_citing_an_unknown_document_is_refused(sma
     assert "'9/2099/QH99' is not in the register of documents" in admin.text
     async with small.sessions() as s:
         assert "thu/moi" not in {e.id for e in await kb_repo.all_entries(s)}
+
+
+def test_the_official_link_is_not_repeated_when_the_answer_already_gives_it() -> None:
+    entry = ENTRIES[0]
+    quoted = replace(entry, answer=f"Tờ khai thử. Nguồn: {entry.source_url}")
+    assert answer_footer.answer_with_footer(quoted).count(entry.source_url) == 1
+    assert answer_footer.answer_with_footer(entry).count(entry.source_url) == 1
