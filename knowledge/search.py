@@ -48,6 +48,7 @@ from knowledge.normalize import (
     tone_key,
     words,
 )
+from knowledge.syllables import real_words
 from knowledge.topics import topics_of
 
 GENERAL_WORDS: tuple[str, ...] = tuple(
@@ -101,6 +102,10 @@ KEYWORD_RANKING = False
 UNIQUE_PROC_MARGIN = 0.5
 UNIQUE_COVERAGE = 0.4
 UNIQUE_IN_SCOPE = 0.6
+
+# Spelling correction mends only non-words: a content word typed as a real Vietnamese syllable
+# (``knowledge/syllables.py``) is kept even when the base does not contain it.
+REAL_WORDS_KEPT = True
 
 # Features of the best candidate used by the decision models, in this order.
 FEATURES = (
@@ -482,12 +487,13 @@ class Index:
         if not self._vocab:
             return a
         content = a.content
+        real = real_words(a) if REAL_WORDS_KEPT else frozenset()
         fixed: list[str] = []
         changed = False
         i = 0
         while i < len(content):
             tok = content[i]
-            if tok in self._vocab_set or not tok.isalpha():
+            if tok in self._vocab_set or not tok.isalpha() or tok in real:
                 fixed.append(tok)
                 i += 1
                 continue
