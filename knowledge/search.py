@@ -505,27 +505,20 @@ class Index:
                 continue
             acro = self._acronyms.get(tok)
             split = None if acro else self._split(tok)
+            left = fixed[-1] if fixed else ""
+            mend = None if acro or split else self._mend(tok, left, nxt)
             if acro:
                 fixed.extend(acro)
             elif split:
                 fixed.extend(split)
+            elif mend and mend[1]:
+                fixed.append(mend[0])  # forms a word pair of the base: "thất nghệp" -> "nghiệp"
             elif len(tok) >= 4 and process.extractOne(
                 tok, FOLDED_FILLERS, scorer=Levenshtein.distance, score_cutoff=1
             ):
                 pass  # a slip on a politeness word or particle ("đươc", "khôg"): dropped
-            elif len(tok) >= 3:
-                cutoff = 2 if len(tok) >= 7 else 1
-                candidates = process.extract(
-                    tok, self._vocab, scorer=Levenshtein.distance, score_cutoff=cutoff, limit=12
-                )
-                if not candidates:
-                    fixed.append(tok)
-                    i += 1
-                    continue
-                left = fixed[-1] if fixed else ""
-                best = min(c[1] for c in candidates)
-                near = [c for c in candidates if c[1] == best]
-                fixed.append(max(near, key=lambda c: self._preference(c[0], left, nxt))[0])
+            elif mend:
+                fixed.append(mend[0])
             else:
                 fixed.append(tok)
                 i += 1
@@ -535,6 +528,22 @@ class Index:
         if not changed:
             return a
         return Analysis(a.tokens, a.folded, tuple(fixed), a.accented)
+
+    def _mend(self, tok: str, left: str, right: str) -> tuple[str, bool] | None:
+        """The closest known word one edit away (two for long words), and whether it forms a
+        word pair of the base with a neighbour; None for short words or when none is near."""
+        if len(tok) < 3:
+            return None
+        cutoff = 2 if len(tok) >= 7 else 1
+        candidates = process.extract(
+            tok, self._vocab, scorer=Levenshtein.distance, score_cutoff=cutoff, limit=12
+        )
+        if not candidates:
+            return None
+        best = min(c[1] for c in candidates)
+        near = [c for c in candidates if c[1] == best]
+        word = max(near, key=lambda c: self._preference(c[0], left, right))[0]
+        return word, self._preference(word, left, right)[0]
 
     def _split(self, tok: str) -> tuple[str, ...] | None:
         """Known words run together: the split into 2 or 3 known words, preferring a known pair."""

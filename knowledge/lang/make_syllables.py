@@ -3,7 +3,8 @@
 Not imported at run time: run it by hand when the list should be refreshed.
 
     apt-get install tesseract-ocr tesseract-ocr-vie      # Debian packages
-    .venv/bin/python knowledge/lang/make_syllables.py /usr/share/tesseract-ocr/5/tessdata/vie.traineddata
+    .venv/bin/python knowledge/lang/make_syllables.py \
+        /usr/share/tesseract-ocr/5/tessdata/vie.traineddata
 
 Source: the word list of Tesseract's Vietnamese language model (``vie.traineddata`` of
 tesseract-ocr/tessdata_fast, Apache-2.0, Copyright 2006-2022 Google Inc.), unpacked with the
@@ -18,6 +19,7 @@ checking the bundled knowledge base and ``../shared/domain.md``, never an evalua
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,7 +32,7 @@ ONSET = r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnprstvx])?"
 SHAPE = re.compile(rf"^{ONSET}[{VOWELS}]{{1,3}}(?:ng|nh|ch|[cmnpt]|[iyou])?$")
 SUPPLEMENT = (
     "y ý ỷ ô ồ ố ổ ộ gộp vẹt dượng mống nhòe nhoè tạc đày chắt rườm rành rơ moóc điếu tút khế"
-).split()
+)
 HEADER = """\
 # Attested Vietnamese syllables, lower case, NFC, one per line (see make_syllables.py).
 # Source: word list of Tesseract's Vietnamese model (tesseract-ocr/tessdata_fast vie.traineddata,
@@ -40,14 +42,26 @@ HEADER = """\
 """
 
 
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise SystemExit(f"{name} not found: apt-get install tesseract-ocr")
+    return path
+
+
 def extract(traineddata: Path) -> list[str]:
     """The words of the model's word list (needs the Tesseract tools on PATH)."""
     with tempfile.TemporaryDirectory() as tmp:
         prefix = Path(tmp) / "vie."
-        subprocess.run(["combine_tessdata", "-u", str(traineddata), str(prefix)], check=True)
+        subprocess.run([_tool("combine_tessdata"), "-u", str(traineddata), str(prefix)], check=True)  # noqa: S603
         out = Path(tmp) / "words.txt"
-        subprocess.run(
-            ["dawg2wordlist", f"{prefix}lstm-unicharset", f"{prefix}lstm-word-dawg", str(out)],
+        subprocess.run(  # noqa: S603
+            [
+                _tool("dawg2wordlist"),
+                f"{prefix}lstm-unicharset",
+                f"{prefix}lstm-word-dawg",
+                str(out),
+            ],
             check=True,
         )
         return out.read_text(encoding="utf-8").split()
@@ -55,7 +69,7 @@ def extract(traineddata: Path) -> list[str]:
 
 def syllables(found: list[str]) -> list[str]:
     """Lower-cased, Vietnamese-shaped, deduplicated and sorted, with the supplement."""
-    words = {unicodedata.normalize("NFC", w.lower()) for w in [*found, *SUPPLEMENT]}
+    words = {unicodedata.normalize("NFC", w.lower()) for w in [*found, *SUPPLEMENT.split()]}
     return sorted(w for w in words if SHAPE.match(w))
 
 
