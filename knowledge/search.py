@@ -237,6 +237,27 @@ def _family(aspect: str) -> frozenset[str]:
     return next((f for f in _FAMILIES if aspect in f), frozenset({aspect}))
 
 
+# How much an entry on a neighbouring aspect of the same family answers the aspect asked
+# ("đóng bao nhiêu tiền" asks a fee; an entry on the contribution amount answers it). Only for
+# the families whose aspects are asked in the same words ("bao nhiêu tiền"; "bao lâu", "khi
+# nào"): place and result share only "nhận", and crediting them measured worse on the
+# development set (a "gửi qua bưu điện" question went to the place entry).
+FAMILY_CREDIT = 0.5
+CREDIT_FAMILIES = (_FAMILIES[0], _FAMILIES[1])
+
+
+def _aspect_fit(q_dist: dict[str, float], entry_aspects: frozenset[str]) -> float:
+    """How much of what the question asks (``q_dist``) an entry answering ``entry_aspects``
+    answers: an aspect asked counts fully, one of its family at ``FAMILY_CREDIT``."""
+    exact = sum(q_dist.get(x, 0.0) for x in entry_aspects)
+    near = sum(
+        v
+        for k, v in q_dist.items()
+        if k not in entry_aspects and _family(k) in CREDIT_FAMILIES and _family(k) & entry_aspects
+    )
+    return min(1.0, exact + FAMILY_CREDIT * near)
+
+
 @dataclass(frozen=True, slots=True)
 class Ranking:
     """What ``Index.rank_full`` finds: candidates, decision features, aspect asked, and
@@ -649,7 +670,7 @@ class Index:
             )
             # How much of what the question asks this entry answers; an entry answering
             # another aspect than a clearly asked one is pushed down.
-            asp = min(1.0, sum(q_dist.get(x, 0.0) for x in self._aspects[i]))
+            asp = _aspect_fit(q_dist, self._aspects[i])
             if q_primary and asp == 0.0 and not self._aspects[i] <= _VAGUE:
                 asp = -CONFLICT
             base = float(scores[i]) / ceiling

@@ -67,3 +67,11 @@ def test_without_the_dictionary_real_words_were_corrected(monkeypatch: pytest.Mo
     monkeypatch.setattr(search, "REAL_WORDS_KEPT", False)
     corrected = Index(ENTRIES)._correct(analyze("xin học bổng cho con ở đâu"))
     assert "hoc" not in corrected.content and "ho" in corrected.content
+
+
+def test_an_entry_on_a_neighbouring_aspect_partly_answers() -> None:
+    """A fee question ("đóng bao nhiêu tiền") is partly answered by an entry on the amount to
+    pay, never pushed down as a conflicting aspect; an unrelated aspect earns nothing."""
+    assert search._aspect_fit({"fee": 1.0}, frozenset({"amount"})) == search.FAMILY_CREDIT > 0
+    assert search._aspect_fit({"fee": 1.0}, frozenset({"fee"})) == 1.0
+    assert search._aspect_fit({"fee": 1.0}, frozenset({"place"})) == 0.0
