@@ -1,6 +1,6 @@
 """Retrieval benchmark: accuracy on an evaluation set, and speed / memory of the index.
 
-    .venv/bin/python bench/retrieval.py accuracy               # both sets, figures per kind
+    .venv/bin/python bench/retrieval.py accuracy               # every set, figures per kind
     .venv/bin/python bench/retrieval.py accuracy --cv          # + leave-procedures-out CV
     .venv/bin/python bench/retrieval.py speed                  # bundled base, synthetic 1k / 10k
     .venv/bin/python bench/retrieval.py accuracy --dump out.jsonl   # results for score.py
@@ -9,8 +9,9 @@ Accuracy figures are the acceptance figures of ``score.py`` in the evaluation di
 hit@3, answer@1, wrong, oos_fb), computed by the same rules; ``--check`` also runs ``score.py``
 itself on the dumped results to make sure the two agree.
 
-Without ``--kb``/``--queries`` both sets are scored: the development set in ``../shared/eval`` and
-the second set in ``bench/eval2`` (other procedures, written without looking at the lexicon).
+Without ``--kb``/``--queries`` every set is scored: the development set in ``../shared/eval``,
+then ``bench/eval2``, ``bench/eval3`` and ``bench/eval4`` (other procedures, written without
+looking at the lexicon; see their README files).
 Indexes are built as ``motcua ask`` builds them; ``--calibrated`` fits the decision models on
 each base itself (``knowledge/calibrate.py``), inside every cross-validation fold too. ``fit``
 refits the default models on the development set, and ``--cv`` also reports nested
@@ -52,6 +53,8 @@ from knowledge.search import Decision, Index, SearchResult, Thresholds  # noqa: 
 
 DEFAULT_EVAL = (ROOT / ".." / "shared" / "eval").resolve()
 SECOND_EVAL = ROOT / "bench" / "eval2"
+OTHER_EVALS = (SECOND_EVAL, ROOT / "bench" / "eval3", ROOT / "bench" / "eval4")
+"""Sets scored after the development set when no ``--kb``/``--queries`` is given."""
 # Targets when the default decision models are fitted on a real evaluation set (``fit``).
 DEV_MAX_WRONG = 0.025
 DEV_HIT3_FLOOR = 0.94
@@ -298,8 +301,7 @@ def cmd_accuracy(args: argparse.Namespace) -> None:
         sets = [(kb, qpath)]
     else:
         sets = [(eval_dir / "kb.yaml", eval_dir / "queries.jsonl")]
-        if (SECOND_EVAL / "kb.yaml").exists():
-            sets.append((SECOND_EVAL / "kb.yaml", SECOND_EVAL / "queries.jsonl"))
+        sets += [(d / "kb.yaml", d / "queries.jsonl") for d in OTHER_EVALS if (d / "kb.yaml").exists()]
     make_index = _make_index(args.calibrated)
     for kb, qpath in sets:
         _accuracy_one(args, eval_dir, kb, qpath, make_index)
