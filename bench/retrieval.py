@@ -301,7 +301,9 @@ def cmd_accuracy(args: argparse.Namespace) -> None:
         sets = [(kb, qpath)]
     else:
         sets = [(eval_dir / "kb.yaml", eval_dir / "queries.jsonl")]
-        sets += [(d / "kb.yaml", d / "queries.jsonl") for d in OTHER_EVALS if (d / "kb.yaml").exists()]
+        sets += [
+            (d / "kb.yaml", d / "queries.jsonl") for d in OTHER_EVALS if (d / "kb.yaml").exists()
+        ]
     make_index = _make_index(args.calibrated)
     for kb, qpath in sets:
         _accuracy_one(args, eval_dir, kb, qpath, make_index)

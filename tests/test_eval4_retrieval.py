@@ -20,4 +20,3 @@ def test_fourth_set_floors() -> None:
     assert f["answer1"] >= 0.83
     assert f["wrong"] <= 0.01
     assert f["oos_fb"] >= 0.82
-
