@@ -38,7 +38,7 @@ from rapidfuzz.distance import Levenshtein
 
 from knowledge import aspects as aspect_model
 from knowledge.entry import Entry
-from knowledge.lexicon import ABBREVIATIONS, ASPECT_CUES, FILLERS, GENERIC
+from knowledge.lexicon import ABBREVIATIONS, ASPECT_CUES, FILLERS, GENERIC, PHRASES
 from knowledge.normalize import (
     FOLDED_FILLERS,
     Analysis,
@@ -62,6 +62,22 @@ GENERAL_WORDS: tuple[str, ...] = tuple(
     )
 )
 """Accented words of the language resources: restoration candidates a base may not use."""
+
+GENERAL_PAIRS: tuple[tuple[str, str], ...] = tuple(
+    sorted(
+        {
+            pair
+            for text in (
+                *ABBREVIATIONS.values(),
+                *PHRASES.values(),
+                *(c for v in ASPECT_CUES.values() for c in v),
+            )
+            for pair in itertools.pairwise(words(text))
+        }
+    )
+)
+"""Accented word pairs of the language resources ("ở đâu", "bao lâu", "đối tượng"): they tell
+restoration which spelling goes with a neighbour even when the base never uses the pair."""
 
 # Field weights for BM25F: how much a word in each part of an entry says about it.
 FIELD_WEIGHTS = {
@@ -106,6 +122,12 @@ UNIQUE_IN_SCOPE = 0.6
 # Spelling correction mends only non-words: a content word typed as a real Vietnamese syllable
 # (``knowledge/syllables.py``) is kept even when the base does not contain it.
 REAL_WORDS_KEPT = True
+# Diacritic restoration (``Index.restore``) also knows the word pairs of the language resources
+# ("ở đâu", "cách tính", "đối tượng"), and a spelling that forms a known pair with a neighbour
+# counts PAIR_FACTOR times its plain frequency: "o dau" is "ở đâu" even in a base that writes
+# "lần đầu" ten times and "ở đâu" never. (3 before: pairs of one base were outvoted by counts.)
+GENERAL_PAIRS_USED = True
+PAIR_FACTOR = 10.0
 
 # Features of the best candidate used by the decision models, in this order.
 FEATURES = (
@@ -325,6 +347,8 @@ class Index:
         self._spelling_pairs: Counter[tuple[str, str]] = Counter()
         for word in GENERAL_WORDS:
             self._spellings[fold(word)][word] += 1  # the base's own usage adds 3 per pair
+        if GENERAL_PAIRS_USED:
+            self._spelling_pairs.update(GENERAL_PAIRS)
         lengths = np.zeros(n, dtype=np.float64)
         self._phrasings: list[list[str]] = []
         self._short_words: list[frozenset[str]] = []
@@ -866,7 +890,8 @@ class Index:
     def restore(self, text: str) -> str:
         """The text with each word typed without marks given the accented spelling the base
         (or the language resources) uses most, preferring one that forms a word pair the base
-        uses with its neighbours ("thang" -> "tháng", "ho so" -> "hồ sơ").
+        or the language resources use with its neighbours ("thang" -> "tháng", "ho so" -> "hồ
+        sơ", "o dau" -> "ở đâu" where the base writes "lần đầu" often).
 
         Words typed with marks are kept as typed (their marks are information; a restoration
         from a small base would often be wrong), and so is a word the base does not know. So a
@@ -893,7 +918,7 @@ class Index:
                 pair_score = self._spelling_pairs.get((prev, form), 0) + max(
                     (self._spelling_pairs.get((form, n), 0) for n in nxt_forms), default=0
                 )
-                return 3.0 * pair_score + counts[form]
+                return PAIR_FACTOR * pair_score + counts[form]
 
             out.append(max(options, key=score))
         return " ".join(out)

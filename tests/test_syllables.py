@@ -75,3 +75,34 @@ def test_an_entry_on_a_neighbouring_aspect_partly_answers() -> None:
     assert search._aspect_fit({"fee": 1.0}, frozenset({"amount"})) == search.FAMILY_CREDIT > 0
     assert search._aspect_fit({"fee": 1.0}, frozenset({"fee"})) == 1.0
     assert search._aspect_fit({"fee": 1.0}, frozenset({"place"})) == 0.0
+
+
+LAND = [
+    Entry(
+        id="dat/ho-so",
+        category="Đất đai",
+        procedure="Cấp sổ đỏ lần đầu",
+        question="Cấp sổ đỏ lần đầu cần giấy tờ gì?",
+        alternatives=("Làm sổ đỏ lần đầu cần gì?", "Đăng ký đất lần đầu cần gì?"),
+        answer="Đơn đăng ký lần đầu và giấy tờ về đất.",
+    ),
+    Entry(
+        id="dat/noi-nop",
+        category="Đất đai",
+        procedure="Cấp sổ đỏ lần đầu",
+        question="Nộp hồ sơ cấp sổ đỏ tại đâu?",
+        answer="Bộ phận một cửa cấp xã.",
+    ),
+]
+
+
+def test_restoration_knows_the_word_pairs_of_the_language() -> None:
+    """ "o dau" is "ở đâu" though the base writes "đầu" far more often and never "ở đâu"."""
+    assert Index(LAND).restore("nop ho so o dau") == "nộp hồ sơ ở đâu"
+
+
+def test_without_the_language_pairs_the_commoner_spelling_won(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(search, "GENERAL_PAIRS_USED", False)
+    assert Index(LAND).restore("nop ho so o dau") == "nộp hồ sơ ở đầu"
