@@ -24,6 +24,7 @@ from bot.app import App
 from bot.config import Settings
 from storage import migrate
 from storage.db import create_engine
+from tests import speedups
 from tests.transcript import Conversation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,10 @@ EVAL_DIR = ROOT.parent / "shared" / "eval"
 BUNDLED_KB = ROOT / "knowledge" / "data"
 PG_URL = os.environ.get("MOTCUA_TEST_POSTGRES_URL", "")
 T = TypeVar("T")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    speedups.install()  # one index per knowledge base per run (tests/speedups.py)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -80,15 +85,70 @@ def postgres_template() -> Iterator[str]:
         _in_thread(asyncio.run, drop)
 
 
+async def _started_once(url: str, tmp_path: Path) -> None:
+    """What the ``app`` fixture's first start writes (the seeded base, the register, the review
+    list), written once into a template."""
+    application = App.build(make_settings(url, tmp_path))
+    await application.start(migrate_db=False, watch=False)
+    await application.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_app_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The migrated template after one start of the ``app`` fixture's application."""
+    directory = tmp_path_factory.mktemp("app-template")
+    path = directory / "template.db"
+    shutil.copyfile(sqlite_template, path)
+    _in_thread(asyncio.run, _started_once(f"sqlite+aiosqlite:///{path}", directory))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_app_template(
+    postgres_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The PostgreSQL template after one start of the ``app`` fixture's application."""
+    name = f"motcua_app_template_{uuid.uuid4().hex[:12]}"
+    _in_thread(
+        asyncio.run,
+        _admin_execute(PG_URL, f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'),
+    )
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        _in_thread(asyncio.run, _started_once(url, tmp_path_factory.mktemp("app-template")))
+        yield name
+    finally:
+        drop = _admin_execute(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _in_thread(asyncio.run, drop)
+
+
+def _uses_shared_app(request: pytest.FixtureRequest) -> bool:
+    """Whether the test starts this file's ``app`` fixture (not a module's own ``app``)."""
+    if "app" not in request.fixturenames:
+        return False
+    info = getattr(request.node, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.get("app", ()) if info is not None else ()
+    return bool(defs) and getattr(defs[-1].func, "__module__", None) == __name__
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh, migrated database of each kind (a copy of the run's migrated template)."""
+    """A fresh, migrated database of each kind (a copy of the run's migrated template).
+
+    When the test also starts the ``app`` fixture, the copy is of a template on which that
+    application already started once (seeded base, register, review list): its own start then
+    finds everything in place, as on any restart, instead of writing it again in every test.
+    """
+    started = _uses_shared_app(request)
     if request.param == "sqlite":
         path = tmp_path / "test.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        template_path = request.getfixturevalue(
+            "sqlite_app_template" if started else "sqlite_template"
+        )
+        shutil.copyfile(template_path, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
-    template = request.getfixturevalue("postgres_template")
+    template = request.getfixturevalue("postgres_app_template" if started else "postgres_template")
     name = f"motcua_test_{uuid.uuid4().hex[:12]}"
     await _admin_execute(PG_URL, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
