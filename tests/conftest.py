@@ -24,7 +24,7 @@ from bot.app import App
 from bot.config import Settings
 from storage import migrate
 from storage.db import create_engine
-from tests import speedups
+from tests import rollback, speedups
 from tests.transcript import Conversation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,8 +131,35 @@ def _uses_shared_app(request: pytest.FixtureRequest) -> bool:
     return bool(defs) and getattr(defs[-1].func, "__module__", None) == __name__
 
 
+@pytest.fixture(scope="session")
+def sqlite_rollback_url(sqlite_app_template: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The database the rolled-back ``app`` tests share (one per pytest worker)."""
+    path = tmp_path_factory.mktemp("rollback") / "shared.db"
+    shutil.copyfile(sqlite_app_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def postgresql_rollback_url(postgres_app_template: str) -> Iterator[str]:
+    """The database the rolled-back ``app`` tests share (one per pytest worker)."""
+    name = f"motcua_rollback_{uuid.uuid4().hex[:12]}"
+    create = f'CREATE DATABASE "{name}" TEMPLATE "{postgres_app_template}"'
+    _in_thread(asyncio.run, _admin_execute(PG_URL, create))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        drop = _admin_execute(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _in_thread(asyncio.run, drop)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+def backend(request: pytest.FixtureRequest) -> str:
+    """The kind of database: every database test runs on SQLite and on PostgreSQL."""
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated database of each kind (a copy of the run's migrated template).
 
     When the test also starts the ``app`` fixture, the copy is of a template on which that
@@ -140,7 +167,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     finds everything in place, as on any restart, instead of writing it again in every test.
     """
     started = _uses_shared_app(request)
-    if request.param == "sqlite":
+    if backend == "sqlite":
         path = tmp_path / "test.db"
         template_path = request.getfixturevalue(
             "sqlite_app_template" if started else "sqlite_template"
@@ -150,12 +177,14 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         return
     template = request.getfixturevalue("postgres_app_template" if started else "postgres_template")
     name = f"motcua_test_{uuid.uuid4().hex[:12]}"
-    await _admin_execute(PG_URL, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    create = _admin_execute(PG_URL, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    _in_thread(asyncio.run, create)  # synchronous: the async ``app`` fixture may ask for it
     url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     try:
         yield url
     finally:
-        await _admin_execute(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop = _admin_execute(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _in_thread(asyncio.run, drop)
 
 
 def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
@@ -171,12 +200,28 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
 
 
 @pytest.fixture
-async def app(database_url: str, tmp_path: Path) -> AsyncIterator[App]:
-    """A started application on each database, with the bundled knowledge base."""
-    application = App.build(make_settings(database_url, tmp_path))
-    await application.start(migrate_db=False, watch=False)
-    yield application
-    await application.close()
+async def app(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[App]:
+    """A started application on each database, with the bundled knowledge base.
+
+    By default everything it commits is rolled back at the end (tests/rollback.py), on a
+    database shared by the tests: nothing is created per test. A test marked ``commits``, or
+    one that also uses ``database_url`` (a second engine, app or process on the same database),
+    gets a database of its own with real commits.
+    """
+    if (
+        os.environ.get("H15T_FORCE")
+        or request.node.get_closest_marker("commits")
+        or "database_url" in request.fixturenames
+    ):
+        url = request.getfixturevalue("database_url")
+        application = App.build(make_settings(url, tmp_path))
+        await application.start(migrate_db=False, watch=False)
+        yield application
+        await application.close()
+        return
+    shared = request.getfixturevalue(f"{backend}_rollback_url")
+    async with rollback.started_app(make_settings(shared, tmp_path)) as application:
+        yield application
 
 
 @pytest.fixture
