@@ -208,11 +208,7 @@ async def app(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> A
     one that also uses ``database_url`` (a second engine, app or process on the same database),
     gets a database of its own with real commits.
     """
-    if (
-        os.environ.get("H15T_FORCE")
-        or request.node.get_closest_marker("commits")
-        or "database_url" in request.fixturenames
-    ):
+    if request.node.get_closest_marker("commits") or "database_url" in request.fixturenames:
         url = request.getfixturevalue("database_url")
         application = App.build(make_settings(url, tmp_path))
         await application.start(migrate_db=False, watch=False)
