@@ -20,6 +20,7 @@ import contextlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 import bot.app
@@ -44,6 +45,33 @@ def _built_on(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -
         yield
     finally:
         bot.app.create_engine, bot.app.session_factory = saved
+
+
+_sequences: dict[str, str] = {}  # database URL -> the statement that puts them back
+
+
+async def _restore_sequences(conn: AsyncConnection, url: str) -> None:
+    """PostgreSQL sequences move outside transactions (a rollback keeps the numbers drawn):
+    put them back where the shared database's first test found them, so numbers such as the
+    reflection code PA-000001 do not depend on the tests before. SQLite's AUTOINCREMENT
+    counters are rows of a table, rolled back with the rest."""
+    if conn.dialect.name != "postgresql":
+        return
+    if url not in _sequences:
+        rows = await conn.execute(
+            text(
+                "SELECT format('%I.%I', schemaname, sequencename), last_value, start_value"
+                " FROM pg_sequences"
+            )
+        )
+        calls = [
+            f"setval('{name}'::regclass, {last if last is not None else start}, "
+            f"{'true' if last is not None else 'false'})"
+            for name, last, start in rows
+        ]
+        _sequences[url] = f"SELECT {', '.join(calls)}" if calls else ""
+    if _sequences[url]:
+        await conn.execute(text(_sequences[url]))
 
 
 def joined_sessions(conn: AsyncConnection) -> async_sessionmaker[AsyncSession]:
@@ -71,6 +99,7 @@ async def started_app(settings: Settings) -> AsyncIterator[App]:
     try:
         async with test_engine.connect() as conn:
             outer = await conn.begin()
+            await _restore_sequences(conn, settings.database_url)
             try:
                 with _built_on(engine(), joined_sessions(conn)):
                     application = App.build(settings)
