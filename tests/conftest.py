@@ -11,8 +11,8 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -60,6 +60,20 @@ def _in_thread(func: Callable[..., T], *args: Any) -> T:
         return pool.submit(func, *args).result()
 
 
+_dropper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-test-db")
+_drops: list[Future[None]] = []
+
+
+def _drop_later(drop: Coroutine[Any, Any, None]) -> None:
+    _drops.append(_dropper.submit(asyncio.run, drop))
+
+
+def _wait_for_drops() -> None:
+    """Every background drop done (raising the first failure) before the templates go."""
+    while _drops:
+        _drops.pop().result()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file migrated once per run; each test gets a copy (a copy is ~1 ms, a migration
@@ -81,6 +95,7 @@ def postgres_template() -> Iterator[str]:
         _in_thread(migrate.upgrade, url)
         yield name
     finally:
+        _wait_for_drops()
         drop = _admin_execute(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         _in_thread(asyncio.run, drop)
 
@@ -183,8 +198,8 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
     try:
         yield url
     finally:
-        drop = _admin_execute(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _in_thread(asyncio.run, drop)
+        # Dropped in the background (up to a second each): the next test need not wait.
+        _drop_later(_admin_execute(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
