@@ -101,8 +101,12 @@ async def started_app(settings: Settings) -> AsyncIterator[App]:
             outer = await conn.begin()
             await _restore_sequences(conn, settings.database_url)
             try:
-                with _built_on(engine(), joined_sessions(conn)):
+                sessions = joined_sessions(conn)
+                with _built_on(engine(), sessions):
                     application = App.build(settings)
+                # If App.build stops taking its engine and sessions from these two names, its
+                # commits would be real ones on the shared database: fail loudly instead.
+                assert application.sessions is sessions, "App.build no longer uses session_factory"
                 try:
                     await application.start(migrate_db=False, watch=False)
                     yield application
