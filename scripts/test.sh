@@ -21,4 +21,5 @@ echo "== ruff"
 echo "== mypy"
 .venv/bin/mypy
 echo "== pytest"
-.venv/bin/pytest -q "$@"
+# -n auto: one pytest-xdist worker per core (each with its own databases and temporary files).
+.venv/bin/pytest -q -n auto "$@"

@@ -13,7 +13,6 @@ import itertools
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from storage.models import Agency
 from storage.models_admin import AuditLog, KbHistory, PendingImport
 from storage.repositories import audit, chats, kb_admin, roles
 from storage.repositories import kb as kb_repo
+from tests import cli_runner
 from tests.conftest import BUNDLED_KB, make_settings
 from tests.transcript import Conversation
 
@@ -554,15 +554,7 @@ def motcua(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProc
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key-0123456789abcdef0123",
     }
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
+    return cli_runner.run(*args, cwd=cwd, env=env)  # in this process: tests/cli_runner.py
 
 
 async def test_exports_neutralise_formulas_and_the_audit_log_is_append_only(

@@ -1,4 +1,5 @@
-"""The command line, run as a user would: a real process with real files."""
+"""The command line, run as a user would, with real files: one real process, the other
+commands in this process (tests/cli_runner.py)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,27 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests import cli_runner
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def motcua(
-    *args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = None
+    *args: str,
+    cwd: Path,
+    stdin: str = "",
+    env: dict[str, str] | None = None,
+    process: bool = False,
 ) -> subprocess.CompletedProcess[str]:
+    """The command with these arguments; in this process (tests/cli_runner.py) unless
+    ``process``: a real ``python -m bot``, for what only a process shows."""
     full_env = {
         **os.environ,
         "SECRET_KEY": "cli-test-key-0123456789abcdef0123456789",
         **(env or {}),
     }
+    if not process:
+        return cli_runner.run(*args, cwd=cwd, stdin=stdin, env=full_env)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=cwd,
@@ -50,6 +61,7 @@ def test_ask_json_reads_questions_from_stdin(tmp_path: Path) -> None:
         "2",
         cwd=tmp_path,
         stdin="ho so dang ky khai sinh gom gi\nle phi khai sinh\n",
+        process=True,  # the one real process: stdin, stdout and the exit code of python -m bot
     )
     assert out.returncode == 0, out.stderr
     lines = [json.loads(line) for line in out.stdout.splitlines()]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -20,6 +19,7 @@ from knowledge.entry import Entry
 from knowledge.filelimits import MAX_UNPACKED_XLSX
 from storage import migrate
 from storage.repositories import roles
+from tests import cli_runner
 from tests.conftest import make_settings
 
 
@@ -42,15 +42,7 @@ def run_cli(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db",
         "SECRET_KEY": "files-test-key-0123456789abcdef012345",
     }
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    return cli_runner.run(*args, cwd=tmp_path, env=env)  # in this process: tests/cli_runner.py
 
 
 def test_the_command_line_refuses_a_zip_bomb_like_the_chat(tmp_path: Path) -> None:

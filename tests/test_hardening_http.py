@@ -298,6 +298,7 @@ def read_only_engine(url: str) -> AsyncEngine:
     )
 
 
+@pytest.mark.commits  # the health probe writes on a connection of its own
 async def test_health_reports_a_read_only_database_and_readiness_is_separate(
     client: TestClient, app: App
 ) -> None:

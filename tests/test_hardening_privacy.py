@@ -73,6 +73,7 @@ async def test_each_group_member_has_a_state_of_their_own(app: App) -> None:
     assert "UBND phường Ninh Kiều" in alice.labels
 
 
+@pytest.mark.commits  # SQL logging is decided when a connection opens: after DEBUG is set
 async def test_chat_state_rows_hold_no_platform_ids_and_sql_parameters_are_not_logged(
     app: App, caplog: pytest.LogCaptureFixture
 ) -> None:

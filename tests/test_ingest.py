@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -19,6 +18,7 @@ from bot.server import make_web_app
 from storage.models import Dossier, DossierEvent, DossierPause
 from storage.repositories import apikeys
 from storage.repositories import dossiers as repo
+from tests import cli_runner
 from tests.dossier_fixtures import CODE, build_city
 
 PATH = "/api/v1/dossiers"
@@ -203,15 +203,8 @@ async def test_an_event_sent_twice_changes_nothing_the_second_time(
 def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     import os
 
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    # In this process (tests/cli_runner.py): the same arguments, environment and directory.
+    return cli_runner.run(*args, cwd=cwd, env={**os.environ, **env})
 
 
 def test_dossier_files_good_and_bad(tmp_path: Path) -> None:

@@ -201,8 +201,11 @@ async def test_telegram_from_a_low_rating_to_the_answer_and_the_verdict(tmp_path
         await staff.say("Chúng tôi xin lỗi, kết quả đã có. Mời bạn nhận tại bộ phận một cửa.")
         assert "Đã gửi câu trả lời phản ánh PA-000001" in staff.text
 
-        messages = await wait_for_message(fake, citizen.chat_id, "Trả lời phản ánh PA-000001")
+        # The answer and the question after it are two messages sent one after the other:
+        # wait for the second (waiting for the first alone raced with the second's sending).
+        messages = await wait_for_message(fake, citizen.chat_id, t.ASK_VERDICT)
         citizen.last = messages[-2:]
+        assert "Trả lời phản ánh PA-000001" in citizen.last[0]["text"]
         assert citizen.last[-1]["text"] == t.ASK_VERDICT
         await citizen.tap("Đã giải quyết")
         assert citizen.text == t.VERDICT_THANKS

@@ -7,7 +7,6 @@ import io
 import json
 import os
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import registry_import as ri
 from storage.db import create_engine, session_factory
 from storage.models import Agency, Procedure
+from tests import cli_runner
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -192,15 +192,8 @@ async def test_xlsx_round_trips_and_formulas_are_neutralised(session: AsyncSessi
 
 
 def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    # In this process (tests/cli_runner.py): the same arguments, environment and directory.
+    return cli_runner.run(*args, cwd=cwd, env={**os.environ, **env})
 
 
 def test_the_commands_and_period_words_typed_unquoted(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from bot.app import App
 from bot.messages import Channel, ChatRef, ChatState
 from knowledge.entry import Entry
@@ -31,6 +33,7 @@ async def test_state_round_trips(app: App) -> None:
     assert (state.flow, state.data, state.offered) == ("x", {"k": "v"}, ("a", "b"))
 
 
+@pytest.mark.commits  # transactions race on separate connections
 async def test_concurrent_duplicate_deliveries_are_processed_once(app: App) -> None:
     """Transactions race to claim one event: one wins (real commits, separate connections)."""
 

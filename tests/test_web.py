@@ -126,6 +126,7 @@ async def test_the_shared_rate_limiter_counts_per_fixed_window(app: App) -> None
     assert await limiter.hit("a") == 0
 
 
+@pytest.mark.commits  # the health probe writes on a connection of its own
 async def test_health_and_metrics(client: TestClient) -> None:
     resp = await client.get("/healthz")
     body = await resp.json()

@@ -358,9 +358,11 @@ async def test_a_chats_replies_keep_their_order_across_two_telegram_workers(
 
         await two.inbox.stop("telegram")  # the first update goes to the first worker
         await post("/start")  # a greeting and the menu: two slow sends
-        for _ in range(100):
-            if [r.state for r in await inbox_rows(one)] == [DONE]:
-                break
+        # Until the first worker is done (a deadline, not a count of polls: on a loaded machine
+        # 100 polls of 20 ms passed before the two sends, and the worker was stopped mid-send).
+        deadline = asyncio.get_running_loop().time() + 30
+        while [r.state for r in await inbox_rows(one)] != [DONE]:
+            assert asyncio.get_running_loop().time() < deadline, "the first update never finished"
             await asyncio.sleep(0.02)
         await one.inbox.stop("telegram")  # and the next one to the second worker
         await two.inbox.start("telegram")

@@ -196,9 +196,15 @@ async def notify(app: App, user_id: str, text: str, key: str) -> str:
             payload=replies_to_payload([Reply(text)]),
         )
     await app.outbox.run_once()
-    async with app.sessions() as session:
-        row = await session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
-    assert row is not None
+    # The app's own outbox worker runs too and may have claimed the row first: wait for its
+    # pass to end (a status read while it sends was "sending", a flaky failure under load).
+    for _ in range(200):
+        async with app.sessions() as session:
+            row = await session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
+        assert row is not None
+        if row.status != "sending":
+            break
+        await asyncio.sleep(0.05)
     return row.status
 
 
