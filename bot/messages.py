@@ -134,18 +134,15 @@ class ChatState:
 
 
 @dataclass(frozen=True, slots=True)
-class LogRecord:
-    """What a handler reports about a question for the message log and metrics."""
-
-    decision: str
-    entry_id: str | None = None
-    score: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Outcome:
-    """A handler's result: replies to send and the state to keep."""
+    """A handler's result: replies to send, the state to keep, and what to log.
+
+    ``decision`` is what was decided about a question (answer, suggest, fallback...), for the
+    metrics. ``reroute``: the flow steps aside and the message is then answered as free text
+    in ``next_state`` (the router does it, after these replies).
+    """
 
     replies: tuple[Reply, ...]
     next_state: ChatState
-    log: LogRecord | None = None
+    decision: str | None = None
+    reroute: bool = False

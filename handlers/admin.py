@@ -11,7 +11,8 @@ knowledge revision (every process rebuilds its index within seconds) and are app
 audit log, all inside the dispatcher's one transaction.
 
 State lives under ``ChatState.data["admin"]`` (other flows' data is left alone); button values
-are short ("ad:<area>:<verb>:<ref>") and refer to entries by a short hash of their id.
+are short (``handlers.buttons``: "ad:<area>:<verb>:<ref>") and refer to entries by a short
+hash of their id.
 """
 
 from __future__ import annotations
@@ -30,6 +31,16 @@ from rapidfuzz import fuzz, process
 from bot.messages import Attachment, ChatState, Choice, IncomingFile, Outcome, Reply
 from handlers import catalog
 from handlers import texts_admin as t
+from handlers.buttons import (
+    AdminCancel,
+    AdminCategory,
+    AdminConfirm,
+    AdminEntry,
+    AdminGroup,
+    AdminImport,
+    AdminNewEntry,
+)
+from handlers.common import stale_outcome
 from handlers.context import VN_TZ, Context
 from knowledge import filelimits, kbfile
 from knowledge.entry import Entry
@@ -60,7 +71,7 @@ EXPORT_TYPES = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-CANCEL = Choice(t.CANCEL, "ad:x")
+CANCEL = Choice(t.CANCEL, AdminCancel().pack())
 
 
 # ------------------------------------------------------------------ state and small helpers
@@ -101,10 +112,6 @@ def _args(ctx: Context) -> str:
     return parts[1].strip() if len(parts) > 1 else ""
 
 
-def _parts(ctx: Context) -> list[str]:
-    return (ctx.incoming.choice or "").split(":")
-
-
 def _ref(entry_id: str) -> str:
     return catalog.short_hash(entry_id)
 
@@ -129,9 +136,7 @@ async def _resolve(ctx: Context, ref: str) -> Entry | None:
 
 
 async def _stale(ctx: Context) -> Outcome:
-    from handlers.start import stale_choice
-
-    return await stale_choice(ctx)
+    return stale_outcome(ctx)
 
 
 async def _audit(ctx: Context, action: str, target: str, **details: Any) -> None:
@@ -189,7 +194,8 @@ async def search(ctx: Context, query: str) -> Outcome:
         return _say(ctx, t.NO_RESULTS.format(query=query))
     choices = [
         Choice(
-            _label((t.DISABLED_MARK if not e.enabled else "") + e.question), f"ad:e:v:{_ref(e.id)}"
+            _label((t.DISABLED_MARK if not e.enabled else "") + e.question),
+            AdminEntry("v", _ref(e.id)).pack(),
         )
         for e in hits
     ]
@@ -235,25 +241,25 @@ async def _show(ctx: Context, entry: Entry) -> Outcome:
         action = t.ACTIONS.get(last.action, last.action)
         text += "\n" + t.LAST_CHANGE.format(at=_local(last.at), action=action)
     choices = [
-        Choice(t.EDIT_ANSWER, f"ad:e:ans:{ref}"),
-        Choice(t.ADD_ALTERNATIVE, f"ad:e:alt:{ref}"),
-        Choice(t.DISABLE, f"ad:e:off:{ref}")
+        Choice(t.EDIT_ANSWER, AdminEntry("ans", ref).pack()),
+        Choice(t.ADD_ALTERNATIVE, AdminEntry("alt", ref).pack()),
+        Choice(t.DISABLE, AdminEntry("off", ref).pack())
         if entry.enabled
-        else Choice(t.ENABLE, f"ad:e:on:{ref}"),
-        Choice(t.HISTORY, f"ad:e:h:{ref}"),
+        else Choice(t.ENABLE, AdminEntry("on", ref).pack()),
+        Choice(t.HISTORY, AdminEntry("h", ref).pack()),
     ]
     if last is not None:
-        choices.append(Choice(t.ROLLBACK, f"ad:e:rb:{ref}"))
+        choices.append(Choice(t.ROLLBACK, AdminEntry("rb", ref).pack()))
     return _say(ctx, text, *choices)
 
 
 async def entry_button(ctx: Context) -> Outcome:
     """Buttons under an entry: view, edit answer, add phrasing, disable/enable, history, undo."""
-    parts = _parts(ctx)
-    if len(parts) != 4:
+    pressed = AdminEntry.parse(ctx.incoming.choice)
+    if pressed is None:
         return await _stale(ctx)
-    verb, ref = parts[2], parts[3]
-    entry = await _resolve(ctx, ref)
+    verb = pressed.verb
+    entry = await _resolve(ctx, pressed.ref)
     if entry is None:
         return await _stale(ctx)
     if verb == "v":
@@ -288,7 +294,7 @@ async def _history(ctx: Context, entry: Entry) -> Outcome:
         action = t.ACTIONS.get(row.action, row.action)
         actor = names.get(row.actor_hash) or row.actor_hash[:8]
         lines.append(t.HISTORY_LINE.format(at=_local(row.at), action=action, actor=actor))
-    return _say(ctx, "\n".join(lines), Choice(t.ROLLBACK, f"ad:e:rb:{_ref(entry.id)}"))
+    return _say(ctx, "\n".join(lines), Choice(t.ROLLBACK, AdminEntry("rb", _ref(entry.id)).pack()))
 
 
 def _show_value(name: str, value: Any) -> str:
@@ -337,7 +343,7 @@ def _preview(ctx: Context, text: str, action: str, /, **payload: Any) -> Outcome
     """Show a change and wait for "Xác nhận" on this very message (a fresh nonce)."""
     nonce = secrets.token_hex(4)
     state = _enter(ctx, "confirm", nonce=nonce, action=action, **payload)
-    return _say(ctx, text, Choice(t.CONFIRM, f"ad:y:{nonce}"), CANCEL, state=state)
+    return _say(ctx, text, Choice(t.CONFIRM, AdminConfirm(nonce).pack()), CANCEL, state=state)
 
 
 class _Changed(Exception):
@@ -350,9 +356,14 @@ class _Changed(Exception):
 
 async def confirm(ctx: Context) -> Outcome:
     """Applies the previewed change, if this is the current preview and nothing moved since."""
-    parts = _parts(ctx)
+    pressed = AdminConfirm.parse(ctx.incoming.choice)
     data = _data(ctx)
-    if len(parts) != 3 or ctx.state.step != "confirm" or not data or data.get("nonce") != parts[2]:
+    if (
+        pressed is None
+        or ctx.state.step != "confirm"
+        or not data
+        or data.get("nonce") != pressed.nonce
+    ):
         return _say(ctx, t.STALE_CONFIRM)
     if _expired(data):
         if data.get("action") == "import":
@@ -454,19 +465,16 @@ async def continue_flow(ctx: Context) -> Outcome:
     """Text typed during a step: the new answer, a phrasing, or the next field of a new entry."""
     data = _data(ctx)
     if not data or _expired(data):
-        from handlers.faq import answer_question
-
+        # The flow is over: say so, then the message is answered as a question.
         if data.get("action") == "import":
             await repo.drop_pending(ctx.session, str(data.get("import", "")))
-        ctx.state = _left(ctx)
-        answered = await answer_question(ctx)
-        return Outcome(
-            (Reply(t.FLOW_EXPIRED), *answered.replies), answered.next_state, answered.log
-        )
+        return Outcome((Reply(t.FLOW_EXPIRED),), _left(ctx), reroute=True)
     text = nfc(ctx.incoming.text.strip())
     step = ctx.state.step or ""
     if step == "confirm":
-        return _say(ctx, t.REMIND_CONFIRM, Choice(t.CONFIRM, f"ad:y:{data['nonce']}"), CANCEL)
+        return _say(
+            ctx, t.REMIND_CONFIRM, Choice(t.CONFIRM, AdminConfirm(data["nonce"]).pack()), CANCEL
+        )
     if step in ("answer", "alternative"):
         entry = await repo.get(ctx.session, str(data.get("entry", "")))
         if entry is None:
@@ -538,7 +546,7 @@ async def start_new_entry(
 ) -> Outcome:
     """Step 1: the category (a button for each existing one, or a new name typed)."""
     cats = await repo.categories(ctx.session)
-    choices = [Choice(_label(c), f"ad:n:c:{_category_ref(c)}") for c, _, _ in cats]
+    choices = [Choice(_label(c), AdminNewEntry("c", _category_ref(c)).pack()) for c, _, _ in cats]
     new: dict[str, Any] = {"question": question} if question else {}
     state = _enter(ctx, "new_category", new=new, group=group, members=list(members))
     return _say(ctx, t.ASK_CATEGORY, *choices, CANCEL, state=state)
@@ -550,7 +558,7 @@ def _after_category(ctx: Context, data: dict[str, Any], category: str) -> Outcom
     data.pop("at", None)
     if new.get("question"):
         prompt = t.ASK_QUESTION_PREFILLED.format(question=new["question"])
-        keep = Choice(t.KEEP, "ad:n:keep")
+        keep = Choice(t.KEEP, AdminNewEntry("keep").pack())
         return _say(ctx, prompt, keep, CANCEL, state=_enter(ctx, "new_question", **data))
     return _say(ctx, t.ASK_QUESTION, CANCEL, state=_enter(ctx, "new_question", **data))
 
@@ -578,7 +586,7 @@ async def _new_entry_typed(ctx: Context, step: str, text: str, data: dict[str, A
         )
     if step == "new_answer":
         new["answer"] = text
-        skip = Choice(t.SKIP, "ad:n:skip")
+        skip = Choice(t.SKIP, AdminNewEntry("skip").pack())
         return _say(
             ctx, t.ASK_LEGAL, skip, CANCEL, state=_enter(ctx, "new_legal", **{**data, "new": new})
         )
@@ -599,23 +607,24 @@ async def _new_entry_preview(ctx: Context, data: dict[str, Any]) -> Outcome:
 
 async def new_entry_button(ctx: Context) -> Outcome:
     """Buttons of the new-entry steps: an existing category, keep the question, skip the basis."""
-    parts = _parts(ctx)
+    pressed = AdminNewEntry.parse(ctx.incoming.choice)
     data = _data(ctx)
     step = ctx.state.step
-    if not data:
+    if not data or pressed is None:
         return await _stale(ctx)
     if _expired(data):
         return _say(ctx, t.FLOW_EXPIRED, state=_left(ctx))
     data.pop("at", None)
-    if parts[2:3] == ["c"] and len(parts) == 4 and step == "new_category":
+    if pressed.step == "c" and pressed.ref is not None and step == "new_category":
         cats = [c for c, _, _ in await repo.categories(ctx.session)]
-        category = next((c for c in cats if _category_ref(c) == parts[3]), None)
+        category = next((c for c in cats if _category_ref(c) == pressed.ref), None)
         if category is None:
             return await _stale(ctx)
         return _after_category(ctx, data, category)
-    if parts[2:] == ["keep"] and step == "new_question" and data.get("new", {}).get("question"):
+    keep = pressed.step == "keep" and pressed.ref is None
+    if keep and step == "new_question" and data.get("new", {}).get("question"):
         return _say(ctx, t.ASK_NEW_ANSWER, CANCEL, state=_enter(ctx, "new_answer", **data))
-    if parts[2:] == ["skip"] and step == "new_legal":
+    if pressed.step == "skip" and pressed.ref is None and step == "new_legal":
         return await _new_entry_preview(ctx, {**data, "new": {**data["new"], "legal_basis": ""}})
     return await _stale(ctx)
 
@@ -631,7 +640,7 @@ async def list_categories(ctx: Context) -> Outcome:
     choices = [
         Choice(
             _label(t.CATEGORY_LINE.format(category=c, enabled=on, total=n)),
-            f"ad:c:v:{_category_ref(c)}",
+            AdminCategory("v", _category_ref(c)).pack(),
         )
         for c, n, on in cats
     ]
@@ -640,26 +649,24 @@ async def list_categories(ctx: Context) -> Outcome:
 
 async def category_button(ctx: Context) -> Outcome:
     """A category: view it, or preview turning all its entries off or on."""
-    parts = _parts(ctx)
-    if len(parts) != 4:
+    pressed = AdminCategory.parse(ctx.incoming.choice)
+    if pressed is None:
         return await _stale(ctx)
     cats = {_category_ref(c): (c, n, on) for c, n, on in await repo.categories(ctx.session)}
-    found = cats.get(parts[3])
+    found = cats.get(pressed.ref)
     if found is None:
         return await _stale(ctx)
     category, total, enabled = found
-    ref = parts[3]
-    if parts[2] == "v":
+    ref = pressed.ref
+    if pressed.verb == "v":
         choices = []
         if enabled:
-            choices.append(Choice(t.CATEGORY_OFF, f"ad:c:off:{ref}"))
+            choices.append(Choice(t.CATEGORY_OFF, AdminCategory("off", ref).pack()))
         if enabled < total:
-            choices.append(Choice(t.CATEGORY_ON, f"ad:c:on:{ref}"))
+            choices.append(Choice(t.CATEGORY_ON, AdminCategory("on", ref).pack()))
         text = t.CATEGORY_VIEW.format(category=category, enabled=enabled, total=total)
         return _say(ctx, text, *choices)
-    if parts[2] not in ("off", "on"):
-        return await _stale(ctx)
-    on = parts[2] == "on"
+    on = pressed.verb == "on"
     entries = await repo.of_category(ctx.session, category)
     count = sum(1 for e in entries if e.enabled != on)
     if not count:
@@ -848,21 +855,23 @@ def _import_preview(
     )
     choices = []
     if not plan.is_empty:
-        choices.append(Choice(t.IMPORT_APPLY, f"ad:y:{nonce}"))
+        choices.append(Choice(t.IMPORT_APPLY, AdminConfirm(nonce).pack()))
     if kept and not replace_all:
-        choices.append(Choice(t.IMPORT_REPLACE.format(count=kept), f"ad:i:rep:{nonce}"))
+        choices.append(
+            Choice(t.IMPORT_REPLACE.format(count=kept), AdminImport("rep", nonce).pack())
+        )
     choices.append(CANCEL)
     return _say(ctx, "\n".join(lines), *choices, state=state)
 
 
 async def import_button(ctx: Context) -> Outcome:
     """Import buttons: preview replacing the whole base, or preview undoing an applied import."""
-    parts = _parts(ctx)
-    if len(parts) != 4:
+    pressed = AdminImport.parse(ctx.incoming.choice)
+    if pressed is None:
         return await _stale(ctx)
-    if parts[2] == "rep":
+    if pressed.verb == "rep":
         data = _data(ctx)
-        if ctx.state.step != "confirm" or data.get("nonce") != parts[3]:
+        if ctx.state.step != "confirm" or data.get("nonce") != pressed.ref:
             return _say(ctx, t.STALE_CONFIRM)
         if _expired(data) or data.get("action") != "import":
             return _say(ctx, t.FLOW_EXPIRED, state=_left(ctx))
@@ -878,9 +887,7 @@ async def import_button(ctx: Context) -> Outcome:
             replace_all=True,
             pending_nonce=row.nonce,
         )
-    if parts[2] == "undo":
-        return await _undo_import_preview(ctx, parts[3])
-    return await _stale(ctx)
+    return await _undo_import_preview(ctx, pressed.ref)
 
 
 async def _apply_import(ctx: Context, data: dict[str, Any]) -> list[Reply]:
@@ -924,7 +931,7 @@ async def _apply_import(ctx: Context, data: dict[str, Any]) -> list[Reply]:
         changed=len(plan.changed),
         removed=len(plan.removed),
     )
-    return [Reply(text, (Choice(t.IMPORT_UNDO, f"ad:i:undo:{batch}"),))]
+    return [Reply(text, (Choice(t.IMPORT_UNDO, AdminImport("undo", batch).pack()),))]
 
 
 async def _undo_plan(ctx: Context, batch: str) -> tuple[list[KbHistory], list[str]]:
@@ -988,23 +995,23 @@ async def show_inbox(ctx: Context) -> Outcome:
         text = _label(g.representative)
         lines.append(t.INBOX_LINE.format(n=n, text=text, count=g.count, at=_local(g.newest)))
         label = _label(t.INBOX_BUTTON.format(n=n, text=g.representative, count=g.count))
-        choices.append(Choice(label, f"ad:g:v:{g.key}"))
+        choices.append(Choice(label, AdminGroup("v", g.key).pack()))
     return _say(ctx, "\n".join(lines), *choices)
 
 
 async def group_button(ctx: Context) -> Outcome:
     """A group: view it with the 3 nearest entries, make it a phrasing or a new entry, ignore it."""
-    parts = _parts(ctx)
-    if len(parts) not in (4, 5):
+    pressed = AdminGroup.parse(ctx.incoming.choice)
+    if pressed is None:
         return await _stale(ctx)
-    verb, key = parts[2], parts[3]
-    g = inbox.find(await inbox.open_groups(ctx.session), key)
+    verb = pressed.verb
+    g = inbox.find(await inbox.open_groups(ctx.session), pressed.key)
     if g is None:
         return _say(ctx, t.GROUP_GONE)
     if verb == "v":
         return _group_view(ctx, g)
-    if verb == "a" and len(parts) == 5:
-        entry = await _resolve(ctx, parts[4])
+    if verb == "a" and pressed.ref is not None:
+        entry = await _resolve(ctx, pressed.ref)
         if entry is None:
             return await _stale(ctx)
         return _alternative_preview(ctx, entry, g.representative, g.key, g.members)
@@ -1033,13 +1040,13 @@ def _group_view(ctx: Context, g: inbox.Group) -> Outcome:
     choices = [
         Choice(
             _label(t.GROUP_AS_ALTERNATIVE.format(question=e.question)),
-            f"ad:g:a:{g.key}:{_ref(e.id)}",
+            AdminGroup("a", g.key, _ref(e.id)).pack(),
         )
         for e in nearest
     ]
     choices += [
-        Choice(t.GROUP_NEW_ENTRY, f"ad:g:n:{g.key}"),
-        Choice(t.GROUP_IGNORE, f"ad:g:i:{g.key}"),
+        Choice(t.GROUP_NEW_ENTRY, AdminGroup("n", g.key).pack()),
+        Choice(t.GROUP_IGNORE, AdminGroup("i", g.key).pack()),
     ]
     return Outcome((Reply(text), Reply(t.GROUP_NEAREST, tuple(choices))), ctx.state)
 

@@ -7,15 +7,31 @@ recomputed by SQL and never kept as a running total. One rating per dossier per 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery import replies_to_payload
 from bot.messages import ChatState, Choice, Outcome, Reply
 from bot.privacy import mask_numbers
 from handlers import texts_feedback as t
 from handlers import texts_reflections as t_pakn
-from handlers.context import Context
+from handlers.buttons import (
+    DossierRating,
+    InvitationRating,
+    Menu,
+    PlaceRating,
+    RatingMenu,
+    ReflectionButton,
+    Survey,
+    SurveyStep,
+    TripSaved,
+)
+from handlers.common import stale_outcome
+from handlers.context import Context, with_state
+from handlers.reflections import offer_reply
 from knowledge.normalize import fold
 from storage.models import (
     Agency,
@@ -34,35 +50,33 @@ PLACE_OFFER = "place_offer"
 """State key: the service point whose rating buttons the flow offered last."""
 ASPECTS = ("tiep_can", "tthc", "cong_chuc", "ket_qua", "pakn")
 MAX_COMMENT = 1000
+_STEPS: tuple[SurveyStep, ...] = ("0", "1", "2", "3", "4")  # the buttons' step of each question
+_QUESTION_STEPS = {f"q{n}": n for n in range(len(ASPECTS))}  # the flow's step of each question
 
 
-def rating_choices(prefix: str) -> tuple[Choice, ...]:
-    return tuple(Choice(label, f"{prefix}:{value}") for value, label in t.LEVEL3.items())
+def rating_choices(
+    kind: type[InvitationRating | DossierRating | PlaceRating], ident: int
+) -> tuple[Choice, ...]:
+    """The three levels as buttons of one rating kind, for one invitation, dossier or place."""
+    return tuple(Choice(label, kind(ident, value).pack()) for value, label in t.LEVEL3.items())
 
 
 def invitation_reply(code: str, invitation_id: int) -> Reply:
     """The message that invites a rating when a dossier is finished."""
-    return Reply(t.INVITE.format(code=code), rating_choices(f"rt:{invitation_id}"))
-
-
-def _parts(ctx: Context) -> list[str]:
-    return (ctx.incoming.choice or "").split(":")
+    return Reply(t.INVITE.format(code=code), rating_choices(InvitationRating, invitation_id))
 
 
 async def _stale(ctx: Context) -> Outcome:
-    from handlers.start import stale_choice
-
-    return await stale_choice(ctx)
+    return stale_outcome(ctx)
 
 
 async def rate_from_invitation(ctx: Context) -> Outcome:
     """One tap on an invitation's rating ("rt:<invitation>:<level>")."""
-    try:
-        _, raw_id, raw_value = _parts(ctx)
-        invitation_id, value = int(raw_id), int(raw_value)
-    except ValueError:
+    pressed = InvitationRating.parse(ctx.incoming.choice)
+    if pressed is None:
         return await _stale(ctx)
-    invitation = await ctx.session.get(FeedbackInvitation, invitation_id)
+    value = pressed.level
+    invitation = await ctx.session.get(FeedbackInvitation, pressed.invitation)
     if invitation is None or invitation.user_hash != ctx.user_hash or value not in t.LEVEL3:
         return await _stale(ctx)
     return await _record_rating(ctx, invitation.dossier_id, value, invitation.id)
@@ -70,11 +84,10 @@ async def rate_from_invitation(ctx: Context) -> Outcome:
 
 async def rate_verified_dossier(ctx: Context) -> Outcome:
     """A rating chosen with /danhgia for a dossier verified in this conversation."""
-    try:
-        _, raw_id, raw_value = _parts(ctx)
-        dossier_id, value = int(raw_id), int(raw_value)
-    except ValueError:
+    pressed = DossierRating.parse(ctx.incoming.choice)
+    if pressed is None:
         return await _stale(ctx)
+    dossier_id, value = pressed.dossier, pressed.level
     if dossier_id not in ctx.state.data.get("verified", {}).values() or value not in t.LEVEL3:
         return await _stale(ctx)
     return await _record_rating(ctx, dossier_id, value, None)
@@ -113,8 +126,8 @@ async def _after_rating(ctx: Context, response: FeedbackResponse, value: int) ->
     if value == 1:
         await _alert(ctx.session, response, t.ALERT_RATING)
     choices = (
-        Choice(t.SURVEY_YES, f"sv:{response.id}:go"),
-        Choice(t.SURVEY_NO, f"sv:{response.id}:no"),
+        Choice(t.SURVEY_YES, Survey(response.id, "go").pack()),
+        Choice(t.SURVEY_NO, Survey(response.id, "no").pack()),
     )
     kept = {k: v for k, v in ctx.state.data.items() if k not in ("pa_low", "pa_offered")}
     state = ChatState(flow=FLOW, step="offer", data={**kept, "response": response.id})
@@ -126,9 +139,7 @@ async def _after_rating(ctx: Context, response: FeedbackResponse, value: int) ->
 
 
 def _offer(response_id: int) -> Reply:
-    from handlers.reflections import offer_reply
-
-    return offer_reply(f"r:{response_id}")
+    return offer_reply(ReflectionButton("r", response_id))
 
 
 def _survey_done(data: dict[str, object], response_id: int) -> Outcome:
@@ -143,38 +154,41 @@ def _survey_done(data: dict[str, object], response_id: int) -> Outcome:
 def _question(response_id: int, n: int) -> Reply:
     aspect = ASPECTS[n]
     choices = (
-        *tuple(Choice(label, f"sv:{response_id}:{n}:{value}") for value, label in t.LEVEL5.items()),
-        Choice(t.SKIP, f"sv:{response_id}:{n}:0"),
+        *tuple(
+            Choice(label, Survey(response_id, _STEPS[n], str(value)).pack())
+            for value, label in t.LEVEL5.items()
+        ),
+        Choice(t.SKIP, Survey(response_id, _STEPS[n], "0").pack()),
     )
     return Reply(t.SURVEY_QUESTIONS[aspect].format(n=n + 1), choices)
 
 
 def _comment_prompt(response_id: int) -> Reply:
-    return Reply(t.ASK_COMMENT, (Choice(t.SKIP, f"sv:{response_id}:comment:skip"),))
+    return Reply(t.ASK_COMMENT, (Choice(t.SKIP, Survey(response_id, "comment", "skip").pack()),))
 
 
 async def survey_button(ctx: Context) -> Outcome:
     """Starts, answers or declines the survey; refuses buttons of another or finished survey."""
-    parts = _parts(ctx)
-    try:
-        response_id = int(parts[1])
-    except (IndexError, ValueError):
+    pressed = Survey.parse(ctx.incoming.choice)
+    if pressed is None:
         return await _stale(ctx)
+    response_id = pressed.response
     if ctx.state.flow != FLOW or ctx.state.data.get("response") != response_id:
         return await _stale(ctx)
     data = dict(ctx.state.data)
-    if parts[2:] == ["no"]:
+    parts = [pressed.step] + ([pressed.value] if pressed.value is not None else [])
+    if parts == ["no"]:
         data.pop("response", None)
         data.pop("pa_offered", None)
         return Outcome((Reply(t.THANKS_SURVEY),), ChatState(data=data))
-    if parts[2:] == ["go"] and ctx.state.step == "offer":
+    if parts == ["go"] and ctx.state.step == "offer":
         return Outcome((_question(response_id, 0),), ctx.state.evolve(step="q0"))
-    if parts[2:] == ["comment", "skip"] and ctx.state.step == "comment":
+    if parts == ["comment", "skip"] and ctx.state.step == "comment":
         data.pop("response", None)
         return _survey_done(data, response_id)
     try:
-        n, value = int(parts[2]), int(parts[3])
-    except (IndexError, ValueError):
+        n, value = int(pressed.step), int(pressed.value or "")
+    except ValueError:
         return await _stale(ctx)
     if ctx.state.step != f"q{n}" or not 0 <= value <= 5:
         return await _stale(ctx)
@@ -201,17 +215,26 @@ async def survey_button(ctx: Context) -> Outcome:
 
 
 async def continue_flow(ctx: Context) -> Outcome:
-    """Free text during the survey: the comment at its end; otherwise repeat the question."""
-    response_id = int(ctx.state.data.get("response", 0))
+    """Free text during the survey, routed by the step (``TEXT_STEPS``): the place's name, the
+    comment at the end, or the question repeated; at any other step (the survey offered) the
+    flow steps aside and the message is answered as a question."""
     step = ctx.state.step or ""
-    if step == "place":
-        return await _place_typed(ctx)
-    if step != "comment":
-        if step.startswith("q"):
-            return Outcome((_question(response_id, int(step[1:])),), ctx.state)
-        from handlers.faq import answer_question
+    handler = TEXT_STEPS.get(step, _step_aside)
+    return await handler(ctx)
 
-        return await answer_question(ctx)
+
+async def _step_aside(ctx: Context) -> Outcome:
+    return Outcome((), ctx.state, reroute=True)
+
+
+async def _repeat_question(ctx: Context) -> Outcome:
+    response_id = int(ctx.state.data.get("response", 0))
+    n = _QUESTION_STEPS[ctx.state.step or ""]
+    return Outcome((_question(response_id, n),), ctx.state)
+
+
+async def _comment_typed(ctx: Context) -> Outcome:
+    response_id = int(ctx.state.data.get("response", 0))
     text = ctx.incoming.text.strip()
     if len(text) > MAX_COMMENT:
         return Outcome((Reply(t.COMMENT_TOO_LONG.format(length=len(text))),), ctx.state)
@@ -223,13 +246,15 @@ async def continue_flow(ctx: Context) -> Outcome:
 async def start_rating(ctx: Context) -> Outcome:
     """/danhgia: rate a dossier verified in this conversation, or a service point."""
     verified: dict[str, int] = dict(ctx.state.data.get("verified", {}))
-    place = Choice(t.RATE_PLACE, "dg:place")
-    reflect = Choice(t_pakn.OFFER_YES_MENU, "m:pakn")  # reflections (handlers/reflections.py)
+    place = Choice(t.RATE_PLACE, RatingMenu("place").pack())
+    reflect = Choice(
+        t_pakn.OFFER_YES_MENU, Menu("pakn").pack()
+    )  # reflections (handlers/reflections.py)
     if not verified:
         return Outcome((Reply(t.LOOKUP_FIRST, (place, reflect)),), ctx.state)
     choices = (
         *tuple(
-            Choice(t.RATE_DOSSIER.format(code=code), f"dg:d:{dossier_id}")
+            Choice(t.RATE_DOSSIER.format(code=code), RatingMenu("d", dossier_id).pack())
             for code, dossier_id in verified.items()
         ),
         place,
@@ -240,14 +265,15 @@ async def start_rating(ctx: Context) -> Outcome:
 
 async def rating_menu_button(ctx: Context) -> Outcome:
     """The choices of /danhgia: a verified dossier, a service point, an agency found by name."""
-    parts = _parts(ctx)
-    if parts[1:] == ["place"]:
-        return Outcome((Reply(t.ASK_PLACE),), ctx.state.evolve(flow=FLOW, step="place"))
-    try:
-        ident = int(parts[2])
-    except (IndexError, ValueError):
+    pressed = RatingMenu.parse(ctx.incoming.choice)
+    if pressed is None:
         return await _stale(ctx)
-    if parts[1] == "d":
+    if pressed.kind == "place" and pressed.ident is None:
+        return Outcome((Reply(t.ASK_PLACE),), ctx.state.evolve(flow=FLOW, step="place"))
+    ident = pressed.ident
+    if ident is None:
+        return await _stale(ctx)
+    if pressed.kind == "d":
         if ident not in ctx.state.data.get("verified", {}).values():
             return await _stale(ctx)
         dossier = await ctx.session.get(Dossier, ident)
@@ -256,8 +282,8 @@ async def rating_menu_button(ctx: Context) -> Outcome:
         if await repo.already_rated(ctx.session, dossier.id, ctx.user_hash):
             return Outcome((Reply(t.ALREADY_RATED),), ctx.state)
         prompt = t.RATE_DOSSIER_PROMPT.format(code=dossier.code)
-        return Outcome((Reply(prompt, rating_choices(f"rd:{dossier.id}")),), ctx.state)
-    if parts[1] == "a":
+        return Outcome((Reply(prompt, rating_choices(DossierRating, dossier.id)),), ctx.state)
+    if pressed.kind == "a":
         if ctx.incoming.choice not in ctx.state.offered:
             return await _stale(ctx)  # a place is chosen among those the flow just offered
         agency = await ctx.session.get(Agency, ident)
@@ -266,7 +292,7 @@ async def rating_menu_button(ctx: Context) -> Outcome:
         prompt = t.RATE_PLACE_PROMPT.format(agency=agency.name)
         # The rating buttons are valid only for the place this flow offered (rate_place).
         state = ctx.state.evolve(data={**ctx.state.data, PLACE_OFFER: agency.id})
-        return Outcome((Reply(prompt, rating_choices(f"ra:{agency.id}")),), state)
+        return Outcome((Reply(prompt, rating_choices(PlaceRating, agency.id)),), state)
     return await _stale(ctx)
 
 
@@ -283,24 +309,23 @@ async def _place_typed(ctx: Context) -> Outcome:
     )
     if not found:
         return Outcome((Reply(t.NO_PLACE),), ctx.state)
-    choices = tuple(Choice(names[key], f"dg:a:{key}") for _, _, key in found)
+    choices = tuple(Choice(names[key], RatingMenu("a", key).pack()) for _, _, key in found)
     return Outcome((Reply(t.PICK_PLACE, choices),), ctx.state.evolve(flow=None, step=None))
 
 
 async def rate_place(ctx: Context) -> Outcome:
     """A rating of a service point without a dossier ("ra:<agency>:<level>")."""
-    try:
-        _, raw_id, raw_value = _parts(ctx)
-        agency_id, value = int(raw_id), int(raw_value)
-    except ValueError:
+    pressed = PlaceRating.parse(ctx.incoming.choice)
+    if pressed is None:
         return await _stale(ctx)
+    agency_id, value = pressed.agency, pressed.level
     if ctx.state.data.get(PLACE_OFFER) != agency_id:
         return await _stale(ctx)  # not offered by the rating flow: a forged or old button
     agency = await ctx.session.get(Agency, agency_id)
     if agency is None or value not in t.LEVEL3:
         return await _stale(ctx)
     data = {k: v for k, v in ctx.state.data.items() if k != PLACE_OFFER}
-    ctx.state = ctx.state.evolve(data=data)
+    ctx = with_state(ctx, ctx.state.evolve(data=data))
     today = ctx.services.today().isoformat()
     response = await repo.respond(
         ctx.session,
@@ -320,13 +345,11 @@ async def rate_place(ctx: Context) -> Outcome:
 
 async def trip_saved(ctx: Context) -> Outcome:
     """Whether an answer saved the citizen a trip ("tr:<message>:<0|1>")."""
-    try:
-        _, raw_id, raw_value = _parts(ctx)
-        message_id = int(raw_id)
-    except ValueError:
+    pressed = TripSaved.parse(ctx.incoming.choice)
+    if pressed is None:
         return await _stale(ctx)
     updated = await message_repo.set_trip_saved(
-        ctx.session, message_id=message_id, user_hash=ctx.user_hash, saved=raw_value == "1"
+        ctx.session, message_id=pressed.message, user_hash=ctx.user_hash, saved=pressed.saved
     )
     if not updated:
         return await _stale(ctx)
@@ -346,8 +369,6 @@ async def _alert(session: AsyncSession, response: FeedbackResponse, detail: str)
         code=dossier.code if dossier else "—",
         detail=detail,
     )
-    from bot.delivery import replies_to_payload
-
     # Service-point ratings carry no proof of a visit: their alerts are grouped, one per place
     # and hour for each staff member, so that a flood of them cannot flood the staff.
     source = (
@@ -363,3 +384,11 @@ async def _alert(session: AsyncSession, response: FeedbackResponse, detail: str)
             chat_id=staff.user_id,
             payload=replies_to_payload([Reply(text)]),
         )
+
+
+TEXT_STEPS: dict[str, Callable[[Context], Awaitable[Outcome]]] = {
+    "place": _place_typed,
+    "comment": _comment_typed,
+    **dict.fromkeys(_QUESTION_STEPS, _repeat_question),
+}
+"""The survey flow's steps that take free text; any other step steps aside."""

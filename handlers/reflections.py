@@ -32,6 +32,8 @@ from bot.reflections import delivery
 from bot.reflections.photos import CleanPhoto, PhotoError, clean_photo
 from bot.reflections.rules import is_overdue, reference
 from handlers import texts_reflections as t
+from handlers.buttons import ReflectionButton, ReflectionVerdict, StaffReflection
+from handlers.common import stale_outcome
 from handlers.context import VN_TZ, Context
 from knowledge.normalize import fold
 from storage.models import Agency, Dossier, FeedbackResponse, utcnow
@@ -60,21 +62,13 @@ def _megabytes(n: int) -> str:
     return f"{n / 1024 / 1024:.1f}".removesuffix(".0").replace(".", ",") + " MB"
 
 
-def _parts(ctx: Context) -> list[str]:
-    return (ctx.incoming.choice or "").split(":")
-
-
-def _int(parts: list[str], i: int) -> int | None:
-    try:
-        return int(parts[i])
-    except (IndexError, ValueError):
-        return None
-
-
 async def _stale(ctx: Context) -> Outcome:
-    from handlers.start import stale_choice
+    return stale_outcome(ctx)
 
-    return await stale_choice(ctx)
+
+CANCEL_VALUE = ReflectionButton("x").pack()
+SEND_NOW_VALUE = ReflectionButton("s").pack()
+STAFF_CANCEL_VALUE = StaffReflection("x").pack()
 
 
 def _without_draft(ctx: Context) -> dict[str, object]:
@@ -87,10 +81,11 @@ def _say(ctx: Context, text: str, *choices: Choice) -> Outcome:
     return Outcome((Reply(text, choices),), ctx.state)
 
 
-def offer_reply(value: str) -> Reply:
-    """The question offered after a low rating or an unhelpful answer; ``value`` says about
-    what ("r:<rating response>" or "m:<message>")."""
-    return Reply(t.OFFER, (Choice(t.OFFER_YES, f"pa:{value}"), Choice(t.OFFER_NO, "pa:n")))
+def offer_reply(about: ReflectionButton) -> Reply:
+    """The question offered after a low rating or an unhelpful answer; ``about`` is the
+    button that takes the offer (``r`` with a rating response, ``m`` with a message)."""
+    no = ReflectionButton("n").pack()
+    return Reply(t.OFFER, (Choice(t.OFFER_YES, about.pack()), Choice(t.OFFER_NO, no)))
 
 
 # ================================================================== citizens
@@ -114,10 +109,13 @@ async def start(ctx: Context) -> Outcome:
         return refused
     verified: dict[str, int] = dict(ctx.state.data.get("verified", {}))
     choices = [
-        *(Choice(t.ABOUT_DOSSIER.format(code=code), f"pa:d:{i}") for code, i in verified.items()),
-        Choice(t.ABOUT_PLACE, "pa:p"),
-        Choice(t.ABOUT_ASSISTANT, "pa:b"),
-        Choice(t.CANCEL, "pa:x"),
+        *(
+            Choice(t.ABOUT_DOSSIER.format(code=code), ReflectionButton("d", i).pack())
+            for code, i in verified.items()
+        ),
+        Choice(t.ABOUT_PLACE, ReflectionButton("p").pack()),
+        Choice(t.ABOUT_ASSISTANT, ReflectionButton("b").pack()),
+        Choice(t.CANCEL, CANCEL_VALUE),
     ]
     text = t.WHAT_ABOUT if verified else f"{t.WHAT_ABOUT}\n{t.LOOKUP_FOR_DOSSIER}"
     state = ChatState(data=_without_draft(ctx))
@@ -126,8 +124,10 @@ async def start(ctx: Context) -> Outcome:
 
 async def button(ctx: Context) -> Outcome:
     """The citizen's buttons ("pa:..."): subject chosen, offer taken or declined, send, cancel."""
-    parts = _parts(ctx)
-    action = parts[1] if len(parts) > 1 else ""
+    pressed = ReflectionButton.parse(ctx.incoming.choice)
+    if pressed is None:
+        return await _stale(ctx)
+    action, ident = pressed.action, pressed.ident
     if action == "n":
         return Outcome((Reply(t.OFFER_DECLINED),), ctx.state)
     if action == "x":
@@ -136,11 +136,10 @@ async def button(ctx: Context) -> Outcome:
         return await _send_now(ctx)
     if action == "p":
         state = ChatState(flow=FLOW, step="place", data=_without_draft(ctx))
-        return Outcome((Reply(t.ASK_PLACE, (Choice(t.CANCEL, "pa:x"),)),), state)
+        return Outcome((Reply(t.ASK_PLACE, (Choice(t.CANCEL, CANCEL_VALUE),)),), state)
     refused = await _over_limit(ctx)
     if refused is not None:
         return refused
-    ident = _int(parts, 2)
     if action == "d" and ident is not None:
         if ident not in ctx.state.data.get("verified", {}).values():
             return await _stale(ctx)
@@ -197,7 +196,7 @@ async def _ask_text(
         "message": message_id,
     }
     state = ChatState(flow=FLOW, step="text", data={**_without_draft(ctx), "pa": draft})
-    reply = Reply(t.ASK_TEXT.format(agency=agency.name), (Choice(t.CANCEL, "pa:x"),))
+    reply = Reply(t.ASK_TEXT.format(agency=agency.name), (Choice(t.CANCEL, CANCEL_VALUE),))
     return Outcome((reply,), state)
 
 
@@ -208,12 +207,14 @@ async def continue_flow(ctx: Context) -> Outcome:
     if step == "place":
         return await _place_typed(ctx)
     if step == "photo":
-        return _say(ctx, t.WAITING_PHOTO, Choice(t.SEND_NOW, "pa:s"), Choice(t.CANCEL, "pa:x"))
+        return _say(
+            ctx, t.WAITING_PHOTO, Choice(t.SEND_NOW, SEND_NOW_VALUE), Choice(t.CANCEL, CANCEL_VALUE)
+        )
     text = " ".join(ctx.incoming.text.split())
     if len(text) < MIN_TEXT:
-        return _say(ctx, t.TEXT_TOO_SHORT, Choice(t.CANCEL, "pa:x"))
+        return _say(ctx, t.TEXT_TOO_SHORT, Choice(t.CANCEL, CANCEL_VALUE))
     if len(text) > MAX_TEXT:
-        return _say(ctx, t.TEXT_TOO_LONG.format(length=len(text)), Choice(t.CANCEL, "pa:x"))
+        return _say(ctx, t.TEXT_TOO_LONG.format(length=len(text)), Choice(t.CANCEL, CANCEL_VALUE))
     draft = {
         **dict(ctx.state.data.get("pa", {})),
         "text": mask_numbers(text),
@@ -224,7 +225,7 @@ async def continue_flow(ctx: Context) -> Outcome:
         limit = _megabytes(ctx.services.reflections.max_photo_bytes)
         reply = Reply(
             t.ASK_PHOTO.format(limit=limit),
-            (Choice(t.SEND_NOW, "pa:s"), Choice(t.CANCEL, "pa:x")),
+            (Choice(t.SEND_NOW, SEND_NOW_VALUE), Choice(t.CANCEL, CANCEL_VALUE)),
         )
         return Outcome((reply,), ChatState(flow=FLOW, step="photo", data=data))
     return await _submit(ctx, data, photo=None)
@@ -240,8 +241,8 @@ async def _place_typed(ctx: Context) -> Outcome:
         score_cutoff=60,
     )
     if not found:
-        return _say(ctx, t.NO_PLACE, Choice(t.CANCEL, "pa:x"))
-    choices = tuple(Choice(names[key], f"pa:a:{key}") for _, _, key in found)
+        return _say(ctx, t.NO_PLACE, Choice(t.CANCEL, CANCEL_VALUE))
+    choices = tuple(Choice(names[key], ReflectionButton("a", key).pack()) for _, _, key in found)
     return Outcome((Reply(t.PICK_PLACE, choices),), ctx.state)
 
 
@@ -250,7 +251,7 @@ async def photo_received(ctx: Context) -> Outcome:
     if ctx.state.step != "photo" or ctx.incoming.file is None:
         return _say(ctx, t.PHOTO_NOT_NOW)
     limit = ctx.services.reflections.max_photo_bytes
-    buttons = (Choice(t.SEND_NOW, "pa:s"), Choice(t.CANCEL, "pa:x"))
+    buttons = (Choice(t.SEND_NOW, SEND_NOW_VALUE), Choice(t.CANCEL, CANCEL_VALUE))
     try:
         photo = await asyncio.to_thread(clean_photo, ctx.incoming.file.content, limit)
     except PhotoError as exc:
@@ -260,10 +261,10 @@ async def photo_received(ctx: Context) -> Outcome:
 
 async def unsupported_in_flow(ctx: Context) -> Outcome:
     """A sticker, a compressed photo... while writing: say what the flow takes; nothing lost."""
-    buttons = (Choice(t.SEND_NOW, "pa:s"), Choice(t.CANCEL, "pa:x"))
+    buttons = (Choice(t.SEND_NOW, SEND_NOW_VALUE), Choice(t.CANCEL, CANCEL_VALUE))
     if ctx.state.step == "photo":
         return _say(ctx, t.PHOTO_AS_FILE, *buttons)
-    return _say(ctx, t.TEXT_ONLY, Choice(t.CANCEL, "pa:x"))
+    return _say(ctx, t.TEXT_ONLY, Choice(t.CANCEL, CANCEL_VALUE))
 
 
 async def _send_now(ctx: Context) -> Outcome:
@@ -353,11 +354,11 @@ async def _tell_staff(ctx: Context, reflection: Reflection, agency: Agency, key:
 
 async def verdict(ctx: Context) -> Outcome:
     """ "pv:<reflection>:<1|0>": whether the answer resolved the matter, once per reflection."""
-    parts = _parts(ctx)
-    ident, value = _int(parts, 1), _int(parts, 2)
-    if ident is None or value not in (0, 1):
+    pressed = ReflectionVerdict.parse(ctx.incoming.choice)
+    if pressed is None:
         return await _stale(ctx)
-    reflection = await ctx.session.get(Reflection, ident)
+    value = 1 if pressed.resolved else 0
+    reflection = await ctx.session.get(Reflection, pressed.reflection)
     if reflection is None or reflection.user_hash != ctx.user_hash:
         return await _stale(ctx)
     if reflection.status != ANSWERED:
@@ -395,7 +396,7 @@ async def staff_list(ctx: Context) -> Outcome:
                 ref=reference(r.id),
                 due=_fmt(r.due_date),
             ),
-            f"ps:v:{r.id}",
+            StaffReflection("v", r.id).pack(),
         )
         for r in rows
     )
@@ -412,11 +413,13 @@ async def _visible(ctx: Context, ident: int | None) -> Reflection | None:
 
 async def staff_button(ctx: Context) -> Outcome:
     """Staff buttons ("ps:..."): view, answer, forward (pick a target), not in scope, cancel."""
-    parts = _parts(ctx)
-    action = parts[1] if len(parts) > 1 else ""
+    pressed = StaffReflection.parse(ctx.incoming.choice)
+    if pressed is None:
+        return await _stale(ctx)
+    action = pressed.action
     if action == "x":
         return Outcome((Reply(t.STAFF_CANCELLED),), _staff_state(ctx, None, None))
-    reflection = await _visible(ctx, _int(parts, 2))
+    reflection = await _visible(ctx, pressed.reflection)
     if reflection is None:
         return Outcome((Reply(t.GONE),), _staff_state(ctx, None, None))
     ref = reference(reflection.id)
@@ -424,7 +427,7 @@ async def staff_button(ctx: Context) -> Outcome:
         return await _detail(ctx, reflection)
     if reflection.status != OPEN:
         return Outcome((Reply(t.NOT_OPEN.format(ref=ref)),), _staff_state(ctx, None, None))
-    cancel = (Choice(t.CANCEL, "ps:x"),)
+    cancel = (Choice(t.CANCEL, STAFF_CANCEL_VALUE),)
     draft: dict[str, object] = {"id": reflection.id}
     if action == "a":
         return Outcome((Reply(t.ASK_ANSWER, cancel),), _staff_state(ctx, "answer", draft))
@@ -433,7 +436,7 @@ async def staff_button(ctx: Context) -> Outcome:
     if action == "n":
         return Outcome((Reply(t.ASK_SCOPE_REASON, cancel),), _staff_state(ctx, "scope", draft))
     if action == "t":
-        target = await ctx.session.get(Agency, _int(parts, 3) or 0)
+        target = await ctx.session.get(Agency, pressed.target or 0)
         if target is None or target.id == reflection.agency_id or not target.active:
             return await _stale(ctx)
         if not repo.may_hold(await repo.scope_of(ctx.session, reflection), target):
@@ -468,9 +471,9 @@ async def _detail(ctx: Context, reflection: Reflection) -> Outcome:
     actions: tuple[Choice, ...] = ()
     if reflection.status == OPEN:
         actions = (
-            Choice(t.DO_ANSWER, f"ps:a:{reflection.id}"),
-            Choice(t.DO_FORWARD, f"ps:f:{reflection.id}"),
-            Choice(t.DO_NOT_IN_SCOPE, f"ps:n:{reflection.id}"),
+            Choice(t.DO_ANSWER, StaffReflection("a", reflection.id).pack()),
+            Choice(t.DO_FORWARD, StaffReflection("f", reflection.id).pack()),
+            Choice(t.DO_NOT_IN_SCOPE, StaffReflection("n", reflection.id).pack()),
         )
     replies.append(Reply(text, actions))
     await audit.record(
@@ -489,7 +492,7 @@ async def staff_continue(ctx: Context) -> Outcome:
         ref = reference(reflection.id)
         return Outcome((Reply(t.NOT_OPEN.format(ref=ref)),), _staff_state(ctx, None, None))
     text = ctx.incoming.text.strip()
-    cancel = Choice(t.CANCEL, "ps:x")
+    cancel = Choice(t.CANCEL, STAFF_CANCEL_VALUE)
     step = ctx.state.step
     if step == "target":
         return await _targets(ctx, reflection, text)
@@ -518,7 +521,7 @@ async def _targets(ctx: Context, reflection: Reflection, text: str) -> Outcome:
         for a in await ctx.session.scalars(select(Agency).where(Agency.active))
         if a.id != reflection.agency_id
     ]
-    cancel = Choice(t.CANCEL, "ps:x")
+    cancel = Choice(t.CANCEL, STAFF_CANCEL_VALUE)
     exact = [a for a in agencies if a.code.lower() == text.lower()]
     if exact:
         found = exact
@@ -529,7 +532,7 @@ async def _targets(ctx: Context, reflection: Reflection, text: str) -> Outcome:
         found = [by_id[key] for _, _, key in hits]
     if not found:
         return _say(ctx, t.NO_TARGET, cancel)
-    choices = tuple(Choice(a.name, f"ps:t:{reflection.id}:{a.id}") for a in found)
+    choices = tuple(Choice(a.name, StaffReflection("t", reflection.id, a.id).pack()) for a in found)
     return Outcome((Reply(t.PICK_TARGET, (*choices, cancel)),), ctx.state)
 
 
