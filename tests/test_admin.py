@@ -25,6 +25,7 @@ from bot.app import App
 from bot.messages import Channel, Incoming, IncomingFile
 from handlers import admin as admin_handlers
 from handlers import texts
+from handlers.admin import imports as admin_imports
 from knowledge import kbfile
 from storage.models import Agency
 from storage.models_admin import AuditLog, KbHistory, PendingImport
@@ -375,7 +376,7 @@ async def test_file_imports_previewed_confirmed_rolled_back_or_refused(
     buf = io.BytesIO()
     wb.save(buf)
     assert len(buf.getvalue()) < 200_000
-    monkeypatch.setattr(admin_handlers, "MAX_UNPACKED_XLSX", 1024 * 1024)
+    monkeypatch.setattr(admin_imports, "MAX_UNPACKED_XLSX", 1024 * 1024)
     await send_file(admin, "bom.xlsx", buf.getvalue())
     assert "Tệp «bom.xlsx» khi giải nén lớn hơn 1 MB" in admin.text
 
