@@ -188,8 +188,9 @@ def resolve(
     table = _table(routes, role)
     command = command_of(incoming.text) if incoming.choice is None else None
     is_text = command is None and incoming.choice is None and incoming.file is None
-    if state.flow and is_text and not incoming.unsupported:
-        handler = table.flows.get(state.flow)
+    flow = state.flow_name or ""
+    if flow and is_text and not incoming.unsupported:
+        handler = table.flows.get(flow)
         if handler is not None:
             return handler
     if command is not None:
@@ -202,10 +203,10 @@ def resolve(
         return found or common.stale_choice
     if incoming.file is not None:
         # a flow that takes files (a photo with a reflection) comes first
-        return table.files.get(state.flow or "") or table.files[""]
+        return table.files.get(flow) or table.files[""]
     if incoming.unsupported:
         # a flow may explain what it takes instead (a photo as a file)
-        return table.unsupported.get(state.flow or "") or table.unsupported[""]
+        return table.unsupported.get(flow) or table.unsupported[""]
     return free_text(table, incoming.text)
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dossiers.workdays import WorkCalendar
+from bot.flowstate import FlowState
 from bot.messages import ChatState, Incoming
 from bot.privacy import mask_numbers, owner_id_hash, owner_phone_hash
 from bot.reflections.rules import ReflectionRules
@@ -85,3 +86,14 @@ class Context:
 def with_state(ctx: Context, state: ChatState) -> Context:
     """The same update seen in another state (a flow that stepped aside, for instance)."""
     return replace(ctx, state=state)
+
+
+def after_flow(state: ChatState) -> ChatState:
+    """The state once a flow is over: no flow, the memory kept but the dialogue topic (a flow
+    in between ends the follow-up questions)."""
+    return ChatState(memory=replace(state.memory, dialogue=None))
+
+
+def start_flow(state: ChatState, flow: FlowState) -> ChatState:
+    """The state at a flow's first (or next) step, as ``after_flow`` but in ``flow``."""
+    return ChatState(flow=flow, memory=replace(state.memory, dialogue=None))

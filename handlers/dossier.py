@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dossiers.codes import find_codes
 from bot.dossiers.status import DossierStatus
 from bot.dossiers.timeliness import DossierTimes, Timeliness, timeliness
+from bot.flowstate import FlowState, Memory
 from bot.messages import ChatState, Choice, Outcome, Reply
 from bot.privacy import normalise_id_number, normalise_phone
 from handlers import texts_dossier as t
@@ -44,6 +47,18 @@ _INTENT = re.compile(
     r"|\bh[oồ]\s*s[oơ]\s+c[uủ]a\s+(t[oô]i|em|m[iì]nh)\b",
     re.IGNORECASE,
 )
+
+
+@dataclass(frozen=True)
+class Lookup(FlowState, tag=FLOW):
+    """A dossier lookup under way: waiting for the code, or for who the citizen is."""
+
+    step: Literal["code", "verify"]
+    code: str = ""
+
+
+def _code(ctx: Context) -> str:
+    return ctx.state.flow.code if isinstance(ctx.state.flow, Lookup) else ""
 
 
 def mentions_code(text: str) -> bool:
@@ -75,7 +90,7 @@ async def ask_code(ctx: Context) -> Outcome:
     codes = find_codes(ctx.incoming.text)
     if codes:
         return await _ask_verification(ctx, codes[0])
-    return Outcome((Reply(t.ASK_CODE),), ChatState(flow=FLOW, step="code"))
+    return Outcome((Reply(t.ASK_CODE),), ChatState(flow=Lookup("code")))
 
 
 async def code_given(ctx: Context) -> Outcome:
@@ -86,10 +101,10 @@ async def code_given(ctx: Context) -> Outcome:
 
 
 async def _ask_verification(ctx: Context, code: str) -> Outcome:
-    verified = dict(ctx.state.data.get("verified", {}))
+    verified = dict(ctx.state.memory.verified)
     if code in verified:
         return await _show(ctx, code, verified)
-    state = ChatState(flow=FLOW, step="verify", data={"code": code, "verified": verified})
+    state = ChatState(flow=Lookup("verify", code), memory=Memory(verified=verified))
     return Outcome((Reply(t.ASK_VERIFICATION.format(code=code)),), state)
 
 
@@ -107,7 +122,11 @@ async def _code_typed(ctx: Context) -> Outcome:
     if not codes and not any(ch.isdigit() for ch in text):
         # No attempt at a code ("giá vàng hôm nay", "đkkh cần gì"): the citizen has moved
         # on, so the lookup steps aside and the message is answered as a question.
-        return Outcome((), ctx.state.evolve(flow=None, step=None, data={}), reroute=True)
+        # What the lookup knew (verified dossiers) is left behind with it.
+        state = ctx.state.evolve(
+            flow=None, memory=replace(ctx.state.memory, verified={}, place_offer=None)
+        )
+        return Outcome((), state, reroute=True)
     if not codes:
         return Outcome((Reply(t.BAD_CODE, _cancel_choices()),), ctx.state)
     return await _ask_verification(ctx, codes[0])
@@ -116,7 +135,7 @@ async def _code_typed(ctx: Context) -> Outcome:
 async def _identity_typed(ctx: Context) -> Outcome:
     text = ctx.incoming.text.strip()
     codes = find_codes(text)
-    if codes and codes[0] != ctx.state.data.get("code"):
+    if codes and codes[0] != _code(ctx):
         return await _ask_verification(ctx, codes[0])
     return await _verify(ctx, text)
 
@@ -160,7 +179,7 @@ def _until_text(moment: datetime, today: date) -> str:
 
 
 async def _verify(ctx: Context, typed: str) -> Outcome:
-    code = str(ctx.state.data.get("code", ""))
+    code = _code(ctx)
     channel = ctx.incoming.chat.channel.value
     locked = await _locked_until(ctx, code)
     if locked is not None:
@@ -201,7 +220,7 @@ async def _verify(ctx: Context, typed: str) -> Outcome:
         dossier_id=dossier.id,
         outcome="ok",
     )
-    verified = {**dict(ctx.state.data.get("verified", {})), code: dossier.id}
+    verified = {**ctx.state.memory.verified, code: dossier.id}
     return await _show(ctx, code, verified)
 
 
@@ -223,8 +242,7 @@ async def _show(ctx: Context, code: str, verified: dict[str, int]) -> Outcome:
         Choice(t.ANOTHER, Menu("dossier").pack()),
         menu_choice(t.MENU),
     )
-    state = ChatState(data={"verified": verified})
-    return Outcome((Reply(text, choices),), state)
+    return Outcome((Reply(text, choices),), ChatState(memory=Memory(verified=verified)))
 
 
 async def _names(session: AsyncSession, dossier: Dossier) -> tuple[str, str]:
@@ -324,8 +342,7 @@ async def subscription_button(ctx: Context) -> Outcome:
         return Outcome((Reply(t.UNSUBSCRIBED if done else t.NOT_SUBSCRIBED),), ctx.state)
     if (declined := _in_group(ctx)) is not None:
         return declined
-    verified = ctx.state.data.get("verified", {})
-    if pressed.dossier not in verified.values():
+    if pressed.dossier not in ctx.state.memory.verified.values():
         return stale_outcome(ctx)
     verified_id = pressed.dossier
     await subscriptions.subscribe(

@@ -55,7 +55,7 @@ async def _answer(
         )
     )
     # Answering a question ends any flow (a lookup left half-way, for instance).
-    state = ctx.state.evolve(last_entry=entry.id, flow=None, step=None)
+    state = ctx.state.evolve(last_entry=entry.id, flow=None)
     key = ctx.index.group_of(entry)
     aspect = result.aspect if result is not None else ""
     state = memory.remember(state, key, ctx.index.group_name(key), entry.id, aspect)

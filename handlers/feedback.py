@@ -8,12 +8,15 @@ recomputed by SQL and never kept as a running total. One rating per dossier per 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import replies_to_payload
+from bot.flowstate import FlowState
 from bot.messages import ChatState, Choice, Outcome, Reply
 from bot.privacy import mask_numbers
 from handlers import texts_feedback as t
@@ -30,7 +33,7 @@ from handlers.buttons import (
     TripSaved,
 )
 from handlers.common import stale_outcome
-from handlers.context import Context, with_state
+from handlers.context import Context, after_flow, start_flow, with_state
 from handlers.reflections import offer_reply
 from knowledge.normalize import fold
 from storage.models import (
@@ -46,12 +49,31 @@ from storage.repositories import messages as message_repo
 from storage.repositories import outbox, roles
 
 FLOW = "survey"
-PLACE_OFFER = "place_offer"
-"""State key: the service point whose rating buttons the flow offered last."""
 ASPECTS = ("tiep_can", "tthc", "cong_chuc", "ket_qua", "pakn")
 MAX_COMMENT = 1000
 _STEPS: tuple[SurveyStep, ...] = ("0", "1", "2", "3", "4")  # the buttons' step of each question
-_QUESTION_STEPS = {f"q{n}": n for n in range(len(ASPECTS))}  # the flow's step of each question
+_FLOW_STEPS: tuple[SurveyFlowStep, ...] = ("q0", "q1", "q2", "q3", "q4")  # the flow's steps
+_QUESTION_STEPS: dict[str, int] = {step: n for n, step in enumerate(_FLOW_STEPS)}
+
+
+SurveyFlowStep = Literal["offer", "q0", "q1", "q2", "q3", "q4", "comment", "place"]
+
+
+@dataclass(frozen=True)
+class SurveyFlow(FlowState, tag=FLOW):
+    """After a rating: the survey offered, its questions, the comment; or a service point's
+    name asked for (step "place")."""
+
+    step: SurveyFlowStep
+    response: int = 0
+    low_score: bool = False
+    """A question was scored 1-2: a reflection is offered at the end."""
+    reflection_offered: bool = False
+    """A reflection was offered already, after a "Không hài lòng" rating."""
+
+
+def _survey(ctx: Context) -> SurveyFlow | None:
+    return ctx.state.flow if isinstance(ctx.state.flow, SurveyFlow) else None
 
 
 def rating_choices(
@@ -88,7 +110,7 @@ async def rate_verified_dossier(ctx: Context) -> Outcome:
     if pressed is None:
         return await _stale(ctx)
     dossier_id, value = pressed.dossier, pressed.level
-    if dossier_id not in ctx.state.data.get("verified", {}).values() or value not in t.LEVEL3:
+    if dossier_id not in ctx.state.memory.verified.values() or value not in t.LEVEL3:
         return await _stale(ctx)
     return await _record_rating(ctx, dossier_id, value, None)
 
@@ -129,10 +151,10 @@ async def _after_rating(ctx: Context, response: FeedbackResponse, value: int) ->
         Choice(t.SURVEY_YES, Survey(response.id, "go").pack()),
         Choice(t.SURVEY_NO, Survey(response.id, "no").pack()),
     )
-    kept = {k: v for k, v in ctx.state.data.items() if k not in ("pa_low", "pa_offered")}
-    state = ChatState(flow=FLOW, step="offer", data={**kept, "response": response.id})
-    if value == 1:  # dissatisfied: offer a reflection that the agency must answer
-        state = state.evolve(data={**state.data, "pa_offered": True})
+    offered = value == 1  # dissatisfied: offer a reflection that the agency must answer
+    flow = SurveyFlow("offer", response=response.id, reflection_offered=offered)
+    state = start_flow(ctx.state, flow)
+    if offered:
         replies = (Reply(t.THANKS_RATING), Reply(t.ASK_SURVEY, choices), _offer(response.id))
         return Outcome(replies, state)
     return Outcome((Reply(t.THANKS_RATING), Reply(t.ASK_SURVEY, choices)), state)
@@ -142,13 +164,13 @@ def _offer(response_id: int) -> Reply:
     return offer_reply(ReflectionButton("r", response_id))
 
 
-def _survey_done(data: dict[str, object], response_id: int) -> Outcome:
+def _survey_done(state: ChatState, flow: SurveyFlow) -> Outcome:
     """The thanks at the end of the survey, with the offer of a reflection after a score of
     1-2 (unless it was offered already after the rating)."""
-    offer = data.pop("pa_low", False) and not data.get("pa_offered")
-    data.pop("pa_offered", None)
-    replies = (Reply(t.THANKS_SURVEY), _offer(response_id)) if offer else (Reply(t.THANKS_SURVEY),)
-    return Outcome(replies, ChatState(data=data))
+    thanks = Reply(t.THANKS_SURVEY)
+    offer = flow.low_score and not flow.reflection_offered
+    replies = (thanks, _offer(flow.response)) if offer else (thanks,)
+    return Outcome(replies, after_flow(state))
 
 
 def _question(response_id: int, n: int) -> Reply:
@@ -173,24 +195,21 @@ async def survey_button(ctx: Context) -> Outcome:
     if pressed is None:
         return await _stale(ctx)
     response_id = pressed.response
-    if ctx.state.flow != FLOW or ctx.state.data.get("response") != response_id:
+    flow = _survey(ctx)
+    if flow is None or flow.response != response_id:
         return await _stale(ctx)
-    data = dict(ctx.state.data)
     parts = [pressed.step] + ([pressed.value] if pressed.value is not None else [])
     if parts == ["no"]:
-        data.pop("response", None)
-        data.pop("pa_offered", None)
-        return Outcome((Reply(t.THANKS_SURVEY),), ChatState(data=data))
-    if parts == ["go"] and ctx.state.step == "offer":
-        return Outcome((_question(response_id, 0),), ctx.state.evolve(step="q0"))
-    if parts == ["comment", "skip"] and ctx.state.step == "comment":
-        data.pop("response", None)
-        return _survey_done(data, response_id)
+        return Outcome((Reply(t.THANKS_SURVEY),), after_flow(ctx.state))
+    if parts == ["go"] and flow.step == "offer":
+        return Outcome((_question(response_id, 0),), _at(ctx, flow, "q0"))
+    if parts == ["comment", "skip"] and flow.step == "comment":
+        return _survey_done(ctx.state, flow)
     try:
         n, value = int(pressed.step), int(pressed.value or "")
     except ValueError:
         return await _stale(ctx)
-    if ctx.state.step != f"q{n}" or not 0 <= value <= 5:
+    if flow.step != f"q{n}" or not 0 <= value <= 5:
         return await _stale(ctx)
     response = await ctx.session.get(FeedbackResponse, response_id)
     if response is None or response.user_hash != ctx.user_hash:
@@ -204,14 +223,17 @@ async def survey_button(ctx: Context) -> Outcome:
         scale="5",
         value=value or None,
     )
-    state = ctx.state
     if value in (1, 2):
         detail = t.ALERT_ASPECT.format(aspect=t.ASPECT_NAMES[aspect], value=value)
         await _alert(ctx.session, response, detail)
-        state = state.evolve(data={**state.data, "pa_low": True})
+        flow = replace(flow, low_score=True)
     if n + 1 < len(ASPECTS):
-        return Outcome((_question(response_id, n + 1),), state.evolve(step=f"q{n + 1}"))
-    return Outcome((_comment_prompt(response_id),), state.evolve(step="comment"))
+        return Outcome((_question(response_id, n + 1),), _at(ctx, flow, _FLOW_STEPS[n + 1]))
+    return Outcome((_comment_prompt(response_id),), _at(ctx, flow, "comment"))
+
+
+def _at(ctx: Context, flow: SurveyFlow, step: SurveyFlowStep) -> ChatState:
+    return ctx.state.evolve(flow=replace(flow, step=step))
 
 
 async def continue_flow(ctx: Context) -> Outcome:
@@ -228,24 +250,24 @@ async def _step_aside(ctx: Context) -> Outcome:
 
 
 async def _repeat_question(ctx: Context) -> Outcome:
-    response_id = int(ctx.state.data.get("response", 0))
+    flow = _survey(ctx)
+    response_id = flow.response if flow else 0
     n = _QUESTION_STEPS[ctx.state.step or ""]
     return Outcome((_question(response_id, n),), ctx.state)
 
 
 async def _comment_typed(ctx: Context) -> Outcome:
-    response_id = int(ctx.state.data.get("response", 0))
+    flow = _survey(ctx) or SurveyFlow("comment")
     text = ctx.incoming.text.strip()
     if len(text) > MAX_COMMENT:
         return Outcome((Reply(t.COMMENT_TOO_LONG.format(length=len(text))),), ctx.state)
-    await repo.set_comment(ctx.session, response_id, mask_numbers(text))
-    data = {k: v for k, v in ctx.state.data.items() if k != "response"}
-    return _survey_done(data, response_id)
+    await repo.set_comment(ctx.session, flow.response, mask_numbers(text))
+    return _survey_done(ctx.state, flow)
 
 
 async def start_rating(ctx: Context) -> Outcome:
     """/danhgia: rate a dossier verified in this conversation, or a service point."""
-    verified: dict[str, int] = dict(ctx.state.data.get("verified", {}))
+    verified = ctx.state.memory.verified
     place = Choice(t.RATE_PLACE, RatingMenu("place").pack())
     reflect = Choice(
         t_pakn.OFFER_YES_MENU, Menu("pakn").pack()
@@ -269,12 +291,12 @@ async def rating_menu_button(ctx: Context) -> Outcome:
     if pressed is None:
         return await _stale(ctx)
     if pressed.kind == "place" and pressed.ident is None:
-        return Outcome((Reply(t.ASK_PLACE),), ctx.state.evolve(flow=FLOW, step="place"))
+        return Outcome((Reply(t.ASK_PLACE),), ctx.state.evolve(flow=SurveyFlow("place")))
     ident = pressed.ident
     if ident is None:
         return await _stale(ctx)
     if pressed.kind == "d":
-        if ident not in ctx.state.data.get("verified", {}).values():
+        if ident not in ctx.state.memory.verified.values():
             return await _stale(ctx)
         dossier = await ctx.session.get(Dossier, ident)
         if dossier is None:
@@ -291,7 +313,7 @@ async def rating_menu_button(ctx: Context) -> Outcome:
             return await _stale(ctx)
         prompt = t.RATE_PLACE_PROMPT.format(agency=agency.name)
         # The rating buttons are valid only for the place this flow offered (rate_place).
-        state = ctx.state.evolve(data={**ctx.state.data, PLACE_OFFER: agency.id})
+        state = ctx.state.evolve(memory=replace(ctx.state.memory, place_offer=agency.id))
         return Outcome((Reply(prompt, rating_choices(PlaceRating, agency.id)),), state)
     return await _stale(ctx)
 
@@ -310,7 +332,7 @@ async def _place_typed(ctx: Context) -> Outcome:
     if not found:
         return Outcome((Reply(t.NO_PLACE),), ctx.state)
     choices = tuple(Choice(names[key], RatingMenu("a", key).pack()) for _, _, key in found)
-    return Outcome((Reply(t.PICK_PLACE, choices),), ctx.state.evolve(flow=None, step=None))
+    return Outcome((Reply(t.PICK_PLACE, choices),), ctx.state.evolve(flow=None))
 
 
 async def rate_place(ctx: Context) -> Outcome:
@@ -319,13 +341,12 @@ async def rate_place(ctx: Context) -> Outcome:
     if pressed is None:
         return await _stale(ctx)
     agency_id, value = pressed.agency, pressed.level
-    if ctx.state.data.get(PLACE_OFFER) != agency_id:
+    if ctx.state.memory.place_offer != agency_id:
         return await _stale(ctx)  # not offered by the rating flow: a forged or old button
     agency = await ctx.session.get(Agency, agency_id)
     if agency is None or value not in t.LEVEL3:
         return await _stale(ctx)
-    data = {k: v for k, v in ctx.state.data.items() if k != PLACE_OFFER}
-    ctx = with_state(ctx, ctx.state.evolve(data=data))
+    ctx = with_state(ctx, ctx.state.evolve(memory=replace(ctx.state.memory, place_offer=None)))
     today = ctx.services.today().isoformat()
     response = await repo.respond(
         ctx.session,

@@ -20,12 +20,16 @@ agencies); the citizen's name is shown in clear only to staff of the agency that
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
+from typing import Literal
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import select
 
 from bot.delivery import replies_to_payload
+from bot.flowstate import FlowState
 from bot.messages import Attachment, Channel, ChatState, Choice, Outcome, Reply
 from bot.privacy import mask_name, mask_numbers
 from bot.reflections import delivery
@@ -34,7 +38,7 @@ from bot.reflections.rules import is_overdue, reference
 from handlers import texts_reflections as t
 from handlers.buttons import ReflectionButton, ReflectionVerdict, StaffReflection
 from handlers.common import stale_outcome
-from handlers.context import VN_TZ, Context
+from handlers.context import VN_TZ, Context, after_flow, start_flow
 from knowledge.normalize import fold
 from storage.models import Agency, Dossier, FeedbackResponse, utcnow
 from storage.models_reflections import ANSWERED, NOT_IN_SCOPE, OPEN, Reflection
@@ -71,10 +75,32 @@ SEND_NOW_VALUE = ReflectionButton("s").pack()
 STAFF_CANCEL_VALUE = StaffReflection("x").pack()
 
 
-def _without_draft(ctx: Context) -> dict[str, object]:
-    return {
-        k: v for k, v in ctx.state.data.items() if k not in ("pa", "ps", "pa_low", "pa_offered")
-    }
+@dataclass(frozen=True)
+class ReflectionDraft(FlowState, tag=FLOW):
+    """A citizen writing a reflection: the place's name asked for, then the text, then (on
+    channels that carry files) a photo."""
+
+    step: Literal["place", "text", "photo"]
+    subject: str = ""
+    agency: int = 0
+    dossier: int | None = None
+    message: int | None = None
+    text: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class StaffDraft(FlowState, tag=STAFF_FLOW):
+    """Staff acting on a reflection: its answer, a forward's target and reason, or the reason
+    it is not in scope."""
+
+    step: Literal["answer", "target", "scope", "forward"]
+    reflection: int = 0
+    target: int | None = None
+
+
+def _draft(ctx: Context) -> ReflectionDraft | None:
+    return ctx.state.flow if isinstance(ctx.state.flow, ReflectionDraft) else None
 
 
 def _say(ctx: Context, text: str, *choices: Choice) -> Outcome:
@@ -98,7 +124,7 @@ async def _over_limit(ctx: Context) -> Outcome | None:
     since = datetime.combine(ctx.services.today(), time.min, VN_TZ).astimezone(UTC)
     if await repo.sent_since(ctx.session, ctx.user_hash, since) >= limit:
         text = t.DAILY_LIMIT.format(limit=limit, hotline=ctx.hotline)
-        return Outcome((Reply(text),), ChatState(data=_without_draft(ctx)))
+        return Outcome((Reply(text),), after_flow(ctx.state))
     return None
 
 
@@ -107,7 +133,7 @@ async def start(ctx: Context) -> Outcome:
     refused = await _over_limit(ctx)
     if refused is not None:
         return refused
-    verified: dict[str, int] = dict(ctx.state.data.get("verified", {}))
+    verified = ctx.state.memory.verified
     choices = [
         *(
             Choice(t.ABOUT_DOSSIER.format(code=code), ReflectionButton("d", i).pack())
@@ -118,8 +144,7 @@ async def start(ctx: Context) -> Outcome:
         Choice(t.CANCEL, CANCEL_VALUE),
     ]
     text = t.WHAT_ABOUT if verified else f"{t.WHAT_ABOUT}\n{t.LOOKUP_FOR_DOSSIER}"
-    state = ChatState(data=_without_draft(ctx))
-    return Outcome((Reply(text, tuple(choices)),), state)
+    return Outcome((Reply(text, tuple(choices)),), after_flow(ctx.state))
 
 
 async def button(ctx: Context) -> Outcome:
@@ -131,17 +156,17 @@ async def button(ctx: Context) -> Outcome:
     if action == "n":
         return Outcome((Reply(t.OFFER_DECLINED),), ctx.state)
     if action == "x":
-        return Outcome((Reply(t.CANCELLED),), ChatState(data=_without_draft(ctx)))
+        return Outcome((Reply(t.CANCELLED),), after_flow(ctx.state))
     if action == "s":
         return await _send_now(ctx)
     if action == "p":
-        state = ChatState(flow=FLOW, step="place", data=_without_draft(ctx))
+        state = start_flow(ctx.state, ReflectionDraft("place"))
         return Outcome((Reply(t.ASK_PLACE, (Choice(t.CANCEL, CANCEL_VALUE),)),), state)
     refused = await _over_limit(ctx)
     if refused is not None:
         return refused
     if action == "d" and ident is not None:
-        if ident not in ctx.state.data.get("verified", {}).values():
+        if ident not in ctx.state.memory.verified.values():
             return await _stale(ctx)
         dossier = await ctx.session.get(Dossier, ident)
         if dossier is None:
@@ -189,46 +214,43 @@ async def _ask_text(
     agency = await ctx.session.get(Agency, agency_id)
     if agency is None:
         return await _stale(ctx)
-    draft = {
-        "subject": subject,
-        "agency": agency_id,
-        "dossier": dossier_id,
-        "message": message_id,
-    }
-    state = ChatState(flow=FLOW, step="text", data={**_without_draft(ctx), "pa": draft})
+    draft = ReflectionDraft("text", subject, agency_id, dossier=dossier_id, message=message_id)
+    state = start_flow(ctx.state, draft)
     reply = Reply(t.ASK_TEXT.format(agency=agency.name), (Choice(t.CANCEL, CANCEL_VALUE),))
     return Outcome((reply,), state)
 
 
 async def continue_flow(ctx: Context) -> Outcome:
-    """Free text in the citizen's flow: a place name, the description, or (waiting for a
-    photo) a reminder."""
-    step = ctx.state.step
-    if step == "place":
-        return await _place_typed(ctx)
-    if step == "photo":
-        return _say(
-            ctx, t.WAITING_PHOTO, Choice(t.SEND_NOW, SEND_NOW_VALUE), Choice(t.CANCEL, CANCEL_VALUE)
-        )
+    """Free text in the citizen's flow, by step (``TEXT_STEPS``): a place name, the
+    description, or (waiting for a photo) a reminder; the description is the fallback."""
+    return await TEXT_STEPS.get(ctx.state.step or "", _text_typed)(ctx)
+
+
+async def _photo_awaited(ctx: Context) -> Outcome:
+    return _say(
+        ctx, t.WAITING_PHOTO, Choice(t.SEND_NOW, SEND_NOW_VALUE), Choice(t.CANCEL, CANCEL_VALUE)
+    )
+
+
+async def _text_typed(ctx: Context) -> Outcome:
     text = " ".join(ctx.incoming.text.split())
     if len(text) < MIN_TEXT:
         return _say(ctx, t.TEXT_TOO_SHORT, Choice(t.CANCEL, CANCEL_VALUE))
     if len(text) > MAX_TEXT:
         return _say(ctx, t.TEXT_TOO_LONG.format(length=len(text)), Choice(t.CANCEL, CANCEL_VALUE))
-    draft = {
-        **dict(ctx.state.data.get("pa", {})),
-        "text": mask_numbers(text),
-        "name": ctx.incoming.display_name[:120],
-    }
-    data = {**ctx.state.data, "pa": draft}
+    draft = replace(
+        _draft(ctx) or ReflectionDraft("text"),
+        text=mask_numbers(text),
+        name=ctx.incoming.display_name[:120],
+    )
     if ctx.incoming.chat.channel in FILE_CHANNELS:
         limit = _megabytes(ctx.services.reflections.max_photo_bytes)
         reply = Reply(
             t.ASK_PHOTO.format(limit=limit),
             (Choice(t.SEND_NOW, SEND_NOW_VALUE), Choice(t.CANCEL, CANCEL_VALUE)),
         )
-        return Outcome((reply,), ChatState(flow=FLOW, step="photo", data=data))
-    return await _submit(ctx, data, photo=None)
+        return Outcome((reply,), start_flow(ctx.state, replace(draft, step="photo")))
+    return await _submit(ctx, draft, photo=None)
 
 
 async def _place_typed(ctx: Context) -> Outcome:
@@ -256,7 +278,7 @@ async def photo_received(ctx: Context) -> Outcome:
         photo = await asyncio.to_thread(clean_photo, ctx.incoming.file.content, limit)
     except PhotoError as exc:
         return _say(ctx, t.PHOTO_REFUSED[exc.reason].format(limit=_megabytes(limit)), *buttons)
-    return await _submit(ctx, dict(ctx.state.data), photo=photo)
+    return await _submit(ctx, _draft(ctx), photo=photo)
 
 
 async def unsupported_in_flow(ctx: Context) -> Outcome:
@@ -268,20 +290,20 @@ async def unsupported_in_flow(ctx: Context) -> Outcome:
 
 
 async def _send_now(ctx: Context) -> Outcome:
-    if ctx.state.flow != FLOW or ctx.state.step != "photo":
+    draft = _draft(ctx)
+    if draft is None or draft.step != "photo":
         return await _stale(ctx)
-    return await _submit(ctx, dict(ctx.state.data), photo=None)
+    return await _submit(ctx, draft, photo=None)
 
 
-async def _submit(ctx: Context, data: dict[str, object], photo: CleanPhoto | None) -> Outcome:
+async def _submit(ctx: Context, draft: ReflectionDraft | None, photo: CleanPhoto | None) -> Outcome:
     """Store the reflection, tell the agency's staff, give the reference and the deadline."""
     refused = await _over_limit(ctx)
     if refused is not None:
         return refused
-    draft = data.get("pa")
-    if not isinstance(draft, dict) or not draft.get("text"):
+    if draft is None or not draft.text:
         return await _stale(ctx)
-    agency = await ctx.session.get(Agency, int(draft["agency"]))
+    agency = await ctx.session.get(Agency, draft.agency)
     if agency is None:
         return await _stale(ctx)
     rules = ctx.services.reflections
@@ -289,15 +311,15 @@ async def _submit(ctx: Context, data: dict[str, object], photo: CleanPhoto | Non
     due = rules.due_date(ctx.services.calendar, received)
     reflection = await repo.create(
         ctx.session,
-        subject=str(draft["subject"]),
+        subject=draft.subject,
         agency_id=agency.id,
-        dossier_id=draft.get("dossier"),
-        message_id=draft.get("message"),
+        dossier_id=draft.dossier,
+        message_id=draft.message,
         channel=ctx.incoming.chat.channel.value,
         chat_id=ctx.incoming.chat.chat_id,
         user_hash=ctx.user_hash,
-        display_name=ctx.incoming.display_name or str(draft.get("name") or ""),
-        text=str(draft["text"]),
+        display_name=ctx.incoming.display_name or draft.name,
+        text=draft.text,
         received=received,
         due=due,
     )
@@ -317,8 +339,7 @@ async def _submit(ctx: Context, data: dict[str, object], photo: CleanPhoto | Non
         due=_fmt(due),
         days=rules.answer_workdays,
     )
-    leftover = {k: v for k, v in data.items() if k != "pa"}
-    return Outcome((Reply(text),), ChatState(data=leftover))
+    return Outcome((Reply(text),), after_flow(ctx.state))
 
 
 async def _about(ctx: Context, reflection: Reflection) -> str:
@@ -375,11 +396,8 @@ async def verdict(ctx: Context) -> Outcome:
 # ================================================================== staff
 
 
-def _staff_state(ctx: Context, step: str | None, draft: dict[str, object] | None) -> ChatState:
-    data = _without_draft(ctx)
-    if step is None or draft is None:
-        return ChatState(data=data)
-    return ChatState(flow=STAFF_FLOW, step=step, data={**data, "ps": draft})
+def _staff_state(ctx: Context, draft: StaffDraft | None) -> ChatState:
+    return after_flow(ctx.state) if draft is None else start_flow(ctx.state, draft)
 
 
 async def staff_list(ctx: Context) -> Outcome:
@@ -387,7 +405,7 @@ async def staff_list(ctx: Context) -> Outcome:
     rows = await repo.open_for(ctx.session, ctx.actor)
     await audit.record(ctx.session, ctx.user_hash, ctx.actor.role, "reflection.list", "", {})
     if not rows:
-        return Outcome((Reply(t.LIST_EMPTY),), _staff_state(ctx, None, None))
+        return Outcome((Reply(t.LIST_EMPTY),), _staff_state(ctx, None))
     today = ctx.services.today()
     choices = tuple(
         Choice(
@@ -400,9 +418,7 @@ async def staff_list(ctx: Context) -> Outcome:
         )
         for r in rows
     )
-    return Outcome(
-        (Reply(t.LIST_HEAD.format(count=len(rows)), choices),), _staff_state(ctx, None, None)
-    )
+    return Outcome((Reply(t.LIST_HEAD.format(count=len(rows)), choices),), _staff_state(ctx, None))
 
 
 async def _visible(ctx: Context, ident: int | None) -> Reflection | None:
@@ -418,32 +434,34 @@ async def staff_button(ctx: Context) -> Outcome:
         return await _stale(ctx)
     action = pressed.action
     if action == "x":
-        return Outcome((Reply(t.STAFF_CANCELLED),), _staff_state(ctx, None, None))
+        return Outcome((Reply(t.STAFF_CANCELLED),), _staff_state(ctx, None))
     reflection = await _visible(ctx, pressed.reflection)
     if reflection is None:
-        return Outcome((Reply(t.GONE),), _staff_state(ctx, None, None))
+        return Outcome((Reply(t.GONE),), _staff_state(ctx, None))
     ref = reference(reflection.id)
     if action == "v":
         return await _detail(ctx, reflection)
     if reflection.status != OPEN:
-        return Outcome((Reply(t.NOT_OPEN.format(ref=ref)),), _staff_state(ctx, None, None))
+        return Outcome((Reply(t.NOT_OPEN.format(ref=ref)),), _staff_state(ctx, None))
     cancel = (Choice(t.CANCEL, STAFF_CANCEL_VALUE),)
-    draft: dict[str, object] = {"id": reflection.id}
     if action == "a":
-        return Outcome((Reply(t.ASK_ANSWER, cancel),), _staff_state(ctx, "answer", draft))
+        draft = StaffDraft("answer", reflection.id)
+        return Outcome((Reply(t.ASK_ANSWER, cancel),), _staff_state(ctx, draft))
     if action == "f":
-        return Outcome((Reply(t.ASK_TARGET, cancel),), _staff_state(ctx, "target", draft))
+        draft = StaffDraft("target", reflection.id)
+        return Outcome((Reply(t.ASK_TARGET, cancel),), _staff_state(ctx, draft))
     if action == "n":
-        return Outcome((Reply(t.ASK_SCOPE_REASON, cancel),), _staff_state(ctx, "scope", draft))
+        draft = StaffDraft("scope", reflection.id)
+        return Outcome((Reply(t.ASK_SCOPE_REASON, cancel),), _staff_state(ctx, draft))
     if action == "t":
         target = await ctx.session.get(Agency, pressed.target or 0)
         if target is None or target.id == reflection.agency_id or not target.active:
             return await _stale(ctx)
         if not repo.may_hold(await repo.scope_of(ctx.session, reflection), target):
             return Outcome((Reply(t.TARGET_NOT_ALLOWED, cancel),), ctx.state)
-        draft["target"] = target.id
         reply = Reply(t.ASK_FORWARD_REASON.format(agency=target.name), cancel)
-        return Outcome((reply,), _staff_state(ctx, "forward", draft))
+        draft = StaffDraft("forward", reflection.id, target.id)
+        return Outcome((reply,), _staff_state(ctx, draft))
     return await _stale(ctx)
 
 
@@ -479,21 +497,21 @@ async def _detail(ctx: Context, reflection: Reflection) -> Outcome:
     await audit.record(
         ctx.session, ctx.user_hash, ctx.actor.role, "reflection.view", reference(reflection.id)
     )
-    return Outcome(tuple(replies), _staff_state(ctx, None, None))
+    return Outcome(tuple(replies), _staff_state(ctx, None))
 
 
 async def staff_continue(ctx: Context) -> Outcome:
     """Free text in the staff flow: the answer, a forward's target or reason, a closure's reason."""
-    draft = dict(ctx.state.data.get("ps", {}))
-    reflection = await _visible(ctx, int(draft.get("id", 0)))
+    draft = ctx.state.flow if isinstance(ctx.state.flow, StaffDraft) else StaffDraft("answer")
+    reflection = await _visible(ctx, draft.reflection)
     if reflection is None:
-        return Outcome((Reply(t.GONE),), _staff_state(ctx, None, None))
+        return Outcome((Reply(t.GONE),), _staff_state(ctx, None))
     if reflection.status != OPEN:
         ref = reference(reflection.id)
-        return Outcome((Reply(t.NOT_OPEN.format(ref=ref)),), _staff_state(ctx, None, None))
+        return Outcome((Reply(t.NOT_OPEN.format(ref=ref)),), _staff_state(ctx, None))
     text = ctx.incoming.text.strip()
     cancel = Choice(t.CANCEL, STAFF_CANCEL_VALUE)
-    step = ctx.state.step
+    step = draft.step
     if step == "target":
         return await _targets(ctx, reflection, text)
     if step == "answer":
@@ -507,7 +525,7 @@ async def staff_continue(ctx: Context) -> Outcome:
     if step == "scope":
         return await _close(ctx, reflection, NOT_IN_SCOPE, text[:MAX_ANSWER])
     if step == "forward":
-        target = await ctx.session.get(Agency, int(draft.get("target", 0)))
+        target = await ctx.session.get(Agency, draft.target or 0)
         if target is None:
             return await _stale(ctx)
         return await _forward(ctx, reflection, target, text[:MAX_ANSWER])
@@ -566,15 +584,15 @@ async def _close(ctx: Context, reflection: Reflection, status: str, text: str) -
     )
     if not sent:
         await repo.add_event(ctx.session, reflection.id, "held", ctx.user_hash)
-        return Outcome((Reply(t.ANSWER_HELD.format(ref=ref)),), _staff_state(ctx, None, None))
+        return Outcome((Reply(t.ANSWER_HELD.format(ref=ref)),), _staff_state(ctx, None))
     done = t.ANSWERED if status == ANSWERED else t.CLOSED_DONE
-    return Outcome((Reply(done.format(ref=ref)),), _staff_state(ctx, None, None))
+    return Outcome((Reply(done.format(ref=ref)),), _staff_state(ctx, None))
 
 
 async def _forward(ctx: Context, reflection: Reflection, target: Agency, reason: str) -> Outcome:
     scope = await repo.scope_of(ctx.session, reflection)
     if not repo.may_hold(scope, target):
-        return Outcome((Reply(t.TARGET_NOT_ALLOWED),), _staff_state(ctx, None, None))
+        return Outcome((Reply(t.TARGET_NOT_ALLOWED),), _staff_state(ctx, None))
     source = reflection.agency_id
     reflection.agency_id = target.id
     reflection.escalated_at = None  # the new agency's superiors are told if it stays overdue
@@ -600,4 +618,12 @@ async def _forward(ctx: Context, reflection: Reflection, target: Agency, reason:
     note = t.FORWARDED.format(ref=ref, agency=target.name, due=_fmt(reflection.due_date))
     await delivery.notify_if_open(ctx.session, reflection, [Reply(note)], f"fwd:{target.id}")
     reply = Reply(t.FORWARD_DONE.format(ref=ref, agency=target.name))
-    return Outcome((reply,), _staff_state(ctx, None, None))
+    return Outcome((reply,), _staff_state(ctx, None))
+
+
+TEXT_STEPS: dict[str, Callable[[Context], Awaitable[Outcome]]] = {
+    "place": _place_typed,
+    "photo": _photo_awaited,
+    "text": _text_typed,
+}
+"""The citizen's flow steps that take free text; an unknown step takes the description."""

@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from bot.messages import Channel, Incoming, IncomingFile
 from handlers import admin as admin_handlers
 from handlers import texts
 from handlers.admin import imports as admin_imports
+from handlers.admin.flow import AdminFlow
 from knowledge import kbfile
 from storage.models import Agency
 from storage.models_admin import AuditLog, KbHistory, PendingImport
@@ -421,8 +423,10 @@ async def test_stale_confirmations_and_non_admins_are_refused(
     async with app.sessions() as s, s.begin():
         key = app.dispatcher.state_key(admin.chat)  # state rows are keyed by person
         state = await chats.lock_state(s, admin.chat, key=key)
-        data = {**state.data, "admin": {**state.data["admin"], "at": 0}}
-        await chats.save_state(s, admin.chat, state.evolve(data=data), key=key)
+        flow = state.flow
+        assert isinstance(flow, AdminFlow)
+        older = state.evolve(flow=replace(flow, data={**flow.data, "at": 0}))
+        await chats.save_state(s, admin.chat, older, key=key)
     await admin.tap_label("Xác nhận")
     assert admin.text.startswith("Thao tác quản trị trước đã quá 1 giờ")
     assert (await entry(app, "khai-sinh/ho-so")).enabled

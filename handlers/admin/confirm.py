@@ -15,7 +15,7 @@ from handlers.admin.edit import (
     apply_rollback,
     apply_toggle,
 )
-from handlers.admin.flow import FLOW, Changed, expired, flow_data, left, say
+from handlers.admin.flow import Changed, expired, flow_data, in_flow, left, say
 from handlers.admin.imports import apply_import, apply_undo_import
 from handlers.buttons import (
     AdminConfirm,
@@ -26,7 +26,7 @@ from storage.repositories import kb_admin as repo
 
 async def cancel(ctx: Context) -> Outcome:
     """/huy or the "Hủy" button: leaves the flow; nothing pending is applied."""
-    if ctx.state.flow != FLOW:
+    if not in_flow(ctx):
         return say(ctx, t.NOTHING_TO_CANCEL)
     data = flow_data(ctx)
     if data.get("action") == "import":

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.flowstate import FlowState
 from bot.messages import ChatState, Choice, Outcome, Reply
 from handlers import catalog
 from handlers import texts_admin as t
@@ -32,11 +34,23 @@ MAX_LABEL = 60
 CANCEL = Choice(t.CANCEL, AdminCancel().pack())
 
 
+@dataclass(frozen=True)
+class AdminFlow(FlowState, tag=FLOW):
+    """An admin's change under way: the step, and the step's data with its clock ("at"):
+    what was previewed (action, nonce, entry, fingerprint...) or the new entry's fields."""
+
+    step: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def in_flow(ctx: Context) -> bool:
+    return isinstance(ctx.state.flow, AdminFlow)
+
+
 def flow_data(ctx: Context) -> dict[str, Any]:
-    """This flow's data, or empty when the admin is not in it."""
-    if ctx.state.flow != FLOW:
-        return {}
-    return dict(ctx.state.data.get("admin") or {})
+    """This flow's data (a copy), or empty when the admin is not in it."""
+    flow = ctx.state.flow
+    return dict(flow.data) if isinstance(flow, AdminFlow) else {}
 
 
 def expired(data: dict[str, Any]) -> bool:
@@ -45,17 +59,12 @@ def expired(data: dict[str, Any]) -> bool:
 
 def enter(ctx: Context, step: str, **data: Any) -> ChatState:
     """The state for a step of this flow; the clock restarts at every step."""
-    return ctx.state.evolve(
-        flow=FLOW, step=step, data={**ctx.state.data, "admin": {**data, "at": time.time()}}
-    )
+    return ctx.state.evolve(flow=AdminFlow(step, {**data, "at": time.time()}))
 
 
 def left(ctx: Context) -> ChatState:
-    """The state after leaving this flow (other flows' data kept)."""
-    data = {k: v for k, v in ctx.state.data.items() if k != "admin"}
-    if ctx.state.flow == FLOW:
-        return ctx.state.evolve(flow=None, step=None, data=data)
-    return ctx.state.evolve(data=data)
+    """The state after leaving this flow (what outlives flows kept)."""
+    return ctx.state.evolve(flow=None) if in_flow(ctx) else ctx.state
 
 
 def say(ctx: Context, text: str, *choices: Choice, state: ChatState | None = None) -> Outcome:
