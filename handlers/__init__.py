@@ -207,10 +207,10 @@ def resolve(
     if incoming.unsupported:
         # a flow may explain what it takes instead (a photo as a file)
         return table.unsupported.get(flow) or table.unsupported[""]
-    return free_text(table, incoming.text)
+    return _free_text(table, incoming.text)
 
 
-def free_text(table: _Table, text: str) -> Handler:
+def _free_text(table: _Table, text: str) -> Handler:
     return next(r.handler for r in table.texts if r.match is None or r.match(text))
 
 

@@ -125,7 +125,7 @@ async def test_a_progress_question_offers_the_dossier_lookup(
     assert conversation.last[-1].text == texts_dossier.ASK_CODE
     async with app.sessions() as s:
         row = await s.get(ChatStateRow, ("console", app.dispatcher.state_key(conversation.chat)))
-        assert row is not None and ChatState.from_json(row.state).flow == "dossier"
+        assert row is not None and ChatState.from_json(row.state).flow_name == "dossier"
     assert await decisions(app) == ["progress"]
 
 
