@@ -23,7 +23,8 @@ from bot.messages import Channel, ChatRef, ChatState, Incoming, Outcome, Reply
 from bot.metrics import Metrics
 from bot.privacy import keyed_hash
 from bot.reflections import delivery as reflection_delivery
-from handlers import ROUTES, Route, admin, resolve, texts
+from handlers import ROUTES, Route, admin, texts
+from handlers import handle as route
 from handlers.context import Context, Services, vietnam_today
 from storage.repositories import chats, roles
 
@@ -166,7 +167,7 @@ class Dispatcher:
             self.metrics.errors.labels(channel).inc()
             log.exception("handler failed on %s event %s", channel, incoming.event_id)
             return [Reply(texts.APOLOGY)]
-        self.metrics.messages.labels(channel, ctx.decision or "other").inc()
+        self.metrics.messages.labels(channel, outcome.decision or "other").inc()
         self.metrics.latency.labels(channel).observe(self._clock() - started)
         return list(outcome.replies)
 
@@ -191,5 +192,4 @@ class Dispatcher:
             if len(text) > self._max_chars:
                 reply = texts.TOO_LONG.format(length=len(text), limit=self._max_chars)
                 return Outcome((Reply(reply),), ctx.state)
-        handler = resolve(incoming, ctx.state, self._routes, ctx.actor.role)
-        return await handler(ctx)
+        return await route(ctx, self._routes)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
+
+from bot.flowstate import FlowState, Memory, flow_from_raw
 
 
 class Channel(StrEnum):
@@ -94,37 +96,50 @@ class Reply:
 class ChatState:
     """What the assistant remembers about a conversation between two messages.
 
-    Stored as JSON in the chat's state row. ``offered`` holds the values of the choices shown
-    last, so that channels without buttons can answer "1", "2"... and so that a tapped value
-    can be checked against what was really offered.
+    Stored as JSON in the chat's state row. ``flow`` is the typed state of the flow under way
+    (``bot.flowstate.FlowState``), ``memory`` what outlives flows. ``offered`` holds the values
+    of the choices shown last, so that channels without buttons can answer "1", "2"... and so
+    that a tapped value can be checked against what was really offered.
     """
 
-    flow: str | None = None
-    step: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
+    flow: FlowState | None = None
     offered: tuple[str, ...] = ()
     last_entry: str | None = None
-    memory: dict[str, Any] = field(default_factory=dict)
-    """What outlives flows: the dialogue memory (``handlers/memory.py``) under its own key."""
+    memory: Memory = field(default_factory=Memory)
+
+    @property
+    def flow_name(self) -> str | None:
+        """The tag of the flow under way (the routing key of its flow row)."""
+        return None if self.flow is None else self.flow.tag
+
+    @property
+    def step(self) -> str | None:
+        return None if self.flow is None else getattr(self.flow, "step", None)
 
     def to_json(self) -> str:
-        raw = asdict(self)
-        raw["offered"] = list(self.offered)
+        raw: dict[str, Any] = {
+            "flow": None if self.flow is None else self.flow.to_raw(),
+            "offered": list(self.offered),
+            "last_entry": self.last_entry,
+            "memory": self.memory.to_raw(),
+        }
         return json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str | None) -> ChatState:
+        """The stored state; a row of an earlier version (an untyped flow, ``data``) loads as
+        no flow, with its verified dossiers and dialogue memory kept."""
         if not text:
             return cls()
         try:
             raw = json.loads(text)
+            offered = raw.get("offered") or ()
+            last = raw.get("last_entry")
             return cls(
-                flow=raw.get("flow"),
-                step=raw.get("step"),
-                data=dict(raw.get("data") or {}),
-                offered=tuple(raw.get("offered") or ()),
-                last_entry=raw.get("last_entry"),
-                memory=dict(raw.get("memory") or {}),
+                flow=flow_from_raw(raw.get("flow")),
+                offered=tuple(str(v) for v in offered) if isinstance(offered, list) else (),
+                last_entry=last if isinstance(last, str) else None,
+                memory=Memory.from_raw(raw.get("memory"), raw.get("data")),
             )
         except (ValueError, TypeError, AttributeError):
             return cls()
@@ -134,18 +149,15 @@ class ChatState:
 
 
 @dataclass(frozen=True, slots=True)
-class LogRecord:
-    """What a handler reports about a question for the message log and metrics."""
-
-    decision: str
-    entry_id: str | None = None
-    score: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Outcome:
-    """A handler's result: replies to send and the state to keep."""
+    """A handler's result: replies to send, the state to keep, and what to log.
+
+    ``decision`` is what was decided about a question (answer, suggest, fallback...), for the
+    metrics. ``reroute``: the flow steps aside and the message is then answered as free text
+    in ``next_state`` (the router does it, after these replies).
+    """
 
     replies: tuple[Reply, ...]
     next_state: ChatState
-    log: LogRecord | None = None
+    decision: str | None = None
+    reroute: bool = False

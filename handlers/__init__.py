@@ -1,19 +1,29 @@
-"""Channel-neutral conversation logic and ROUTES, the ordered routing table.
+"""Channel-neutral conversation logic and ROUTES, the one routing table.
 
 Routing order: an active flow, then a command, then a button, then a file or an unsupported
-message kind, then free text. The first matching row wins.
+message kind, then free text. Flows, commands and buttons are found by exact key (a flow's
+name, a command, a button's prefix from ``handlers.buttons``, or its prefix and first field
+such as "m:help"), never by the order of the rows; among rows with the same key, the first
+one this actor's role may use wins. Free text goes to the first "text" row whose ``match``
+takes it, else the last "text" row.
+
+A flow that steps aside returns ``Outcome(reroute=True)``: its replies are sent first, and the
+message is then answered by the free-text row (the question answerer) in the state it left.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from bot.messages import ChatState, Incoming, Outcome
 from handlers import (
     admin,
     browse,
+    callbacks,
+    common,
     dossier,
     faq,
     feedback,
@@ -23,7 +33,7 @@ from handlers import (
     start,
     stats,
 )
-from handlers.context import Context
+from handlers.context import Context, with_state
 
 Handler = Callable[[Context], Awaitable[Outcome]]
 STAFF_ROLES = frozenset({"staff", "admin"})
@@ -32,7 +42,8 @@ Kind = Literal["flow", "command", "button", "file", "unsupported", "text"]
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """One row: what kind of input, which key (flow name, command, button prefix), who handles.
+    """One row: what kind of input, which key (flow name, command, button prefix or prefix and
+    first field), who handles.
 
     A "text" row with ``match`` takes only the free text it matches (a pasted dossier code);
     the last "text" row takes the rest.
@@ -60,35 +71,38 @@ ROUTES: tuple[Route, ...] = (
     Route("command", "baocao", stats.excel_report, roles=STAFF_ROLES),
     Route("command", "canhbao", stats.alerts, roles=STAFF_ROLES),
     Route("command", "dangnhap", staff.sign_in_link, roles=STAFF_ROLES),
+    # buttons: the main menu's items one by one, then every other kind (handlers/buttons.py)
     Route("button", "m:menu", start.menu),
+    Route("button", "m:ask", start.ask_prompt),
+    Route("button", "m:browse", browse.fields),
+    Route("button", "m:help", start.help_text),
     Route("button", "m:dossier", dossier.ask_code),
     Route("button", "m:rate", feedback.start_rating),
     Route("button", "m:none", faq.none_of_these),
     Route("button", "m:pakn", reflections.start),
-    Route("button", "m:", start.menu_choice),
-    Route("button", "c:", browse.field_chosen),
-    Route("button", "p:", browse.procedure_chosen),
-    Route("button", "e:", faq.show_entry),
-    Route("button", "hf:", faq.answer_feedback),
-    Route("button", "ds:", dossier.subscription_button),
-    Route("button", "rt:", feedback.rate_from_invitation),
-    Route("button", "rd:", feedback.rate_verified_dossier),
-    Route("button", "ra:", feedback.rate_place),
-    Route("button", "sv:", feedback.survey_button),
-    Route("button", "dg:", feedback.rating_menu_button),
-    Route("button", "tr:", feedback.trip_saved),
+    Route("button", "c", browse.field_chosen),
+    Route("button", "p", browse.procedure_chosen),
+    Route("button", "e", faq.show_entry),
+    Route("button", "hf", faq.answer_feedback),
+    Route("button", "ds", dossier.subscription_button),
+    Route("button", "rt", feedback.rate_from_invitation),
+    Route("button", "rd", feedback.rate_verified_dossier),
+    Route("button", "ra", feedback.rate_place),
+    Route("button", "sv", feedback.survey_button),
+    Route("button", "dg", feedback.rating_menu_button),
+    Route("button", "tr", feedback.trip_saved),
     # --- admin (handlers/admin.py) ---
     Route("flow", admin.FLOW, admin.continue_flow, roles=frozenset({"admin"})),
     Route("command", "faq", admin.faq_command, roles=frozenset({"admin"})),
     Route("command", "chuatraloi", admin.show_inbox, roles=frozenset({"admin"})),
     Route("command", "huy", admin.cancel, roles=frozenset({"admin"})),
     Route("button", "ad:x", admin.cancel, roles=frozenset({"admin"})),
-    Route("button", "ad:y:", admin.confirm, roles=frozenset({"admin"})),
-    Route("button", "ad:e:", admin.entry_button, roles=frozenset({"admin"})),
-    Route("button", "ad:c:", admin.category_button, roles=frozenset({"admin"})),
-    Route("button", "ad:n:", admin.new_entry_button, roles=frozenset({"admin"})),
-    Route("button", "ad:i:", admin.import_button, roles=frozenset({"admin"})),
-    Route("button", "ad:g:", admin.group_button, roles=frozenset({"admin"})),
+    Route("button", "ad:y", admin.confirm, roles=frozenset({"admin"})),
+    Route("button", "ad:e", admin.entry_button, roles=frozenset({"admin"})),
+    Route("button", "ad:c", admin.category_button, roles=frozenset({"admin"})),
+    Route("button", "ad:n", admin.new_entry_button, roles=frozenset({"admin"})),
+    Route("button", "ad:i", admin.import_button, roles=frozenset({"admin"})),
+    Route("button", "ad:g", admin.group_button, roles=frozenset({"admin"})),
     Route("file", "", admin.file_received, roles=frozenset({"admin"})),
     # --- end admin ---
     # --- reflections, phản ánh kiến nghị (handlers/reflections.py) ---
@@ -96,9 +110,9 @@ ROUTES: tuple[Route, ...] = (
     Route("flow", reflections.STAFF_FLOW, reflections.staff_continue, roles=STAFF_ROLES),
     Route("command", "phananh", reflections.staff_list, roles=STAFF_ROLES),
     Route("command", "phananh", reflections.start),
-    Route("button", "pa:", reflections.button),
-    Route("button", "pv:", reflections.verdict),
-    Route("button", "ps:", reflections.staff_button, roles=STAFF_ROLES),
+    Route("button", "pa", reflections.button),
+    Route("button", "pv", reflections.verdict),
+    Route("button", "ps", reflections.staff_button, roles=STAFF_ROLES),
     Route("file", reflections.FLOW, reflections.photo_received),
     Route("unsupported", reflections.FLOW, reflections.unsupported_in_flow),
     # --- end reflections ---
@@ -122,42 +136,96 @@ def command_of(text: str) -> str | None:
     return name.lower() or None
 
 
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """The routes one role may use, by exact key (the first row of a key wins)."""
+
+    flows: dict[str, Handler]
+    commands: dict[str, Handler]
+    buttons: dict[str, Handler]
+    files: dict[str, Handler]
+    unsupported: dict[str, Handler]
+    texts: tuple[Route, ...]
+
+
+@cache
+def _table(routes: tuple[Route, ...], role: str) -> _Table:
+    mine = [r for r in routes if not r.roles or role in r.roles]
+
+    def by_key(kind: Kind) -> dict[str, Handler]:
+        found: dict[str, Handler] = {}
+        for r in mine:
+            if r.kind == kind:
+                found.setdefault(r.key, r.handler)
+        return found
+
+    buttons = by_key("button")
+    for key in buttons:
+        if callbacks.kind_of(key) is None:
+            raise ValueError(f"button route {key!r} names no declared button kind")
+    texts = tuple(r for r in mine if r.kind == "text")
+    if not texts or texts[-1].match is not None:
+        raise ValueError("the last text route must take every text")
+    return _Table(
+        flows=by_key("flow"),
+        commands=by_key("command"),
+        buttons=buttons,
+        files=by_key("file"),
+        unsupported=by_key("unsupported"),
+        texts=texts,
+    )
+
+
 def resolve(
     incoming: Incoming, state: ChatState, routes: tuple[Route, ...] = ROUTES, role: str = "citizen"
 ) -> Handler:
     """Pick the handler for an update, following the routing order.
 
     Rows limited to other roles do not exist for this actor: a citizen typing a staff command
-    gets the ordinary unknown-command reply.
+    gets the ordinary unknown-command reply. A button that is no valid button of a declared
+    kind (stale, forged, of a retired kind) gets the polite stale-choice reply.
     """
-    routes = tuple(r for r in routes if not r.roles or role in r.roles)
+    table = _table(routes, role)
     command = command_of(incoming.text) if incoming.choice is None else None
     is_text = command is None and incoming.choice is None and incoming.file is None
-    if state.flow and is_text and not incoming.unsupported:
-        for r in routes:
-            if r.kind == "flow" and r.key == state.flow:
-                return r.handler
+    flow = state.flow_name or ""
+    if flow and is_text and not incoming.unsupported:
+        handler = table.flows.get(flow)
+        if handler is not None:
+            return handler
     if command is not None:
-        for r in routes:
-            if r.kind == "command" and r.key == command:
-                return r.handler
-        return start.unknown_command
+        return table.commands.get(command, start.unknown_command)
     if incoming.choice is not None:
-        for r in routes:
-            if r.kind == "button" and incoming.choice.startswith(r.key):
-                return r.handler
-        return start.stale_choice
+        pressed = callbacks.parse(incoming.choice)
+        if pressed is None:
+            return common.stale_choice
+        found = table.buttons.get(pressed.route_key()) or table.buttons.get(pressed.prefix)
+        return found or common.stale_choice
     if incoming.file is not None:
-        for r in routes:  # a flow that takes files (a photo with a reflection) comes first
-            if r.kind == "file" and r.key and r.key == state.flow:
-                return r.handler
-        return next(r.handler for r in routes if r.kind == "file" and not r.key)
+        # a flow that takes files (a photo with a reflection) comes first
+        return table.files.get(flow) or table.files[""]
     if incoming.unsupported:
-        for r in routes:  # a flow may explain what it takes instead (a photo as a file)
-            if r.kind == "unsupported" and r.key and r.key == state.flow:
-                return r.handler
-        return next(r.handler for r in routes if r.kind == "unsupported" and not r.key)
-    text = incoming.text
-    return next(
-        r.handler for r in routes if r.kind == "text" and (r.match is None or r.match(text))
+        # a flow may explain what it takes instead (a photo as a file)
+        return table.unsupported.get(flow) or table.unsupported[""]
+    return _free_text(table, incoming.text)
+
+
+def _free_text(table: _Table, text: str) -> Handler:
+    return next(r.handler for r in table.texts if r.match is None or r.match(text))
+
+
+async def handle(ctx: Context, routes: tuple[Route, ...] = ROUTES) -> Outcome:
+    """Resolve and run the handler of an update; a flow that steps aside (``reroute``) has the
+    message answered by the last free-text row, in the state the flow left."""
+    outcome = await resolve(ctx.incoming, ctx.state, routes, ctx.actor.role)(ctx)
+    if not outcome.reroute:
+        return outcome
+    answer = _table(routes, ctx.actor.role).texts[-1].handler
+    answered = await answer(with_state(ctx, outcome.next_state))
+    if answered.reroute:
+        raise RuntimeError("the free-text handler may not step aside")
+    return Outcome(
+        (*outcome.replies, *answered.replies),
+        answered.next_state,
+        answered.decision or outcome.decision,
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from bot.messages import Choice, Outcome, Reply
 from handlers import catalog, texts
+from handlers.buttons import CategoryButton, Menu, ProcedureButton
+from handlers.common import menu_choice, stale_outcome
 from handlers.context import Context
 
 
@@ -11,42 +13,40 @@ async def fields(ctx: Context) -> Outcome:
     """Lists the fields (categories) of the knowledge base."""
     choices = (
         *tuple(Choice(c, catalog.category_value(c)) for c in catalog.categories(ctx.index)),
-        Choice(texts.BACK_TO_MENU, "m:menu"),
+        menu_choice(texts.BACK_TO_MENU),
     )
     return Outcome((Reply(texts.CHOOSE_FIELD, choices),), ctx.state)
 
 
 async def field_chosen(ctx: Context) -> Outcome:
     """Lists the procedures of a field."""
-    from handlers.start import stale_choice
-
-    category = catalog.find_category(ctx.index, ctx.incoming.choice or "")
+    button = CategoryButton.parse(ctx.incoming.choice)
+    category = catalog.find_category(ctx.index, button.ref) if button else None
     if category is None:
-        return await stale_choice(ctx)
+        return stale_outcome(ctx)
     choices = (
         *tuple(
             Choice(p or texts.OTHER_PROCEDURE, catalog.procedure_value(category, p))
             for p in catalog.procedures(ctx.index, category)
         ),
-        Choice(texts.BACK_TO_FIELDS, "m:browse"),
+        Choice(texts.BACK_TO_FIELDS, Menu("browse").pack()),
     )
     return Outcome((Reply(texts.CHOOSE_PROCEDURE.format(category=category), choices),), ctx.state)
 
 
 async def procedure_chosen(ctx: Context) -> Outcome:
     """Lists the questions answered about a procedure."""
-    from handlers.start import stale_choice
-
-    found = catalog.find_procedure(ctx.index, ctx.incoming.choice or "")
+    button = ProcedureButton.parse(ctx.incoming.choice)
+    found = catalog.find_procedure(ctx.index, button.ref) if button else None
     if found is None:
-        return await stale_choice(ctx)
+        return stale_outcome(ctx)
     category, procedure = found
     choices = (
         *tuple(
             Choice(e.question, catalog.entry_value(e))
             for e in catalog.entries_of(ctx.index, category, procedure)
         ),
-        Choice(texts.BACK_TO_FIELDS, "m:browse"),
+        Choice(texts.BACK_TO_FIELDS, Menu("browse").pack()),
     )
     title = procedure or category
     return Outcome((Reply(texts.CHOOSE_TOPIC.format(procedure=title), choices),), ctx.state)

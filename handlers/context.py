@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dossiers.workdays import WorkCalendar
+from bot.flowstate import FlowState
 from bot.messages import ChatState, Incoming
 from bot.privacy import mask_numbers, owner_id_hash, owner_phone_hash
 from bot.reflections.rules import ReflectionRules
@@ -45,9 +46,10 @@ def vietnam_today() -> date:
     return datetime.now(VN_TZ).date()
 
 
-@dataclass
+@dataclass(frozen=True)
 class Context:
-    """Per-update context. The session is inside the dispatcher's transaction: never commit."""
+    """Per-update context, read-only: handlers return the new state (and the decision taken)
+    in their ``Outcome``. The session is inside the dispatcher's transaction: never commit."""
 
     session: AsyncSession
     incoming: Incoming
@@ -59,15 +61,16 @@ class Context:
     services: Services
     actor: Actor = field(default_factory=Actor)
     started: float = field(default_factory=time.perf_counter)
-    decision: str | None = None
     prepared: object | None = None
     """Work done before the transaction (an admin's parsed upload: ``admin.ParsedUpload``)."""
 
     async def record_question(
         self, question: str, decision: str, entry_id: str | None, score: float | None
     ) -> int:
-        """Log a question (numbers masked) with the decision taken; returns the log id."""
-        self.decision = decision
+        """Log a question (numbers masked) with the decision taken; returns the log id.
+
+        The decision also goes back in the handler's ``Outcome`` (``decision``) for the metrics.
+        """
         return await message_repo.log_question(
             self.session,
             channel=self.incoming.chat.channel.value,
@@ -78,3 +81,19 @@ class Context:
             score=score,
             latency_ms=(time.perf_counter() - self.started) * 1000,
         )
+
+
+def with_state(ctx: Context, state: ChatState) -> Context:
+    """The same update seen in another state (a flow that stepped aside, for instance)."""
+    return replace(ctx, state=state)
+
+
+def after_flow(state: ChatState) -> ChatState:
+    """The state once a flow is over: no flow, the memory kept but the dialogue topic (a flow
+    in between ends the follow-up questions)."""
+    return ChatState(memory=replace(state.memory, dialogue=None))
+
+
+def start_flow(state: ChatState, flow: FlowState) -> ChatState:
+    """The state at a flow's first (or next) step, as ``after_flow`` but in ``flow``."""
+    return ChatState(flow=flow, memory=replace(state.memory, dialogue=None))

@@ -17,19 +17,23 @@ a stranger cannot lock the real owner out (docs/security.md, "Lookup lockout"):
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dossiers.codes import find_codes
 from bot.dossiers.status import DossierStatus
 from bot.dossiers.timeliness import DossierTimes, Timeliness, timeliness
+from bot.flowstate import FlowState, Memory
 from bot.messages import ChatState, Choice, Outcome, Reply
 from bot.privacy import normalise_id_number, normalise_phone
-from handlers import faq
 from handlers import texts_dossier as t
+from handlers.buttons import Menu, Subscription
+from handlers.common import main_menu_choices, menu_choice, stale_outcome
 from handlers.context import VN_TZ, Context
-from handlers.start import main_menu_choices
 from storage.models import Agency, Dossier, Procedure
 from storage.repositories import dossiers as repo
 from storage.repositories import subscriptions
@@ -43,6 +47,18 @@ _INTENT = re.compile(
     r"|\bh[oồ]\s*s[oơ]\s+c[uủ]a\s+(t[oô]i|em|m[iì]nh)\b",
     re.IGNORECASE,
 )
+
+
+@dataclass(frozen=True)
+class Lookup(FlowState, tag=FLOW):
+    """A dossier lookup under way: waiting for the code, or for who the citizen is."""
+
+    step: Literal["code", "verify"]
+    code: str = ""
+
+
+def _code(ctx: Context) -> str:
+    return ctx.state.flow.code if isinstance(ctx.state.flow, Lookup) else ""
 
 
 def mentions_code(text: str) -> bool:
@@ -74,7 +90,7 @@ async def ask_code(ctx: Context) -> Outcome:
     codes = find_codes(ctx.incoming.text)
     if codes:
         return await _ask_verification(ctx, codes[0])
-    return Outcome((Reply(t.ASK_CODE),), ChatState(flow=FLOW, step="code"))
+    return Outcome((Reply(t.ASK_CODE),), ChatState(flow=Lookup("code")))
 
 
 async def code_given(ctx: Context) -> Outcome:
@@ -85,36 +101,53 @@ async def code_given(ctx: Context) -> Outcome:
 
 
 async def _ask_verification(ctx: Context, code: str) -> Outcome:
-    verified = dict(ctx.state.data.get("verified", {}))
+    verified = dict(ctx.state.memory.verified)
     if code in verified:
         return await _show(ctx, code, verified)
-    state = ChatState(flow=FLOW, step="verify", data={"code": code, "verified": verified})
+    state = ChatState(flow=Lookup("verify", code), memory=Memory(verified=verified))
     return Outcome((Reply(t.ASK_VERIFICATION.format(code=code)),), state)
 
 
 async def continue_flow(ctx: Context) -> Outcome:
-    """Continues the lookup: a code at step "code", an ID number or phone at step "verify"."""
+    """Continues the lookup, routed by the step (``TEXT_STEPS``): a code at step "code", an ID
+    number or phone at step "verify" (also the fallback of an unknown step)."""
     if (declined := _in_group(ctx)) is not None:
         return declined
+    return await TEXT_STEPS.get(ctx.state.step or "", _identity_typed)(ctx)
+
+
+async def _code_typed(ctx: Context) -> Outcome:
     text = ctx.incoming.text.strip()
-    if ctx.state.step == "code":
-        codes = find_codes(text)
-        if not codes and not any(ch.isdigit() for ch in text):
-            # No attempt at a code ("giá vàng hôm nay", "đkkh cần gì"): the citizen has moved
-            # on, so the lookup steps aside and the message is answered as a question.
-            ctx.state = ctx.state.evolve(flow=None, step=None, data={})
-            return await faq.answer_question(ctx)
-        if not codes:
-            return Outcome((Reply(t.BAD_CODE, _cancel_choices()),), ctx.state)
-        return await _ask_verification(ctx, codes[0])
     codes = find_codes(text)
-    if codes and codes[0] != ctx.state.data.get("code"):
+    if not codes and not any(ch.isdigit() for ch in text):
+        # No attempt at a code ("giá vàng hôm nay", "đkkh cần gì"): the citizen has moved
+        # on, so the lookup steps aside and the message is answered as a question.
+        # What the lookup knew (verified dossiers) is left behind with it.
+        state = ctx.state.evolve(
+            flow=None, memory=replace(ctx.state.memory, verified={}, place_offer=None)
+        )
+        return Outcome((), state, reroute=True)
+    if not codes:
+        return Outcome((Reply(t.BAD_CODE, _cancel_choices()),), ctx.state)
+    return await _ask_verification(ctx, codes[0])
+
+
+async def _identity_typed(ctx: Context) -> Outcome:
+    text = ctx.incoming.text.strip()
+    codes = find_codes(text)
+    if codes and codes[0] != _code(ctx):
         return await _ask_verification(ctx, codes[0])
     return await _verify(ctx, text)
 
 
+TEXT_STEPS: dict[str, Callable[[Context], Awaitable[Outcome]]] = {
+    "code": _code_typed,
+    "verify": _identity_typed,
+}
+
+
 def _cancel_choices() -> tuple[Choice, ...]:
-    return (Choice(t.CANCEL, "m:menu"),)
+    return (menu_choice(t.CANCEL),)
 
 
 async def _locked_until(ctx: Context, code: str) -> datetime | None:
@@ -146,7 +179,7 @@ def _until_text(moment: datetime, today: date) -> str:
 
 
 async def _verify(ctx: Context, typed: str) -> Outcome:
-    code = str(ctx.state.data.get("code", ""))
+    code = _code(ctx)
     channel = ctx.incoming.chat.channel.value
     locked = await _locked_until(ctx, code)
     if locked is not None:
@@ -187,7 +220,7 @@ async def _verify(ctx: Context, typed: str) -> Outcome:
         dossier_id=dossier.id,
         outcome="ok",
     )
-    verified = {**dict(ctx.state.data.get("verified", {})), code: dossier.id}
+    verified = {**ctx.state.memory.verified, code: dossier.id}
     return await _show(ctx, code, verified)
 
 
@@ -203,14 +236,13 @@ async def _show(ctx: Context, code: str, verified: dict[str, int]) -> Outcome:
         chat_id=ctx.incoming.chat.chat_id,
     )
     choices = (
-        Choice(t.UNSUBSCRIBE, f"ds:off:{dossier.id}")
+        Choice(t.UNSUBSCRIBE, Subscription("off", dossier.id).pack())
         if subscribed
-        else Choice(t.SUBSCRIBE, f"ds:on:{dossier.id}"),
-        Choice(t.ANOTHER, "m:dossier"),
-        Choice(t.MENU, "m:menu"),
+        else Choice(t.SUBSCRIBE, Subscription("on", dossier.id).pack()),
+        Choice(t.ANOTHER, Menu("dossier").pack()),
+        menu_choice(t.MENU),
     )
-    state = ChatState(data={"verified": verified})
-    return Outcome((Reply(text, choices),), state)
+    return Outcome((Reply(text, choices),), ChatState(memory=Memory(verified=verified)))
 
 
 async def _names(session: AsyncSession, dossier: Dossier) -> tuple[str, str]:
@@ -291,38 +323,28 @@ async def status_change_replies(session: AsyncSession, dossier: Dossier) -> list
         text += "\n" + t.SUPPLEMENT.format(reason=dossier.supplement_reason)
     if status == DossierStatus.DA_XU_LY_XONG:
         text += "\n" + t.COLLECT.format(agency=agency_name)
-    return [Reply(text, (Choice(t.UNSUBSCRIBE, f"ds:off:{dossier.id}"),))]
-
-
-def _verified_dossier(ctx: Context) -> int | None:
-    try:
-        dossier_id = int((ctx.incoming.choice or "").rsplit(":", 1)[1])
-    except (IndexError, ValueError):
-        return None
-    verified = ctx.state.data.get("verified", {})
-    return dossier_id if dossier_id in verified.values() else None
+    return [Reply(text, (Choice(t.UNSUBSCRIBE, Subscription("off", dossier.id).pack()),))]
 
 
 async def subscription_button(ctx: Context) -> Outcome:
     """Turns notifications for a verified dossier on or off."""
-    from handlers.start import stale_choice
-
-    value = ctx.incoming.choice or ""
+    pressed = Subscription.parse(ctx.incoming.choice)
+    if pressed is None:
+        return stale_outcome(ctx)
     chat = ctx.incoming.chat
-    if value.startswith("ds:off:"):
-        try:
-            dossier_id = int(value.rsplit(":", 1)[1])
-        except ValueError:
-            return await stale_choice(ctx)
+    if pressed.action == "off":
         done = await subscriptions.unsubscribe(
-            ctx.session, dossier_id=dossier_id, channel=chat.channel.value, chat_id=chat.chat_id
+            ctx.session,
+            dossier_id=pressed.dossier,
+            channel=chat.channel.value,
+            chat_id=chat.chat_id,
         )
         return Outcome((Reply(t.UNSUBSCRIBED if done else t.NOT_SUBSCRIBED),), ctx.state)
     if (declined := _in_group(ctx)) is not None:
         return declined
-    verified_id = _verified_dossier(ctx)
-    if verified_id is None:
-        return await stale_choice(ctx)
+    if pressed.dossier not in ctx.state.memory.verified.values():
+        return stale_outcome(ctx)
+    verified_id = pressed.dossier
     await subscriptions.subscribe(
         ctx.session,
         dossier_id=verified_id,

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.messages import Choice, Outcome, Reply
-from handlers import answer_footer, catalog, memory, texts
+from handlers import answer_footer, catalog, dossier, memory, texts, texts_feedback
+from handlers.buttons import EntryButton, Helpful, Menu, ReflectionButton, TripSaved
+from handlers.common import menu_choice, stale_outcome
 from handlers.context import Context
+from handlers.reflections import offer_reply
 from knowledge import intents
 from knowledge.aspects import ASPECT_LABELS
 from knowledge.entry import Entry
@@ -44,17 +49,17 @@ async def _answer(
         Reply(
             texts.WAS_IT_HELPFUL,
             (
-                Choice(texts.HELPFUL_YES, f"hf:{message_id}:1"),
-                Choice(texts.HELPFUL_NO, f"hf:{message_id}:0"),
+                Choice(texts.HELPFUL_YES, Helpful(message_id, True).pack()),
+                Choice(texts.HELPFUL_NO, Helpful(message_id, False).pack()),
             ),
         )
     )
     # Answering a question ends any flow (a lookup left half-way, for instance).
-    state = ctx.state.evolve(last_entry=entry.id, flow=None, step=None)
+    state = ctx.state.evolve(last_entry=entry.id, flow=None)
     key = ctx.index.group_of(entry)
     aspect = result.aspect if result is not None else ""
     state = memory.remember(state, key, ctx.index.group_name(key), entry.id, aspect)
-    return Outcome(tuple(replies), state)
+    return Outcome(tuple(replies), state, Decision.ANSWER.value)
 
 
 def resolve(ctx: Context, question: str) -> SearchResult:
@@ -139,18 +144,18 @@ async def answer_question(ctx: Context) -> Outcome:
                 Choice(m.entry.question, catalog.entry_value(m.entry))
                 for m in same[:MAX_SUGGESTIONS]
             ),
-            Choice(texts.NONE_OF_THESE, "m:none"),
+            Choice(texts.NONE_OF_THESE, Menu("none").pack()),
         )
-        return Outcome((Reply(texts.DID_YOU_MEAN, choices),), ctx.state)
+        return Outcome((Reply(texts.DID_YOU_MEAN, choices),), ctx.state, Decision.SUGGEST.value)
     await ctx.record_question(
         question,
         Decision.FALLBACK.value,
         best.entry.id if best else None,
         best.score if best else None,
     )
-    outcome = out_of_scope_outcome(ctx)
+    outcome = replace(out_of_scope_outcome(ctx), decision=Decision.FALLBACK.value)
     if result.named:  # another procedure was named: the earlier one is no longer the topic
-        return Outcome(outcome.replies, memory.forget(outcome.next_state), outcome.log)
+        return replace(outcome, next_state=memory.forget(outcome.next_state))
     return outcome
 
 
@@ -158,16 +163,17 @@ async def _intent_outcome(ctx: Context, intent: intents.Intent, question: str) -
     """A short fitting reply to small talk; the dossier lookup for a progress question."""
     text = intents.reply(intent, ctx.hotline)
     if intent.name == "progress":
-        from handlers import dossier
-
         await ctx.record_question(question, intents.PROGRESS_DECISION, None, None)
         lookup = await dossier.ask_code(ctx)
-        return Outcome((Reply(text), *lookup.replies), lookup.next_state, lookup.log)
+        return Outcome((Reply(text), *lookup.replies), lookup.next_state, intents.PROGRESS_DECISION)
     await ctx.record_question(question, intents.SMALL_TALK_DECISION, None, None)
     choices: tuple[Choice, ...] = ()
     if intent.name == "complaint":
-        choices = (Choice(texts.MENU_DOSSIER, "m:dossier"), Choice(texts.BACK_TO_MENU, "m:menu"))
-    return Outcome((Reply(text, choices),), ctx.state)
+        choices = (
+            Choice(texts.MENU_DOSSIER, Menu("dossier").pack()),
+            menu_choice(texts.BACK_TO_MENU),
+        )
+    return Outcome((Reply(text, choices),), ctx.state, intents.SMALL_TALK_DECISION)
 
 
 async def _missing_aspect(ctx: Context, result: SearchResult, question: str) -> Outcome:
@@ -181,7 +187,7 @@ async def _missing_aspect(ctx: Context, result: SearchResult, question: str) -> 
     choices = tuple(Choice(e.question, catalog.entry_value(e)) for e in entries[:MAX_GROUP])
     first = entries[0].id if entries else ""
     state = memory.remember(ctx.state, result.procedure, name, first, result.aspect)
-    return Outcome((Reply(text, choices),), state)
+    return Outcome((Reply(text, choices),), state, Decision.FALLBACK.value)
 
 
 def out_of_scope_outcome(ctx: Context) -> Outcome:
@@ -189,12 +195,12 @@ def out_of_scope_outcome(ctx: Context) -> Outcome:
     fields = sorted({e.category for e in ctx.index.entries if e.category})
     shown = ", ".join(fields[:MAX_FIELDS]) + (", …" if len(fields) > MAX_FIELDS else "")
     text = texts.OUT_OF_SCOPE.format(fields=shown or "thủ tục hành chính", hotline=ctx.hotline)
-    choices = (Choice(texts.MENU_BROWSE, "m:browse"), Choice(texts.BACK_TO_MENU, "m:menu"))
+    choices = (Choice(texts.MENU_BROWSE, Menu("browse").pack()), menu_choice(texts.BACK_TO_MENU))
     return Outcome((Reply(text, choices),), ctx.state)
 
 
 def fallback_outcome(ctx: Context) -> Outcome:
-    choices = (Choice(texts.MENU_BROWSE, "m:browse"), Choice(texts.BACK_TO_MENU, "m:menu"))
+    choices = (Choice(texts.MENU_BROWSE, Menu("browse").pack()), menu_choice(texts.BACK_TO_MENU))
     return Outcome((Reply(texts.FALLBACK.format(hotline=ctx.hotline), choices),), ctx.state)
 
 
@@ -205,26 +211,22 @@ async def none_of_these(ctx: Context) -> Outcome:
 
 async def show_entry(ctx: Context) -> Outcome:
     """Answers with the entry behind a tapped suggestion, related question or topic."""
-    from handlers.start import stale_choice
-
-    entry = catalog.find_entry(ctx.index, ctx.incoming.choice or "")
+    button = EntryButton.parse(ctx.incoming.choice)
+    entry = catalog.find_entry(ctx.index, button.ref) if button else None
     if entry is None:
-        return await stale_choice(ctx)
+        return stale_outcome(ctx)
     return await _answer(ctx, entry, entry.question, None, None)
 
 
 async def answer_feedback(ctx: Context) -> Outcome:
     """Stores whether an answer helped; each answer can be rated once, by its asker."""
-    from handlers.start import stale_choice
-
-    try:
-        _, raw_id, raw_value = (ctx.incoming.choice or "").split(":")
-        message_id, helpful = int(raw_id), raw_value == "1"
-    except ValueError:
-        return await stale_choice(ctx)
+    button = Helpful.parse(ctx.incoming.choice)
+    if button is None:
+        return stale_outcome(ctx)
+    message_id, helpful = button.message, button.helpful
     owner = await message_repo.message_owner(ctx.session, message_id)
     if owner is None or owner[0] != ctx.user_hash:
-        return await stale_choice(ctx)
+        return stale_outcome(ctx)
     stored = await message_repo.add_answer_feedback(
         ctx.session,
         message_id=message_id,
@@ -236,17 +238,14 @@ async def answer_feedback(ctx: Context) -> Outcome:
     if not stored:
         return Outcome((Reply(texts.ALREADY_RATED),), ctx.state)
     if not helpful:
-        from handlers.reflections import offer_reply  # a reflection the city must answer
-
         thanks = Reply(texts.THANKS_NOT_HELPFUL.format(hotline=ctx.hotline))
-        return Outcome((thanks, offer_reply(f"m:{message_id}")), ctx.state)
-    from handlers import texts_feedback
-
+        # a reflection the city must answer
+        return Outcome((thanks, offer_reply(ReflectionButton("m", message_id))), ctx.state)
     trip = Reply(
         texts_feedback.ASK_TRIP,
         (
-            Choice(texts_feedback.TRIP_YES, f"tr:{message_id}:1"),
-            Choice(texts_feedback.TRIP_NO, f"tr:{message_id}:0"),
+            Choice(texts_feedback.TRIP_YES, TripSaved(message_id, True).pack()),
+            Choice(texts_feedback.TRIP_NO, TripSaved(message_id, False).pack()),
         ),
     )
     return Outcome((Reply(texts.THANKS_HELPFUL), trip), ctx.state)

@@ -7,15 +7,34 @@ recomputed by SQL and never kept as a running total. One rating per dossier per 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Literal
+
 from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery import replies_to_payload
+from bot.flowstate import FlowState
 from bot.messages import ChatState, Choice, Outcome, Reply
 from bot.privacy import mask_numbers
 from handlers import texts_feedback as t
 from handlers import texts_reflections as t_pakn
-from handlers.context import Context
+from handlers.buttons import (
+    DossierRating,
+    InvitationRating,
+    Menu,
+    PlaceRating,
+    RatingMenu,
+    ReflectionButton,
+    Survey,
+    SurveyStep,
+    TripSaved,
+)
+from handlers.common import stale_outcome
+from handlers.context import Context, after_flow, start_flow, with_state
+from handlers.reflections import offer_reply
 from knowledge.normalize import fold
 from storage.models import (
     Agency,
@@ -30,39 +49,56 @@ from storage.repositories import messages as message_repo
 from storage.repositories import outbox, roles
 
 FLOW = "survey"
-PLACE_OFFER = "place_offer"
-"""State key: the service point whose rating buttons the flow offered last."""
 ASPECTS = ("tiep_can", "tthc", "cong_chuc", "ket_qua", "pakn")
 MAX_COMMENT = 1000
+_STEPS: tuple[SurveyStep, ...] = ("0", "1", "2", "3", "4")  # the buttons' step of each question
+_FLOW_STEPS: tuple[SurveyFlowStep, ...] = ("q0", "q1", "q2", "q3", "q4")  # the flow's steps
+_QUESTION_STEPS: dict[str, int] = {step: n for n, step in enumerate(_FLOW_STEPS)}
 
 
-def rating_choices(prefix: str) -> tuple[Choice, ...]:
-    return tuple(Choice(label, f"{prefix}:{value}") for value, label in t.LEVEL3.items())
+SurveyFlowStep = Literal["offer", "q0", "q1", "q2", "q3", "q4", "comment", "place"]
+
+
+@dataclass(frozen=True)
+class SurveyFlow(FlowState, tag=FLOW):
+    """After a rating: the survey offered, its questions, the comment; or a service point's
+    name asked for (step "place")."""
+
+    step: SurveyFlowStep
+    response: int = 0
+    low_score: bool = False
+    """A question was scored 1-2: a reflection is offered at the end."""
+    reflection_offered: bool = False
+    """A reflection was offered already, after a "Không hài lòng" rating."""
+
+
+def _survey(ctx: Context) -> SurveyFlow | None:
+    return ctx.state.flow if isinstance(ctx.state.flow, SurveyFlow) else None
+
+
+def rating_choices(
+    kind: type[InvitationRating | DossierRating | PlaceRating], ident: int
+) -> tuple[Choice, ...]:
+    """The three levels as buttons of one rating kind, for one invitation, dossier or place."""
+    return tuple(Choice(label, kind(ident, value).pack()) for value, label in t.LEVEL3.items())
 
 
 def invitation_reply(code: str, invitation_id: int) -> Reply:
     """The message that invites a rating when a dossier is finished."""
-    return Reply(t.INVITE.format(code=code), rating_choices(f"rt:{invitation_id}"))
-
-
-def _parts(ctx: Context) -> list[str]:
-    return (ctx.incoming.choice or "").split(":")
+    return Reply(t.INVITE.format(code=code), rating_choices(InvitationRating, invitation_id))
 
 
 async def _stale(ctx: Context) -> Outcome:
-    from handlers.start import stale_choice
-
-    return await stale_choice(ctx)
+    return stale_outcome(ctx)
 
 
 async def rate_from_invitation(ctx: Context) -> Outcome:
     """One tap on an invitation's rating ("rt:<invitation>:<level>")."""
-    try:
-        _, raw_id, raw_value = _parts(ctx)
-        invitation_id, value = int(raw_id), int(raw_value)
-    except ValueError:
+    pressed = InvitationRating.parse(ctx.incoming.choice)
+    if pressed is None:
         return await _stale(ctx)
-    invitation = await ctx.session.get(FeedbackInvitation, invitation_id)
+    value = pressed.level
+    invitation = await ctx.session.get(FeedbackInvitation, pressed.invitation)
     if invitation is None or invitation.user_hash != ctx.user_hash or value not in t.LEVEL3:
         return await _stale(ctx)
     return await _record_rating(ctx, invitation.dossier_id, value, invitation.id)
@@ -70,12 +106,11 @@ async def rate_from_invitation(ctx: Context) -> Outcome:
 
 async def rate_verified_dossier(ctx: Context) -> Outcome:
     """A rating chosen with /danhgia for a dossier verified in this conversation."""
-    try:
-        _, raw_id, raw_value = _parts(ctx)
-        dossier_id, value = int(raw_id), int(raw_value)
-    except ValueError:
+    pressed = DossierRating.parse(ctx.incoming.choice)
+    if pressed is None:
         return await _stale(ctx)
-    if dossier_id not in ctx.state.data.get("verified", {}).values() or value not in t.LEVEL3:
+    dossier_id, value = pressed.dossier, pressed.level
+    if dossier_id not in ctx.state.memory.verified.values() or value not in t.LEVEL3:
         return await _stale(ctx)
     return await _record_rating(ctx, dossier_id, value, None)
 
@@ -113,70 +148,68 @@ async def _after_rating(ctx: Context, response: FeedbackResponse, value: int) ->
     if value == 1:
         await _alert(ctx.session, response, t.ALERT_RATING)
     choices = (
-        Choice(t.SURVEY_YES, f"sv:{response.id}:go"),
-        Choice(t.SURVEY_NO, f"sv:{response.id}:no"),
+        Choice(t.SURVEY_YES, Survey(response.id, "go").pack()),
+        Choice(t.SURVEY_NO, Survey(response.id, "no").pack()),
     )
-    kept = {k: v for k, v in ctx.state.data.items() if k not in ("pa_low", "pa_offered")}
-    state = ChatState(flow=FLOW, step="offer", data={**kept, "response": response.id})
-    if value == 1:  # dissatisfied: offer a reflection that the agency must answer
-        state = state.evolve(data={**state.data, "pa_offered": True})
+    offered = value == 1  # dissatisfied: offer a reflection that the agency must answer
+    flow = SurveyFlow("offer", response=response.id, reflection_offered=offered)
+    state = start_flow(ctx.state, flow)
+    if offered:
         replies = (Reply(t.THANKS_RATING), Reply(t.ASK_SURVEY, choices), _offer(response.id))
         return Outcome(replies, state)
     return Outcome((Reply(t.THANKS_RATING), Reply(t.ASK_SURVEY, choices)), state)
 
 
 def _offer(response_id: int) -> Reply:
-    from handlers.reflections import offer_reply
-
-    return offer_reply(f"r:{response_id}")
+    return offer_reply(ReflectionButton("r", response_id))
 
 
-def _survey_done(data: dict[str, object], response_id: int) -> Outcome:
+def _survey_done(state: ChatState, flow: SurveyFlow) -> Outcome:
     """The thanks at the end of the survey, with the offer of a reflection after a score of
     1-2 (unless it was offered already after the rating)."""
-    offer = data.pop("pa_low", False) and not data.get("pa_offered")
-    data.pop("pa_offered", None)
-    replies = (Reply(t.THANKS_SURVEY), _offer(response_id)) if offer else (Reply(t.THANKS_SURVEY),)
-    return Outcome(replies, ChatState(data=data))
+    thanks = Reply(t.THANKS_SURVEY)
+    offer = flow.low_score and not flow.reflection_offered
+    replies = (thanks, _offer(flow.response)) if offer else (thanks,)
+    return Outcome(replies, after_flow(state))
 
 
 def _question(response_id: int, n: int) -> Reply:
     aspect = ASPECTS[n]
     choices = (
-        *tuple(Choice(label, f"sv:{response_id}:{n}:{value}") for value, label in t.LEVEL5.items()),
-        Choice(t.SKIP, f"sv:{response_id}:{n}:0"),
+        *tuple(
+            Choice(label, Survey(response_id, _STEPS[n], str(value)).pack())
+            for value, label in t.LEVEL5.items()
+        ),
+        Choice(t.SKIP, Survey(response_id, _STEPS[n], "0").pack()),
     )
     return Reply(t.SURVEY_QUESTIONS[aspect].format(n=n + 1), choices)
 
 
 def _comment_prompt(response_id: int) -> Reply:
-    return Reply(t.ASK_COMMENT, (Choice(t.SKIP, f"sv:{response_id}:comment:skip"),))
+    return Reply(t.ASK_COMMENT, (Choice(t.SKIP, Survey(response_id, "comment", "skip").pack()),))
 
 
 async def survey_button(ctx: Context) -> Outcome:
     """Starts, answers or declines the survey; refuses buttons of another or finished survey."""
-    parts = _parts(ctx)
+    pressed = Survey.parse(ctx.incoming.choice)
+    if pressed is None:
+        return await _stale(ctx)
+    response_id = pressed.response
+    flow = _survey(ctx)
+    if flow is None or flow.response != response_id:
+        return await _stale(ctx)
+    parts = [pressed.step] + ([pressed.value] if pressed.value is not None else [])
+    if parts == ["no"]:
+        return Outcome((Reply(t.THANKS_SURVEY),), after_flow(ctx.state))
+    if parts == ["go"] and flow.step == "offer":
+        return Outcome((_question(response_id, 0),), _at(ctx, flow, "q0"))
+    if parts == ["comment", "skip"] and flow.step == "comment":
+        return _survey_done(ctx.state, flow)
     try:
-        response_id = int(parts[1])
-    except (IndexError, ValueError):
+        n, value = int(pressed.step), int(pressed.value or "")
+    except ValueError:
         return await _stale(ctx)
-    if ctx.state.flow != FLOW or ctx.state.data.get("response") != response_id:
-        return await _stale(ctx)
-    data = dict(ctx.state.data)
-    if parts[2:] == ["no"]:
-        data.pop("response", None)
-        data.pop("pa_offered", None)
-        return Outcome((Reply(t.THANKS_SURVEY),), ChatState(data=data))
-    if parts[2:] == ["go"] and ctx.state.step == "offer":
-        return Outcome((_question(response_id, 0),), ctx.state.evolve(step="q0"))
-    if parts[2:] == ["comment", "skip"] and ctx.state.step == "comment":
-        data.pop("response", None)
-        return _survey_done(data, response_id)
-    try:
-        n, value = int(parts[2]), int(parts[3])
-    except (IndexError, ValueError):
-        return await _stale(ctx)
-    if ctx.state.step != f"q{n}" or not 0 <= value <= 5:
+    if flow.step != f"q{n}" or not 0 <= value <= 5:
         return await _stale(ctx)
     response = await ctx.session.get(FeedbackResponse, response_id)
     if response is None or response.user_hash != ctx.user_hash:
@@ -190,46 +223,60 @@ async def survey_button(ctx: Context) -> Outcome:
         scale="5",
         value=value or None,
     )
-    state = ctx.state
     if value in (1, 2):
         detail = t.ALERT_ASPECT.format(aspect=t.ASPECT_NAMES[aspect], value=value)
         await _alert(ctx.session, response, detail)
-        state = state.evolve(data={**state.data, "pa_low": True})
+        flow = replace(flow, low_score=True)
     if n + 1 < len(ASPECTS):
-        return Outcome((_question(response_id, n + 1),), state.evolve(step=f"q{n + 1}"))
-    return Outcome((_comment_prompt(response_id),), state.evolve(step="comment"))
+        return Outcome((_question(response_id, n + 1),), _at(ctx, flow, _FLOW_STEPS[n + 1]))
+    return Outcome((_comment_prompt(response_id),), _at(ctx, flow, "comment"))
+
+
+def _at(ctx: Context, flow: SurveyFlow, step: SurveyFlowStep) -> ChatState:
+    return ctx.state.evolve(flow=replace(flow, step=step))
 
 
 async def continue_flow(ctx: Context) -> Outcome:
-    """Free text during the survey: the comment at its end; otherwise repeat the question."""
-    response_id = int(ctx.state.data.get("response", 0))
+    """Free text during the survey, routed by the step (``TEXT_STEPS``): the place's name, the
+    comment at the end, or the question repeated; at any other step (the survey offered) the
+    flow steps aside and the message is answered as a question."""
     step = ctx.state.step or ""
-    if step == "place":
-        return await _place_typed(ctx)
-    if step != "comment":
-        if step.startswith("q"):
-            return Outcome((_question(response_id, int(step[1:])),), ctx.state)
-        from handlers.faq import answer_question
+    handler = TEXT_STEPS.get(step, _step_aside)
+    return await handler(ctx)
 
-        return await answer_question(ctx)
+
+async def _step_aside(ctx: Context) -> Outcome:
+    return Outcome((), ctx.state, reroute=True)
+
+
+async def _repeat_question(ctx: Context) -> Outcome:
+    flow = _survey(ctx)
+    response_id = flow.response if flow else 0
+    n = _QUESTION_STEPS[ctx.state.step or ""]
+    return Outcome((_question(response_id, n),), ctx.state)
+
+
+async def _comment_typed(ctx: Context) -> Outcome:
+    flow = _survey(ctx) or SurveyFlow("comment")
     text = ctx.incoming.text.strip()
     if len(text) > MAX_COMMENT:
         return Outcome((Reply(t.COMMENT_TOO_LONG.format(length=len(text))),), ctx.state)
-    await repo.set_comment(ctx.session, response_id, mask_numbers(text))
-    data = {k: v for k, v in ctx.state.data.items() if k != "response"}
-    return _survey_done(data, response_id)
+    await repo.set_comment(ctx.session, flow.response, mask_numbers(text))
+    return _survey_done(ctx.state, flow)
 
 
 async def start_rating(ctx: Context) -> Outcome:
     """/danhgia: rate a dossier verified in this conversation, or a service point."""
-    verified: dict[str, int] = dict(ctx.state.data.get("verified", {}))
-    place = Choice(t.RATE_PLACE, "dg:place")
-    reflect = Choice(t_pakn.OFFER_YES_MENU, "m:pakn")  # reflections (handlers/reflections.py)
+    verified = ctx.state.memory.verified
+    place = Choice(t.RATE_PLACE, RatingMenu("place").pack())
+    reflect = Choice(
+        t_pakn.OFFER_YES_MENU, Menu("pakn").pack()
+    )  # reflections (handlers/reflections.py)
     if not verified:
         return Outcome((Reply(t.LOOKUP_FIRST, (place, reflect)),), ctx.state)
     choices = (
         *tuple(
-            Choice(t.RATE_DOSSIER.format(code=code), f"dg:d:{dossier_id}")
+            Choice(t.RATE_DOSSIER.format(code=code), RatingMenu("d", dossier_id).pack())
             for code, dossier_id in verified.items()
         ),
         place,
@@ -240,15 +287,16 @@ async def start_rating(ctx: Context) -> Outcome:
 
 async def rating_menu_button(ctx: Context) -> Outcome:
     """The choices of /danhgia: a verified dossier, a service point, an agency found by name."""
-    parts = _parts(ctx)
-    if parts[1:] == ["place"]:
-        return Outcome((Reply(t.ASK_PLACE),), ctx.state.evolve(flow=FLOW, step="place"))
-    try:
-        ident = int(parts[2])
-    except (IndexError, ValueError):
+    pressed = RatingMenu.parse(ctx.incoming.choice)
+    if pressed is None:
         return await _stale(ctx)
-    if parts[1] == "d":
-        if ident not in ctx.state.data.get("verified", {}).values():
+    if pressed.kind == "place" and pressed.ident is None:
+        return Outcome((Reply(t.ASK_PLACE),), ctx.state.evolve(flow=SurveyFlow("place")))
+    ident = pressed.ident
+    if ident is None:
+        return await _stale(ctx)
+    if pressed.kind == "d":
+        if ident not in ctx.state.memory.verified.values():
             return await _stale(ctx)
         dossier = await ctx.session.get(Dossier, ident)
         if dossier is None:
@@ -256,8 +304,8 @@ async def rating_menu_button(ctx: Context) -> Outcome:
         if await repo.already_rated(ctx.session, dossier.id, ctx.user_hash):
             return Outcome((Reply(t.ALREADY_RATED),), ctx.state)
         prompt = t.RATE_DOSSIER_PROMPT.format(code=dossier.code)
-        return Outcome((Reply(prompt, rating_choices(f"rd:{dossier.id}")),), ctx.state)
-    if parts[1] == "a":
+        return Outcome((Reply(prompt, rating_choices(DossierRating, dossier.id)),), ctx.state)
+    if pressed.kind == "a":
         if ctx.incoming.choice not in ctx.state.offered:
             return await _stale(ctx)  # a place is chosen among those the flow just offered
         agency = await ctx.session.get(Agency, ident)
@@ -265,8 +313,8 @@ async def rating_menu_button(ctx: Context) -> Outcome:
             return await _stale(ctx)
         prompt = t.RATE_PLACE_PROMPT.format(agency=agency.name)
         # The rating buttons are valid only for the place this flow offered (rate_place).
-        state = ctx.state.evolve(data={**ctx.state.data, PLACE_OFFER: agency.id})
-        return Outcome((Reply(prompt, rating_choices(f"ra:{agency.id}")),), state)
+        state = ctx.state.evolve(memory=replace(ctx.state.memory, place_offer=agency.id))
+        return Outcome((Reply(prompt, rating_choices(PlaceRating, agency.id)),), state)
     return await _stale(ctx)
 
 
@@ -283,24 +331,22 @@ async def _place_typed(ctx: Context) -> Outcome:
     )
     if not found:
         return Outcome((Reply(t.NO_PLACE),), ctx.state)
-    choices = tuple(Choice(names[key], f"dg:a:{key}") for _, _, key in found)
-    return Outcome((Reply(t.PICK_PLACE, choices),), ctx.state.evolve(flow=None, step=None))
+    choices = tuple(Choice(names[key], RatingMenu("a", key).pack()) for _, _, key in found)
+    return Outcome((Reply(t.PICK_PLACE, choices),), ctx.state.evolve(flow=None))
 
 
 async def rate_place(ctx: Context) -> Outcome:
     """A rating of a service point without a dossier ("ra:<agency>:<level>")."""
-    try:
-        _, raw_id, raw_value = _parts(ctx)
-        agency_id, value = int(raw_id), int(raw_value)
-    except ValueError:
+    pressed = PlaceRating.parse(ctx.incoming.choice)
+    if pressed is None:
         return await _stale(ctx)
-    if ctx.state.data.get(PLACE_OFFER) != agency_id:
+    agency_id, value = pressed.agency, pressed.level
+    if ctx.state.memory.place_offer != agency_id:
         return await _stale(ctx)  # not offered by the rating flow: a forged or old button
     agency = await ctx.session.get(Agency, agency_id)
     if agency is None or value not in t.LEVEL3:
         return await _stale(ctx)
-    data = {k: v for k, v in ctx.state.data.items() if k != PLACE_OFFER}
-    ctx.state = ctx.state.evolve(data=data)
+    ctx = with_state(ctx, ctx.state.evolve(memory=replace(ctx.state.memory, place_offer=None)))
     today = ctx.services.today().isoformat()
     response = await repo.respond(
         ctx.session,
@@ -320,13 +366,11 @@ async def rate_place(ctx: Context) -> Outcome:
 
 async def trip_saved(ctx: Context) -> Outcome:
     """Whether an answer saved the citizen a trip ("tr:<message>:<0|1>")."""
-    try:
-        _, raw_id, raw_value = _parts(ctx)
-        message_id = int(raw_id)
-    except ValueError:
+    pressed = TripSaved.parse(ctx.incoming.choice)
+    if pressed is None:
         return await _stale(ctx)
     updated = await message_repo.set_trip_saved(
-        ctx.session, message_id=message_id, user_hash=ctx.user_hash, saved=raw_value == "1"
+        ctx.session, message_id=pressed.message, user_hash=ctx.user_hash, saved=pressed.saved
     )
     if not updated:
         return await _stale(ctx)
@@ -346,8 +390,6 @@ async def _alert(session: AsyncSession, response: FeedbackResponse, detail: str)
         code=dossier.code if dossier else "—",
         detail=detail,
     )
-    from bot.delivery import replies_to_payload
-
     # Service-point ratings carry no proof of a visit: their alerts are grouped, one per place
     # and hour for each staff member, so that a flood of them cannot flood the staff.
     source = (
@@ -363,3 +405,11 @@ async def _alert(session: AsyncSession, response: FeedbackResponse, detail: str)
             chat_id=staff.user_id,
             payload=replies_to_payload([Reply(text)]),
         )
+
+
+TEXT_STEPS: dict[str, Callable[[Context], Awaitable[Outcome]]] = {
+    "place": _place_typed,
+    "comment": _comment_typed,
+    **dict.fromkeys(_QUESTION_STEPS, _repeat_question),
+}
+"""The survey flow's steps that take free text; any other step steps aside."""

@@ -20,19 +20,25 @@ agencies); the citizen's name is shown in clear only to staff of the agency that
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
+from typing import Literal
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import select
 
 from bot.delivery import replies_to_payload
+from bot.flowstate import FlowState
 from bot.messages import Attachment, Channel, ChatState, Choice, Outcome, Reply
 from bot.privacy import mask_name, mask_numbers
 from bot.reflections import delivery
 from bot.reflections.photos import CleanPhoto, PhotoError, clean_photo
 from bot.reflections.rules import is_overdue, reference
 from handlers import texts_reflections as t
-from handlers.context import VN_TZ, Context
+from handlers.buttons import ReflectionButton, ReflectionVerdict, StaffReflection
+from handlers.common import stale_outcome
+from handlers.context import VN_TZ, Context, after_flow, start_flow
 from knowledge.normalize import fold
 from storage.models import Agency, Dossier, FeedbackResponse, utcnow
 from storage.models_reflections import ANSWERED, NOT_IN_SCOPE, OPEN, Reflection
@@ -60,37 +66,52 @@ def _megabytes(n: int) -> str:
     return f"{n / 1024 / 1024:.1f}".removesuffix(".0").replace(".", ",") + " MB"
 
 
-def _parts(ctx: Context) -> list[str]:
-    return (ctx.incoming.choice or "").split(":")
-
-
-def _int(parts: list[str], i: int) -> int | None:
-    try:
-        return int(parts[i])
-    except (IndexError, ValueError):
-        return None
-
-
 async def _stale(ctx: Context) -> Outcome:
-    from handlers.start import stale_choice
-
-    return await stale_choice(ctx)
+    return stale_outcome(ctx)
 
 
-def _without_draft(ctx: Context) -> dict[str, object]:
-    return {
-        k: v for k, v in ctx.state.data.items() if k not in ("pa", "ps", "pa_low", "pa_offered")
-    }
+CANCEL_VALUE = ReflectionButton("x").pack()
+SEND_NOW_VALUE = ReflectionButton("s").pack()
+STAFF_CANCEL_VALUE = StaffReflection("x").pack()
+
+
+@dataclass(frozen=True)
+class ReflectionDraft(FlowState, tag=FLOW):
+    """A citizen writing a reflection: the place's name asked for, then the text, then (on
+    channels that carry files) a photo."""
+
+    step: Literal["place", "text", "photo"]
+    subject: str = ""
+    agency: int = 0
+    dossier: int | None = None
+    message: int | None = None
+    text: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class StaffDraft(FlowState, tag=STAFF_FLOW):
+    """Staff acting on a reflection: its answer, a forward's target and reason, or the reason
+    it is not in scope."""
+
+    step: Literal["answer", "target", "scope", "forward"]
+    reflection: int = 0
+    target: int | None = None
+
+
+def _draft(ctx: Context) -> ReflectionDraft | None:
+    return ctx.state.flow if isinstance(ctx.state.flow, ReflectionDraft) else None
 
 
 def _say(ctx: Context, text: str, *choices: Choice) -> Outcome:
     return Outcome((Reply(text, choices),), ctx.state)
 
 
-def offer_reply(value: str) -> Reply:
-    """The question offered after a low rating or an unhelpful answer; ``value`` says about
-    what ("r:<rating response>" or "m:<message>")."""
-    return Reply(t.OFFER, (Choice(t.OFFER_YES, f"pa:{value}"), Choice(t.OFFER_NO, "pa:n")))
+def offer_reply(about: ReflectionButton) -> Reply:
+    """The question offered after a low rating or an unhelpful answer; ``about`` is the
+    button that takes the offer (``r`` with a rating response, ``m`` with a message)."""
+    no = ReflectionButton("n").pack()
+    return Reply(t.OFFER, (Choice(t.OFFER_YES, about.pack()), Choice(t.OFFER_NO, no)))
 
 
 # ================================================================== citizens
@@ -103,7 +124,7 @@ async def _over_limit(ctx: Context) -> Outcome | None:
     since = datetime.combine(ctx.services.today(), time.min, VN_TZ).astimezone(UTC)
     if await repo.sent_since(ctx.session, ctx.user_hash, since) >= limit:
         text = t.DAILY_LIMIT.format(limit=limit, hotline=ctx.hotline)
-        return Outcome((Reply(text),), ChatState(data=_without_draft(ctx)))
+        return Outcome((Reply(text),), after_flow(ctx.state))
     return None
 
 
@@ -112,37 +133,40 @@ async def start(ctx: Context) -> Outcome:
     refused = await _over_limit(ctx)
     if refused is not None:
         return refused
-    verified: dict[str, int] = dict(ctx.state.data.get("verified", {}))
+    verified = ctx.state.memory.verified
     choices = [
-        *(Choice(t.ABOUT_DOSSIER.format(code=code), f"pa:d:{i}") for code, i in verified.items()),
-        Choice(t.ABOUT_PLACE, "pa:p"),
-        Choice(t.ABOUT_ASSISTANT, "pa:b"),
-        Choice(t.CANCEL, "pa:x"),
+        *(
+            Choice(t.ABOUT_DOSSIER.format(code=code), ReflectionButton("d", i).pack())
+            for code, i in verified.items()
+        ),
+        Choice(t.ABOUT_PLACE, ReflectionButton("p").pack()),
+        Choice(t.ABOUT_ASSISTANT, ReflectionButton("b").pack()),
+        Choice(t.CANCEL, CANCEL_VALUE),
     ]
     text = t.WHAT_ABOUT if verified else f"{t.WHAT_ABOUT}\n{t.LOOKUP_FOR_DOSSIER}"
-    state = ChatState(data=_without_draft(ctx))
-    return Outcome((Reply(text, tuple(choices)),), state)
+    return Outcome((Reply(text, tuple(choices)),), after_flow(ctx.state))
 
 
 async def button(ctx: Context) -> Outcome:
     """The citizen's buttons ("pa:..."): subject chosen, offer taken or declined, send, cancel."""
-    parts = _parts(ctx)
-    action = parts[1] if len(parts) > 1 else ""
+    pressed = ReflectionButton.parse(ctx.incoming.choice)
+    if pressed is None:
+        return await _stale(ctx)
+    action, ident = pressed.action, pressed.ident
     if action == "n":
         return Outcome((Reply(t.OFFER_DECLINED),), ctx.state)
     if action == "x":
-        return Outcome((Reply(t.CANCELLED),), ChatState(data=_without_draft(ctx)))
+        return Outcome((Reply(t.CANCELLED),), after_flow(ctx.state))
     if action == "s":
         return await _send_now(ctx)
     if action == "p":
-        state = ChatState(flow=FLOW, step="place", data=_without_draft(ctx))
-        return Outcome((Reply(t.ASK_PLACE, (Choice(t.CANCEL, "pa:x"),)),), state)
+        state = start_flow(ctx.state, ReflectionDraft("place"))
+        return Outcome((Reply(t.ASK_PLACE, (Choice(t.CANCEL, CANCEL_VALUE),)),), state)
     refused = await _over_limit(ctx)
     if refused is not None:
         return refused
-    ident = _int(parts, 2)
     if action == "d" and ident is not None:
-        if ident not in ctx.state.data.get("verified", {}).values():
+        if ident not in ctx.state.memory.verified.values():
             return await _stale(ctx)
         dossier = await ctx.session.get(Dossier, ident)
         if dossier is None:
@@ -190,44 +214,43 @@ async def _ask_text(
     agency = await ctx.session.get(Agency, agency_id)
     if agency is None:
         return await _stale(ctx)
-    draft = {
-        "subject": subject,
-        "agency": agency_id,
-        "dossier": dossier_id,
-        "message": message_id,
-    }
-    state = ChatState(flow=FLOW, step="text", data={**_without_draft(ctx), "pa": draft})
-    reply = Reply(t.ASK_TEXT.format(agency=agency.name), (Choice(t.CANCEL, "pa:x"),))
+    draft = ReflectionDraft("text", subject, agency_id, dossier=dossier_id, message=message_id)
+    state = start_flow(ctx.state, draft)
+    reply = Reply(t.ASK_TEXT.format(agency=agency.name), (Choice(t.CANCEL, CANCEL_VALUE),))
     return Outcome((reply,), state)
 
 
 async def continue_flow(ctx: Context) -> Outcome:
-    """Free text in the citizen's flow: a place name, the description, or (waiting for a
-    photo) a reminder."""
-    step = ctx.state.step
-    if step == "place":
-        return await _place_typed(ctx)
-    if step == "photo":
-        return _say(ctx, t.WAITING_PHOTO, Choice(t.SEND_NOW, "pa:s"), Choice(t.CANCEL, "pa:x"))
+    """Free text in the citizen's flow, by step (``TEXT_STEPS``): a place name, the
+    description, or (waiting for a photo) a reminder; the description is the fallback."""
+    return await TEXT_STEPS.get(ctx.state.step or "", _text_typed)(ctx)
+
+
+async def _photo_awaited(ctx: Context) -> Outcome:
+    return _say(
+        ctx, t.WAITING_PHOTO, Choice(t.SEND_NOW, SEND_NOW_VALUE), Choice(t.CANCEL, CANCEL_VALUE)
+    )
+
+
+async def _text_typed(ctx: Context) -> Outcome:
     text = " ".join(ctx.incoming.text.split())
     if len(text) < MIN_TEXT:
-        return _say(ctx, t.TEXT_TOO_SHORT, Choice(t.CANCEL, "pa:x"))
+        return _say(ctx, t.TEXT_TOO_SHORT, Choice(t.CANCEL, CANCEL_VALUE))
     if len(text) > MAX_TEXT:
-        return _say(ctx, t.TEXT_TOO_LONG.format(length=len(text)), Choice(t.CANCEL, "pa:x"))
-    draft = {
-        **dict(ctx.state.data.get("pa", {})),
-        "text": mask_numbers(text),
-        "name": ctx.incoming.display_name[:120],
-    }
-    data = {**ctx.state.data, "pa": draft}
+        return _say(ctx, t.TEXT_TOO_LONG.format(length=len(text)), Choice(t.CANCEL, CANCEL_VALUE))
+    draft = replace(
+        _draft(ctx) or ReflectionDraft("text"),
+        text=mask_numbers(text),
+        name=ctx.incoming.display_name[:120],
+    )
     if ctx.incoming.chat.channel in FILE_CHANNELS:
         limit = _megabytes(ctx.services.reflections.max_photo_bytes)
         reply = Reply(
             t.ASK_PHOTO.format(limit=limit),
-            (Choice(t.SEND_NOW, "pa:s"), Choice(t.CANCEL, "pa:x")),
+            (Choice(t.SEND_NOW, SEND_NOW_VALUE), Choice(t.CANCEL, CANCEL_VALUE)),
         )
-        return Outcome((reply,), ChatState(flow=FLOW, step="photo", data=data))
-    return await _submit(ctx, data, photo=None)
+        return Outcome((reply,), start_flow(ctx.state, replace(draft, step="photo")))
+    return await _submit(ctx, draft, photo=None)
 
 
 async def _place_typed(ctx: Context) -> Outcome:
@@ -240,8 +263,8 @@ async def _place_typed(ctx: Context) -> Outcome:
         score_cutoff=60,
     )
     if not found:
-        return _say(ctx, t.NO_PLACE, Choice(t.CANCEL, "pa:x"))
-    choices = tuple(Choice(names[key], f"pa:a:{key}") for _, _, key in found)
+        return _say(ctx, t.NO_PLACE, Choice(t.CANCEL, CANCEL_VALUE))
+    choices = tuple(Choice(names[key], ReflectionButton("a", key).pack()) for _, _, key in found)
     return Outcome((Reply(t.PICK_PLACE, choices),), ctx.state)
 
 
@@ -250,37 +273,37 @@ async def photo_received(ctx: Context) -> Outcome:
     if ctx.state.step != "photo" or ctx.incoming.file is None:
         return _say(ctx, t.PHOTO_NOT_NOW)
     limit = ctx.services.reflections.max_photo_bytes
-    buttons = (Choice(t.SEND_NOW, "pa:s"), Choice(t.CANCEL, "pa:x"))
+    buttons = (Choice(t.SEND_NOW, SEND_NOW_VALUE), Choice(t.CANCEL, CANCEL_VALUE))
     try:
         photo = await asyncio.to_thread(clean_photo, ctx.incoming.file.content, limit)
     except PhotoError as exc:
         return _say(ctx, t.PHOTO_REFUSED[exc.reason].format(limit=_megabytes(limit)), *buttons)
-    return await _submit(ctx, dict(ctx.state.data), photo=photo)
+    return await _submit(ctx, _draft(ctx), photo=photo)
 
 
 async def unsupported_in_flow(ctx: Context) -> Outcome:
     """A sticker, a compressed photo... while writing: say what the flow takes; nothing lost."""
-    buttons = (Choice(t.SEND_NOW, "pa:s"), Choice(t.CANCEL, "pa:x"))
+    buttons = (Choice(t.SEND_NOW, SEND_NOW_VALUE), Choice(t.CANCEL, CANCEL_VALUE))
     if ctx.state.step == "photo":
         return _say(ctx, t.PHOTO_AS_FILE, *buttons)
-    return _say(ctx, t.TEXT_ONLY, Choice(t.CANCEL, "pa:x"))
+    return _say(ctx, t.TEXT_ONLY, Choice(t.CANCEL, CANCEL_VALUE))
 
 
 async def _send_now(ctx: Context) -> Outcome:
-    if ctx.state.flow != FLOW or ctx.state.step != "photo":
+    draft = _draft(ctx)
+    if draft is None or draft.step != "photo":
         return await _stale(ctx)
-    return await _submit(ctx, dict(ctx.state.data), photo=None)
+    return await _submit(ctx, draft, photo=None)
 
 
-async def _submit(ctx: Context, data: dict[str, object], photo: CleanPhoto | None) -> Outcome:
+async def _submit(ctx: Context, draft: ReflectionDraft | None, photo: CleanPhoto | None) -> Outcome:
     """Store the reflection, tell the agency's staff, give the reference and the deadline."""
     refused = await _over_limit(ctx)
     if refused is not None:
         return refused
-    draft = data.get("pa")
-    if not isinstance(draft, dict) or not draft.get("text"):
+    if draft is None or not draft.text:
         return await _stale(ctx)
-    agency = await ctx.session.get(Agency, int(draft["agency"]))
+    agency = await ctx.session.get(Agency, draft.agency)
     if agency is None:
         return await _stale(ctx)
     rules = ctx.services.reflections
@@ -288,15 +311,15 @@ async def _submit(ctx: Context, data: dict[str, object], photo: CleanPhoto | Non
     due = rules.due_date(ctx.services.calendar, received)
     reflection = await repo.create(
         ctx.session,
-        subject=str(draft["subject"]),
+        subject=draft.subject,
         agency_id=agency.id,
-        dossier_id=draft.get("dossier"),
-        message_id=draft.get("message"),
+        dossier_id=draft.dossier,
+        message_id=draft.message,
         channel=ctx.incoming.chat.channel.value,
         chat_id=ctx.incoming.chat.chat_id,
         user_hash=ctx.user_hash,
-        display_name=ctx.incoming.display_name or str(draft.get("name") or ""),
-        text=str(draft["text"]),
+        display_name=ctx.incoming.display_name or draft.name,
+        text=draft.text,
         received=received,
         due=due,
     )
@@ -316,8 +339,7 @@ async def _submit(ctx: Context, data: dict[str, object], photo: CleanPhoto | Non
         due=_fmt(due),
         days=rules.answer_workdays,
     )
-    leftover = {k: v for k, v in data.items() if k != "pa"}
-    return Outcome((Reply(text),), ChatState(data=leftover))
+    return Outcome((Reply(text),), after_flow(ctx.state))
 
 
 async def _about(ctx: Context, reflection: Reflection) -> str:
@@ -353,11 +375,11 @@ async def _tell_staff(ctx: Context, reflection: Reflection, agency: Agency, key:
 
 async def verdict(ctx: Context) -> Outcome:
     """ "pv:<reflection>:<1|0>": whether the answer resolved the matter, once per reflection."""
-    parts = _parts(ctx)
-    ident, value = _int(parts, 1), _int(parts, 2)
-    if ident is None or value not in (0, 1):
+    pressed = ReflectionVerdict.parse(ctx.incoming.choice)
+    if pressed is None:
         return await _stale(ctx)
-    reflection = await ctx.session.get(Reflection, ident)
+    value = 1 if pressed.resolved else 0
+    reflection = await ctx.session.get(Reflection, pressed.reflection)
     if reflection is None or reflection.user_hash != ctx.user_hash:
         return await _stale(ctx)
     if reflection.status != ANSWERED:
@@ -374,11 +396,8 @@ async def verdict(ctx: Context) -> Outcome:
 # ================================================================== staff
 
 
-def _staff_state(ctx: Context, step: str | None, draft: dict[str, object] | None) -> ChatState:
-    data = _without_draft(ctx)
-    if step is None or draft is None:
-        return ChatState(data=data)
-    return ChatState(flow=STAFF_FLOW, step=step, data={**data, "ps": draft})
+def _staff_state(ctx: Context, draft: StaffDraft | None) -> ChatState:
+    return after_flow(ctx.state) if draft is None else start_flow(ctx.state, draft)
 
 
 async def staff_list(ctx: Context) -> Outcome:
@@ -386,7 +405,7 @@ async def staff_list(ctx: Context) -> Outcome:
     rows = await repo.open_for(ctx.session, ctx.actor)
     await audit.record(ctx.session, ctx.user_hash, ctx.actor.role, "reflection.list", "", {})
     if not rows:
-        return Outcome((Reply(t.LIST_EMPTY),), _staff_state(ctx, None, None))
+        return Outcome((Reply(t.LIST_EMPTY),), _staff_state(ctx, None))
     today = ctx.services.today()
     choices = tuple(
         Choice(
@@ -395,13 +414,11 @@ async def staff_list(ctx: Context) -> Outcome:
                 ref=reference(r.id),
                 due=_fmt(r.due_date),
             ),
-            f"ps:v:{r.id}",
+            StaffReflection("v", r.id).pack(),
         )
         for r in rows
     )
-    return Outcome(
-        (Reply(t.LIST_HEAD.format(count=len(rows)), choices),), _staff_state(ctx, None, None)
-    )
+    return Outcome((Reply(t.LIST_HEAD.format(count=len(rows)), choices),), _staff_state(ctx, None))
 
 
 async def _visible(ctx: Context, ident: int | None) -> Reflection | None:
@@ -412,35 +429,39 @@ async def _visible(ctx: Context, ident: int | None) -> Reflection | None:
 
 async def staff_button(ctx: Context) -> Outcome:
     """Staff buttons ("ps:..."): view, answer, forward (pick a target), not in scope, cancel."""
-    parts = _parts(ctx)
-    action = parts[1] if len(parts) > 1 else ""
+    pressed = StaffReflection.parse(ctx.incoming.choice)
+    if pressed is None:
+        return await _stale(ctx)
+    action = pressed.action
     if action == "x":
-        return Outcome((Reply(t.STAFF_CANCELLED),), _staff_state(ctx, None, None))
-    reflection = await _visible(ctx, _int(parts, 2))
+        return Outcome((Reply(t.STAFF_CANCELLED),), _staff_state(ctx, None))
+    reflection = await _visible(ctx, pressed.reflection)
     if reflection is None:
-        return Outcome((Reply(t.GONE),), _staff_state(ctx, None, None))
+        return Outcome((Reply(t.GONE),), _staff_state(ctx, None))
     ref = reference(reflection.id)
     if action == "v":
         return await _detail(ctx, reflection)
     if reflection.status != OPEN:
-        return Outcome((Reply(t.NOT_OPEN.format(ref=ref)),), _staff_state(ctx, None, None))
-    cancel = (Choice(t.CANCEL, "ps:x"),)
-    draft: dict[str, object] = {"id": reflection.id}
+        return Outcome((Reply(t.NOT_OPEN.format(ref=ref)),), _staff_state(ctx, None))
+    cancel = (Choice(t.CANCEL, STAFF_CANCEL_VALUE),)
     if action == "a":
-        return Outcome((Reply(t.ASK_ANSWER, cancel),), _staff_state(ctx, "answer", draft))
+        draft = StaffDraft("answer", reflection.id)
+        return Outcome((Reply(t.ASK_ANSWER, cancel),), _staff_state(ctx, draft))
     if action == "f":
-        return Outcome((Reply(t.ASK_TARGET, cancel),), _staff_state(ctx, "target", draft))
+        draft = StaffDraft("target", reflection.id)
+        return Outcome((Reply(t.ASK_TARGET, cancel),), _staff_state(ctx, draft))
     if action == "n":
-        return Outcome((Reply(t.ASK_SCOPE_REASON, cancel),), _staff_state(ctx, "scope", draft))
+        draft = StaffDraft("scope", reflection.id)
+        return Outcome((Reply(t.ASK_SCOPE_REASON, cancel),), _staff_state(ctx, draft))
     if action == "t":
-        target = await ctx.session.get(Agency, _int(parts, 3) or 0)
+        target = await ctx.session.get(Agency, pressed.target or 0)
         if target is None or target.id == reflection.agency_id or not target.active:
             return await _stale(ctx)
         if not repo.may_hold(await repo.scope_of(ctx.session, reflection), target):
             return Outcome((Reply(t.TARGET_NOT_ALLOWED, cancel),), ctx.state)
-        draft["target"] = target.id
         reply = Reply(t.ASK_FORWARD_REASON.format(agency=target.name), cancel)
-        return Outcome((reply,), _staff_state(ctx, "forward", draft))
+        draft = StaffDraft("forward", reflection.id, target.id)
+        return Outcome((reply,), _staff_state(ctx, draft))
     return await _stale(ctx)
 
 
@@ -468,29 +489,29 @@ async def _detail(ctx: Context, reflection: Reflection) -> Outcome:
     actions: tuple[Choice, ...] = ()
     if reflection.status == OPEN:
         actions = (
-            Choice(t.DO_ANSWER, f"ps:a:{reflection.id}"),
-            Choice(t.DO_FORWARD, f"ps:f:{reflection.id}"),
-            Choice(t.DO_NOT_IN_SCOPE, f"ps:n:{reflection.id}"),
+            Choice(t.DO_ANSWER, StaffReflection("a", reflection.id).pack()),
+            Choice(t.DO_FORWARD, StaffReflection("f", reflection.id).pack()),
+            Choice(t.DO_NOT_IN_SCOPE, StaffReflection("n", reflection.id).pack()),
         )
     replies.append(Reply(text, actions))
     await audit.record(
         ctx.session, ctx.user_hash, ctx.actor.role, "reflection.view", reference(reflection.id)
     )
-    return Outcome(tuple(replies), _staff_state(ctx, None, None))
+    return Outcome(tuple(replies), _staff_state(ctx, None))
 
 
 async def staff_continue(ctx: Context) -> Outcome:
     """Free text in the staff flow: the answer, a forward's target or reason, a closure's reason."""
-    draft = dict(ctx.state.data.get("ps", {}))
-    reflection = await _visible(ctx, int(draft.get("id", 0)))
+    draft = ctx.state.flow if isinstance(ctx.state.flow, StaffDraft) else StaffDraft("answer")
+    reflection = await _visible(ctx, draft.reflection)
     if reflection is None:
-        return Outcome((Reply(t.GONE),), _staff_state(ctx, None, None))
+        return Outcome((Reply(t.GONE),), _staff_state(ctx, None))
     if reflection.status != OPEN:
         ref = reference(reflection.id)
-        return Outcome((Reply(t.NOT_OPEN.format(ref=ref)),), _staff_state(ctx, None, None))
+        return Outcome((Reply(t.NOT_OPEN.format(ref=ref)),), _staff_state(ctx, None))
     text = ctx.incoming.text.strip()
-    cancel = Choice(t.CANCEL, "ps:x")
-    step = ctx.state.step
+    cancel = Choice(t.CANCEL, STAFF_CANCEL_VALUE)
+    step = draft.step
     if step == "target":
         return await _targets(ctx, reflection, text)
     if step == "answer":
@@ -504,7 +525,7 @@ async def staff_continue(ctx: Context) -> Outcome:
     if step == "scope":
         return await _close(ctx, reflection, NOT_IN_SCOPE, text[:MAX_ANSWER])
     if step == "forward":
-        target = await ctx.session.get(Agency, int(draft.get("target", 0)))
+        target = await ctx.session.get(Agency, draft.target or 0)
         if target is None:
             return await _stale(ctx)
         return await _forward(ctx, reflection, target, text[:MAX_ANSWER])
@@ -518,7 +539,7 @@ async def _targets(ctx: Context, reflection: Reflection, text: str) -> Outcome:
         for a in await ctx.session.scalars(select(Agency).where(Agency.active))
         if a.id != reflection.agency_id
     ]
-    cancel = Choice(t.CANCEL, "ps:x")
+    cancel = Choice(t.CANCEL, STAFF_CANCEL_VALUE)
     exact = [a for a in agencies if a.code.lower() == text.lower()]
     if exact:
         found = exact
@@ -529,7 +550,7 @@ async def _targets(ctx: Context, reflection: Reflection, text: str) -> Outcome:
         found = [by_id[key] for _, _, key in hits]
     if not found:
         return _say(ctx, t.NO_TARGET, cancel)
-    choices = tuple(Choice(a.name, f"ps:t:{reflection.id}:{a.id}") for a in found)
+    choices = tuple(Choice(a.name, StaffReflection("t", reflection.id, a.id).pack()) for a in found)
     return Outcome((Reply(t.PICK_TARGET, (*choices, cancel)),), ctx.state)
 
 
@@ -563,15 +584,15 @@ async def _close(ctx: Context, reflection: Reflection, status: str, text: str) -
     )
     if not sent:
         await repo.add_event(ctx.session, reflection.id, "held", ctx.user_hash)
-        return Outcome((Reply(t.ANSWER_HELD.format(ref=ref)),), _staff_state(ctx, None, None))
+        return Outcome((Reply(t.ANSWER_HELD.format(ref=ref)),), _staff_state(ctx, None))
     done = t.ANSWERED if status == ANSWERED else t.CLOSED_DONE
-    return Outcome((Reply(done.format(ref=ref)),), _staff_state(ctx, None, None))
+    return Outcome((Reply(done.format(ref=ref)),), _staff_state(ctx, None))
 
 
 async def _forward(ctx: Context, reflection: Reflection, target: Agency, reason: str) -> Outcome:
     scope = await repo.scope_of(ctx.session, reflection)
     if not repo.may_hold(scope, target):
-        return Outcome((Reply(t.TARGET_NOT_ALLOWED),), _staff_state(ctx, None, None))
+        return Outcome((Reply(t.TARGET_NOT_ALLOWED),), _staff_state(ctx, None))
     source = reflection.agency_id
     reflection.agency_id = target.id
     reflection.escalated_at = None  # the new agency's superiors are told if it stays overdue
@@ -597,4 +618,12 @@ async def _forward(ctx: Context, reflection: Reflection, target: Agency, reason:
     note = t.FORWARDED.format(ref=ref, agency=target.name, due=_fmt(reflection.due_date))
     await delivery.notify_if_open(ctx.session, reflection, [Reply(note)], f"fwd:{target.id}")
     reply = Reply(t.FORWARD_DONE.format(ref=ref, agency=target.name))
-    return Outcome((reply,), _staff_state(ctx, None, None))
+    return Outcome((reply,), _staff_state(ctx, None))
+
+
+TEXT_STEPS: dict[str, Callable[[Context], Awaitable[Outcome]]] = {
+    "place": _place_typed,
+    "photo": _photo_awaited,
+    "text": _text_typed,
+}
+"""The citizen's flow steps that take free text; an unknown step takes the description."""

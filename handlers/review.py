@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from bot import kb_review
 from bot.messages import Outcome, Reply
 from handlers import texts_review as t
 from handlers.context import Context
@@ -40,14 +41,10 @@ def _say(ctx: Context, text: str) -> Outcome:
 
 
 async def _sweep(ctx: Context) -> int:
-    from bot import kb_review
-
     return (await kb_review.sweep(ctx.session, ctx.services.today())).opened
 
 
 async def _reviewed(ctx: Context, words: list[str]) -> Outcome:
-    from bot import kb_review
-
     if len(words) not in (1, 2):
         return _say(ctx, t.REGISTER_HELP)
     due = None

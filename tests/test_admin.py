@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ from bot.app import App
 from bot.messages import Channel, Incoming, IncomingFile
 from handlers import admin as admin_handlers
 from handlers import texts
+from handlers.admin import imports as admin_imports
+from handlers.admin.flow import AdminFlow
 from knowledge import kbfile
 from storage.models import Agency
 from storage.models_admin import AuditLog, KbHistory, PendingImport
@@ -375,7 +378,7 @@ async def test_file_imports_previewed_confirmed_rolled_back_or_refused(
     buf = io.BytesIO()
     wb.save(buf)
     assert len(buf.getvalue()) < 200_000
-    monkeypatch.setattr(admin_handlers, "MAX_UNPACKED_XLSX", 1024 * 1024)
+    monkeypatch.setattr(admin_imports, "MAX_UNPACKED_XLSX", 1024 * 1024)
     await send_file(admin, "bom.xlsx", buf.getvalue())
     assert "Tệp «bom.xlsx» khi giải nén lớn hơn 1 MB" in admin.text
 
@@ -420,8 +423,10 @@ async def test_stale_confirmations_and_non_admins_are_refused(
     async with app.sessions() as s, s.begin():
         key = app.dispatcher.state_key(admin.chat)  # state rows are keyed by person
         state = await chats.lock_state(s, admin.chat, key=key)
-        data = {**state.data, "admin": {**state.data["admin"], "at": 0}}
-        await chats.save_state(s, admin.chat, state.evolve(data=data), key=key)
+        flow = state.flow
+        assert isinstance(flow, AdminFlow)
+        older = state.evolve(flow=replace(flow, data={**flow.data, "at": 0}))
+        await chats.save_state(s, admin.chat, older, key=key)
     await admin.tap_label("Xác nhận")
     assert admin.text.startswith("Thao tác quản trị trước đã quá 1 giờ")
     assert (await entry(app, "khai-sinh/ho-so")).enabled

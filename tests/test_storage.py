@@ -9,6 +9,7 @@ import pytest
 
 from bot.app import App
 from bot.messages import Channel, ChatRef, ChatState
+from handlers.dossier import Lookup
 from knowledge.entry import Entry
 from storage.repositories import chats
 from storage.repositories import kb as kb_repo
@@ -27,10 +28,11 @@ async def test_an_event_is_claimed_once_per_channel(app: App) -> None:
 async def test_state_round_trips(app: App) -> None:
     async with app.sessions() as s, s.begin():
         assert await chats.lock_state(s, CHAT) == ChatState()
-        await chats.save_state(s, CHAT, ChatState(flow="x", data={"k": "v"}, offered=("a", "b")))
+        saved = ChatState(flow=Lookup("verify", "X"), offered=("a", "b"))
+        await chats.save_state(s, CHAT, saved)
     async with app.sessions() as s, s.begin():
         state = await chats.lock_state(s, CHAT)
-    assert (state.flow, state.data, state.offered) == ("x", {"k": "v"}, ("a", "b"))
+    assert (state.flow, state.offered) == (Lookup("verify", "X"), ("a", "b"))
 
 
 @pytest.mark.commits  # transactions race on separate connections

@@ -68,9 +68,10 @@ async def test_naming_another_procedure_switches_the_topic(
     async with app.sessions() as s:
         row = await s.get(ChatStateRow, ("console", app.dispatcher.state_key(conversation.chat)))
         assert row is not None
-        memory = ChatState.from_json(row.state).memory["dialogue"]
-    assert memory["entry_id"] == "can-cuoc/le-phi"
-    assert memory["aspect"] == "fee"
+        memory = ChatState.from_json(row.state).memory.dialogue
+    assert memory is not None
+    assert memory.entry_id == "can-cuoc/le-phi"
+    assert memory.aspect == "fee"
 
 
 async def test_the_memory_expires_after_fifteen_minutes(
@@ -124,7 +125,7 @@ async def test_a_progress_question_offers_the_dossier_lookup(
     assert conversation.last[-1].text == texts_dossier.ASK_CODE
     async with app.sessions() as s:
         row = await s.get(ChatStateRow, ("console", app.dispatcher.state_key(conversation.chat)))
-        assert row is not None and ChatState.from_json(row.state).flow == "dossier"
+        assert row is not None and ChatState.from_json(row.state).flow_name == "dossier"
     assert await decisions(app) == ["progress"]
 
 
@@ -175,4 +176,4 @@ async def test_naming_an_uncovered_procedure_clears_the_memory(
     async with app.sessions() as s:
         row = await s.get(ChatStateRow, ("console", app.dispatcher.state_key(conversation.chat)))
         assert row is not None
-        assert "dialogue" not in ChatState.from_json(row.state).memory
+        assert ChatState.from_json(row.state).memory.dialogue is None
