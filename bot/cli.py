@@ -228,6 +228,7 @@ class _Rollback(Exception):
 async def _dossiers(args: argparse.Namespace) -> int:
     from bot import dossier_files
     from bot.ingest import Ingestor, validate_batch
+    from handlers.notifications import DOSSIER_NOTIFICATIONS
 
     try:
         rows = dossier_files.read(args.file)
@@ -249,7 +250,7 @@ async def _dossiers(args: argparse.Namespace) -> int:
         try:
             async with app.sessions() as session, session.begin():
                 if not errors:
-                    ingestor = Ingestor(app.settings.resolved_secret())
+                    ingestor = Ingestor(app.settings.resolved_secret(), DOSSIER_NOTIFICATIONS)
                     result = await ingestor.apply(session, dossiers, events, scope=None)
                     errors = result.errors
                 if errors or args.dry_run:

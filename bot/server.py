@@ -20,6 +20,7 @@ from bot.channels.web_form import WebForm
 from bot.channels.web_history import WebHistory
 from bot.ingest import Ingestor
 from bot.logging_setup import REQUEST_ID
+from handlers.notifications import DOSSIER_NOTIFICATIONS
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,9 @@ def make_web_app(app: App) -> web.Application:
         app.zalo_oa.register(web_app)  # POST /zalo/oa/webhook
     if app.zalo_bot is not None and app.zalo_bot.uses_webhook:
         app.zalo_bot.register(web_app)  # POST /zalo/bot/webhook
-    IngestApi(app.sessions, Ingestor(app.dispatcher.services.secret)).register(web_app)
+    IngestApi(
+        app.sessions, Ingestor(app.dispatcher.services.secret, DOSSIER_NOTIFICATIONS)
+    ).register(web_app)
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/readyz", readyz)
     web_app.router.add_get("/livez", livez)

@@ -346,7 +346,7 @@ async def _alert(session: AsyncSession, response: FeedbackResponse, detail: str)
         code=dossier.code if dossier else "—",
         detail=detail,
     )
-    from bot.delivery import replies_to_payload
+    from bot.domain.outbox_payload import replies_to_payload
 
     # Service-point ratings carry no proof of a visit: their alerts are grouped, one per place
     # and hour for each staff member, so that a flood of them cannot flood the staff.

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, time
 from rapidfuzz import fuzz, process
 from sqlalchemy import select
 
-from bot.delivery import replies_to_payload
+from bot.domain.outbox_payload import replies_to_payload
 from bot.messages import Attachment, Channel, ChatState, Choice, Outcome, Reply
 from bot.privacy import mask_name, mask_numbers
 from bot.reflections import delivery

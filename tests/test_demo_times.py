@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import demo
 from bot.dossiers.workdays import load_calendar
 from bot.ingest import Ingestor, validate_batch
+from handlers.notifications import DOSSIER_NOTIFICATIONS
 from storage.db import create_engine, session_factory
 from storage.models import Dossier, DossierEvent, DossierPause, Procedure
 from storage.repositories import dossiers as repo
@@ -93,7 +94,9 @@ async def test_ingested_times_are_stored_as_utc_instants(session: AsyncSession) 
     dossiers, events, errors = validate_batch(batch)
     assert not errors
     async with session.begin():
-        result = await Ingestor(b"k").apply(session, dossiers, events, scope=None)
+        result = await Ingestor(b"k", DOSSIER_NOTIFICATIONS).apply(
+            session, dossiers, events, scope=None
+        )
     assert not result.errors
     session.expunge_all()
     event = await session.scalar(select(DossierEvent))

@@ -12,7 +12,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from bot.app import App
-from bot.delivery import payload_to_replies
+from bot.domain.outbox_payload import payload_to_replies
 from bot.dossiers.workdays import CalendarDay, DayKind, WorkCalendar
 from bot.messages import Channel, Incoming, IncomingFile
 from bot.reflections.escalation import escalate_overdue

@@ -32,6 +32,7 @@ from bot.dossiers.workdays import WorkCalendar
 from bot.ingest import Ingestor, validate_batch
 from bot.stats import indexes
 from bot.stats.periods import Period
+from handlers.notifications import DOSSIER_NOTIFICATIONS
 from storage.db import create_engine, session_factory
 from storage.models import Agency, Dossier, DossierEvent, DossierPause, OutboxMessage, Procedure
 from storage.repositories import dossiers as dossier_repo
@@ -273,7 +274,7 @@ async def test_figures_as_of_a_date_depend_only_on_events_up_to_it(
 ) -> None:
     calendar, items, ends = case
     async with _city(database_url) as city:
-        ingestor = Ingestor(b"test-secret")
+        ingestor = Ingestor(b"test-secret", DOSSIER_NOTIFICATIONS)
         async with city.sessions() as s:
             await store(s, ingestor, "F", 0, items, None)
             for k, end in enumerate(ends):

@@ -38,7 +38,8 @@ from bot.channels.zalo_oa import (
     text_length,
     window_counts,
 )
-from bot.delivery import Delivery, replies_to_payload
+from bot.delivery import Delivery
+from bot.domain.outbox_payload import replies_to_payload
 from bot.messages import Choice, Reply
 from bot.server import make_web_app
 from handlers import texts

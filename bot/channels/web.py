@@ -21,8 +21,8 @@ from aiohttp import web
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery import payload_to_replies
 from bot.dispatcher import Dispatcher
+from bot.domain.outbox_payload import payload_to_replies
 from bot.http_body import BadJson, BodyTooLarge, parse_json, read_body
 from bot.messages import Channel, ChatRef, Incoming, Reply
 from bot.ratelimit import SharedRateLimiter, client_address, parse_networks

@@ -548,7 +548,7 @@ async def dossier_timeliness(
     groups, _ = await repo.dossier_counts(session, f)
     for g in groups:
         if g.verdict is not None:
-            tally.verdicts[g.verdict] += g.count
+            tally.verdicts[Timeliness(g.verdict)] += g.count
     judge = _Judge(await repo.python_judged_dossiers(session, f), calendar)
     for _, verdict in judge.judge(period.start, period.end):
         if verdict is None:
@@ -635,7 +635,7 @@ async def compute(
         tallies = (total, by_agency[g.agency_id], by_procedure[g.procedure_id])
         if g.verdict is not None:
             for t in tallies:
-                t.verdicts[g.verdict] += g.count
+                t.verdicts[Timeliness(g.verdict)] += g.count
         status = _status(g.status)
         if status is not None:
             groups[status.group] += g.received

@@ -1,8 +1,8 @@
 """The SQL behind the statistics (/thongke, /baocao, ``motcua stats``): counts, never formulas.
 
 Everything here aggregates in the database and returns small lists of plain rows; the formulas
-(rates, points, indexes) live in ``bot.stats.indexes``, which also judges in Python the few
-dossiers that SQL cannot judge alone.
+(rates, points, indexes) live in the domain's statistics (``indexes``), which also judges in
+Python the few dossiers that SQL cannot judge alone.
 
 **Which agency a dossier belongs to.** A dossier counts for its *handling* agency
 (``handling_agency_id``), the one responsible for the deadline, as provincial reports and the
@@ -15,7 +15,7 @@ deadlines it does not control. A rating counts for the agency stored on the resp
 (``Agency.path``), as a sub-select of agency ids, so that the dossier side of the query stays a
 plain ``IN`` the planner can use with the (agency, date) indexes.
 
-**Which dossiers SQL judges.** The Decision 766 rule (``bot.dossiers.timeliness``) needs
+**Which dossiers SQL judges.** The Decision 766 rule (the domain's ``timeliness``) needs
 working-day arithmetic only to move an appointment date by paused working days, or to apply a
 legal limit when there is no appointment date. So SQL judges, by comparing dates only, every
 dossier that has an appointment date and no pause; the rest (pauses, no appointment date, or
@@ -57,7 +57,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.dossiers.timeliness import Timeliness
 from storage.models import (
     Agency,
     AnswerFeedback,
@@ -82,14 +81,9 @@ FA = FeedbackAnswer
 NOT_RECEIVED = (1, 3)
 ENDING = (7, 8, 9, 10)
 
-#: Verdict codes computed in SQL, in ``Timeliness`` order.
-VERDICTS = (
-    Timeliness.TRUOC_HAN,
-    Timeliness.DUNG_HAN,
-    Timeliness.QUA_HAN,
-    Timeliness.DANG_TRONG_HAN,
-    Timeliness.DANG_QUA_HAN,
-)
+#: The verdicts SQL computes, as the values of the domain's ``Timeliness`` (in its order;
+#: a test holds the two together). Storage returns these strings and never imports the domain.
+VERDICTS = ("truoc_han", "dung_han", "qua_han", "dang_trong_han", "dang_qua_han")
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +267,7 @@ class DossierGroup:
     agency_id: int
     procedure_id: int
     status: int
-    verdict: Timeliness | None
+    verdict: str | None  # one of VERDICTS
     count: int
     received: int
     finished: int
@@ -673,7 +667,7 @@ async def procedure_names(session: AsyncSession, ids: Sequence[int]) -> dict[int
     return {p.id: p for p in rows}
 
 
-async def sql_verdicts(session: AsyncSession, f: Filter) -> dict[int, Timeliness]:
+async def sql_verdicts(session: AsyncSession, f: Filter) -> dict[int, str]:
     """Each SQL-judgeable dossier of the period's population with the verdict SQL gives it at
     the period's end (``_verdict``): what ``dossier_counts`` counts, dossier by dossier, so
     that tests can hold it against ``timeliness()`` for every dossier."""
