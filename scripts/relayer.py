@@ -299,7 +299,7 @@ class Relayer:
             else:
                 body.append(f"import {MODELS_PACKAGE}.{module}  # noqa: F401\n")
         body.append("\n__all__ = [\n" + "".join(f'    "{n}",\n' for n in exported) + "]\n")
-        text = INIT_HEADER + "".join(body)
+        text = self.ruff_normal(INIT_HEADER + "".join(body), "storage/models/__init__.py")
         init = folder / "__init__.py"
         if init.is_file() and init.read_text(encoding="utf-8") == text:
             return None
@@ -315,10 +315,31 @@ class Relayer:
 
     # 4. ruff ---------------------------------------------------------------------------------
 
+    def ruff(self) -> str | None:
+        ruff = self.root / ".venv" / "bin" / "ruff"
+        return str(ruff) if ruff.is_file() else shutil.which("ruff")
+
+    def ruff_normal(self, text: str, name: str) -> str:
+        """The text as ruff would leave it (imports and ``__all__`` sorted, formatted), so that
+        a second run compares equal."""
+        command = self.ruff()
+        if command is None:
+            return text
+        for args in (["check", "-q", "--select", "I,RUF022", "--fix"], ["format", "-q"]):
+            done = subprocess.run(  # noqa: S603 (our own text on stdin)
+                [command, *args, "--stdin-filename", name, "-"],
+                input=text,
+                capture_output=True,
+                text=True,
+                cwd=self.root,
+                check=False,
+            )
+            text = done.stdout or text
+        return text
+
     def tidy(self, paths: list[Path]) -> None:
         python = [str(p) for p in paths if p.suffix == ".py"]
-        ruff = self.root / ".venv" / "bin" / "ruff"
-        command = str(ruff) if ruff.is_file() else shutil.which("ruff")
+        command = self.ruff()
         if not python or self.dry_run:
             return
         if command is None:

@@ -1,9 +1,9 @@
 """The dashboard: the figures of /thongke and /baocao for a period, agency and procedure,
 with charts, drill-down to the late dossiers and ratings, and the XLSX of the same view.
 
-Every figure comes from ``bot.stats.indexes.compute`` (the report from ``bot.stats.report``),
-the functions behind /thongke and /baocao: nothing here computes an index. Filters live in
-the URL (``?ky=quy&coquan=7``), so a view can be bookmarked and shared.
+Every figure comes from ``bot.stats.indexes.compute`` (the report from
+``bot.stats.report``), the functions behind /thongke and /baocao: nothing here computes an
+index. Filters live in the URL (``?ky=quy&coquan=7``), so a view can be bookmarked and shared.
 """
 
 from __future__ import annotations

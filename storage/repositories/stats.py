@@ -75,8 +75,8 @@ P = DossierPause
 FR = FeedbackResponse
 FA = FeedbackAnswer
 
-#: Status codes (``bot.dossiers.status``): never received (1 new, 3 refused) have no deadline;
-#: the ones a received dossier ends processing with (7 withdrawn, 8 stopped, 9 done, 10
+#: Status codes (``bot.dossiers.status``): never received (1 new, 3 refused) have no
+#: deadline; the ones a received dossier ends processing with (7 withdrawn, 8 stopped, 9 done, 10
 #: returned) must carry an end date, and the others must not.
 NOT_RECEIVED = (1, 3)
 ENDING = (7, 8, 9, 10)
