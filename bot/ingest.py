@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -465,7 +465,3 @@ class Ingestor:
             ):
                 count += 1
         return count
-
-
-def midnight(day: date) -> datetime:
-    return datetime.combine(day, time(8, 0), VN_TZ)

@@ -134,7 +134,7 @@ def imports_of(path: Path, root: Path = ROOT) -> list[Import]:
                 else:
                     prefix = child.module or ""
                 for alias in child.names:
-                    # ``from bot import stats`` imports the module bot.stats when it is one
+                    # ``from bot import delivery`` imports the module bot.delivery when it is one
                     candidate = f"{prefix}.{alias.name}"
                     target = candidate if _exists(candidate, root) else prefix
                     found.append(Import(module, target, child.lineno, top))

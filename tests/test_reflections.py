@@ -23,9 +23,9 @@ from handlers.context import Services
 from storage.models import OutboxMessage, utcnow
 from storage.models_admin import AuditLog
 from storage.models_reflections import Reflection, ReflectionAttachment, ReflectionEvent
-from storage.models_zalo import record_interaction
 from storage.repositories import dossiers as repo
 from storage.repositories import roles
+from storage.repositories.zalo_oa import record_interaction
 from tests.dossier_fixtures import CODE, OWNER_ID, TODAY, build_city
 from tests.transcript import Conversation
 

@@ -63,7 +63,6 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-import storage.models_channels as recipients
 from bot.channels import background, textsplit
 from bot.channels.textsplit import utf16_length
 from bot.config import Settings
@@ -74,7 +73,7 @@ from bot.privacy import keyed_hash
 from bot.ratelimit import SharedSendLimits
 from bot.update_inbox import NotReady, UpdateInbox
 from bot.update_inbox import Update as Stored
-from storage.repositories import chats
+from storage.repositories import chats, recipients
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,6 @@ from aiohttp import web
 from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import storage.models_channels as recipients
 from bot.channels.zalo_oa import MAX_TEXT_CHARS, numbered, split_text
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryResult
@@ -42,6 +41,7 @@ from bot.privacy import keyed_hash
 from bot.ratelimit import SharedRateLimiter, wait_for
 from bot.update_inbox import NotReady, UpdateInbox
 from bot.update_inbox import Update as Stored
+from storage.repositories import recipients
 
 log = logging.getLogger(__name__)
 

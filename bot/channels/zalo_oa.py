@@ -45,8 +45,6 @@ from aiolimiter import AsyncLimiter
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import storage.models_channels as recipients
-import storage.models_zalo as zalo_store
 from bot.channels import textsplit
 from bot.channels.textsplit import utf16_length
 from bot.config import Settings
@@ -58,7 +56,8 @@ from bot.ratelimit import SharedRateLimiter, wait_for
 from bot.update_inbox import NotReady, UpdateInbox
 from bot.update_inbox import Update as Stored
 from storage.models import OutboxMessage, utcnow
-from storage.repositories import subscriptions
+from storage.repositories import recipients, subscriptions
+from storage.repositories import zalo_oa as zalo_store
 
 log = logging.getLogger(__name__)
 
