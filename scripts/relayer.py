@@ -48,7 +48,6 @@ MODULE_MOVES: dict[str, str] = {
     "bot.reflections.photos": "bot.domain.reflections.photos",
 }
 MODELS_PACKAGE = "storage.models"
-MODELS_CORE = "storage.models.core"
 #: Where the rewriting looks (relative to the repository's root).
 REWRITE_DIRS = ("bot", "handlers", "knowledge", "storage", "tests", "bench", "scripts", "docs")
 REWRITE_FILES = ("README.md", "pyproject.toml")

@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dossiers.status import DossierStatus
@@ -315,10 +314,6 @@ async def export(request: web.Request, session: AsyncSession, user: StaffUser) -
         body=data,
         headers={"Content-Type": XLSX, "Content-Disposition": f'attachment; filename="{name}"'},
     )
-
-
-async def procedures_of(session: AsyncSession) -> list[Procedure]:
-    return list(await session.scalars(select(Procedure).order_by(Procedure.name)))
 
 
 def register(router: web.UrlDispatcher, prefix: str) -> None:
