@@ -412,7 +412,7 @@ async def _audit(args: argparse.Namespace) -> int:
     """Print the append-only audit log, oldest first, optionally filtered."""
     from datetime import datetime
 
-    from handlers.context import VN_TZ
+    from bot.domain.vietnam_time import VN_TZ
     from storage.repositories import audit
 
     since = None

@@ -11,13 +11,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import event_order
 from bot.domain.outbox_payload import replies_to_payload
+from bot.domain.vietnam_time import VN_TZ
 from bot.dossiers.codes import parse_code
 from bot.dossiers.status import DossierStatus
 from bot.messages import Reply
@@ -33,7 +33,6 @@ from storage.models import Agency, Dossier
 from storage.repositories import dossier_history, feedback, outbox, subscriptions
 from storage.repositories import dossiers as repo
 
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_ITEMS = 1000
 
 

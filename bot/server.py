@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import signal
 import uuid
@@ -19,6 +18,7 @@ from bot.channels.web import WebChannel
 from bot.channels.web_form import WebForm
 from bot.channels.web_history import WebHistory
 from bot.ingest import Ingestor
+from bot.json_text import dumps
 from bot.logging_setup import REQUEST_ID
 from handlers.notifications import DOSSIER_NOTIFICATIONS
 
@@ -99,7 +99,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         raise
     except (DBAPIError, OSError) as exc:
         log.warning("database unavailable on %s: %s", request.path, type(exc).__name__)
-        return web.json_response({"error": UNAVAILABLE}, status=503, dumps=_dumps)
+        return web.json_response({"error": UNAVAILABLE}, status=503, dumps=dumps)
     except Exception:
         if not request.path.startswith("/api/"):
             raise
@@ -107,12 +107,8 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         rid = REQUEST_ID.get() or uuid.uuid4().hex
         log.exception("unexpected error on %s", request.path)
         return web.json_response(
-            {"error": INTERNAL_ERROR, "request_id": rid}, status=500, dumps=_dumps
+            {"error": INTERNAL_ERROR, "request_id": rid}, status=500, dumps=dumps
         )
-
-
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False)
 
 
 def make_web_app(app: App) -> web.Application:

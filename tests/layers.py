@@ -52,7 +52,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # no runtime. Storage keeps its entries (``knowledge.entry``) and folds text for its indexes.
     ("knowledge", ("knowledge",)),
     # The channel-neutral message types every layer speaks (no project imports of their own).
-    ("core", ("bot.messages",)),
+    ("core", ("bot.messages", "bot.json_text")),
 )
 
 #: Third-party packages a layer must never import (handlers return data; adapters send it).

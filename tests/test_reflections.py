@@ -458,7 +458,7 @@ async def test_the_daily_limit_counts_the_day_in_vietnam_time(city: App) -> None
     one sent at 23:30 on the 18th does not."""
     from datetime import UTC, datetime
 
-    from handlers.context import VN_TZ
+    from bot.domain.vietnam_time import VN_TZ
 
     user_hash = city.dispatcher.user_hash_of(Channel.WEB, "w7")
     async with city.sessions() as s, s.begin():

@@ -19,13 +19,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.vietnam_time import VN_TZ as VN
 from bot.dossiers.status import DossierStatus as S
 from bot.dossiers.timeliness import DossierTimes, Timeliness, summarise, timeliness
 from bot.dossiers.workdays import WorkCalendar
@@ -38,7 +38,6 @@ from storage.models import Agency, Dossier, DossierEvent, DossierPause, OutboxMe
 from storage.repositories import dossiers as dossier_repo
 from storage.repositories import stats as repo
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 START = date(2025, 9, 1)  # a Monday; Quốc khánh 2/9 may or may not be a holiday here
 LIMITS = (3, 5)
 #: What may follow each status in a random history (the order ingest accepts).

@@ -13,10 +13,10 @@ from urllib.parse import urlencode
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.vietnam_time import VN_TZ
 from bot.messages import Channel
 from bot.staff.app_key import STAFF_APP
 from bot.staff.auth import ADMIN_PAGE, StaffUser, idle_limit, page, render
-from bot.stats.periods import VN_TZ
 from storage.repositories import audit, inbox, kb_changes, roles, staff_auth, staff_views
 from storage.repositories import dossiers as dossier_repo
 from storage.repositories import kb_admin as repo
