@@ -6,7 +6,8 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +222,17 @@ async def _started_app() -> Any:
     return app
 
 
+@asynccontextmanager
+async def _opened_app() -> AsyncIterator[Any]:
+    """The app of every subcommand that works on the database: built, migrated (SQLite), and
+    closed however the command ends."""
+    app = await _started_app()
+    try:
+        yield app
+    finally:
+        await app.close()
+
+
 class _Rollback(Exception):
     """Raised inside a transaction to undo it (dry runs, refused files)."""
 
@@ -244,8 +256,7 @@ async def _dossiers(args: argparse.Namespace) -> int:
         return item
 
     dossiers, events, errors = validate_batch({"dossiers": rows})
-    app = await _started_app()
-    try:
+    async with _opened_app() as app:
         result = None
         try:
             async with app.sessions() as session, session.begin():
@@ -269,16 +280,13 @@ async def _dossiers(args: argparse.Namespace) -> int:
             f"{result.events_applied} status changes, {result.notifications} notifications."
         )
         return 0
-    finally:
-        await app.close()
 
 
 async def _apikeys(args: argparse.Namespace) -> int:
     from storage.repositories import apikeys
     from storage.repositories import dossiers as repo
 
-    app = await _started_app()
-    try:
+    async with _opened_app() as app:
         async with app.sessions() as session, session.begin():
             if args.apikeys_command == "create":
                 agency = await repo.agency_by_code(session, args.agency)
@@ -300,8 +308,6 @@ async def _apikeys(args: argparse.Namespace) -> int:
                     state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
                     print(f"{row.id:4d}  {row.name:30s}  {agency.code:15s}  {state}")
         return 0
-    finally:
-        await app.close()
 
 
 async def _users(args: argparse.Namespace) -> int:
@@ -309,70 +315,65 @@ async def _users(args: argparse.Namespace) -> int:
     from storage.repositories import dossiers as repo
     from storage.repositories import roles
 
-    app = await _started_app()
-    try:
-        async with app.sessions() as session, session.begin():
-            if args.users_command == "list":
-                for grant, agency in await roles.all_grants(session):
-                    where = f"{agency.code} {agency.name}" if agency else "toàn thành phố"
-                    alerts = "alerts" if grant.alerts else ""
-                    print(f"{grant.channel}:{grant.user_id:<15} {grant.role:6} {where}  {alerts}")
-                return 0
-            channel, _, user_id = args.user.partition(":")
-            if channel not in {c.value for c in Channel} or not user_id:
-                print(
-                    f"Expected CHANNEL:USER_ID (e.g. telegram:123456789), not {args.user!r}.",
-                    file=sys.stderr,
-                )
-                return 2
-            user_hash = app.dispatcher.user_hash_of(Channel(channel), user_id)
-            if args.users_command == "forget":
-                from storage.repositories import retention
-
-                done = await retention.forget(
-                    session, channel=channel, user_id=user_id, user_hash=user_hash
-                )
-                print(f"Personal data of {args.user} removed; anonymous statistics kept.")
-                for what, n in done.items():
-                    print(f"  {what}: {n}")
-                return 0
-            if args.users_command == "revoke":
-                if not await roles.revoke(session, user_hash):
-                    print(f"{args.user} has no role.", file=sys.stderr)
-                    return 1
-                print(f"{args.user} is a citizen again.")
-                return 0
-            agency = None
-            if args.agency:
-                agency = await repo.agency_by_code(session, args.agency)
-                if agency is None:
-                    print(f"Unknown agency code '{args.agency}'.", file=sys.stderr)
-                    return 1
-            if args.role == roles.STAFF and agency is None:
-                print("Staff need an agency: add --agency CODE.", file=sys.stderr)
-                return 2
-            await roles.grant(
-                session,
-                user_hash=user_hash,
-                channel=channel,
-                user_id=user_id,
-                role=args.role,
-                agency=agency,
-                alerts=args.alerts,
-                display_name=args.name,
-            )
-            scope = f"{agency.name} and the agencies under it" if agency else "the whole city"
-            print(f"{args.user} is now {args.role} for {scope}.")
+    async with _opened_app() as app, app.sessions() as session, session.begin():
+        if args.users_command == "list":
+            for grant, agency in await roles.all_grants(session):
+                where = f"{agency.code} {agency.name}" if agency else "toàn thành phố"
+                alerts = "alerts" if grant.alerts else ""
+                print(f"{grant.channel}:{grant.user_id:<15} {grant.role:6} {where}  {alerts}")
             return 0
-    finally:
-        await app.close()
+        channel, _, user_id = args.user.partition(":")
+        if channel not in {c.value for c in Channel} or not user_id:
+            print(
+                f"Expected CHANNEL:USER_ID (e.g. telegram:123456789), not {args.user!r}.",
+                file=sys.stderr,
+            )
+            return 2
+        user_hash = app.dispatcher.user_hash_of(Channel(channel), user_id)
+        if args.users_command == "forget":
+            from storage.repositories import retention
+
+            done = await retention.forget(
+                session, channel=channel, user_id=user_id, user_hash=user_hash
+            )
+            print(f"Personal data of {args.user} removed; anonymous statistics kept.")
+            for what, n in done.items():
+                print(f"  {what}: {n}")
+            return 0
+        if args.users_command == "revoke":
+            if not await roles.revoke(session, user_hash):
+                print(f"{args.user} has no role.", file=sys.stderr)
+                return 1
+            print(f"{args.user} is a citizen again.")
+            return 0
+        agency = None
+        if args.agency:
+            agency = await repo.agency_by_code(session, args.agency)
+            if agency is None:
+                print(f"Unknown agency code '{args.agency}'.", file=sys.stderr)
+                return 1
+        if args.role == roles.STAFF and agency is None:
+            print("Staff need an agency: add --agency CODE.", file=sys.stderr)
+            return 2
+        await roles.grant(
+            session,
+            user_hash=user_hash,
+            channel=channel,
+            user_id=user_id,
+            role=args.role,
+            agency=agency,
+            alerts=args.alerts,
+            display_name=args.name,
+        )
+        scope = f"{agency.name} and the agencies under it" if agency else "the whole city"
+        print(f"{args.user} is now {args.role} for {scope}.")
+        return 0
 
 
 async def _demo(args: argparse.Namespace) -> int:
     from bot import demo
 
-    app = await _started_app()
-    try:
+    async with _opened_app() as app:
         await app.start(migrate_db=False, watch=False)
         async with app.sessions() as session, session.begin():
             if not await demo.is_empty(session):
@@ -401,8 +402,6 @@ async def _demo(args: argparse.Namespace) -> int:
                 f"phone {login.phone}"
             )
         return 0
-    finally:
-        await app.close()
 
 
 # ---------------------------------------------------------------- audit (issue 6)
@@ -422,14 +421,8 @@ async def _audit(args: argparse.Namespace) -> int:
         except ValueError:
             print(f"--since expects YYYY-MM-DD, not {args.since!r}.", file=sys.stderr)
             return 2
-    app = await _started_app()
-    try:
-        async with app.sessions() as session:
-            rows = await audit.query(
-                session, since=since, actor_prefix=args.actor, action=args.action
-            )
-    finally:
-        await app.close()
+    async with _opened_app() as app, app.sessions() as session:
+        rows = await audit.query(session, since=since, actor_prefix=args.actor, action=args.action)
     for row in rows:
         if args.json:
             print(json.dumps(audit.as_dict(row), ensure_ascii=False))
@@ -451,8 +444,7 @@ async def _registry(args: argparse.Namespace) -> int:
     from bot import registry_import as ri
 
     kind = ri.Kind(args.command)
-    app = await _started_app()
-    try:
+    async with _opened_app() as app:
         if args.registry_command == "export":
             async with app.sessions() as session:
                 try:
@@ -472,8 +464,6 @@ async def _registry(args: argparse.Namespace) -> int:
             result = await ri.import_file(session, kind, args.file, data, dry_run=args.dry_run)
         print(ri.render(result, args.file), file=sys.stdout if result.ok else sys.stderr)
         return 0 if result.ok else 1
-    finally:
-        await app.close()
 
 
 def _period_text(args: argparse.Namespace) -> str:
@@ -504,8 +494,7 @@ async def _stats(args: argparse.Namespace) -> int:
     from bot.stats.text import summary_text
     from storage.repositories import dossiers as repo
 
-    app = await _started_app()
-    try:
+    async with _opened_app() as app:
         services = app.dispatcher.services
         try:
             period = parse_period(_period_text(args), services.today())
@@ -544,28 +533,20 @@ async def _stats(args: argparse.Namespace) -> int:
             print()
             print(reflection_stats.summary_text(pakn, listed=10))
         return 0
-    finally:
-        await app.close()
 
 
 async def _purge(args: argparse.Namespace) -> int:
-    app = await _started_app()
-    try:
+    async with _opened_app() as app:
         deleted = await app.purge()
         print("Deleted past retention: " + ", ".join(f"{k} {v}" for k, v in deleted.items()))
         return 0
-    finally:
-        await app.close()
 
 
 async def _staff(args: argparse.Namespace) -> int:
     from bot.staff.cli import staff_command
 
-    app = await _started_app()
-    try:
+    async with _opened_app() as app:
         return await staff_command(args, app)
-    finally:
-        await app.close()
 
 
 def build_parser() -> argparse.ArgumentParser:
