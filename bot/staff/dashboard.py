@@ -28,7 +28,7 @@ from bot.stats import indexes, report
 from bot.stats.indexes import RATING3, RATING3_LEVELS
 from bot.stats.periods import Period, PeriodError, parse_period
 from storage.models import Agency, Procedure
-from storage.repositories import audit, staff_views
+from storage.repositories import audit
 from storage.repositories import stats as stats_repo
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -225,7 +225,7 @@ async def drill(request: web.Request, session: AsyncSession, user: StaffUser) ->
     app = request.app[STAFF_APP]
     calendar = app.dispatcher.services.calendar
     f = indexes.period_filter(view.period, view.agency, view.procedure, view.channel)
-    lines, cut = await staff_views.population(session, f)
+    lines, cut = await stats_repo.dossier_lines(session, f)
     # Judging is CPU work: in a thread, while the database finds the ratings.
     late, (ratings, total) = await asyncio.gather(
         asyncio.to_thread(_late, lines, calendar, view.period.end),
@@ -259,7 +259,7 @@ async def drill(request: web.Request, session: AsyncSession, user: StaffUser) ->
 
 
 def _late(
-    lines: list[staff_views.DossierLine], calendar: WorkCalendar, as_of: date
+    lines: list[stats_repo.DossierLine], calendar: WorkCalendar, as_of: date
 ) -> list[dict[str, Any]]:
     """The late and overdue dossiers among ``lines``, as ``timeliness()`` judges them."""
     late: list[dict[str, Any]] = []

@@ -350,6 +350,21 @@ class DossierRow(NamedTuple):
     pauses: tuple[tuple[date, date | None], ...]
 
 
+#: The dossier's columns of a ``DossierRow``, in its order (its procedure's limit and unit and
+#: its pauses come after, from each query's own joins).
+_ROW_COLUMNS = (
+    D.id,
+    D.handling_agency_id,
+    D.procedure_id,
+    D.received_date,
+    D.due_date,
+    D.rescheduled_due_date,
+    D.finished_date,
+    D.status,
+    D.supplement_count,
+)
+
+
 async def python_judged_dossiers(session: AsyncSession, f: Filter) -> list[DossierRow]:
     """The period's dossiers that SQL cannot judge alone, with their pauses (one query: a row
     per pause, or one row for a dossier without any)."""
@@ -361,19 +376,7 @@ async def python_judged_dossiers(session: AsyncSession, f: Filter) -> list[Dossi
     }
     pauses = _pause_summary()
     stmt = (
-        select(
-            D.id,
-            D.handling_agency_id,
-            D.procedure_id,
-            D.received_date,
-            D.due_date,
-            D.rescheduled_due_date,
-            D.finished_date,
-            D.status,
-            D.supplement_count,
-            P.requested_date,
-            P.resumed_date,
-        )
+        select(*_ROW_COLUMNS, P.requested_date, P.resumed_date)
         .select_from(_judged_from(pauses))
         .outerjoin(P, P.dossier_id == D.id)
         .where(*_population(f), not_(_sql_judgeable(pauses)))
@@ -399,6 +402,62 @@ async def python_judged_dossiers(session: AsyncSession, f: Filter) -> list[Dossi
                        tuple(spans))
         )  # fmt: skip
     return out
+
+
+#: The most lines ``dossier_lines`` returns.
+MAX_LINES = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class DossierLine:
+    """A dossier as the drill-down lists it (no identifiers of its owner but the masked name)."""
+
+    row: DossierRow
+    code: str
+    owner_masked: str
+
+
+async def dossier_lines(
+    session: AsyncSession, f: Filter, limit: int = MAX_LINES
+) -> tuple[list[DossierLine], bool]:
+    """The console's drill-down: the period's population (``_population``, the dossiers the
+    figures count) of a scope with what ``DossierTimes`` needs, one line each, and whether the
+    list was cut at ``limit``. The caller judges each line: nothing here judges a dossier."""
+    stmt = (
+        select(
+            *_ROW_COLUMNS, Procedure.time_limit, Procedure.time_unit, D.code, D.owner_name_masked
+        )
+        .join(Procedure, Procedure.id == D.procedure_id)
+        .where(*_population(f))
+        .order_by(D.received_date, D.id)
+        .limit(limit + 1)
+    )
+    rows = list(await session.execute(stmt))
+    cut = len(rows) > limit
+    rows = rows[:limit]
+    pauses: dict[int, list[tuple[date, date | None]]] = {}
+    ids = [r[0] for r in rows]
+    for start in range(0, len(ids), 5000):
+        part = ids[start : start + 5000]
+        found = await session.execute(
+            select(DossierPause.dossier_id, DossierPause.requested_date, DossierPause.resumed_date)
+            .where(DossierPause.dossier_id.in_(part))
+            .order_by(DossierPause.dossier_id, DossierPause.requested_date)
+        )
+        for did, requested, resumed in found:
+            pauses.setdefault(did, []).append((requested, resumed))
+    out = [
+        DossierLine(
+            DossierRow(
+                r[0], r[1], r[2], r[3] or date.min, r[4], r[5], r[6], r[7], r[8], r[9],
+                r[10] or "", tuple(pauses.get(r[0], ())),
+            ),
+            r[11],
+            r[12] or "",
+        )
+        for r in rows
+    ]  # fmt: skip
+    return out, cut
 
 
 # --------------------------------------------------------------------------- satisfaction
