@@ -24,18 +24,10 @@ def num(value: int | None) -> str:
     return "—" if value is None else number(int(value))
 
 
-def pct(value: float | None, digits: int = 1) -> str:
-    return percent(value, digits)
-
-
-def dec(value: float | None, digits: int = 1) -> str:
-    return decimal(value, digits)
-
-
 FILTERS: dict[str, Any] = {
     "local_time": local_time,
     "dmy": dmy,
     "num": num,
-    "pct": pct,
-    "dec": dec,
+    "pct": percent,
+    "dec": decimal,
 }
