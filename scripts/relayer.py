@@ -229,8 +229,8 @@ class Relayer:
         """The core no longer imports the other model modules (the package does)."""
         lines = text.splitlines(keepends=True)
         pattern = re.compile(
-            r"^(from storage\.models import \w+( as \w+)?|import storage\.models\.\w+( as \w+)?)"
-            r"\s*(#.*)?$"
+            r"^(from storage\.models import \w+|from storage import models_\w+"
+            r"|import storage\.models[._]\w+)( as \w+)?\s*(#.*)?$"
         )
         keep = list(lines)
         i = len(lines) - 1
