@@ -13,10 +13,11 @@ What it does, in order (each step prints what it changed):
    and imports it has never seen: ``from bot import privacy`` statements (read with ``ast``),
    then every dotted name (``import bot.stats.text``, ``from bot.stats import x``, strings such
    as ``"bot.stats.indexes.repo"`` in monkeypatch targets, prose) and every path
-   (``bot/dossiers/data``) in ``bot/ handlers/ knowledge/ storage/ tests/ bench/ scripts/ docs/``,
-   ``README.md`` and ``pyproject.toml``. Inside ``storage/models/`` the modules import
-   ``storage.models.core`` (not the package, which imports them), and ``core`` loses the
-   side-effect imports that registered the other modules' tables.
+   (``bot/dossiers/data``) in ``bot/ handlers/ knowledge/ storage/ tests/ bench/ scripts/ docs/
+   deploy/``, ``README.md``, ``pyproject.toml``, ``.env.example`` and ``Makefile``. Inside
+   ``storage/models/`` the modules import ``storage.models.core`` (not the package, which
+   imports them), and ``core`` loses the side-effect imports that registered the other
+   modules' tables.
 3. Writes ``storage/models/__init__.py``, which imports every model module and re-exports
    their public names, so ``from storage.models import Agency`` keeps working and every table
    is on ``Base.metadata`` once the package is imported.
@@ -49,9 +50,33 @@ MODULE_MOVES: dict[str, str] = {
 }
 MODELS_PACKAGE = "storage.models"
 #: Where the rewriting looks (relative to the repository's root).
-REWRITE_DIRS = ("bot", "handlers", "knowledge", "storage", "tests", "bench", "scripts", "docs")
-REWRITE_FILES = ("README.md", "pyproject.toml")
-TEXT_SUFFIXES = {".py", ".md", ".toml", ".txt", ".rst", ".yaml", ".yml", ".ini", ".cfg", ".sh"}
+REWRITE_DIRS = (
+    "bot",
+    "handlers",
+    "knowledge",
+    "storage",
+    "tests",
+    "bench",
+    "scripts",
+    "docs",
+    "deploy",
+)
+REWRITE_FILES = ("README.md", "pyproject.toml", ".env.example", "Makefile")
+TEXT_SUFFIXES = {
+    ".py",
+    ".md",
+    ".toml",
+    ".txt",
+    ".rst",
+    ".yaml",
+    ".yml",
+    ".ini",
+    ".cfg",
+    ".sh",
+    ".conf",
+    ".service",
+    ".html",
+}
 #: Package data is listed relative to its package in pyproject.toml.
 PACKAGE_DATA = {'"dossiers/data/': '"domain/dossiers/data/'}
 
