@@ -315,59 +315,60 @@ async def _users(args: argparse.Namespace) -> int:
     from storage.repositories import dossiers as repo
     from storage.repositories import roles
 
-    async with _opened_app() as app, app.sessions() as session, session.begin():
-        if args.users_command == "list":
-            for grant, agency in await roles.all_grants(session):
-                where = f"{agency.code} {agency.name}" if agency else "toàn thành phố"
-                alerts = "alerts" if grant.alerts else ""
-                print(f"{grant.channel}:{grant.user_id:<15} {grant.role:6} {where}  {alerts}")
-            return 0
-        channel, _, user_id = args.user.partition(":")
-        if channel not in {c.value for c in Channel} or not user_id:
-            print(
-                f"Expected CHANNEL:USER_ID (e.g. telegram:123456789), not {args.user!r}.",
-                file=sys.stderr,
-            )
-            return 2
-        user_hash = app.dispatcher.user_hash_of(Channel(channel), user_id)
-        if args.users_command == "forget":
-            from storage.repositories import retention
+    async with _opened_app() as app:  # noqa: SIM117
+        async with app.sessions() as session, session.begin():
+            if args.users_command == "list":
+                for grant, agency in await roles.all_grants(session):
+                    where = f"{agency.code} {agency.name}" if agency else "toàn thành phố"
+                    alerts = "alerts" if grant.alerts else ""
+                    print(f"{grant.channel}:{grant.user_id:<15} {grant.role:6} {where}  {alerts}")
+                return 0
+            channel, _, user_id = args.user.partition(":")
+            if channel not in {c.value for c in Channel} or not user_id:
+                print(
+                    f"Expected CHANNEL:USER_ID (e.g. telegram:123456789), not {args.user!r}.",
+                    file=sys.stderr,
+                )
+                return 2
+            user_hash = app.dispatcher.user_hash_of(Channel(channel), user_id)
+            if args.users_command == "forget":
+                from storage.repositories import retention
 
-            done = await retention.forget(
-                session, channel=channel, user_id=user_id, user_hash=user_hash
+                done = await retention.forget(
+                    session, channel=channel, user_id=user_id, user_hash=user_hash
+                )
+                print(f"Personal data of {args.user} removed; anonymous statistics kept.")
+                for what, n in done.items():
+                    print(f"  {what}: {n}")
+                return 0
+            if args.users_command == "revoke":
+                if not await roles.revoke(session, user_hash):
+                    print(f"{args.user} has no role.", file=sys.stderr)
+                    return 1
+                print(f"{args.user} is a citizen again.")
+                return 0
+            agency = None
+            if args.agency:
+                agency = await repo.agency_by_code(session, args.agency)
+                if agency is None:
+                    print(f"Unknown agency code '{args.agency}'.", file=sys.stderr)
+                    return 1
+            if args.role == roles.STAFF and agency is None:
+                print("Staff need an agency: add --agency CODE.", file=sys.stderr)
+                return 2
+            await roles.grant(
+                session,
+                user_hash=user_hash,
+                channel=channel,
+                user_id=user_id,
+                role=args.role,
+                agency=agency,
+                alerts=args.alerts,
+                display_name=args.name,
             )
-            print(f"Personal data of {args.user} removed; anonymous statistics kept.")
-            for what, n in done.items():
-                print(f"  {what}: {n}")
+            scope = f"{agency.name} and the agencies under it" if agency else "the whole city"
+            print(f"{args.user} is now {args.role} for {scope}.")
             return 0
-        if args.users_command == "revoke":
-            if not await roles.revoke(session, user_hash):
-                print(f"{args.user} has no role.", file=sys.stderr)
-                return 1
-            print(f"{args.user} is a citizen again.")
-            return 0
-        agency = None
-        if args.agency:
-            agency = await repo.agency_by_code(session, args.agency)
-            if agency is None:
-                print(f"Unknown agency code '{args.agency}'.", file=sys.stderr)
-                return 1
-        if args.role == roles.STAFF and agency is None:
-            print("Staff need an agency: add --agency CODE.", file=sys.stderr)
-            return 2
-        await roles.grant(
-            session,
-            user_hash=user_hash,
-            channel=channel,
-            user_id=user_id,
-            role=args.role,
-            agency=agency,
-            alerts=args.alerts,
-            display_name=args.name,
-        )
-        scope = f"{agency.name} and the agencies under it" if agency else "the whole city"
-        print(f"{args.user} is now {args.role} for {scope}.")
-        return 0
 
 
 async def _demo(args: argparse.Namespace) -> int:
