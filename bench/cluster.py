@@ -36,7 +36,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,11 +43,11 @@ from typing import Any
 
 import aiohttp
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from bot.privacy import keyed_hash
 from storage import migrate
 from storage.db import create_engine
+from storage.testing import create_database, database_url, drop_database, new_database_name
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the fake Telegram server lives in tests/
@@ -134,24 +133,13 @@ class Cluster:
     def __init__(self, base_url: str, workdir: Path) -> None:
         self.base_url = base_url
         self.workdir = workdir
-        self.db_name = f"motcua_cluster_{uuid.uuid4().hex[:8]}"
-        self.url = (
-            make_url(base_url).set(database=self.db_name).render_as_string(hide_password=False)
-        )
+        self.db_name = new_database_name("motcua_cluster")
+        self.url = database_url(base_url, self.db_name)
         self.workers: dict[int, subprocess.Popen[bytes]] = {}
         self.nginx: subprocess.Popen[bytes] | None = None
         self.fake: FakeTelegram | None = None
         self.zalo: FakeZaloOA | None = None
         self.runs: list[str] = []
-
-    async def admin(self, sql: str) -> None:
-        engine = create_engine(self.base_url)
-        try:
-            async with engine.connect() as conn:
-                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await conn.execute(text(sql))
-        finally:
-            await engine.dispose()
 
     def env(self, port: int) -> dict[str, str]:
         assert self.fake is not None
@@ -627,7 +615,7 @@ async def main_async(args: argparse.Namespace) -> None:
         sys.exit('Set MOTCUA_TEST_POSTGRES_URL (eval "$(scripts/postgres.sh)").')
     with tempfile.TemporaryDirectory() as tmp:
         cluster = Cluster(base, Path(tmp))
-        await cluster.admin(f'CREATE DATABASE "{cluster.db_name}"')
+        await create_database(base, cluster.db_name)
         try:
             await migrate.upgrade_async(cluster.url)
             async with (
@@ -649,7 +637,7 @@ async def main_async(args: argparse.Namespace) -> None:
             print("\n".join(results))
         finally:
             await cluster.stop()
-            await cluster.admin(f'DROP DATABASE IF EXISTS "{cluster.db_name}" WITH (FORCE)')
+            await drop_database(base, cluster.db_name)
 
 
 def main() -> None:

@@ -21,13 +21,11 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import aiohttp
 from aiohttp import web
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import stats as city_data  # bench/stats.py: the same generated city
@@ -43,6 +41,7 @@ from handlers.context import Services
 from storage import migrate
 from storage.models import Agency, Dossier
 from storage.repositories import roles, staff_auth
+from storage.testing import create_database, drop_database, new_database_name
 
 
 def pct(values: list[float], q: float) -> float:
@@ -146,9 +145,8 @@ async def main_async(args: argparse.Namespace) -> None:
     base = os.environ.get("MOTCUA_TEST_POSTGRES_URL", "")
     if not base:
         sys.exit('Set MOTCUA_TEST_POSTGRES_URL (eval "$(scripts/postgres.sh)"), or give --url.')
-    name = f"motcua_bench_{uuid.uuid4().hex[:8]}"
-    await city_data.admin(base, f'CREATE DATABASE "{name}"')
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    name = new_database_name("motcua_bench")
+    url = await create_database(base, name)
     try:
         await migrate.upgrade_async(url)
         calendar = load_calendar()
@@ -166,7 +164,7 @@ async def main_async(args: argparse.Namespace) -> None:
             print(f"-- STAFF_DASHBOARD_CACHE_SECONDS={seconds:g}")
             await run(url, args.requests, seconds)
     finally:
-        await city_data.admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await drop_database(base, name)
 
 
 def main() -> None:

@@ -19,12 +19,10 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from bot import demo
 from bot.app import App
@@ -33,11 +31,11 @@ from bot.messages import Channel, ChatRef, Incoming
 from bot.privacy import owner_id_hash
 from bot.server import make_web_app
 from storage import migrate
-from storage.db import create_engine
 from storage.repositories import apikeys
 from storage.repositories import dossiers as repo
+from storage.testing import create_database, drop_database, new_database_name
 
-SECRET = "bench-secret"  # noqa: S105 - a throwaway database's key
+SECRET = "bench-secret-0123456789abcdef0123456789"  # noqa: S105 - a throwaway database's key
 SAMPLE_ID = "079200000001"
 
 
@@ -45,16 +43,6 @@ def progress(label: str, done: int, total: int) -> None:
     print(f"\r  {label}: {done:,}/{total:,}", end="", file=sys.stderr, flush=True)
     if done >= total:
         print(file=sys.stderr)
-
-
-async def admin(url: str, sql: str) -> None:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
 
 
 async def fill(app: App, count: int) -> list[str]:
@@ -164,9 +152,8 @@ async def main_async(args: argparse.Namespace) -> None:
     base = os.environ.get("MOTCUA_TEST_POSTGRES_URL")
     if not base:
         sys.exit('Set MOTCUA_TEST_POSTGRES_URL (eval "$(scripts/postgres.sh)").')
-    name = f"motcua_bench_{uuid.uuid4().hex[:8]}"
-    await admin(base, f'CREATE DATABASE "{name}"')
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    name = new_database_name("motcua_bench")
+    url = await create_database(base, name)
     try:
         await migrate.upgrade_async(url)
         with tempfile.TemporaryDirectory() as tmp:
@@ -194,7 +181,7 @@ async def main_async(args: argparse.Namespace) -> None:
             finally:
                 await app.close()
     finally:
-        await admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await drop_database(base, name)
 
 
 def main() -> None:

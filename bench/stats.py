@@ -30,7 +30,6 @@ import sqlite3
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -52,6 +51,7 @@ from storage import migrate
 from storage.db import create_engine, session_factory
 from storage.models import Agency, Procedure
 from storage.repositories import stats as repo
+from storage.testing import create_database, drop_database, new_database_name
 
 TODAY = date(2026, 12, 31)
 FIRST_DAY = date(2025, 12, 1)  # a month before the year: dossiers carried over into it
@@ -391,16 +391,6 @@ async def run(kind: str, url: str, rows: Rows, calendar: WorkCalendar, repeat: i
         print("  " + line)
 
 
-async def admin(url: str, sql: str) -> None:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
 async def main_async(args: argparse.Namespace) -> None:
     calendar = load_calendar()
     rows: Rows | None = None
@@ -411,9 +401,8 @@ async def main_async(args: argparse.Namespace) -> None:
     for kind in kinds:
         with tempfile.TemporaryDirectory() as tmp:
             if kind == "postgresql":
-                name = f"motcua_bench_{uuid.uuid4().hex[:8]}"
-                await admin(base, f'CREATE DATABASE "{name}"')
-                url = make_url(base).set(database=name).render_as_string(hide_password=False)
+                name = new_database_name("motcua_bench")
+                url = await create_database(base, name)
             else:
                 name = ""
                 url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
@@ -434,7 +423,7 @@ async def main_async(args: argparse.Namespace) -> None:
                     kept = url if name else shutil.copy(Path(tmp) / "bench.db", args.keep)
                     print(f"kept: {kept}")
                 elif name:
-                    await admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                    await drop_database(base, name)
 
 
 def main() -> None:

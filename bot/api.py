@@ -8,7 +8,6 @@ with every problem of every item. On 403 and 422 nothing at all is written.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.http_body import BadJson, BodyTooLarge, parse_json, read_body
 from bot.ingest import Ingestor, ItemError, validate_batch
+from bot.json_text import dumps
 from storage.repositories import apikeys
 
 log = logging.getLogger(__name__)
@@ -27,9 +27,7 @@ PATH = "/api/v1/dossiers"
 def _json(
     status: int, body: dict[str, object], headers: dict[str, str] | None = None
 ) -> web.Response:
-    return web.json_response(
-        body, status=status, headers=headers, dumps=lambda o: json.dumps(o, ensure_ascii=False)
-    )
+    return web.json_response(body, status=status, headers=headers, dumps=dumps)
 
 
 class _Refused(Exception):

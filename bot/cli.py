@@ -6,7 +6,8 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +222,17 @@ async def _started_app() -> Any:
     return app
 
 
+@asynccontextmanager
+async def _opened_app() -> AsyncIterator[Any]:
+    """The app of every subcommand that works on the database: built, migrated (SQLite), and
+    closed however the command ends."""
+    app = await _started_app()
+    try:
+        yield app
+    finally:
+        await app.close()
+
+
 class _Rollback(Exception):
     """Raised inside a transaction to undo it (dry runs, refused files)."""
 
@@ -228,6 +240,7 @@ class _Rollback(Exception):
 async def _dossiers(args: argparse.Namespace) -> int:
     from bot import dossier_files
     from bot.ingest import Ingestor, validate_batch
+    from handlers.notifications import DOSSIER_NOTIFICATIONS
 
     try:
         rows = dossier_files.read(args.file)
@@ -243,13 +256,12 @@ async def _dossiers(args: argparse.Namespace) -> int:
         return item
 
     dossiers, events, errors = validate_batch({"dossiers": rows})
-    app = await _started_app()
-    try:
+    async with _opened_app() as app:
         result = None
         try:
             async with app.sessions() as session, session.begin():
                 if not errors:
-                    ingestor = Ingestor(app.settings.resolved_secret())
+                    ingestor = Ingestor(app.settings.resolved_secret(), DOSSIER_NOTIFICATIONS)
                     result = await ingestor.apply(session, dossiers, events, scope=None)
                     errors = result.errors
                 if errors or args.dry_run:
@@ -268,16 +280,13 @@ async def _dossiers(args: argparse.Namespace) -> int:
             f"{result.events_applied} status changes, {result.notifications} notifications."
         )
         return 0
-    finally:
-        await app.close()
 
 
 async def _apikeys(args: argparse.Namespace) -> int:
     from storage.repositories import apikeys
     from storage.repositories import dossiers as repo
 
-    app = await _started_app()
-    try:
+    async with _opened_app() as app:
         async with app.sessions() as session, session.begin():
             if args.apikeys_command == "create":
                 agency = await repo.agency_by_code(session, args.agency)
@@ -299,8 +308,6 @@ async def _apikeys(args: argparse.Namespace) -> int:
                     state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
                     print(f"{row.id:4d}  {row.name:30s}  {agency.code:15s}  {state}")
         return 0
-    finally:
-        await app.close()
 
 
 async def _users(args: argparse.Namespace) -> int:
@@ -308,8 +315,7 @@ async def _users(args: argparse.Namespace) -> int:
     from storage.repositories import dossiers as repo
     from storage.repositories import roles
 
-    app = await _started_app()
-    try:
+    async with _opened_app() as app:  # noqa: SIM117
         async with app.sessions() as session, session.begin():
             if args.users_command == "list":
                 for grant, agency in await roles.all_grants(session):
@@ -363,15 +369,12 @@ async def _users(args: argparse.Namespace) -> int:
             scope = f"{agency.name} and the agencies under it" if agency else "the whole city"
             print(f"{args.user} is now {args.role} for {scope}.")
             return 0
-    finally:
-        await app.close()
 
 
 async def _demo(args: argparse.Namespace) -> int:
     from bot import demo
 
-    app = await _started_app()
-    try:
+    async with _opened_app() as app:
         await app.start(migrate_db=False, watch=False)
         async with app.sessions() as session, session.begin():
             if not await demo.is_empty(session):
@@ -400,8 +403,6 @@ async def _demo(args: argparse.Namespace) -> int:
                 f"phone {login.phone}"
             )
         return 0
-    finally:
-        await app.close()
 
 
 # ---------------------------------------------------------------- audit (issue 6)
@@ -411,7 +412,7 @@ async def _audit(args: argparse.Namespace) -> int:
     """Print the append-only audit log, oldest first, optionally filtered."""
     from datetime import datetime
 
-    from handlers.context import VN_TZ
+    from bot.domain.vietnam_time import VN_TZ
     from storage.repositories import audit
 
     since = None
@@ -421,14 +422,8 @@ async def _audit(args: argparse.Namespace) -> int:
         except ValueError:
             print(f"--since expects YYYY-MM-DD, not {args.since!r}.", file=sys.stderr)
             return 2
-    app = await _started_app()
-    try:
-        async with app.sessions() as session:
-            rows = await audit.query(
-                session, since=since, actor_prefix=args.actor, action=args.action
-            )
-    finally:
-        await app.close()
+    async with _opened_app() as app, app.sessions() as session:
+        rows = await audit.query(session, since=since, actor_prefix=args.actor, action=args.action)
     for row in rows:
         if args.json:
             print(json.dumps(audit.as_dict(row), ensure_ascii=False))
@@ -450,8 +445,7 @@ async def _registry(args: argparse.Namespace) -> int:
     from bot import registry_import as ri
 
     kind = ri.Kind(args.command)
-    app = await _started_app()
-    try:
+    async with _opened_app() as app:
         if args.registry_command == "export":
             async with app.sessions() as session:
                 try:
@@ -471,8 +465,6 @@ async def _registry(args: argparse.Namespace) -> int:
             result = await ri.import_file(session, kind, args.file, data, dry_run=args.dry_run)
         print(ri.render(result, args.file), file=sys.stdout if result.ok else sys.stderr)
         return 0 if result.ok else 1
-    finally:
-        await app.close()
 
 
 def _period_text(args: argparse.Namespace) -> str:
@@ -503,8 +495,7 @@ async def _stats(args: argparse.Namespace) -> int:
     from bot.stats.text import summary_text
     from storage.repositories import dossiers as repo
 
-    app = await _started_app()
-    try:
+    async with _opened_app() as app:
         services = app.dispatcher.services
         try:
             period = parse_period(_period_text(args), services.today())
@@ -543,28 +534,20 @@ async def _stats(args: argparse.Namespace) -> int:
             print()
             print(reflection_stats.summary_text(pakn, listed=10))
         return 0
-    finally:
-        await app.close()
 
 
 async def _purge(args: argparse.Namespace) -> int:
-    app = await _started_app()
-    try:
+    async with _opened_app() as app:
         deleted = await app.purge()
         print("Deleted past retention: " + ", ".join(f"{k} {v}" for k, v in deleted.items()))
         return 0
-    finally:
-        await app.close()
 
 
 async def _staff(args: argparse.Namespace) -> int:
     from bot.staff.cli import staff_command
 
-    app = await _started_app()
-    try:
+    async with _opened_app() as app:
         return await staff_command(args, app)
-    finally:
-        await app.close()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,11 +7,12 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.messages import Choice, Reply
+from bot.domain.outbox_payload import payload_to_replies
+from bot.messages import Reply
 from storage.repositories import outbox
 
 log = logging.getLogger(__name__)
@@ -33,25 +34,6 @@ class Sender(Protocol):
     """What a channel adapter offers the outbox: send replies to a chat, say how it went."""
 
     async def deliver(self, chat_id: str, replies: Sequence[Reply]) -> DeliveryResult: ...
-
-
-def replies_to_payload(replies: Sequence[Reply]) -> dict[str, Any]:
-    return {
-        "replies": [
-            {"text": r.text, "choices": [{"label": c.label, "value": c.value} for c in r.choices]}
-            for r in replies
-        ]
-    }
-
-
-def payload_to_replies(payload: Mapping[str, Any]) -> list[Reply]:
-    return [
-        Reply(
-            str(r.get("text", "")),
-            tuple(Choice(str(c["label"]), str(c["value"])) for c in r.get("choices", ())),
-        )
-        for r in payload.get("replies", ())
-    ]
 
 
 class OutboxWorker:

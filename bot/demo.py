@@ -18,9 +18,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.vietnam_time import VN_TZ
 from bot.dossiers.status import DossierStatus as S
 from bot.dossiers.workdays import WorkCalendar
-from bot.ingest import VN_TZ
 from bot.privacy import mask_name, owner_id_hash, owner_phone_hash
 from storage.models import (
     Agency,

@@ -7,18 +7,20 @@ an event already received (same id) changes nothing, so the sender may retry fre
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import event_order
+from bot.domain.outbox_payload import replies_to_payload
+from bot.domain.vietnam_time import VN_TZ
 from bot.dossiers.codes import parse_code
 from bot.dossiers.status import DossierStatus
+from bot.messages import Reply
 from bot.privacy import (
     keyed_hash,
     mask_name,
@@ -28,10 +30,9 @@ from bot.privacy import (
     owner_phone_hash,
 )
 from storage.models import Agency, Dossier
-from storage.repositories import dossier_history, outbox
+from storage.repositories import dossier_history, feedback, outbox, subscriptions
 from storage.repositories import dossiers as repo
 
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_ITEMS = 1000
 
 
@@ -182,11 +183,23 @@ def validate_batch(body: Any) -> tuple[list[DossierIn], list[EventIn], list[Item
     return out["dossiers"], out["events"], errors
 
 
+@dataclass(frozen=True, slots=True)
+class NotificationTexts:
+    """The citizen-facing messages ingest queues for subscribers: composed by the handlers
+    (``handlers.notifications``) and passed in, so that the domain never imports them."""
+
+    #: The replies a subscriber gets when a dossier's status changes.
+    status_change: Callable[[AsyncSession, Dossier], Awaitable[list[Reply]]]
+    #: The rating invitation for a finished dossier: (dossier code, invitation id) -> reply.
+    invitation: Callable[[str, int], Reply]
+
+
 class Ingestor:
     """Applies validated batches for one API key's agency subtree (None: no limit, for the CLI)."""
 
-    def __init__(self, secret: bytes) -> None:
+    def __init__(self, secret: bytes, texts: NotificationTexts) -> None:
         self._secret = secret
+        self._texts = texts
 
     def hash_id(self, number: str) -> str:
         return owner_id_hash(self._secret, number)
@@ -426,15 +439,11 @@ class Ingestor:
             result.notifications += await self._notify(session, dossier, event.id)
 
     async def _notify(self, session: AsyncSession, dossier: Dossier, event_id: int) -> int:
-        from bot.delivery import replies_to_payload
-        from handlers.dossier import status_change_replies
-        from handlers.feedback import invitation_reply
-        from storage.repositories import feedback, subscriptions
 
         count = 0
         finished = dossier.status in (DossierStatus.DA_XU_LY_XONG, DossierStatus.DA_TRA_KET_QUA)
         for sub in await subscriptions.active_for(session, dossier.id):
-            replies = await status_change_replies(session, dossier)
+            replies = await self._texts.status_change(session, dossier)
             if finished:
                 invitation = await feedback.invite(
                     session,
@@ -445,7 +454,7 @@ class Ingestor:
                     user_hash=sub.user_hash,
                 )
                 if invitation is not None:
-                    replies.append(invitation_reply(dossier.code, invitation.id))
+                    replies.append(self._texts.invitation(dossier.code, invitation.id))
             if await outbox.enqueue(
                 session,
                 dedupe_key=f"dossier-event:{event_id}:{sub.id}",
@@ -455,7 +464,3 @@ class Ingestor:
             ):
                 count += 1
         return count
-
-
-def midnight(day: date) -> datetime:
-    return datetime.combine(day, time(8, 0), VN_TZ)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery import replies_to_payload
+from bot.domain.outbox_payload import replies_to_payload
 from bot.messages import Reply
 from handlers import texts_review as t
 from knowledge import register as register_file

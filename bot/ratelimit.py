@@ -18,12 +18,11 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.privacy import keyed_hash
-from storage.models import RateCounter, utcnow
+from storage.models import RateCounter
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -85,12 +84,6 @@ async def _increment(session: AsyncSession, key: str, slot: int, expires_at: dat
         .returning(RateCounter.hits)
     )
     return int((await session.execute(stmt)).scalar_one())
-
-
-async def purge_expired(session: AsyncSession) -> int:
-    """Delete the counters of windows that have ended."""
-    result = await session.execute(delete(RateCounter).where(RateCounter.expires_at < utcnow()))
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def parse_networks(spec: str) -> tuple[Network, ...]:

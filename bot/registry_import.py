@@ -24,7 +24,7 @@ import csv
 import io
 import unicodedata
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -219,62 +219,73 @@ def _check_text(
     return text
 
 
-def _agency_rows(table: _Table, problems: list[Problem]) -> list[tuple[int, AgencyValues]]:
-    out: list[tuple[int, AgencyValues]] = []
+def _valid_rows(
+    table: _Table,
+    problems: list[Problem],
+    parse: Callable[[int, dict[str, str], list[Problem]], V],
+) -> list[tuple[int, V]]:
+    """Each row as ``parse`` reads it; a row for which it reports a problem is left out."""
+    out: list[tuple[int, V]] = []
     for row, values in table.rows:
         before = len(problems)
-        code = _check_text(values, "code", row, _MAX["code"], problems)
-        name = _check_text(values, "name", row, _MAX["name"], problems)
-        parent = _check_text(values, "parent_code", row, _MAX["code"], problems)
-        if not code:
-            problems.append(Problem(row, "code", "mã cơ quan không được để trống"))
-        if not name:
-            problems.append(Problem(row, "name", "tên cơ quan không được để trống"))
-        if code and parent == code:
-            problems.append(
-                Problem(row, "parent_code", "cơ quan không thể là cấp trên của chính nó")
-            )
-        level = values.get("level", "").lower()
-        if level and level not in LEVELS:
-            problems.append(Problem(row, "level", "cấp phải là một trong: " + ", ".join(LEVELS)))
+        parsed = parse(row, values, problems)
         if len(problems) == before:
-            level = level or guess_level(name, bool(parent))
-            out.append((row, AgencyValues(code, name, parent or None, level)))
+            out.append((row, parsed))
     return out
 
 
-def _procedure_rows(table: _Table, problems: list[Problem]) -> list[tuple[int, ProcedureValues]]:
-    out: list[tuple[int, ProcedureValues]] = []
-    for row, values in table.rows:
-        before = len(problems)
-        code = _check_text(values, "code", row, _MAX_PROCEDURE["code"], problems)
-        name = _check_text(values, "name", row, _MAX_PROCEDURE["name"], problems)
-        field_ = _check_text(values, "field", row, _MAX_PROCEDURE["field"], problems)
-        if not code:
-            problems.append(Problem(row, "code", "mã thủ tục không được để trống"))
-        if not name:
-            problems.append(Problem(row, "name", "tên thủ tục không được để trống"))
-        raw_limit = values.get("time_limit", "")
-        limit: int | None = None
-        if raw_limit:
-            try:
-                limit = int(raw_limit)
-                if limit < 0 or limit > 3650:
-                    raise ValueError
-            except ValueError:
-                problems.append(
-                    Problem(row, "time_limit", f"'{raw_limit}' không phải số ngày hợp lệ "
-                            "(số nguyên từ 0 đến 3650, để trống nếu không có)")
-                )  # fmt: skip
-        unit = values.get("time_unit", "").lower()
-        if unit not in TIME_UNITS:
+def _code_name_and(
+    values: dict[str, str],
+    row: int,
+    limits: dict[str, int],
+    third: str,
+    what: str,
+    problems: list[Problem],
+) -> tuple[str, str, str]:
+    """The code, the name and one more column of a row, each within its length; the code and
+    the name of ``what`` (an agency, a procedure) must not be empty."""
+    code = _check_text(values, "code", row, limits["code"], problems)
+    name = _check_text(values, "name", row, limits["name"], problems)
+    other = _check_text(values, third, row, limits[third], problems)
+    if not code:
+        problems.append(Problem(row, "code", f"mã {what} không được để trống"))
+    if not name:
+        problems.append(Problem(row, "name", f"tên {what} không được để trống"))
+    return code, name, other
+
+
+def _agency(row: int, values: dict[str, str], problems: list[Problem]) -> AgencyValues:
+    limits = {**_MAX, "parent_code": _MAX["code"]}
+    code, name, parent = _code_name_and(values, row, limits, "parent_code", "cơ quan", problems)
+    if code and parent == code:
+        problems.append(Problem(row, "parent_code", "cơ quan không thể là cấp trên của chính nó"))
+    level = values.get("level", "").lower()
+    if level and level not in LEVELS:
+        problems.append(Problem(row, "level", "cấp phải là một trong: " + ", ".join(LEVELS)))
+    return AgencyValues(code, name, parent or None, level or guess_level(name, bool(parent)))
+
+
+def _procedure(row: int, values: dict[str, str], problems: list[Problem]) -> ProcedureValues:
+    code, name, field_ = _code_name_and(values, row, _MAX_PROCEDURE, "field", "thủ tục", problems)
+    raw_limit = values.get("time_limit", "")
+    limit: int | None = None
+    if raw_limit:
+        try:
+            limit = int(raw_limit)
+            if limit < 0 or limit > 3650:
+                raise ValueError
+        except ValueError:
             problems.append(
-                Problem(row, "time_unit", f"'{values.get('time_unit', '')}' không hợp lệ: "
-                        "ghi ngay_lam_viec (ngày làm việc) hoặc ngay (ngày)")
+                Problem(row, "time_limit", f"'{raw_limit}' không phải số ngày hợp lệ "
+                        "(số nguyên từ 0 đến 3650, để trống nếu không có)")
             )  # fmt: skip
-        if len(problems) == before:
-            out.append((row, ProcedureValues(code, name, field_, limit, unit)))
-    return out
+    unit = values.get("time_unit", "").lower()
+    if unit not in TIME_UNITS:
+        problems.append(
+            Problem(row, "time_unit", f"'{values.get('time_unit', '')}' không hợp lệ: "
+                    "ghi ngay_lam_viec (ngày làm việc) hoặc ngay (ngày)")
+        )  # fmt: skip
+    return ProcedureValues(code, name, field_, limit, unit)
 
 
 def _duplicates(table: _Table, problems: list[Problem]) -> None:
@@ -327,13 +338,13 @@ async def plan(session: AsyncSession, kind: Kind, name: str, data: bytes) -> Pla
         agencies = await repo.all_agencies(session)
         codes = {a.id: a.code for a in agencies}
         existing: dict[str, Any] = {a.code: repo.agency_values(a, codes) for a in agencies}
-        rows: list[tuple[int, Any]] = list(_agency_rows(table, problems))
+        rows: list[tuple[int, Any]] = list(_valid_rows(table, problems, _agency))
         _duplicates(table, problems)
         if not problems:
             problems += _agency_tree_problems(rows, existing)
     else:
         existing = {p.code: repo.procedure_values(p) for p in await repo.all_procedures(session)}
-        rows = list(_procedure_rows(table, problems))
+        rows = list(_valid_rows(table, problems, _procedure))
         _duplicates(table, problems)
     if not rows and not problems:
         problems.append(Problem(0, "", "tệp chỉ có dòng tiêu đề, không có dòng dữ liệu"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import signal
 import uuid
@@ -19,7 +18,9 @@ from bot.channels.web import WebChannel
 from bot.channels.web_form import WebForm
 from bot.channels.web_history import WebHistory
 from bot.ingest import Ingestor
+from bot.json_text import dumps
 from bot.logging_setup import REQUEST_ID
+from handlers.notifications import DOSSIER_NOTIFICATIONS
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         raise
     except (DBAPIError, OSError) as exc:
         log.warning("database unavailable on %s: %s", request.path, type(exc).__name__)
-        return web.json_response({"error": UNAVAILABLE}, status=503, dumps=_dumps)
+        return web.json_response({"error": UNAVAILABLE}, status=503, dumps=dumps)
     except Exception:
         if not request.path.startswith("/api/"):
             raise
@@ -106,12 +107,8 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         rid = REQUEST_ID.get() or uuid.uuid4().hex
         log.exception("unexpected error on %s", request.path)
         return web.json_response(
-            {"error": INTERNAL_ERROR, "request_id": rid}, status=500, dumps=_dumps
+            {"error": INTERNAL_ERROR, "request_id": rid}, status=500, dumps=dumps
         )
-
-
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False)
 
 
 def make_web_app(app: App) -> web.Application:
@@ -147,7 +144,9 @@ def make_web_app(app: App) -> web.Application:
         app.zalo_oa.register(web_app)  # POST /zalo/oa/webhook
     if app.zalo_bot is not None and app.zalo_bot.uses_webhook:
         app.zalo_bot.register(web_app)  # POST /zalo/bot/webhook
-    IngestApi(app.sessions, Ingestor(app.dispatcher.services.secret)).register(web_app)
+    IngestApi(
+        app.sessions, Ingestor(app.dispatcher.services.secret, DOSSIER_NOTIFICATIONS)
+    ).register(web_app)
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/readyz", readyz)
     web_app.router.add_get("/livez", livez)

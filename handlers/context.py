@@ -6,10 +6,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.vietnam_time import VN_TZ
 from bot.dossiers.workdays import WorkCalendar
 from bot.flowstate import FlowState
 from bot.messages import ChatState, Incoming
@@ -18,8 +18,6 @@ from bot.reflections.rules import ReflectionRules
 from knowledge.search import Index
 from storage.repositories import messages as message_repo
 from storage.repositories.roles import Actor
-
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass(frozen=True)

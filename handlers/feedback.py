@@ -15,7 +15,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery import replies_to_payload
+from bot.domain.outbox_payload import replies_to_payload
 from bot.flowstate import FlowState
 from bot.messages import ChatState, Choice, Outcome, Reply
 from bot.privacy import mask_numbers

@@ -28,7 +28,7 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 from sqlalchemy import select
 
-from bot.delivery import replies_to_payload
+from bot.domain.outbox_payload import replies_to_payload
 from bot.flowstate import FlowState
 from bot.messages import Attachment, Channel, ChatState, Choice, Outcome, Reply
 from bot.privacy import mask_name, mask_numbers

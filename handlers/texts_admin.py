@@ -86,7 +86,6 @@ PREVIEW_CATEGORY_ON = "Xem trước: BẬT lại cả lĩnh vực «{category}»
 PREVIEW_NEW = "Xem trước mục mới:\n{fields}"
 PREVIEW_ROLLBACK = "Xem trước: hoàn tác «{action}» lúc {at} của mục «{id}».\n{diff}"
 ROLLBACK_DELETES = "Mục này được tạo bởi thay đổi đó: hoàn tác sẽ XÓA mục."
-ROLLBACK_RECREATES = "Mục đã bị xóa: hoàn tác sẽ TẠO LẠI mục."
 DIFF_LINE = "• {label}: {before} → {after}"
 NO_HISTORY = "Mục «{id}» chưa có thay đổi nào để hoàn tác."
 HISTORY_HEAD = "Lịch sử của «{id}» (mới nhất trước):"

@@ -4,10 +4,11 @@ Kept apart from ``storage.models`` (like ``storage.models_zalo``) so that the we
 table without touching the core schema; it is created by migration 0016. Importing this module
 registers the model on ``Base.metadata``.
 
-Each row is one bubble of one web session: what the citizen typed (phone and ID numbers masked,
-see ``bot.privacy.mask_numbers``) or one reply of the assistant with its buttons. Rows belong to
-the session row and go with it (``ON DELETE CASCADE``), so the history lives exactly as long as
-the session: ``WEB_SESSION_DAYS`` of inactivity, then the daily purge removes both.
+Each row is one bubble of one web session: what the citizen typed (phone and ID numbers
+masked, see ``bot.privacy.mask_numbers``) or one reply of the assistant with its
+buttons. Rows belong to the session row and go with it (``ON DELETE CASCADE``), so the
+history lives exactly as long as the session: ``WEB_SESSION_DAYS`` of inactivity, then the
+daily purge removes both.
 """
 
 from __future__ import annotations

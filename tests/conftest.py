@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.app import App
 from bot.config import Settings
 from storage import migrate
-from storage.db import create_engine
+from storage.testing import admin_execute as _admin_execute
 from tests import rollback, speedups
 from tests.transcript import Conversation
 
@@ -41,16 +40,6 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if os.environ.get("MOTCUA_REQUIRE_POSTGRES") == "1" and not PG_URL:
         raise pytest.UsageError("MOTCUA_REQUIRE_POSTGRES=1 but MOTCUA_TEST_POSTGRES_URL is not set")
-
-
-async def _admin_execute(url: str, sql: str) -> None:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
 
 
 def _in_thread(func: Callable[..., T], *args: Any) -> T:

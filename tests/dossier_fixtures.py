@@ -6,6 +6,7 @@ from datetime import date
 
 from bot.app import App
 from bot.ingest import Ingestor, validate_batch
+from handlers.notifications import DOSSIER_NOTIFICATIONS
 from storage.models import Procedure
 from storage.repositories import dossiers as repo
 
@@ -52,7 +53,7 @@ async def ingest(app: App, body: object) -> None:
     dossiers, events, errors = validate_batch(body)
     assert not errors, errors
     async with app.sessions() as s, s.begin():
-        result = await Ingestor(app.settings.resolved_secret()).apply(
+        result = await Ingestor(app.settings.resolved_secret(), DOSSIER_NOTIFICATIONS).apply(
             s, dossiers, events, scope=None
         )
     assert not result.errors, result.errors

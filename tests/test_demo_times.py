@@ -5,20 +5,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import demo
+from bot.domain.vietnam_time import VN_TZ as VN
 from bot.dossiers.workdays import load_calendar
 from bot.ingest import Ingestor, validate_batch
+from handlers.notifications import DOSSIER_NOTIFICATIONS
 from storage.db import create_engine, session_factory
 from storage.models import Dossier, DossierEvent, DossierPause, Procedure
 from storage.repositories import dossiers as repo
-
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def in_vietnam(value: datetime) -> datetime:
@@ -93,7 +92,9 @@ async def test_ingested_times_are_stored_as_utc_instants(session: AsyncSession) 
     dossiers, events, errors = validate_batch(batch)
     assert not errors
     async with session.begin():
-        result = await Ingestor(b"k").apply(session, dossiers, events, scope=None)
+        result = await Ingestor(b"k", DOSSIER_NOTIFICATIONS).apply(
+            session, dossiers, events, scope=None
+        )
     assert not result.errors
     session.expunge_all()
     event = await session.scalar(select(DossierEvent))

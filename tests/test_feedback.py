@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.delivery import payload_to_replies
+from bot.domain.outbox_payload import payload_to_replies
 from bot.messages import Channel
 from handlers.context import Services
 from storage.models import FeedbackAnswer, FeedbackInvitation, FeedbackResponse, OutboxMessage

@@ -11,7 +11,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.app import App
-from bot.delivery import Delivery, DeliveryResult, OutboxWorker, replies_to_payload
+from bot.delivery import Delivery, DeliveryResult, OutboxWorker
+from bot.domain.outbox_payload import replies_to_payload
 from bot.messages import Channel, Reply
 from bot.server import make_web_app
 from storage.models import OutboxMessage

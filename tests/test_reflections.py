@@ -12,7 +12,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from bot.app import App
-from bot.delivery import payload_to_replies
+from bot.domain.outbox_payload import payload_to_replies
 from bot.dossiers.workdays import CalendarDay, DayKind, WorkCalendar
 from bot.messages import Channel, Incoming, IncomingFile
 from bot.reflections.escalation import escalate_overdue
@@ -23,9 +23,9 @@ from handlers.context import Services
 from storage.models import OutboxMessage, utcnow
 from storage.models_admin import AuditLog
 from storage.models_reflections import Reflection, ReflectionAttachment, ReflectionEvent
-from storage.models_zalo import record_interaction
 from storage.repositories import dossiers as repo
 from storage.repositories import roles
+from storage.repositories.zalo_oa import record_interaction
 from tests.dossier_fixtures import CODE, OWNER_ID, TODAY, build_city
 from tests.transcript import Conversation
 
@@ -458,7 +458,7 @@ async def test_the_daily_limit_counts_the_day_in_vietnam_time(city: App) -> None
     one sent at 23:30 on the 18th does not."""
     from datetime import UTC, datetime
 
-    from handlers.context import VN_TZ
+    from bot.domain.vietnam_time import VN_TZ
 
     user_hash = city.dispatcher.user_hash_of(Channel.WEB, "w7")
     async with city.sessions() as s, s.begin():

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot import kb_review
 from bot.app import App
-from bot.delivery import payload_to_replies
+from bot.domain.outbox_payload import payload_to_replies
 from bot.messages import Channel
 from handlers import answer_footer
 from knowledge.entry import Entry

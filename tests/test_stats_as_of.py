@@ -19,25 +19,25 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.vietnam_time import VN_TZ as VN
 from bot.dossiers.status import DossierStatus as S
 from bot.dossiers.timeliness import DossierTimes, Timeliness, summarise, timeliness
 from bot.dossiers.workdays import WorkCalendar
 from bot.ingest import Ingestor, validate_batch
 from bot.stats import indexes
 from bot.stats.periods import Period
+from handlers.notifications import DOSSIER_NOTIFICATIONS
 from storage.db import create_engine, session_factory
 from storage.models import Agency, Dossier, DossierEvent, DossierPause, OutboxMessage, Procedure
 from storage.repositories import dossiers as dossier_repo
 from storage.repositories import stats as repo
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 START = date(2025, 9, 1)  # a Monday; Quốc khánh 2/9 may or may not be a holiday here
 LIMITS = (3, 5)
 #: What may follow each status in a random history (the order ingest accepts).
@@ -273,7 +273,7 @@ async def test_figures_as_of_a_date_depend_only_on_events_up_to_it(
 ) -> None:
     calendar, items, ends = case
     async with _city(database_url) as city:
-        ingestor = Ingestor(b"test-secret")
+        ingestor = Ingestor(b"test-secret", DOSSIER_NOTIFICATIONS)
         async with city.sessions() as s:
             await store(s, ingestor, "F", 0, items, None)
             for k, end in enumerate(ends):

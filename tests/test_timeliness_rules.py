@@ -253,3 +253,12 @@ async def test_rule_refused_and_not_received_are_labelled_apart_in_the_report_an
     labels = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row and row[0]}
     assert labels["Hồ sơ trong kỳ, tình trạng cuối kỳ – Không được tiếp nhận"] == 1
     assert labels["Hồ sơ trong kỳ, tình trạng cuối kỳ – Chưa tiếp nhận"] == 1
+
+
+def test_sql_verdict_codes_are_the_domain_verdicts_in_order() -> None:
+    """Storage names its SQL verdicts without importing the domain; the codes it returns
+    (an index into ``VERDICTS``) must read as the same ``Timeliness`` values, in order."""
+    from storage.repositories import stats as stats_repo
+
+    assert tuple(t.value for t in T) == stats_repo.VERDICTS
+    assert [T(v) for v in stats_repo.VERDICTS] == list(T)

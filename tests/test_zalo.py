@@ -20,7 +20,6 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import ValidationError
 from sqlalchemy import func, select, update
 
-import storage.models_zalo as zalo_store
 from bot.app import App
 from bot.channels import zalo_bot, zalo_oa
 from bot.channels.zalo_oa import (
@@ -38,7 +37,8 @@ from bot.channels.zalo_oa import (
     text_length,
     window_counts,
 )
-from bot.delivery import Delivery, replies_to_payload
+from bot.delivery import Delivery
+from bot.domain.outbox_payload import replies_to_payload
 from bot.messages import Choice, Reply
 from bot.server import make_web_app
 from handlers import texts
@@ -48,6 +48,7 @@ from storage.models import OutboxMessage, ProcessedEvent, Subscription, utcnow
 from storage.models_channels import ChannelRecipient
 from storage.repositories import kb as kb_repo
 from storage.repositories import outbox
+from storage.repositories import zalo_oa as zalo_store
 from tests.conftest import make_settings
 from tests.dossier_fixtures import CODE, OWNER_ID, build_city, ingest
 from tests.fake_zalo import FakeZaloBot, FakeZaloOA, mac

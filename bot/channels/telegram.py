@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import contextvars
 import html
-import json
 import logging
 import random
 import secrets
@@ -63,18 +62,18 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-import storage.models_channels as recipients
 from bot.channels import background, textsplit
 from bot.channels.textsplit import utf16_length
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryResult
 from bot.dispatcher import Dispatcher
+from bot.json_text import dumps
 from bot.messages import Attachment, Channel, ChatRef, Choice, Incoming, IncomingFile, Reply
 from bot.privacy import keyed_hash
 from bot.ratelimit import SharedSendLimits
 from bot.update_inbox import NotReady, UpdateInbox
 from bot.update_inbox import Update as Stored
-from storage.repositories import chats
+from storage.repositories import chats, recipients
 
 log = logging.getLogger(__name__)
 
@@ -626,13 +625,13 @@ class TelegramChannel:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not self._webhook_secret or not secrets.compare_digest(given, self._webhook_secret):
             log.warning("Telegram webhook: request with a missing or wrong secret refused")
-            return web.json_response({"error": ERR_SECRET}, status=401, dumps=_dumps)
+            return web.json_response({"error": ERR_SECRET}, status=401, dumps=dumps)
         try:
             data = await request.json()
         except ValueError:
-            return web.json_response({"error": ERR_BODY}, status=400, dumps=_dumps)
+            return web.json_response({"error": ERR_BODY}, status=400, dumps=dumps)
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-            return web.json_response({"error": ERR_BODY}, status=400, dumps=_dumps)
+            return web.json_response({"error": ERR_BODY}, status=400, dumps=dumps)
         try:
             update = Update.de_json(data, self.bot)
         except Exception as exc:
@@ -648,7 +647,7 @@ class TelegramChannel:
             )
         except Exception as exc:
             log.error("Telegram webhook: update not stored (%s)", describe(exc))
-            return web.json_response({"error": ERR_STORE}, status=503, dumps=_dumps)
+            return web.json_response({"error": ERR_STORE}, status=503, dumps=dumps)
         return web.json_response({})
 
     async def _handle_stored(self, data: object) -> None:
@@ -1049,7 +1048,3 @@ class TelegramChannel:
             return
         if cleared:
             log.info("Telegram chat %s is reachable again", self._chat_ref(chat_id))
-
-
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False)

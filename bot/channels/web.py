@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 import secrets
 import uuid
@@ -21,9 +20,10 @@ from aiohttp import web
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery import payload_to_replies
 from bot.dispatcher import Dispatcher
+from bot.domain.outbox_payload import payload_to_replies
 from bot.http_body import BadJson, BodyTooLarge, parse_json, read_body
+from bot.json_text import dumps
 from bot.messages import Channel, ChatRef, Incoming, Reply
 from bot.ratelimit import SharedRateLimiter, client_address, parse_networks
 from storage.models import WebSession, utcnow
@@ -85,11 +85,7 @@ PAGE_SECURITY_HEADERS = page_security_headers((STATIC / "index.html").read_text(
 
 
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response({"error": message}, status=status, headers=headers, dumps=_dumps)
-
-
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False)
+    return web.json_response({"error": message}, status=status, headers=headers, dumps=dumps)
 
 
 def reply_json(reply: Reply) -> dict[str, Any]:
@@ -243,7 +239,7 @@ class WebChannel:
             replies = [reply_json(r) for r in queued]
         if self._history is not None and queued:
             await self._history.record(digest, replies=queued)
-        return web.json_response({"session": token, "replies": replies}, dumps=_dumps)
+        return web.json_response({"session": token, "replies": replies}, dumps=dumps)
 
     async def chat(self, request: web.Request) -> web.Response:
         try:
@@ -305,7 +301,7 @@ class WebChannel:
                     await history.record(chat_hash, text=text, choice=choice, replies=replies)
                 return web.json_response(
                     {"session": token, "replies": [reply_json(r) for r in replies]},
-                    dumps=_dumps,
+                    dumps=dumps,
                 )
         else:  # no session yet: count the address alone
             wait, _ = await self._admit(address, None)
@@ -317,5 +313,5 @@ class WebChannel:
             await history.record(chat_hash, text=text, choice=choice, replies=replies)
         return web.json_response(
             {"session": token, "replies": [reply_json(r) for r in replies]},
-            dumps=_dumps,
+            dumps=dumps,
         )

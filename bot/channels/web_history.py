@@ -19,7 +19,6 @@ What is kept, and for how long:
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +28,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.json_text import dumps
 from bot.messages import Reply
 from bot.privacy import mask_numbers
 from storage.models import WebSession, utcnow
@@ -80,10 +80,6 @@ def reply_item(reply: Reply) -> dict[str, Any]:
     if reply.document is not None:
         item["document"] = {"name": reply.document.name}
     return item
-
-
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False)
 
 
 class WebHistory:
@@ -195,7 +191,7 @@ class WebHistory:
         """``GET /api/chat/history``: this session's bubbles, oldest first."""
         items = await self.items(request.headers.get(SESSION_HEADER, ""))
         if items is None:
-            return web.json_response({"error": ERR_SESSION}, status=401, dumps=_dumps)
+            return web.json_response({"error": ERR_SESSION}, status=401, dumps=dumps)
         return web.json_response(
-            {"items": items}, headers={"Cache-Control": "no-store"}, dumps=_dumps
+            {"items": items}, headers={"Cache-Control": "no-store"}, dumps=dumps
         )

@@ -32,16 +32,17 @@ from aiohttp import web
 from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import storage.models_channels as recipients
 from bot.channels.zalo_oa import MAX_TEXT_CHARS, numbered, split_text
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryResult
 from bot.dispatcher import Dispatcher
+from bot.json_text import dumps
 from bot.messages import Channel, ChatRef, Incoming, Reply
 from bot.privacy import keyed_hash
 from bot.ratelimit import SharedRateLimiter, wait_for
 from bot.update_inbox import NotReady, UpdateInbox
 from bot.update_inbox import Update as Stored
+from storage.repositories import recipients
 
 log = logging.getLogger(__name__)
 
@@ -158,10 +159,6 @@ class BotApiError(Exception):
     @property
     def retryable(self) -> bool:
         return self.code in (TRANSIENT, NO_UPDATE, 429) or self.code >= 500
-
-
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False)
 
 
 class ZaloBotChannel:
@@ -357,13 +354,13 @@ class ZaloBotChannel:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not self._webhook_secret or not secrets.compare_digest(given, self._webhook_secret):
             log.warning("Zalo Bot webhook: request with a missing or wrong secret refused")
-            return web.json_response({"error": ERR_SECRET}, status=401, dumps=_dumps)
+            return web.json_response({"error": ERR_SECRET}, status=401, dumps=dumps)
         try:
             data = await request.json()
         except ValueError:
-            return web.json_response({"error": ERR_BODY}, status=400, dumps=_dumps)
+            return web.json_response({"error": ERR_BODY}, status=400, dumps=dumps)
         if not isinstance(data, dict | list):
-            return web.json_response({"error": ERR_BODY}, status=400, dumps=_dumps)
+            return web.json_response({"error": ERR_BODY}, status=400, dumps=dumps)
         updates = updates_of(data)
         if not updates:
             # Acknowledged all the same: Zalo would only send the same unknown body again.
@@ -377,7 +374,7 @@ class ZaloBotChannel:
             await self.inbox.put(CHANNEL.value, stored)
         except Exception as exc:
             log.error("Zalo Bot webhook: update not stored (%s)", type(exc).__name__)
-            return web.json_response({"error": ERR_STORE}, status=503, dumps=_dumps)
+            return web.json_response({"error": ERR_STORE}, status=503, dumps=dumps)
         return web.json_response({"ok": True})
 
     async def _handle_stored(self, update: object) -> None:

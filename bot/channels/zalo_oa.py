@@ -45,20 +45,20 @@ from aiolimiter import AsyncLimiter
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import storage.models_channels as recipients
-import storage.models_zalo as zalo_store
 from bot.channels import textsplit
 from bot.channels.textsplit import utf16_length
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryResult
 from bot.dispatcher import Dispatcher
+from bot.json_text import dumps
 from bot.messages import Channel, ChatRef, Choice, Incoming, Reply
 from bot.privacy import keyed_hash
 from bot.ratelimit import SharedRateLimiter, wait_for
 from bot.update_inbox import NotReady, UpdateInbox
 from bot.update_inbox import Update as Stored
 from storage.models import OutboxMessage, utcnow
-from storage.repositories import subscriptions
+from storage.repositories import recipients, subscriptions
+from storage.repositories import zalo_oa as zalo_store
 
 log = logging.getLogger(__name__)
 
@@ -667,10 +667,6 @@ async def window_counts(session: AsyncSession, since: datetime | None = None) ->
 # ---------------------------------------------------------------- the channel
 
 
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False)
-
-
 @dataclass
 class Counters:
     """This process's window counts since start (``window_counts`` covers all processes)."""
@@ -824,9 +820,9 @@ class ZaloOaChannel:
         try:
             body = json.loads(raw)
         except ValueError:
-            return web.json_response({"error": ERR_BODY}, status=400, dumps=_dumps)
+            return web.json_response({"error": ERR_BODY}, status=400, dumps=dumps)
         if not isinstance(body, dict):
-            return web.json_response({"error": ERR_BODY}, status=400, dumps=_dumps)
+            return web.json_response({"error": ERR_BODY}, status=400, dumps=dumps)
         variant = signature_matches(
             request.headers.get(SIGNATURE_HEADER, ""),
             raw,
@@ -837,21 +833,21 @@ class ZaloOaChannel:
         )
         if variant is None:
             log.warning("Zalo OA webhook: request with a missing or wrong signature refused")
-            return web.json_response({"error": ERR_SIGNATURE}, status=401, dumps=_dumps)
+            return web.json_response({"error": ERR_SIGNATURE}, status=401, dumps=dumps)
         if self.signature_variant == "either":
             log.info("Zalo OA webhook: signature matched with %s first", variant)
         if not event_is_fresh(body.get("timestamp"), self.max_event_age):
             log.warning("Zalo OA webhook: a signed event outside the time window was refused")
-            return web.json_response({"error": ERR_STALE}, status=400, dumps=_dumps)
+            return web.json_response({"error": ERR_STALE}, status=400, dumps=dumps)
         if not self.ready:
-            return web.json_response({"error": ERR_STARTING}, status=503, dumps=_dumps)
+            return web.json_response({"error": ERR_STARTING}, status=503, dumps=dumps)
         event = parse_event(body, self.oa_id)
         if event is not None:
             try:
                 await self.inbox.put(CHANNEL.value, [Stored(event.event_id, event.user_id, body)])
             except Exception as exc:
                 log.error("Zalo OA webhook: event not stored (%s)", type(exc).__name__)
-                return web.json_response({"error": ERR_STORE}, status=503, dumps=_dumps)
+                return web.json_response({"error": ERR_STORE}, status=503, dumps=dumps)
         return web.json_response({"error": 0, "message": "Success"})
 
     async def _handle_stored(self, body: object) -> None:

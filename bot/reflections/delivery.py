@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery import replies_to_payload
+from bot.domain.outbox_payload import replies_to_payload
 from bot.messages import Channel, ChatRef, Choice, Reply
 from bot.reflections.rules import reference
 from handlers import texts_reflections as t

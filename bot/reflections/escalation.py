@@ -20,7 +20,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery import replies_to_payload
+from bot.domain.outbox_payload import replies_to_payload
 from bot.messages import Reply
 from bot.reflections.rules import reference
 from handlers import texts_reflections as t

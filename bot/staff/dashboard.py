@@ -1,9 +1,9 @@
 """The dashboard: the figures of /thongke and /baocao for a period, agency and procedure,
 with charts, drill-down to the late dossiers and ratings, and the XLSX of the same view.
 
-Every figure comes from ``bot.stats.indexes.compute`` (the report from ``bot.stats.report``),
-the functions behind /thongke and /baocao: nothing here computes an index. Filters live in
-the URL (``?ky=quy&coquan=7``), so a view can be bookmarked and shared.
+Every figure comes from ``bot.stats.indexes.compute`` (the report from
+``bot.stats.report``), the functions behind /thongke and /baocao: nothing here computes an
+index. Filters live in the URL (``?ky=quy&coquan=7``), so a view can be bookmarked and shared.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dossiers.status import DossierStatus
@@ -29,7 +28,7 @@ from bot.stats import indexes, report
 from bot.stats.indexes import RATING3, RATING3_LEVELS
 from bot.stats.periods import Period, PeriodError, parse_period
 from storage.models import Agency, Procedure
-from storage.repositories import audit, staff_views
+from storage.repositories import audit
 from storage.repositories import stats as stats_repo
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -226,7 +225,7 @@ async def drill(request: web.Request, session: AsyncSession, user: StaffUser) ->
     app = request.app[STAFF_APP]
     calendar = app.dispatcher.services.calendar
     f = indexes.period_filter(view.period, view.agency, view.procedure, view.channel)
-    lines, cut = await staff_views.population(session, f)
+    lines, cut = await stats_repo.dossier_lines(session, f)
     # Judging is CPU work: in a thread, while the database finds the ratings.
     late, (ratings, total) = await asyncio.gather(
         asyncio.to_thread(_late, lines, calendar, view.period.end),
@@ -260,7 +259,7 @@ async def drill(request: web.Request, session: AsyncSession, user: StaffUser) ->
 
 
 def _late(
-    lines: list[staff_views.DossierLine], calendar: WorkCalendar, as_of: date
+    lines: list[stats_repo.DossierLine], calendar: WorkCalendar, as_of: date
 ) -> list[dict[str, Any]]:
     """The late and overdue dossiers among ``lines``, as ``timeliness()`` judges them."""
     late: list[dict[str, Any]] = []
@@ -315,10 +314,6 @@ async def export(request: web.Request, session: AsyncSession, user: StaffUser) -
         body=data,
         headers={"Content-Type": XLSX, "Content-Disposition": f'attachment; filename="{name}"'},
     )
-
-
-async def procedures_of(session: AsyncSession) -> list[Procedure]:
-    return list(await session.scalars(select(Procedure).order_by(Procedure.name)))
 
 
 def register(router: web.UrlDispatcher, prefix: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from bot.stats.periods import VN_TZ
+from bot.domain.vietnam_time import VN_TZ
 from bot.stats.text import decimal, number, percent
 from storage.repositories.audit import aware
 
@@ -24,18 +24,10 @@ def num(value: int | None) -> str:
     return "—" if value is None else number(int(value))
 
 
-def pct(value: float | None, digits: int = 1) -> str:
-    return percent(value, digits)
-
-
-def dec(value: float | None, digits: int = 1) -> str:
-    return decimal(value, digits)
-
-
 FILTERS: dict[str, Any] = {
     "local_time": local_time,
     "dmy": dmy,
     "num": num,
-    "pct": pct,
-    "dec": dec,
+    "pct": percent,
+    "dec": decimal,
 }

@@ -23,6 +23,7 @@ from aiohttp import web
 from rapidfuzz import fuzz
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.staff import changes
 from bot.staff.app_key import STAFF_APP
 from bot.staff.auth import ADMIN_PAGE, StaffUser, page, render
 from handlers import texts_admin as t
@@ -284,9 +285,7 @@ async def save_entry(request: web.Request, session: AsyncSession, user: StaffUse
         return _changed_since(entry_id)
     if draft == entry:
         return await _entry_page(request, session, user, entry, notice="Không có gì thay đổi.")
-    await kb_changes.change(
-        session, entry, draft, actor_hash=user.user_hash, role=user.role, action="edit", via="web"
-    )
+    await changes.change(session, user, entry, draft, "edit")
     raise web.HTTPSeeOther(_entry_url(entry_id, xong="luu"))
 
 
@@ -310,15 +309,7 @@ async def add_phrasing(
     if problem:
         return await _entry_page(request, session, user, entry, problems=[problem], status=422)
     after = replace(entry, alternatives=(*entry.alternatives, text))
-    await kb_changes.change(
-        session,
-        entry,
-        after,
-        actor_hash=user.user_hash,
-        role=user.role,
-        action="alternative",
-        via="web",
-    )
+    await changes.change(session, user, entry, after, "alternative")
     raise web.HTTPSeeOther(_entry_url(entry.id, xong="cachoi"))
 
 
@@ -329,15 +320,8 @@ async def toggle(request: web.Request, session: AsyncSession, user: StaffUser) -
         return _changed_since(user.form.get("id", ""))
     on = user.form.get("bat") == "1"
     if entry.enabled != on:
-        await kb_changes.change(
-            session,
-            entry,
-            replace(entry, enabled=on),
-            actor_hash=user.user_hash,
-            role=user.role,
-            action="enable" if on else "disable",
-            via="web",
-        )
+        action = "enable" if on else "disable"
+        await changes.change(session, user, entry, replace(entry, enabled=on), action)
     raise web.HTTPSeeOther(_entry_url(entry.id, xong="bat" if on else "tat"))
 
 
@@ -357,16 +341,7 @@ async def restore(request: web.Request, session: AsyncSession, user: StaffUser) 
         raise web.HTTPBadRequest(text="Không tìm thấy phiên bản này của mục.")
     after = repo.from_snapshot(version.after)
     if after != entry:
-        await kb_changes.change(
-            session,
-            entry,
-            after,
-            actor_hash=user.user_hash,
-            role=user.role,
-            action="restore",
-            version=version.id,
-            via="web",
-        )
+        await changes.change(session, user, entry, after, "restore", version=version.id)
     raise web.HTTPSeeOther(_entry_url(entry.id, xong="khoiphuc"))
 
 
@@ -411,14 +386,10 @@ async def new_entry(request: web.Request, session: AsyncSession, user: StaffUser
             user=user,
             status=422,
         )
-    await kb_changes.change(
-        session, None, draft, actor_hash=user.user_hash, role=user.role, action="create", via="web"
-    )
+    await changes.change(session, user, None, draft, "create")
     group = form.get("nhom", "")
     if group:
-        from bot.staff.people import close_group
-
-        await close_group(session, user, group, draft.id, "inbox.new_entry")
+        await changes.close_group(session, user, group, draft.id, "inbox.new_entry")
     raise web.HTTPSeeOther(_entry_url(draft.id, xong="tao"))
 
 

@@ -6,6 +6,7 @@ same knowledge changes and audit rows as the chat; roles are ``storage.repositor
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -13,11 +14,12 @@ from urllib.parse import urlencode
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.vietnam_time import VN_TZ
 from bot.messages import Channel
+from bot.staff import changes
 from bot.staff.app_key import STAFF_APP
 from bot.staff.auth import ADMIN_PAGE, StaffUser, idle_limit, page, render
-from bot.stats.periods import VN_TZ
-from storage.repositories import audit, inbox, kb_changes, roles, staff_auth, staff_views
+from storage.repositories import audit, inbox, roles, staff_auth, staff_views
 from storage.repositories import dossiers as dossier_repo
 from storage.repositories import kb_admin as repo
 from storage.repositories import stats as stats_repo
@@ -28,26 +30,6 @@ CHANNELS = tuple(c.value for c in Channel if c.value != "console")
 
 
 # ------------------------------------------------------------------ inbox
-
-
-async def close_group(
-    session: AsyncSession, user: StaffUser, key: str, entry_id: str, action: str
-) -> None:
-    """Mark an inbox group handled by a change to ``entry_id`` (if it is still open)."""
-    group = inbox.find(await inbox.open_groups(session), key)
-    if group is None:
-        return
-    await inbox.mark(
-        session, group.members, inbox.DONE, actor_hash=user.user_hash, entry_id=entry_id
-    )
-    await audit.record(
-        session,
-        user.user_hash,
-        user.role,
-        action,
-        key,
-        {"entry": entry_id, "questions": len(group.members), "via": "web"},
-    )
 
 
 @page(*ADMIN_PAGE)
@@ -126,19 +108,9 @@ async def inbox_act(request: web.Request, session: AsyncSession, user: StaffUser
             raise web.HTTPBadRequest(text="Không tìm thấy mục này.")
         text = group.representative
         if text not in entry.alternatives:
-            from dataclasses import replace
-
             after = replace(entry, alternatives=(*entry.alternatives, text))
-            await kb_changes.change(
-                session,
-                entry,
-                after,
-                actor_hash=user.user_hash,
-                role=user.role,
-                action="alternative",
-                via="web",
-            )
-        await close_group(session, user, group.key, entry.id, "inbox.alternative")
+            await changes.change(session, user, entry, after, "alternative")
+        await changes.close_group(session, user, group.key, entry.id, "inbox.alternative")
         raise web.HTTPSeeOther(f"/staff/chuatraloi?trang={page_no}&xong=cachoi")
     raise web.HTTPBadRequest(text="Thao tác không hợp lệ.")
 

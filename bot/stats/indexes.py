@@ -533,31 +533,6 @@ class _Tally:
         )
 
 
-async def dossier_timeliness(
-    session: AsyncSession,
-    *,
-    period: Period,
-    calendar: WorkCalendar,
-    agency: Agency | None = None,
-    procedure: Procedure | None = None,
-) -> TimelinessCounts:
-    """Only the Decision 766 verdict counts of the period (what the on-time rate needs)."""
-    f = period_filter(period, agency, procedure)
-    await repo.tune_for_reporting(session)
-    tally = _Tally()
-    groups, _ = await repo.dossier_counts(session, f)
-    for g in groups:
-        if g.verdict is not None:
-            tally.verdicts[g.verdict] += g.count
-    judge = _Judge(await repo.python_judged_dossiers(session, f), calendar)
-    for _, verdict in judge.judge(period.start, period.end):
-        if verdict is None:
-            tally.unjudged += 1
-        else:
-            tally.verdicts[verdict] += 1
-    return tally.counts()
-
-
 async def compute(
     session: AsyncSession,
     *,
@@ -635,7 +610,7 @@ async def compute(
         tallies = (total, by_agency[g.agency_id], by_procedure[g.procedure_id])
         if g.verdict is not None:
             for t in tallies:
-                t.verdicts[g.verdict] += g.count
+                t.verdicts[Timeliness(g.verdict)] += g.count
         status = _status(g.status)
         if status is not None:
             groups[status.group] += g.received

@@ -23,11 +23,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
+from bot.domain.vietnam_time import VN_TZ
 from knowledge.normalize import fold
 
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DEFAULT = "tháng"
 #: The longest period accepted: the chart draws one point per month, and a decade of months
 #: would neither read well on a phone nor be a question anyone asks of a chat assistant.

@@ -29,7 +29,8 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.stats.periods import VN_TZ, Period
+from bot.domain.vietnam_time import VN_TZ
+from bot.stats.periods import Period
 from knowledge.kbfile import neutralise_cell
 from storage.models import Agency
 from storage.models_reflections import ANSWERED, NOT_IN_SCOPE

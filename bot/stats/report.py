@@ -32,13 +32,14 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.vietnam_time import VN_TZ
 from bot.dossiers.timeliness import Timeliness
 from bot.dossiers.workdays import WorkCalendar
 from bot.privacy import mask_numbers
 from bot.stats import indexes
 from bot.stats import reflections as reflection_stats
 from bot.stats.indexes import ASPECTS, RATING3, RATING3_LEVELS, Statistics, UnitFigures
-from bot.stats.periods import VN_TZ, Period
+from bot.stats.periods import Period
 from bot.stats.reflections import ReflectionStats
 from bot.stats.reflections import append_section as append_reflections
 from knowledge.kbfile import neutralise_cell

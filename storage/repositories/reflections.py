@@ -123,16 +123,6 @@ async def attachments_of(session: AsyncSession, reflection_id: int) -> list[Refl
     )
 
 
-async def events_of(session: AsyncSession, reflection_id: int) -> list[ReflectionEvent]:
-    return list(
-        await session.scalars(
-            select(ReflectionEvent)
-            .where(ReflectionEvent.reflection_id == reflection_id)
-            .order_by(ReflectionEvent.id)
-        )
-    )
-
-
 async def sent_since(session: AsyncSession, user_hash: str, since: datetime) -> int:
     """How many reflections this person sent since ``since`` (the daily limit)."""
     count = await session.scalar(

@@ -1,8 +1,8 @@
 """The SQL behind the statistics (/thongke, /baocao, ``motcua stats``): counts, never formulas.
 
 Everything here aggregates in the database and returns small lists of plain rows; the formulas
-(rates, points, indexes) live in ``bot.stats.indexes``, which also judges in Python the few
-dossiers that SQL cannot judge alone.
+(rates, points, indexes) live in the domain's statistics (``indexes``), which also judges in
+Python the few dossiers that SQL cannot judge alone.
 
 **Which agency a dossier belongs to.** A dossier counts for its *handling* agency
 (``handling_agency_id``), the one responsible for the deadline, as provincial reports and the
@@ -15,7 +15,7 @@ deadlines it does not control. A rating counts for the agency stored on the resp
 (``Agency.path``), as a sub-select of agency ids, so that the dossier side of the query stays a
 plain ``IN`` the planner can use with the (agency, date) indexes.
 
-**Which dossiers SQL judges.** The Decision 766 rule (``bot.dossiers.timeliness``) needs
+**Which dossiers SQL judges.** The Decision 766 rule (the domain's ``timeliness``) needs
 working-day arithmetic only to move an appointment date by paused working days, or to apply a
 legal limit when there is no appointment date. So SQL judges, by comparing dates only, every
 dossier that has an appointment date and no pause; the rest (pauses, no appointment date, or
@@ -57,7 +57,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.dossiers.timeliness import Timeliness
 from storage.models import (
     Agency,
     AnswerFeedback,
@@ -76,20 +75,15 @@ P = DossierPause
 FR = FeedbackResponse
 FA = FeedbackAnswer
 
-#: Status codes (``bot.dossiers.status``): never received (1 new, 3 refused) have no deadline;
-#: the ones a received dossier ends processing with (7 withdrawn, 8 stopped, 9 done, 10
+#: Status codes (``bot.dossiers.status``): never received (1 new, 3 refused) have no
+#: deadline; the ones a received dossier ends processing with (7 withdrawn, 8 stopped, 9 done, 10
 #: returned) must carry an end date, and the others must not.
 NOT_RECEIVED = (1, 3)
 ENDING = (7, 8, 9, 10)
 
-#: Verdict codes computed in SQL, in ``Timeliness`` order.
-VERDICTS = (
-    Timeliness.TRUOC_HAN,
-    Timeliness.DUNG_HAN,
-    Timeliness.QUA_HAN,
-    Timeliness.DANG_TRONG_HAN,
-    Timeliness.DANG_QUA_HAN,
-)
+#: The verdicts SQL computes, as the values of the domain's ``Timeliness`` (in its order;
+#: a test holds the two together). Storage returns these strings and never imports the domain.
+VERDICTS = ("truoc_han", "dung_han", "qua_han", "dang_trong_han", "dang_qua_han")
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +267,7 @@ class DossierGroup:
     agency_id: int
     procedure_id: int
     status: int
-    verdict: Timeliness | None
+    verdict: str | None  # one of VERDICTS
     count: int
     received: int
     finished: int
@@ -356,6 +350,21 @@ class DossierRow(NamedTuple):
     pauses: tuple[tuple[date, date | None], ...]
 
 
+#: The dossier's columns of a ``DossierRow``, in its order (its procedure's limit and unit and
+#: its pauses come after, from each query's own joins).
+_ROW_COLUMNS = (
+    D.id,
+    D.handling_agency_id,
+    D.procedure_id,
+    D.received_date,
+    D.due_date,
+    D.rescheduled_due_date,
+    D.finished_date,
+    D.status,
+    D.supplement_count,
+)
+
+
 async def python_judged_dossiers(session: AsyncSession, f: Filter) -> list[DossierRow]:
     """The period's dossiers that SQL cannot judge alone, with their pauses (one query: a row
     per pause, or one row for a dossier without any)."""
@@ -367,19 +376,7 @@ async def python_judged_dossiers(session: AsyncSession, f: Filter) -> list[Dossi
     }
     pauses = _pause_summary()
     stmt = (
-        select(
-            D.id,
-            D.handling_agency_id,
-            D.procedure_id,
-            D.received_date,
-            D.due_date,
-            D.rescheduled_due_date,
-            D.finished_date,
-            D.status,
-            D.supplement_count,
-            P.requested_date,
-            P.resumed_date,
-        )
+        select(*_ROW_COLUMNS, P.requested_date, P.resumed_date)
         .select_from(_judged_from(pauses))
         .outerjoin(P, P.dossier_id == D.id)
         .where(*_population(f), not_(_sql_judgeable(pauses)))
@@ -405,6 +402,62 @@ async def python_judged_dossiers(session: AsyncSession, f: Filter) -> list[Dossi
                        tuple(spans))
         )  # fmt: skip
     return out
+
+
+#: The most lines ``dossier_lines`` returns.
+MAX_LINES = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class DossierLine:
+    """A dossier as the drill-down lists it (no identifiers of its owner but the masked name)."""
+
+    row: DossierRow
+    code: str
+    owner_masked: str
+
+
+async def dossier_lines(
+    session: AsyncSession, f: Filter, limit: int = MAX_LINES
+) -> tuple[list[DossierLine], bool]:
+    """The console's drill-down: the period's population (``_population``, the dossiers the
+    figures count) of a scope with what ``DossierTimes`` needs, one line each, and whether the
+    list was cut at ``limit``. The caller judges each line: nothing here judges a dossier."""
+    stmt = (
+        select(
+            *_ROW_COLUMNS, Procedure.time_limit, Procedure.time_unit, D.code, D.owner_name_masked
+        )
+        .join(Procedure, Procedure.id == D.procedure_id)
+        .where(*_population(f))
+        .order_by(D.received_date, D.id)
+        .limit(limit + 1)
+    )
+    rows = list(await session.execute(stmt))
+    cut = len(rows) > limit
+    rows = rows[:limit]
+    pauses: dict[int, list[tuple[date, date | None]]] = {}
+    ids = [r[0] for r in rows]
+    for start in range(0, len(ids), 5000):
+        part = ids[start : start + 5000]
+        found = await session.execute(
+            select(DossierPause.dossier_id, DossierPause.requested_date, DossierPause.resumed_date)
+            .where(DossierPause.dossier_id.in_(part))
+            .order_by(DossierPause.dossier_id, DossierPause.requested_date)
+        )
+        for did, requested, resumed in found:
+            pauses.setdefault(did, []).append((requested, resumed))
+    out = [
+        DossierLine(
+            DossierRow(
+                r[0], r[1], r[2], r[3] or date.min, r[4], r[5], r[6], r[7], r[8], r[9],
+                r[10] or "", tuple(pauses.get(r[0], ())),
+            ),
+            r[11],
+            r[12] or "",
+        )
+        for r in rows
+    ]  # fmt: skip
+    return out, cut
 
 
 # --------------------------------------------------------------------------- satisfaction
@@ -673,7 +726,7 @@ async def procedure_names(session: AsyncSession, ids: Sequence[int]) -> dict[int
     return {p.id: p for p in rows}
 
 
-async def sql_verdicts(session: AsyncSession, f: Filter) -> dict[int, Timeliness]:
+async def sql_verdicts(session: AsyncSession, f: Filter) -> dict[int, str]:
     """Each SQL-judgeable dossier of the period's population with the verdict SQL gives it at
     the period's end (``_verdict``): what ``dossier_counts`` counts, dossier by dossier, so
     that tests can hold it against ``timeliness()`` for every dossier."""
