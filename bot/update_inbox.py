@@ -39,6 +39,7 @@ from bot.privacy import keyed_hash
 from storage.models import utcnow
 from storage.repositories import webhook_inbox as repo
 from storage.repositories.webhook_inbox import Claimed, Stored
+from storage.update_acks import AckWriter
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ class UpdateInbox:
         self._idle = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
         self._renewer: asyncio.Task[None] | None = None
+        self._acks = AckWriter(sessions)
 
     # ------------------------------------------------------------ receiving
 
@@ -125,8 +127,7 @@ class UpdateInbox:
         ]
         if not items:
             return 0
-        async with self._sessions() as session, session.begin():
-            new = await repo.store(session, items)
+        new = await self._acks.put(items)
         if new:
             self._wake.set()
         return new
