@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.update_inbox import InboxTuning, LoopLag, Update, UpdateInbox
 from storage.db import create_engine, session_factory
 from storage.models_inbox import InboundUpdate
 from storage.repositories.webhook_inbox import Stored
@@ -90,3 +93,69 @@ async def test_a_request_gone_before_its_commit_still_stores_its_update(
     assert await first == 1
     await writer.close()
     assert await stored(sessions) == [("u1", "a"), ("u2", "a")]
+
+
+async def _burn_then_second(
+    sessions: async_sessionmaker[AsyncSession], max_lag: float
+) -> list[str]:
+    """u1's handler keeps the loop busy (CPU in 30 ms slices, for 2 s or until u2 starts) while
+    u2, of another chat, is stored: the order in which handling starts and ends."""
+    events: list[str] = []
+    started = asyncio.Event()
+    inbox = UpdateInbox(
+        sessions,
+        secret=b"k",
+        tuning=InboxTuning(poll_seconds=0.05, max_loop_lag_seconds=max_lag),
+    )
+
+    async def handler(payload: Any) -> None:
+        events.append(f"{payload['id']} start")
+        if payload["id"] == "u1":
+            started.set()
+            until = time.monotonic() + 2.0
+            while "u2 start" not in events and time.monotonic() < until:
+                time.sleep(0.03)  # noqa: ASYNC251 - the CPU-bound handling being simulated
+                await asyncio.sleep(0)
+        events.append(f"{payload['id']} end")
+
+    inbox.route("telegram", handler)
+    await inbox.start("telegram")
+    try:
+        await inbox.put("telegram", [Update("u1", "chat-a", {"id": "u1"})])
+        await started.wait()
+        await asyncio.sleep(0.05)  # the loop is behind now
+        await inbox.put("telegram", [Update("u2", "chat-b", {"id": "u2"})])
+        assert await inbox.drain("telegram", 10)
+    finally:
+        await inbox.stop("telegram")
+    return events
+
+
+async def test_nothing_new_is_claimed_while_the_loop_is_behind(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Acknowledgements run on the same loop as the handling: while the handling in hand keeps
+    it busy, the stored u2 waits in the store (acknowledged) and starts once u1 is done."""
+    events = await _burn_then_second(sessions, max_lag=0.01)
+    assert events == ["u1 start", "u1 end", "u2 start", "u2 end"]
+
+
+async def test_without_the_lag_gate_the_next_chat_would_start_meanwhile(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The control of the test above: with the gate off, u2 starts while u1 still burns."""
+    events = await _burn_then_second(sessions, max_lag=60.0)
+    assert events.index("u2 start") < events.index("u1 end")
+
+
+async def test_the_loop_lag_reads_a_blocked_loop() -> None:
+    lag = LoopLag()
+    task = asyncio.create_task(lag.run())
+    await asyncio.sleep(0.03)
+    assert lag.seconds < 0.02
+    time.sleep(0.1)  # noqa: ASYNC251 - a blocked loop
+    await asyncio.sleep(0.015)
+    assert lag.seconds >= 0.05
+    await asyncio.sleep(0.15)
+    assert lag.seconds < 0.02  # decays once the loop keeps time again
+    task.cancel()
