@@ -65,6 +65,10 @@ class InboxTuning:
     # hand is using the process's CPU): a webhook's acknowledgement is one of those callbacks,
     # and stored updates wait safely in the store meanwhile (docs/cost.md).
     max_loop_lag_seconds: float = 0.02
+    # ... but for no longer than this at a time: when the loop is late because the machine is
+    # busy (not this process's handling), or what is in hand waits for a platform's limits,
+    # claiming must go on.
+    max_hold_seconds: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,12 +219,18 @@ class UpdateInbox:
     # ------------------------------------------------------------ the worker
 
     async def _run(self) -> None:
+        held_since: float | None = None  # since when claiming waits for the loop to catch up
         while True:
             t = self.tuning
             self._wake.clear()
             free = t.concurrency - len(self._inflight)
+            loop_time = asyncio.get_running_loop().time()
             if self._inflight and self.lag.seconds > t.max_loop_lag_seconds:
-                free = 0  # the loop is behind: finish what is in hand first (acks come first)
+                held_since = loop_time if held_since is None else held_since
+                if loop_time - held_since < t.max_hold_seconds:
+                    free = 0  # the loop is behind: finish what is in hand (acks come first)
+            else:
+                held_since = None
             claimed: list[Claimed] = []
             channels = [c for c in self._active if c in self._handlers]
             if free > 0 and channels:

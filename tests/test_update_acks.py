@@ -96,7 +96,7 @@ async def test_a_request_gone_before_its_commit_still_stores_its_update(
 
 
 async def _burn_then_second(
-    sessions: async_sessionmaker[AsyncSession], max_lag: float
+    sessions: async_sessionmaker[AsyncSession], max_lag: float, hold: float = 10.0
 ) -> list[str]:
     """u1's handler keeps the loop busy (CPU in 30 ms slices, for 2 s or until u2 starts) while
     u2, of another chat, is stored: the order in which handling starts and ends."""
@@ -105,7 +105,7 @@ async def _burn_then_second(
     inbox = UpdateInbox(
         sessions,
         secret=b"k",
-        tuning=InboxTuning(poll_seconds=0.05, max_loop_lag_seconds=max_lag),
+        tuning=InboxTuning(poll_seconds=0.05, max_loop_lag_seconds=max_lag, max_hold_seconds=hold),
     )
 
     async def handler(payload: Any) -> None:
@@ -145,6 +145,15 @@ async def test_without_the_lag_gate_the_next_chat_would_start_meanwhile(
 ) -> None:
     """The control of the test above: with the gate off, u2 starts while u1 still burns."""
     events = await _burn_then_second(sessions, max_lag=60.0)
+    assert events.index("u2 start") < events.index("u1 end")
+
+
+async def test_claiming_is_held_back_for_a_bounded_time_only(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A loop that stays late (a busy machine, or an update in hand that waits a minute for a
+    platform's limits) does not stop claiming: after ``max_hold_seconds`` u2 starts anyway."""
+    events = await _burn_then_second(sessions, max_lag=0.01, hold=0.3)
     assert events.index("u2 start") < events.index("u1 end")
 
 
