@@ -594,6 +594,8 @@ async def web_part(cluster: Cluster, args: argparse.Namespace) -> list[str]:
             + f" (this machine has {os.cpu_count()} cores, shared with PostgreSQL, nginx"
             " and the load generator)"
         )
+    if args.no_faults:
+        return results
     await cluster.use_workers(2)
 
     async def kill_one() -> None:
@@ -683,6 +685,11 @@ def main() -> None:
         type=lambda v: [int(x) for x in v.split(",")],
         default=[1, 2],
         help="worker counts of the web-chat load and Telegram webhook runs, e.g. 1,2,4",
+    )
+    parser.add_argument(
+        "--no-faults",
+        action="store_true",
+        help="web part: skip the SIGKILL and the PostgreSQL restart (a shared PostgreSQL)",
     )
     parser.add_argument(
         "--deadline", type=float, default=120.0, help="seconds to wait for every reply"
