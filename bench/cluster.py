@@ -5,9 +5,11 @@ fake Telegram Bot API (tests/fake_telegram.py), two ``motcua serve`` workers in 
 and nginx from Debian's package with the balancing rules of ``deploy/nginx-motcua.conf``.
 Then it measures:
 
-1. load: S concurrent web-chat sessions sending M messages each through nginx to two workers,
-   then to one worker: requests per second, p50/p99 latency, errors, and that every message
-   that got a reply is in the message log exactly once, in order;
+1. load: S concurrent web-chat sessions sending M messages each through nginx to each number of
+   workers of ``--workers`` (1, 2 and 4 say whether throughput grows with workers; on a machine
+   with fewer cores than workers it cannot, and the report gives the core count): requests per
+   second, p50/p99 latency, errors, and that every message that got a reply is in the message
+   log exactly once, in order;
 2. a worker killed with SIGKILL during the load: the other carries on;
 3. PostgreSQL restarted during the load: requests fail cleanly with 503 during the outage and
    succeed after it without restarting anything;
@@ -19,7 +21,7 @@ Then it measures:
    restarted: every acknowledged event handled once and in order per user, and answered.
 
     eval "$(scripts/postgres.sh)"
-    .venv/bin/python bench/cluster.py --sessions 500 --messages 20
+    .venv/bin/python bench/cluster.py --sessions 500 --messages 20 --workers 1,2,4
     .venv/bin/python bench/cluster.py --part webhooks --rate 100 --updates 1000 --workers 1,2
 """
 
@@ -118,6 +120,10 @@ class Load:
     statuses: Counter[int] = field(default_factory=Counter)
     answered: dict[str, list[str]] = field(default_factory=dict)  # session -> questions answered
     elapsed: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
 
     def report(self, label: str) -> str:
         lat = sorted(self.latencies)
@@ -557,16 +563,28 @@ async def zalo_kill(
 
 
 async def web_part(cluster: Cluster, args: argparse.Namespace) -> list[str]:
-    """Parts 1-3: web-chat load on two and one workers, a SIGKILL, a PostgreSQL restart."""
-    say("starting two workers and nginx ...")
-    await cluster.use_workers(2)
+    """Parts 1-3: web-chat load on 1, 2 (, 4) workers, a SIGKILL, a PostgreSQL restart."""
     results = []
-    load = await web_load(args.sessions, args.messages)
-    results += [load.report("two workers"), await check_log(cluster, load)]
-    await cluster.start_nginx(WORKER_PORTS[:1])
-    one = await web_load(args.sessions, args.messages)
-    results.append(one.report("one worker"))
-    await cluster.start_nginx(WORKER_PORTS)
+    rates: dict[int, float] = {}
+    for n in args.workers:
+        say(f"web chat with {n} worker(s) and nginx ...")
+        await cluster.use_workers(n)
+        load = await web_load(args.sessions, args.messages)
+        label = f"{n} worker{'s' if n > 1 else ''}"
+        results += [load.report(label), await check_log(cluster, load)]
+        say("  " + results[-2])
+        rates[n] = load.rate
+    if len(rates) > 1:
+        first = min(rates)
+        results.append(
+            f"web chat throughput against {first} worker: "
+            + ", ".join(f"{n} workers {rates[n] / rates[first]:.2f}x" for n in sorted(rates))
+            + f" (this machine has {os.cpu_count()} cores, shared with PostgreSQL, nginx"
+            " and the load generator)"
+        )
+    if args.no_faults:
+        return results
+    await cluster.use_workers(2)
 
     async def kill_one() -> None:
         await asyncio.sleep(3)
@@ -654,7 +672,12 @@ def main() -> None:
         "--workers",
         type=lambda v: [int(x) for x in v.split(",")],
         default=[1, 2],
-        help="worker counts of the Telegram webhook runs, e.g. 1,2,4",
+        help="worker counts of the web-chat load and Telegram webhook runs, e.g. 1,2,4",
+    )
+    parser.add_argument(
+        "--no-faults",
+        action="store_true",
+        help="web part: skip the SIGKILL and the PostgreSQL restart (a shared PostgreSQL)",
     )
     parser.add_argument(
         "--deadline", type=float, default=120.0, help="seconds to wait for every reply"

@@ -120,6 +120,14 @@ def instrument() -> None:
     if hasattr(web_channel.WebChannel, "_admit_in"):
         timed(web_channel.WebChannel, "_admit_in", "rate limits and session")
     timed(SqliteConnection, "commit", "commit")
+    try:  # phases of later commits: the answer's review caveat, small-talk detection
+        from knowledge import intents
+        from storage.repositories import legal
+
+        timed(legal, "caveat_applies", "review caveat (answers only)")
+        timed(intents, "detect", "small-talk and dossier intents")
+    except (ImportError, AttributeError):
+        pass
     timed(impl.AsyncAdaptedQueuePool, "_do_get", "waiting for the connection (write lock)")
 
 

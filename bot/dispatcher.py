@@ -21,6 +21,7 @@ from bot.dossiers.workdays import load_calendar
 from bot.kb_service import KnowledgeService
 from bot.messages import Channel, ChatRef, ChatState, Incoming, Outcome, Reply
 from bot.metrics import Metrics
+from bot.prefetch import prefetched
 from bot.privacy import keyed_hash
 from bot.reflections import delivery as reflection_delivery
 from handlers import ROUTES, Route, admin, texts
@@ -126,6 +127,8 @@ class Dispatcher:
         lock = self._lock(incoming.chat.key)
         try:
             prepared = await self._prepare(incoming)
+            # Retrieval needs no lock: run before the transaction (bot/prefetch.py).
+            index = prefetched(self._knowledge.index, incoming, self._max_chars)
             async with lock, self._sessions() as session, session.begin():
                 if before is not None and not await before(session):
                     return []  # refused by the channel: what ``before`` wrote is committed
@@ -142,7 +145,7 @@ class Dispatcher:
                     session=session,
                     incoming=incoming,
                     state=state,
-                    index=self._knowledge.index,
+                    index=index,
                     user_hash=user_hash,
                     hotline=self._hotline,
                     max_message_chars=self._max_chars,

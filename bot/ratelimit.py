@@ -17,12 +17,16 @@ import ipaddress
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.dml import Insert
 
 from bot.privacy import keyed_hash
 from storage.models import RateCounter
+from storage.repositories._core import core_connection
+from storage.repositories._upsert import dialect_insert
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -72,18 +76,24 @@ class SharedRateLimiter:
 
 
 async def _increment(session: AsyncSession, key: str, slot: int, expires_at: datetime) -> int:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        ins(RateCounter)
-        .values(key=key, slot=slot, hits=1, expires_at=expires_at)
-        .on_conflict_do_update(
-            index_elements=[RateCounter.key, RateCounter.slot],
-            set_={"hits": RateCounter.hits + 1},
-        )
-        .returning(RateCounter.hits)
+    conn = await core_connection(session)
+    result = await conn.execute(
+        _increment_stmt(conn.dialect.name), {"key": key, "slot": slot, "expires_at": expires_at}
     )
-    return int((await session.execute(stmt)).scalar_one())
+    return int(result.scalar_one())
+
+
+@cache
+def _increment_stmt(dialect: str) -> Insert:
+    """The counter's upsert, built once per dialect (Core, bound parameters): two run for every
+    web message, and building one cost more Python than running it (docs/cost.md)."""
+    stmt = dialect_insert(dialect, RateCounter).values(
+        key=bindparam("key"), slot=bindparam("slot"), hits=1, expires_at=bindparam("expires_at")
+    )
+    return stmt.on_conflict_do_update(  # type: ignore[attr-defined]
+        index_elements=[RateCounter.key, RateCounter.slot],
+        set_={"hits": RateCounter.hits + 1},
+    ).returning(RateCounter.hits)
 
 
 def parse_networks(spec: str) -> tuple[Network, ...]:

@@ -39,6 +39,7 @@ from bot.privacy import keyed_hash
 from storage.models import utcnow
 from storage.repositories import webhook_inbox as repo
 from storage.repositories.webhook_inbox import Claimed, Stored
+from storage.update_acks import AckWriter
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,14 @@ class InboxTuning:
     retry_seconds: float = 2.0
     max_attempts: int = 5
     concurrency: int = 64
+    # Claim nothing new while the event loop runs callbacks later than this (the handling in
+    # hand is using the process's CPU): a webhook's acknowledgement is one of those callbacks,
+    # and stored updates wait safely in the store meanwhile (docs/cost.md).
+    max_loop_lag_seconds: float = 0.02
+    # ... but for no longer than this at a time: when the loop is late because the machine is
+    # busy (not this process's handling), or what is in hand waits for a platform's limits,
+    # claiming must go on.
+    max_hold_seconds: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +78,27 @@ class Update:
     event_id: str
     chat_id: str
     payload: Mapping[str, Any] | Sequence[Any]
+
+
+class LoopLag:
+    """How late this process's event loop runs a callback that is due: the wait a webhook
+    request also sees before it is read, stored and acknowledged. Sampled every
+    ``INTERVAL_S``; a late sample counts at once, and decays by half a sample."""
+
+    INTERVAL_S = 0.01
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def observe(self, late: float) -> None:
+        self.seconds = max(late, self.seconds / 2)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + self.INTERVAL_S
+            await asyncio.sleep(self.INTERVAL_S)
+            self.observe(max(0.0, loop.time() - due))
 
 
 def _owner() -> str:
@@ -97,6 +127,9 @@ class UpdateInbox:
         self._idle = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
         self._renewer: asyncio.Task[None] | None = None
+        self._acks = AckWriter(sessions)
+        self.lag = LoopLag()
+        self._lag_task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------ receiving
 
@@ -125,8 +158,7 @@ class UpdateInbox:
         ]
         if not items:
             return 0
-        async with self._sessions() as session, session.begin():
-            new = await repo.store(session, items)
+        new = await self._acks.put(items)
         if new:
             self._wake.set()
         return new
@@ -139,6 +171,7 @@ class UpdateInbox:
         if self._runner is None or self._runner.done():
             self._runner = asyncio.create_task(self._run(), name="update-inbox")
             self._renewer = asyncio.create_task(self._renew(), name="update-inbox-leases")
+            self._lag_task = asyncio.create_task(self.lag.run(), name="update-inbox-loop-lag")
         self._wake.set()
 
     async def stop(self, channel: str, seconds: float = 10.0) -> None:
@@ -158,11 +191,13 @@ class UpdateInbox:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
-        renewer, self._renewer = self._renewer, None
-        if renewer is not None:
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
+        for helper in (self._renewer, self._lag_task):
+            if helper is not None:
+                helper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await helper
+        self._renewer = self._lag_task = None
+        await self._acks.close()
 
     async def drain(self, channel: str, seconds: float | None = None) -> bool:
         """Wait until no update of ``channel`` waits in the store (whichever worker handles
@@ -184,10 +219,18 @@ class UpdateInbox:
     # ------------------------------------------------------------ the worker
 
     async def _run(self) -> None:
+        held_since: float | None = None  # since when claiming waits for the loop to catch up
         while True:
             t = self.tuning
             self._wake.clear()
             free = t.concurrency - len(self._inflight)
+            loop_time = asyncio.get_running_loop().time()
+            if self._inflight and self.lag.seconds > t.max_loop_lag_seconds:
+                held_since = loop_time if held_since is None else held_since
+                if loop_time - held_since < t.max_hold_seconds:
+                    free = 0  # the loop is behind: finish what is in hand (acks come first)
+            else:
+                held_since = None
             claimed: list[Claimed] = []
             channels = [c for c in self._active if c in self._handlers]
             if free > 0 and channels:
@@ -207,8 +250,10 @@ class UpdateInbox:
                 self._inflight[row.id] = asyncio.create_task(self._handle(row))
             if claimed and len(claimed) == free:
                 continue  # there may be more heads waiting
+            # Behind, look again soon (the wake-up of a finished update may come first).
+            wait = LoopLag.INTERVAL_S * 2 if free == 0 and self._inflight else t.poll_seconds
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), t.poll_seconds)
+                await asyncio.wait_for(self._wake.wait(), wait)
 
     async def _renew(self) -> None:
         """Extend the leases of the updates in hand every third of a lease: a live worker

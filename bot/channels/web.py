@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.dispatcher import Dispatcher
@@ -27,7 +27,7 @@ from bot.json_text import dumps
 from bot.messages import Channel, ChatRef, Incoming, Reply
 from bot.ratelimit import SharedRateLimiter, client_address, parse_networks
 from storage.models import WebSession, utcnow
-from storage.repositories import outbox
+from storage.repositories import outbox, web_chat
 
 if TYPE_CHECKING:
     from bot.channels.web_history import WebHistory
@@ -192,16 +192,10 @@ class WebChannel:
         digest = _token_hash(token)
         # One statement: touch the session if it is known and unexpired, and say whether it was.
         now = utcnow()
-        touched = await db.scalar(
-            update(WebSession)
-            .where(
-                WebSession.token_hash == digest,
-                WebSession.last_seen_at > now - self._session_ttl,
-            )
-            .values(last_seen_at=now)
-            .returning(WebSession.token_hash)
+        touched = await web_chat.touch_session(
+            db, digest, alive_after=now - self._session_ttl, now=now
         )
-        return digest if touched is not None else None
+        return digest if touched else None
 
     async def _new_session(self) -> tuple[str, str]:
         """A new session's (token, token hash), its first message counted; created only for

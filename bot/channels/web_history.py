@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import delete, insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -33,6 +33,7 @@ from bot.messages import Reply
 from bot.privacy import mask_numbers
 from storage.models import WebSession, utcnow
 from storage.models_web import WebHistoryItem
+from storage.repositories import web_chat
 
 log = logging.getLogger(__name__)
 
@@ -123,11 +124,10 @@ class WebHistory:
         rows += [{"role": "bot", "payload": reply_item(reply)} for reply in replies]
         if rows:  # one executemany, in order (the user's bubble first), no ORM objects
             now = utcnow()
-            await db.execute(
-                insert(WebHistoryItem),
-                [{"session_hash": session_hash, "created_at": now, **row} for row in rows],
+            await web_chat.append_history(
+                db, [{"session_hash": session_hash, "created_at": now, **row} for row in rows]
             )
-        await self._trim(db, session_hash)
+        await web_chat.trim_history(db, session_hash, KEEP_ITEMS)
 
     async def _user_item(
         self, db: AsyncSession, session_hash: str, text: str | None, choice: str | None
@@ -151,22 +151,6 @@ class WebHistory:
                 if c.get("value") == value:
                     return str(c.get("label", ""))
         return "✓"
-
-    async def _trim(self, db: AsyncSession, session_hash: str) -> None:
-        """Keep the session's last ``KEEP_ITEMS`` items (one statement)."""
-        oldest_kept = (
-            select(WebHistoryItem.id)
-            .where(WebHistoryItem.session_hash == session_hash)
-            .order_by(WebHistoryItem.id.desc())
-            .offset(KEEP_ITEMS - 1)
-            .limit(1)
-            .scalar_subquery()
-        )
-        await db.execute(
-            delete(WebHistoryItem).where(
-                WebHistoryItem.session_hash == session_hash, WebHistoryItem.id < oldest_kept
-            )
-        )
 
     async def items(self, token: object) -> list[dict[str, Any]] | None:
         """The last bubbles of the session, oldest first; None for an unknown or expired one."""

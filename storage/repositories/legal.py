@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.register import LegalDocument, Register, key_of
 from knowledge.review import ReviewNeed
 from storage.models import utcnow
 from storage.models_register import KbReviewItem, LegalDocumentRow
+from storage.repositories._core import core_connection
 from storage.repositories._upsert import insert_ignore
 
 BUNDLED, ADMIN = "bundled", "admin"
@@ -215,13 +216,8 @@ async def caveat_applies(session: AsyncSession, entry_id: str, *, everywhere: bo
     ``everywhere`` is the admin's global choice (a setting); otherwise only items about a
     document the admin flagged for a caveat count.
     """
-    items = list(
-        await session.scalars(
-            select(KbReviewItem).where(
-                KbReviewItem.entry_id == entry_id, KbReviewItem.resolved_at.is_(None)
-            )
-        )
-    )
+    conn = await core_connection(session)  # runs for every answer: Core, no ORM objects
+    items = (await conn.execute(_OPEN_REVIEW_DOCUMENTS, {"entry_id": entry_id})).all()
     if not items:
         return False
     if everywhere:
@@ -235,3 +231,8 @@ async def caveat_applies(session: AsyncSession, entry_id: str, *, everywhere: bo
         )
     )
     return flagged is not None
+
+
+_OPEN_REVIEW_DOCUMENTS = select(KbReviewItem.document_number).where(
+    KbReviewItem.entry_id == bindparam("entry_id"), KbReviewItem.resolved_at.is_(None)
+)

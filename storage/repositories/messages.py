@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AnswerFeedback, MessageLog
+from storage.models import AnswerFeedback, MessageLog, utcnow
+from storage.repositories._core import core_connection
 from storage.repositories._upsert import insert_ignore
 
 
@@ -21,18 +22,24 @@ async def log_question(
     latency_ms: float,
 ) -> int:
     """Write one exchange (the question already masked) and return its id."""
-    row = MessageLog(
-        channel=channel,
-        user_hash=user_hash,
-        question=question,
-        decision=decision,
-        entry_id=entry_id,
-        score=score,
-        latency_ms=latency_ms,
+    conn = await core_connection(session)  # Core, not an ORM object: one per message
+    result = await conn.execute(
+        _LOG,
+        {
+            "created_at": utcnow(),
+            "channel": channel,
+            "user_hash": user_hash,
+            "question": question,
+            "decision": decision,
+            "entry_id": entry_id,
+            "score": score,
+            "latency_ms": latency_ms,
+        },
     )
-    session.add(row)
-    await session.flush()
-    return row.id
+    return int(result.scalar_one())
+
+
+_LOG = insert(MessageLog).returning(MessageLog.id)
 
 
 async def message_owner(session: AsyncSession, message_id: int) -> tuple[str, str | None] | None:

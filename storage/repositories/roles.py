@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Agency, RoleGrant, utcnow
+from storage.repositories._core import core_connection
 
 CITIZEN, STAFF, ADMIN = "citizen", "staff", "admin"
 ROLES = (STAFF, ADMIN)
@@ -36,17 +37,18 @@ class Actor:
 
 
 async def actor_of(session: AsyncSession, user_hash: str) -> Actor:
-    row = (
-        await session.execute(
-            select(RoleGrant, Agency)
-            .outerjoin(Agency, Agency.id == RoleGrant.agency_id)
-            .where(RoleGrant.user_hash == user_hash)
-        )
-    ).first()
+    conn = await core_connection(session)  # one Core select a message: no ORM objects
+    row = (await conn.execute(_ACTOR, {"user_hash": user_hash})).first()
     if row is None:
         return Actor()
-    grant, agency = row
-    return Actor(grant.role, grant.agency_id, agency.path if agency else None, grant.alerts)
+    return Actor(row.role, row.agency_id, row.path, row.alerts)
+
+
+_ACTOR = (
+    select(RoleGrant.role, RoleGrant.agency_id, RoleGrant.alerts, Agency.path)
+    .outerjoin(Agency, Agency.id == RoleGrant.agency_id)
+    .where(RoleGrant.user_hash == bindparam("user_hash"))
+)
 
 
 async def grant(

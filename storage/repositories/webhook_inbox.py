@@ -50,10 +50,15 @@ class Claimed:
 async def store(session: AsyncSession, items: Sequence[Stored]) -> int:
     """Insert the updates in order; an update already stored (a redelivery) is ignored.
     Returns how many were new."""
+    return sum(await store_each(session, items))
+
+
+async def store_each(session: AsyncSession, items: Sequence[Stored]) -> list[bool]:
+    """``store``, saying for each update whether it was new (one statement each, in order:
+    the ids, and so the order of a chat's updates, follow the order given)."""
     now = utcnow()
-    new = 0
-    for item in items:
-        new += await insert_ignore(
+    return [
+        await insert_ignore(
             session,
             InboundUpdate,
             channel=item.channel,
@@ -64,7 +69,8 @@ async def store(session: AsyncSession, items: Sequence[Stored]) -> int:
             state=PENDING,
             attempts=0,
         )
-    return new
+        for item in items
+    ]
 
 
 async def claim(
