@@ -18,6 +18,7 @@ from tests.transcript import Conversation
 QUESTION = "hồ sơ hưởng trợ cấp thất nghiệp gồm những gì"
 
 
+@pytest.mark.commits  # about the app's own transactions: not inside the rolled-back one
 async def test_the_question_is_searched_before_the_transaction_and_only_once(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
