@@ -52,7 +52,7 @@ from bot.channels.textsplit import utf16_length
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryResult
 from bot.dispatcher import Dispatcher
-from bot.messages import Channel, ChatRef, Choice, Incoming, Reply
+from bot.messages import Attachment, Channel, ChatRef, Choice, Incoming, Reply
 from bot.privacy import keyed_hash
 from bot.ratelimit import SharedRateLimiter, wait_for
 from bot.update_inbox import NotReady, UpdateInbox
@@ -67,6 +67,13 @@ WEBHOOK_PATH = "/zalo/oa/webhook"
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 CS_MESSAGE_PATH = "/v3.0/oa/message/cs"
 TOKEN_PATH = "/v4/oa/access_token"  # noqa: S105 (a path)
+UPLOAD_IMAGE_PATH = "/v2.0/oa/upload/image"  # multipart ``file`` -> data.attachment_id
+UPLOAD_FILE_PATH = "/v2.0/oa/upload/file"  # multipart ``file`` -> data.token
+
+# Zalo's upload limits (zalo.md §2.3): images JPG/PNG up to 1 MB, files up to 5 MB.
+MAX_IMAGE_BYTES = 1_000_000
+MAX_FILE_BYTES = 5_000_000
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg"})
 
 MAX_TEXT_CHARS = 2000
 MAX_BUTTONS = 5
@@ -106,6 +113,9 @@ ERR_BODY = "Yêu cầu không hợp lệ: cần một sự kiện JSON của Zal
 ERR_STALE = "Sự kiện Zalo quá cũ hoặc sai thời gian (timestamp), không được xử lý."
 ERR_STARTING = "Kênh Zalo OA đang khởi động, vui lòng thử lại sau."
 ERR_STORE = "Chưa lưu được sự kiện, vui lòng gửi lại sau."
+NO_ATTACHMENT = (
+    "Zalo không nhận tệp «{name}». Bạn vui lòng lấy tệp này qua Telegram hoặc trang web."
+)
 
 SignatureVariant = Literal["app_id", "oa_id", "either"]
 
@@ -179,15 +189,49 @@ def choice_of(text: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class OaMessage:
-    """One customer-service message: text and at most five ``oa.query.show`` buttons."""
+    """One customer-service message: text and at most five ``oa.query.show`` buttons, or one
+    picture (uploaded first, sent as a ``media`` template), or one file (uploaded first)."""
 
     text: str
     buttons: tuple[Choice, ...] = ()
+    image: Attachment | None = None
+    document: Attachment | None = None
 
-    def body(self, user_id: str) -> dict[str, Any]:
-        """The JSON body of ``/v3.0/oa/message/cs`` for this message."""
-        message: dict[str, Any] = {"text": self.text}
-        if self.buttons:
+    @property
+    def attachment(self) -> Attachment | None:
+        return self.image or self.document
+
+    @property
+    def upload_path(self) -> str:
+        """Where this message's attachment is uploaded before it is sent."""
+        return UPLOAD_IMAGE_PATH if self.image is not None else UPLOAD_FILE_PATH
+
+    def fits(self) -> bool:
+        """Whether Zalo accepts this message's attachment (type and size) at all."""
+        if self.image is not None:
+            image = self.image
+            return image.mime_type in IMAGE_TYPES and 0 < len(image.content) <= MAX_IMAGE_BYTES
+        if self.document is not None:
+            return 0 < len(self.document.content) <= MAX_FILE_BYTES
+        return True
+
+    def body(self, user_id: str, upload: str = "") -> dict[str, Any]:
+        """The JSON body of ``/v3.0/oa/message/cs`` for this message; ``upload`` is what the
+        upload of its attachment answered (an image's ``attachment_id``, a file's ``token``)."""
+        message: dict[str, Any] = {}
+        if self.text:
+            message["text"] = self.text
+        if self.image is not None:
+            message["attachment"] = {
+                "type": "template",
+                "payload": {
+                    "template_type": "media",
+                    "elements": [{"media_type": "image", "attachment_id": upload}],
+                },
+            }
+        elif self.document is not None:
+            message["attachment"] = {"type": "file", "payload": {"token": upload}}
+        elif self.buttons:
             message["attachment"] = {
                 "type": "template",
                 "payload": {
@@ -209,7 +253,8 @@ def render(replies: Iterable[Reply]) -> list[OaMessage]:
 
     Up to five choices become buttons under the last piece of their reply's text. A longer list
     is also written out, numbered across the turn, with the first five as buttons: typing a
-    number picks any of them. Attachments are not sent on Zalo yet (no handler sends one).
+    number picks any of them. A reply's picture, then its file, follow its text as messages
+    of their own (the chart of /thongke, the workbook of /baocao).
     """
     out: list[OaMessage] = []
     offered = 0
@@ -220,12 +265,14 @@ def render(replies: Iterable[Reply]) -> list[OaMessage]:
             listing = f"{numbered(choices, offered + 1)}\n{NUMBER_HINT}"
             text = f"{text}\n\n{listing}" if text else listing
         offered += len(choices)
-        if reply.image is not None or reply.document is not None:
-            log.debug("Zalo OA: an attachment was left out (not supported yet)")
         pieces = split_text(text) or ([CHOOSE] if choices else [])
         buttons = tuple(choices[:MAX_BUTTONS])
         for i, piece in enumerate(pieces):
             out.append(OaMessage(piece, buttons if i == len(pieces) - 1 else ()))
+        if reply.image is not None:
+            out.append(OaMessage("", image=reply.image))
+        if reply.document is not None:
+            out.append(OaMessage("", document=reply.document))
     return out
 
 
@@ -925,14 +972,33 @@ class ZaloOaChannel:
     async def _reply(self, user_id: str, replies: Sequence[Reply]) -> None:
         """Send one turn's replies in order; stop at the first message that cannot go out."""
         async with self._lock(self._send_locks, user_id):
-            for message in render(replies):
-                try:
-                    await self.send(user_id, message)
-                except (OaApiError, TokenError) as exc:
-                    if isinstance(exc, OaApiError) and exc.code == NOT_FOLLOWING:
-                        await self._mark_unreachable(user_id, str(exc))
-                    log.warning("Zalo OA: reply to %s not sent (%s)", self._user_ref(user_id), exc)
-                    return
+            try:
+                await self._send_all(user_id, render(replies))
+            except (OaApiError, TokenError) as exc:
+                if isinstance(exc, OaApiError) and exc.code == NOT_FOLLOWING:
+                    await self._mark_unreachable(user_id, str(exc))
+                log.warning("Zalo OA: reply to %s not sent (%s)", self._user_ref(user_id), exc)
+
+    async def _send_all(self, user_id: str, messages: Sequence[OaMessage]) -> None:
+        """Send messages in order. A picture or file Zalo will not take (type, size, or a
+        refused upload) becomes a short text saying so, and the turn goes on; any other
+        failure is raised and stops the turn."""
+        for message in messages:
+            attachment = message.attachment
+            if attachment is not None and not message.fits():
+                log.info(
+                    "Zalo OA: an attachment of %d bytes is beyond Zalo's limits",
+                    len(attachment.content),
+                )
+                await self.send(user_id, OaMessage(NO_ATTACHMENT.format(name=attachment.name)))
+                continue
+            try:
+                await self.send(user_id, message)
+            except OaApiError as exc:
+                if attachment is None or exc.window or exc.retryable:
+                    raise
+                log.warning("Zalo OA: an attachment was refused (%s)", exc)
+                await self.send(user_id, OaMessage(NO_ATTACHMENT.format(name=attachment.name)))
 
     async def deliver(self, chat_id: str, replies: Sequence[Reply]) -> DeliveryResult:
         """Send queued replies (notifications from the outbox) and say how it went.
@@ -961,8 +1027,7 @@ class ZaloOaChannel:
             )
         async with self._lock(self._send_locks, chat_id):
             try:
-                for message in render(replies):
-                    await self.send(chat_id, message)
+                await self._send_all(chat_id, render(replies))
             except TokenError as exc:
                 return DeliveryResult(Delivery.RETRY, f"token: {exc}")
             except OaApiError as exc:
@@ -986,17 +1051,32 @@ class ZaloOaChannel:
     async def send(self, user_id: str, message: OaMessage) -> dict[str, Any]:
         """One customer-service message; returns Zalo's ``data`` (with ``message_id``).
 
+        A message with a picture or a file uploads it first (``upload/image`` answers an
+        ``attachment_id``, ``upload/file`` a ``token``) and then sends it.
+        """
+        upload = ""
+        attachment = message.attachment
+        if attachment is not None:
+            data = await self._call(message.upload_path, attachment)
+            key = "attachment_id" if message.image is not None else "token"
+            upload = str(data.get(key) or "")
+            if not upload:
+                raise OaApiError(TRANSIENT, f"upload answered no {key}")
+        return await self._call(CS_MESSAGE_PATH, message.body(user_id, upload))
+
+    async def _call(self, path: str, payload: dict[str, Any] | Attachment) -> dict[str, Any]:
+        """One OA API call (JSON, or a multipart upload of an attachment); Zalo's ``data``.
+
         An invalid-token error refreshes the token and retries once; rate limits, network
         failures, 5xx and unreadable answers are retried with exponential backoff; any other
         error (read from the body, whatever the HTTP status) is raised as ``OaApiError``.
         """
-        body = message.body(user_id)
         refreshed = False
         failures = 0
         while True:
             token = await self.tokens.access_token()
             try:
-                answer = await self._post(CS_MESSAGE_PATH, body, token)
+                answer = await self._post(path, payload, token)
                 code = _int(answer.get("error", 0))
                 if code == 0:
                     data = answer.get("data")
@@ -1016,12 +1096,15 @@ class ZaloOaChannel:
                 raise error
             delay = min(self.tuning.backoff_max, self.tuning.backoff_base * 2 ** (failures - 1))
             delay *= 1 + random.random() / 4
-            log.warning("Zalo OA send failed (%s); retry %d in %.2f s", error, failures, delay)
+            log.warning("Zalo OA call failed (%s); retry %d in %.2f s", error, failures, delay)
             await asyncio.sleep(delay)
 
-    async def _post(self, path: str, body: dict[str, Any], token: str) -> dict[str, Any]:
-        """POST JSON with the bare ``access_token`` header; network failures, 5xx, 429 and
-        unreadable answers become ``OaApiError(TRANSIENT)``."""
+    async def _post(
+        self, path: str, payload: dict[str, Any] | Attachment, token: str
+    ) -> dict[str, Any]:
+        """POST JSON (or an attachment as the multipart field ``file``) with the bare
+        ``access_token`` header; network failures, 5xx, 429 and unreadable answers become
+        ``OaApiError(TRANSIENT)``."""
         await self._limiter.acquire()
         await wait_for(  # the same per-minute budget counted across every worker
             SharedRateLimiter(
@@ -1032,12 +1115,21 @@ class ZaloOaChannel:
                 window_seconds=60.0,
             )
         )
+        body: dict[str, Any] = {}
+        if isinstance(payload, Attachment):
+            form = aiohttp.FormData()
+            form.add_field(
+                "file", payload.content, filename=payload.name, content_type=payload.mime_type
+            )
+            body["data"] = form
+        else:
+            body["json"] = payload
         try:
             async with self._http().post(
                 self._api + path,
-                json=body,
                 headers={"access_token": token},
                 timeout=aiohttp.ClientTimeout(total=self.tuning.http_timeout),
+                **body,
             ) as resp:
                 status, text = resp.status, await resp.text()
         except (aiohttp.ClientError, TimeoutError) as exc:
