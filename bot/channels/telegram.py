@@ -25,14 +25,11 @@ import contextvars
 import html
 import json
 import logging
-import random
-import secrets
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal, TypeVar
-from weakref import WeakValueDictionary
 
 from aiohttp import web
 from aiolimiter import AsyncLimiter
@@ -63,18 +60,32 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-import storage.models_channels as recipients
-from bot.channels import background, textsplit
+from bot.channels import textsplit
+from bot.channels.base import (
+    CHOOSE,
+    Backoff,
+    ChatLocks,
+    Reachability,
+    TaskSet,
+    secret_matches,
+)
 from bot.channels.textsplit import utf16_length
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryResult
 from bot.dispatcher import Dispatcher
-from bot.messages import Attachment, Channel, ChatRef, Choice, Incoming, IncomingFile, Reply
-from bot.privacy import keyed_hash
+from bot.messages import (
+    Attachment,
+    Channel,
+    ChatRef,
+    Choice,
+    EventKind,
+    Incoming,
+    IncomingFile,
+    Reply,
+)
 from bot.ratelimit import SharedSendLimits
 from bot.update_inbox import NotReady, UpdateInbox
 from bot.update_inbox import Update as Stored
-from storage.repositories import chats
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +110,6 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", "Hướng dẫn sử dụng"),
 )
 
-CHOOSE = "Mời bạn chọn:"
 FILE_TOO_LARGE = (
     "Tệp «{name}» quá lớn ({size}). Tôi chỉ nhận tệp tối đa 5 MB, bạn vui lòng gửi tệp nhỏ hơn."
 )
@@ -365,6 +375,8 @@ class OutgoingLimiter:
 class TelegramChannel:
     """Receives updates (polling or webhook), runs them through the dispatcher, sends replies."""
 
+    channel = Channel.TELEGRAM
+
     def __init__(
         self,
         bot: Bot,
@@ -389,9 +401,10 @@ class TelegramChannel:
         self._limiter = OutgoingLimiter(self.tuning, self._shared_limits())
         self._ready = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
-        self._sending: set[asyncio.Task[None]] = set()
-        self._receive_locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
-        self._send_locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
+        self._sending = TaskSet("telegram")
+        self._receive_locks = ChatLocks()
+        self._send_locks = ChatLocks()
+        self.reachability = Reachability(sessions, Channel.TELEGRAM, log_secret)
         self.inbox = inbox or UpdateInbox(sessions, secret=log_secret)
         self.inbox.route(Channel.TELEGRAM.value, self._handle_stored)
         self._inbox_on = False
@@ -458,6 +471,11 @@ class TelegramChannel:
         return bool(self.webhook_url)
 
     @property
+    def backoff(self) -> Backoff:
+        t = self.tuning
+        return Backoff(t.backoff_base, t.backoff_max, t.max_retries)
+
+    @property
     def ready(self) -> bool:
         return self._ready.is_set()
 
@@ -506,9 +524,7 @@ class TelegramChannel:
         the background has been sent (or given up)."""
         if self._inbox_on:
             await self.inbox.drain(Channel.TELEGRAM.value, seconds)
-        await background.drain(
-            self._sending, seconds, "telegram: replies still unsent at shutdown were dropped"
-        )
+        await self._sending.drain(seconds)
 
     async def _run(self) -> None:
         if not await self._setup():
@@ -531,7 +547,7 @@ class TelegramChannel:
                     "Telegram unreachable at start (%s); retrying in %.1f s", describe(exc), delay
                 )
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, self.tuning.backoff_max)
+                delay = self.backoff.after(delay)
         commands = [BotCommand(name, text) for name, text in COMMANDS]
         try:
             await self._call(None, "setMyCommands", lambda: self.bot.set_my_commands(commands))
@@ -605,7 +621,7 @@ class TelegramChannel:
                     delay,
                 )
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, self.tuning.backoff_max)
+                delay = self.backoff.after(delay)
                 continue
             delay = self.tuning.backoff_base
             if not updates:
@@ -614,8 +630,9 @@ class TelegramChannel:
             offset = updates[-1].update_id + 1
 
     def register(self, app: web.Application) -> None:
-        """Add ``POST /telegram/webhook`` to the server."""
-        app.router.add_post(WEBHOOK_PATH, self.webhook)
+        """Add ``POST /telegram/webhook`` to the server (nothing when polling)."""
+        if self.uses_webhook:
+            app.router.add_post(WEBHOOK_PATH, self.webhook)
 
     async def webhook(self, request: web.Request) -> web.Response:
         """One update from Telegram: 401 unless the secret header matches, 200 once stored.
@@ -623,8 +640,7 @@ class TelegramChannel:
         Only the secret, the JSON and the update's chat are checked here; the inbox hands the
         update to ``_handle_stored`` on whichever worker claims it.
         """
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        if not self._webhook_secret or not secrets.compare_digest(given, self._webhook_secret):
+        if not secret_matches(request, SECRET_HEADER, self._webhook_secret):
             log.warning("Telegram webhook: request with a missing or wrong secret refused")
             return web.json_response({"error": ERR_SECRET}, status=401, dumps=_dumps)
         try:
@@ -671,7 +687,7 @@ class TelegramChannel:
         apology).
         """
         chat = update.effective_chat
-        async with self._lock(self._receive_locks, chat.id if chat else 0):
+        async with self._receive_locks(chat.id if chat else 0):
             try:
                 if update.callback_query is not None:
                     await self._on_callback(update.update_id, update.callback_query)
@@ -720,7 +736,6 @@ class TelegramChannel:
             if addressed is None:
                 return
             text = addressed
-        await self._clear_unreachable(chat.id)
         ref = ChatRef(
             Channel.TELEGRAM, str(chat.id), str(user.id), is_group=chat.type != ChatType.PRIVATE
         )
@@ -729,13 +744,13 @@ class TelegramChannel:
         if message.text is not None:
             incoming = Incoming(ref, event_id, text=text, display_name=name)
         elif message.document is not None and message.animation is None:
-            file = await self._read_document(message.document, event_id, chat.id, reply_to)
-            if file is None:
-                return
+            file = await self._read_document(message.document)
             if isinstance(file, IncomingFile):
                 incoming = Incoming(ref, event_id, file=file, display_name=name)
-            else:
+            elif file == "document":
                 incoming = Incoming(ref, event_id, unsupported=file, display_name=name)
+            else:  # too large: refused without downloading it, answered through the dispatcher
+                incoming = Incoming(ref, event_id, refusal=file, display_name=name)
         else:
             kind = next((k for k in UNSUPPORTED_KINDS if getattr(message, k, None)), None)
             if kind is None:
@@ -785,30 +800,34 @@ class TelegramChannel:
         return False
 
     async def _on_membership(self, update: Update) -> None:
-        """The user blocked or unblocked the bot (or it left or joined a group)."""
+        """The user blocked or unblocked the bot (or it left or joined a group): a lifecycle
+        event for the dispatcher (``bot/lifecycle.py``), which answers nothing."""
         member = update.my_chat_member
         if member is None:
             return
         status = member.new_chat_member.status
         if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
-            reason = (
-                "blocked by the user"
-                if member.chat.type == ChatType.PRIVATE
-                else "removed from the group"
-            )
-            await self._mark_unreachable(member.chat.id, reason)
+            kind = EventKind.BLOCKED
         elif status in (
             ChatMemberStatus.MEMBER,
             ChatMemberStatus.ADMINISTRATOR,
             ChatMemberStatus.RESTRICTED,
         ):
-            await self._clear_unreachable(member.chat.id)
+            kind = EventKind.REACHABLE
+        else:
+            return
+        chat = member.chat
+        ref = ChatRef(
+            Channel.TELEGRAM,
+            str(chat.id),
+            str(member.from_user.id),
+            is_group=chat.type != ChatType.PRIVATE,
+        )
+        await self._dispatcher.handle(Incoming(ref, str(update.update_id), kind=kind))
 
-    async def _read_document(
-        self, document: Document, event_id: str, chat_id: int, reply_to: int | None
-    ) -> IncomingFile | str | None:
-        """The document's bytes; None after refusing one over 5 MB without downloading it;
-        the unsupported kind "document" when Telegram would not hand the file over."""
+    async def _read_document(self, document: Document) -> IncomingFile | str:
+        """The document's bytes; the refusal to send for one over 5 MB (not downloaded); the
+        unsupported kind "document" when Telegram would not hand the file over."""
         name = document.file_name or DEFAULT_FILE_NAME
         size = document.file_size or 0
         if size <= MAX_FILE_BYTES:
@@ -823,14 +842,7 @@ class TelegramChannel:
             except TelegramError as exc:
                 log.warning("Telegram: a document could not be downloaded (%s)", describe(exc))
                 return "document"
-        # Refused here rather than in a handler, since the file is never fetched; the event is
-        # claimed like any other so that a redelivery is not refused twice.
-        async with self._sessions() as session, session.begin():
-            if not await chats.claim_event(session, Channel.TELEGRAM.value, event_id):
-                return None
-        text = FILE_TOO_LARGE.format(name=name, size=_megabytes(size))
-        self._spawn(self._deliver(chat_id, [Reply(text)], reply_to))
-        return None
+        return FILE_TOO_LARGE.format(name=name, size=_megabytes(size))
 
     async def _dispatch(self, incoming: Incoming, chat_id: int, *, reply_to: int | None) -> None:
         """Run the dispatcher (typing shown if it is slow), then queue its replies."""
@@ -868,30 +880,15 @@ class TelegramChannel:
     # ------------------------------------------------------------ sending
 
     def _spawn(self, coro: Awaitable[None]) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
-        self._sending.add(task)
-        task.add_done_callback(self._sent)
-
-    def _sent(self, task: asyncio.Task[None]) -> None:
-        self._sending.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("Telegram: sending replies failed (%s)", describe(exc))
-
-    @staticmethod
-    def _lock(table: WeakValueDictionary[int, asyncio.Lock], chat_id: int) -> asyncio.Lock:
-        """The chat's lock in ``table``; asyncio locks are fair, so waiters keep their order."""
-        lock = table.get(chat_id)
-        if lock is None:
-            lock = table[chat_id] = asyncio.Lock()
-        return lock
+        self._sending.spawn(coro)
 
     def _chat_ref(self, chat_id: int) -> str:
         """A chat as it may appear in a log line: a keyed hash, never the id."""
-        return keyed_hash(self._log_secret, Channel.TELEGRAM.value, str(chat_id))[:12]
+        return self.reachability.ref(str(chat_id))
 
     async def _deliver(self, chat_id: int, replies: Iterable[Reply], reply_to: int | None) -> None:
         """Send one turn's replies in order; stop at the first message that cannot go out."""
-        async with self._lock(self._send_locks, chat_id):
+        async with self._send_locks(chat_id):
             sends = [out for reply in replies for out in render(reply)]
             for i, out in enumerate(sends):
                 try:
@@ -916,10 +913,9 @@ class TelegramChannel:
             target = int(chat_id)
         except ValueError:
             return DeliveryResult(Delivery.UNDELIVERABLE, "not a Telegram chat id")
-        async with self._sessions() as session:
-            if await recipients.is_unreachable(session, Channel.TELEGRAM.value, chat_id):
-                return DeliveryResult(Delivery.UNDELIVERABLE, "the user blocked the bot")
-        async with self._lock(self._send_locks, target):
+        if await self.reachability.unreachable(chat_id):
+            return DeliveryResult(Delivery.UNDELIVERABLE, "the user blocked the bot")
+        async with self._send_locks(target):
             try:
                 for reply in replies:
                     for out in render(reply):
@@ -1007,16 +1003,15 @@ class TelegramChannel:
             except Forbidden as exc:
                 if chat_id is None:
                     raise
-                await self._mark_unreachable(chat_id, str(exc))
+                await self.reachability.mark(str(chat_id), str(exc))
                 raise ChatUnreachable(str(exc)) from exc
             except BadRequest:
                 raise
             except NetworkError as exc:  # connection failures, timeouts, 5xx
                 failures += 1
-                if failures > self.tuning.max_retries:
+                if self.backoff.exhausted(failures):
                     raise
-                delay = min(self.tuning.backoff_max, self.tuning.backoff_base * 2 ** (failures - 1))
-                delay *= 1 + random.random() / 4
+                delay = self.backoff.delay(failures)
                 log.warning(
                     "Telegram %s failed (%s); retry %d in %.2f s",
                     method,
@@ -1025,30 +1020,6 @@ class TelegramChannel:
                     delay,
                 )
                 await asyncio.sleep(delay)
-
-    # ------------------------------------------------------------ reachability
-
-    async def _mark_unreachable(self, chat_id: int, reason: str) -> None:
-        log.info("Telegram chat %s is unreachable: %s", self._chat_ref(chat_id), reason)
-        try:
-            async with self._sessions() as session, session.begin():
-                await recipients.mark_unreachable(
-                    session, Channel.TELEGRAM.value, str(chat_id), reason
-                )
-        except Exception as exc:
-            log.warning("Telegram: could not record an unreachable chat (%s)", describe(exc))
-
-    async def _clear_unreachable(self, chat_id: int) -> None:
-        try:
-            async with self._sessions() as session, session.begin():
-                cleared = await recipients.clear_unreachable(
-                    session, Channel.TELEGRAM.value, str(chat_id)
-                )
-        except Exception as exc:
-            log.warning("Telegram: could not update a chat's reachability (%s)", describe(exc))
-            return
-        if cleared:
-            log.info("Telegram chat %s is reachable again", self._chat_ref(chat_id))
 
 
 def _dumps(obj: object) -> str:

@@ -19,26 +19,30 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import re
-import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
-from weakref import WeakValueDictionary
 
 import aiohttp
 from aiohttp import web
 from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import storage.models_channels as recipients
-from bot.channels.zalo_oa import MAX_TEXT_CHARS, numbered, split_text
+from bot.channels.base import (
+    CHOOSE,
+    Backoff,
+    ChatLocks,
+    Reachability,
+    menu_text,
+    numbered_turn,
+    secret_matches,
+)
+from bot.channels.textsplit import split_text
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryResult
 from bot.dispatcher import Dispatcher
 from bot.messages import Channel, ChatRef, Incoming, Reply
-from bot.privacy import keyed_hash
 from bot.ratelimit import SharedRateLimiter, wait_for
 from bot.update_inbox import NotReady, UpdateInbox
 from bot.update_inbox import Update as Stored
@@ -54,8 +58,8 @@ NO_UPDATE = 408  # getUpdates timed out without an update
 TRANSIENT = -1  # our own code for network failures and unreadable answers
 TOKEN_REJECTED = frozenset({401, 404})
 
+MAX_TEXT_CHARS = 2000
 NUMBER_HINT = "Bạn gõ số thứ tự để chọn (ví dụ: 1)."
-CHOOSE = "Mời bạn chọn:"
 ERR_SECRET = "Sai hoặc thiếu mã bí mật của webhook."  # noqa: S105
 ERR_BODY = "Yêu cầu không hợp lệ: cần một bản tin cập nhật JSON của Zalo Bot."
 ERR_STARTING = "Kênh Zalo Bot đang khởi động, vui lòng thử lại sau."
@@ -86,18 +90,12 @@ class Tuning:
 def render(replies: Iterable[Reply]) -> list[str]:
     """The texts for one turn: each reply's choices numbered (continuing across the turn, as
     the dispatcher counts them), a hint after the last list, everything within 2,000 chars."""
-    replies = list(replies)
-    last_with_choices = max((i for i, r in enumerate(replies) if r.choices), default=-1)
+    turn = numbered_turn(replies)
+    last_with_choices = max((i for i, (r, _) in enumerate(turn) if r.choices), default=-1)
     out: list[str] = []
-    offered = 0
-    for i, reply in enumerate(replies):
-        text = reply.text.strip()
-        if reply.choices:
-            listing = numbered(reply.choices, offered + 1)
-            if i == last_with_choices:
-                listing = f"{listing}\n{NUMBER_HINT}"
-            text = f"{text}\n\n{listing}" if text else f"{CHOOSE}\n{listing}"
-            offered += len(reply.choices)
+    for i, (reply, items) in enumerate(turn):
+        hint = NUMBER_HINT if i == last_with_choices else ""
+        text = menu_text(reply.text, items, hint=hint, title=CHOOSE)
         out.extend(split_text(text, MAX_TEXT_CHARS))
     return out
 
@@ -167,6 +165,8 @@ def _dumps(obj: object) -> str:
 class ZaloBotChannel:
     """The Zalo Bot API channel: polling or webhook receiver, sender, and outbox sender."""
 
+    channel = CHANNEL
+
     def __init__(
         self,
         dispatcher: Dispatcher,
@@ -197,8 +197,14 @@ class ZaloBotChannel:
         self.inbox = inbox or UpdateInbox(sessions, secret=secret)
         self.inbox.route(CHANNEL.value, self._handle_stored)
         self._inbox_on = False
-        self._receive_locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
-        self._send_locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+        self._receive_locks = ChatLocks()
+        self._send_locks = ChatLocks()
+        self.reachability = Reachability(sessions, CHANNEL, secret)
+
+    @property
+    def backoff(self) -> Backoff:
+        t = self.tuning
+        return Backoff(t.backoff_base, t.backoff_max, t.max_retries)
 
     @classmethod
     def from_settings(
@@ -235,7 +241,7 @@ class ZaloBotChannel:
 
     def _chat_ref(self, chat_id: str) -> str:
         """A chat as it may appear in a log line: a keyed hash, never the id."""
-        return keyed_hash(self._log_secret, CHANNEL.value, chat_id)[:12]
+        return self.reachability.ref(chat_id)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -306,7 +312,7 @@ class ZaloBotChannel:
                     "Zalo Bot API unreachable at start (%s); retrying in %.1f s", exc, delay
                 )
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, self.tuning.backoff_max)
+                delay = self.backoff.after(delay)
         try:
             if self.uses_webhook and self.webhook_url:
                 payload = {"url": self.webhook_url, "secret_token": self._webhook_secret.decode()}
@@ -341,21 +347,21 @@ class ZaloBotChannel:
                     return
                 log.warning("Zalo Bot getUpdates failed (%s); retrying in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, self.tuning.backoff_max)
+                delay = self.backoff.after(delay)
                 continue
             delay = self.tuning.backoff_base
             for update in updates_of(result):
                 await self.process(update)
 
     def register(self, app: web.Application) -> None:
-        """Add ``POST /zalo/bot/webhook`` to the server."""
-        app.router.add_post(WEBHOOK_PATH, self.webhook)
+        """Add ``POST /zalo/bot/webhook`` to the server (nothing when polling)."""
+        if self.uses_webhook:
+            app.router.add_post(WEBHOOK_PATH, self.webhook)
 
     async def webhook(self, request: web.Request) -> web.Response:
         """One body (one update or several): 401 unless the secret header matches, else 200
         once its updates are stored; they are handled afterwards, from the inbox."""
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        if not self._webhook_secret or not secrets.compare_digest(given, self._webhook_secret):
+        if not secret_matches(request, SECRET_HEADER, self._webhook_secret):
             log.warning("Zalo Bot webhook: request with a missing or wrong secret refused")
             return web.json_response({"error": ERR_SECRET}, status=401, dumps=_dumps)
         try:
@@ -387,21 +393,14 @@ class ZaloBotChannel:
         if isinstance(update, dict):
             await self.process(update)
 
-    def _lock(self, table: WeakValueDictionary[str, asyncio.Lock], key: str) -> asyncio.Lock:
-        lock = table.get(key)
-        if lock is None:
-            lock = table[key] = asyncio.Lock()
-        return lock
-
     async def process(self, update: Mapping[str, Any]) -> None:
         """Handle one update and send its replies, in arrival order per chat. Never raises."""
         incoming = parse_update(update)
         if incoming is None:
             return
         chat_id = incoming.chat.chat_id
-        async with self._lock(self._receive_locks, chat_id):
+        async with self._receive_locks(chat_id):
             try:
-                await self._clear_unreachable(chat_id)
                 replies = await self._dispatcher.handle(incoming)
                 if replies:
                     await self._reply(chat_id, replies)
@@ -411,7 +410,7 @@ class ZaloBotChannel:
     # ------------------------------------------------------------ sending
 
     async def _reply(self, chat_id: str, replies: Sequence[Reply]) -> None:
-        async with self._lock(self._send_locks, chat_id):
+        async with self._send_locks(chat_id):
             for text in render(replies):
                 try:
                     await self.send_text(chat_id, text)
@@ -421,10 +420,9 @@ class ZaloBotChannel:
 
     async def deliver(self, chat_id: str, replies: Sequence[Reply]) -> DeliveryResult:
         """Send queued replies (notifications from the outbox) and say how it went."""
-        async with self._sessions() as session:
-            if await recipients.is_unreachable(session, CHANNEL.value, chat_id):
-                return DeliveryResult(Delivery.UNDELIVERABLE, "the chat is unreachable")
-        async with self._lock(self._send_locks, chat_id):
+        if await self.reachability.unreachable(chat_id):
+            return DeliveryResult(Delivery.UNDELIVERABLE, "the chat is unreachable")
+        async with self._send_locks(chat_id):
             try:
                 for text in render(replies):
                     await self.send_text(chat_id, text)
@@ -432,7 +430,7 @@ class ZaloBotChannel:
                 if exc.retryable or exc.code in TOKEN_REJECTED:
                     return DeliveryResult(Delivery.RETRY, str(exc))
                 if exc.code == 403:
-                    await self._mark_unreachable(chat_id, str(exc))
+                    await self.reachability.mark(chat_id, str(exc))
                 return DeliveryResult(Delivery.UNDELIVERABLE, str(exc))
         return DeliveryResult(Delivery.SENT)
 
@@ -444,10 +442,9 @@ class ZaloBotChannel:
                 return await self._call("sendMessage", {"chat_id": chat_id, "text": text})
             except BotApiError as exc:
                 failures += 1
-                if not exc.retryable or failures > self.tuning.max_retries:
+                if not exc.retryable or self.backoff.exhausted(failures):
                     raise
-                delay = min(self.tuning.backoff_max, self.tuning.backoff_base * 2 ** (failures - 1))
-                delay *= 1 + random.random() / 4
+                delay = self.backoff.delay(failures)
                 log.warning("Zalo Bot sendMessage failed (%s); retry in %.2f s", exc, delay)
                 await asyncio.sleep(delay)
 
@@ -490,17 +487,3 @@ class ZaloBotChannel:
             description = self._redact(str(data.get("description") or ""))[:200]
             raise BotApiError(code, f"{method}: {description}")
         return data.get("result")
-
-    # ------------------------------------------------------------ reachability
-
-    async def _mark_unreachable(self, chat_id: str, reason: str) -> None:
-        log.info("Zalo Bot chat %s is unreachable: %s", self._chat_ref(chat_id), reason)
-        try:
-            async with self._sessions() as session, session.begin():
-                await recipients.mark_unreachable(session, CHANNEL.value, chat_id, reason)
-        except Exception as exc:
-            log.warning("Zalo Bot: could not record an unreachable chat (%s)", type(exc).__name__)
-
-    async def _clear_unreachable(self, chat_id: str) -> None:
-        async with self._sessions() as session, session.begin():
-            await recipients.clear_unreachable(session, CHANNEL.value, chat_id)

@@ -30,35 +30,30 @@ import hashlib
 import hmac
 import json
 import logging
-import random
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
-from weakref import WeakValueDictionary
 
 import aiohttp
 from aiohttp import web
 from aiolimiter import AsyncLimiter
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import storage.models_channels as recipients
 import storage.models_zalo as zalo_store
 from bot.channels import textsplit
+from bot.channels.base import CHOOSE, Backoff, ChatLocks, Reachability, menu_text, numbered_turn
 from bot.channels.textsplit import utf16_length
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryResult
 from bot.dispatcher import Dispatcher
-from bot.messages import Attachment, Channel, ChatRef, Choice, Incoming, Reply
-from bot.privacy import keyed_hash
+from bot.messages import Attachment, Channel, ChatRef, Choice, EventKind, Incoming, Reply
 from bot.ratelimit import SharedRateLimiter, wait_for
 from bot.update_inbox import NotReady, UpdateInbox
 from bot.update_inbox import Update as Stored
-from storage.models import OutboxMessage, utcnow
-from storage.repositories import subscriptions
+from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +101,6 @@ MEDIA_KINDS = {
     "user_send_business_card": "business_card",
 }
 
-CHOOSE = "Mời bạn chọn:"
 NUMBER_HINT = "Bạn bấm nút bên dưới hoặc gõ số thứ tự để chọn."
 ERR_SIGNATURE = "Sai hoặc thiếu chữ ký của Zalo (X-ZEvent-Signature)."
 ERR_BODY = "Yêu cầu không hợp lệ: cần một sự kiện JSON của Zalo OA."
@@ -149,12 +143,6 @@ def text_length(text: str) -> int:
 def split_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
     """Pieces of at most ``limit`` units, cut between paragraphs when at all possible."""
     return textsplit.split_text(text, limit)
-
-
-def numbered(choices: Sequence[Choice], first: int = 1) -> str:
-    """Choices as a numbered list, numbered from ``first`` (the dispatcher maps "1", "2"... to
-    the choices offered in the whole turn, so numbering continues across a turn's replies)."""
-    return "\n".join(f"{first + i}. {' '.join(c.label.split())}" for i, c in enumerate(choices))
 
 
 def button_title(label: str, limit: int = MAX_BUTTON_TITLE_CHARS) -> str:
@@ -257,14 +245,9 @@ def render(replies: Iterable[Reply]) -> list[OaMessage]:
     of their own (the chart of /thongke, the workbook of /baocao).
     """
     out: list[OaMessage] = []
-    offered = 0
-    for reply in replies:
+    for reply, items in numbered_turn(replies, listed=lambda r: len(r.choices) > MAX_BUTTONS):
         choices = reply.choices
-        text = reply.text.strip()
-        if len(choices) > MAX_BUTTONS:
-            listing = f"{numbered(choices, offered + 1)}\n{NUMBER_HINT}"
-            text = f"{text}\n\n{listing}" if text else listing
-        offered += len(choices)
+        text = menu_text(reply.text, items, hint=NUMBER_HINT)
         pieces = split_text(text) or ([CHOOSE] if choices else [])
         buttons = tuple(choices[:MAX_BUTTONS])
         for i, piece in enumerate(pieces):
@@ -326,14 +309,21 @@ def event_oa_id(body: Mapping[str, Any]) -> str:
     return ""
 
 
-EventKind = Literal["message", "follow", "unfollow", "interaction"]
+OaEventKind = Literal["message", "follow", "unfollow", "interaction"]
+
+# What a lifecycle event is for the dispatcher (``bot/lifecycle.py``).
+LIFECYCLE = {
+    "follow": EventKind.FOLLOW,
+    "unfollow": EventKind.UNFOLLOW,
+    "interaction": EventKind.REACHABLE,  # tapped "Nhắn tin": the window opens again
+}
 
 
 @dataclass(frozen=True, slots=True)
 class OaEvent:
     """A webhook event reduced to what motcua acts on."""
 
-    kind: EventKind
+    kind: OaEventKind
     user_id: str
     event_id: str
     at: datetime
@@ -384,7 +374,7 @@ def parse_event(body: Mapping[str, Any], oa_id: str) -> OaEvent | None:
         user_id = str(follower.get("id") or "") if isinstance(follower, dict) else ""
         if not user_id:
             return None
-        kind: EventKind = "follow" if name == "follow" else "unfollow"
+        kind: OaEventKind = "follow" if name == "follow" else "unfollow"
         return OaEvent(kind, user_id, f"{name}:{user_id}:{timestamp}", at)
     if name == "user_click_chatnow":  # tapped "Nhắn tin": counts as an interaction
         user_id = str(body.get("user_id") or "")
@@ -683,34 +673,6 @@ class OaApiError(Exception):
         )
 
 
-@dataclass
-class WindowCounts:
-    """Notifications not delivered because of Zalo's interaction window."""
-
-    skipped: int = 0  # not attempted: the last interaction is older than the window
-    refused: int = 0  # attempted, and Zalo answered with a window error
-
-    @property
-    def total(self) -> int:
-        return self.skipped + self.refused
-
-
-async def window_counts(session: AsyncSession, since: datetime | None = None) -> WindowCounts:
-    """How many Zalo OA notifications the interaction window stopped (all processes; outbox
-    rows created since ``since`` when given), for the statistics."""
-    counts = WindowCounts()
-    for prefix, attribute in ((WINDOW_SKIPPED, "skipped"), (WINDOW_REFUSED, "refused")):
-        query = select(func.count()).where(
-            OutboxMessage.channel == CHANNEL.value,
-            OutboxMessage.status == "undeliverable",
-            OutboxMessage.last_error.like(f"{prefix}%"),
-        )
-        if since is not None:
-            query = query.where(OutboxMessage.created_at >= since)
-        setattr(counts, attribute, int(await session.scalar(query) or 0))
-    return counts
-
-
 # ---------------------------------------------------------------- the channel
 
 
@@ -718,16 +680,10 @@ def _dumps(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
 
-@dataclass
-class Counters:
-    """This process's window counts since start (``window_counts`` covers all processes)."""
-
-    window_skipped: int = 0
-    window_refused: int = 0
-
-
 class ZaloOaChannel:
     """The OA channel: webhook receiver, sender of replies, and outbox sender."""
+
+    channel = CHANNEL
 
     def __init__(
         self,
@@ -774,9 +730,9 @@ class ZaloOaChannel:
         self._ready = asyncio.Event()
         self.inbox = inbox or UpdateInbox(sessions, secret=secret)
         self.inbox.route(CHANNEL.value, self._handle_stored)
-        self._receive_locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
-        self._send_locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
-        self.counters = Counters()
+        self._receive_locks = ChatLocks()
+        self._send_locks = ChatLocks()
+        self.reachability = Reachability(sessions, CHANNEL, secret)
 
     @classmethod
     def from_settings(
@@ -819,6 +775,11 @@ class ZaloOaChannel:
         """Timings for this channel and its token manager (tests make them short)."""
         self._tuning = value
         self.tokens.tuning = value
+
+    @property
+    def backoff(self) -> Backoff:
+        t = self._tuning
+        return Backoff(t.backoff_base, t.backoff_max, t.max_retries)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -909,29 +870,22 @@ class ZaloOaChannel:
         if event is not None:
             await self.process(event)
 
-    def _lock(self, table: WeakValueDictionary[str, asyncio.Lock], key: str) -> asyncio.Lock:
-        """The user's lock in ``table``; asyncio locks are fair, so waiters keep their order."""
-        lock = table.get(key)
-        if lock is None:
-            lock = table[key] = asyncio.Lock()
-        return lock
-
     def _user_ref(self, user_id: str) -> str:
         """A user as it may appear in a log line: a keyed hash, never the id."""
-        return keyed_hash(self._log_secret, CHANNEL.value, user_id)[:12]
+        return self.reachability.ref(user_id)
 
     async def process(self, event: OaEvent) -> None:
-        """Handle one event and send its replies, in arrival order per user. Never raises."""
+        """Handle one event and send its replies, in arrival order per user. Never raises.
+
+        What the event means for the user's reachability and subscriptions is the
+        dispatcher's (``bot/lifecycle.py``); Zalo's interaction window is recorded in the
+        same transaction (``before``).
+        """
         # The lock is the first thing awaited: tasks start in the order events were received.
-        async with self._lock(self._receive_locks, event.user_id):
+        async with self._receive_locks(event.user_id):
             try:
-                await self._record(event)
-                if event.kind in ("unfollow", "interaction"):
-                    return
                 chat = ChatRef(CHANNEL, event.user_id, event.user_id)
-                if event.kind == "follow":
-                    incoming = Incoming(chat, event.event_id, text="/start")
-                else:
+                if event.kind == "message":
                     incoming = Incoming(
                         chat,
                         event.event_id,
@@ -939,44 +893,39 @@ class ZaloOaChannel:
                         choice=event.choice,
                         unsupported=event.unsupported,
                     )
-                replies = await self._dispatcher.handle(incoming)
+                else:
+                    kind = LIFECYCLE[event.kind]
+                    text = "/start" if kind is EventKind.FOLLOW else ""
+                    incoming = Incoming(chat, event.event_id, text=text, kind=kind)
+
+                async def record(session: AsyncSession) -> bool:
+                    await self._record(session, event)
+                    return True
+
+                replies = await self._dispatcher.handle(incoming, before=record)
                 if replies:
                     await self._reply(event.user_id, replies)
             except Exception:
                 log.exception("Zalo OA: an event of %s could not be handled", event.kind)
 
-    async def _record(self, event: OaEvent) -> None:
-        """Keep the interaction window and reachability up to date; stop notifications when
-        the user unfollows (a later follow or message makes them reachable again, but the
-        subscriptions stay off until asked for again)."""
-        async with self._sessions() as session, session.begin():
-            if event.kind == "unfollow":
-                stopped = await subscriptions.unsubscribe_all(
-                    session, channel=CHANNEL.value, chat_id=event.user_id
-                )
-                await zalo_store.set_following(session, self.oa_id, event.user_id, False)
-                await recipients.mark_unreachable(
-                    session, CHANNEL.value, event.user_id, "unfollowed the OA"
-                )
-                log.info(
-                    "Zalo OA: user %s unfollowed; %d subscription(s) stopped",
-                    self._user_ref(event.user_id),
-                    stopped,
-                )
-                return
+    async def _record(self, session: AsyncSession, event: OaEvent) -> None:
+        """Keep Zalo's interaction window up to date: when the user last wrote, and whether
+        they follow the OA (a notification outside the window is not attempted)."""
+        if event.kind == "unfollow":
+            await zalo_store.set_following(session, self.oa_id, event.user_id, False)
+        else:
             await zalo_store.record_interaction(session, self.oa_id, event.user_id, event.at)
-            await recipients.clear_unreachable(session, CHANNEL.value, event.user_id)
 
     # ------------------------------------------------------------ sending
 
     async def _reply(self, user_id: str, replies: Sequence[Reply]) -> None:
         """Send one turn's replies in order; stop at the first message that cannot go out."""
-        async with self._lock(self._send_locks, user_id):
+        async with self._send_locks(user_id):
             try:
                 await self._send_all(user_id, render(replies))
             except (OaApiError, TokenError) as exc:
                 if isinstance(exc, OaApiError) and exc.code == NOT_FOLLOWING:
-                    await self._mark_unreachable(user_id, str(exc))
+                    await self.reachability.mark(user_id, str(exc))
                 log.warning("Zalo OA: reply to %s not sent (%s)", self._user_ref(user_id), exc)
 
     async def _send_all(self, user_id: str, messages: Sequence[OaMessage]) -> None:
@@ -1006,15 +955,14 @@ class ZaloOaChannel:
         Not attempted, and undeliverable, for a user who unfollowed or whose last interaction
         is older than the window; a window error from Zalo is also final.
         """
+        if await self.reachability.unreachable(chat_id):
+            return DeliveryResult(Delivery.UNDELIVERABLE, "the user unfollowed the OA")
         async with self._sessions() as session:
-            if await recipients.is_unreachable(session, CHANNEL.value, chat_id):
-                return DeliveryResult(Delivery.UNDELIVERABLE, "the user unfollowed the OA")
             seen = await zalo_store.interaction_of(session, self.oa_id, chat_id)
             last = zalo_store.aware(seen.last_interaction_at) if seen is not None else None
             following = seen is not None and seen.following
         now = utcnow()
         if last is None or not following or now - last > self.tuning.window:
-            self.counters.window_skipped += 1
             days = "never" if last is None else f"{(now - last).days} days ago"
             log.info(
                 "Zalo OA: notification to %s not attempted, outside the interaction window "
@@ -1025,21 +973,20 @@ class ZaloOaChannel:
             return DeliveryResult(
                 Delivery.UNDELIVERABLE, f"{WINDOW_SKIPPED}: last interaction {days}"
             )
-        async with self._lock(self._send_locks, chat_id):
+        async with self._send_locks(chat_id):
             try:
                 await self._send_all(chat_id, render(replies))
             except TokenError as exc:
                 return DeliveryResult(Delivery.RETRY, f"token: {exc}")
             except OaApiError as exc:
                 if exc.window:
-                    self.counters.window_refused += 1
                     log.info(
                         "Zalo OA: notification to %s refused for the window (%s)",
                         self._user_ref(chat_id),
                         exc,
                     )
                     if exc.code == NOT_FOLLOWING:
-                        await self._mark_unreachable(chat_id, str(exc))
+                        await self.reachability.mark(chat_id, str(exc))
                     return DeliveryResult(Delivery.UNDELIVERABLE, f"{WINDOW_REFUSED}: {exc}")
                 if exc.code in HUMAN_NEEDED_ERRORS:
                     log.error("Zalo OA: sending needs an operator (%s): quota or OA tier", exc)
@@ -1092,10 +1039,9 @@ class ZaloOaChannel:
             if error.code != TRANSIENT and error.code not in RETRYABLE_ERRORS:
                 raise error
             failures += 1
-            if failures > self.tuning.max_retries:
+            if self.backoff.exhausted(failures):
                 raise error
-            delay = min(self.tuning.backoff_max, self.tuning.backoff_base * 2 ** (failures - 1))
-            delay *= 1 + random.random() / 4
+            delay = self.backoff.delay(failures)
             log.warning("Zalo OA call failed (%s); retry %d in %.2f s", error, failures, delay)
             await asyncio.sleep(delay)
 
@@ -1143,11 +1089,3 @@ class ZaloOaChannel:
         if not isinstance(answer, dict):
             raise OaApiError(TRANSIENT, f"unreadable answer (HTTP {status})")
         return answer
-
-    async def _mark_unreachable(self, user_id: str, reason: str) -> None:
-        log.info("Zalo OA: user %s is unreachable (%s)", self._user_ref(user_id), reason)
-        try:
-            async with self._sessions() as session, session.begin():
-                await recipients.mark_unreachable(session, CHANNEL.value, user_id, reason)
-        except Exception as exc:
-            log.warning("Zalo OA: could not record an unreachable user (%s)", type(exc).__name__)
