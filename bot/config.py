@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     """How long a worker holds a stored webhook update it is handling (bot/update_inbox.py);
     after a crash, another worker takes the update over once this has passed."""
 
-    # --- Telegram (bot/channels/telegram.py) ---------------------------------------------
+    # --- Telegram (bot/channels/telegram/) ---------------------------------------------
     telegram_bot_token: SecretStr | None = None
     """Token from @BotFather; empty: the Telegram channel is off. Never logged."""
     telegram_webhook_url: str = ""

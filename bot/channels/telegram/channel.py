@@ -1,48 +1,22 @@
-"""Telegram: python-telegram-bot 22 as a typed Bot API client and update parser.
-
-Flows and state stay in our dispatcher and database (no ``Application``, no
-``ConversationHandler``, no library persistence: they keep state per process).
-
-Updates come in by long polling (``getUpdates`` with offsets, the default) or by webhook at
-``POST /telegram/webhook`` when ``TELEGRAM_WEBHOOK_URL`` is set. Polling confirms a batch only
-after every update in it was handled up to the dispatcher's commit. The webhook answers 200 once
-the update is stored in the inbox (``bot.update_inbox``), which handles it from there, in order
-per chat, on whichever worker claims it; a crash before the dispatcher's commit means the
-update is handled again, a crash after it means the dispatcher drops the repeat. Replies go out
-within Telegram's flood limits: a stored update counts as done only once its replies are sent
-(so the chat's next update, on any worker, cannot overtake them); a polled update's replies go
-out in background tasks, in order per chat.
-
-The bot token is part of every Bot API URL, so it is redacted from the log records of the
-libraries that could print such a URL, and never appears in a route of ours.
-"""
+"""The Telegram channel: polling or webhook receiver, replies, and outbox delivery."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import contextvars
-import html
 import json
 import logging
-import warnings
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
-from typing import Literal, TypeVar
 
 from aiohttp import web
-from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import (
     Bot,
     BotCommand,
     CallbackQuery,
     Document,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     InputFile,
-    LinkPreviewOptions,
     Message,
     MessageEntity,
     ReplyParameters,
@@ -60,24 +34,39 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.channels import textsplit
 from bot.channels.base import (
-    CHOOSE,
     Backoff,
     ChatLocks,
     Reachability,
     TaskSet,
     secret_matches,
 )
-from bot.channels.textsplit import utf16_length
+from bot.channels.telegram.api import (
+    ALLOWED_UPDATES,
+    COMMANDS,
+    DEFAULT_API_BASE_URL,
+    MAX_FILE_BYTES,
+    SECRET_HEADER,
+    TYPING_REPEAT_SECONDS,
+    WEBHOOK_PATH,
+    T,
+    Tuning,
+)
+from bot.channels.telegram.client import (
+    ChatUnreachable,
+    OutgoingLimiter,
+    _library_loggers,
+    _Redactor,
+    describe,
+    retry_after_seconds,
+)
+from bot.channels.telegram.render import NO_PREVIEW, Outgoing, render
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryResult
 from bot.dispatcher import Dispatcher
 from bot.messages import (
-    Attachment,
     Channel,
     ChatRef,
-    Choice,
     EventKind,
     Incoming,
     IncomingFile,
@@ -89,35 +78,25 @@ from bot.update_inbox import Update as Stored
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
-WEBHOOK_PATH = "/telegram/webhook"
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
-DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
-ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
-
-MAX_TEXT_CHARS = 4096
-MAX_CAPTION_CHARS = 1024
-MAX_CALLBACK_DATA_BYTES = 64
-MAX_BUTTON_CHARS = 64
-MAX_FILE_BYTES = 5 * 1024 * 1024
-TYPING_REPEAT_SECONDS = 4.5  # Telegram shows "typing…" for about 5 s
-
-# What the command menu shows, in Vietnamese (setMyCommands, for every user).
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", "Bắt đầu trò chuyện"),
-    ("menu", "Danh mục chức năng"),
-    ("help", "Hướng dẫn sử dụng"),
-)
-
 FILE_TOO_LARGE = (
     "Tệp «{name}» quá lớn ({size}). Tôi chỉ nhận tệp tối đa 5 MB, bạn vui lòng gửi tệp nhỏ hơn."
 )
+
+
 DEFAULT_FILE_NAME = "không tên"
+
+
 ERR_SECRET = "Sai hoặc thiếu mã bí mật của webhook."  # noqa: S105
+
+
 ERR_BODY = "Yêu cầu không hợp lệ: cần một bản tin cập nhật JSON của Telegram."
+
+
 ERR_STARTING = "Kênh Telegram đang khởi động, vui lòng thử lại sau."
+
+
 ERR_STORE = "Chưa lưu được bản tin cập nhật, vui lòng gửi lại sau."
+
 
 # Message kinds the assistant cannot read, in the order they are recognised. An animation is
 # also a document, a venue also a location, so they come first.
@@ -138,7 +117,6 @@ UNSUPPORTED_KINDS = (
     "story",
 )
 
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 # Set while an update from the inbox is handled: its replies are sent before the update counts
 # as done, so that the chat's next update (perhaps claimed by another worker) cannot overtake
@@ -148,228 +126,8 @@ _SEND_BEFORE_DONE: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Tuning:
-    """Timings and limits; the defaults follow Telegram's documented flood limits."""
-
-    poll_timeout: int = 30
-    typing_after: float = 0.8
-    overall_per_second: float = 30.0
-    per_chat_per_second: float = 1.0
-    per_chat_burst: int = 3
-    group_per_minute: float = 20.0
-    max_retries: int = 5
-    backoff_base: float = 0.5
-    backoff_max: float = 30.0
-    max_flood_waits: int = 3
-    ready_timeout: float = 10.0
-    drain_timeout: float = 10.0
-
-
-# ---------------------------------------------------------------- rendering (pure)
-
-
-def text_length(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units)."""
-    return utf16_length(text)
-
-
-def split_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
-    """Pieces of at most ``limit`` units, cut between paragraphs when at all possible."""
-    return textsplit.split_text(text, limit)
-
-
-def escape(text: str) -> str:
-    """Text safe for ``parse_mode=HTML``: every user- and knowledge-provided string goes here."""
-    return html.escape(text, quote=False)
-
-
-def button_label(label: str, limit: int = MAX_BUTTON_CHARS) -> str:
-    """A button text Telegram shows whole: one line, cut at a word with an ellipsis."""
-    label = " ".join(label.split()) or "…"
-    if len(label) <= limit:
-        return label
-    cut = label[: limit - 1]
-    space = cut.rfind(" ")
-    if space >= limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:.-–") + "…"
-
-
-def check_callback_data(value: str) -> str:
-    """A choice value as callback data: Telegram takes 1 to 64 bytes and rejects the message
-    otherwise, so a longer value is a programming error (long state belongs in the state row)."""
-    size = len(value.encode())
-    if not 1 <= size <= MAX_CALLBACK_DATA_BYTES:
-        raise ValueError(f"choice value of {size} bytes; callback data must be 1-64 bytes")
-    return value
-
-
-def inline_keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
-    """One button per row (labels are questions), or one row for a few short answers."""
-    if not choices:
-        return None
-    buttons = [
-        InlineKeyboardButton(button_label(c.label), callback_data=check_callback_data(c.value))
-        for c in choices
-    ]
-    if len(buttons) <= 3 and all(len(b.text) <= 12 for b in buttons):
-        return InlineKeyboardMarkup([buttons])
-    return InlineKeyboardMarkup([[b] for b in buttons])
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """One Bot API send: its kind, HTML text (or caption) and the keyboard it carries."""
-
-    kind: Literal["text", "photo", "document"]
-    html: str
-    markup: InlineKeyboardMarkup | None = None
-    attachment: Attachment | None = None
-
-
-def render(reply: Reply) -> list[Outgoing]:
-    """The sends for one reply; the keyboard goes on the last one, so it sits under the text."""
-    markup = inline_keyboard(reply.choices)
-    files: list[tuple[Literal["photo", "document"], Attachment]] = []
-    if reply.image is not None:
-        files.append(("photo", reply.image))
-    if reply.document is not None:
-        files.append(("document", reply.document))
-    text = reply.text.strip()
-    out: list[Outgoing] = []
-    caption = ""
-    if files and text_length(text) <= MAX_CAPTION_CHARS:
-        caption = text
-    else:
-        pieces = split_text(text) or ([CHOOSE] if markup and not files else [])
-        out = [Outgoing("text", escape(p)) for p in pieces]
-    for i, (kind, attachment) in enumerate(files):
-        out.append(Outgoing(kind, escape(caption) if i == 0 else "", attachment=attachment))
-    if markup is not None and out:
-        last = out[-1]
-        out[-1] = Outgoing(last.kind, last.html, markup, last.attachment)
-    return out
-
-
 def _megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB".replace(".", ",")
-
-
-# ---------------------------------------------------------------- log hygiene
-
-
-class _Redactor(logging.Filter):
-    """Replaces the bot token (and the webhook secret) in log records, tracebacks included."""
-
-    def __init__(self, *secret_values: str) -> None:
-        super().__init__()
-        self._secrets = tuple(s for s in secret_values if s)
-
-    def redact(self, text: str) -> str:
-        for value in self._secrets:
-            text = text.replace(value, "<redacted>")
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        clean = self.redact(message)
-        if record.exc_info:
-            trace = logging.Formatter().formatException(record.exc_info)
-            if self.redact(trace) != trace:
-                clean = f"{clean}\n{self.redact(trace)}"
-                record.exc_info = None
-                record.exc_text = None
-        if clean != message:
-            record.msg, record.args = clean, ()
-        return True
-
-
-def _library_loggers() -> list[logging.Logger]:
-    """Loggers whose records may hold a Bot API URL: python-telegram-bot's, httpx's and ours."""
-    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "telegram"]
-    return [logging.getLogger(n) for n in (*sorted(names), "telegram", "httpx", __name__)]
-
-
-def describe(exc: BaseException) -> str:
-    """An exception for a log line: the class and the message (records are redacted anyway)."""
-    return f"{type(exc).__name__}: {exc}"
-
-
-def retry_after_seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-# ---------------------------------------------------------------- outgoing limits
-
-
-class ChatUnreachable(Exception):
-    """Telegram refused a send with 403: blocked by the user, or removed from the group."""
-
-
-class OutgoingLimiter:
-    """Telegram's flood limits, an equivalent of PTB's ``AIORateLimiter`` plus a per-chat limit.
-
-    ``AIORateLimiter`` throttles the whole bot and groups but not a private chat; Telegram asks
-    for about one message per second in any chat, so every chat gets a small leaky bucket (a
-    short burst, then one per second). A 429 pauses all sends for its ``retry_after``.
-    """
-
-    def __init__(self, tuning: Tuning, shared: SharedSendLimits | None = None) -> None:
-        self._tuning = tuning
-        self._shared = shared
-        self._overall = AsyncLimiter(tuning.overall_per_second, 1)
-        self._chats: dict[int, AsyncLimiter] = {}
-        self._groups: dict[int, AsyncLimiter] = {}
-        self._open = asyncio.Event()
-        self._open.set()
-        self._resume_at = 0.0
-
-    def pause(self, seconds: float) -> None:
-        """Hold every send for ``seconds`` (or longer, if a pause is already running)."""
-        loop = asyncio.get_running_loop()
-        self._resume_at = max(self._resume_at, loop.time() + seconds)
-        self._open.clear()
-        loop.call_at(self._resume_at, self._reopen)
-
-    def _reopen(self) -> None:
-        if asyncio.get_running_loop().time() >= self._resume_at:
-            self._open.set()
-
-    def _limiter(
-        self, table: dict[int, AsyncLimiter], chat_id: int, rate: float, period: float
-    ) -> AsyncLimiter:
-        if len(table) > 1024:
-            for key, limiter in list(table.items()):
-                if limiter.has_capacity(limiter.max_rate):
-                    del table[key]
-        if chat_id not in table:
-            table[chat_id] = AsyncLimiter(rate, period)
-        return table[chat_id]
-
-    async def acquire(self, chat_id: int | None, *, message: bool) -> None:
-        """Wait for a flood pause to end, then for capacity (messages only use chat buckets)."""
-        await self._open.wait()
-        if chat_id is None:
-            return
-        if message:
-            t = self._tuning
-            burst = max(1, t.per_chat_burst)
-            await self._limiter(
-                self._chats, chat_id, burst, burst / t.per_chat_per_second
-            ).acquire()
-            if chat_id < 0:
-                await self._limiter(self._groups, chat_id, t.group_per_minute, 60).acquire()
-        await self._overall.acquire()
-        if self._shared is not None:  # the same limits counted across every worker
-            await self._shared.acquire(str(chat_id), message=message)
-        await self._open.wait()  # a 429 may have come in while this one waited for capacity
-
-
-# ---------------------------------------------------------------- the channel
 
 
 class TelegramChannel:
