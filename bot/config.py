@@ -123,7 +123,7 @@ class Settings(BaseSettings):
             )
         return self
 
-    # --- Zalo (bot/channels/zalo_oa/, bot/channels/zalo_bot.py) ---------------------
+    # --- Zalo (bot/channels/zalo_oa/, bot/channels/zalo_bot/) ---------------------
     zalo_app_id: str = ""
     """Zalo app id (developers.zalo.me), linked to the OA; empty: the Zalo OA channel is off."""
     zalo_oa_id: str = ""

@@ -1,28 +1,12 @@
-"""Zalo Bot API ("Zalo Bot Creator"): the pilot channel for agencies without OA API access.
-
-A thin aiohttp client (no Python package for this API is async, maintained and complete; see
-``../shared/zalo.md`` §5). Updates come by long polling (``getUpdates``, one process, for
-development) or at ``POST /zalo/bot/webhook``, authenticated by the ``X-Bot-Api-Secret-Token``
-header compared in constant time; a webhook update is stored in the inbox (``bot.update_inbox``)
-before the 200, and handled from there, in order per chat, by whichever worker claims it.
-The sources disagree on whether a webhook update is wrapped in ``{"ok", "result"}`` or sent
-bare, so both are accepted. Duplicates (the same ``message_id``) are stored and handled once.
-
-The API has no buttons: choices are written as a numbered list and the dispatcher maps a typed
-"1", "2"... back to them. Texts are sent in pieces of at most 2,000 characters.
-
-The bot token is part of every API URL, so no URL is ever logged and error texts are redacted.
-"""
+"""The Zalo Bot channel: polling or webhook receiver, replies, and outbox delivery."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -30,132 +14,45 @@ from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import (
-    CHOOSE,
     Backoff,
     ChatLocks,
     Reachability,
-    menu_text,
-    numbered_turn,
     secret_matches,
 )
-from bot.channels.textsplit import split_text
+from bot.channels.zalo_bot.api import (
+    CHANNEL,
+    DEFAULT_API_BASE_URL,
+    NO_UPDATE,
+    SECRET_HEADER,
+    TOKEN_REJECTED,
+    TRANSIENT,
+    WEBHOOK_PATH,
+    BotApiError,
+    Mode,
+    Tuning,
+)
+from bot.channels.zalo_bot.render import render
+from bot.channels.zalo_bot.updates import parse_update, updates_of
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryResult
 from bot.dispatcher import Dispatcher
-from bot.messages import Channel, ChatRef, Incoming, Reply
+from bot.messages import Reply
 from bot.ratelimit import SharedRateLimiter, wait_for
 from bot.update_inbox import NotReady, UpdateInbox
 from bot.update_inbox import Update as Stored
 
 log = logging.getLogger(__name__)
 
-CHANNEL = Channel.ZALO_BOT
-WEBHOOK_PATH = "/zalo/bot/webhook"
-SECRET_HEADER = "X-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
-DEFAULT_API_BASE_URL = "https://bot-api.zaloplatforms.com"
-
-NO_UPDATE = 408  # getUpdates timed out without an update
-TRANSIENT = -1  # our own code for network failures and unreadable answers
-TOKEN_REJECTED = frozenset({401, 404})
-
-MAX_TEXT_CHARS = 2000
-NUMBER_HINT = "Bạn gõ số thứ tự để chọn (ví dụ: 1)."
 ERR_SECRET = "Sai hoặc thiếu mã bí mật của webhook."  # noqa: S105
+
+
 ERR_BODY = "Yêu cầu không hợp lệ: cần một bản tin cập nhật JSON của Zalo Bot."
+
+
 ERR_STARTING = "Kênh Zalo Bot đang khởi động, vui lòng thử lại sau."
+
+
 ERR_STORE = "Chưa lưu được bản tin, vui lòng gửi lại sau."
-
-_EVENT = re.compile(r"message\.([a-z_]+)\.received")
-
-Mode = Literal["polling", "webhook"]
-
-
-@dataclass(frozen=True, slots=True)
-class Tuning:
-    """Timings and limits (the Bot API publishes no rate limits: stay modest)."""
-
-    poll_timeout: int = 30
-    http_timeout: float = 15.0
-    requests_per_second: float = 20.0
-    max_retries: int = 4
-    backoff_base: float = 0.5
-    backoff_max: float = 30.0
-    ready_timeout: float = 10.0
-    drain_timeout: float = 10.0
-
-
-# ---------------------------------------------------------------- rendering and parsing (pure)
-
-
-def render(replies: Iterable[Reply]) -> list[str]:
-    """The texts for one turn: each reply's choices numbered (continuing across the turn, as
-    the dispatcher counts them), a hint after the last list, everything within 2,000 chars."""
-    turn = numbered_turn(replies)
-    last_with_choices = max((i for i, (r, _) in enumerate(turn) if r.choices), default=-1)
-    out: list[str] = []
-    for i, (reply, items) in enumerate(turn):
-        hint = NUMBER_HINT if i == last_with_choices else ""
-        text = menu_text(reply.text, items, hint=hint, title=CHOOSE)
-        out.extend(split_text(text, MAX_TEXT_CHARS))
-    return out
-
-
-def updates_of(data: object) -> list[dict[str, Any]]:
-    """The updates in a webhook body or a getUpdates result: wrapped ``{"ok", "result"}`` or
-    bare ``{"event_name", "message"}``, one update or a list of them."""
-    if isinstance(data, dict) and "result" in data:
-        if data.get("ok") is False:
-            return []
-        data = data["result"]
-    items = data if isinstance(data, list) else [data]
-    return [u for u in items if isinstance(u, dict) and "event_name" in u]
-
-
-def parse_update(update: Mapping[str, Any]) -> Incoming | None:
-    """An update as the dispatcher's ``Incoming``; None for what the bot does not answer
-    (bots, group chats, which are beta on Zalo, and events without a message)."""
-    name = str(update.get("event_name") or "")
-    message = update.get("message")
-    if not isinstance(message, dict):
-        return None
-    sender: dict[str, Any] = message.get("from") or {}
-    chat: dict[str, Any] = message.get("chat") or {}
-    if not isinstance(sender, dict) or not isinstance(chat, dict):
-        return None
-    if sender.get("is_bot") is True:
-        return None
-    if str(chat.get("chat_type") or "PRIVATE").upper() != "PRIVATE":
-        return None
-    chat_id = str(chat.get("id") or sender.get("id") or "")
-    user_id = str(sender.get("id") or chat_id)
-    if not chat_id:
-        return None
-    event_id = str(message.get("message_id") or f"{name}:{chat_id}:{message.get('date')}")
-    ref = ChatRef(CHANNEL, chat_id, user_id)
-    display_name = str(sender.get("display_name") or "")
-    if name == "message.text.received":
-        text = str(message.get("text") or "")
-        return Incoming(ref, event_id, text=text, display_name=display_name)
-    kind = _EVENT.fullmatch(name)
-    if kind is None:
-        return None
-    return Incoming(ref, event_id, unsupported=kind.group(1), display_name=display_name)
-
-
-# ---------------------------------------------------------------- client errors
-
-
-class BotApiError(Exception):
-    """``{"ok": false, "error_code", "description"}``, or TRANSIENT for our own failures."""
-
-    def __init__(self, code: int, description: str) -> None:
-        super().__init__(f"error {code}: {description}")
-        self.code = code
-        self.description = description
-
-    @property
-    def retryable(self) -> bool:
-        return self.code in (TRANSIENT, NO_UPDATE, 429) or self.code >= 500
 
 
 def _dumps(obj: object) -> str:
