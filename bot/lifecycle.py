@@ -31,6 +31,8 @@ REASONS = {
     EventKind.BLOCKED: "blocked by the user",
 }
 REMOVED_FROM_GROUP = "removed from the group"
+# Complete once recorded: no handler runs and nothing is answered (a follow is greeted).
+NO_HANDLER = frozenset({EventKind.UNFOLLOW, EventKind.BLOCKED, EventKind.REACHABLE})
 
 
 async def apply(session: AsyncSession, incoming: Incoming) -> list[Reply] | None:
@@ -38,6 +40,8 @@ async def apply(session: AsyncSession, incoming: Incoming) -> list[Reply] | None
     event is complete with that (no handler runs): none for a lifecycle event, the adapter's
     refusal for content it refused; None when a handler is to run."""
     done = [Reply(incoming.refusal)] if incoming.refusal else None
+    if incoming.kind in NO_HANDLER:
+        done = []
     chat = incoming.chat
     if chat.channel not in CAN_BECOME_UNREACHABLE:
         return done
@@ -52,7 +56,7 @@ async def apply(session: AsyncSession, incoming: Incoming) -> list[Reply] | None
                 session, channel=channel, chat_id=chat.chat_id
             )
             log.info("%s: a user unfollowed; %d subscription(s) stopped", channel, stopped)
-        return []
+        return done
     if await recipients.clear_unreachable(session, channel, chat.chat_id):
         log.info("%s: a chat is reachable again", channel)
-    return [] if incoming.kind is EventKind.REACHABLE else done
+    return done

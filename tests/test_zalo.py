@@ -536,7 +536,7 @@ async def test_notifications_outside_the_window_are_skipped_or_undeliverable(
         # The outbox rows say which of the two it was, for every process to count.
         async with app.sessions() as session:
             rows = await session.execute(select(OutboxMessage.dedupe_key, OutboxMessage.last_error))
-            errors = {key: error for key, error in rows}
+            errors = {row.dedupe_key: row.last_error for row in rows}
         assert errors["w-2"].startswith(zalo_oa.WINDOW_SKIPPED)
         assert errors["w-3"].startswith(zalo_oa.WINDOW_REFUSED)
 
