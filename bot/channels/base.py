@@ -41,6 +41,7 @@ import storage.models_channels as recipients
 from bot.delivery import DeliveryResult
 from bot.messages import Channel, Choice, Reply
 from bot.privacy import keyed_hash
+from bot.update_inbox import UpdateInbox
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,86 @@ class ChannelAdapter(Protocol):
 
     async def deliver(self, chat_id: str, replies: Sequence[Reply]) -> DeliveryResult:
         """Send queued replies (notifications from the outbox) and say how it went."""
+
+
+# ---------------------------------------------------------------- lifecycle
+
+
+class Timings(Protocol):
+    """The timings every platform adapter's ``Tuning`` has."""
+
+    backoff_base: float
+    backoff_max: float
+    max_retries: int
+    ready_timeout: float
+    drain_timeout: float
+
+
+class PlatformChannel:
+    """What a platform adapter repeats around its translation: a ready flag, a background
+    runner (setting up, then polling), and its lane of the webhook inbox.
+
+    Subclasses set ``channel``, ``tuning`` and ``inbox`` and call ``super().__init__()``.
+    """
+
+    channel: Channel
+    inbox: UpdateInbox
+
+    def __init__(self) -> None:
+        self._ready = asyncio.Event()
+        self._runner: asyncio.Task[None] | None = None
+        self._inbox_on = False
+
+    @property
+    def timings(self) -> Timings:
+        return self.tuning  # type: ignore[attr-defined]
+
+    @property
+    def backoff(self) -> Backoff:
+        t = self.timings
+        return Backoff(t.backoff_base, t.backoff_max, t.max_retries)
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    async def wait_ready(self, seconds: float | None = None) -> bool:
+        """True once the channel is set up (within ``seconds``, or the tuning's timeout)."""
+        try:
+            await asyncio.wait_for(self._ready.wait(), seconds or self.timings.ready_timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def _run_in_background(self, job: Awaitable[None], name: str) -> None:
+        self._runner = asyncio.ensure_future(job)
+        self._runner.set_name(name)
+
+    async def _stop_runner(self) -> None:
+        """Cancel the runner and wait for it (its own errors were logged where they arose)."""
+        if self._runner is None:
+            return
+        self._runner.cancel()
+        try:
+            await self._runner
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.debug("%s runner ended with an error", self.channel.value, exc_info=True)
+        self._runner = None
+
+    async def _open_inbox(self) -> None:
+        self._inbox_on = True
+        await self.inbox.start(self.channel.value)
+
+    async def _drain_inbox(self, seconds: float | None) -> None:
+        if self._inbox_on and not await self.inbox.drain(self.channel.value, seconds):
+            log.warning("%s: updates still waiting in the inbox", self.channel.value)
+
+    async def _close_inbox(self) -> None:
+        if self._inbox_on:
+            await self.inbox.stop(self.channel.value, self.timings.drain_timeout)
+            self._inbox_on = False
 
 
 # ---------------------------------------------------------------- ordering

@@ -35,8 +35,8 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from bot.channels.base import (
-    Backoff,
     ChatLocks,
+    PlatformChannel,
     Reachability,
     TaskSet,
     secret_matches,
@@ -130,7 +130,7 @@ def _megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB".replace(".", ",")
 
 
-class TelegramChannel:
+class TelegramChannel(PlatformChannel):
     """Receives updates (polling or webhook), runs them through the dispatcher, sends replies."""
 
     channel = Channel.TELEGRAM
@@ -148,6 +148,7 @@ class TelegramChannel:
         redactor: _Redactor | None = None,
         inbox: UpdateInbox | None = None,
     ) -> None:
+        super().__init__()
         self.bot = bot
         self.webhook_url = webhook_url
         self.tuning = tuning or Tuning()
@@ -157,15 +158,12 @@ class TelegramChannel:
         self._webhook_secret = webhook_secret.encode()
         self._redactor = redactor
         self._limiter = OutgoingLimiter(self.tuning, self._shared_limits())
-        self._ready = asyncio.Event()
-        self._runner: asyncio.Task[None] | None = None
         self._sending = TaskSet("telegram")
         self._receive_locks = ChatLocks()
         self._send_locks = ChatLocks()
         self.reachability = Reachability(sessions, Channel.TELEGRAM, log_secret)
         self.inbox = inbox or UpdateInbox(sessions, secret=log_secret)
         self.inbox.route(Channel.TELEGRAM.value, self._handle_stored)
-        self._inbox_on = False
 
     @classmethod
     def from_settings(
@@ -228,49 +226,21 @@ class TelegramChannel:
     def uses_webhook(self) -> bool:
         return bool(self.webhook_url)
 
-    @property
-    def backoff(self) -> Backoff:
-        t = self.tuning
-        return Backoff(t.backoff_base, t.backoff_max, t.max_retries)
-
-    @property
-    def ready(self) -> bool:
-        return self._ready.is_set()
-
-    async def wait_ready(self, seconds: float | None = None) -> bool:
-        """True once the bot is known (getMe), its commands set and the webhook in place."""
-        try:
-            await asyncio.wait_for(self._ready.wait(), seconds or self.tuning.ready_timeout)
-        except TimeoutError:
-            return False
-        return True
-
     async def start(self) -> None:
         """Start in the background: set up with retries, then poll (unless on a webhook).
 
         Telegram being unreachable at start must not keep the rest of the server down.
         """
         self._limiter = OutgoingLimiter(self.tuning, self._shared_limits())
-        self._runner = asyncio.create_task(self._run(), name="telegram")
+        self._run_in_background(self._run(), "telegram")
         if self.uses_webhook:
-            self._inbox_on = True
-            await self.inbox.start(Channel.TELEGRAM.value)
+            await self._open_inbox()
 
     async def stop(self) -> None:
         """Stop polling, let queued replies go out (for a bounded time), close the client."""
-        if self._runner is not None:
-            self._runner.cancel()
-            try:
-                await self._runner
-            except asyncio.CancelledError:
-                pass
-            except Exception:  # already logged by _run's own handlers
-                log.debug("telegram runner ended with an error", exc_info=True)
-            self._runner = None
+        await self._stop_runner()
         await self.drain(self.tuning.drain_timeout)
-        if self._inbox_on:
-            await self.inbox.stop(Channel.TELEGRAM.value, self.tuning.drain_timeout)
-            self._inbox_on = False
+        await self._close_inbox()
         await self.bot.shutdown()
         self._ready.clear()
         if self._redactor is not None:
@@ -280,8 +250,7 @@ class TelegramChannel:
     async def drain(self, seconds: float | None = None) -> None:
         """Wait until every stored webhook update has been handled and every reply handed to
         the background has been sent (or given up)."""
-        if self._inbox_on:
-            await self.inbox.drain(Channel.TELEGRAM.value, seconds)
+        await self._drain_inbox(seconds)
         await self._sending.drain(seconds)
 
     async def _run(self) -> None:

@@ -14,8 +14,8 @@ from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import (
-    Backoff,
     ChatLocks,
+    PlatformChannel,
     Reachability,
     secret_matches,
 )
@@ -59,7 +59,7 @@ def _dumps(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
 
-class ZaloBotChannel:
+class ZaloBotChannel(PlatformChannel):
     """The Zalo Bot API channel: polling or webhook receiver, sender, and outbox sender."""
 
     channel = CHANNEL
@@ -78,6 +78,7 @@ class ZaloBotChannel:
         tuning: Tuning | None = None,
         inbox: UpdateInbox | None = None,
     ) -> None:
+        super().__init__()
         self.tuning = tuning or Tuning()
         self.mode: Mode = mode
         self.webhook_url = webhook_url
@@ -89,19 +90,11 @@ class ZaloBotChannel:
         self._webhook_secret = webhook_secret.encode()
         self._http_session: aiohttp.ClientSession | None = None
         self._limiter = AsyncLimiter(self.tuning.requests_per_second, 1)
-        self._ready = asyncio.Event()
-        self._runner: asyncio.Task[None] | None = None
         self.inbox = inbox or UpdateInbox(sessions, secret=secret)
         self.inbox.route(CHANNEL.value, self._handle_stored)
-        self._inbox_on = False
         self._receive_locks = ChatLocks()
         self._send_locks = ChatLocks()
         self.reachability = Reachability(sessions, CHANNEL, secret)
-
-    @property
-    def backoff(self) -> Backoff:
-        t = self.tuning
-        return Backoff(t.backoff_base, t.backoff_max, t.max_retries)
 
     @classmethod
     def from_settings(
@@ -142,43 +135,20 @@ class ZaloBotChannel:
 
     # ------------------------------------------------------------ lifecycle
 
-    @property
-    def ready(self) -> bool:
-        return self._ready.is_set()
-
-    async def wait_ready(self, seconds: float | None = None) -> bool:
-        """True once the token is accepted (getMe) and the webhook or polling is set up."""
-        try:
-            await asyncio.wait_for(self._ready.wait(), seconds or self.tuning.ready_timeout)
-        except TimeoutError:
-            return False
-        return True
-
     async def start(self) -> None:
         """Set up in the background (retrying while Zalo is unreachable), then poll or wait
         for webhook calls: Zalo being down at start must not keep the server down."""
         self._limiter = AsyncLimiter(self.tuning.requests_per_second, 1)
         self._http_session = aiohttp.ClientSession()
-        self._runner = asyncio.create_task(self._run(), name="zalo-bot")
+        self._run_in_background(self._run(), "zalo-bot")
         if self.uses_webhook:
-            self._inbox_on = True
-            await self.inbox.start(CHANNEL.value)
+            await self._open_inbox()
 
     async def stop(self) -> None:
         """Stop polling, finish the updates in progress (bounded), close the client."""
-        if self._runner is not None:
-            self._runner.cancel()
-            try:
-                await self._runner
-            except asyncio.CancelledError:
-                pass
-            except Exception:
-                log.debug("Zalo Bot runner ended with an error", exc_info=True)
-            self._runner = None
+        await self._stop_runner()
         await self.drain(self.tuning.drain_timeout)
-        if self._inbox_on:
-            await self.inbox.stop(CHANNEL.value, self.tuning.drain_timeout)
-            self._inbox_on = False
+        await self._close_inbox()
         self._ready.clear()
         if self._http_session is not None:
             await self._http_session.close()
@@ -186,8 +156,7 @@ class ZaloBotChannel:
 
     async def drain(self, seconds: float | None = None) -> None:
         """Wait until every stored webhook update has been handled and answered."""
-        if self._inbox_on and not await self.inbox.drain(CHANNEL.value, seconds):
-            log.warning("Zalo Bot: updates still waiting in the inbox")
+        await self._drain_inbox(seconds)
 
     async def _run(self) -> None:
         if not await self._setup():

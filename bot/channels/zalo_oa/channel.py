@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Sequence
@@ -13,7 +12,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import storage.models_zalo as zalo_store
-from bot.channels.base import ChatLocks, Reachability
+from bot.channels.base import ChatLocks, PlatformChannel, Reachability
 from bot.channels.zalo_oa.api import (
     CHANNEL,
     HUMAN_NEEDED_ERRORS,
@@ -66,7 +65,7 @@ def _dumps(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
 
-class ZaloOaChannel:
+class ZaloOaChannel(PlatformChannel):
     """The OA channel: webhook receiver, sender of replies, and outbox sender."""
 
     channel = CHANNEL
@@ -90,6 +89,7 @@ class ZaloOaChannel:
         max_event_age_seconds: float = 900.0,
         inbox: UpdateInbox | None = None,
     ) -> None:
+        super().__init__()
         self._tuning = tuning or Tuning()
         self.max_event_age = timedelta(seconds=max_event_age_seconds)
         self.app_id = app_id
@@ -111,7 +111,6 @@ class ZaloOaChannel:
             tuning=self._tuning,
         )
         self.tokens = self.client.tokens
-        self._ready = asyncio.Event()
         self.inbox = inbox or UpdateInbox(sessions, secret=secret)
         self.inbox.route(CHANNEL.value, self._handle_stored)
         self._receive_locks = ChatLocks()
@@ -162,30 +161,25 @@ class ZaloOaChannel:
 
     # ------------------------------------------------------------ lifecycle
 
-    @property
-    def ready(self) -> bool:
-        return self._ready.is_set()
-
     async def start(self) -> None:
         """Open the HTTP client and store the first token pair if the database has none."""
         await self.client.open()
         await self.tokens.seed(*self._initial)
         self._ready.set()
-        await self.inbox.start(CHANNEL.value)
+        await self._open_inbox()
         log.info("Zalo OA channel ready: webhook at %s", WEBHOOK_PATH)
 
     async def stop(self) -> None:
         """Finish the events already stored (for a bounded time; the rest stays in the inbox
         for the next worker), close the client."""
         await self.drain(self.tuning.drain_timeout)
-        await self.inbox.stop(CHANNEL.value, self.tuning.drain_timeout)
+        await self._close_inbox()
         self._ready.clear()
         await self.client.close()
 
     async def drain(self, seconds: float | None = None) -> None:
         """Wait until every stored event has been processed and answered (by any worker)."""
-        if self.ready and not await self.inbox.drain(CHANNEL.value, seconds):
-            log.warning("Zalo OA: events still waiting in the inbox at shutdown")
+        await self._drain_inbox(seconds)
 
     # ------------------------------------------------------------ receiving
 
