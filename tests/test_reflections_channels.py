@@ -201,7 +201,9 @@ async def test_telegram_from_a_low_rating_to_the_answer_and_the_verdict(tmp_path
         await staff.say("Chúng tôi xin lỗi, kết quả đã có. Mời bạn nhận tại bộ phận một cửa.")
         assert "Đã gửi câu trả lời phản ánh PA-000001" in staff.text
 
-        messages = await wait_for_message(fake, citizen.chat_id, "Trả lời phản ánh PA-000001")
+        # The answer and the question after it are two messages: wait for the second one.
+        await wait_for_message(fake, citizen.chat_id, "Trả lời phản ánh PA-000001")
+        messages = await wait_for_message(fake, citizen.chat_id, t.ASK_VERDICT)
         citizen.last = messages[-2:]
         assert citizen.last[-1]["text"] == t.ASK_VERDICT
         await citizen.tap("Đã giải quyết")
