@@ -28,6 +28,7 @@ from storage.db import create_engine, session_factory
 from storage.repositories.retention import Retention
 
 if TYPE_CHECKING:
+    from bot.channels.base import ChannelAdapter
     from bot.channels.telegram import TelegramChannel
     from bot.channels.zalo_bot import ZaloBotChannel
     from bot.channels.zalo_oa import ZaloOaChannel
@@ -74,6 +75,7 @@ class App:
     zalo_oa: ZaloOaChannel | None = None
     zalo_bot: ZaloBotChannel | None = None
     inbox: UpdateInbox | None = None  # webhook updates, stored before acknowledged
+    channels: list[ChannelAdapter] = field(default_factory=list)  # bot/channels/registry.py
     stopping: bool = False
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -106,7 +108,6 @@ class App:
             metrics=metrics,
             services=services,
         )
-        telegram = None
         inbox = UpdateInbox(  # one worker for every webhook channel (bot/update_inbox.py)
             sessions,
             secret=secret,
@@ -116,26 +117,13 @@ class App:
                 concurrency=max(2, settings.db_pool_size),
             ),
         )
-        if settings.telegram_bot_token is not None:
-            from bot.channels.telegram import TelegramChannel  # imported only when used
+        # The platform channels the settings turn on (bot/channels/registry.py).
+        from bot.channels.registry import build_channels
 
-            telegram = TelegramChannel.from_settings(settings, dispatcher, sessions, inbox=inbox)
-        senders: dict[str, Sender] = {}
-        if telegram is not None:
-            senders[Channel.TELEGRAM.value] = telegram
-        # --- Zalo (bot/channels/zalo_oa.py, zalo_bot.py): built only when configured.
-        zalo_oa = zalo_bot = None
-        if settings.zalo_app_id:
-            from bot.channels.zalo_oa import ZaloOaChannel
-
-            zalo_oa = ZaloOaChannel.from_settings(settings, dispatcher, sessions, inbox=inbox)
-            senders[Channel.ZALO_OA.value] = zalo_oa
-        if settings.zalo_bot_token is not None:
-            from bot.channels.zalo_bot import ZaloBotChannel
-
-            zalo_bot = ZaloBotChannel.from_settings(settings, dispatcher, sessions, inbox=inbox)
-            senders[Channel.ZALO_BOT.value] = zalo_bot
+        channels = build_channels(settings, dispatcher, sessions, inbox)
+        senders: dict[str, Sender] = {c.channel.value: c for c in channels}
         worker = OutboxWorker(sessions, senders, interval=settings.outbox_interval_seconds)
+        by_name: dict[str, Any] = dict(senders)
         return cls(
             settings,
             engine,
@@ -143,11 +131,12 @@ class App:
             knowledge,
             dispatcher,
             metrics,
-            telegram=telegram,
+            telegram=by_name.get(Channel.TELEGRAM.value),
             outbox=worker,
-            zalo_oa=zalo_oa,
-            zalo_bot=zalo_bot,
+            zalo_oa=by_name.get(Channel.ZALO_OA.value),
+            zalo_bot=by_name.get(Channel.ZALO_BOT.value),
             inbox=inbox,
+            channels=channels,
         )
 
     async def start(
@@ -169,11 +158,9 @@ class App:
             self._tasks.append(
                 asyncio.create_task(self.knowledge.watch(self.settings.kb_reload_seconds))
             )
-        if self.telegram is not None and (watch if channels is None else channels):
-            await self.telegram.start()  # polls, or sets up the webhook, in the background
-        for zalo in (self.zalo_oa, self.zalo_bot):
-            if zalo is not None and (watch if channels is None else channels):
-                await zalo.start()  # OA: stores the first tokens; Bot: polls or sets the webhook
+        if watch if channels is None else channels:
+            for channel in self.channels:
+                await channel.start()  # polls, or sets up the webhook, in the background
         if watch:
             self._tasks.append(asyncio.create_task(self._purge_daily(), name="purge"))
             self._tasks.append(asyncio.create_task(self._review_regularly(), name="kb-review"))
@@ -303,9 +290,6 @@ class App:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        if self.telegram is not None:
-            await self.telegram.stop()
-        for zalo in (self.zalo_oa, self.zalo_bot):
-            if zalo is not None:
-                await zalo.stop()
+        for channel in self.channels:
+            await channel.stop()
         await self.engine.dispose()

@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     """How long a worker holds a stored webhook update it is handling (bot/update_inbox.py);
     after a crash, another worker takes the update over once this has passed."""
 
-    # --- Telegram (bot/channels/telegram.py) ---------------------------------------------
+    # --- Telegram (bot/channels/telegram/) ---------------------------------------------
     telegram_bot_token: SecretStr | None = None
     """Token from @BotFather; empty: the Telegram channel is off. Never logged."""
     telegram_webhook_url: str = ""
@@ -123,7 +123,7 @@ class Settings(BaseSettings):
             )
         return self
 
-    # --- Zalo (bot/channels/zalo_oa.py, bot/channels/zalo_bot.py) ---------------------
+    # --- Zalo (bot/channels/zalo_oa/, bot/channels/zalo_bot/) ---------------------
     zalo_app_id: str = ""
     """Zalo app id (developers.zalo.me), linked to the OA; empty: the Zalo OA channel is off."""
     zalo_oa_id: str = ""

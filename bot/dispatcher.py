@@ -17,6 +17,7 @@ from weakref import WeakValueDictionary
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import lifecycle
 from bot.dossiers.workdays import load_calendar
 from bot.kb_service import KnowledgeService
 from bot.messages import Channel, ChatRef, ChatState, Incoming, Outcome, Reply
@@ -135,6 +136,9 @@ class Dispatcher:
                 if not await chats.claim_event(session, channel, incoming.event_id):
                     self.metrics.duplicates.labels(channel).inc()
                     return []
+                done = await lifecycle.apply(session, incoming)
+                if done is not None:
+                    return done  # a lifecycle event, or content the adapter refused
                 user_hash = self.user_hash(incoming)
                 state_key = self.state_key(incoming.chat)
                 state = await chats.lock_state(

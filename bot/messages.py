@@ -44,6 +44,20 @@ class IncomingFile:
     mime_type: str = ""
 
 
+class EventKind(StrEnum):
+    """What an ``Incoming`` is: a message, or a change in whether the chat can be written to.
+
+    Lifecycle events are handled by the dispatcher in its one transaction
+    (``bot/lifecycle.py``), never by an adapter's own.
+    """
+
+    MESSAGE = "message"  # text typed, a choice tapped, a file
+    FOLLOW = "follow"  # followed the OA: reachable again, and greeted like /start
+    UNFOLLOW = "unfollow"  # unfollowed the OA: unreachable, subscriptions cancelled
+    BLOCKED = "blocked"  # blocked the bot or removed it from a group: unreachable
+    REACHABLE = "reachable"  # unblocked the bot, opened the chat: reachable again, no reply
+
+
 @dataclass(frozen=True, slots=True)
 class Incoming:
     """One event from a user: text typed, or a choice tapped, or a file.
@@ -59,6 +73,10 @@ class Incoming:
     file: IncomingFile | None = None
     display_name: str = ""
     unsupported: str = ""
+    kind: EventKind = EventKind.MESSAGE
+    refusal: str = ""
+    """A reply the adapter decided without reading the content (a file over the platform's
+    size limit, never downloaded): the event is claimed like any other and answered with it."""
 
 
 @dataclass(frozen=True, slots=True)

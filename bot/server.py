@@ -138,12 +138,8 @@ def make_web_app(app: App) -> web.Application:
         rate_limit_per_address_per_minute=app.settings.web_rate_limit_per_address_per_minute,
         trusted_proxies=app.settings.trusted_proxies,
     ).register(web_app)  # GET and POST /chat/form, the chat without JavaScript
-    if app.telegram is not None and app.telegram.uses_webhook:
-        app.telegram.register(web_app)  # POST /telegram/webhook
-    if app.zalo_oa is not None:
-        app.zalo_oa.register(web_app)  # POST /zalo/oa/webhook
-    if app.zalo_bot is not None and app.zalo_bot.uses_webhook:
-        app.zalo_bot.register(web_app)  # POST /zalo/bot/webhook
+    for channel in app.channels:  # POST /telegram/webhook, /zalo/oa/webhook, /zalo/bot/webhook
+        channel.register(web_app)  # (a channel that polls adds nothing)
     IngestApi(
         app.sessions, Ingestor(app.dispatcher.services.secret, DOSSIER_NOTIFICATIONS)
     ).register(web_app)

@@ -46,6 +46,10 @@ DAY_MS = 24 * 3600 * 1000
 WINDOW_MS = 7 * DAY_MS
 CS_PATH = "/v3.0/oa/message/cs"
 TOKEN_PATH = "/v4/oa/access_token"
+UPLOAD_IMAGE_PATH = "/v2.0/oa/upload/image"
+UPLOAD_FILE_PATH = "/v2.0/oa/upload/file"
+MAX_IMAGE_BYTES = 1_000_000  # Zalo: images JPG/PNG up to 1 MB, files up to 5 MB (zalo.md)
+MAX_FILE_BYTES = 5_000_000
 BUTTON_TYPES = {"oa.query.show", "oa.query.hide", "oa.open.url", "oa.open.phone", "oa.open.sms"}
 
 
@@ -95,6 +99,16 @@ class OaCall:
             recipient = self.body.get("recipient") or {}
             return recipient.get("user_id")
         return None
+
+
+@dataclass
+class Upload:
+    """A picture or file uploaded to the OA, referred to by its id in a later message."""
+
+    kind: str  # "image" or "file"
+    name: str
+    content: bytes
+    mime_type: str
 
 
 @dataclass
@@ -148,6 +162,7 @@ class FakeZaloOA:
         self.rotations = 0
         self.users: dict[str, ZaloUser] = {}
         self.sent: dict[str, list[dict[str, Any]]] = {}
+        self.uploads: dict[str, Upload] = {}
         self.calls: list[OaCall] = []
         self.faults: list[Fault] = []
         self.delays: dict[str, float] = {}
@@ -163,6 +178,8 @@ class FakeZaloOA:
         app = web.Application()
         app.router.add_post(CS_PATH, self._cs)
         app.router.add_post(TOKEN_PATH, self._token)
+        app.router.add_post(UPLOAD_IMAGE_PATH, self._upload)
+        app.router.add_post(UPLOAD_FILE_PATH, self._upload)
         app.router.add_get("/v2.0/oa/getoa", self._getoa)
         self._server = TestServer(app)
         await self._server.start_server(access_log=None)
@@ -376,11 +393,15 @@ class FakeZaloOA:
         if not isinstance(user_id, str) or not user_id:
             raise OaError(-201, "Parameters are invalid: recipient.user_id")
         text = message.get("text")
-        if not isinstance(text, str) or not text.strip():
+        attachment = message.get("attachment")
+        media = self._media(attachment)
+        if media is not None:  # a picture (text optional, its title) or a file (no text)
+            text = text if isinstance(text, str) else ""
+        elif not isinstance(text, str) or not text.strip():
             raise OaError(-201, "Parameters are invalid: message.text")
         if len(unicodedata.normalize("NFC", text)) > 2000:
             raise OaError(-201, "Parameters are invalid: text is longer than 2000 characters")
-        buttons = self._buttons(message.get("attachment"))
+        buttons = [] if media is not None else self._buttons(attachment)
         user = self.users.get(user_id)
         if user is None or not user.following:
             raise OaError(-213, "User has not followed the OA")
@@ -388,9 +409,76 @@ class FakeZaloOA:
             raise OaError(-230, "User has not interacted with the OA in the last 7 days")
         message_id = secrets.token_hex(10)
         self.sent.setdefault(user_id, []).append(
-            {"text": text, "buttons": buttons, "message_id": message_id}
+            {
+                "text": text,
+                "buttons": buttons,
+                "message_id": message_id,
+                "image": media if media is not None and media.kind == "image" else None,
+                "file": media if media is not None and media.kind == "file" else None,
+            }
         )
         return {"message_id": message_id, "user_id": user_id, "quota": {"remain": 100}}
+
+    def _media(self, attachment: Any) -> Upload | None:
+        """The upload a ``media`` template (image) or a ``file`` attachment refers to; None
+        for other messages. An unknown or expired id is Zalo's -100."""
+        if not isinstance(attachment, dict):
+            return None
+        payload = attachment.get("payload") or {}
+        if not isinstance(payload, dict):
+            raise OaError(-201, "Parameters are invalid: attachment.payload")
+        if attachment.get("type") == "file":
+            key, kind = payload.get("token"), "file"
+        elif attachment.get("type") == "template" and payload.get("template_type") == "media":
+            elements = payload.get("elements")
+            if not isinstance(elements, list) or len(elements) != 1:
+                raise OaError(-201, "Parameters are invalid: one media element")
+            element = elements[0] if isinstance(elements[0], dict) else {}
+            if element.get("media_type") != "image":
+                raise OaError(-201, "Parameters are invalid: media_type")
+            key, kind = element.get("attachment_id"), "image"
+        else:
+            return None
+        upload = self.uploads.get(key) if isinstance(key, str) else None
+        if upload is None or upload.kind != kind:
+            raise OaError(-100, "Attachment is expired or not found")
+        return upload
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """``upload/image`` -> ``data.attachment_id``; ``upload/file`` -> ``data.token``: a
+        multipart body whose field ``file`` holds the bytes, with the bare token header."""
+        path = request.path
+        call = OaCall(path, dict(request.headers), None, time.monotonic())
+        self.calls.append(call)
+        faulty = await self._faulty(path, call)
+        if faulty is not None:
+            return faulty
+        token = request.headers.get("access_token", "")
+        if self.access_tokens.get(token, 0) < time.time():
+            call.error = -216
+            return web.json_response({"error": -216, "message": "Access token is invalid"})
+        field_ = None
+        if request.content_type == "multipart/form-data":
+            form = await request.post()
+            field_ = form.get("file")
+        if not isinstance(field_, web.FileField):
+            call.error = -201
+            return web.json_response({"error": -201, "message": "Parameters are invalid: file"})
+        content = field_.file.read()
+        image = path == UPLOAD_IMAGE_PATH
+        call.body = {"name": field_.filename, "size": len(content), "type": field_.content_type}
+        limit = MAX_IMAGE_BYTES if image else MAX_FILE_BYTES
+        wrong_type = image and field_.content_type not in ("image/png", "image/jpeg")
+        if not content or len(content) > limit or wrong_type:
+            call.error = -201
+            return web.json_response(
+                {"error": -201, "message": "Parameters are invalid: file type or size"}
+            )
+        key = secrets.token_hex(12)
+        kind = "image" if image else "file"
+        self.uploads[key] = Upload(kind, field_.filename, content, field_.content_type)
+        data = {"attachment_id": key} if image else {"token": key}
+        return web.json_response({"error": 0, "message": "Success", "data": data})
 
     def _buttons(self, attachment: Any) -> list[dict[str, Any]]:
         if attachment is None:

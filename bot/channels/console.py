@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from bot.channels.base import numbered_turn
 from bot.dispatcher import Dispatcher
 from bot.messages import Channel, ChatRef, Choice, Incoming, Reply
 from knowledge.normalize import fold
@@ -142,7 +143,10 @@ def render(replies: list[Reply], width: int = 80) -> tuple[str, Keys]:
     keys = Keys(offered=sum(len(r.choices) for r in replies))
     letter_reply = next((r for r in reversed(replies) if yes_no(r)), None)
     lines: list[str] = []
-    for reply in replies:
+    # Only listed choices take numbers: the yes/no pair has letters, and this adapter resolves
+    # what is typed itself (``Keys``), so the dispatcher's count of the turn does not apply.
+    turn = numbered_turn(replies, listed=lambda r: r is not letter_reply, count_unlisted=False)
+    for reply, items in turn:
         lines.extend(wrap(reply.text, width))
         for attachment in (reply.image, reply.document):
             if attachment is not None:
@@ -161,10 +165,10 @@ def render(replies: list[Reply], width: int = 80) -> tuple[str, Keys]:
                 )
             )
         else:
-            for choice in reply.choices:
-                keys.numbered.append(choice)
-                number = f"  {len(keys.numbered)}. "
-                lines.extend(wrap(choice.label, width, number, " " * len(number)))
+            for item in items:
+                keys.numbered.append(item.choice)
+                number = f"  {item.number}. "
+                lines.extend(wrap(item.choice.label, width, number, " " * len(number)))
         lines.append("")
     return "\n".join(lines), keys
 

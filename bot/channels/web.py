@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.dispatcher import Dispatcher
@@ -26,8 +25,7 @@ from bot.http_body import BadJson, BodyTooLarge, parse_json, read_body
 from bot.json_text import dumps
 from bot.messages import Channel, ChatRef, Incoming, Reply
 from bot.ratelimit import SharedRateLimiter, client_address, parse_networks
-from storage.models import WebSession, utcnow
-from storage.repositories import outbox, web_chat
+from storage.repositories import outbox, web_sessions
 
 if TYPE_CHECKING:
     from bot.channels.web_history import WebHistory
@@ -191,11 +189,7 @@ class WebChannel:
             return None
         digest = _token_hash(token)
         # One statement: touch the session if it is known and unexpired, and say whether it was.
-        now = utcnow()
-        touched = await web_chat.touch_session(
-            db, digest, alive_after=now - self._session_ttl, now=now
-        )
-        return digest if touched else None
+        return digest if await web_sessions.touch_live(db, digest, self._session_ttl) else None
 
     async def _new_session(self) -> tuple[str, str]:
         """A new session's (token, token hash), its first message counted; created only for
@@ -203,7 +197,7 @@ class WebChannel:
         new = secrets.token_urlsafe(32)
         digest = _token_hash(new)
         async with self._sessions() as db, db.begin():
-            db.add(WebSession(token_hash=digest))
+            await web_sessions.create(db, digest)
             await self._limiter.hit_in(db, digest)
         return new, digest
 
@@ -222,10 +216,7 @@ class WebChannel:
         token = request.headers.get(SESSION_HEADER, "")
         digest = _token_hash(token)
         async with self._sessions() as db, db.begin():
-            known = await db.scalar(
-                select(WebSession.token_hash).where(WebSession.token_hash == digest)
-            )
-            if not token or known is None:
+            if not token or not await web_sessions.exists(db, digest):
                 return error(401, ERR_SESSION)
             rows = await outbox.pending_for_chat(db, Channel.WEB.value, digest[:32])
             await outbox.mark_sent(db, [r.id for r in rows])

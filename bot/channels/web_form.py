@@ -33,7 +33,7 @@ from bot.channels.web_links import to_html
 from bot.dispatcher import Dispatcher
 from bot.messages import Channel, ChatRef, Incoming
 from bot.ratelimit import SharedRateLimiter, client_address, parse_networks
-from storage.models import WebSession
+from storage.repositories import web_sessions
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +213,7 @@ class WebForm:
                 return token, digest, False
             new = secrets.token_urlsafe(32)
             digest = token_hash(new)
-            db.add(WebSession(token_hash=digest))
+            await web_sessions.create(db, digest)
             return new, digest, True
 
     async def _say(self, digest: str, *, text: str = "", choice: str | None = None) -> None:

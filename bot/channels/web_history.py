@@ -24,16 +24,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.json_text import dumps
 from bot.messages import Reply
 from bot.privacy import mask_numbers
-from storage.models import WebSession, utcnow
-from storage.models_web import WebHistoryItem
-from storage.repositories import web_chat
+from storage.repositories import web_sessions
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +56,7 @@ async def live_session(
     if not isinstance(token, str) or not 16 <= len(token) <= 128:
         return None
     digest = token_hash(token)
-    row = await db.get(WebSession, digest)
-    if row is None or _naive(row.last_seen_at) <= _naive(utcnow() - ttl):
-        return None
-    if touch:
-        row.last_seen_at = utcnow()
-    return digest
+    return digest if await web_sessions.is_live(db, digest, ttl, touch=touch) else None
 
 
 def reply_item(reply: Reply) -> dict[str, Any]:
@@ -122,12 +114,8 @@ class WebHistory:
         user = await self._user_item(db, session_hash, text, choice)
         rows = [{"role": "user", "payload": user}] if user is not None else []
         rows += [{"role": "bot", "payload": reply_item(reply)} for reply in replies]
-        if rows:  # one executemany, in order (the user's bubble first), no ORM objects
-            now = utcnow()
-            await web_chat.append_history(
-                db, [{"session_hash": session_hash, "created_at": now, **row} for row in rows]
-            )
-        await web_chat.trim_history(db, session_hash, KEEP_ITEMS)
+        await web_sessions.add_bubbles(db, session_hash, rows)  # the user's bubble first
+        await web_sessions.trim(db, session_hash, KEEP_ITEMS)
 
     async def _user_item(
         self, db: AsyncSession, session_hash: str, text: str | None, choice: str | None
@@ -140,13 +128,7 @@ class WebHistory:
 
     async def _label_of(self, db: AsyncSession, session_hash: str, value: str) -> str:
         """The label of the button that sends ``value``, from the last replies shown."""
-        payloads = await db.scalars(
-            select(WebHistoryItem.payload)
-            .where(WebHistoryItem.session_hash == session_hash, WebHistoryItem.role == "bot")
-            .order_by(WebHistoryItem.id.desc())
-            .limit(20)
-        )
-        for payload in payloads:
+        for payload in await web_sessions.last_bot_payloads(db, session_hash, 20):
             for c in payload.get("choices") or ():
                 if c.get("value") == value:
                     return str(c.get("label", ""))
@@ -158,17 +140,10 @@ class WebHistory:
             digest = await live_session(db, token, self._ttl)
             if digest is None:
                 return None
-            rows = list(
-                await db.scalars(
-                    select(WebHistoryItem)
-                    .where(WebHistoryItem.session_hash == digest)
-                    .order_by(WebHistoryItem.id.desc())
-                    .limit(SHOW_ITEMS)
-                )
-            )
+            rows = await web_sessions.last_bubbles(db, digest, SHOW_ITEMS)
         return [
             {"role": r.role, **r.payload, "at": _naive(r.created_at).isoformat() + "Z"}
-            for r in reversed(rows)
+            for r in rows
         ]
 
     async def endpoint(self, request: web.Request) -> web.Response:

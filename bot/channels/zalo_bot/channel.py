@@ -1,168 +1,65 @@
-"""Zalo Bot API ("Zalo Bot Creator"): the pilot channel for agencies without OA API access.
-
-A thin aiohttp client (no Python package for this API is async, maintained and complete; see
-``../shared/zalo.md`` §5). Updates come by long polling (``getUpdates``, one process, for
-development) or at ``POST /zalo/bot/webhook``, authenticated by the ``X-Bot-Api-Secret-Token``
-header compared in constant time; a webhook update is stored in the inbox (``bot.update_inbox``)
-before the 200, and handled from there, in order per chat, by whichever worker claims it.
-The sources disagree on whether a webhook update is wrapped in ``{"ok", "result"}`` or sent
-bare, so both are accepted. Duplicates (the same ``message_id``) are stored and handled once.
-
-The API has no buttons: choices are written as a numbered list and the dispatcher maps a typed
-"1", "2"... back to them. Texts are sent in pieces of at most 2,000 characters.
-
-The bot token is part of every API URL, so no URL is ever logged and error texts are redacted.
-"""
+"""The Zalo Bot channel: polling or webhook receiver, replies, and outbox delivery."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-import random
-import re
-import secrets
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
-from weakref import WeakValueDictionary
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.zalo_oa import MAX_TEXT_CHARS, numbered, split_text
+from bot.channels.base import (
+    ChatLocks,
+    PlatformChannel,
+    Reachability,
+    secret_matches,
+)
+from bot.channels.zalo_bot.api import (
+    CHANNEL,
+    DEFAULT_API_BASE_URL,
+    NO_UPDATE,
+    SECRET_HEADER,
+    TOKEN_REJECTED,
+    TRANSIENT,
+    WEBHOOK_PATH,
+    BotApiError,
+    Mode,
+    Tuning,
+)
+from bot.channels.zalo_bot.render import render
+from bot.channels.zalo_bot.updates import parse_update, updates_of
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryResult
 from bot.dispatcher import Dispatcher
 from bot.json_text import dumps
-from bot.messages import Channel, ChatRef, Incoming, Reply
-from bot.privacy import keyed_hash
+from bot.messages import Reply
 from bot.ratelimit import SharedRateLimiter, wait_for
 from bot.update_inbox import NotReady, UpdateInbox
 from bot.update_inbox import Update as Stored
-from storage.repositories import recipients
 
 log = logging.getLogger(__name__)
 
-CHANNEL = Channel.ZALO_BOT
-WEBHOOK_PATH = "/zalo/bot/webhook"
-SECRET_HEADER = "X-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
-DEFAULT_API_BASE_URL = "https://bot-api.zaloplatforms.com"
-
-NO_UPDATE = 408  # getUpdates timed out without an update
-TRANSIENT = -1  # our own code for network failures and unreadable answers
-TOKEN_REJECTED = frozenset({401, 404})
-
-NUMBER_HINT = "Bạn gõ số thứ tự để chọn (ví dụ: 1)."
-CHOOSE = "Mời bạn chọn:"
 ERR_SECRET = "Sai hoặc thiếu mã bí mật của webhook."  # noqa: S105
+
+
 ERR_BODY = "Yêu cầu không hợp lệ: cần một bản tin cập nhật JSON của Zalo Bot."
+
+
 ERR_STARTING = "Kênh Zalo Bot đang khởi động, vui lòng thử lại sau."
+
+
 ERR_STORE = "Chưa lưu được bản tin, vui lòng gửi lại sau."
 
-_EVENT = re.compile(r"message\.([a-z_]+)\.received")
 
-Mode = Literal["polling", "webhook"]
-
-
-@dataclass(frozen=True, slots=True)
-class Tuning:
-    """Timings and limits (the Bot API publishes no rate limits: stay modest)."""
-
-    poll_timeout: int = 30
-    http_timeout: float = 15.0
-    requests_per_second: float = 20.0
-    max_retries: int = 4
-    backoff_base: float = 0.5
-    backoff_max: float = 30.0
-    ready_timeout: float = 10.0
-    drain_timeout: float = 10.0
-
-
-# ---------------------------------------------------------------- rendering and parsing (pure)
-
-
-def render(replies: Iterable[Reply]) -> list[str]:
-    """The texts for one turn: each reply's choices numbered (continuing across the turn, as
-    the dispatcher counts them), a hint after the last list, everything within 2,000 chars."""
-    replies = list(replies)
-    last_with_choices = max((i for i, r in enumerate(replies) if r.choices), default=-1)
-    out: list[str] = []
-    offered = 0
-    for i, reply in enumerate(replies):
-        text = reply.text.strip()
-        if reply.choices:
-            listing = numbered(reply.choices, offered + 1)
-            if i == last_with_choices:
-                listing = f"{listing}\n{NUMBER_HINT}"
-            text = f"{text}\n\n{listing}" if text else f"{CHOOSE}\n{listing}"
-            offered += len(reply.choices)
-        out.extend(split_text(text, MAX_TEXT_CHARS))
-    return out
-
-
-def updates_of(data: object) -> list[dict[str, Any]]:
-    """The updates in a webhook body or a getUpdates result: wrapped ``{"ok", "result"}`` or
-    bare ``{"event_name", "message"}``, one update or a list of them."""
-    if isinstance(data, dict) and "result" in data:
-        if data.get("ok") is False:
-            return []
-        data = data["result"]
-    items = data if isinstance(data, list) else [data]
-    return [u for u in items if isinstance(u, dict) and "event_name" in u]
-
-
-def parse_update(update: Mapping[str, Any]) -> Incoming | None:
-    """An update as the dispatcher's ``Incoming``; None for what the bot does not answer
-    (bots, group chats, which are beta on Zalo, and events without a message)."""
-    name = str(update.get("event_name") or "")
-    message = update.get("message")
-    if not isinstance(message, dict):
-        return None
-    sender: dict[str, Any] = message.get("from") or {}
-    chat: dict[str, Any] = message.get("chat") or {}
-    if not isinstance(sender, dict) or not isinstance(chat, dict):
-        return None
-    if sender.get("is_bot") is True:
-        return None
-    if str(chat.get("chat_type") or "PRIVATE").upper() != "PRIVATE":
-        return None
-    chat_id = str(chat.get("id") or sender.get("id") or "")
-    user_id = str(sender.get("id") or chat_id)
-    if not chat_id:
-        return None
-    event_id = str(message.get("message_id") or f"{name}:{chat_id}:{message.get('date')}")
-    ref = ChatRef(CHANNEL, chat_id, user_id)
-    display_name = str(sender.get("display_name") or "")
-    if name == "message.text.received":
-        text = str(message.get("text") or "")
-        return Incoming(ref, event_id, text=text, display_name=display_name)
-    kind = _EVENT.fullmatch(name)
-    if kind is None:
-        return None
-    return Incoming(ref, event_id, unsupported=kind.group(1), display_name=display_name)
-
-
-# ---------------------------------------------------------------- client errors
-
-
-class BotApiError(Exception):
-    """``{"ok": false, "error_code", "description"}``, or TRANSIENT for our own failures."""
-
-    def __init__(self, code: int, description: str) -> None:
-        super().__init__(f"error {code}: {description}")
-        self.code = code
-        self.description = description
-
-    @property
-    def retryable(self) -> bool:
-        return self.code in (TRANSIENT, NO_UPDATE, 429) or self.code >= 500
-
-
-class ZaloBotChannel:
+class ZaloBotChannel(PlatformChannel):
     """The Zalo Bot API channel: polling or webhook receiver, sender, and outbox sender."""
+
+    channel = CHANNEL
 
     def __init__(
         self,
@@ -178,6 +75,7 @@ class ZaloBotChannel:
         tuning: Tuning | None = None,
         inbox: UpdateInbox | None = None,
     ) -> None:
+        super().__init__()
         self.tuning = tuning or Tuning()
         self.mode: Mode = mode
         self.webhook_url = webhook_url
@@ -189,13 +87,11 @@ class ZaloBotChannel:
         self._webhook_secret = webhook_secret.encode()
         self._http_session: aiohttp.ClientSession | None = None
         self._limiter = AsyncLimiter(self.tuning.requests_per_second, 1)
-        self._ready = asyncio.Event()
-        self._runner: asyncio.Task[None] | None = None
         self.inbox = inbox or UpdateInbox(sessions, secret=secret)
         self.inbox.route(CHANNEL.value, self._handle_stored)
-        self._inbox_on = False
-        self._receive_locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
-        self._send_locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+        self._receive_locks = ChatLocks()
+        self._send_locks = ChatLocks()
+        self.reachability = Reachability(sessions, CHANNEL, secret)
 
     @classmethod
     def from_settings(
@@ -232,47 +128,24 @@ class ZaloBotChannel:
 
     def _chat_ref(self, chat_id: str) -> str:
         """A chat as it may appear in a log line: a keyed hash, never the id."""
-        return keyed_hash(self._log_secret, CHANNEL.value, chat_id)[:12]
+        return self.reachability.ref(chat_id)
 
     # ------------------------------------------------------------ lifecycle
-
-    @property
-    def ready(self) -> bool:
-        return self._ready.is_set()
-
-    async def wait_ready(self, seconds: float | None = None) -> bool:
-        """True once the token is accepted (getMe) and the webhook or polling is set up."""
-        try:
-            await asyncio.wait_for(self._ready.wait(), seconds or self.tuning.ready_timeout)
-        except TimeoutError:
-            return False
-        return True
 
     async def start(self) -> None:
         """Set up in the background (retrying while Zalo is unreachable), then poll or wait
         for webhook calls: Zalo being down at start must not keep the server down."""
         self._limiter = AsyncLimiter(self.tuning.requests_per_second, 1)
         self._http_session = aiohttp.ClientSession()
-        self._runner = asyncio.create_task(self._run(), name="zalo-bot")
+        self._run_in_background(self._run(), "zalo-bot")
         if self.uses_webhook:
-            self._inbox_on = True
-            await self.inbox.start(CHANNEL.value)
+            await self._open_inbox()
 
     async def stop(self) -> None:
         """Stop polling, finish the updates in progress (bounded), close the client."""
-        if self._runner is not None:
-            self._runner.cancel()
-            try:
-                await self._runner
-            except asyncio.CancelledError:
-                pass
-            except Exception:
-                log.debug("Zalo Bot runner ended with an error", exc_info=True)
-            self._runner = None
+        await self._stop_runner()
         await self.drain(self.tuning.drain_timeout)
-        if self._inbox_on:
-            await self.inbox.stop(CHANNEL.value, self.tuning.drain_timeout)
-            self._inbox_on = False
+        await self._close_inbox()
         self._ready.clear()
         if self._http_session is not None:
             await self._http_session.close()
@@ -280,8 +153,7 @@ class ZaloBotChannel:
 
     async def drain(self, seconds: float | None = None) -> None:
         """Wait until every stored webhook update has been handled and answered."""
-        if self._inbox_on and not await self.inbox.drain(CHANNEL.value, seconds):
-            log.warning("Zalo Bot: updates still waiting in the inbox")
+        await self._drain_inbox(seconds)
 
     async def _run(self) -> None:
         if not await self._setup():
@@ -303,7 +175,7 @@ class ZaloBotChannel:
                     "Zalo Bot API unreachable at start (%s); retrying in %.1f s", exc, delay
                 )
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, self.tuning.backoff_max)
+                delay = self.backoff.after(delay)
         try:
             if self.uses_webhook and self.webhook_url:
                 payload = {"url": self.webhook_url, "secret_token": self._webhook_secret.decode()}
@@ -338,21 +210,21 @@ class ZaloBotChannel:
                     return
                 log.warning("Zalo Bot getUpdates failed (%s); retrying in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, self.tuning.backoff_max)
+                delay = self.backoff.after(delay)
                 continue
             delay = self.tuning.backoff_base
             for update in updates_of(result):
                 await self.process(update)
 
     def register(self, app: web.Application) -> None:
-        """Add ``POST /zalo/bot/webhook`` to the server."""
-        app.router.add_post(WEBHOOK_PATH, self.webhook)
+        """Add ``POST /zalo/bot/webhook`` to the server (nothing when polling)."""
+        if self.uses_webhook:
+            app.router.add_post(WEBHOOK_PATH, self.webhook)
 
     async def webhook(self, request: web.Request) -> web.Response:
         """One body (one update or several): 401 unless the secret header matches, else 200
         once its updates are stored; they are handled afterwards, from the inbox."""
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        if not self._webhook_secret or not secrets.compare_digest(given, self._webhook_secret):
+        if not secret_matches(request, SECRET_HEADER, self._webhook_secret):
             log.warning("Zalo Bot webhook: request with a missing or wrong secret refused")
             return web.json_response({"error": ERR_SECRET}, status=401, dumps=dumps)
         try:
@@ -384,21 +256,14 @@ class ZaloBotChannel:
         if isinstance(update, dict):
             await self.process(update)
 
-    def _lock(self, table: WeakValueDictionary[str, asyncio.Lock], key: str) -> asyncio.Lock:
-        lock = table.get(key)
-        if lock is None:
-            lock = table[key] = asyncio.Lock()
-        return lock
-
     async def process(self, update: Mapping[str, Any]) -> None:
         """Handle one update and send its replies, in arrival order per chat. Never raises."""
         incoming = parse_update(update)
         if incoming is None:
             return
         chat_id = incoming.chat.chat_id
-        async with self._lock(self._receive_locks, chat_id):
+        async with self._receive_locks(chat_id):
             try:
-                await self._clear_unreachable(chat_id)
                 replies = await self._dispatcher.handle(incoming)
                 if replies:
                     await self._reply(chat_id, replies)
@@ -408,7 +273,7 @@ class ZaloBotChannel:
     # ------------------------------------------------------------ sending
 
     async def _reply(self, chat_id: str, replies: Sequence[Reply]) -> None:
-        async with self._lock(self._send_locks, chat_id):
+        async with self._send_locks(chat_id):
             for text in render(replies):
                 try:
                     await self.send_text(chat_id, text)
@@ -418,10 +283,9 @@ class ZaloBotChannel:
 
     async def deliver(self, chat_id: str, replies: Sequence[Reply]) -> DeliveryResult:
         """Send queued replies (notifications from the outbox) and say how it went."""
-        async with self._sessions() as session:
-            if await recipients.is_unreachable(session, CHANNEL.value, chat_id):
-                return DeliveryResult(Delivery.UNDELIVERABLE, "the chat is unreachable")
-        async with self._lock(self._send_locks, chat_id):
+        if await self.reachability.unreachable(chat_id):
+            return DeliveryResult(Delivery.UNDELIVERABLE, "the chat is unreachable")
+        async with self._send_locks(chat_id):
             try:
                 for text in render(replies):
                     await self.send_text(chat_id, text)
@@ -429,7 +293,7 @@ class ZaloBotChannel:
                 if exc.retryable or exc.code in TOKEN_REJECTED:
                     return DeliveryResult(Delivery.RETRY, str(exc))
                 if exc.code == 403:
-                    await self._mark_unreachable(chat_id, str(exc))
+                    await self.reachability.mark(chat_id, str(exc))
                 return DeliveryResult(Delivery.UNDELIVERABLE, str(exc))
         return DeliveryResult(Delivery.SENT)
 
@@ -441,10 +305,9 @@ class ZaloBotChannel:
                 return await self._call("sendMessage", {"chat_id": chat_id, "text": text})
             except BotApiError as exc:
                 failures += 1
-                if not exc.retryable or failures > self.tuning.max_retries:
+                if not exc.retryable or self.backoff.exhausted(failures):
                     raise
-                delay = min(self.tuning.backoff_max, self.tuning.backoff_base * 2 ** (failures - 1))
-                delay *= 1 + random.random() / 4
+                delay = self.backoff.delay(failures)
                 log.warning("Zalo Bot sendMessage failed (%s); retry in %.2f s", exc, delay)
                 await asyncio.sleep(delay)
 
@@ -487,17 +350,3 @@ class ZaloBotChannel:
             description = self._redact(str(data.get("description") or ""))[:200]
             raise BotApiError(code, f"{method}: {description}")
         return data.get("result")
-
-    # ------------------------------------------------------------ reachability
-
-    async def _mark_unreachable(self, chat_id: str, reason: str) -> None:
-        log.info("Zalo Bot chat %s is unreachable: %s", self._chat_ref(chat_id), reason)
-        try:
-            async with self._sessions() as session, session.begin():
-                await recipients.mark_unreachable(session, CHANNEL.value, chat_id, reason)
-        except Exception as exc:
-            log.warning("Zalo Bot: could not record an unreachable chat (%s)", type(exc).__name__)
-
-    async def _clear_unreachable(self, chat_id: str) -> None:
-        async with self._sessions() as session, session.begin():
-            await recipients.clear_unreachable(session, CHANNEL.value, chat_id)

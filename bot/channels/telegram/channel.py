@@ -1,50 +1,21 @@
-"""Telegram: python-telegram-bot 22 as a typed Bot API client and update parser.
-
-Flows and state stay in our dispatcher and database (no ``Application``, no
-``ConversationHandler``, no library persistence: they keep state per process).
-
-Updates come in by long polling (``getUpdates`` with offsets, the default) or by webhook at
-``POST /telegram/webhook`` when ``TELEGRAM_WEBHOOK_URL`` is set. Polling confirms a batch only
-after every update in it was handled up to the dispatcher's commit. The webhook answers 200 once
-the update is stored in the inbox (``bot.update_inbox``), which handles it from there, in order
-per chat, on whichever worker claims it; a crash before the dispatcher's commit means the
-update is handled again, a crash after it means the dispatcher drops the repeat. Replies go out
-within Telegram's flood limits: a stored update counts as done only once its replies are sent
-(so the chat's next update, on any worker, cannot overtake them); a polled update's replies go
-out in background tasks, in order per chat.
-
-The bot token is part of every Bot API URL, so it is redacted from the log records of the
-libraries that could print such a URL, and never appears in a route of ours.
-"""
+"""The Telegram channel: polling or webhook receiver, replies, and outbox delivery."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import contextvars
-import html
 import logging
-import random
-import secrets
-import warnings
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
-from typing import Literal, TypeVar
-from weakref import WeakValueDictionary
 
 from aiohttp import web
-from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import (
     Bot,
     BotCommand,
     CallbackQuery,
     Document,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     InputFile,
-    LinkPreviewOptions,
     Message,
     MessageEntity,
     ReplyParameters,
@@ -62,51 +33,70 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.channels import background, textsplit
-from bot.channels.textsplit import utf16_length
+from bot.channels.base import (
+    ChatLocks,
+    PlatformChannel,
+    Reachability,
+    TaskSet,
+    secret_matches,
+)
+from bot.channels.telegram.api import (
+    ALLOWED_UPDATES,
+    COMMANDS,
+    DEFAULT_API_BASE_URL,
+    MAX_FILE_BYTES,
+    SECRET_HEADER,
+    TYPING_REPEAT_SECONDS,
+    WEBHOOK_PATH,
+    T,
+    Tuning,
+)
+from bot.channels.telegram.client import (
+    ChatUnreachable,
+    OutgoingLimiter,
+    _library_loggers,
+    _Redactor,
+    describe,
+    retry_after_seconds,
+)
+from bot.channels.telegram.render import NO_PREVIEW, Outgoing, render
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryResult
 from bot.dispatcher import Dispatcher
 from bot.json_text import dumps
-from bot.messages import Attachment, Channel, ChatRef, Choice, Incoming, IncomingFile, Reply
-from bot.privacy import keyed_hash
+from bot.messages import (
+    Channel,
+    ChatRef,
+    EventKind,
+    Incoming,
+    IncomingFile,
+    Reply,
+)
 from bot.ratelimit import SharedSendLimits
 from bot.update_inbox import NotReady, UpdateInbox
 from bot.update_inbox import Update as Stored
-from storage.repositories import chats, recipients
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
-WEBHOOK_PATH = "/telegram/webhook"
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
-DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
-ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
-
-MAX_TEXT_CHARS = 4096
-MAX_CAPTION_CHARS = 1024
-MAX_CALLBACK_DATA_BYTES = 64
-MAX_BUTTON_CHARS = 64
-MAX_FILE_BYTES = 5 * 1024 * 1024
-TYPING_REPEAT_SECONDS = 4.5  # Telegram shows "typing…" for about 5 s
-
-# What the command menu shows, in Vietnamese (setMyCommands, for every user).
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", "Bắt đầu trò chuyện"),
-    ("menu", "Danh mục chức năng"),
-    ("help", "Hướng dẫn sử dụng"),
-)
-
-CHOOSE = "Mời bạn chọn:"
 FILE_TOO_LARGE = (
     "Tệp «{name}» quá lớn ({size}). Tôi chỉ nhận tệp tối đa 5 MB, bạn vui lòng gửi tệp nhỏ hơn."
 )
+
+
 DEFAULT_FILE_NAME = "không tên"
+
+
 ERR_SECRET = "Sai hoặc thiếu mã bí mật của webhook."  # noqa: S105
+
+
 ERR_BODY = "Yêu cầu không hợp lệ: cần một bản tin cập nhật JSON của Telegram."
+
+
 ERR_STARTING = "Kênh Telegram đang khởi động, vui lòng thử lại sau."
+
+
 ERR_STORE = "Chưa lưu được bản tin cập nhật, vui lòng gửi lại sau."
+
 
 # Message kinds the assistant cannot read, in the order they are recognised. An animation is
 # also a document, a venue also a location, so they come first.
@@ -127,7 +117,6 @@ UNSUPPORTED_KINDS = (
     "story",
 )
 
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 # Set while an update from the inbox is handled: its replies are sent before the update counts
 # as done, so that the chat's next update (perhaps claimed by another worker) cannot overtake
@@ -137,232 +126,14 @@ _SEND_BEFORE_DONE: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Tuning:
-    """Timings and limits; the defaults follow Telegram's documented flood limits."""
-
-    poll_timeout: int = 30
-    typing_after: float = 0.8
-    overall_per_second: float = 30.0
-    per_chat_per_second: float = 1.0
-    per_chat_burst: int = 3
-    group_per_minute: float = 20.0
-    max_retries: int = 5
-    backoff_base: float = 0.5
-    backoff_max: float = 30.0
-    max_flood_waits: int = 3
-    ready_timeout: float = 10.0
-    drain_timeout: float = 10.0
-
-
-# ---------------------------------------------------------------- rendering (pure)
-
-
-def text_length(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units)."""
-    return utf16_length(text)
-
-
-def split_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
-    """Pieces of at most ``limit`` units, cut between paragraphs when at all possible."""
-    return textsplit.split_text(text, limit)
-
-
-def escape(text: str) -> str:
-    """Text safe for ``parse_mode=HTML``: every user- and knowledge-provided string goes here."""
-    return html.escape(text, quote=False)
-
-
-def button_label(label: str, limit: int = MAX_BUTTON_CHARS) -> str:
-    """A button text Telegram shows whole: one line, cut at a word with an ellipsis."""
-    label = " ".join(label.split()) or "…"
-    if len(label) <= limit:
-        return label
-    cut = label[: limit - 1]
-    space = cut.rfind(" ")
-    if space >= limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:.-–") + "…"
-
-
-def check_callback_data(value: str) -> str:
-    """A choice value as callback data: Telegram takes 1 to 64 bytes and rejects the message
-    otherwise, so a longer value is a programming error (long state belongs in the state row)."""
-    size = len(value.encode())
-    if not 1 <= size <= MAX_CALLBACK_DATA_BYTES:
-        raise ValueError(f"choice value of {size} bytes; callback data must be 1-64 bytes")
-    return value
-
-
-def inline_keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
-    """One button per row (labels are questions), or one row for a few short answers."""
-    if not choices:
-        return None
-    buttons = [
-        InlineKeyboardButton(button_label(c.label), callback_data=check_callback_data(c.value))
-        for c in choices
-    ]
-    if len(buttons) <= 3 and all(len(b.text) <= 12 for b in buttons):
-        return InlineKeyboardMarkup([buttons])
-    return InlineKeyboardMarkup([[b] for b in buttons])
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """One Bot API send: its kind, HTML text (or caption) and the keyboard it carries."""
-
-    kind: Literal["text", "photo", "document"]
-    html: str
-    markup: InlineKeyboardMarkup | None = None
-    attachment: Attachment | None = None
-
-
-def render(reply: Reply) -> list[Outgoing]:
-    """The sends for one reply; the keyboard goes on the last one, so it sits under the text."""
-    markup = inline_keyboard(reply.choices)
-    files: list[tuple[Literal["photo", "document"], Attachment]] = []
-    if reply.image is not None:
-        files.append(("photo", reply.image))
-    if reply.document is not None:
-        files.append(("document", reply.document))
-    text = reply.text.strip()
-    out: list[Outgoing] = []
-    caption = ""
-    if files and text_length(text) <= MAX_CAPTION_CHARS:
-        caption = text
-    else:
-        pieces = split_text(text) or ([CHOOSE] if markup and not files else [])
-        out = [Outgoing("text", escape(p)) for p in pieces]
-    for i, (kind, attachment) in enumerate(files):
-        out.append(Outgoing(kind, escape(caption) if i == 0 else "", attachment=attachment))
-    if markup is not None and out:
-        last = out[-1]
-        out[-1] = Outgoing(last.kind, last.html, markup, last.attachment)
-    return out
-
-
 def _megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB".replace(".", ",")
 
 
-# ---------------------------------------------------------------- log hygiene
-
-
-class _Redactor(logging.Filter):
-    """Replaces the bot token (and the webhook secret) in log records, tracebacks included."""
-
-    def __init__(self, *secret_values: str) -> None:
-        super().__init__()
-        self._secrets = tuple(s for s in secret_values if s)
-
-    def redact(self, text: str) -> str:
-        for value in self._secrets:
-            text = text.replace(value, "<redacted>")
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        clean = self.redact(message)
-        if record.exc_info:
-            trace = logging.Formatter().formatException(record.exc_info)
-            if self.redact(trace) != trace:
-                clean = f"{clean}\n{self.redact(trace)}"
-                record.exc_info = None
-                record.exc_text = None
-        if clean != message:
-            record.msg, record.args = clean, ()
-        return True
-
-
-def _library_loggers() -> list[logging.Logger]:
-    """Loggers whose records may hold a Bot API URL: python-telegram-bot's, httpx's and ours."""
-    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "telegram"]
-    return [logging.getLogger(n) for n in (*sorted(names), "telegram", "httpx", __name__)]
-
-
-def describe(exc: BaseException) -> str:
-    """An exception for a log line: the class and the message (records are redacted anyway)."""
-    return f"{type(exc).__name__}: {exc}"
-
-
-def retry_after_seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-# ---------------------------------------------------------------- outgoing limits
-
-
-class ChatUnreachable(Exception):
-    """Telegram refused a send with 403: blocked by the user, or removed from the group."""
-
-
-class OutgoingLimiter:
-    """Telegram's flood limits, an equivalent of PTB's ``AIORateLimiter`` plus a per-chat limit.
-
-    ``AIORateLimiter`` throttles the whole bot and groups but not a private chat; Telegram asks
-    for about one message per second in any chat, so every chat gets a small leaky bucket (a
-    short burst, then one per second). A 429 pauses all sends for its ``retry_after``.
-    """
-
-    def __init__(self, tuning: Tuning, shared: SharedSendLimits | None = None) -> None:
-        self._tuning = tuning
-        self._shared = shared
-        self._overall = AsyncLimiter(tuning.overall_per_second, 1)
-        self._chats: dict[int, AsyncLimiter] = {}
-        self._groups: dict[int, AsyncLimiter] = {}
-        self._open = asyncio.Event()
-        self._open.set()
-        self._resume_at = 0.0
-
-    def pause(self, seconds: float) -> None:
-        """Hold every send for ``seconds`` (or longer, if a pause is already running)."""
-        loop = asyncio.get_running_loop()
-        self._resume_at = max(self._resume_at, loop.time() + seconds)
-        self._open.clear()
-        loop.call_at(self._resume_at, self._reopen)
-
-    def _reopen(self) -> None:
-        if asyncio.get_running_loop().time() >= self._resume_at:
-            self._open.set()
-
-    def _limiter(
-        self, table: dict[int, AsyncLimiter], chat_id: int, rate: float, period: float
-    ) -> AsyncLimiter:
-        if len(table) > 1024:
-            for key, limiter in list(table.items()):
-                if limiter.has_capacity(limiter.max_rate):
-                    del table[key]
-        if chat_id not in table:
-            table[chat_id] = AsyncLimiter(rate, period)
-        return table[chat_id]
-
-    async def acquire(self, chat_id: int | None, *, message: bool) -> None:
-        """Wait for a flood pause to end, then for capacity (messages only use chat buckets)."""
-        await self._open.wait()
-        if chat_id is None:
-            return
-        if message:
-            t = self._tuning
-            burst = max(1, t.per_chat_burst)
-            await self._limiter(
-                self._chats, chat_id, burst, burst / t.per_chat_per_second
-            ).acquire()
-            if chat_id < 0:
-                await self._limiter(self._groups, chat_id, t.group_per_minute, 60).acquire()
-        await self._overall.acquire()
-        if self._shared is not None:  # the same limits counted across every worker
-            await self._shared.acquire(str(chat_id), message=message)
-        await self._open.wait()  # a 429 may have come in while this one waited for capacity
-
-
-# ---------------------------------------------------------------- the channel
-
-
-class TelegramChannel:
+class TelegramChannel(PlatformChannel):
     """Receives updates (polling or webhook), runs them through the dispatcher, sends replies."""
+
+    channel = Channel.TELEGRAM
 
     def __init__(
         self,
@@ -377,6 +148,7 @@ class TelegramChannel:
         redactor: _Redactor | None = None,
         inbox: UpdateInbox | None = None,
     ) -> None:
+        super().__init__()
         self.bot = bot
         self.webhook_url = webhook_url
         self.tuning = tuning or Tuning()
@@ -386,14 +158,12 @@ class TelegramChannel:
         self._webhook_secret = webhook_secret.encode()
         self._redactor = redactor
         self._limiter = OutgoingLimiter(self.tuning, self._shared_limits())
-        self._ready = asyncio.Event()
-        self._runner: asyncio.Task[None] | None = None
-        self._sending: set[asyncio.Task[None]] = set()
-        self._receive_locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
-        self._send_locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
+        self._sending = TaskSet("telegram")
+        self._receive_locks = ChatLocks()
+        self._send_locks = ChatLocks()
+        self.reachability = Reachability(sessions, Channel.TELEGRAM, log_secret)
         self.inbox = inbox or UpdateInbox(sessions, secret=log_secret)
         self.inbox.route(Channel.TELEGRAM.value, self._handle_stored)
-        self._inbox_on = False
 
     @classmethod
     def from_settings(
@@ -456,44 +226,21 @@ class TelegramChannel:
     def uses_webhook(self) -> bool:
         return bool(self.webhook_url)
 
-    @property
-    def ready(self) -> bool:
-        return self._ready.is_set()
-
-    async def wait_ready(self, seconds: float | None = None) -> bool:
-        """True once the bot is known (getMe), its commands set and the webhook in place."""
-        try:
-            await asyncio.wait_for(self._ready.wait(), seconds or self.tuning.ready_timeout)
-        except TimeoutError:
-            return False
-        return True
-
     async def start(self) -> None:
         """Start in the background: set up with retries, then poll (unless on a webhook).
 
         Telegram being unreachable at start must not keep the rest of the server down.
         """
         self._limiter = OutgoingLimiter(self.tuning, self._shared_limits())
-        self._runner = asyncio.create_task(self._run(), name="telegram")
+        self._run_in_background(self._run(), "telegram")
         if self.uses_webhook:
-            self._inbox_on = True
-            await self.inbox.start(Channel.TELEGRAM.value)
+            await self._open_inbox()
 
     async def stop(self) -> None:
         """Stop polling, let queued replies go out (for a bounded time), close the client."""
-        if self._runner is not None:
-            self._runner.cancel()
-            try:
-                await self._runner
-            except asyncio.CancelledError:
-                pass
-            except Exception:  # already logged by _run's own handlers
-                log.debug("telegram runner ended with an error", exc_info=True)
-            self._runner = None
+        await self._stop_runner()
         await self.drain(self.tuning.drain_timeout)
-        if self._inbox_on:
-            await self.inbox.stop(Channel.TELEGRAM.value, self.tuning.drain_timeout)
-            self._inbox_on = False
+        await self._close_inbox()
         await self.bot.shutdown()
         self._ready.clear()
         if self._redactor is not None:
@@ -503,11 +250,8 @@ class TelegramChannel:
     async def drain(self, seconds: float | None = None) -> None:
         """Wait until every stored webhook update has been handled and every reply handed to
         the background has been sent (or given up)."""
-        if self._inbox_on:
-            await self.inbox.drain(Channel.TELEGRAM.value, seconds)
-        await background.drain(
-            self._sending, seconds, "telegram: replies still unsent at shutdown were dropped"
-        )
+        await self._drain_inbox(seconds)
+        await self._sending.drain(seconds)
 
     async def _run(self) -> None:
         if not await self._setup():
@@ -530,7 +274,7 @@ class TelegramChannel:
                     "Telegram unreachable at start (%s); retrying in %.1f s", describe(exc), delay
                 )
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, self.tuning.backoff_max)
+                delay = self.backoff.after(delay)
         commands = [BotCommand(name, text) for name, text in COMMANDS]
         try:
             await self._call(None, "setMyCommands", lambda: self.bot.set_my_commands(commands))
@@ -604,7 +348,7 @@ class TelegramChannel:
                     delay,
                 )
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, self.tuning.backoff_max)
+                delay = self.backoff.after(delay)
                 continue
             delay = self.tuning.backoff_base
             if not updates:
@@ -613,8 +357,9 @@ class TelegramChannel:
             offset = updates[-1].update_id + 1
 
     def register(self, app: web.Application) -> None:
-        """Add ``POST /telegram/webhook`` to the server."""
-        app.router.add_post(WEBHOOK_PATH, self.webhook)
+        """Add ``POST /telegram/webhook`` to the server (nothing when polling)."""
+        if self.uses_webhook:
+            app.router.add_post(WEBHOOK_PATH, self.webhook)
 
     async def webhook(self, request: web.Request) -> web.Response:
         """One update from Telegram: 401 unless the secret header matches, 200 once stored.
@@ -622,8 +367,7 @@ class TelegramChannel:
         Only the secret, the JSON and the update's chat are checked here; the inbox hands the
         update to ``_handle_stored`` on whichever worker claims it.
         """
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        if not self._webhook_secret or not secrets.compare_digest(given, self._webhook_secret):
+        if not secret_matches(request, SECRET_HEADER, self._webhook_secret):
             log.warning("Telegram webhook: request with a missing or wrong secret refused")
             return web.json_response({"error": ERR_SECRET}, status=401, dumps=dumps)
         try:
@@ -670,7 +414,7 @@ class TelegramChannel:
         apology).
         """
         chat = update.effective_chat
-        async with self._lock(self._receive_locks, chat.id if chat else 0):
+        async with self._receive_locks(chat.id if chat else 0):
             try:
                 if update.callback_query is not None:
                     await self._on_callback(update.update_id, update.callback_query)
@@ -719,7 +463,6 @@ class TelegramChannel:
             if addressed is None:
                 return
             text = addressed
-        await self._clear_unreachable(chat.id)
         ref = ChatRef(
             Channel.TELEGRAM, str(chat.id), str(user.id), is_group=chat.type != ChatType.PRIVATE
         )
@@ -728,13 +471,13 @@ class TelegramChannel:
         if message.text is not None:
             incoming = Incoming(ref, event_id, text=text, display_name=name)
         elif message.document is not None and message.animation is None:
-            file = await self._read_document(message.document, event_id, chat.id, reply_to)
-            if file is None:
-                return
+            file = await self._read_document(message.document)
             if isinstance(file, IncomingFile):
                 incoming = Incoming(ref, event_id, file=file, display_name=name)
-            else:
+            elif file == "document":
                 incoming = Incoming(ref, event_id, unsupported=file, display_name=name)
+            else:  # too large: refused without downloading it, answered through the dispatcher
+                incoming = Incoming(ref, event_id, refusal=file, display_name=name)
         else:
             kind = next((k for k in UNSUPPORTED_KINDS if getattr(message, k, None)), None)
             if kind is None:
@@ -784,30 +527,34 @@ class TelegramChannel:
         return False
 
     async def _on_membership(self, update: Update) -> None:
-        """The user blocked or unblocked the bot (or it left or joined a group)."""
+        """The user blocked or unblocked the bot (or it left or joined a group): a lifecycle
+        event for the dispatcher (``bot/lifecycle.py``), which answers nothing."""
         member = update.my_chat_member
         if member is None:
             return
         status = member.new_chat_member.status
         if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
-            reason = (
-                "blocked by the user"
-                if member.chat.type == ChatType.PRIVATE
-                else "removed from the group"
-            )
-            await self._mark_unreachable(member.chat.id, reason)
+            kind = EventKind.BLOCKED
         elif status in (
             ChatMemberStatus.MEMBER,
             ChatMemberStatus.ADMINISTRATOR,
             ChatMemberStatus.RESTRICTED,
         ):
-            await self._clear_unreachable(member.chat.id)
+            kind = EventKind.REACHABLE
+        else:
+            return
+        chat = member.chat
+        ref = ChatRef(
+            Channel.TELEGRAM,
+            str(chat.id),
+            str(member.from_user.id),
+            is_group=chat.type != ChatType.PRIVATE,
+        )
+        await self._dispatcher.handle(Incoming(ref, str(update.update_id), kind=kind))
 
-    async def _read_document(
-        self, document: Document, event_id: str, chat_id: int, reply_to: int | None
-    ) -> IncomingFile | str | None:
-        """The document's bytes; None after refusing one over 5 MB without downloading it;
-        the unsupported kind "document" when Telegram would not hand the file over."""
+    async def _read_document(self, document: Document) -> IncomingFile | str:
+        """The document's bytes; the refusal to send for one over 5 MB (not downloaded); the
+        unsupported kind "document" when Telegram would not hand the file over."""
         name = document.file_name or DEFAULT_FILE_NAME
         size = document.file_size or 0
         if size <= MAX_FILE_BYTES:
@@ -822,14 +569,7 @@ class TelegramChannel:
             except TelegramError as exc:
                 log.warning("Telegram: a document could not be downloaded (%s)", describe(exc))
                 return "document"
-        # Refused here rather than in a handler, since the file is never fetched; the event is
-        # claimed like any other so that a redelivery is not refused twice.
-        async with self._sessions() as session, session.begin():
-            if not await chats.claim_event(session, Channel.TELEGRAM.value, event_id):
-                return None
-        text = FILE_TOO_LARGE.format(name=name, size=_megabytes(size))
-        self._spawn(self._deliver(chat_id, [Reply(text)], reply_to))
-        return None
+        return FILE_TOO_LARGE.format(name=name, size=_megabytes(size))
 
     async def _dispatch(self, incoming: Incoming, chat_id: int, *, reply_to: int | None) -> None:
         """Run the dispatcher (typing shown if it is slow), then queue its replies."""
@@ -867,30 +607,15 @@ class TelegramChannel:
     # ------------------------------------------------------------ sending
 
     def _spawn(self, coro: Awaitable[None]) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
-        self._sending.add(task)
-        task.add_done_callback(self._sent)
-
-    def _sent(self, task: asyncio.Task[None]) -> None:
-        self._sending.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("Telegram: sending replies failed (%s)", describe(exc))
-
-    @staticmethod
-    def _lock(table: WeakValueDictionary[int, asyncio.Lock], chat_id: int) -> asyncio.Lock:
-        """The chat's lock in ``table``; asyncio locks are fair, so waiters keep their order."""
-        lock = table.get(chat_id)
-        if lock is None:
-            lock = table[chat_id] = asyncio.Lock()
-        return lock
+        self._sending.spawn(coro)
 
     def _chat_ref(self, chat_id: int) -> str:
         """A chat as it may appear in a log line: a keyed hash, never the id."""
-        return keyed_hash(self._log_secret, Channel.TELEGRAM.value, str(chat_id))[:12]
+        return self.reachability.ref(str(chat_id))
 
     async def _deliver(self, chat_id: int, replies: Iterable[Reply], reply_to: int | None) -> None:
         """Send one turn's replies in order; stop at the first message that cannot go out."""
-        async with self._lock(self._send_locks, chat_id):
+        async with self._send_locks(chat_id):
             sends = [out for reply in replies for out in render(reply)]
             for i, out in enumerate(sends):
                 try:
@@ -915,10 +640,9 @@ class TelegramChannel:
             target = int(chat_id)
         except ValueError:
             return DeliveryResult(Delivery.UNDELIVERABLE, "not a Telegram chat id")
-        async with self._sessions() as session:
-            if await recipients.is_unreachable(session, Channel.TELEGRAM.value, chat_id):
-                return DeliveryResult(Delivery.UNDELIVERABLE, "the user blocked the bot")
-        async with self._lock(self._send_locks, target):
+        if await self.reachability.unreachable(chat_id):
+            return DeliveryResult(Delivery.UNDELIVERABLE, "the user blocked the bot")
+        async with self._send_locks(target):
             try:
                 for reply in replies:
                     for out in render(reply):
@@ -1006,16 +730,15 @@ class TelegramChannel:
             except Forbidden as exc:
                 if chat_id is None:
                     raise
-                await self._mark_unreachable(chat_id, str(exc))
+                await self.reachability.mark(str(chat_id), str(exc))
                 raise ChatUnreachable(str(exc)) from exc
             except BadRequest:
                 raise
             except NetworkError as exc:  # connection failures, timeouts, 5xx
                 failures += 1
-                if failures > self.tuning.max_retries:
+                if self.backoff.exhausted(failures):
                     raise
-                delay = min(self.tuning.backoff_max, self.tuning.backoff_base * 2 ** (failures - 1))
-                delay *= 1 + random.random() / 4
+                delay = self.backoff.delay(failures)
                 log.warning(
                     "Telegram %s failed (%s); retry %d in %.2f s",
                     method,
@@ -1024,27 +747,3 @@ class TelegramChannel:
                     delay,
                 )
                 await asyncio.sleep(delay)
-
-    # ------------------------------------------------------------ reachability
-
-    async def _mark_unreachable(self, chat_id: int, reason: str) -> None:
-        log.info("Telegram chat %s is unreachable: %s", self._chat_ref(chat_id), reason)
-        try:
-            async with self._sessions() as session, session.begin():
-                await recipients.mark_unreachable(
-                    session, Channel.TELEGRAM.value, str(chat_id), reason
-                )
-        except Exception as exc:
-            log.warning("Telegram: could not record an unreachable chat (%s)", describe(exc))
-
-    async def _clear_unreachable(self, chat_id: int) -> None:
-        try:
-            async with self._sessions() as session, session.begin():
-                cleared = await recipients.clear_unreachable(
-                    session, Channel.TELEGRAM.value, str(chat_id)
-                )
-        except Exception as exc:
-            log.warning("Telegram: could not update a chat's reachability (%s)", describe(exc))
-            return
-        if cleared:
-            log.info("Telegram chat %s is reachable again", self._chat_ref(chat_id))
