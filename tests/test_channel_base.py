@@ -8,7 +8,6 @@ import asyncio
 from aiohttp.test_utils import make_mocked_request
 from sqlalchemy import select
 
-import storage.models_channels as recipients
 from bot.app import App
 from bot.channels.base import (
     Backoff,
@@ -26,7 +25,7 @@ from bot.channels.zalo_bot import render as bot_render
 from bot.messages import Channel, ChatRef, Choice, EventKind, Incoming, Reply
 from storage.models import Subscription
 from storage.repositories import dossiers as dossier_repo
-from storage.repositories import subscriptions
+from storage.repositories import recipients, subscriptions
 from tests.dossier_fixtures import CODE, build_city
 
 A, B, C = Choice("Một", "a"), Choice("Hai", "b"), Choice("Ba", "c")
