@@ -51,14 +51,15 @@ def _uncached(fn: F) -> F:
     return getattr(fn, "__wrapped__", fn)
 
 
-_analyze_long = _uncached(analyze)
-_scan_long = _uncached(aspect_model._scan)
+# The index analyses its texts outside the process-wide caches of ``analyze`` and the aspect
+# scan, which are there for citizens' questions: a base of 20,000 entries would fill them with
+# texts analysed once, and keep them resident.
+_analyze = _uncached(analyze)
+_scan = _uncached(aspect_model._scan)
+MEMO_SIZE = 4096
+"""Distinct short texts remembered during one build (categories and other repeated texts)."""
 LONG_TEXT = 200
-"""Texts longer than this (answers) are analysed outside the process-wide caches."""
-
-
-def _analysis(text: str) -> Analysis:
-    return _analyze_long(text) if len(text) > LONG_TEXT else analyze(text)
+"""Texts longer than this (answers) are never remembered: they are seldom repeated."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +117,19 @@ class _TextParts:
     """The matching features, then the exact-diacritics ones, in the build's order."""
     words: tuple[str, ...]
     aspect_weights: tuple[tuple[str, float], ...]
-    """Aspect cue weights of a long text (answers); empty for short ones."""
+    cue_words: frozenset[str]
 
 
-_Memo = dict[str, _TextParts]
+class _Memo:
+    """Texts and word pairs met during one build: a text repeated among entries is analysed
+    once, and equal word pairs of different entries are one object."""
+
+    def __init__(self) -> None:
+        self.texts: dict[str, _TextParts] = {}
+        self.pairs: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def pair(self, p: tuple[str, str]) -> tuple[str, str]:
+        return self.pairs.setdefault(p, p)
 
 
 def _search() -> ModuleType:
@@ -129,25 +139,28 @@ def _search() -> ModuleType:
     return search
 
 
-def _text_parts(text: str, memo: _Memo | None) -> _TextParts:
-    if memo is not None and (hit := memo.get(text)) is not None:
+def _text_parts(text: str, memo: _Memo) -> _TextParts:
+    if (hit := memo.texts.get(text)) is not None:
         return hit
     search = _search()
-    long = len(text) > LONG_TEXT
-    a = _analysis(text)
-    if long:
-        weights, cue_words = _scan_long(a.tokens, a.folded, a.accented)
-    else:
-        weights, cue_words = (), aspect_model.cue_words(a)
+    a = _analyze(text)
+    weights, cue_words = _scan(a.tokens, a.folded, a.accented)
     cues = cue_words if search.SPLIT_CUES else frozenset()
     feats = (*search._features(a, cues).items(), *search._tone_features(a).items())
-    out = _TextParts(a, feats, tuple(words(text)), weights)
-    if memo is not None and not long:
-        memo[text] = out
+    out = _TextParts(a, feats, tuple(words(text)), weights, cue_words)
+    if len(text) <= LONG_TEXT:
+        if len(memo.texts) >= MEMO_SIZE:
+            memo.texts.clear()
+        memo.texts[text] = out
     return out
 
 
 def _entry_parts(entry: Entry, memo: _Memo | None = None) -> EntryParts:
+    memo = _Memo() if memo is None else memo
+
+    def an(text: str) -> Analysis:
+        return _text_parts(text, memo).analysis
+
     tf: dict[str, float] = defaultdict(float)
     length = 0.0
     short: set[str] = set()
@@ -167,34 +180,34 @@ def _entry_parts(entry: Entry, memo: _Memo | None = None) -> EntryParts:
             spelling_pairs.update(itertools.pairwise(tp.words))
             a = tp.analysis
             if fname == "answer":
-                long = len(text) > LONG_TEXT
-                answered = dict(tp.aspect_weights) if long else aspect_model.aspect_weights(a)
+                answered = dict(tp.aspect_weights)
             if fname != "answer" and fname != "category":
                 short_texts.append(a.content)
                 short.update(a.content)
-                pairs.update(itertools.pairwise(a.content))
+                pairs.update(memo.pair(p) for p in itertools.pairwise(a.content))
             for feat, c in tp.feats:
                 tf[feat] += w * c
             length += w * len(a.content)
-    analysed = [analyze(t) for t in entry.phrasings]
-    proc = analyze(entry.procedure) if entry.procedure else analysed[0]
+    analysed = [an(t) for t in entry.phrasings]
+    proc = an(entry.procedure) if entry.procedure else analysed[0]
     topics: set[str] = set()
     for text in (*entry.phrasings, *entry.keywords, entry.procedure):
-        topics.update(topics_of(analyze(text)))
+        topics.update(topics_of(an(text)))
     kw_phrases: set[tuple[str, ...]] = set()
     for kw in entry.keywords:
-        ka = analyze(kw)
+        kp = _text_parts(kw, memo)
+        ka = kp.analysis
         if (
             2 <= len(ka.content) <= 5
             and all(x.isalpha() for x in ka.content)
-            and len(aspect_model.cue_words(ka)) < len(set(ka.content))
+            and len(kp.cue_words) < len(set(ka.content))
         ):
             kw_phrases.add(ka.content)
     runs: Counter[tuple[str, ...]] = Counter()
     for text in (entry.procedure, *entry.phrasings, *entry.keywords):
         if not text:
             continue
-        ws = [x for x in analyze(text).folded if x.isalpha()]
+        ws = [x for x in an(text).folded if x.isalpha()]
         for n in range(3, 6):  # shorter runs give initialisms under 3 letters: never used
             for i in range(len(ws) - n + 1):
                 runs[tuple(ws[i : i + n])] += 1
@@ -232,7 +245,7 @@ def entry_parts(entry: Entry) -> EntryParts:
 def parts_of(entries: Iterable[Entry]) -> Iterator[EntryParts]:
     """The parts of many entries, one at a time; short texts repeated among them (categories,
     keywords, shared phrasings) are analysed once."""
-    memo: _Memo = {}
+    memo = _Memo()
     for e in entries:
         yield _entry_parts(e, memo)
 
