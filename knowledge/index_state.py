@@ -276,6 +276,13 @@ class _Codes:
         return out
 
 
+CACHE_MIN_DF = 512
+"""Postings at least this long have their contributions kept once computed ..."""
+CACHE_BYTES = 32 * 2**20
+"""... up to this many bytes per index (a state after an edit starts afresh: n and the average
+length, hence every contribution, changed)."""
+
+
 class Postings:
     """Feature -> (entry positions, BM25 contributions), computed for one feature on demand.
 
@@ -290,6 +297,9 @@ class Postings:
 
     def get(self, feat: str) -> tuple[np.ndarray, np.ndarray] | None:
         s = self._state
+        hit = s.contrib_cache.get(feat)
+        if hit is not None:
+            return hit
         span = s.span(feat)
         if span is None:
             return None
@@ -298,7 +308,13 @@ class Postings:
         tf_arr = s.codes.table[s.code[lo:hi]]
         idf = s.idf_of(hi - lo)
         k1 = _search().K1
-        return idx, idf * tf_arr * (k1 + 1) / (tf_arr + s.norm[idx])
+        out = idx, idf * tf_arr * (k1 + 1) / (tf_arr + s.norm[idx])
+        if hi - lo >= CACHE_MIN_DF and s.cache_bytes + out[1].nbytes <= CACHE_BYTES:
+            # Common features (in thousands of entries) cost most to compute and come back in
+            # most questions: their contributions are kept, within a memory budget.
+            s.contrib_cache[feat] = out
+            s.cache_bytes += out[1].nbytes
+        return out
 
 
 class Idf:
@@ -373,6 +389,8 @@ class IndexState:
     group_members: dict[str, list[int]] = field(default_factory=dict)
     keys: list[str] = field(default_factory=list)
     keyword_topics_on: bool = True
+    contrib_cache: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    cache_bytes: int = 0
 
     def __post_init__(self) -> None:
         self._renorm()
