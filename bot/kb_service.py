@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from knowledge import calibrate, kbfile
+from knowledge import calibrate, index_cache, kbfile
 from knowledge.entry import Entry
 from knowledge.search import Index, Thresholds
 from storage.repositories import kb as kb_repo
@@ -27,10 +27,14 @@ class KnowledgeService:
     """Holds the current index; ``refresh`` updates it only when ``kb_revision`` changed."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], thresholds: Thresholds | None = None
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        thresholds: Thresholds | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self._sessions = sessions
         self._thresholds = thresholds
+        self._cache_dir = cache_dir
         self.index = Index((), thresholds)
         self.revision = -1
         self._lock = asyncio.Lock()
@@ -67,10 +71,15 @@ class KnowledgeService:
             return True
 
     def _next_index(self, entries: list[Entry], first: bool) -> Index:
-        """The index over ``entries``: built at first, then edited from the current one (which
-        builds at once when too much changed, see ``Index.updated``)."""
+        """The index over ``entries``: at first loaded from the index cache or built (and then
+        stored there), afterwards edited from the current one (which builds at once when too
+        much changed, see ``Index.updated``; edited indexes are not stored: pickling a large
+        one would hold the interpreter while this worker is answering)."""
         if first:
-            return calibrate.build(entries, self._thresholds)
+            index = index_cache.load_or_build(entries, self._thresholds, self._cache_dir)
+            if calibrate.ENABLED and self._thresholds is None:
+                index = calibrate.calibrated(index)
+            return index
         index = self.index.updated(entries)
         if calibrate.ENABLED and self._thresholds is None and index is not self.index:
             index = calibrate.calibrated(index)

@@ -27,6 +27,7 @@ often): by the text itself, so that an index edited entry by entry equals one bu
 from __future__ import annotations
 
 import bisect
+import copy
 import itertools
 import math
 from collections import Counter, defaultdict
@@ -394,6 +395,13 @@ class IndexState:
 
     def __post_init__(self) -> None:
         self._renorm()
+
+    def for_storage(self) -> IndexState:
+        """A copy without what searches computed on the way (the contribution cache)."""
+        out = copy.copy(self)
+        out.contrib_cache = {}
+        out.cache_bytes = 0
+        return out
 
     # -- lookups ---------------------------------------------------------------------------
 

@@ -393,6 +393,20 @@ class Index:
             index = index.with_entry(entry, position)
         return index
 
+    @classmethod
+    def from_state(
+        cls, entries: Iterable[Entry], state: IndexState, thresholds: Thresholds | None = None
+    ) -> Index:
+        """An index over ``entries`` (enabled ones, in order) from their stored state (see
+        ``knowledge/index_cache.py``)."""
+        out = cls.__new__(cls)
+        out._install(tuple(e for e in entries if e.enabled), state, thresholds or Thresholds())
+        return out
+
+    def state_for_storage(self) -> IndexState:
+        """The index's state, to be stored with its entries."""
+        return self._state.for_storage()
+
     def _derived(self, entries: tuple[Entry, ...], state: IndexState) -> Index:
         out = Index.__new__(Index)
         out._install(entries, state, self.thresholds)

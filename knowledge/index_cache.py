@@ -1,0 +1,118 @@
+"""A built index kept on disk, so that a worker (re)starting on a base already indexed loads it
+instead of analysing every entry again.
+
+The file is named by a digest of the entries (content and order) and of the code and language
+data that analyse them (``knowledge/**/*.py``, ``knowledge/lang/*``): any change to either gives
+another name, so a stale index is never loaded. Files are written whole to a temporary name and
+renamed, so workers sharing the directory never read a partial one. The directory must be the
+service's own (``INDEX_CACHE_DIR``): its files are Python pickles, loaded as trusted code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from knowledge.entry import Entry
+from knowledge.search import Index, Thresholds
+
+log = logging.getLogger(__name__)
+
+KNOWLEDGE = Path(__file__).resolve().parent
+FORMAT = 1
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """A digest of the code and language data the index is built with."""
+    h = hashlib.sha256(f"format {FORMAT}".encode())
+    for path in sorted((*KNOWLEDGE.rglob("*.py"), *(KNOWLEDGE / "lang").rglob("*"))):
+        if path.is_file() and "__pycache__" not in path.parts:
+            h.update(str(path.relative_to(KNOWLEDGE)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def base_digest(entries: Sequence[Entry]) -> str:
+    """A digest of the enabled entries, in order, and of the code (see ``code_digest``)."""
+    h = hashlib.sha256(code_digest().encode())
+    for e in entries:
+        if e.enabled:
+            h.update(repr(e).encode())
+            h.update(b"\0")
+    return h.hexdigest()
+
+
+def path_for(directory: Path, entries: Sequence[Entry]) -> Path:
+    return directory / f"index-{base_digest(entries)[:40]}.pickle"
+
+
+def load(directory: Path, entries: Sequence[Entry], thresholds: Thresholds | None) -> Index | None:
+    """The index of ``entries`` stored in ``directory``, or None when there is none (or it
+    cannot be read: it is then built again)."""
+    path = path_for(directory, entries)
+    try:
+        with path.open("rb") as f:
+            stored_entries, state = pickle.load(f)  # noqa: S301 (the service's own files)
+    except FileNotFoundError:
+        return None
+    except Exception:
+        log.warning("stored index %s unreadable; building it again", path.name, exc_info=True)
+        return None
+    live = tuple(e for e in entries if e.enabled)
+    if stored_entries != live:  # a digest collision or a file renamed by hand
+        return None
+    return Index.from_state(live, state, thresholds)
+
+
+def save(directory: Path, index: Index) -> Path:
+    """Store ``index`` (atomically); returns the file's path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = path_for(directory, index.entries)
+    if path.exists():
+        return path
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".index-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump((index.entries, index.state_for_storage()), f, pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def prune(directory: Path, keep: int = 3) -> None:
+    """Remove all but the ``keep`` most recent stored indexes."""
+    files = sorted(directory.glob("index-*.pickle"), key=lambda p: p.stat().st_mtime)
+    for old in files[:-keep]:
+        old.unlink(missing_ok=True)
+
+
+def load_or_build(
+    entries: Sequence[Entry], thresholds: Thresholds | None, directory: Path | None
+) -> Index:
+    """The stored index of ``entries`` when there is one, else a new one (then stored)."""
+    if directory is None:
+        return Index(entries, thresholds)
+    found = load(directory, entries, thresholds)
+    if found is not None:
+        return found
+    index = Index(entries, thresholds)
+    store(directory, index)
+    return index
+
+
+def store(directory: Path, index: Index) -> None:
+    """Store an index, logging (not raising) a failure: the cache is only a shortcut."""
+    try:
+        save(directory, index)
+        prune(directory)
+    except OSError:
+        log.warning("could not store the index in %s", directory, exc_info=True)
