@@ -103,6 +103,7 @@ def load_or_build(
         return Index(entries, thresholds)
     found = load(directory, entries, thresholds)
     if found is not None:
+        log.info("knowledge index loaded from %s", path_for(directory, entries).name)
         return found
     index = Index(entries, thresholds)
     store(directory, index)
