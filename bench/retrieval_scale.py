@@ -3,6 +3,7 @@
     .venv/bin/python bench/retrieval_scale.py                    # 20,000 entries
     .venv/bin/python bench/retrieval_scale.py --entries 10000 --json
     .venv/bin/python bench/retrieval_scale.py --rebuild          # edits by a full rebuild
+    .venv/bin/python bench/retrieval_scale.py --cache /tmp/idx   # + loading the stored index
 
 The base is the bundled knowledge base (``knowledge/data``) grown to N entries: every copy of a
 procedure group gets another procedure name (the original one for a kind of applicant and a
@@ -18,7 +19,9 @@ Figures:
   growth during the build (``VmHWM``);
 - edit: milliseconds to apply one admin edit (an entry updated, added, deleted) as
   ``bot/kb_service.py`` applies it (``--rebuild``: by building a new index from all entries);
-- search: p50 / p99 milliseconds of ``Index.search`` over the queries, pinned to one core.
+- search: p50 / p99 milliseconds of ``Index.search`` over the queries, pinned to one core;
+- with ``--cache``: seconds to load the stored index (``INDEX_CACHE_DIR``) and the resident
+  growth it causes, in a fresh process (what a restarting worker does).
 
 The machine may be shared: run it a few times and quote the spread.
 """
@@ -32,6 +35,7 @@ import os
 import random
 import re
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -42,7 +46,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from knowledge import calibrate, kbfile  # noqa: E402
+from knowledge import calibrate, index_cache, kbfile  # noqa: E402
 from knowledge.entry import Entry  # noqa: E402
 from knowledge.normalize import fold  # noqa: E402
 from knowledge.search import Index  # noqa: E402
@@ -211,7 +215,32 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     return out, (time.perf_counter() - t0) * 1000
 
 
-def run(n: int, n_queries: int, seed: int, cpu: int | None) -> dict[str, Any]:
+def load_only(n: int, seed: int, cpu: int | None, cache: Path) -> dict[str, Any]:
+    """Load time and resident growth of the stored index of the base, in a fresh process."""
+    if cpu is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {cpu})
+    entries = synthetic_base(n, seed)
+    gc.collect()
+    rss0 = _status("VmRSS")
+    index, load_ms = _timed(lambda: index_cache.load(cache, entries, None))
+    if index is None:
+        raise SystemExit(f"no stored index for this base in {cache}")
+    index.search(entries[0].question)
+    gc.collect()
+    return {"load_s": round(load_ms / 1000, 3), "load_rss_mib": round(_status("VmRSS") - rss0, 1)}
+
+
+def _measure_load(n: int, seed: int, cpu: int | None, cache: Path) -> dict[str, Any]:
+    _progress("loading the stored index in a fresh process ...")
+    cmd = [sys.executable, __file__, "--load-only", str(cache), "--entries", str(n)]
+    cmd += ["--seed", str(seed), "--cpu", str(-1 if cpu is None else cpu)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return dict(json.loads(out.stdout))
+
+
+def run(
+    n: int, n_queries: int, seed: int, cpu: int | None, cache: Path | None = None
+) -> dict[str, Any]:
     if cpu is not None and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {cpu})
     _progress(f"generating {n} entries ...")
@@ -224,6 +253,11 @@ def run(n: int, n_queries: int, seed: int, cpu: int | None) -> dict[str, Any]:
     gc.collect()
     rss1, hwm1 = _status("VmRSS"), _status("VmHWM")
     _progress(f"  built in {build_ms / 1000:.2f} s, RSS +{rss1 - rss0:.0f} MiB")
+    loaded: dict[str, Any] = {}
+    if cache is not None:
+        index_cache.save(cache, index)
+        loaded = _measure_load(n, seed, cpu, cache)
+        _progress(f"  loaded in {loaded['load_s']:.2f} s, RSS +{loaded['load_rss_mib']:.0f} MiB")
 
     rng = random.Random(seed + 2)
     target = rng.choice(entries[len(entries) // 2 :])
@@ -269,6 +303,7 @@ def run(n: int, n_queries: int, seed: int, cpu: int | None) -> dict[str, Any]:
         "search_p50_ms": round(statistics.median(times), 3),
         "search_p99_ms": round(times[min(len(times) - 1, int(0.99 * len(times)))], 3),
         "cpu": cpu,
+        **loaded,
     }
 
 
@@ -284,9 +319,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--cpu", type=int, default=0, help="core to pin to (-1: no pinning)")
     parser.add_argument("--rebuild", action="store_true", help="apply edits by full rebuilds")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--cache", type=Path, help="also store the index there and time loading it (new process)"
+    )
+    parser.add_argument("--load-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     _REBUILD = args.rebuild
-    figures = run(args.entries, args.queries, args.seed, None if args.cpu < 0 else args.cpu)
+    cpu = None if args.cpu < 0 else args.cpu
+    if args.load_only is not None:
+        print(json.dumps(load_only(args.entries, args.seed, cpu, args.load_only)))
+        return
+    figures = run(args.entries, args.queries, args.seed, cpu, args.cache)
     if args.json:
         print(json.dumps(figures))
         return
@@ -305,6 +348,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         (f"search p50 ({figures['queries']} q)", f"{figures['search_p50_ms']:.2f} ms", ""),
         ("search p99", f"{figures['search_p99_ms']:.2f} ms", "< 5 ms"),
     ]
+    if "load_s" in figures:
+        rows[3:3] = [
+            ("stored index: load", f"{figures['load_s']:.2f} s", "< 3 s"),
+            ("stored index: RSS growth", f"{figures['load_rss_mib']:.0f} MiB", "< 150 MiB"),
+        ]
     for name, value, target in rows:
         print(f"{name:32s} {value:>12s}   {target}")
 
