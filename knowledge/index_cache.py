@@ -1,9 +1,11 @@
 """A built index kept on disk, so that a worker (re)starting on a base already indexed loads it
 instead of analysing every entry again.
 
-The file is named by a digest of the entries (content and order) and of the code and language
-data that analyse them (``knowledge/**/*.py``, ``knowledge/lang/*``): any change to either gives
-another name, so a stale index is never loaded. Files are written whole to a temporary name and
+The file is named by a digest of the code and language data that analyse the entries
+(``knowledge/**/*.py``, ``knowledge/lang/*``) and of the entries (content and order): a stale
+index is never loaded as is. When no file matches the entries, the newest one of the same code is
+loaded and edited to them if only a few entries differ (a worker restarting after an admin's
+edit), else the index is built. Files are written whole to a temporary name and
 renamed, so workers sharing the directory never read a partial one. The directory must be the
 service's own (``INDEX_CACHE_DIR``): its files are Python pickles, loaded as trusted code.
 """
@@ -20,7 +22,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from knowledge.entry import Entry
-from knowledge.search import Index, Thresholds
+from knowledge.index_state import edit_plan
+from knowledge.search import MAX_EDITS, Index, Thresholds
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +43,8 @@ def code_digest() -> str:
 
 
 def base_digest(entries: Sequence[Entry]) -> str:
-    """A digest of the enabled entries, in order, and of the code (see ``code_digest``)."""
-    h = hashlib.sha256(code_digest().encode())
+    """A digest of the enabled entries, in order."""
+    h = hashlib.sha256()
     for e in entries:
         if e.enabled:
             h.update(repr(e).encode())
@@ -49,14 +52,15 @@ def base_digest(entries: Sequence[Entry]) -> str:
     return h.hexdigest()
 
 
+def _prefix() -> str:
+    return f"index-{code_digest()[:16]}-"
+
+
 def path_for(directory: Path, entries: Sequence[Entry]) -> Path:
-    return directory / f"index-{base_digest(entries)[:40]}.pickle"
+    return directory / f"{_prefix()}{base_digest(entries)[:32]}.pickle"
 
 
-def load(directory: Path, entries: Sequence[Entry], thresholds: Thresholds | None) -> Index | None:
-    """The index of ``entries`` stored in ``directory``, or None when there is none (or it
-    cannot be read: it is then built again)."""
-    path = path_for(directory, entries)
+def _read(path: Path, thresholds: Thresholds | None) -> Index | None:
     try:
         with path.open("rb") as f:
             stored_entries, state = pickle.load(f)  # noqa: S301 (the service's own files)
@@ -65,10 +69,40 @@ def load(directory: Path, entries: Sequence[Entry], thresholds: Thresholds | Non
     except Exception:
         log.warning("stored index %s unreadable; building it again", path.name, exc_info=True)
         return None
+    return Index.from_state(stored_entries, state, thresholds)
+
+
+def load(directory: Path, entries: Sequence[Entry], thresholds: Thresholds | None) -> Index | None:
+    """The index of ``entries`` stored in ``directory``, or None when there is none (or it
+    cannot be read: it is then built again)."""
+    index = _read(path_for(directory, entries), thresholds)
     live = tuple(e for e in entries if e.enabled)
-    if stored_entries != live:  # a digest collision or a file renamed by hand
+    if index is None or index.entries != live:  # a digest collision, a file renamed by hand
         return None
-    return Index.from_state(live, state, thresholds)
+    return index
+
+
+def load_near(
+    directory: Path, entries: Sequence[Entry], thresholds: Thresholds | None
+) -> Index | None:
+    """The most recent index stored by this code, brought to ``entries`` by a few edits
+    (``Index.updated``): a worker restarting after an admin's edit need not build it all."""
+    stored = sorted(directory.glob(_prefix() + "*.pickle"), key=_mtime, reverse=True)
+    for path in stored[:1]:
+        index = _read(path, thresholds)
+        if index is None:
+            continue
+        live = [e for e in entries if e.enabled]
+        if edit_plan(index.entries, live, MAX_EDITS) is not None:
+            return index.updated(live)
+    return None
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def save(directory: Path, index: Index) -> Path:
@@ -90,7 +124,7 @@ def save(directory: Path, index: Index) -> Path:
 
 def prune(directory: Path, keep: int = 3) -> None:
     """Remove all but the ``keep`` most recent stored indexes."""
-    files = sorted(directory.glob("index-*.pickle"), key=lambda p: p.stat().st_mtime)
+    files = sorted(directory.glob("index-*.pickle"), key=_mtime)
     for old in files[:-keep]:
         old.unlink(missing_ok=True)
 
@@ -105,7 +139,12 @@ def load_or_build(
     if found is not None:
         log.info("knowledge index loaded from %s", path_for(directory, entries).name)
         return found
-    index = Index(entries, thresholds)
+    near = load_near(directory, entries, thresholds)
+    if near is not None:
+        log.info("knowledge index loaded from a stored one and edited")
+        index = near
+    else:
+        index = Index(entries, thresholds)
     store(directory, index)
     return index
 
