@@ -317,7 +317,7 @@ class Index:
         # resources count once, so that the base's own usage wins.
         self._spellings = state.spellings
         self._spelling_pairs = state.spelling_pairs
-        self._phrasings = [list(i.phrasings) for i in infos]
+        self._phrasings = [i.phrasings for i in infos]
         self._short_words = [i.short_words for i in infos]
         self._short_pairs = [i.short_pairs for i in infos]
         self._aspects = [i.aspects for i in infos]
