@@ -22,13 +22,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from knowledge.entry import Entry
-from knowledge.index_state import edit_plan
+from knowledge.index_state import IndexState, edit_plan, group_key
 from knowledge.search import MAX_EDITS, Index, Thresholds
 
 log = logging.getLogger(__name__)
 
 KNOWLEDGE = Path(__file__).resolve().parent
-FORMAT = 1
+FORMAT = 2
 
 
 @lru_cache(maxsize=1)
@@ -60,26 +60,34 @@ def path_for(directory: Path, entries: Sequence[Entry]) -> Path:
     return directory / f"{_prefix()}{base_digest(entries)[:32]}.pickle"
 
 
-def _read(path: Path, thresholds: Thresholds | None) -> Index | None:
+def _read(path: Path, with_entries: bool) -> tuple[IndexState, tuple[Entry, ...]] | None:
+    """A stored state, and the entries it was built from when asked (they come second in the
+    file: a worker loading the index of its own entries does not read them again)."""
     try:
         with path.open("rb") as f:
-            stored_entries, state = pickle.load(f)  # noqa: S301 (the service's own files)
+            state = pickle.load(f)  # noqa: S301 (the service's own files)
+            entries = pickle.load(f) if with_entries else ()  # noqa: S301
     except FileNotFoundError:
         return None
     except Exception:
         log.warning("stored index %s unreadable; building it again", path.name, exc_info=True)
         return None
-    return Index.from_state(stored_entries, state, thresholds)
+    if not isinstance(state, IndexState):
+        return None
+    return state, entries
 
 
 def load(directory: Path, entries: Sequence[Entry], thresholds: Thresholds | None) -> Index | None:
     """The index of ``entries`` stored in ``directory``, or None when there is none (or it
     cannot be read: it is then built again)."""
-    index = _read(path_for(directory, entries), thresholds)
-    live = tuple(e for e in entries if e.enabled)
-    if index is None or index.entries != live:  # a digest collision, a file renamed by hand
+    found = _read(path_for(directory, entries), with_entries=False)
+    if found is None:
         return None
-    return index
+    state = found[0]
+    live = [e for e in entries if e.enabled]
+    if state.keys != [group_key(e) for e in live]:  # a file renamed by hand
+        return None
+    return Index.from_state(live, state, thresholds)
 
 
 def load_near(
@@ -89,9 +97,10 @@ def load_near(
     (``Index.updated``): a worker restarting after an admin's edit need not build it all."""
     stored = sorted(directory.glob(_prefix() + "*.pickle"), key=_mtime, reverse=True)
     for path in stored[:1]:
-        index = _read(path, thresholds)
-        if index is None:
+        found = _read(path, with_entries=True)
+        if found is None:
             continue
+        index = Index.from_state(found[1], found[0], thresholds)
         live = [e for e in entries if e.enabled]
         if edit_plan(index.entries, live, MAX_EDITS) is not None:
             return index.updated(live)
@@ -114,7 +123,8 @@ def save(directory: Path, index: Index) -> Path:
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".index-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            pickle.dump((index.entries, index.state_for_storage()), f, pickle.HIGHEST_PROTOCOL)
+            pickle.dump(index.state_for_storage(), f, pickle.HIGHEST_PROTOCOL)
+            pickle.dump(index.entries, f, pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -65,19 +65,53 @@ LONG_TEXT = 200
 
 @dataclass(frozen=True, slots=True)
 class EntryInfo:
-    """What the index keeps of one entry for searching (small: no postings, no spellings)."""
+    """What the index keeps of one entry for searching (small: no postings, no spellings).
+
+    Word sets are kept as tuples (a set of 30 words takes four times the memory): they are
+    read for a few candidates per question, which ``SetView`` turns into sets when needed.
+    """
 
     key: str
-    short_words: frozenset[str]
-    short_pairs: frozenset[tuple[str, str]]
+    short_words: tuple[str, ...]
+    short_pairs: tuple[tuple[str, str], ...]
     short_texts: tuple[tuple[str, ...], ...]
     phrasings: tuple[str, ...]
-    phrasing_words: tuple[frozenset[str], ...]
+    phrasing_words: tuple[tuple[str, ...], ...]
     aspects: frozenset[str]
     answer_aspects: frozenset[str]
-    procedure_words: frozenset[str]
+    procedure_words: tuple[str, ...]
     topics: frozenset[str]
     kw_phrases: frozenset[tuple[str, ...]]
+
+
+class SetView:
+    """Per-entry word tuples read as frozensets (``view[i]``), made when asked for."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: list[tuple[str, ...]]) -> None:
+        self._items = items
+
+    def __getitem__(self, i: int) -> frozenset[str]:
+        return frozenset(self._items[i])
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class SetsView:
+    """Per-entry tuples of word tuples read as tuples of frozensets."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: list[tuple[tuple[str, ...], ...]]) -> None:
+        self._items = items
+
+    def __getitem__(self, i: int) -> tuple[frozenset[str], ...]:
+        return tuple(frozenset(t) for t in self._items[i])
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,14 +248,14 @@ def _entry_parts(entry: Entry, memo: _Memo | None = None) -> EntryParts:
                 runs[tuple(ws[i : i + n])] += 1
     info = EntryInfo(
         key=group_key(entry),
-        short_words=frozenset(short),
-        short_pairs=frozenset(pairs),
+        short_words=tuple(frozenset(short)),
+        short_pairs=tuple(frozenset(pairs)),
         short_texts=tuple(short_texts),
         phrasings=tuple(" ".join(a.content) for a in analysed),
-        phrasing_words=tuple(frozenset(a.content) for a in analysed),
+        phrasing_words=tuple(tuple(frozenset(a.content)) for a in analysed),
         aspects=aspect_model.entry_aspects(analysed[0], analysed[1:], entry.aspect),
         answer_aspects=frozenset(a for a, v in answered.items() if v >= 3.0),
-        procedure_words=frozenset(proc.content),
+        procedure_words=tuple(frozenset(proc.content)),
         topics=frozenset(topics),
         kw_phrases=frozenset(kw_phrases),
     )

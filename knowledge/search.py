@@ -42,6 +42,8 @@ from knowledge.index_state import (
     Idf,
     IndexState,
     Postings,
+    SetsView,
+    SetView,
     edit_plan,
     entry_parts,
     group_key,
@@ -323,8 +325,8 @@ class Index:
         self._aspects = [i.aspects for i in infos]
         # Per entry: the folded content words of its procedure name (or question), and of
         # each phrasing, for the "does the query name this entry's topic" features.
-        self._procedure_words = [i.procedure_words for i in infos]
-        self._phrasing_words = [i.phrasing_words for i in infos]
+        self._procedure_words = SetView([i.procedure_words for i in infos])
+        self._phrasing_words = SetsView([i.phrasing_words for i in infos])
         self._vocab = state.vocab
         self._vocab_set = state.vocab_set
         self._short_df = state.short_df
