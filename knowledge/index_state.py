@@ -30,6 +30,7 @@ import bisect
 import copy
 import itertools
 import math
+import operator
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -84,34 +85,54 @@ class EntryInfo:
     kw_phrases: frozenset[tuple[str, ...]]
 
 
-class SetView:
-    """Per-entry word tuples read as frozensets (``view[i]``), made when asked for."""
+class Column:
+    """One field of every entry's ``EntryInfo``, by position (``column[i]``), read in place:
+    an edit does not copy a list per field."""
 
-    __slots__ = ("_items",)
+    __slots__ = ("_get", "_infos")
 
-    def __init__(self, items: list[tuple[str, ...]]) -> None:
-        self._items = items
+    def __init__(self, infos: list[EntryInfo], name: str) -> None:
+        self._infos = infos
+        self._get = operator.attrgetter(name)
+
+    def __getitem__(self, i: int) -> Any:
+        return self._get(self._infos[i])
+
+    def __len__(self) -> int:
+        return len(self._infos)
+
+
+class SetView(Column):
+    """A field of word tuples read as frozensets, made when asked for."""
+
+    __slots__ = ()
 
     def __getitem__(self, i: int) -> frozenset[str]:
-        return frozenset(self._items[i])
-
-    def __len__(self) -> int:
-        return len(self._items)
+        return frozenset(self._get(self._infos[i]))
 
 
-class SetsView:
-    """Per-entry tuples of word tuples read as tuples of frozensets."""
+class SetsView(Column):
+    """A field of tuples of word tuples read as tuples of frozensets."""
 
-    __slots__ = ("_items",)
-
-    def __init__(self, items: list[tuple[tuple[str, ...], ...]]) -> None:
-        self._items = items
+    __slots__ = ()
 
     def __getitem__(self, i: int) -> tuple[frozenset[str], ...]:
-        return tuple(frozenset(t) for t in self._items[i])
+        return tuple(frozenset(t) for t in self._get(self._infos[i]))
+
+
+class GroupColumn:
+    """The topics of every entry's procedure group, by entry position."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: IndexState) -> None:
+        self._state = state
+
+    def __getitem__(self, i: int) -> frozenset[str]:
+        return self._state.group_topics[self._state.keys[i]]
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._state.keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -561,11 +582,13 @@ class IndexState:
         else:
             self.acronyms[acro] = best
 
-    def _regroup(self, keys: set[str]) -> None:
-        """Members of every group; topics and aspects of the groups in ``keys``."""
-        members: dict[str, list[int]] = defaultdict(list)
-        for i, k in enumerate(self.keys):
-            members[k].append(i)
+    def _regroup(self, keys: set[str], members: dict[str, list[int]] | None = None) -> None:
+        """Members of every group (``members`` when they did not change); topics and aspects
+        of the groups in ``keys``."""
+        if members is None:
+            members = defaultdict(list)
+            for i, k in enumerate(self.keys):
+                members[k].append(i)
         self.group_members = members
         kw_by_key: dict[str, set[str]] = defaultdict(set)
         for ph, topic in self.keyword_topics.items():
@@ -634,7 +657,8 @@ class IndexState:
             keys=keys,
             keyword_topics_on=self.keyword_topics_on,
         )
-        out._edit_globals(old, new)
+        same_groups = old is not None and new is not None and old.info.key == new.info.key
+        out._edit_globals(old, new, self.group_members if same_groups else None)
         return out
 
     def _edit_postings(
@@ -665,7 +689,12 @@ class IndexState:
         np.cumsum(counts, out=indptr[1:])
         return indptr, idx.astype(np.int32, copy=False), code
 
-    def _edit_globals(self, old: EntryParts | None, new: EntryParts | None) -> None:
+    def _edit_globals(
+        self,
+        old: EntryParts | None,
+        new: EntryParts | None,
+        members: dict[str, list[int]] | None,
+    ) -> None:
         old_info = old.info if old is not None else None
         new_info = new.info if new is not None else None
         # vocabulary: words whose features appeared or vanished
@@ -763,7 +792,7 @@ class IndexState:
         groups = {i.key for i in (old_info, new_info) if i is not None}
         if self.keyword_topics_on:
             groups |= self._edit_keywords(old_info, new_info)
-        self._regroup(groups)
+        self._regroup(groups, members)
 
     def _edit_keywords(self, old: EntryInfo | None, new: EntryInfo | None) -> set[str]:
         """Update keyword phrases and their owners; returns the groups whose topics change."""

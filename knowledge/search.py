@@ -39,6 +39,8 @@ from rapidfuzz.distance import Levenshtein
 from knowledge import aspects as aspect_model
 from knowledge.entry import Entry
 from knowledge.index_state import (
+    Column,
+    GroupColumn,
     Idf,
     IndexState,
     Postings,
@@ -304,12 +306,18 @@ class Index:
         state = IndexState.build(parts_of(live), GENERAL_WORDS, KEYWORD_TOPICS)
         self._install(live, state, thresholds or Thresholds())
 
-    def _install(self, entries: tuple[Entry, ...], state: IndexState, t: Thresholds) -> None:
+    def _install(
+        self,
+        entries: tuple[Entry, ...],
+        state: IndexState,
+        t: Thresholds,
+        by_id: dict[str, Entry] | None = None,
+    ) -> None:
         """Point the search structures at a state (see ``knowledge/index_state.py``)."""
         self.entries = entries
         self.thresholds = t
         self._state = state
-        self._by_id = {e.id: e for e in entries}
+        self._by_id = {e.id: e for e in entries} if by_id is None else by_id
         n = len(entries)
         infos = state.infos
         self._postings = Postings(state)
@@ -319,14 +327,14 @@ class Index:
         # resources count once, so that the base's own usage wins.
         self._spellings = state.spellings
         self._spelling_pairs = state.spelling_pairs
-        self._phrasings = [i.phrasings for i in infos]
-        self._short_words = [i.short_words for i in infos]
-        self._short_pairs = [i.short_pairs for i in infos]
-        self._aspects = [i.aspects for i in infos]
+        self._phrasings = Column(infos, "phrasings")
+        self._short_words = Column(infos, "short_words")
+        self._short_pairs = Column(infos, "short_pairs")
+        self._aspects = Column(infos, "aspects")
         # Per entry: the folded content words of its procedure name (or question), and of
         # each phrasing, for the "does the query name this entry's topic" features.
-        self._procedure_words = SetView([i.procedure_words for i in infos])
-        self._phrasing_words = SetsView([i.phrasing_words for i in infos])
+        self._procedure_words = SetView(infos, "procedure_words")
+        self._phrasing_words = SetsView(infos, "phrasing_words")
         self._vocab = state.vocab
         self._vocab_set = state.vocab_set
         self._short_df = state.short_df
@@ -336,7 +344,7 @@ class Index:
         # that ranked first.
         self._keyword_topics = state.keyword_topics
         self._keys = state.keys
-        self._group_topics = [state.group_topics[k] for k in state.keys]
+        self._group_topics = GroupColumn(state)
         # What each procedure group answers, and its members (for "no entry on that aspect").
         self._group_aspects = state.group_aspects
         self._group_members = state.group_members
@@ -368,7 +376,9 @@ class Index:
             pos = len(self.entries) if position is None else max(0, min(position, self._n))
             state = self._state.edit(pos, None, entry_parts(entry))
             entries = (*self.entries[:pos], entry, *self.entries[pos:])
-        return self._derived(entries, state)
+        by_id = dict(self._by_id)
+        by_id[entry.id] = entry
+        return self._derived(entries, state, by_id)
 
     def without_entry(self, entry_id: str) -> Index:
         """A new index without the entry ``entry_id`` (this one when it has no such entry)."""
@@ -376,7 +386,9 @@ class Index:
         if pos is None:
             return self
         state = self._state.edit(pos, entry_parts(self.entries[pos]), None)
-        return self._derived((*self.entries[:pos], *self.entries[pos + 1 :]), state)
+        by_id = dict(self._by_id)
+        del by_id[entry_id]
+        return self._derived((*self.entries[:pos], *self.entries[pos + 1 :]), state, by_id)
 
     def updated(self, entries: Iterable[Entry], max_edits: int = MAX_EDITS) -> Index:
         """An index over ``entries`` (in that order), made by editing this one when only a few
@@ -409,9 +421,11 @@ class Index:
         """The index's state, to be stored with its entries."""
         return self._state.for_storage()
 
-    def _derived(self, entries: tuple[Entry, ...], state: IndexState) -> Index:
+    def _derived(
+        self, entries: tuple[Entry, ...], state: IndexState, by_id: dict[str, Entry]
+    ) -> Index:
         out = Index.__new__(Index)
-        out._install(entries, state, self.thresholds)
+        out._install(entries, state, self.thresholds, by_id)
         return out
 
     def __len__(self) -> int:
