@@ -46,6 +46,7 @@ from knowledge.normalize import Analysis, analyze, fold, words
 from knowledge.topics import topics_of
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def _uncached(fn: F) -> F:
@@ -183,9 +184,14 @@ class _Memo:
     def __init__(self) -> None:
         self.texts: dict[str, _TextParts] = {}
         self.pairs: dict[tuple[str, str], tuple[str, str]] = {}
+        self.sets: dict[frozenset[Any], frozenset[Any]] = {}
 
     def pair(self, p: tuple[str, str]) -> tuple[str, str]:
         return self.pairs.setdefault(p, p)
+
+    def set(self, s: frozenset[T]) -> frozenset[T]:
+        """One object for equal small sets (aspects, topics) of different entries."""
+        return self.sets.setdefault(s, s)
 
 
 def _search() -> ModuleType:
@@ -274,11 +280,11 @@ def _entry_parts(entry: Entry, memo: _Memo | None = None) -> EntryParts:
         short_texts=tuple(short_texts),
         phrasings=tuple(" ".join(a.content) for a in analysed),
         phrasing_words=tuple(tuple(frozenset(a.content)) for a in analysed),
-        aspects=aspect_model.entry_aspects(analysed[0], analysed[1:], entry.aspect),
-        answer_aspects=frozenset(a for a, v in answered.items() if v >= 3.0),
+        aspects=memo.set(aspect_model.entry_aspects(analysed[0], analysed[1:], entry.aspect)),
+        answer_aspects=memo.set(frozenset(a for a, v in answered.items() if v >= 3.0)),
         procedure_words=tuple(frozenset(proc.content)),
-        topics=frozenset(topics),
-        kw_phrases=frozenset(kw_phrases),
+        topics=memo.set(frozenset(topics)),
+        kw_phrases=memo.set(frozenset(kw_phrases)),
     )
     return EntryParts(
         info,
@@ -435,7 +441,7 @@ class IndexState:
     spellings: dict[str, dict[str, int]] = field(default_factory=dict)
     spelling_pairs: dict[tuple[str, str], int] = field(default_factory=dict)
     run_counts: dict[tuple[str, ...], int] = field(default_factory=dict)
-    by_acronym: dict[str, frozenset[tuple[str, ...]]] = field(default_factory=dict)
+    by_acronym: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     acronyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     phrase_count: dict[tuple[str, ...], int] = field(default_factory=dict)
     owners: dict[tuple[str, ...], dict[str, int]] = field(default_factory=dict)
@@ -557,7 +563,7 @@ class IndexState:
         by_acro: dict[str, set[tuple[str, ...]]] = defaultdict(set)
         for run in run_counts:
             by_acro[_acronym(run)].add(run)
-        state.by_acronym = {a: frozenset(s) for a, s in by_acro.items()}
+        state.by_acronym = {a: tuple(s) for a, s in by_acro.items()}
         for acro in state.by_acronym:
             state._set_acronym(acro)
         if keyword_topics:
@@ -575,7 +581,7 @@ class IndexState:
         return state
 
     def _set_acronym(self, acro: str) -> None:
-        phrases = self.by_acronym.get(acro, frozenset())
+        phrases = self.by_acronym.get(acro, ())
         best = _best_phrase(phrases, self.run_counts)
         if best is None or len(acro) < 3 or acro in self.vocab_set:
             self.acronyms.pop(acro, None)
@@ -773,15 +779,15 @@ class IndexState:
             acro = _acronym(run)
             acros.add(acro)
             total = self.run_counts.get(run, 0) + c
-            phrases = self.by_acronym.get(acro, frozenset())
+            phrases = self.by_acronym.get(acro, ())
             if total > 0:
                 self.run_counts[run] = total
                 if run not in phrases:
-                    self.by_acronym[acro] = phrases | {run}
+                    self.by_acronym[acro] = (*phrases, run)
             else:
                 self.run_counts.pop(run, None)
                 if run in phrases:
-                    rest = phrases - {run}
+                    rest = tuple(p for p in phrases if p != run)
                     if rest:
                         self.by_acronym[acro] = rest
                     else:
