@@ -87,7 +87,9 @@ class App:
             sqlite_inline=settings.sqlite_inline,
         )
         sessions = session_factory(engine)
-        knowledge = KnowledgeService(sessions, thresholds_from(settings))
+        knowledge = KnowledgeService(
+            sessions, thresholds_from(settings), cache_dir=settings.index_cache_dir
+        )
         metrics = Metrics()
         secret = settings.resolved_secret()
         extra = [settings.holidays_file] if settings.holidays_file else []

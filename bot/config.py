@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     secret_key_file: Path = Path("data/secret.key")
     kb_dir: Path = Path(__file__).resolve().parent.parent / "knowledge" / "data"
     kb_reload_seconds: float = Field(default=5.0, gt=0)
+    index_cache_dir: Path | None = None
+    """Where built knowledge indexes are kept, so that a (re)starting worker loads the index of
+    a base already indexed instead of building it (``knowledge/index_cache.py``); None: off."""
     kb_register_dir: Path = Path(__file__).resolve().parent.parent / "knowledge" / "register"
     """Register of legal documents (``*.yaml``) loaded into the database at every start."""
     kb_review_caveat: bool = False

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -38,6 +38,19 @@ from rapidfuzz.distance import Levenshtein
 
 from knowledge import aspects as aspect_model
 from knowledge.entry import Entry
+from knowledge.index_state import (
+    Column,
+    GroupColumn,
+    Idf,
+    IndexState,
+    Postings,
+    SetsView,
+    SetView,
+    edit_plan,
+    entry_parts,
+    group_key,
+    parts_of,
+)
 from knowledge.lexicon import ABBREVIATIONS, ASPECT_CUES, FILLERS, GENERIC, PHRASES
 from knowledge.normalize import (
     FOLDED_FILLERS,
@@ -115,6 +128,9 @@ UNIQUE_ASPECT_ANSWER = True
 # newborn's documents question away from birth registration in the 280-entry bundled base.
 KEYWORD_TOPICS = True
 KEYWORD_RANKING = False
+# ``Index.updated`` edits the index entry by entry up to this many changed entries, and builds
+# it at once beyond (each edit costs a few passes over the postings).
+MAX_EDITS = 50
 UNIQUE_PROC_MARGIN = 0.5
 UNIQUE_COVERAGE = 0.4
 UNIQUE_IN_SCOPE = 0.6
@@ -335,180 +351,143 @@ class Index:
     """An immutable in-memory index over knowledge-base entries."""
 
     def __init__(self, entries: Iterable[Entry], thresholds: Thresholds | None = None) -> None:
-        self.entries: tuple[Entry, ...] = tuple(e for e in entries if e.enabled)
-        self.thresholds = thresholds or Thresholds()
-        self._by_id = {e.id: e for e in self.entries}
-        n = len(self.entries)
-        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        live = tuple(e for e in entries if e.enabled)
+        state = IndexState.build(
+            parts_of(live),
+            GENERAL_WORDS,
+            KEYWORD_TOPICS,
+            GENERAL_PAIRS if GENERAL_PAIRS_USED else (),
+        )
+        self._install(live, state, thresholds or Thresholds())
+
+    def _install(
+        self,
+        entries: tuple[Entry, ...],
+        state: IndexState,
+        t: Thresholds,
+        by_id: dict[str, Entry] | None = None,
+    ) -> None:
+        """Point the search structures at a state (see ``knowledge/index_state.py``)."""
+        self.entries = entries
+        self.thresholds = t
+        self._state = state
+        self._by_id = {e.id: e for e in entries} if by_id is None else by_id
+        n = len(entries)
+        infos = state.infos
+        self._postings = Postings(state)
+        self._idf = Idf(state)
         # Accented spellings seen in the base, by folded form, and accented word pairs: what
         # diacritic-free input is restored to (see ``restore``). General words of the language
-        # resources come first, with a small count, so that the base's own usage wins.
-        self._spellings: dict[str, Counter[str]] = defaultdict(Counter)  # folded -> spellings
-        self._spelling_pairs: Counter[tuple[str, str]] = Counter()
-        for word in GENERAL_WORDS:
-            self._spellings[fold(word)][word] += 1  # the base's own usage adds 3 per pair
-        if GENERAL_PAIRS_USED:
-            self._spelling_pairs.update(GENERAL_PAIRS)
-        lengths = np.zeros(n, dtype=np.float64)
-        self._phrasings: list[list[str]] = []
-        self._short_words: list[frozenset[str]] = []
-        self._short_pairs: list[frozenset[tuple[str, str]]] = []
-        self._aspects: list[frozenset[str]] = []
+        # resources count once, so that the base's own usage wins.
+        self._spellings = state.spellings
+        self._spelling_pairs = state.spelling_pairs
+        self._phrasings = Column(infos, "phrasings")
+        self._short_words = Column(infos, "short_words")
+        self._short_pairs = Column(infos, "short_pairs")
+        self._aspects = Column(infos, "aspects")
         # Per entry: the folded content words of its procedure name (or question), and of
         # each phrasing, for the "does the query name this entry's topic" features.
-        self._procedure_words: list[frozenset[str]] = []
-        self._phrasing_words: list[tuple[frozenset[str], ...]] = []
-        short_df: Counter[str] = Counter()
-        contents: list[list[tuple[str, ...]]] = []  # per entry: analysed short fields
-        for i, entry in enumerate(self.entries):
-            tf: dict[str, float] = defaultdict(float)
-            length = 0.0
-            short: set[str] = set()
-            short_texts: list[tuple[str, ...]] = []
-            pairs: set[tuple[str, str]] = set()
-            for fname, texts in self._fields(entry):
-                w = FIELD_WEIGHTS[fname]
-                for text in texts:
-                    self._learn_spelling(text)
-                    a = analyze(text)
-                    if fname != "answer" and fname != "category":
-                        short_texts.append(a.content)
-                        short.update(a.content)
-                        pairs.update(itertools.pairwise(a.content))
-                    cues = aspect_model.cue_words(a) if SPLIT_CUES else frozenset()
-                    for feat, c in _features(a, cues).items():
-                        tf[feat] += w * c
-                    for feat, c in _tone_features(a).items():
-                        tf[feat] += w * c
-                    length += w * len(a.content)
-            lengths[i] = length
-            self._short_words.append(frozenset(short))
-            self._short_pairs.append(frozenset(pairs))
-            contents.append(short_texts)
-            short_df.update(short)
-            for feat, value in tf.items():
-                postings[feat].append((i, value))
-            analysed = [analyze(t) for t in entry.phrasings]
-            self._phrasings.append([" ".join(a.content) for a in analysed])
-            self._phrasing_words.append(tuple(frozenset(a.content) for a in analysed))
-            self._aspects.append(
-                aspect_model.entry_aspects(analysed[0], analysed[1:], entry.aspect)
-            )
-            proc = analyze(entry.procedure) if entry.procedure else analysed[0]
-            self._procedure_words.append(frozenset(proc.content))
-        avg = float(lengths.mean()) if n else 1.0
-        norm = K1 * (1 - B + B * lengths / max(avg, 1e-9))
-        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._idf: dict[str, float] = {}
-        for feat, plist in postings.items():
-            idx = np.fromiter((p[0] for p in plist), dtype=np.int64, count=len(plist))
-            tf_arr = np.fromiter((p[1] for p in plist), dtype=np.float64, count=len(plist))
-            df = len(plist)
-            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-            self._idf[feat] = idf
-            self._postings[feat] = (idx, idf * tf_arr * (K1 + 1) / (tf_arr + norm[idx]))
-        self._vocab = sorted(
-            {f.lstrip("^") for f in self._idf if "_" not in f and not f.startswith("~")}
-        )
-        self._vocab_set = frozenset(self._vocab)
-        self._short_df = short_df
+        self._procedure_words = SetView(infos, "procedure_words")
+        self._phrasing_words = SetsView(infos, "phrasing_words")
+        self._vocab = state.vocab
+        self._vocab_set = state.vocab_set
+        self._short_df = state.short_df
         # The words of every entry's procedure group (entries sharing a procedure, or an id
-        # prefix): a query about the group's topic is in scope even when it words the aspect
-        # differently from the entry that ranked first.
-        group_topics: dict[str, set[str]] = defaultdict(set)
-        keys = [self._group_key(e) for e in self.entries]
-        for key, entry in zip(keys, self.entries, strict=True):
-            for text in (*entry.phrasings, *entry.keywords, entry.procedure):
-                group_topics[key].update(topics_of(analyze(text)))
-        if KEYWORD_TOPICS:
-            # The base's own multi-word keywords ("tiền già", "sổ đỏ") name their procedure as
-            # a topic of the lexicon does, when they are not just aspect words ("ngày làm
-            # việc") and only one procedure uses them anywhere in its questions, keywords or
-            # name ("trợ cấp" names none).
-            phrases: set[tuple[str, ...]] = set()
-            for entry in self.entries:
-                for kw in entry.keywords:
-                    ka = analyze(kw)
-                    if (
-                        2 <= len(ka.content) <= 5
-                        and all(w.isalpha() for w in ka.content)
-                        and len(aspect_model.cue_words(ka)) < len(set(ka.content))
-                    ):
-                        phrases.add(ka.content)
-            owners: dict[tuple[str, ...], set[str]] = defaultdict(set)
-            for key, entry_texts in zip(keys, contents, strict=True):
-                for seq in entry_texts:
-                    for m in range(2, 6):
-                        for j in range(len(seq) - m + 1):
-                            if seq[j : j + m] in phrases:
-                                owners[seq[j : j + m]].add(key)
-            self._keyword_topics = {
-                p: "kw:" + " ".join(p) for p, o in owners.items() if len(o) == 1
-            }
-            for p, o in owners.items():
-                if len(o) == 1:
-                    group_topics[next(iter(o))].add("kw:" + " ".join(p))
-        else:
-            self._keyword_topics = {}
-        self._group_topics = [frozenset(group_topics[k]) for k in keys]
+        # prefix), with the base's own keyword topics (``KEYWORD_TOPICS``): a query about the
+        # group's topic is in scope even when it words the aspect differently from the entry
+        # that ranked first.
+        self._keyword_topics = state.keyword_topics
+        self._keys = state.keys
+        self._group_topics = GroupColumn(state)
         # What each procedure group answers, and its members (for "no entry on that aspect").
-        group_aspects: dict[str, set[str]] = defaultdict(set)
-        self._group_members: dict[str, list[int]] = defaultdict(list)
-        for i, key in enumerate(keys):
-            group_aspects[key].update(self._aspects[i])
-            # What an answer clearly talks about counts too ("... hoặc nộp trực tuyến").
-            answered = aspect_model.aspect_weights(analyze(self.entries[i].answer))
-            group_aspects[key].update(a for a, w in answered.items() if w >= 3.0)
-            self._group_members[key].append(i)
-        self._group_aspects = {k: frozenset(v) for k, v in group_aspects.items()}
-        self._keys = keys
-        self._acronyms = self._build_acronyms()
+        self._group_aspects = state.group_aspects
+        self._group_members = state.group_members
+        # Initialisms of the base's own phrases ("dkkh" -> đăng ký kết hôn), for words no
+        # entry uses (see ``index_state.IndexState._set_acronym``).
+        self._acronyms = state.acronyms
         self._log_n = math.log(n + 1) if n else 1.0
         self._n = n
 
-    def _build_acronyms(self) -> dict[str, tuple[str, ...]]:
-        """Initialisms of the base's own phrases ("dkkh" -> đăng ký kết hôn), for words no
-        entry uses: people shorten the procedure names they type, whatever the base holds.
+    # -- edits: a new index that reuses everything but the edited entry ----------------------
 
-        Every run of 2 to 5 words in procedure names, questions, alternatives and keywords
-        gives its first letters; an initialism shared by several phrases goes to the most
-        frequent one. Initialisms shorter than 3 letters or equal to a known word are skipped.
+    def with_entry(self, entry: Entry, position: int | None = None) -> Index:
+        """A new index with ``entry`` added, or replacing the entry with its id in place.
+
+        A new entry goes at ``position`` (default: last). A disabled entry is removed. The
+        result equals ``Index`` built at once over the same entries in the same order; this
+        index is not changed (searches may go on in it meanwhile).
         """
-        counts: Counter[tuple[str, ...]] = Counter()
-        for entry in self.entries:
-            texts = (entry.procedure, *entry.phrasings, *entry.keywords)
-            for text in texts:
-                if not text:
-                    continue
-                words = [w for w in analyze(text).folded if w.isalpha()]
-                for n in range(2, 6):
-                    for i in range(len(words) - n + 1):
-                        counts[tuple(words[i : i + n])] += 1
-        best: dict[str, tuple[int, tuple[str, ...]]] = {}
-        for phrase, c in counts.items():
-            acro = "".join(w[0] for w in phrase)
-            if len(acro) < 3 or acro in self._vocab_set:
-                continue
-            if acro not in best or c > best[acro][0]:
-                best[acro] = (c, phrase)
-        return {a: p for a, (_, p) in best.items()}
+        if not entry.enabled:
+            return self.without_entry(entry.id)
+        pos = next((i for i, e in enumerate(self.entries) if e.id == entry.id), None)
+        if pos is not None:
+            old = self.entries[pos]
+            if old == entry:
+                return self
+            state = self._state.edit(pos, entry_parts(old), entry_parts(entry))
+            entries = (*self.entries[:pos], entry, *self.entries[pos + 1 :])
+        else:
+            pos = len(self.entries) if position is None else max(0, min(position, self._n))
+            state = self._state.edit(pos, None, entry_parts(entry))
+            entries = (*self.entries[:pos], entry, *self.entries[pos:])
+        by_id = dict(self._by_id)
+        by_id[entry.id] = entry
+        return self._derived(entries, state, by_id)
 
-    @staticmethod
-    def _fields(entry: Entry) -> list[tuple[str, Sequence[str]]]:
-        return [
-            ("phrasing", entry.phrasings),
-            ("keywords", entry.keywords),
-            ("procedure", (entry.procedure,) if entry.procedure else ()),
-            ("category", (entry.category,)),
-            ("answer", (entry.answer,)),
-        ]
+    def without_entry(self, entry_id: str) -> Index:
+        """A new index without the entry ``entry_id`` (this one when it has no such entry)."""
+        pos = next((i for i, e in enumerate(self.entries) if e.id == entry_id), None)
+        if pos is None:
+            return self
+        state = self._state.edit(pos, entry_parts(self.entries[pos]), None)
+        by_id = dict(self._by_id)
+        del by_id[entry_id]
+        return self._derived((*self.entries[:pos], *self.entries[pos + 1 :]), state, by_id)
+
+    def updated(self, entries: Iterable[Entry], max_edits: int = MAX_EDITS) -> Index:
+        """An index over ``entries`` (in that order), made by editing this one when only a few
+        entries were added, changed or removed and the others kept their order; built at once
+        otherwise. Equal to ``Index(entries, self.thresholds)`` either way."""
+        new = [e for e in entries if e.enabled]
+        plan = edit_plan(self.entries, new, max_edits)
+        if plan is None:
+            return Index(new, self.thresholds)
+        index = self
+        for entry_id in plan.removed:
+            index = index.without_entry(entry_id)
+        for entry in plan.changed:
+            index = index.with_entry(entry)
+        for position, entry in plan.added:
+            index = index.with_entry(entry, position)
+        return index
+
+    @classmethod
+    def from_state(
+        cls, entries: Iterable[Entry], state: IndexState, thresholds: Thresholds | None = None
+    ) -> Index:
+        """An index over ``entries`` (enabled ones, in order) from their stored state (see
+        ``knowledge/index_cache.py``)."""
+        out = cls.__new__(cls)
+        out._install(tuple(e for e in entries if e.enabled), state, thresholds or Thresholds())
+        return out
+
+    def state_for_storage(self) -> IndexState:
+        """The index's state, to be stored with its entries."""
+        return self._state.for_storage()
+
+    def _derived(
+        self, entries: tuple[Entry, ...], state: IndexState, by_id: dict[str, Entry]
+    ) -> Index:
+        out = Index.__new__(Index)
+        out._install(entries, state, self.thresholds, by_id)
+        return out
 
     def __len__(self) -> int:
         return self._n
 
     @staticmethod
     def _group_key(entry: Entry) -> str:
-        return fold(entry.procedure) if entry.procedure else entry.id.split("/", 1)[0]
+        return group_key(entry)
 
     def get(self, entry_id: str) -> Entry | None:
         return self._by_id.get(entry_id)
@@ -879,14 +858,6 @@ class Index:
             query, decision, r.matches, r.aspect, r.missing_aspect, r.procedure, r.named
         )
 
-    def _learn_spelling(self, text: str) -> None:
-        ws = words(text)
-        for w in ws:
-            if w.isalpha():
-                self._spellings[fold(w)][w] += 1
-        for left, right in itertools.pairwise(ws):
-            self._spelling_pairs[(left, right)] += 1
-
     def restore(self, text: str) -> str:
         """The text with each word typed without marks given the accented spelling the base
         (or the language resources) uses most, preferring one that forms a word pair the base
@@ -913,7 +884,7 @@ class Index:
                 form: str,
                 prev: str = prev,
                 nxt_forms: list[str] = nxt_forms,
-                counts: Counter[str] = options,
+                counts: dict[str, int] = options,
             ) -> float:
                 pair_score = self._spelling_pairs.get((prev, form), 0) + max(
                     (self._spelling_pairs.get((form, n), 0) for n in nxt_forms), default=0

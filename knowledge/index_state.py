@@ -1,0 +1,903 @@
+"""The structure behind ``knowledge.search.Index``: per-entry parts and the global state
+combined from them, built at once or changed one entry at a time.
+
+Everything the index knows about one entry (its BM25 term frequencies, the words of its short
+fields, its aspects, topics, spellings, initialism candidates ...) is a pure function of the
+entry's content: ``entry_parts``. The global state (postings, document frequencies, average
+length, vocabulary, spellings, initialisms, keyword topics, group topics and aspects) is a
+combination of those parts, so that an admin's edit produces a new state from the old one by
+taking out the parts of the entry as it was and putting in the parts of the entry as it is
+(``IndexState.edit``), in a fraction of the time a full build takes. The old state is never
+modified (copy-on-write), so a worker keeps searching it while the new one is made.
+
+Compactness, for bases of tens of thousands of entries:
+- postings are one CSR structure (feature-major): entry positions as int32 and term frequencies
+  as uint16 codes into a table of the distinct float64 values (a few hundred: sums of field
+  weights), so contributions are computed exactly as before, at query time, only for the
+  query's features;
+- the analyses of long texts (answers) do not enter the process-wide ``analyze`` cache, and a
+  text repeated across entries (a category, a shared answer) is analysed once per build.
+
+The rules are those of the original single-pass build; the only choice the combination makes
+is how ties are broken where the build used to depend on the order of the entries (two
+spellings of a word used equally often, two phrases with the same initials used equally
+often): by the text itself, so that an index edited entry by entry equals one built at once.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import itertools
+import math
+import operator
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from types import ModuleType
+from typing import Any, TypeVar
+
+import numpy as np
+
+from knowledge import aspects as aspect_model
+from knowledge.entry import Entry
+from knowledge.normalize import Analysis, analyze, fold, words
+from knowledge.topics import topics_of
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+
+def _uncached(fn: F) -> F:
+    """The function under an ``lru_cache``: long texts analysed once must not fill the cache."""
+    return getattr(fn, "__wrapped__", fn)
+
+
+# The index analyses its texts outside the process-wide caches of ``analyze`` and the aspect
+# scan, which are there for citizens' questions: a base of 20,000 entries would fill them with
+# texts analysed once, and keep them resident.
+_analyze = _uncached(analyze)
+_scan = _uncached(aspect_model._scan)
+MEMO_SIZE = 4096
+"""Distinct short texts remembered during one build (categories and other repeated texts)."""
+LONG_TEXT = 200
+"""Texts longer than this (answers) are never remembered: they are seldom repeated."""
+
+
+@dataclass(frozen=True, slots=True)
+class EntryInfo:
+    """What the index keeps of one entry for searching (small: no postings, no spellings).
+
+    Word sets are kept as tuples (a set of 30 words takes four times the memory): they are
+    read for a few candidates per question, which ``SetView`` turns into sets when needed.
+    """
+
+    key: str
+    short_words: tuple[str, ...]
+    short_pairs: tuple[tuple[str, str], ...]
+    short_texts: tuple[tuple[str, ...], ...]
+    phrasings: tuple[str, ...]
+    phrasing_words: tuple[tuple[str, ...], ...]
+    aspects: frozenset[str]
+    answer_aspects: frozenset[str]
+    procedure_words: tuple[str, ...]
+    topics: frozenset[str]
+    kw_phrases: frozenset[tuple[str, ...]]
+
+
+class Column:
+    """One field of every entry's ``EntryInfo``, by position (``column[i]``), read in place:
+    an edit does not copy a list per field."""
+
+    __slots__ = ("_get", "_infos")
+
+    def __init__(self, infos: list[EntryInfo], name: str) -> None:
+        self._infos = infos
+        self._get = operator.attrgetter(name)
+
+    def __getitem__(self, i: int) -> Any:
+        return self._get(self._infos[i])
+
+    def __len__(self) -> int:
+        return len(self._infos)
+
+
+class SetView(Column):
+    """A field of word tuples read as frozensets, made when asked for."""
+
+    __slots__ = ()
+
+    def __getitem__(self, i: int) -> frozenset[str]:
+        return frozenset(self._get(self._infos[i]))
+
+
+class SetsView(Column):
+    """A field of tuples of word tuples read as tuples of frozensets."""
+
+    __slots__ = ()
+
+    def __getitem__(self, i: int) -> tuple[frozenset[str], ...]:
+        return tuple(frozenset(t) for t in self._get(self._infos[i]))
+
+
+class GroupColumn:
+    """The topics of every entry's procedure group, by entry position."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: IndexState) -> None:
+        self._state = state
+
+    def __getitem__(self, i: int) -> frozenset[str]:
+        return self._state.group_topics[self._state.keys[i]]
+
+    def __len__(self) -> int:
+        return len(self._state.keys)
+
+
+@dataclass(frozen=True, slots=True)
+class EntryParts:
+    """Everything one entry contributes to the index (``entry_parts``)."""
+
+    info: EntryInfo
+    feats: tuple[str, ...]
+    tfs: tuple[float, ...]
+    length: float
+    spellings: tuple[tuple[str, int], ...]
+    pairs: tuple[tuple[tuple[str, str], int], ...]
+    runs: tuple[tuple[tuple[str, ...], int], ...]
+    """Runs of 3 to 5 folded words of the short fields: candidate phrases for initialisms."""
+
+
+def group_key(entry: Entry) -> str:
+    """The procedure group key of an entry (its procedure, or the first part of its id)."""
+    return fold(entry.procedure) if entry.procedure else entry.id.split("/", 1)[0]
+
+
+def _fields(entry: Entry) -> list[tuple[str, Sequence[str]]]:
+    return [
+        ("phrasing", entry.phrasings),
+        ("keywords", entry.keywords),
+        ("procedure", (entry.procedure,) if entry.procedure else ()),
+        ("category", (entry.category,)),
+        ("answer", (entry.answer,)),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _TextParts:
+    """What one text contributes, whatever field it is in (memoised per build)."""
+
+    analysis: Analysis
+    feats: tuple[tuple[str, float], ...]
+    """The matching features, then the exact-diacritics ones, in the build's order."""
+    words: tuple[str, ...]
+    aspect_weights: tuple[tuple[str, float], ...]
+    cue_words: frozenset[str]
+
+
+class _Memo:
+    """Texts and word pairs met during one build: a text repeated among entries is analysed
+    once, and equal word pairs of different entries are one object."""
+
+    def __init__(self) -> None:
+        self.texts: dict[str, _TextParts] = {}
+        self.pairs: dict[tuple[str, str], tuple[str, str]] = {}
+        self.sets: dict[frozenset[Any], frozenset[Any]] = {}
+
+    def pair(self, p: tuple[str, str]) -> tuple[str, str]:
+        return self.pairs.setdefault(p, p)
+
+    def set(self, s: frozenset[T]) -> frozenset[T]:
+        """One object for equal small sets (aspects, topics) of different entries."""
+        return self.sets.setdefault(s, s)
+
+
+def _search() -> ModuleType:
+    """``knowledge.search``, where the scoring constants and feature functions stay."""
+    from knowledge import search
+
+    return search
+
+
+def _text_parts(text: str, memo: _Memo) -> _TextParts:
+    if (hit := memo.texts.get(text)) is not None:
+        return hit
+    search = _search()
+    a = _analyze(text)
+    weights, cue_words = _scan(a.tokens, a.folded, a.accented)
+    cues = cue_words if search.SPLIT_CUES else frozenset()
+    feats = (*search._features(a, cues).items(), *search._tone_features(a).items())
+    out = _TextParts(a, feats, tuple(words(text)), weights, cue_words)
+    if len(text) <= LONG_TEXT:
+        if len(memo.texts) >= MEMO_SIZE:
+            memo.texts.clear()
+        memo.texts[text] = out
+    return out
+
+
+def _entry_parts(entry: Entry, memo: _Memo | None = None) -> EntryParts:
+    memo = _Memo() if memo is None else memo
+
+    def an(text: str) -> Analysis:
+        return _text_parts(text, memo).analysis
+
+    tf: dict[str, float] = defaultdict(float)
+    length = 0.0
+    short: set[str] = set()
+    short_texts: list[tuple[str, ...]] = []
+    pairs: set[tuple[str, str]] = set()
+    spellings: Counter[str] = Counter()
+    spelling_pairs: Counter[tuple[str, str]] = Counter()
+    answered: dict[str, float] = {}
+    weights = _search().FIELD_WEIGHTS
+    for fname, texts in _fields(entry):
+        w = weights[fname]
+        for text in texts:
+            tp = _text_parts(text, memo)
+            for word in tp.words:
+                if word.isalpha():
+                    spellings[word] += 1
+            spelling_pairs.update(itertools.pairwise(tp.words))
+            a = tp.analysis
+            if fname == "answer":
+                answered = dict(tp.aspect_weights)
+            if fname != "answer" and fname != "category":
+                short_texts.append(a.content)
+                short.update(a.content)
+                pairs.update(memo.pair(p) for p in itertools.pairwise(a.content))
+            for feat, c in tp.feats:
+                tf[feat] += w * c
+            length += w * len(a.content)
+    analysed = [an(t) for t in entry.phrasings]
+    proc = an(entry.procedure) if entry.procedure else analysed[0]
+    topics: set[str] = set()
+    for text in (*entry.phrasings, *entry.keywords, entry.procedure):
+        topics.update(topics_of(an(text)))
+    kw_phrases: set[tuple[str, ...]] = set()
+    for kw in entry.keywords:
+        kp = _text_parts(kw, memo)
+        ka = kp.analysis
+        if (
+            2 <= len(ka.content) <= 5
+            and all(x.isalpha() for x in ka.content)
+            and len(kp.cue_words) < len(set(ka.content))
+        ):
+            kw_phrases.add(ka.content)
+    runs: Counter[tuple[str, ...]] = Counter()
+    for text in (entry.procedure, *entry.phrasings, *entry.keywords):
+        if not text:
+            continue
+        ws = [x for x in an(text).folded if x.isalpha()]
+        for n in range(3, 6):  # shorter runs give initialisms under 3 letters: never used
+            for i in range(len(ws) - n + 1):
+                runs[tuple(ws[i : i + n])] += 1
+    info = EntryInfo(
+        key=group_key(entry),
+        short_words=tuple(frozenset(short)),
+        short_pairs=tuple(frozenset(pairs)),
+        short_texts=tuple(short_texts),
+        phrasings=tuple(" ".join(a.content) for a in analysed),
+        phrasing_words=tuple(tuple(frozenset(a.content)) for a in analysed),
+        aspects=memo.set(aspect_model.entry_aspects(analysed[0], analysed[1:], entry.aspect)),
+        answer_aspects=memo.set(frozenset(a for a, v in answered.items() if v >= 3.0)),
+        procedure_words=tuple(frozenset(proc.content)),
+        topics=memo.set(frozenset(topics)),
+        kw_phrases=memo.set(frozenset(kw_phrases)),
+    )
+    return EntryParts(
+        info,
+        tuple(tf),
+        tuple(tf.values()),
+        length,
+        tuple(spellings.items()),
+        tuple(spelling_pairs.items()),
+        tuple(runs.items()),
+    )
+
+
+@lru_cache(maxsize=64)
+def entry_parts(entry: Entry) -> EntryParts:
+    """The parts of one entry (a pure function of its content; recent ones are cached, so that
+    an edit finds the parts of the entry as it was without analysing it again)."""
+    return _entry_parts(entry)
+
+
+def parts_of(entries: Iterable[Entry]) -> Iterator[EntryParts]:
+    """The parts of many entries, one at a time; short texts repeated among them (categories,
+    keywords, shared phrasings) are analysed once."""
+    memo = _Memo()
+    for e in entries:
+        yield _entry_parts(e, memo)
+
+
+# --- the global state ---------------------------------------------------------------------
+
+
+class _Codes:
+    """Term frequencies seen so far -> uint16 codes (shared by every state, append-only)."""
+
+    def __init__(self) -> None:
+        self.code: dict[float, int] = {}
+        self.values: list[float] = []
+        self.table = np.zeros(0, dtype=np.float64)
+
+    def encode(self, tfs: Iterable[float]) -> list[int]:
+        out = []
+        for v in tfs:
+            c = self.code.get(v)
+            if c is None:
+                c = self.code[v] = len(self.values)
+                self.values.append(v)
+                if c >= 2**16:
+                    raise OverflowError("more than 65,536 distinct term frequencies")
+            out.append(c)
+        if len(self.values) != len(self.table):
+            self.table = np.asarray(self.values, dtype=np.float64)
+        return out
+
+
+CACHE_MIN_DF = 512
+"""Postings at least this long have their contributions kept once computed ..."""
+CACHE_BYTES = 32 * 2**20
+"""... up to this many bytes per index (a state after an edit starts afresh: n and the average
+length, hence every contribution, changed)."""
+
+
+class Postings:
+    """Feature -> (entry positions, BM25 contributions), computed for one feature on demand.
+
+    ``get`` returns what the original build precomputed for every feature, by the same
+    arithmetic: ``idf * tf * (K1 + 1) / (tf + norm[idx])``.
+    """
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: IndexState) -> None:
+        self._state = state
+
+    def get(self, feat: str) -> tuple[np.ndarray, np.ndarray] | None:
+        s = self._state
+        hit = s.contrib_cache.get(feat)
+        if hit is not None:
+            return hit
+        span = s.span(feat)
+        if span is None:
+            return None
+        lo, hi = span
+        # Positions are stored as int32 (half the memory) but handed out as intp: numpy
+        # indexes with int32 arrays more than twice as slowly.
+        idx = s.idx[lo:hi].astype(np.intp)
+        tf_arr = s.codes.table[s.code[lo:hi]]
+        idf = s.idf_of(hi - lo)
+        k1 = _search().K1
+        out = idx, idf * tf_arr * (k1 + 1) / (tf_arr + s.norm[idx])
+        size = idx.nbytes + out[1].nbytes
+        if hi - lo >= CACHE_MIN_DF and s.cache_bytes + size <= CACHE_BYTES:
+            # Common features (in thousands of entries) cost most to compute and come back in
+            # most questions: their contributions are kept, within a memory budget.
+            s.contrib_cache[feat] = out
+            s.cache_bytes += size
+        return out
+
+
+class Idf:
+    """Feature -> idf, for features some entry has (a read-only mapping)."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: IndexState) -> None:
+        self._state = state
+
+    def __contains__(self, feat: object) -> bool:
+        return isinstance(feat, str) and self._state.span(feat) is not None
+
+    def __getitem__(self, feat: str) -> float:
+        span = self._state.span(feat)
+        if span is None:
+            raise KeyError(feat)
+        return self._state.idf_of(span[1] - span[0])
+
+    def get(self, feat: str, default: float = 0.0) -> float:
+        span = self._state.span(feat)
+        return default if span is None else self._state.idf_of(span[1] - span[0])
+
+
+def _spelling_order(general: frozenset[str]) -> Callable[[str], tuple[bool, str]]:
+    return lambda w: (w not in general, w)
+
+
+def _best_phrase(
+    phrases: Iterable[tuple[str, ...]], counts: dict[tuple[str, ...], int]
+) -> tuple[str, ...] | None:
+    """The phrase an initialism stands for: the most used, ties broken by the text."""
+    best: tuple[str, ...] | None = None
+    for p in phrases:
+        c = counts.get(p, 0)
+        if c and (best is None or c > counts[best] or (c == counts[best] and p < best)):
+            best = p
+    return best
+
+
+def _acronym(phrase: tuple[str, ...]) -> str:
+    return "".join(w[0] for w in phrase)
+
+
+@dataclass(slots=True)
+class IndexState:
+    """The global part of an index. Treat as immutable: ``edit`` returns a new state."""
+
+    infos: list[EntryInfo]
+    # postings (feature-major CSR); ``fid`` and ``codes`` are shared append-only by all states
+    fid: dict[str, int]
+    codes: _Codes
+    indptr: np.ndarray
+    idx: np.ndarray
+    code: np.ndarray
+    lengths: np.ndarray
+    norm: np.ndarray = field(init=False)
+    vocab: list[str] = field(default_factory=list)
+    vocab_set: frozenset[str] = frozenset()
+    short_df: Counter[str] = field(default_factory=Counter)
+    general: frozenset[str] = frozenset()
+    spellings: dict[str, dict[str, int]] = field(default_factory=dict)
+    spelling_pairs: dict[tuple[str, str], int] = field(default_factory=dict)
+    run_counts: dict[tuple[str, ...], int] = field(default_factory=dict)
+    by_acronym: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    acronyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    phrase_count: dict[tuple[str, ...], int] = field(default_factory=dict)
+    owners: dict[tuple[str, ...], dict[str, int]] = field(default_factory=dict)
+    keyword_topics: dict[tuple[str, ...], str] = field(default_factory=dict)
+    group_topics: dict[str, frozenset[str]] = field(default_factory=dict)
+    group_aspects: dict[str, frozenset[str]] = field(default_factory=dict)
+    group_members: dict[str, list[int]] = field(default_factory=dict)
+    keys: list[str] = field(default_factory=list)
+    keyword_topics_on: bool = True
+    contrib_cache: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    cache_bytes: int = 0
+
+    def __post_init__(self) -> None:
+        self._renorm()
+
+    def for_storage(self) -> IndexState:
+        """A copy without what searches computed on the way (the contribution cache)."""
+        out = copy.copy(self)
+        out.contrib_cache = {}
+        out.cache_bytes = 0
+        return out
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    @property
+    def n(self) -> int:
+        return len(self.infos)
+
+    def span(self, feat: str) -> tuple[int, int] | None:
+        """The posting range of a feature some entry has, else None."""
+        f = self.fid.get(feat)
+        if f is None or f + 1 >= len(self.indptr):
+            return None
+        lo, hi = int(self.indptr[f]), int(self.indptr[f + 1])
+        return (lo, hi) if hi > lo else None
+
+    def idf_of(self, df: int) -> float:
+        n = self.n
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def _renorm(self) -> None:
+        n = len(self.lengths)
+        avg = float(self.lengths.mean()) if n else 1.0
+        k1, b = _search().K1, _search().B
+        self.norm = k1 * (1 - b + b * self.lengths / max(avg, 1e-9))
+
+    # -- building at once ------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        parts: Iterable[EntryParts],
+        general_words: Iterable[str],
+        keyword_topics: bool = True,
+        general_pairs: Iterable[tuple[str, str]] = (),
+    ) -> IndexState:
+        """The state of a base at once, reading each entry's parts once (``parts`` may be a
+        generator: only the small ``EntryInfo`` of each entry is kept)."""
+        fid: dict[str, int] = {}
+        codes = _Codes()
+        infos: list[EntryInfo] = []
+        ids_chunks: list[np.ndarray] = []
+        code_chunks: list[np.ndarray] = []
+        sizes: list[int] = []
+        lengths: list[float] = []
+        general = frozenset(general_words)
+        short_df: Counter[str] = Counter()
+        spell: dict[str, Counter[str]] = defaultdict(Counter)
+        for w in general:
+            spell[fold(w)][w] += 1
+        # Word pairs of the language resources count once each (``GENERAL_PAIRS`` in search.py);
+        # an edit only adds or removes an entry's own pairs, so these stay.
+        spelling_pairs: dict[tuple[str, str], int] = dict.fromkeys(general_pairs, 1)
+        run_counts: dict[tuple[str, ...], int] = {}
+        phrase_count: dict[tuple[str, ...], int] = {}
+        for p in parts:
+            infos.append(p.info)
+            ids_chunks.append(
+                np.fromiter((fid.setdefault(f, len(fid)) for f in p.feats), np.int32, len(p.feats))
+            )
+            code_chunks.append(np.asarray(codes.encode(p.tfs), dtype=np.uint16))
+            sizes.append(len(p.feats))
+            lengths.append(p.length)
+            short_df.update(p.info.short_words)
+            for w, c in p.spellings:
+                spell[fold(w)][w] += c
+            for pair, c in p.pairs:
+                spelling_pairs[pair] = spelling_pairs.get(pair, 0) + c
+            for run, c in p.runs:
+                run_counts[run] = run_counts.get(run, 0) + c
+            for ph in p.info.kw_phrases:
+                phrase_count[ph] = phrase_count.get(ph, 0) + 1
+        n = len(infos)
+        all_ids = np.concatenate(ids_chunks) if ids_chunks else np.zeros(0, np.int32)
+        all_codes = np.concatenate(code_chunks) if code_chunks else np.zeros(0, np.uint16)
+        del ids_chunks, code_chunks
+        all_idx = np.repeat(np.arange(n, dtype=np.int32), np.asarray(sizes, dtype=np.int64))
+        order = np.argsort(all_ids, kind="stable")
+        counts = np.bincount(all_ids, minlength=len(fid))
+        indptr = np.zeros(len(fid) + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        state = cls(
+            infos=infos,
+            fid=fid,
+            codes=codes,
+            indptr=indptr,
+            idx=all_idx[order],
+            code=all_codes[order],
+            lengths=np.asarray(lengths, dtype=np.float64),
+            short_df=short_df,
+            general=general,
+            spelling_pairs=spelling_pairs,
+            run_counts=run_counts,
+            keyword_topics_on=keyword_topics,
+        )
+        del all_idx, all_codes, order
+        vocab = {f.lstrip("^") for f in fid if "_" not in f and not f.startswith("~")}
+        state.vocab = sorted(vocab)
+        state.vocab_set = frozenset(vocab)
+        order_key = _spelling_order(general)
+        state.spellings = {f: {w: c[w] for w in sorted(c, key=order_key)} for f, c in spell.items()}
+        by_acro: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+        for run in run_counts:
+            by_acro[_acronym(run)].add(run)
+        state.by_acronym = {a: tuple(s) for a, s in by_acro.items()}
+        for acro in state.by_acronym:
+            state._set_acronym(acro)
+        if keyword_topics:
+            state.phrase_count = phrase_count
+            owners: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
+            for info in infos:
+                for run in _short_runs(info) & phrase_count.keys():
+                    owners[run][info.key] += 1
+            state.owners = {ph: dict(o) for ph, o in owners.items()}
+            state.keyword_topics = {
+                ph: "kw:" + " ".join(ph) for ph, o in state.owners.items() if len(o) == 1
+            }
+        state.keys = [i.key for i in infos]
+        state._regroup(set(state.keys))
+        return state
+
+    def _set_acronym(self, acro: str) -> None:
+        phrases = self.by_acronym.get(acro, ())
+        best = _best_phrase(phrases, self.run_counts)
+        if best is None or len(acro) < 3 or acro in self.vocab_set:
+            self.acronyms.pop(acro, None)
+        else:
+            self.acronyms[acro] = best
+
+    def _regroup(self, keys: set[str], members: dict[str, list[int]] | None = None) -> None:
+        """Members of every group (``members`` when they did not change); topics and aspects
+        of the groups in ``keys``."""
+        if members is None:
+            members = defaultdict(list)
+            for i, k in enumerate(self.keys):
+                members[k].append(i)
+        self.group_members = members
+        kw_by_key: dict[str, set[str]] = defaultdict(set)
+        for ph, topic in self.keyword_topics.items():
+            owner = next(iter(self.owners[ph]))
+            if owner in keys:
+                kw_by_key[owner].add(topic)
+        for k in keys:
+            mem = members.get(k)
+            if not mem:
+                self.group_topics.pop(k, None)
+                self.group_aspects.pop(k, None)
+                continue
+            topics: set[str] = set(kw_by_key.get(k, ()))
+            asp: set[str] = set()
+            for i in mem:
+                info = self.infos[i]
+                topics |= info.topics
+                asp |= info.aspects | info.answer_aspects
+            self.group_topics[k] = frozenset(topics)
+            self.group_aspects[k] = frozenset(asp)
+
+    # -- one edit --------------------------------------------------------------------------
+
+    def edit(self, position: int, old: EntryParts | None, new: EntryParts | None) -> IndexState:
+        """A new state with the entry at ``position`` (``old``) replaced by ``new``; ``old``
+        None inserts ``new`` there, ``new`` None deletes ``old``."""
+        if old is None and new is None:
+            raise ValueError("an edit needs an old or a new entry")
+        infos = list(self.infos)
+        keys = list(self.keys)
+        indptr, idx, code = self._edit_postings(position, old, new)
+        lengths = self.lengths
+        if old is not None and new is not None:
+            infos[position], keys[position] = new.info, new.info.key
+            lengths = lengths.copy()
+            lengths[position] = new.length
+        elif new is not None:
+            infos.insert(position, new.info)
+            keys.insert(position, new.info.key)
+            lengths = np.insert(lengths, position, new.length)
+        else:
+            del infos[position], keys[position]
+            lengths = np.delete(lengths, position)
+        out = IndexState(
+            infos=infos,
+            fid=self.fid,
+            codes=self.codes,
+            indptr=indptr,
+            idx=idx,
+            code=code,
+            lengths=lengths,
+            vocab=self.vocab,
+            vocab_set=self.vocab_set,
+            short_df=self.short_df.copy(),
+            general=self.general,
+            spellings=dict(self.spellings),
+            spelling_pairs=dict(self.spelling_pairs),
+            run_counts=dict(self.run_counts),
+            by_acronym=dict(self.by_acronym),
+            acronyms=dict(self.acronyms),
+            phrase_count=dict(self.phrase_count),
+            owners=dict(self.owners),
+            keyword_topics=dict(self.keyword_topics),
+            group_topics=dict(self.group_topics),
+            group_aspects=dict(self.group_aspects),
+            keys=keys,
+            keyword_topics_on=self.keyword_topics_on,
+        )
+        same_groups = old is not None and new is not None and old.info.key == new.info.key
+        out._edit_globals(old, new, self.group_members if same_groups else None)
+        return out
+
+    def _edit_postings(
+        self, position: int, old: EntryParts | None, new: EntryParts | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        idx, code = self.idx, self.code
+        counts = np.diff(self.indptr)
+        if old is not None:
+            keep = idx != position
+            idx, code = idx[keep], code[keep]
+            np.subtract.at(counts, [self.fid[f] for f in old.feats], 1)
+            if new is None:
+                idx = idx - (idx > position).astype(np.int32)
+        if new is not None:
+            if old is None:
+                idx = idx + (idx >= position).astype(np.int32)
+            ids = np.asarray([self.fid.setdefault(f, len(self.fid)) for f in new.feats], np.int64)
+            codes = np.asarray(self.codes.encode(new.tfs), dtype=np.uint16)
+            if len(self.fid) > len(counts):
+                counts = np.concatenate([counts, np.zeros(len(self.fid) - len(counts), np.int64)])
+            ends = np.concatenate([[0], np.cumsum(counts)])
+            order = np.argsort(ids, kind="stable")
+            at = ends[ids[order] + 1]
+            idx = np.insert(idx, at, np.int32(position))
+            code = np.insert(code, at, codes[order])
+            np.add.at(counts, ids, 1)
+        indptr = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        return indptr, idx.astype(np.int32, copy=False), code
+
+    def _edit_globals(
+        self,
+        old: EntryParts | None,
+        new: EntryParts | None,
+        members: dict[str, list[int]] | None,
+    ) -> None:
+        old_info = old.info if old is not None else None
+        new_info = new.info if new is not None else None
+        # vocabulary: words whose features appeared or vanished
+        touched = {
+            f.lstrip("^")
+            for p in (old, new)
+            if p is not None
+            for f in p.feats
+            if "_" not in f and not f.startswith("~")
+        }
+        vocab = self.vocab
+        vocab_changed: set[str] = set()
+        for w in touched:
+            present = self.span(w) is not None or self.span("^" + w) is not None
+            if present != (w in self.vocab_set):
+                vocab_changed.add(w)
+        if vocab_changed:
+            vocab = list(vocab)
+            for w in vocab_changed:
+                if w in self.vocab_set:
+                    vocab.pop(bisect.bisect_left(vocab, w))
+                else:
+                    bisect.insort(vocab, w)
+            self.vocab = vocab
+            self.vocab_set = self.vocab_set.symmetric_difference(vocab_changed)
+        # document frequencies of short-field words
+        if old_info is not None:
+            self.short_df.subtract(old_info.short_words)
+            for w in old_info.short_words:
+                if self.short_df[w] <= 0:
+                    del self.short_df[w]
+        if new_info is not None:
+            self.short_df.update(new_info.short_words)
+        # spellings and spelling pairs
+        delta: Counter[str] = Counter()
+        pairs: Counter[tuple[str, str]] = Counter()
+        for p, sign in ((old, -1), (new, 1)):
+            if p is None:
+                continue
+            for w, c in p.spellings:
+                delta[w] += sign * c
+            for pair, c in p.pairs:
+                pairs[pair] += sign * c
+        order_key = _spelling_order(self.general)
+        by_fold: dict[str, list[str]] = defaultdict(list)
+        for w in delta:
+            by_fold[fold(w)].append(w)
+        for f, ws in by_fold.items():
+            counts = dict(self.spellings.get(f, {}))
+            for w in ws:
+                c = counts.get(w, 0) + delta[w]
+                if c > 0:
+                    counts[w] = c
+                else:
+                    counts.pop(w, None)
+            if counts:
+                self.spellings[f] = {w: counts[w] for w in sorted(counts, key=order_key)}
+            else:
+                self.spellings.pop(f, None)
+        for pair, c in pairs.items():
+            total = self.spelling_pairs.get(pair, 0) + c
+            if total > 0:
+                self.spelling_pairs[pair] = total
+            else:
+                self.spelling_pairs.pop(pair, None)
+        # initialisms
+        runs: Counter[tuple[str, ...]] = Counter()
+        for p, sign in ((old, -1), (new, 1)):
+            if p is not None:
+                for run, c in p.runs:
+                    runs[run] += sign * c
+        acros = {w for w in vocab_changed if w in self.by_acronym}
+        for run, c in runs.items():
+            if not c:
+                continue
+            acro = _acronym(run)
+            acros.add(acro)
+            total = self.run_counts.get(run, 0) + c
+            phrases = self.by_acronym.get(acro, ())
+            if total > 0:
+                self.run_counts[run] = total
+                if run not in phrases:
+                    self.by_acronym[acro] = (*phrases, run)
+            else:
+                self.run_counts.pop(run, None)
+                if run in phrases:
+                    rest = tuple(p for p in phrases if p != run)
+                    if rest:
+                        self.by_acronym[acro] = rest
+                    else:
+                        del self.by_acronym[acro]
+        for acro in acros:
+            self._set_acronym(acro)
+        # keyword topics
+        groups = {i.key for i in (old_info, new_info) if i is not None}
+        if self.keyword_topics_on:
+            groups |= self._edit_keywords(old_info, new_info)
+        self._regroup(groups, members)
+
+    def _edit_keywords(self, old: EntryInfo | None, new: EntryInfo | None) -> set[str]:
+        """Update keyword phrases and their owners; returns the groups whose topics change."""
+        affected: set[tuple[str, ...]] = set()
+        if old is not None:
+            for run in _short_runs(old) & self.owners.keys():
+                o = dict(self.owners[run])
+                o[old.key] -= 1
+                if o[old.key] <= 0:
+                    del o[old.key]
+                self.owners[run] = o
+                affected.add(run)
+            for ph in old.kw_phrases:
+                self.phrase_count[ph] -= 1
+                affected.add(ph)
+                if self.phrase_count[ph] <= 0:
+                    del self.phrase_count[ph]
+                    self.owners.pop(ph, None)
+        if new is not None:
+            for ph in new.kw_phrases:
+                affected.add(ph)
+                if ph not in self.phrase_count:
+                    self.phrase_count[ph] = 0
+                    self.owners[ph] = self._scan_owners(ph, skip=new)
+                self.phrase_count[ph] += 1
+            for run in _short_runs(new) & self.owners.keys():
+                o = dict(self.owners[run])
+                o[new.key] = o.get(new.key, 0) + 1
+                self.owners[run] = o
+                affected.add(run)
+        groups: set[str] = set()
+        for ph in affected:
+            was = self.keyword_topics.pop(ph, None)
+            if was is not None:
+                groups.update(self._owner_before(ph))
+            held = self.owners.get(ph)
+            if held is not None and len(held) == 1:
+                self.keyword_topics[ph] = "kw:" + " ".join(ph)
+                groups.update(held)
+        return groups
+
+    def _owner_before(self, ph: tuple[str, ...]) -> set[str]:
+        # the group that held the topic: any group that may lose it is recomputed
+        return {k for k, topics in self.group_topics.items() if "kw:" + " ".join(ph) in topics}
+
+    def _scan_owners(self, ph: tuple[str, ...], skip: EntryInfo) -> dict[str, int]:
+        """Which groups' entries use a phrase that just became a keyword (all entries read)."""
+        owners: Counter[str] = Counter()
+        first = ph[0]
+        for info in self.infos:
+            if info is skip or first not in info.short_words:
+                continue
+            if ph in _short_runs(info):
+                owners[info.key] += 1
+        return dict(owners)
+
+
+def _short_runs(info: EntryInfo) -> set[tuple[str, ...]]:
+    """Runs of 2 to 5 words of an entry's short fields (where keyword phrases are looked for)."""
+    out: set[tuple[str, ...]] = set()
+    for seq in info.short_texts:
+        for m in range(2, 6):
+            for j in range(len(seq) - m + 1):
+                out.add(seq[j : j + m])
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class EditPlan:
+    """How to turn one ordered list of entries into another by single-entry edits."""
+
+    removed: tuple[str, ...]
+    changed: tuple[Entry, ...]
+    added: tuple[tuple[int, Entry], ...]
+    """(position in the new list, entry), by increasing position."""
+
+
+def edit_plan(old: Sequence[Entry], new: Sequence[Entry], max_edits: int) -> EditPlan | None:
+    """The edits from ``old`` to ``new``, or None when a build at once is the better way: more
+    than ``max_edits`` edits, repeated ids, or entries kept in another order."""
+    old_ids = [e.id for e in old]
+    new_ids = [e.id for e in new]
+    old_set, new_set = set(old_ids), set(new_ids)
+    if len(old_set) != len(old_ids) or len(new_set) != len(new_ids):
+        return None
+    removed = tuple(i for i in old_ids if i not in new_set)
+    added = tuple((pos, e) for pos, e in enumerate(new) if e.id not in old_set)
+    if len(removed) + len(added) > max_edits:
+        return None
+    if [i for i in old_ids if i in new_set] != [i for i in new_ids if i in old_set]:
+        return None
+    before = {e.id: e for e in old}
+    changed = tuple(e for e in new if e.id in before and before[e.id] != e)
+    if len(removed) + len(added) + len(changed) > max_edits:
+        return None
+    return EditPlan(removed, changed, added)
