@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from knowledge import kbfile  # noqa: E402
+from knowledge import selfcal  # noqa: E402
 from knowledge.calibrate import Row, build, fit  # noqa: E402
 from knowledge.entry import Entry  # noqa: E402
 from knowledge.search import Decision, Index, SearchResult, Thresholds  # noqa: E402
@@ -293,6 +294,12 @@ def _make_index(calibrated: bool) -> Callable[[Sequence[Entry]], Index]:
     return (lambda entries: build(entries, calibrate=True)) if calibrated else build
 
 
+def _selfcal_index(on: bool) -> Callable[[Sequence[Entry]], Index]:
+    """Indexes whose fall-back threshold is calibrated on each base and the bundled base
+    (``--selfcal on``, ``knowledge/selfcal.py``), inside every cross-validation fold too."""
+    return lambda entries: selfcal.build(entries, enabled=on)
+
+
 def cmd_accuracy(args: argparse.Namespace) -> None:
     eval_dir = Path(args.eval)
     if args.kb or args.queries:
@@ -305,6 +312,8 @@ def cmd_accuracy(args: argparse.Namespace) -> None:
             (d / "kb.yaml", d / "queries.jsonl") for d in OTHER_EVALS if (d / "kb.yaml").exists()
         ]
     make_index = _make_index(args.calibrated)
+    if args.selfcal is not None:
+        make_index = _selfcal_index(args.selfcal == "on")
     for kb, qpath in sets:
         _accuracy_one(args, eval_dir, kb, qpath, make_index)
 
@@ -596,6 +605,11 @@ def main(argv: Iterable[str] | None = None) -> None:
     )
     sub.add_parser("fit", help="fit the decision models on EVAL (prints the constants)")
     spd = sub.add_parser("speed", help="search latency, build time and memory")
+    acc.add_argument(
+        "--selfcal",
+        choices=("on", "off"),
+        help="fall-back threshold calibrated on each base (default: as motcua ask builds it)",
+    )
     spd.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
     spd.add_argument("--queries", type=int, default=2000, help="synthetic queries per base")
     spd.add_argument("--memory", action="store_true", help="also trace the index's memory")
