@@ -291,13 +291,17 @@ def cmd_fit(args: argparse.Namespace) -> None:
 def _make_index(calibrated: bool) -> Callable[[Sequence[Entry]], Index]:
     """Indexes as ``motcua ask`` builds them, or with decision models calibrated on the base
     itself (``--calibrated``, ``knowledge/calibrate.py``)."""
-    return (lambda entries: build(entries, calibrate=True)) if calibrated else build
+    return (lambda entries: build(entries, calibrate=True)) if calibrated else selfcal.build
 
 
-def _selfcal_index(on: bool) -> Callable[[Sequence[Entry]], Index]:
-    """Indexes whose fall-back threshold is calibrated on each base and the bundled base
-    (``--selfcal on``, ``knowledge/selfcal.py``), inside every cross-validation fold too."""
-    return lambda entries: selfcal.build(entries, enabled=on)
+def _selfcal_index(mode: str) -> Callable[[Sequence[Entry]], Index]:
+    """Indexes with (``on``) or without (``off``) the out-of-scope check against the bundled
+    base, or with the fall-back threshold calibrated on each base and the bundled base as well
+    (``thresholds``); see ``knowledge/selfcal.py``. Built inside every cross-validation fold
+    from that fold's base only."""
+    return lambda entries: selfcal.build(
+        entries, enabled=mode != "off", thresholds_too=mode == "thresholds"
+    )
 
 
 def cmd_accuracy(args: argparse.Namespace) -> None:
@@ -313,7 +317,7 @@ def cmd_accuracy(args: argparse.Namespace) -> None:
         ]
     make_index = _make_index(args.calibrated)
     if args.selfcal is not None:
-        make_index = _selfcal_index(args.selfcal == "on")
+        make_index = _selfcal_index(args.selfcal)
     for kb, qpath in sets:
         _accuracy_one(args, eval_dir, kb, qpath, make_index)
 
@@ -607,8 +611,9 @@ def main(argv: Iterable[str] | None = None) -> None:
     spd = sub.add_parser("speed", help="search latency, build time and memory")
     acc.add_argument(
         "--selfcal",
-        choices=("on", "off"),
-        help="fall-back threshold calibrated on each base (default: as motcua ask builds it)",
+        choices=("on", "off", "thresholds"),
+        help="out-of-scope check against the bundled base, also the fall-back threshold "
+        "calibrated on each base (default: as motcua ask builds it)",
     )
     spd.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
     spd.add_argument("--queries", type=int, default=2000, help="synthetic queries per base")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from knowledge import calibrate, kbfile
+from knowledge import kbfile, selfcal
 from knowledge.search import Index, Thresholds
 from storage.repositories import kb as kb_repo
 
@@ -45,7 +45,7 @@ class KnowledgeService:
                 if rev == self.revision:
                     return False
                 entries = await kb_repo.all_entries(session)
-            self.index = await asyncio.to_thread(calibrate.build, entries, self._thresholds)
+            self.index = await asyncio.to_thread(selfcal.build, entries, self._thresholds)
             self.revision = rev
             log.info("knowledge index built: revision %d, %d entries", rev, len(self.index))
             return True
