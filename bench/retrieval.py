@@ -46,8 +46,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from knowledge import kbfile  # noqa: E402
-from knowledge import selfcal  # noqa: E402
+from knowledge import kbfile, selfcal  # noqa: E402
 from knowledge.calibrate import Row, build, fit  # noqa: E402
 from knowledge.entry import Entry  # noqa: E402
 from knowledge.search import Decision, Index, SearchResult, Thresholds  # noqa: E402

@@ -880,9 +880,12 @@ class Index:
             )
         ):
             decision = Decision.ANSWER
-        if decision != Decision.FALLBACK and self.out_of_scope is not None:
-            if self.out_of_scope(query):
-                decision = Decision.FALLBACK
+        if (
+            decision != Decision.FALLBACK
+            and self.out_of_scope is not None
+            and self.out_of_scope(query)
+        ):
+            decision = Decision.FALLBACK
         return SearchResult(
             query, decision, r.matches, r.aspect, r.missing_aspect, r.procedure, r.named
         )

@@ -23,6 +23,7 @@ trade of that single number. The check above trades far better.
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -60,10 +61,11 @@ OOS_WEIGHT = 1.0
 # Words of procedure names that say what is done rather than about what ("cấp", "đăng ký").
 _GENERIC = frozenset(
     fold(w)
-    for w in (
-        "cấp lại đổi đăng ký giải quyết hưởng chế độ thủ tục xác nhận giấy phép chứng nhận "
-        "hỗ trợ chi trả thay đổi bổ sung lần đầu mới và cho của về các theo tại người"
-    ).split()
+    for phrase in (
+        "cấp lại đổi đăng ký giải quyết hưởng chế độ thủ tục xác nhận giấy phép chứng nhận",
+        "hỗ trợ chi trả thay đổi bổ sung lần đầu mới và cho của về các theo tại người",
+    )
+    for w in phrase.split()
 )
 
 
@@ -218,6 +220,17 @@ class ForeignCheck:
         return matches[0].score >= FOREIGN_RATIO * own
 
 
+MAX_CHECKED_BASE = 2000
+"""Bases larger than this get no check: its second index would double their build time and
+memory, and a base that large holds most neighbouring procedures itself."""
+
+
+@lru_cache(maxsize=4)
+def _check(entries: tuple[Entry, ...], bundled: tuple[Entry, ...] | None) -> ForeignCheck | None:
+    foreign = foreign_entries(entries, bundled)
+    return ForeignCheck(entries, foreign) if foreign else None
+
+
 def build(
     entries: Sequence[Entry],
     thresholds: Thresholds | None = None,
@@ -228,17 +241,17 @@ def build(
     """An index as ``calibrate.build`` makes it, given the out-of-scope check against the
     bundled base (or ``bundled``) when ``enabled`` (default ``ENABLED``) and the loaded base
     lacks some bundled procedure; with ``thresholds_too`` (default ``THRESHOLDS``) and no
-    thresholds given, the fall-back threshold is also calibrated on the base."""
+    thresholds given, the fall-back threshold is also calibrated on the base.
+
+    The index ``calibrate.build`` returned is never changed (it may be shared): a shallow copy
+    carries the check and the thresholds. The check is cached for the last few bases.
+    """
     index = calibrate.build(entries, thresholds)
-    if not len(index):
+    if not len(index) or len(index) > MAX_CHECKED_BASE:
         return index
+    out = copy.copy(index)
     if (THRESHOLDS if thresholds_too is None else thresholds_too) and thresholds is None:
-        index.thresholds = calibrated_thresholds(list(entries), index.thresholds)
+        out.thresholds = calibrated_thresholds(list(entries), index.thresholds)
     if ENABLED if enabled is None else enabled:
-        foreign = foreign_entries(index.entries, bundled)
-        if foreign:
-            index.out_of_scope = ForeignCheck(index.entries, foreign)
-    return index
-
-
-__all__ = ["ForeignCheck", "foreign_entries", "build", "calibrated_thresholds", "same_procedure", "samples"]
+        out.out_of_scope = _check(index.entries, None if bundled is None else tuple(bundled))
+    return out
