@@ -45,6 +45,9 @@ FOREIGN_RATIO = 2.0
 """How far a foreign entry must outscore the loaded base's best candidate for a fall-back."""
 FOREIGN_DEPTH = 30
 """Candidates of the combined index looked at for the loaded base's best."""
+SUGGEST_WITH_CHECK: float | None = None
+"""The fall-back threshold used when the check applies and no thresholds were given (None:
+the default one)."""
 THRESHOLDS = False
 """Also move the fall-back threshold (measured worse; see the module doc)."""
 MAX_POSITIVES = 60
@@ -254,4 +257,6 @@ def build(
         out.thresholds = calibrated_thresholds(list(entries), index.thresholds)
     if ENABLED if enabled is None else enabled:
         out.out_of_scope = _check(index.entries, None if bundled is None else tuple(bundled))
+        if out.out_of_scope is not None and SUGGEST_WITH_CHECK is not None and thresholds is None:
+            out.thresholds = replace(out.thresholds, suggest=SUGGEST_WITH_CHECK)
     return out
