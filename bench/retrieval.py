@@ -13,7 +13,10 @@ Without ``--kb``/``--queries`` every set is scored: the development set in ``../
 then ``bench/eval2``, ``bench/eval3`` and ``bench/eval4`` (other procedures, written without
 looking at the lexicon; see their README files).
 Indexes are built as ``motcua ask`` builds them; ``--calibrated`` fits the decision models on
-each base itself (``knowledge/calibrate.py``), inside every cross-validation fold too. ``fit``
+each base itself (``knowledge/calibrate.py``), inside every cross-validation fold too.
+``--selfcal off`` leaves out the check against bundled procedures the base lacks
+(``knowledge/selfcal.py``; ``on`` is how ``motcua ask`` builds), ``--selfcal thresholds`` also
+moves the fall-back threshold on the base's own questions (measured worse). ``fit``
 refits the default models on the development set, and ``--cv`` also reports nested
 cross-validation of that fit (models refitted without the scored procedure).
 
