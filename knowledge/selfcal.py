@@ -228,7 +228,7 @@ MAX_CHECKED_BASE = 2000
 memory, and a base that large holds most neighbouring procedures itself."""
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=1)
 def _check(entries: tuple[Entry, ...], bundled: tuple[Entry, ...] | None) -> ForeignCheck | None:
     foreign = foreign_entries(entries, bundled)
     return ForeignCheck(entries, foreign) if foreign else None
@@ -247,7 +247,7 @@ def build(
     thresholds given, the fall-back threshold is also calibrated on the base.
 
     The index ``calibrate.build`` returned is never changed (it may be shared): a shallow copy
-    carries the check and the thresholds. The check is cached for the last few bases.
+    carries the check and the thresholds. The check of the last base is kept (a rebuild of the same base reuses it).
     """
     index = calibrate.build(entries, thresholds)
     if not len(index) or len(index) > MAX_CHECKED_BASE:
