@@ -247,7 +247,8 @@ def build(
     thresholds given, the fall-back threshold is also calibrated on the base.
 
     The index ``calibrate.build`` returned is never changed (it may be shared): a shallow copy
-    carries the check and the thresholds. The check of the last base is kept (a rebuild of the same base reuses it).
+    carries the check and the thresholds. The check of the last base is kept (a rebuild of
+    the same base reuses it).
     """
     index = calibrate.build(entries, thresholds)
     if not len(index) or len(index) > MAX_CHECKED_BASE:
