@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import App
 from knowledge import kbfile, selfcal
 from knowledge.search import Decision, Thresholds
+from storage.repositories import kb as kb_repo
 from tests.test_cli import motcua
+from tests.transcript import Conversation
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -159,3 +162,21 @@ def test_motcua_ask_json_applies_the_check_and_keeps_its_format(
     assert all(
         not m["id"].startswith(selfcal.FOREIGN_PREFIX) for line in lines for m in line["matches"]
     )
+
+
+async def test_the_bot_checks_an_operators_own_base(app: App, foreign_kb: Path) -> None:
+    """The knowledge service builds its index with the check: once the operator's base
+    replaces the bundled one, a citizen's near-topic question falls back, their own questions
+    are still answered."""
+    assert app.knowledge.index.out_of_scope is None  # the bundled base lacks none of its own
+    async with app.sessions() as session, session.begin():
+        await kb_repo.apply_import(session, kbfile.load(foreign_kb), replace=True)
+    assert await app.knowledge.refresh()
+    index = app.knowledge.index
+    assert {e.id for e in index.entries} == {e.id for e in kbfile.load(foreign_kb)}
+    assert index.out_of_scope is not None
+    assert index.search(NEAR_TOPIC[0]).decision == Decision.FALLBACK
+    assert index.search(OWN[0][0]).decision == Decision.ANSWER
+    person = Conversation(app.dispatcher)
+    await person.say(NEAR_TOPIC[0])
+    assert person.last[0].text.startswith("Câu hỏi này nằm ngoài")
