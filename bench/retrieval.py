@@ -13,7 +13,10 @@ Without ``--kb``/``--queries`` every set is scored: the development set in ``../
 then ``bench/eval2``, ``bench/eval3`` and ``bench/eval4`` (other procedures, written without
 looking at the lexicon; see their README files).
 Indexes are built as ``motcua ask`` builds them; ``--calibrated`` fits the decision models on
-each base itself (``knowledge/calibrate.py``), inside every cross-validation fold too. ``fit``
+each base itself (``knowledge/calibrate.py``), inside every cross-validation fold too.
+``--selfcal off`` leaves out the check against bundled procedures the base lacks
+(``knowledge/selfcal.py``; ``on`` is how ``motcua ask`` builds), ``--selfcal thresholds`` also
+moves the fall-back threshold on the base's own questions (measured worse). ``fit``
 refits the default models on the development set, and ``--cv`` also reports nested
 cross-validation of that fit (models refitted without the scored procedure).
 
@@ -46,7 +49,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from knowledge import kbfile  # noqa: E402
+from knowledge import kbfile, selfcal  # noqa: E402
 from knowledge.calibrate import Row, build, fit  # noqa: E402
 from knowledge.entry import Entry  # noqa: E402
 from knowledge.search import Decision, Index, SearchResult, Thresholds  # noqa: E402
@@ -290,7 +293,17 @@ def cmd_fit(args: argparse.Namespace) -> None:
 def _make_index(calibrated: bool) -> Callable[[Sequence[Entry]], Index]:
     """Indexes as ``motcua ask`` builds them, or with decision models calibrated on the base
     itself (``--calibrated``, ``knowledge/calibrate.py``)."""
-    return (lambda entries: build(entries, calibrate=True)) if calibrated else build
+    return (lambda entries: build(entries, calibrate=True)) if calibrated else selfcal.build
+
+
+def _selfcal_index(mode: str) -> Callable[[Sequence[Entry]], Index]:
+    """Indexes with (``on``) or without (``off``) the out-of-scope check against the bundled
+    base, or with the fall-back threshold calibrated on each base and the bundled base as well
+    (``thresholds``); see ``knowledge/selfcal.py``. Built inside every cross-validation fold
+    from that fold's base only."""
+    return lambda entries: selfcal.build(
+        entries, enabled=mode != "off", thresholds_too=mode == "thresholds"
+    )
 
 
 def cmd_accuracy(args: argparse.Namespace) -> None:
@@ -305,6 +318,8 @@ def cmd_accuracy(args: argparse.Namespace) -> None:
             (d / "kb.yaml", d / "queries.jsonl") for d in OTHER_EVALS if (d / "kb.yaml").exists()
         ]
     make_index = _make_index(args.calibrated)
+    if args.selfcal is not None:
+        make_index = _selfcal_index(args.selfcal)
     for kb, qpath in sets:
         _accuracy_one(args, eval_dir, kb, qpath, make_index)
 
@@ -596,6 +611,12 @@ def main(argv: Iterable[str] | None = None) -> None:
     )
     sub.add_parser("fit", help="fit the decision models on EVAL (prints the constants)")
     spd = sub.add_parser("speed", help="search latency, build time and memory")
+    acc.add_argument(
+        "--selfcal",
+        choices=("on", "off", "thresholds"),
+        help="out-of-scope check against the bundled base, also the fall-back threshold "
+        "calibrated on each base (default: as motcua ask builds it)",
+    )
     spd.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
     spd.add_argument("--queries", type=int, default=2000, help="synthetic queries per base")
     spd.add_argument("--memory", action="store_true", help="also trace the index's memory")

@@ -64,11 +64,11 @@ async def _chat(args: argparse.Namespace) -> int:
 
 
 async def _ask(args: argparse.Namespace) -> int:
-    from knowledge import calibrate, intents, kbfile
+    from knowledge import intents, kbfile, selfcal
 
     if args.kb:
         try:
-            index = calibrate.build(kbfile.load(args.kb))
+            index = selfcal.build(kbfile.load(args.kb))
         except kbfile.KbFileError as exc:
             print(f"Cannot use {args.kb}:\n{exc}", file=sys.stderr)
             return 2

@@ -28,7 +28,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -349,6 +349,11 @@ def _sigmoid(coef: Sequence[float], x: np.ndarray) -> float:
 
 class Index:
     """An immutable in-memory index over knowledge-base entries."""
+
+    # Set by ``knowledge/selfcal.py`` when the base is loaded: a question it flags (about a
+    # procedure of the bundled base that this base lacks) falls back. A class-level default,
+    # so that building the index is untouched.
+    out_of_scope: Callable[[str], bool] | None = None
 
     def __init__(self, entries: Iterable[Entry], thresholds: Thresholds | None = None) -> None:
         live = tuple(e for e in entries if e.enabled)
@@ -854,6 +859,12 @@ class Index:
             )
         ):
             decision = Decision.ANSWER
+        if (
+            decision != Decision.FALLBACK
+            and self.out_of_scope is not None
+            and self.out_of_scope(query)
+        ):
+            decision = Decision.FALLBACK
         return SearchResult(
             query, decision, r.matches, r.aspect, r.missing_aspect, r.procedure, r.named
         )

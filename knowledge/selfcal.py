@@ -1,0 +1,276 @@
+"""Decisions checked against the bundled base: questions about procedures the loaded base lacks.
+
+A base loaded from a file (``motcua ask --kb``) or an operator's own base holds a few
+procedures. A citizen's question about a neighbouring procedure it lacks ("xin giấy xác nhận
+độc thân" in a base without that procedure) still finds words in common with some entry, and
+the decision models, fitted on the development set, often suggest or even answer it. The
+bundled base (``knowledge/data``: 500+ entries over 130+ procedures) knows many of those
+neighbouring procedures. So when an index is built, ``build`` gives it an out-of-scope check:
+an index over the loaded entries plus the bundled entries of every procedure the loaded base
+does not hold (judged by the procedure names alone, ``same_procedure``). A question whose best
+candidate there is such a foreign entry, scoring at least ``FOREIGN_RATIO`` times the loaded
+base's best, falls back. When the loaded base holds every bundled procedure (it is the bundled
+base), there is nothing to check against and nothing changes.
+
+Measured first, and kept off (``THRESHOLDS``, ``bench/retrieval.py accuracy --selfcal
+thresholds``): moving the fall-back threshold on questions generated from the base (held-out
+phrasings, plain, without diacritics and with a slip) against the same bundled near-topic
+questions. The generated in-scope questions are far easier than citizens' ones, so the
+threshold rose on every set and bought out-of-scope fallbacks with the same number of in-scope
+questions refused (README, Retrieval), as the default threshold already sits near the best
+trade of that single number. The check above trades far better.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from knowledge import calibrate, kbfile
+from knowledge.entry import Entry
+from knowledge.normalize import fold, words
+from knowledge.search import Index, Thresholds, _sigmoid
+
+BUNDLED_DIR = Path(__file__).resolve().parent / "data"
+ENABLED = True
+"""Give every index built by ``build`` (``motcua ask --kb``, the bot's knowledge service) the
+out-of-scope check against the bundled base."""
+FOREIGN_RATIO = 2.0
+"""How far a foreign entry must outscore the loaded base's best candidate for a fall-back."""
+FOREIGN_DEPTH = 30
+"""Candidates of the combined index looked at for the loaded base's best."""
+SUGGEST_WITH_CHECK: float | None = None
+"""The fall-back threshold used when the check applies and no thresholds were given (None:
+the default one)."""
+THRESHOLDS = False
+"""Also move the fall-back threshold (measured worse; see the module doc)."""
+MAX_POSITIVES = 60
+"""Held-out phrasings asked (a sample on larger bases); each is asked in three forms."""
+MAX_NEGATIVES = 150
+"""Out-of-scope phrasings asked (a sample); each is asked as written and without diacritics."""
+MIN_POSITIVES = 8
+"""Fewer held-out phrasings than this: too little to move a threshold, the default is kept."""
+WINDOW = (0.5, 1.6)
+"""The fall-back threshold moves at most to these multiples of the default one."""
+OOS_WEIGHT = 1.0
+"""Weight of a refused out-of-scope question against a kept in-scope one."""
+
+# Words of procedure names that say what is done rather than about what ("cấp", "đăng ký").
+_GENERIC = frozenset(
+    fold(w)
+    for phrase in (
+        "cấp lại đổi đăng ký giải quyết hưởng chế độ thủ tục xác nhận giấy phép chứng nhận",
+        "hỗ trợ chi trả thay đổi bổ sung lần đầu mới và cho của về các theo tại người",
+    )
+    for w in phrase.split()
+)
+
+
+def _name_words(name: str) -> frozenset[str]:
+    return frozenset(fold(w) for w in words(name)) - _GENERIC
+
+
+def same_procedure(a: str, b: str) -> bool:
+    """Whether two procedure names name the same procedure: nearly all the distinctive words of
+    the shorter name are in the longer one ("cấp giấy phép bán lẻ rượu" and "cấp giấy phép bán
+    lẻ sản phẩm rượu"; not "đăng ký kết hôn" and "đăng ký khai sinh")."""
+    wa, wb = _name_words(a), _name_words(b)
+    if not wa or not wb:
+        return fold(" ".join(words(a))) == fold(" ".join(words(b)))
+    return len(wa & wb) / min(len(wa), len(wb)) >= 0.8
+
+
+@lru_cache(maxsize=1)
+def bundled_entries() -> tuple[Entry, ...]:
+    """The bundled base (read once per process; empty when it cannot be read)."""
+    try:
+        return tuple(kbfile.load_dir(BUNDLED_DIR))
+    except (OSError, kbfile.KbFileError):
+        return ()
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One calibration question's in-scope probability under the default model."""
+
+    p_in: float
+    in_scope: bool
+    top3: bool  # in scope and its entry is among the first three candidates
+    kind: str
+
+
+def _p(index: Index, x: np.ndarray | None) -> float:
+    return 0.0 if x is None else _sigmoid(index.thresholds.in_scope, x)
+
+
+def samples(
+    entries: Sequence[Entry], bundled: Sequence[Entry] | None = None, seed: int = 0
+) -> list[Sample]:
+    """The calibration questions of a base and how the default in-scope model rates them."""
+    rng = random.Random(seed)
+    bundled = bundled_entries() if bundled is None else bundled
+    live = [e for e in entries if e.enabled]
+    candidates = [e for e in live if e.alternatives]
+    if len(candidates) > MAX_POSITIVES:
+        candidates = rng.sample(candidates, MAX_POSITIVES)
+    held = {e.id for e in candidates}
+    trimmed = Index(
+        [replace(e, alternatives=e.alternatives[:-1]) if e.id in held else e for e in live]
+    )
+    out: list[Sample] = []
+    for e in candidates:
+        q = e.alternatives[-1]
+        for kind, text in (("heldin", q), ("nodiacritics", fold(q)), ("typo", _typo(q, rng))):
+            r = trimmed.rank_full(text)
+            ids = [m.entry.id for m in r.matches[:3]]
+            out.append(Sample(_p(trimmed, r.x), True, e.id in ids, kind))
+    names = {e.procedure or trimmed.group_of(e) for e in live}
+    foreign = [
+        e
+        for e in bundled
+        if e.enabled and not any(same_procedure(e.procedure or e.id, n) for n in names)
+    ]
+    full = Index(live)
+    questions = [(p, "foreign") for e in foreign for p in e.phrasings]
+    if questions:
+        questions = rng.sample(questions, min(len(questions), MAX_NEGATIVES))
+        for q, kind in questions:
+            for text in (q, fold(q)):
+                out.append(Sample(_p(full, full.rank_full(text).x), False, False, kind))
+    else:
+        # The loaded base holds every bundled procedure: its own phrasings, procedure left out.
+        for e in candidates:
+            r = trimmed.rank_full(e.alternatives[-1], exclude=trimmed.group_of(e))
+            out.append(Sample(_p(trimmed, r.x), False, False, "heldout"))
+    return out
+
+
+def _typo(text: str, rng: random.Random) -> str:
+    return calibrate._typo(text, rng)
+
+
+def choose_suggest(rows: Sequence[Sample], default: float) -> float:
+    """The fall-back threshold, within ``WINDOW`` around ``default``, that keeps the most
+    in-scope questions (entry among the first three) plus refused out-of-scope ones; ties go to
+    the value nearest the default."""
+    pos = np.array([r.p_in for r in rows if r.in_scope and r.top3])
+    n_pos = max(sum(r.in_scope for r in rows), 1)
+    neg = np.array([r.p_in for r in rows if not r.in_scope])
+    if not len(neg):
+        return default
+    lo, hi = default * WINDOW[0], min(default * WINDOW[1], 0.95)
+    best, best_j = default, -1.0
+    for t in sorted(np.linspace(lo, hi, 45), key=lambda v: abs(v - default)):
+        j = float((pos >= t).sum()) / n_pos + OOS_WEIGHT * float((neg < t).mean())
+        if j > best_j + 1e-9:
+            best, best_j = float(t), j
+    return round(best, 3)
+
+
+_CACHE: dict[int, Thresholds] = {}
+
+
+def calibrated_thresholds(entries: Sequence[Entry], base: Thresholds | None = None) -> Thresholds:
+    """``base`` (default models) with the fall-back threshold calibrated on ``entries``."""
+    base = base or Thresholds()
+    key = hash((calibrate._fingerprint(entries), base))
+    if key not in _CACHE:
+        rows = samples(entries)
+        if sum(r.in_scope for r in rows) < 3 * MIN_POSITIVES:
+            _CACHE[key] = base
+        else:
+            _CACHE[key] = replace(base, suggest=choose_suggest(rows, base.suggest))
+    return _CACHE[key]
+
+
+FOREIGN_PREFIX = "bundled:"
+
+
+def foreign_entries(
+    entries: Sequence[Entry], bundled: Sequence[Entry] | None = None
+) -> list[Entry]:
+    """The bundled entries whose procedure none of ``entries`` holds (ids prefixed, so they
+    never collide with the loaded ones)."""
+    bundled = bundled_entries() if bundled is None else bundled
+    names = {e.procedure or Index._group_key(e) for e in entries if e.enabled}
+    return [
+        replace(e, id=FOREIGN_PREFIX + e.id)
+        for e in bundled
+        if e.enabled and not any(same_procedure(e.procedure or e.id, n) for n in names)
+    ]
+
+
+class ForeignCheck:
+    """Whether a question is about a bundled procedure the loaded base lacks (see module doc)."""
+
+    def __init__(self, entries: Sequence[Entry], foreign: Sequence[Entry]) -> None:
+        self.index = Index([*entries, *foreign])
+        self.n_foreign = len(foreign)
+
+    def __call__(self, query: str) -> bool:
+        matches = self.index.rank_full(query, k=FOREIGN_DEPTH).matches
+        if not matches or not matches[0].entry.id.startswith(FOREIGN_PREFIX):
+            return False
+        own = max(
+            (m.score for m in matches if not m.entry.id.startswith(FOREIGN_PREFIX)), default=0.0
+        )
+        return matches[0].score >= FOREIGN_RATIO * own
+
+
+MAX_CHECKED_BASE = 2000
+"""Bases larger than this get no check: its second index would double their build time and
+memory, and a base that large holds most neighbouring procedures itself."""
+
+
+@lru_cache(maxsize=1)
+def _check(entries: tuple[Entry, ...], bundled: tuple[Entry, ...] | None) -> ForeignCheck | None:
+    foreign = foreign_entries(entries, bundled)
+    return ForeignCheck(entries, foreign) if foreign else None
+
+
+def build(
+    entries: Sequence[Entry],
+    thresholds: Thresholds | None = None,
+    enabled: bool | None = None,
+    bundled: Sequence[Entry] | None = None,
+    thresholds_too: bool | None = None,
+) -> Index:
+    """An index as ``calibrate.build`` makes it, given the out-of-scope check against the
+    bundled base (or ``bundled``) when ``enabled`` (default ``ENABLED``) and the loaded base
+    lacks some bundled procedure; with ``thresholds_too`` (default ``THRESHOLDS``) and no
+    thresholds given, the fall-back threshold is also calibrated on the base.
+
+    The index ``calibrate.build`` returned is never changed (it may be shared): a shallow copy
+    carries the check and the thresholds. The check of the last base is kept (a rebuild of
+    the same base reuses it).
+    """
+    return checked(
+        calibrate.build(entries, thresholds), thresholds, enabled, bundled, thresholds_too
+    )
+
+
+def checked(
+    index: Index,
+    thresholds: Thresholds | None = None,
+    enabled: bool | None = None,
+    bundled: Sequence[Entry] | None = None,
+    thresholds_too: bool | None = None,
+) -> Index:
+    """``index`` given the out-of-scope check (see ``build``), for an index built or edited
+    elsewhere (the knowledge service edits its index instead of rebuilding it)."""
+    if not len(index) or len(index) > MAX_CHECKED_BASE:
+        return index
+    out = copy.copy(index)
+    if (THRESHOLDS if thresholds_too is None else thresholds_too) and thresholds is None:
+        out.thresholds = calibrated_thresholds(list(index.entries), index.thresholds)
+    if ENABLED if enabled is None else enabled:
+        out.out_of_scope = _check(index.entries, None if bundled is None else tuple(bundled))
+        if out.out_of_scope is not None and SUGGEST_WITH_CHECK is not None and thresholds is None:
+            out.thresholds = replace(out.thresholds, suggest=SUGGEST_WITH_CHECK)
+    return out
