@@ -46,7 +46,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy import text
 
-from bot.privacy import keyed_hash
+from bot.domain.privacy import keyed_hash
 from storage import migrate
 from storage.db import create_engine
 from storage.testing import create_database, database_url, drop_database, new_database_name

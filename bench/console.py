@@ -32,11 +32,11 @@ import stats as city_data  # bench/stats.py: the same generated city
 
 from bot.app import App
 from bot.config import Settings
-from bot.dossiers.workdays import load_calendar
+from bot.domain.dossiers.workdays import load_calendar
+from bot.domain.stats import indexes
+from bot.domain.stats.periods import parse_period
 from bot.messages import Channel
 from bot.server import make_web_app
-from bot.stats import indexes
-from bot.stats.periods import parse_period
 from handlers.context import Services
 from storage import migrate
 from storage.models import Agency, Dossier

@@ -27,8 +27,8 @@ from sqlalchemy import text
 from bot import demo
 from bot.app import App
 from bot.config import Settings
+from bot.domain.privacy import owner_id_hash
 from bot.messages import Channel, ChatRef, Incoming
-from bot.privacy import owner_id_hash
 from bot.server import make_web_app
 from storage import migrate
 from storage.repositories import apikeys

@@ -41,12 +41,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import demo
-from bot.dossiers.workdays import WorkCalendar, load_calendar
-from bot.stats import indexes
-from bot.stats.chart import render_chart
-from bot.stats.periods import Period, parse_period
-from bot.stats.report import build_report
-from bot.stats.text import summary_text
+from bot.domain.dossiers.workdays import WorkCalendar, load_calendar
+from bot.domain.stats import indexes
+from bot.domain.stats.chart import render_chart
+from bot.domain.stats.periods import Period, parse_period
+from bot.domain.stats.report import build_report
+from bot.domain.stats.text import summary_text
 from storage import migrate
 from storage.db import create_engine, session_factory
 from storage.models import Agency, Procedure

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.domain.ingest import Ingestor, ItemError, validate_batch
 from bot.http_body import BadJson, BodyTooLarge, parse_json, read_body
-from bot.ingest import Ingestor, ItemError, validate_batch
 from bot.json_text import dumps
 from storage.repositories import apikeys
 

@@ -14,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.delivery import OutboxWorker, Sender
 from bot.dispatcher import Dispatcher
-from bot.dossiers.workdays import load_calendar
+from bot.domain.dossiers.workdays import load_calendar
+from bot.domain.reflections.rules import ReflectionRules
 from bot.kb_service import KnowledgeService
 from bot.messages import Channel
 from bot.metrics import Metrics
 from bot.reflections.escalation import EscalationWorker
-from bot.reflections.rules import ReflectionRules
 from bot.update_inbox import InboxTuning, UpdateInbox
 from handlers.context import Services, vietnam_today
 from knowledge.search import Thresholds

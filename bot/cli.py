@@ -238,8 +238,8 @@ class _Rollback(Exception):
 
 
 async def _dossiers(args: argparse.Namespace) -> int:
-    from bot import dossier_files
-    from bot.ingest import Ingestor, validate_batch
+    from bot.domain import dossier_files
+    from bot.domain.ingest import Ingestor, validate_batch
     from handlers.notifications import DOSSIER_NOTIFICATIONS
 
     try:
@@ -439,10 +439,10 @@ async def _audit(args: argparse.Namespace) -> int:
 
 
 async def _registry(args: argparse.Namespace) -> int:
-    """agencies|procedures import|export FILE (logic in bot.registry_import)."""
+    """agencies|procedures import|export FILE (logic in bot.domain.registry_import)."""
     from pathlib import Path
 
-    from bot import registry_import as ri
+    from bot.domain import registry_import as ri
 
     kind = ri.Kind(args.command)
     async with _opened_app() as app:
@@ -489,10 +489,10 @@ def _period_text(args: argparse.Namespace) -> str:
 async def _stats(args: argparse.Namespace) -> int:
     import json as json_
 
-    from bot.stats import indexes, report
-    from bot.stats import reflections as reflection_stats
-    from bot.stats.periods import PeriodError, parse_period
-    from bot.stats.text import summary_text
+    from bot.domain.stats import indexes, report
+    from bot.domain.stats import reflections as reflection_stats
+    from bot.domain.stats.periods import PeriodError, parse_period
+    from bot.domain.stats.text import summary_text
     from storage.repositories import dossiers as repo
 
     async with _opened_app() as app:

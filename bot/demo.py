@@ -18,10 +18,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.dossiers.status import DossierStatus as S
+from bot.domain.dossiers.workdays import WorkCalendar
+from bot.domain.privacy import mask_name, owner_id_hash, owner_phone_hash
 from bot.domain.vietnam_time import VN_TZ
-from bot.dossiers.status import DossierStatus as S
-from bot.dossiers.workdays import WorkCalendar
-from bot.privacy import mask_name, owner_id_hash, owner_phone_hash
 from storage.models import (
     Agency,
     Dossier,

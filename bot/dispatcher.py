@@ -18,12 +18,12 @@ from weakref import WeakValueDictionary
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import lifecycle
-from bot.dossiers.workdays import load_calendar
+from bot.domain.dossiers.workdays import load_calendar
+from bot.domain.privacy import keyed_hash
 from bot.kb_service import KnowledgeService
 from bot.messages import Channel, ChatRef, ChatState, Incoming, Outcome, Reply
 from bot.metrics import Metrics
 from bot.prefetch import prefetched
-from bot.privacy import keyed_hash
 from bot.reflections import delivery as reflection_delivery
 from handlers import ROUTES, Route, admin, texts
 from handlers import handle as route

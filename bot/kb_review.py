@@ -24,7 +24,7 @@ from handlers import texts_review as t
 from knowledge import register as register_file
 from knowledge.entry import Entry
 from knowledge.review import EXPIRED, OVERDUE, REPLACED, due_reviews
-from storage.models_register import KbReviewItem
+from storage.models.register import KbReviewItem
 from storage.repositories import kb as kb_repo
 from storage.repositories import legal, outbox, roles
 

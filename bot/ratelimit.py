@@ -23,7 +23,7 @@ from sqlalchemy import bindparam
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import Insert
 
-from bot.privacy import keyed_hash
+from bot.domain.privacy import keyed_hash
 from storage.models import RateCounter
 from storage.repositories._core import core_connection
 from storage.repositories._upsert import dialect_insert

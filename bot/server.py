@@ -17,7 +17,7 @@ from bot.app import App
 from bot.channels.web import WebChannel
 from bot.channels.web_form import WebForm
 from bot.channels.web_history import WebHistory
-from bot.ingest import Ingestor
+from bot.domain.ingest import Ingestor
 from bot.json_text import dumps
 from bot.logging_setup import REQUEST_ID
 from handlers.notifications import DOSSIER_NOTIFICATIONS

@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.privacy import keyed_hash
+from bot.domain.privacy import keyed_hash
 from storage.models import utcnow
 from storage.repositories import webhook_inbox as repo
 from storage.repositories.webhook_inbox import Claimed, Stored

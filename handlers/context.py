@@ -9,12 +9,12 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.dossiers.workdays import WorkCalendar
+from bot.domain.privacy import mask_numbers, owner_id_hash, owner_phone_hash
+from bot.domain.reflections.rules import ReflectionRules
 from bot.domain.vietnam_time import VN_TZ
-from bot.dossiers.workdays import WorkCalendar
 from bot.flowstate import FlowState
 from bot.messages import ChatState, Incoming
-from bot.privacy import mask_numbers, owner_id_hash, owner_phone_hash
-from bot.reflections.rules import ReflectionRules
 from knowledge.search import Index
 from storage.repositories import messages as message_repo
 from storage.repositories.roles import Actor

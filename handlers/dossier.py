@@ -24,12 +24,12 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.dossiers.codes import find_codes
-from bot.dossiers.status import DossierStatus
-from bot.dossiers.timeliness import DossierTimes, Timeliness, timeliness
+from bot.domain.dossiers.codes import find_codes
+from bot.domain.dossiers.status import DossierStatus
+from bot.domain.dossiers.timeliness import DossierTimes, Timeliness, timeliness
+from bot.domain.privacy import normalise_id_number, normalise_phone
 from bot.flowstate import FlowState, Memory
 from bot.messages import ChatState, Choice, Outcome, Reply
-from bot.privacy import normalise_id_number, normalise_phone
 from handlers import texts_dossier as t
 from handlers.buttons import Menu, Subscription
 from handlers.common import main_menu_choices, menu_choice, stale_outcome

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.outbox_payload import replies_to_payload
+from bot.domain.privacy import mask_numbers
 from bot.flowstate import FlowState
 from bot.messages import ChatState, Choice, Outcome, Reply
-from bot.privacy import mask_numbers
 from handlers import texts_feedback as t
 from handlers import texts_reflections as t_pakn
 from handlers.buttons import (

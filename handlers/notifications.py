@@ -6,7 +6,7 @@ server, CLI) passes these in.
 
 from __future__ import annotations
 
-from bot.ingest import NotificationTexts
+from bot.domain.ingest import NotificationTexts
 from handlers.dossier import status_change_replies
 from handlers.feedback import invitation_reply
 

@@ -29,19 +29,19 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select
 
 from bot.domain.outbox_payload import replies_to_payload
+from bot.domain.privacy import mask_name, mask_numbers
+from bot.domain.reflections.photos import CleanPhoto, PhotoError, clean_photo
+from bot.domain.reflections.rules import is_overdue, reference
 from bot.flowstate import FlowState
 from bot.messages import Attachment, Channel, ChatState, Choice, Outcome, Reply
-from bot.privacy import mask_name, mask_numbers
 from bot.reflections import delivery
-from bot.reflections.photos import CleanPhoto, PhotoError, clean_photo
-from bot.reflections.rules import is_overdue, reference
 from handlers import texts_reflections as t
 from handlers.buttons import ReflectionButton, ReflectionVerdict, StaffReflection
 from handlers.common import stale_outcome
 from handlers.context import VN_TZ, Context, after_flow, start_flow
 from knowledge.normalize import fold
 from storage.models import Agency, Dossier, FeedbackResponse, utcnow
-from storage.models_reflections import ANSWERED, NOT_IN_SCOPE, OPEN, Reflection
+from storage.models.reflections import ANSWERED, NOT_IN_SCOPE, OPEN, Reflection
 from storage.repositories import audit, outbox, roles
 from storage.repositories import messages as message_repo
 from storage.repositories import reflections as repo

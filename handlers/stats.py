@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import re
 
+from bot.domain.stats import chart, indexes, report
+from bot.domain.stats import reflections as reflection_stats
+from bot.domain.stats.chart_alt import describe_chart
+from bot.domain.stats.periods import Period, PeriodError, parse_period
+from bot.domain.stats.text import summary_text
 from bot.messages import Attachment, Outcome, Reply
-from bot.stats import chart, indexes, report
-from bot.stats import reflections as reflection_stats
-from bot.stats.chart_alt import describe_chart
-from bot.stats.periods import Period, PeriodError, parse_period
-from bot.stats.text import summary_text
 from handlers import texts_stats as t
 from handlers.context import Context
 from storage.models import Agency

@@ -35,12 +35,12 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from types import ModuleType
 from typing import Any, TypeVar
 
 import numpy as np
 
 from knowledge import aspects as aspect_model
+from knowledge import features
 from knowledge.entry import Entry
 from knowledge.normalize import Analysis, analyze, fold, words
 from knowledge.topics import topics_of
@@ -194,17 +194,10 @@ class _Memo:
         return self.sets.setdefault(s, s)
 
 
-def _search() -> ModuleType:
-    """``knowledge.search``, where the scoring constants and feature functions stay."""
-    from knowledge import search
-
-    return search
-
-
 def _text_parts(text: str, memo: _Memo) -> _TextParts:
     if (hit := memo.texts.get(text)) is not None:
         return hit
-    search = _search()
+    search = features
     a = _analyze(text)
     weights, cue_words = _scan(a.tokens, a.folded, a.accented)
     cues = cue_words if search.SPLIT_CUES else frozenset()
@@ -231,7 +224,7 @@ def _entry_parts(entry: Entry, memo: _Memo | None = None) -> EntryParts:
     spellings: Counter[str] = Counter()
     spelling_pairs: Counter[tuple[str, str]] = Counter()
     answered: dict[str, float] = {}
-    weights = _search().FIELD_WEIGHTS
+    weights = features.FIELD_WEIGHTS
     for fname, texts in _fields(entry):
         w = weights[fname]
         for text in texts:
@@ -371,7 +364,7 @@ class Postings:
         idx = s.idx[lo:hi].astype(np.intp)
         tf_arr = s.codes.table[s.code[lo:hi]]
         idf = s.idf_of(hi - lo)
-        k1 = _search().K1
+        k1 = features.K1
         out = idx, idf * tf_arr * (k1 + 1) / (tf_arr + s.norm[idx])
         size = idx.nbytes + out[1].nbytes
         if hi - lo >= CACHE_MIN_DF and s.cache_bytes + size <= CACHE_BYTES:
@@ -488,7 +481,7 @@ class IndexState:
     def _renorm(self) -> None:
         n = len(self.lengths)
         avg = float(self.lengths.mean()) if n else 1.0
-        k1, b = _search().K1, _search().B
+        k1, b = features.K1, features.B
         self.norm = k1 * (1 - b + b * self.lengths / max(avg, 1e-9))
 
     # -- building at once ------------------------------------------------------------------

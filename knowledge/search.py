@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -38,6 +37,12 @@ from rapidfuzz.distance import Levenshtein
 
 from knowledge import aspects as aspect_model
 from knowledge.entry import Entry
+from knowledge.features import (
+    K1,
+    SPLIT_CUES,
+    _features,
+    _tone_features,
+)
 from knowledge.index_state import (
     Column,
     GroupColumn,
@@ -92,22 +97,10 @@ GENERAL_PAIRS: tuple[tuple[str, str], ...] = tuple(
 """Accented word pairs of the language resources ("ở đâu", "bao lâu", "đối tượng"): they tell
 restoration which spelling goes with a neighbour even when the base never uses the pair."""
 
-# Field weights for BM25F: how much a word in each part of an entry says about it.
-FIELD_WEIGHTS = {
-    "phrasing": 1.0,
-    "keywords": 0.8,
-    "procedure": 0.6,
-    "category": 0.2,
-    "answer": 0.15,
-}
-K1 = 1.2
-B = 0.6
-BIGRAM_WEIGHT = 1.0
 TONE_WEIGHT = 0.25
 FUZZ_WEIGHT = 0.25
 ASPECT_WEIGHT = 0.4
 CONFLICT = 0.5
-SPLIT_CUES = True
 RESTORE = True
 GROUP_FIRST = True
 CUE_WEIGHT = 0.5
@@ -309,30 +302,6 @@ class Ranking:
     procedure: str = ""
     named: bool = False
     unique_aspect: bool = False
-
-
-def _features(a: Analysis, cues: frozenset[str] = frozenset()) -> dict[str, float]:
-    """Matching features of an analysed text with their counts.
-
-    Words of aspect cues (``cues``) become separate "^word" features: "mất" in "mất bao lâu"
-    is not the "mất" of "bị mất giấy phép", and the aspect is judged on its own anyway.
-    """
-    feats: dict[str, float] = defaultdict(float)
-    content = tuple(("^" + t) if t in cues else t for t in a.content)
-    for tok in content:
-        feats[tok] += 1.0
-    for left, right in itertools.pairwise(content):
-        feats[f"{left}_{right}"] += BIGRAM_WEIGHT
-    return feats
-
-
-def _tone_features(a: Analysis) -> dict[str, float]:
-    """Exact-diacritics features, only for words typed with marks."""
-    feats: dict[str, float] = defaultdict(float)
-    for tok, fol, marked in zip(a.tokens, a.folded, a.accented, strict=True):
-        if marked and fol in a.content:
-            feats["~" + tone_key(tok)] += 1.0
-    return feats
 
 
 def aspects(a: Analysis) -> frozenset[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.app import App
-from bot.ingest import Ingestor, validate_batch
+from bot.domain.ingest import Ingestor, validate_batch
 from handlers.notifications import DOSSIER_NOTIFICATIONS
 from storage.models import Procedure
 from storage.repositories import dossiers as repo

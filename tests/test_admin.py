@@ -29,7 +29,7 @@ from handlers.admin import imports as admin_imports
 from handlers.admin.flow import AdminFlow
 from knowledge import kbfile
 from storage.models import Agency
-from storage.models_admin import AuditLog, KbHistory, PendingImport
+from storage.models.admin import AuditLog, KbHistory, PendingImport
 from storage.repositories import audit, chats, kb_admin, roles
 from storage.repositories import kb as kb_repo
 from tests import cli_runner

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import demo
+from bot.domain.dossiers.workdays import load_calendar
+from bot.domain.ingest import Ingestor, validate_batch
 from bot.domain.vietnam_time import VN_TZ as VN
-from bot.dossiers.workdays import load_calendar
-from bot.ingest import Ingestor, validate_batch
 from handlers.notifications import DOSSIER_NOTIFICATIONS
 from storage.db import create_engine, session_factory
 from storage.models import Dossier, DossierEvent, DossierPause, Procedure

@@ -14,14 +14,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.dossiers.codes import (
+from bot.domain.dossiers.codes import (
     DossierCode,
     InvalidCodeError,
     find_codes,
     is_canonical,
     parse_code,
 )
-from bot.dossiers.status import (
+from bot.domain.dossiers.status import (
     DossierStatus,
     StatsGroup,
     end_of_processing,
@@ -30,7 +30,7 @@ from bot.dossiers.status import (
     is_received,
     is_terminal,
 )
-from bot.dossiers.timeliness import (
+from bot.domain.dossiers.timeliness import (
     DossierTimes,
     Timeliness,
     effective_due,
@@ -40,7 +40,7 @@ from bot.dossiers.timeliness import (
     summarise,
     timeliness,
 )
-from bot.dossiers.workdays import (
+from bot.domain.dossiers.workdays import (
     BUNDLED_CALENDAR,
     CalendarFileError,
     DayKind,

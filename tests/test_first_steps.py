@@ -8,8 +8,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot import registry_import as ri
 from bot.app import App
+from bot.domain import registry_import as ri
 from bot.server import make_web_app
 from storage.repositories import apikeys
 from storage.repositories import dossiers as repo

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
+from bot.domain.stats.indexes import compute
+from bot.domain.stats.periods import Period
 from bot.messages import Channel
-from bot.stats.indexes import compute
-from bot.stats.periods import Period
 from handlers import texts_feedback
 from storage.models import FeedbackResponse, OutboxMessage
 from storage.repositories import dossiers as repo

@@ -20,7 +20,7 @@ from storage.models import (
     WebSession,
     utcnow,
 )
-from storage.models_web import WebHistoryItem
+from storage.models.web import WebHistoryItem
 from tests.test_hardening_ratelimit import away_from_the_window_edge, worker
 
 

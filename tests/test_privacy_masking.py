@@ -7,7 +7,7 @@ import re
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.privacy import MASK, mask_numbers
+from bot.domain.privacy import MASK, mask_numbers
 
 # Text around a number: Vietnamese letters, spaces and punctuation, no digits (a digit next to
 # the number would only make its run longer, which is masked too).

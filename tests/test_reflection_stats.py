@@ -12,12 +12,12 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.app import App
+from bot.domain.stats import reflections as reflection_stats
+from bot.domain.stats.periods import parse_period
+from bot.domain.stats.report import build_report
 from bot.messages import Channel
-from bot.stats import reflections as reflection_stats
-from bot.stats.periods import parse_period
-from bot.stats.report import build_report
 from handlers.context import Services
-from storage.models_reflections import Reflection
+from storage.models.reflections import Reflection
 from storage.repositories import dossiers as repo
 from storage.repositories import roles
 from tests.dossier_fixtures import build_city

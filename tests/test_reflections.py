@@ -12,17 +12,17 @@ from PIL import Image
 from sqlalchemy import select
 
 from bot.app import App
+from bot.domain.dossiers.workdays import CalendarDay, DayKind, WorkCalendar
 from bot.domain.outbox_payload import payload_to_replies
-from bot.dossiers.workdays import CalendarDay, DayKind, WorkCalendar
+from bot.domain.reflections.photos import PhotoError, clean_photo
+from bot.domain.reflections.rules import ReflectionRules
 from bot.messages import Channel, Incoming, IncomingFile
 from bot.reflections.escalation import escalate_overdue
-from bot.reflections.photos import PhotoError, clean_photo
-from bot.reflections.rules import ReflectionRules
 from handlers import texts_reflections as t
 from handlers.context import Services
 from storage.models import OutboxMessage, utcnow
-from storage.models_admin import AuditLog
-from storage.models_reflections import Reflection, ReflectionAttachment, ReflectionEvent
+from storage.models.admin import AuditLog
+from storage.models.reflections import Reflection, ReflectionAttachment, ReflectionEvent
 from storage.repositories import dossiers as repo
 from storage.repositories import roles
 from storage.repositories.zalo_oa import record_interaction

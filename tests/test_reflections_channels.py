@@ -21,7 +21,7 @@ from bot.messages import Channel
 from bot.server import make_web_app
 from handlers import texts_reflections as t
 from handlers.context import Services
-from storage.models_reflections import Reflection, ReflectionAttachment
+from storage.models.reflections import Reflection, ReflectionAttachment
 from storage.repositories import dossiers as repo
 from storage.repositories import roles
 from tests.conftest import make_settings

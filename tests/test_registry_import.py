@@ -15,7 +15,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import registry_import as ri
+from bot.domain import registry_import as ri
 from storage.db import create_engine, session_factory
 from storage.models import Agency, Procedure
 from tests import cli_runner

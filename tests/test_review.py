@@ -20,7 +20,7 @@ from handlers import answer_footer
 from knowledge.entry import Entry
 from knowledge.register import LegalDocument
 from storage.models import OutboxMessage
-from storage.models_register import KbReviewItem
+from storage.models.register import KbReviewItem
 from storage.repositories import kb as kb_repo
 from storage.repositories import legal, roles
 from tests.conftest import make_settings

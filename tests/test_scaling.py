@@ -28,7 +28,7 @@ from storage.models import (
     Subscription,
     utcnow,
 )
-from storage.models_admin import AuditLog
+from storage.models.admin import AuditLog
 from storage.repositories import audit, retention
 from tests.conftest import make_settings
 from tests.dossier_fixtures import CODE, OWNER_ID, build_city, ingest

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.app import App
 from bot.messages import Channel
 from handlers.context import Services
-from storage.models_admin import AuditLog
+from storage.models.admin import AuditLog
 from storage.repositories import dossiers as repo
 from storage.repositories import roles
 from tests.dossier_fixtures import TODAY, build_city

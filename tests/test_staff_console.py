@@ -14,14 +14,14 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from bot.app import App
+from bot.domain.stats import indexes
+from bot.domain.stats.periods import parse_period
+from bot.domain.stats.text import percent
 from bot.messages import Channel
 from bot.server import make_web_app
-from bot.stats import indexes
-from bot.stats.periods import parse_period
-from bot.stats.text import percent
 from storage.models import utcnow
-from storage.models_admin import AuditLog
-from storage.models_staff import StaffLoginLink, StaffSession
+from storage.models.admin import AuditLog
+from storage.models.staff import StaffLoginLink, StaffSession
 from storage.repositories import roles
 from storage.repositories.audit import aware
 from tests.dossier_fixtures import TODAY

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.app import App
 from bot.messages import Channel
 from bot.server import make_web_app
-from storage.models_admin import AuditLog, KbHistory
+from storage.models.admin import AuditLog, KbHistory
 from storage.repositories import kb_admin, roles
 from tests.staff_console import ADMIN, STAFF, build_console_city, csrf_of, sign_in
 from tests.transcript import Conversation

@@ -27,15 +27,15 @@ import openpyxl
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.dossiers.status import DossierStatus, StatsGroup
-from bot.dossiers.timeliness import DossierTimes, Timeliness, summarise
-from bot.dossiers.workdays import WorkCalendar, load_calendar
-from bot.stats import indexes
-from bot.stats.chart import HEIGHT_PX, WIDTH_PX, figure, render_chart
-from bot.stats.indexes import EntryCount, QuestionCount, Statistics
-from bot.stats.periods import Period, PeriodError, parse_period
-from bot.stats.report import SHEETS, build_report, report_filename
-from bot.stats.text import MAX_CHARS, summary_text
+from bot.domain.dossiers.status import DossierStatus, StatsGroup
+from bot.domain.dossiers.timeliness import DossierTimes, Timeliness, summarise
+from bot.domain.dossiers.workdays import WorkCalendar, load_calendar
+from bot.domain.stats import indexes
+from bot.domain.stats.chart import HEIGHT_PX, WIDTH_PX, figure, render_chart
+from bot.domain.stats.indexes import EntryCount, QuestionCount, Statistics
+from bot.domain.stats.periods import Period, PeriodError, parse_period
+from bot.domain.stats.report import SHEETS, build_report, report_filename
+from bot.domain.stats.text import MAX_CHARS, summary_text
 from storage.db import create_engine, session_factory
 from storage.models import (
     Agency,

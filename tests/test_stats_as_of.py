@@ -25,13 +25,13 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.dossiers.status import DossierStatus as S
+from bot.domain.dossiers.timeliness import DossierTimes, Timeliness, summarise, timeliness
+from bot.domain.dossiers.workdays import WorkCalendar
+from bot.domain.ingest import Ingestor, validate_batch
+from bot.domain.stats import indexes
+from bot.domain.stats.periods import Period
 from bot.domain.vietnam_time import VN_TZ as VN
-from bot.dossiers.status import DossierStatus as S
-from bot.dossiers.timeliness import DossierTimes, Timeliness, summarise, timeliness
-from bot.dossiers.workdays import WorkCalendar
-from bot.ingest import Ingestor, validate_batch
-from bot.stats import indexes
-from bot.stats.periods import Period
 from handlers.notifications import DOSSIER_NOTIFICATIONS
 from storage.db import create_engine, session_factory
 from storage.models import Agency, Dossier, DossierEvent, DossierPause, OutboxMessage, Procedure

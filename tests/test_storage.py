@@ -114,12 +114,12 @@ async def test_the_migrations_create_exactly_what_the_models_describe(database_u
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    import storage.models_admin  # registers its tables
-    import storage.models_channels  # registers its table
-    import storage.models_register  # registers its tables
-    import storage.models_staff  # registers its tables
-    import storage.models_web  # registers its table
-    import storage.models_zalo  # noqa: F401
+    import storage.models.admin  # registers its tables
+    import storage.models.channels  # registers its table
+    import storage.models.register  # registers its tables
+    import storage.models.staff  # registers its tables
+    import storage.models.web  # registers its table
+    import storage.models.zalo  # noqa: F401
     from storage.db import create_engine
     from storage.models import Base
 

@@ -20,7 +20,7 @@ from alembic.migration import MigrationContext
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-import storage.models_channels  # noqa: F401  (registers channel_recipients on Base.metadata)
+import storage.models.channels  # noqa: F401  (registers channel_recipients on Base.metadata)
 from bot.app import App
 from bot.channels.telegram import (
     MAX_TEXT_CHARS,
@@ -41,7 +41,7 @@ from knowledge.entry import Entry
 from storage import migrate
 from storage.db import create_engine
 from storage.models import Base, ProcessedEvent
-from storage.models_channels import ChannelRecipient
+from storage.models.channels import ChannelRecipient
 from storage.repositories import kb as kb_repo
 from tests.conftest import make_settings
 from tests.fake_telegram import FakeTelegram

@@ -12,13 +12,13 @@ from datetime import date
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.dossiers.status import DossierStatus as S
-from bot.dossiers.status import StatsGroup
-from bot.dossiers.timeliness import DossierTimes, summarise, timeliness
-from bot.dossiers.timeliness import Timeliness as T
-from bot.dossiers.workdays import WorkCalendar, load_calendar
-from bot.stats import indexes
-from bot.stats.periods import Period
+from bot.domain.dossiers.status import DossierStatus as S
+from bot.domain.dossiers.status import StatsGroup
+from bot.domain.dossiers.timeliness import DossierTimes, summarise, timeliness
+from bot.domain.dossiers.timeliness import Timeliness as T
+from bot.domain.dossiers.workdays import WorkCalendar, load_calendar
+from bot.domain.stats import indexes
+from bot.domain.stats.periods import Period
 from storage.db import create_engine, session_factory
 from storage.models import Dossier, Procedure
 from storage.repositories import dossiers as repo
@@ -229,8 +229,8 @@ async def test_rule_refused_and_not_received_are_labelled_apart_in_the_report_an
 
     from openpyxl import load_workbook
 
-    from bot.stats.report import build_report
-    from bot.stats.text import summary_text
+    from bot.domain.stats.report import build_report
+    from bot.domain.stats.text import summary_text
 
     ward = await repo.add_agency(session, code="W", name="UBND phường", level="xa")
     procedure = Procedure(code="P", name="Khai sinh", time_limit=1)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.update_inbox import InboxTuning, LoopLag, Update, UpdateInbox
 from storage.db import create_engine, session_factory
-from storage.models_inbox import InboundUpdate
+from storage.models.inbox import InboundUpdate
 from storage.repositories.webhook_inbox import Stored
 from storage.update_acks import AckWriter
 

@@ -16,7 +16,7 @@ from bot.channels.web_form import COOKIE
 from bot.channels.web_links import pieces, to_html
 from bot.server import make_web_app
 from storage.models import WebSession, utcnow
-from storage.models_web import WebHistoryItem
+from storage.models.web import WebHistoryItem
 from storage.repositories import retention
 
 

@@ -23,7 +23,7 @@ from bot.channels.telegram import SECRET_HEADER, WEBHOOK_PATH
 from bot.server import make_web_app
 from bot.update_inbox import InboxTuning
 from storage.models import MessageLog, utcnow
-from storage.models_inbox import DONE, PENDING, InboundUpdate
+from storage.models.inbox import DONE, PENDING, InboundUpdate
 from storage.repositories import retention
 from storage.repositories import webhook_inbox as repo
 from storage.repositories.webhook_inbox import Stored

@@ -44,7 +44,7 @@ from handlers import texts
 from knowledge.entry import Entry
 from storage import migrate
 from storage.models import OutboxMessage, ProcessedEvent, Subscription, utcnow
-from storage.models_channels import ChannelRecipient
+from storage.models.channels import ChannelRecipient
 from storage.repositories import kb as kb_repo
 from storage.repositories import outbox
 from storage.repositories import zalo_oa as zalo_store

@@ -38,8 +38,8 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import DeliveryResult
+from bot.domain.privacy import keyed_hash
 from bot.messages import Channel, Choice, Reply
-from bot.privacy import keyed_hash
 from bot.update_inbox import UpdateInbox
 from storage.repositories import recipients
 

@@ -7,7 +7,7 @@ session sees nothing (401, the same answer for both).
 
 What is kept, and for how long:
 - each bubble of the session: the citizen's text with phone and ID numbers masked
-  (``bot.privacy.mask_numbers``: a lookup's CCCD is never stored in clear), the label of a
+  (``bot.domain.privacy.mask_numbers``: a lookup's CCCD is never stored in clear), the label of a
   tapped button, and each reply of the assistant with its buttons; a chart or a file is kept
   as its name and description only, not its bytes;
 - at most ``KEEP_ITEMS`` bubbles per session (older ones are deleted as new ones come), of which
@@ -27,9 +27,9 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.domain.privacy import mask_numbers
 from bot.json_text import dumps
 from bot.messages import Reply
-from bot.privacy import mask_numbers
 from storage.repositories import web_sessions
 
 log = logging.getLogger(__name__)

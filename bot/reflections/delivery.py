@@ -15,12 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.outbox_payload import replies_to_payload
+from bot.domain.reflections.rules import reference
 from bot.messages import Channel, ChatRef, Choice, Reply
-from bot.reflections.rules import reference
 from handlers import texts_reflections as t
 from storage.models import Agency, utcnow
-from storage.models_reflections import ANSWERED, Reflection
-from storage.models_zalo import ZaloInteraction
+from storage.models.reflections import ANSWERED, Reflection
+from storage.models.zalo import ZaloInteraction
 from storage.repositories import outbox
 from storage.repositories import reflections as repo
 

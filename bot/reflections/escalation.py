@@ -21,8 +21,8 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.outbox_payload import replies_to_payload
+from bot.domain.reflections.rules import reference
 from bot.messages import Reply
-from bot.reflections.rules import reference
 from handlers import texts_reflections as t
 from storage.models import Agency, utcnow
 from storage.repositories import audit, outbox

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot.domain.stats.indexes import Statistics
 from bot.staff.cache import TtlCache
-from bot.stats.indexes import Statistics
 
 if TYPE_CHECKING:
     from bot.app import App

@@ -19,9 +19,9 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from bot.domain.stats.indexes import Statistics
+from bot.domain.stats.text import percent
 from bot.staff.cache import Memo
-from bot.stats.indexes import Statistics
-from bot.stats.text import percent
 
 BLUE, GREEN, GREY, INK = "#1f5fa8", "#1e7b4a", "#5c5c5c", "#1a1a1a"
 WIDTH_IN = 4.2

@@ -1,8 +1,8 @@
 """The dashboard: the figures of /thongke and /baocao for a period, agency and procedure,
 with charts, drill-down to the late dossiers and ratings, and the XLSX of the same view.
 
-Every figure comes from ``bot.stats.indexes.compute`` (the report from
-``bot.stats.report``), the functions behind /thongke and /baocao: nothing here computes an
+Every figure comes from ``bot.domain.stats.indexes.compute`` (the report from
+``bot.domain.stats.report``), the functions behind /thongke and /baocao: nothing here computes an
 index. Filters live in the URL (``?ky=quy&coquan=7``), so a view can be bookmarked and shared.
 """
 
@@ -17,16 +17,16 @@ from urllib.parse import urlencode
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.dossiers.status import DossierStatus
-from bot.dossiers.timeliness import Timeliness, timeliness
-from bot.dossiers.workdays import WorkCalendar
-from bot.privacy import mask_numbers
+from bot.domain.dossiers.status import DossierStatus
+from bot.domain.dossiers.timeliness import Timeliness, timeliness
+from bot.domain.dossiers.workdays import WorkCalendar
+from bot.domain.privacy import mask_numbers
+from bot.domain.stats import indexes, report
+from bot.domain.stats.indexes import RATING3, RATING3_LEVELS
+from bot.domain.stats.periods import Period, PeriodError, parse_period
 from bot.staff import charts
 from bot.staff.app_key import STAFF_APP, STATS_CACHE
 from bot.staff.auth import STAFF_PAGE, StaffUser, forbidden, page, render
-from bot.stats import indexes, report
-from bot.stats.indexes import RATING3, RATING3_LEVELS
-from bot.stats.periods import Period, PeriodError, parse_period
 from storage.models import Agency, Procedure
 from storage.repositories import audit
 from storage.repositories import stats as stats_repo

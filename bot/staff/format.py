@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from bot.domain.stats.text import decimal, number, percent
 from bot.domain.vietnam_time import VN_TZ
-from bot.stats.text import decimal, number, percent
 from storage.repositories.audit import aware
 
 

@@ -32,7 +32,7 @@ from handlers.context import Context
 from knowledge import filelimits, kbfile
 from knowledge.entry import Entry
 from knowledge.register import check_refs
-from storage.models_admin import KbHistory
+from storage.models.admin import KbHistory
 from storage.repositories import audit, kb_changes, legal
 from storage.repositories import kb as kb_repo
 from storage.repositories import kb_admin as repo

@@ -7,12 +7,12 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-import storage.models_admin  # registers its tables on Base.metadata
-import storage.models_channels  # registers its table on Base.metadata
-import storage.models_register  # registers its tables on Base.metadata
-import storage.models_staff  # registers its tables on Base.metadata
-import storage.models_web  # registers its table on Base.metadata
-import storage.models_zalo  # noqa: F401
+import storage.models.admin  # registers its tables on Base.metadata
+import storage.models.channels  # registers its table on Base.metadata
+import storage.models.register  # registers its tables on Base.metadata
+import storage.models.staff  # registers its tables on Base.metadata
+import storage.models.web  # registers its table on Base.metadata
+import storage.models.zalo  # noqa: F401
 from storage.db import create_engine
 from storage.models import Base
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import utcnow
-from storage.models_admin import AuditLog
+from storage.models.admin import AuditLog
 
 MAX_TARGET = 300
 

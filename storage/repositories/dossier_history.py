@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DossierEvent
 
-#: A status change seen only in a snapshot (``bot.ingest``) is recorded with the time it was
+#: A status change seen only in a snapshot (``bot.domain.ingest``) is recorded with the time it was
 #: received, not a time of its own, so it does not order later events; every other recorded
 #: event (sent by the one-stop system, written by the demo) does.
 SNAPSHOT_PREFIX = "snapshot:"

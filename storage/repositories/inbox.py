@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.normalize import analyze
 from storage.models import AnswerFeedback, MessageLog, utcnow
-from storage.models_admin import InboxStatus
+from storage.models.admin import InboxStatus
 from storage.repositories._upsert import insert_ignore
 from storage.repositories.audit import aware
 

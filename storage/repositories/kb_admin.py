@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from knowledge.entry import ID_PATTERN, MAX_ID_LENGTH, Entry
 from knowledge.normalize import fold
 from storage.models import KbEntry, utcnow
-from storage.models_admin import KbHistory, PendingImport
+from storage.models.admin import KbHistory, PendingImport
 from storage.repositories import kb as kb_repo
 from storage.repositories.audit import aware
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.entry import Entry
-from storage.models_admin import KbHistory
+from storage.models.admin import KbHistory
 from storage.repositories import audit
 from storage.repositories import kb as kb_repo
 from storage.repositories import kb_admin as repo

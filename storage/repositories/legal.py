@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from knowledge.register import LegalDocument, Register, key_of
 from knowledge.review import ReviewNeed
 from storage.models import utcnow
-from storage.models_register import KbReviewItem, LegalDocumentRow
+from storage.models.register import KbReviewItem, LegalDocumentRow
 from storage.repositories._core import core_connection
 from storage.repositories._upsert import insert_ignore
 

@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import utcnow
-from storage.models_channels import MAX_REASON_CHARS, ChannelRecipient
+from storage.models.channels import MAX_REASON_CHARS, ChannelRecipient
 from storage.repositories._upsert import insert_ignore
 
 

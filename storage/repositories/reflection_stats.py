@@ -1,4 +1,4 @@
-"""The rows that reflection statistics are computed from (``bot.stats.reflections``).
+"""The rows that reflection statistics are computed from (``bot.domain.stats.reflections``).
 
 Kept apart from ``storage.repositories.stats`` (the dossier and rating figures). One row per
 reflection received in the period, with the agency that must answer it now (after forwards):
@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Agency
-from storage.models_reflections import Reflection
+from storage.models.reflections import Reflection
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Agency, Dossier, RoleGrant, utcnow
-from storage.models_reflections import (
+from storage.models.reflections import (
     OPEN,
     Reflection,
     ReflectionAttachment,

@@ -27,10 +27,10 @@ from storage.models import (
     WebSession,
     utcnow,
 )
-from storage.models_admin import AuditLog, AuditPurge
-from storage.models_channels import ChannelRecipient
-from storage.models_inbox import DONE, FAILED, InboundUpdate
-from storage.models_zalo import ZaloInteraction
+from storage.models.admin import AuditLog, AuditPurge
+from storage.models.channels import ChannelRecipient
+from storage.models.inbox import DONE, FAILED, InboundUpdate
+from storage.models.zalo import ZaloInteraction
 from storage.repositories import reflections as reflection_repo
 
 FORGOTTEN = "forgotten"

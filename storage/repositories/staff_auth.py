@@ -17,7 +17,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import utcnow
-from storage.models_staff import StaffLoginLink, StaffSession
+from storage.models.staff import StaffLoginLink, StaffSession
 from storage.repositories.audit import aware
 
 LINK_TTL = timedelta(minutes=10)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models_admin import AuditLog
+from storage.models.admin import AuditLog
 
 
 async def audit_rows(

@@ -31,7 +31,7 @@ dossier's statistics group at D is derived from its dates the same way (``_group
 from its current status, and an invitation counts as answered only if it was answered by D.
 So a published month never changes when later events arrive.
 
-Timestamps are compared with UTC instants (see ``bot.stats.periods.Period.bounds``).
+Timestamps are compared with UTC instants (see ``bot.domain.stats.periods.Period.bounds``).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ P = DossierPause
 FR = FeedbackResponse
 FA = FeedbackAnswer
 
-#: Status codes (``bot.dossiers.status``): never received (1 new, 3 refused) have no
+#: Status codes (``bot.domain.dossiers.status``): never received (1 new, 3 refused) have no
 #: deadline; the ones a received dossier ends processing with (7 withdrawn, 8 stopped, 9 done, 10
 #: returned) must carry an end date, and the others must not.
 NOT_RECEIVED = (1, 3)
@@ -162,7 +162,7 @@ def _pause_summary(at: date | None = None) -> Any:
 
 def _status_at(at: date, pauses: Any) -> ColumnElement[int]:
     """A dossier's status at the end of day ``at`` as far as its dates tell, for the
-    statistics group (``bot.dossiers.status.StatsGroup``): never received (1, 3) as stored;
+    statistics group (``bot.domain.dossiers.status.StatsGroup``): never received (1, 3) as stored;
     ended by ``at``: the ending status stored; otherwise 5 while a pause is open at ``at``,
     else 4 (in progress). The current status of a dossier that ended later is not used, so
     the group at ``at`` does not change when it ends."""

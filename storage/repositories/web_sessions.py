@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import WebSession, utcnow
-from storage.models_web import WebHistoryItem
+from storage.models.web import WebHistoryItem
 from storage.repositories._core import core_connection
 
 # The statements run for every web message: Core, built once with bound parameters, run on the

@@ -1,4 +1,4 @@
-"""Queries of the webhook inbox (``storage.models_inbox``): store, claim, finish, count.
+"""Queries of the webhook inbox (``storage.models.inbox``): store, claim, finish, count.
 
 Claiming hands out only the *head* of each chat, the oldest pending update of that chat, and
 only when nobody holds a live lease on it. The next update of a chat therefore becomes
@@ -22,7 +22,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import utcnow
-from storage.models_inbox import DONE, FAILED, PENDING, InboundUpdate
+from storage.models.inbox import DONE, FAILED, PENDING, InboundUpdate
 from storage.repositories._upsert import insert_ignore
 
 

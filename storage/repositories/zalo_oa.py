@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import utcnow
-from storage.models_zalo import ZaloInteraction, ZaloToken
+from storage.models.zalo import ZaloInteraction, ZaloToken
 from storage.repositories._upsert import insert_ignore
 
 __all__ = [

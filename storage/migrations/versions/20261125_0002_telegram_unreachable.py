@@ -4,7 +4,7 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-25 18:00:00.000000
 
-Written by hand; the model is ``storage.models_channels.ChannelRecipient``.
+Written by hand; the model is ``storage.models.channels.ChannelRecipient``.
 """
 
 from collections.abc import Sequence

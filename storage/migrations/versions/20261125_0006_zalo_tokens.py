@@ -4,7 +4,7 @@ Revision ID: 0006
 Revises: 0004
 Create Date: 2026-11-25 20:00:00.000000
 
-Written by hand; the models are in ``storage.models_zalo``.
+Written by hand; the models are in ``storage.models.zalo``.
 """
 
 from collections.abc import Sequence

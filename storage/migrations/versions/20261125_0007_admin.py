@@ -4,7 +4,7 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-25 20:00:00.000000
 
-Written by hand; the models are in ``storage.models_admin``. The audit log is append-only: a
+Written by hand; the models are in ``storage.models.admin``. The audit log is append-only: a
 trigger refuses UPDATE and DELETE (and, on PostgreSQL, TRUNCATE) on it, whatever the code does.
 """
 

@@ -4,7 +4,7 @@ Revision ID: 0012
 Revises: 0017
 Create Date: 2026-12-06 02:30:00.000000
 
-Written by hand; the models are in ``storage.models_register``.
+Written by hand; the models are in ``storage.models.register``.
 """
 
 from collections.abc import Sequence

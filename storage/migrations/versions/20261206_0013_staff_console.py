@@ -4,7 +4,7 @@ Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-06 03:00:00.000000
 
-Written by hand; the models are in ``storage.models_staff`` and ``RoleGrant.display_name``.
+Written by hand; the models are in ``storage.models.staff`` and ``RoleGrant.display_name``.
 """
 
 from collections.abc import Sequence

@@ -4,7 +4,7 @@ Revision ID: 0016
 Revises: 0014
 Create Date: 2026-12-06 02:00:00.000000
 
-Written by hand; the model is in ``storage.models_web``.
+Written by hand; the model is in ``storage.models.web``.
 """
 
 from collections.abc import Sequence

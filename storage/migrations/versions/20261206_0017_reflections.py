@@ -4,7 +4,7 @@ Revision ID: 0017
 Revises: 0016
 Create Date: 2026-12-06 01:44:03.166187
 
-The models are in ``storage.models_reflections``. Chained after 0008, the head of this branch
+The models are in ``storage.models.reflections``. Chained after 0008, the head of this branch
 when it was written (the coordinator re-chains revisions at merge).
 """
 

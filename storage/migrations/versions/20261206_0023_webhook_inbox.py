@@ -4,7 +4,7 @@ Revision ID: 0023
 Revises: 0013
 Create Date: 2026-12-06 03:00:00.000000
 
-Written by hand; the model is in ``storage.models_inbox``.
+Written by hand; the model is in ``storage.models.inbox``.
 """
 
 from collections.abc import Sequence

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, utcnow
+from storage.models.core import Base, utcnow
 
 
 class StaffLoginLink(Base):

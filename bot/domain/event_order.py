@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
-from bot.dossiers.status import DossierStatus
+from bot.domain.dossiers.status import DossierStatus
 
 S = DossierStatus
 #: Nothing may follow these.

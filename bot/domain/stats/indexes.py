@@ -4,7 +4,7 @@ optional procedure and a period.
 Formulas (domain.md §2 and §7; percentages are 0–100 throughout, ``None`` when there is nothing
 to divide by, so that "no data" never reads as 0 %):
 
-- **On-time rate, Decision 766 item 2.1**: the rules of ``bot.dossiers.timeliness``, exactly:
+- **On-time rate, Decision 766 item 2.1**: the rules of ``bot.domain.dossiers.timeliness``, exactly:
   dossiers received or processed in the period, unfinished ones judged at the period's end,
   paused working days subtracted, more than one supplement request late. Most dossiers are
   judged by date comparisons in SQL; those with pauses or without an appointment date are
@@ -46,11 +46,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.dossiers.status import DossierStatus, StatsGroup, is_received
-from bot.dossiers.timeliness import DossierTimes, Timeliness, timeliness
-from bot.dossiers.workdays import WorkCalendar
-from bot.privacy import mask_numbers
-from bot.stats.periods import Period
+from bot.domain.dossiers.status import DossierStatus, StatsGroup, is_received
+from bot.domain.dossiers.timeliness import DossierTimes, Timeliness, timeliness
+from bot.domain.dossiers.workdays import WorkCalendar
+from bot.domain.privacy import mask_numbers
+from bot.domain.stats.periods import Period
 from knowledge.normalize import fold
 from storage.models import Agency, Procedure
 from storage.repositories import stats as repo

@@ -8,7 +8,7 @@ so that the figures themselves always fit. Numbers are written the Vietnamese wa
 
 from __future__ import annotations
 
-from bot.stats.indexes import Statistics
+from bot.domain.stats.indexes import Statistics
 
 MAX_CHARS = 1200
 NO_DATA = "—"

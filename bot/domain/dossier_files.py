@@ -1,6 +1,6 @@
 """Dossier exports (CSV, XLSX) from the one-stop system, read into ingest batches.
 
-Columns are the fields of ``bot.ingest.DossierIn``; dates may be ISO (2026-01-15) or as
+Columns are the fields of ``bot.domain.ingest.DossierIn``; dates may be ISO (2026-01-15) or as
 Vietnamese exports write them (15/01/2026). Problems are reported by row and column.
 """
 
@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.ingest import DossierIn, ItemError
+from bot.domain.ingest import DossierIn, ItemError
 
 COLUMNS = tuple(DossierIn.model_fields)
 _VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")

@@ -19,8 +19,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bot.stats.indexes import Statistics
-from bot.stats.text import number, percent
+from bot.domain.stats.indexes import Statistics
+from bot.domain.stats.text import number, percent
 
 WIDTH_PX, HEIGHT_PX, DPI = 1000, 1100, 100
 NO_DATA = "Chưa có dữ liệu"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.dossiers.workdays import WorkCalendar
+from bot.domain.dossiers.workdays import WorkCalendar
 
 DEFAULT_ANSWER_WORKDAYS = 15
 DEFAULT_DAILY_LIMIT = 3

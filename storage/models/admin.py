@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, BigId, utcnow
+from storage.models.core import Base, BigId, utcnow
 
 
 class KbHistory(Base):

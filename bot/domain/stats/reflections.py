@@ -29,11 +29,11 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.stats.periods import Period
 from bot.domain.vietnam_time import VN_TZ
-from bot.stats.periods import Period
 from knowledge.kbfile import neutralise_cell
 from storage.models import Agency
-from storage.models_reflections import ANSWERED, NOT_IN_SCOPE
+from storage.models.reflections import ANSWERED, NOT_IN_SCOPE
 from storage.repositories.reflection_stats import ReflectionRow, reflection_rows
 
 

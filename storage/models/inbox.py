@@ -1,6 +1,6 @@
 """The webhook inbox: every update a webhook accepted, stored before it is acknowledged.
 
-Kept apart from ``storage.models`` (like ``storage.models_web``) so that the inbox adds its
+Kept apart from ``storage.models`` (like ``storage.models.web``) so that the inbox adds its
 table without touching the core schema; it is created by migration 0023. ``storage.models``
 imports this module, so the table is always registered on ``Base.metadata``.
 
@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, BigId, utcnow
+from storage.models.core import Base, BigId, utcnow
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 

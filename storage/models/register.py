@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, BigId, utcnow
+from storage.models.core import Base, BigId, utcnow
 
 
 class LegalDocumentRow(Base):

@@ -32,16 +32,16 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.dossiers.timeliness import Timeliness
+from bot.domain.dossiers.workdays import WorkCalendar
+from bot.domain.privacy import mask_numbers
+from bot.domain.stats import indexes
+from bot.domain.stats import reflections as reflection_stats
+from bot.domain.stats.indexes import ASPECTS, RATING3, RATING3_LEVELS, Statistics, UnitFigures
+from bot.domain.stats.periods import Period
+from bot.domain.stats.reflections import ReflectionStats
+from bot.domain.stats.reflections import append_section as append_reflections
 from bot.domain.vietnam_time import VN_TZ
-from bot.dossiers.timeliness import Timeliness
-from bot.dossiers.workdays import WorkCalendar
-from bot.privacy import mask_numbers
-from bot.stats import indexes
-from bot.stats import reflections as reflection_stats
-from bot.stats.indexes import ASPECTS, RATING3, RATING3_LEVELS, Statistics, UnitFigures
-from bot.stats.periods import Period
-from bot.stats.reflections import ReflectionStats
-from bot.stats.reflections import append_section as append_reflections
 from knowledge.kbfile import neutralise_cell
 from knowledge.normalize import fold
 from storage.models import Agency, Procedure
@@ -301,7 +301,7 @@ def render_report(
     summary = wb.active
     summary.title = SHEETS[0]
     _summary(summary, stats, generated_at or datetime.now(UTC), note)
-    if reflections is not None:  # phản ánh, kiến nghị (bot/stats/reflections.py)
+    if reflections is not None:  # phản ánh, kiến nghị (bot/domain/stats/reflections.py)
         append_reflections(summary, reflections)
     _units(wb.create_sheet(SHEETS[1]), ("Mã cơ quan", "Cơ quan"), stats.by_agency)
     _units(wb.create_sheet(SHEETS[2]), ("Mã thủ tục", "Thủ tục"), stats.by_procedure)

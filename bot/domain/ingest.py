@@ -15,13 +15,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import event_order
+from bot.domain import event_order
+from bot.domain.dossiers.codes import parse_code
+from bot.domain.dossiers.status import DossierStatus
 from bot.domain.outbox_payload import replies_to_payload
-from bot.domain.vietnam_time import VN_TZ
-from bot.dossiers.codes import parse_code
-from bot.dossiers.status import DossierStatus
-from bot.messages import Reply
-from bot.privacy import (
+from bot.domain.privacy import (
     keyed_hash,
     mask_name,
     normalise_id_number,
@@ -29,6 +27,8 @@ from bot.privacy import (
     owner_id_hash,
     owner_phone_hash,
 )
+from bot.domain.vietnam_time import VN_TZ
+from bot.messages import Reply
 from storage.models import Agency, Dossier
 from storage.repositories import dossier_history, feedback, outbox, subscriptions
 from storage.repositories import dossiers as repo
@@ -294,7 +294,7 @@ class Ingestor:
         existing: dict[str, Dossier],
         namespace: str,
     ) -> list[ItemError]:
-        """Events that contradict their dossier's history (``bot.event_order``); redeliveries
+        """Events that contradict their dossier's history (``bot.domain.event_order``); redeliveries
         (ids already recorded under this sender's ``namespace``) are not checked again."""
         if not events:
             return []

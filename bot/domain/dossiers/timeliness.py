@@ -48,8 +48,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from types import MappingProxyType
 
-from bot.dossiers.status import DossierStatus, ends_processing, is_received
-from bot.dossiers.workdays import WorkCalendar
+from bot.domain.dossiers.status import DossierStatus, ends_processing, is_received
+from bot.domain.dossiers.workdays import WorkCalendar
 
 
 class Timeliness(StrEnum):

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, BigId, utcnow
+from storage.models.core import Base, BigId, utcnow
 
 # ``status`` values: waiting for the agency; answered; closed as not in the agency's scope.
 OPEN, ANSWERED, NOT_IN_SCOPE = "open", "answered", "not_in_scope"

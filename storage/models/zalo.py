@@ -1,7 +1,7 @@
 """What the Zalo Official Account channel keeps in the database: its tokens, and when each
 follower last interacted with the OA.
 
-Kept apart from ``storage.models`` (like ``storage.models_channels``) so that the channel adds
+Kept apart from ``storage.models`` (like ``storage.models.channels``) so that the channel adds
 its tables without touching the core schema; they are created by migration 0006. Importing this
 module registers the models on ``Base.metadata``; the queries are in
 ``storage.repositories.zalo_oa``.
@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, utcnow
+from storage.models.core import Base, utcnow
 
 
 class ZaloToken(Base):

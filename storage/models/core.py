@@ -432,10 +432,3 @@ class RateCounter(Base):
     """The window's number: seconds since the epoch divided by the window's length."""
     hits: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-
-
-# Reflections (phản ánh, kiến nghị) live in their own module; imported here so that their
-# tables are always registered on ``Base.metadata``.
-# The webhook inbox (updates stored before they are acknowledged) lives in its own module too.
-from storage import models_inbox as _models_inbox  # noqa: E402,F401
-from storage import models_reflections as _models_reflections  # noqa: E402,F401

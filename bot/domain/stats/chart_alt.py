@@ -1,14 +1,14 @@
 """The chart's alternative text: what the /thongke picture shows, in words.
 
 A screen reader (or a citizen whose browser does not load the picture) reads this instead of
-the picture, so it carries the same figures as the two panels of ``bot.stats.chart``: the
+the picture, so it carries the same figures as the two panels of ``bot.domain.stats.chart``: the
 monthly on-time rate and satisfaction, then the five aspects.
 """
 
 from __future__ import annotations
 
-from bot.stats.indexes import Statistics
-from bot.stats.text import percent
+from bot.domain.stats.indexes import Statistics
+from bot.domain.stats.text import percent
 
 NO_DATA = "chưa có dữ liệu"
 

@@ -1,11 +1,11 @@
 """What the web chat keeps so that a reload shows the conversation so far.
 
-Kept apart from ``storage.models`` (like ``storage.models_zalo``) so that the web chat adds its
+Kept apart from ``storage.models`` (like ``storage.models.zalo``) so that the web chat adds its
 table without touching the core schema; it is created by migration 0016. Importing this module
 registers the model on ``Base.metadata``.
 
 Each row is one bubble of one web session: what the citizen typed (phone and ID numbers
-masked, see ``bot.privacy.mask_numbers``) or one reply of the assistant with its
+masked, see ``bot.domain.privacy.mask_numbers``) or one reply of the assistant with its
 buttons. Rows belong to the session row and go with it (``ON DELETE CASCADE``), so the
 history lives exactly as long as the session: ``WEB_SESSION_DAYS`` of inactivity, then the
 daily purge removes both.
@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, BigId, utcnow
+from storage.models.core import Base, BigId, utcnow
 
 
 class WebHistoryItem(Base):
