@@ -125,7 +125,7 @@ async def _burn_then_second(
     await inbox.start("telegram")
     try:
         await inbox.put("telegram", [Update("u1", "chat-a", {"id": "u1"})])
-        await started.wait()
+        await asyncio.wait_for(started.wait(), 30)  # a clear failure, not a hang
         await asyncio.sleep(0.05)  # the loop is behind now
         await inbox.put("telegram", [Update("u2", "chat-b", {"id": "u2"})])
         assert await inbox.drain("telegram", 10)
@@ -147,7 +147,7 @@ async def test_without_the_lag_gate_the_next_chat_would_start_meanwhile(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     """The control of the test above: with the gate off, u2 starts while u1 still burns."""
-    events = await _burn_then_second(sessions, max_lag=60.0)
+    events = await _burn_then_second(sessions, max_lag=60.0, burn=15.0)  # ends when u2 starts
     assert events.index("u2 start") < events.index("u1 end")
 
 
