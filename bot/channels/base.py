@@ -137,6 +137,24 @@ class PlatformChannel:
             log.debug("%s runner ended with an error", self.channel.value, exc_info=True)
         self._runner = None
 
+    def _wire(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        inbox: UpdateInbox | None,
+        secret: bytes,
+    ) -> None:
+        """What every platform sets up alike: its lane of the webhook inbox (handled by
+        ``_handle_stored``), the per-chat locks for receiving and sending, and reachability."""
+        self.inbox = inbox or UpdateInbox(sessions, secret=secret)
+        self.inbox.route(self.channel.value, self._handle_stored)
+        self._receive_locks = ChatLocks()
+        self._send_locks = ChatLocks()
+        self.reachability = Reachability(sessions, self.channel, secret)
+
+    async def _handle_stored(self, payload: object) -> None:
+        """Handle one stored update (the platform's own JSON), on whichever worker claimed it."""
+        raise NotImplementedError
+
     async def _open_inbox(self) -> None:
         self._inbox_on = True
         await self.inbox.start(self.channel.value)

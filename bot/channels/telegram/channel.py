@@ -34,9 +34,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from bot.channels.base import (
-    ChatLocks,
     PlatformChannel,
-    Reachability,
     TaskSet,
     secret_matches,
 )
@@ -159,11 +157,7 @@ class TelegramChannel(PlatformChannel):
         self._redactor = redactor
         self._limiter = OutgoingLimiter(self.tuning, self._shared_limits())
         self._sending = TaskSet("telegram")
-        self._receive_locks = ChatLocks()
-        self._send_locks = ChatLocks()
-        self.reachability = Reachability(sessions, Channel.TELEGRAM, log_secret)
-        self.inbox = inbox or UpdateInbox(sessions, secret=log_secret)
-        self.inbox.route(Channel.TELEGRAM.value, self._handle_stored)
+        self._wire(sessions, inbox, log_secret)
 
     @classmethod
     def from_settings(

@@ -14,9 +14,7 @@ from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import (
-    ChatLocks,
     PlatformChannel,
-    Reachability,
     secret_matches,
 )
 from bot.channels.zalo_bot.api import (
@@ -87,11 +85,7 @@ class ZaloBotChannel(PlatformChannel):
         self._webhook_secret = webhook_secret.encode()
         self._http_session: aiohttp.ClientSession | None = None
         self._limiter = AsyncLimiter(self.tuning.requests_per_second, 1)
-        self.inbox = inbox or UpdateInbox(sessions, secret=secret)
-        self.inbox.route(CHANNEL.value, self._handle_stored)
-        self._receive_locks = ChatLocks()
-        self._send_locks = ChatLocks()
-        self.reachability = Reachability(sessions, CHANNEL, secret)
+        self._wire(sessions, inbox, secret)
 
     @classmethod
     def from_settings(

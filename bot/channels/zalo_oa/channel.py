@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.base import ChatLocks, PlatformChannel, Reachability
+from bot.channels.base import PlatformChannel
 from bot.channels.zalo_oa.api import (
     CHANNEL,
     HUMAN_NEEDED_ERRORS,
@@ -108,11 +108,7 @@ class ZaloOaChannel(PlatformChannel):
             tuning=self._tuning,
         )
         self.tokens = self.client.tokens
-        self.inbox = inbox or UpdateInbox(sessions, secret=secret)
-        self.inbox.route(CHANNEL.value, self._handle_stored)
-        self._receive_locks = ChatLocks()
-        self._send_locks = ChatLocks()
-        self.reachability = Reachability(sessions, CHANNEL, secret)
+        self._wire(sessions, inbox, secret)
 
     @classmethod
     def from_settings(
