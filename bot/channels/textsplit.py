@@ -62,3 +62,16 @@ def split_text(text: str, limit: int) -> list[str]:
     lines, then between words; only a single overlong "word" is cut anywhere."""
     text = unicodedata.normalize("NFC", text).strip()
     return _pack(text, limit, 0) if text else []
+
+
+def one_line(label: str, limit: int) -> str:
+    """A button text a platform shows whole: one line of at most ``limit`` characters, cut at a
+    word with an ellipsis."""
+    label = " ".join(label.split()) or "…"
+    if len(label) <= limit:
+        return label
+    cut = label[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-–") + "…"

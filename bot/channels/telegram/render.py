@@ -51,14 +51,7 @@ def escape(text: str) -> str:
 
 def button_label(label: str, limit: int = MAX_BUTTON_CHARS) -> str:
     """A button text Telegram shows whole: one line, cut at a word with an ellipsis."""
-    label = " ".join(label.split()) or "…"
-    if len(label) <= limit:
-        return label
-    cut = label[: limit - 1]
-    space = cut.rfind(" ")
-    if space >= limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:.-–") + "…"
+    return textsplit.one_line(label, limit)
 
 
 def check_callback_data(value: str) -> str:

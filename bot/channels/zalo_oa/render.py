@@ -45,14 +45,7 @@ def split_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
 
 def button_title(label: str, limit: int = MAX_BUTTON_TITLE_CHARS) -> str:
     """A button title Zalo accepts: one line, at most 100 characters, cut at a word."""
-    label = " ".join(label.split()) or "…"
-    if len(label) <= limit:
-        return label
-    cut = label[: limit - 1]
-    space = cut.rfind(" ")
-    if space >= limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:.-–") + "…"
+    return textsplit.one_line(label, limit)
 
 
 _PAYLOAD_MARK = re.compile(r"\[#([^\[\]\s]{1,64})\]\s*$")
