@@ -209,9 +209,19 @@ def foreign_entries(
 class ForeignCheck:
     """Whether a question is about a bundled procedure the loaded base lacks (see module doc)."""
 
-    def __init__(self, entries: Sequence[Entry], foreign: Sequence[Entry]) -> None:
-        self.index = Index([*entries, *foreign])
+    def __init__(
+        self, entries: Sequence[Entry], foreign: Sequence[Entry], index: Index | None = None
+    ) -> None:
+        self.foreign = tuple(foreign)
+        self.index = index if index is not None else Index([*entries, *foreign])
         self.n_foreign = len(foreign)
+
+    def updated(self, entries: Sequence[Entry], foreign: Sequence[Entry]) -> ForeignCheck:
+        """The check over an edited base: its index edited like the base's own
+        (``Index.updated``) when the foreign entries are the same, built again otherwise."""
+        if tuple(foreign) != self.foreign:
+            return ForeignCheck(entries, foreign)
+        return ForeignCheck(entries, foreign, self.index.updated([*entries, *foreign]))
 
     def __call__(self, query: str) -> bool:
         matches = self.index.rank_full(query, k=FOREIGN_DEPTH).matches
@@ -228,10 +238,25 @@ MAX_CHECKED_BASE = 2000
 memory, and a base that large holds most neighbouring procedures itself."""
 
 
-@lru_cache(maxsize=1)
+_last: tuple[tuple[Entry, ...], tuple[Entry, ...] | None, ForeignCheck | None] | None = None
+"""The last base's check: a rebuild of the same base reuses it, an admin's edit edits it."""
+
+
 def _check(entries: tuple[Entry, ...], bundled: tuple[Entry, ...] | None) -> ForeignCheck | None:
+    global _last
+    if _last is not None and _last[0] == entries and _last[1] == bundled:
+        return _last[2]
     foreign = foreign_entries(entries, bundled)
-    return ForeignCheck(entries, foreign) if foreign else None
+    previous = _last[2] if _last is not None else None
+    check: ForeignCheck | None = None
+    if foreign:
+        check = (
+            previous.updated(entries, foreign)
+            if previous is not None
+            else ForeignCheck(entries, foreign)
+        )
+    _last = (entries, bundled, check)
+    return check
 
 
 def build(

@@ -65,12 +65,10 @@ async def is_live(
     db: AsyncSession, token_hash: str, ttl: timedelta, *, touch: bool = False
 ) -> bool:
     """Whether the session is known and unexpired (and, with ``touch``, mark it seen now)."""
-    row = await db.get(WebSession, token_hash)
-    if row is None or _naive(row.last_seen_at) <= _naive(utcnow() - ttl):
-        return False
     if touch:
-        row.last_seen_at = utcnow()
-    return True
+        return await touch_live(db, token_hash, ttl)
+    row = await db.get(WebSession, token_hash)
+    return row is not None and _naive(row.last_seen_at) > _naive(utcnow() - ttl)
 
 
 async def exists(db: AsyncSession, token_hash: str) -> bool:
