@@ -182,9 +182,16 @@ class UpdateInbox:
             return
         runner, self._runner = self._runner, None
         if runner is not None:
-            runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await runner
+            # The runner ends at its next turn (it sees no active channel); cancelled only if it
+            # does not: cancelling it inside a claim's query could leave that query's connection
+            # to be cleaned up mid-flight (on PostgreSQL, a stop that hung).
+            self._wake.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(runner), seconds)
+            except TimeoutError:
+                runner.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await runner
         tasks = list(self._inflight.values())
         if tasks:
             _, late = await asyncio.wait(tasks, timeout=seconds)
@@ -220,7 +227,7 @@ class UpdateInbox:
 
     async def _run(self) -> None:
         held_since: float | None = None  # since when claiming waits for the loop to catch up
-        while True:
+        while self._active:
             t = self.tuning
             self._wake.clear()
             free = t.concurrency - len(self._inflight)
