@@ -95,13 +95,16 @@ def fit(
     base: Thresholds | None = None,
     max_wrong: float | None = None,
     hit3_floor: float | None = None,
+    l2_in: float = 1.0,
 ) -> Thresholds:
     """Fit both decision models on rows and pick their probability thresholds.
 
     The fallback threshold is the highest that keeps hit@3 at ``HIT3_FLOOR`` (a question that
     could be answered must rarely be refused); the answer threshold is the lowest whose
     estimated wrong-answer rate stays under ``MAX_WRONG``. Rows of kind "heldout" (a procedure
-    left out) and the other out-of-scope rows weigh the same in total.
+    left out) and the other out-of-scope rows weigh the same in total. ``l2_in`` is the ridge
+    penalty of the in-scope model (see ``bench/retrieval.py``: a strong one transfers better to
+    bases the rows do not come from).
     """
     max_wrong = MAX_WRONG if max_wrong is None else max_wrong
     hit3_floor = HIT3_FLOOR if hit3_floor is None else hit3_floor
@@ -115,7 +118,9 @@ def fit(
     if oos.any() and held.any():
         sw[oos] = held.sum() / oos.sum()
     prior = base or Thresholds()
-    w_in = _logistic(x, y_in, sw, PRIOR_L2, prior.in_scope) if base else _logistic(x, y_in, sw)
+    w_in = (
+        _logistic(x, y_in, sw, PRIOR_L2, prior.in_scope) if base else _logistic(x, y_in, sw, l2_in)
+    )
     w_ok = _logistic(x, y_ok, sw, PRIOR_L2, prior.correct) if base else _logistic(x, y_ok, sw)
     p_in = 1 / (1 + np.exp(-(w_in[0] + x @ w_in[1:])))
     p_ok = 1 / (1 + np.exp(-(w_ok[0] + x @ w_ok[1:])))

@@ -24,14 +24,14 @@ def eval3_index() -> Index:
 
 
 def test_third_set_floors(eval3_index: Index) -> None:
-    """Floors a little under the bench (top1 0.895, hit@3 0.887, answer@1 0.718, wrong 0.032,
-    out-of-scope fallback 0.733)."""
+    """Floors a little under the bench (plain index, without the out-of-scope check: top1 0.911,
+    hit@3 0.944, answer@1 0.774, wrong 0.032, out-of-scope fallback 0.700)."""
     f = figures(eval3_index, EVAL3 / "queries.jsonl")
-    assert f["top1"] >= 0.87
-    assert f["hit3"] >= 0.85
-    assert f["answer1"] >= 0.70
+    assert f["top1"] >= 0.89
+    assert f["hit3"] >= 0.92
+    assert f["answer1"] >= 0.75
     assert f["wrong"] <= 0.035
-    assert f["oos_fb"] >= 0.70
+    assert f["oos_fb"] >= 0.68
 
 
 @pytest.mark.parametrize(
@@ -43,13 +43,23 @@ def test_third_set_floors(eval3_index: Index) -> None:
     ],
 )
 def test_an_aspect_that_singles_out_an_entry_of_the_procedure_is_answered(
-    eval3_index: Index, question: str, expected: str, monkeypatch: pytest.MonkeyPatch
+    eval3_index: Index, question: str, expected: str
 ) -> None:
     r = eval3_index.search(question)
     assert r.matches[0].entry.id == expected
     assert r.decision is Decision.ANSWER
-    # Without the procedure × aspect rule the same question is only suggested: its entry does
-    # not stand clear of the procedure's other entries on score alone.
+
+
+def test_the_procedure_aspect_rule_answers_what_the_score_alone_would_only_suggest(
+    eval3_index: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long question naming the procedure by its English keyword and asking its documents:
+    the entry on documents is the procedure's only one, so it is answered; without the rule its
+    entry does not stand clear of the procedure's other entry on score alone."""
+    question = "công ty em muốn thuê 1 kỹ sư Hàn Quốc thì làm work permit cần giấy tờ gì"
+    r = eval3_index.search(question)
+    assert r.matches[0].entry.id == "giay-phep-lao-dong/ho-so"
+    assert r.decision is Decision.ANSWER
     monkeypatch.setattr(search_module, "UNIQUE_ASPECT_ANSWER", False)
     assert eval3_index.search(question).decision is Decision.SUGGEST
 
@@ -58,17 +68,17 @@ def test_two_entries_on_the_asked_aspect_are_not_answered_by_the_rule() -> None:
     """When two entries of the procedure answer the aspect asked, the aspect does not single
     one out, and the question stays a suggestion."""
     entries = kbfile.load(EVAL3 / "kb.yaml")
-    fee = next(e for e in entries if e.id == "chung-thuc/le-phi")
+    docs = next(e for e in entries if e.id == "giay-phep-lao-dong/ho-so")
     second = replace(
-        fee,
-        id="chung-thuc/le-phi-dien-tu",
-        question="Phí chứng thực bản sao điện tử từ bản chính là bao nhiêu?",
-        alternatives=("Chứng thực bản sao điện tử mất phí bao nhiêu?",),
-        keywords=("bản sao điện tử", "phí"),
+        docs,
+        id="giay-phep-lao-dong/ho-so-gia-han",
+        question="Hồ sơ gia hạn giấy phép lao động cho người nước ngoài gồm những giấy tờ gì?",
+        alternatives=("Gia hạn work permit cần chuẩn bị giấy tờ gì?",),
+        keywords=("giấy phép lao động", "gia hạn", "work permit"),
     )
     index = Index([*entries, second])
-    r = index.search("phí sao y")
-    assert r.matches[0].entry.id.startswith("chung-thuc/le-phi")
+    r = index.search("công ty em muốn thuê 1 kỹ sư Hàn Quốc thì làm work permit cần giấy tờ gì")
+    assert r.matches[0].entry.id.startswith("giay-phep-lao-dong/ho-so")
     assert r.decision is Decision.SUGGEST
 
 
