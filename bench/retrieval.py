@@ -52,11 +52,16 @@ sys.path.insert(0, str(ROOT))
 from knowledge import kbfile, selfcal  # noqa: E402
 from knowledge.calibrate import Row, build, fit  # noqa: E402
 from knowledge.entry import Entry  # noqa: E402
-from knowledge.search import Decision, Index, SearchResult, Thresholds  # noqa: E402
+from knowledge.search import FEATURES, Decision, Index, SearchResult, Thresholds  # noqa: E402
 
 DEFAULT_EVAL = (ROOT / ".." / "shared" / "eval").resolve()
 SECOND_EVAL = ROOT / "bench" / "eval2"
-OTHER_EVALS = (SECOND_EVAL, ROOT / "bench" / "eval3", ROOT / "bench" / "eval4")
+OTHER_EVALS = (
+    SECOND_EVAL,
+    ROOT / "bench" / "eval3",
+    ROOT / "bench" / "eval4",
+    ROOT / "bench" / "eval5",
+)
 """Sets scored after the development set when no ``--kb``/``--queries`` is given."""
 # Targets when the default decision models are fitted on a real evaluation set (``fit``).
 DEV_MAX_WRONG = 0.025
@@ -217,7 +222,9 @@ def collect_rows(entries: Sequence[Entry], queries: Sequence[Query], folds: int)
     """Rows for every query against the full base, plus, for every procedure, its queries
     against the base without it (they are then out of scope: the hard negatives)."""
     rows: list[Row] = []
-    index = Index(entries)
+    # As ``motcua ask`` builds it: with the out-of-scope check against the bundled base, whose
+    # ratio is a decision feature.
+    index = selfcal.build(entries, thresholds=Thresholds())
     n_oos = 0
     for q in queries:
         matches, x = index.rank(q.q)
@@ -238,7 +245,9 @@ def collect_rows(entries: Sequence[Entry], queries: Sequence[Query], folds: int)
             )
     procs = sorted({procedure_of(e.id) for e in entries})
     for n, p in enumerate(procs, 1):
-        held = Index([e for e in entries if procedure_of(e.id) != p])
+        held = selfcal.build(
+            [e for e in entries if procedure_of(e.id) != p], thresholds=Thresholds()
+        )
         for q in queries:
             if q.expect is not None and procedure_of(q.expect) == p:
                 rows.append(Row(held.rank(q.q)[1], False, False, False, p, "heldout"))
@@ -304,16 +313,53 @@ def set_rows(eval_dir: Path) -> list[Row]:
     ]
 
 
+def plain_rows(rows: Sequence[Row]) -> list[Row]:
+    """The rows as an index without the out-of-scope check sees them (foreign ratio 0)."""
+    at = FEATURES.index("foreign_ratio")
+    out = []
+    for r in rows:
+        if r.x is not None:
+            x = r.x.copy()
+            x[at] = 0.0
+            r = replace(r, x=x)
+        out.append(r)
+    return out
+
+
+def fit_both(rows: Sequence[Row]) -> tuple[Thresholds, Thresholds]:
+    """The default decision models (no foreign ratio) and those of an index with the check."""
+
+    def one(rs: Sequence[Row]) -> Thresholds:
+        return fit(rs, max_wrong=DEV_MAX_WRONG, hit3_floor=DEV_HIT3_FLOOR, l2_in=IN_SCOPE_L2)
+
+    return one(plain_rows(rows)), one(rows)
+
+
+def motcua_index(entries: Sequence[Entry], plain: Thresholds, checked: Thresholds) -> Index:
+    """The index ``motcua ask`` builds, with these decision models instead of the shipped
+    ones."""
+    index = selfcal.build(entries, thresholds=plain)
+    if index.out_of_scope is not None:
+        index.thresholds = checked
+    return index
+
+
+def _print_thresholds(t: Thresholds) -> None:
+    print(f"    in_scope={t.in_scope},\n    suggest={t.suggest},")
+    print(f"    correct={t.correct},\n    answer={t.answer},")
+
+
 def cmd_fit(args: argparse.Namespace) -> None:
     dirs = [Path(d) for d in args.sets] if args.sets else [Path(args.eval)]
     rows = [r for d in dirs for r in set_rows(d)]
-    t = fit(rows, max_wrong=DEV_MAX_WRONG, hit3_floor=DEV_HIT3_FLOOR, l2_in=IN_SCOPE_L2)
+    plain, checked = fit_both(rows)
     names = ", ".join(d.name for d in dirs)
-    print(f"fitted on all rows of {names} (paste into knowledge/search.py Thresholds):")
-    print(f"    in_scope={t.in_scope},\n    suggest={t.suggest},")
-    print(f"    correct={t.correct},\n    answer={t.answer},")
+    print(f"fitted on all rows of {names}; default (knowledge/search.py Thresholds):")
+    _print_thresholds(plain)
+    print("with the out-of-scope check (knowledge/selfcal.py CHECKED):")
+    _print_thresholds(checked)
     print("rows scored with the fitted models (in-sample, held-out procedures as OOS):")
-    print("\n".join(decide_rows(rows, t).lines()))
+    print("\n".join(decide_rows(rows, checked).lines()))
 
 
 def cmd_lobo(args: argparse.Namespace) -> None:
@@ -324,11 +370,10 @@ def cmd_lobo(args: argparse.Namespace) -> None:
     rows = {d: set_rows(d) for d in dirs}
     total = Report()
     for d in dirs:
-        train = [r for o in dirs if o != d for r in rows[o]]
-        t = fit(train, max_wrong=DEV_MAX_WRONG, hit3_floor=DEV_HIT3_FLOOR, l2_in=IN_SCOPE_L2)
+        plain, checked = fit_both([r for o in dirs if o != d for r in rows[o]])
         entries = kbfile.load(d / "kb.yaml")
         queries = load_queries(d / "queries.jsonl")
-        index = selfcal.build(entries, thresholds=t)
+        index = motcua_index(entries, plain, checked)
         rep = score(queries, [index.search(q.q) for q in queries])
         total.add(rep)
         print(f"{d.name} (models fitted on the {len(dirs) - 1} other sets)")

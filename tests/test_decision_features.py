@@ -1,0 +1,64 @@
+"""Decision features added for bases nobody tuned for: everyday subjects outside public
+services, and the foreign ratio of the out-of-scope check (with its own decision models)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge import kbfile, selfcal
+from knowledge import search as search_module
+from knowledge.search import FEATURES, Decision, Index
+
+ROOT = Path(__file__).resolve().parent.parent
+EVAL5 = ROOT / "bench" / "eval5" / "kb.yaml"
+
+
+@pytest.fixture(scope="module")
+def entries() -> list:
+    return kbfile.load(EVAL5)
+
+
+def test_an_everyday_subject_falls_back_even_when_its_words_meet_an_entry(
+    entries: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "giá vàng ... bao nhiêu" shares the fee words of many entries; naming gold prices, a
+    subject the lexicon marks as outside public services, it falls back."""
+    question = "giá vàng hôm nay bao nhiêu một chỉ"
+    assert selfcal.build(entries).search(question).decision is Decision.FALLBACK
+    monkeypatch.setattr(search_module, "OFF_DOMAIN", "no-such-prefix-")
+    assert selfcal.build(entries).search(question).decision is not Decision.FALLBACK
+
+
+def test_a_base_that_mentions_the_subject_keeps_answering_it(entries: list) -> None:
+    """The rule is about subjects the best procedure never mentions: an entry on the subject
+    itself is answered."""
+    own = entries[0].__class__(
+        id="gia-vang/hom-nay",
+        category="Thông tin",
+        question="Giá vàng hôm nay xem ở đâu?",
+        answer="Xem bảng giá vàng niêm yết của các ngân hàng và doanh nghiệp kinh doanh vàng.",
+        keywords=("giá vàng",),
+    )
+    r = Index([*entries, own]).search("giá vàng hôm nay xem ở đâu")
+    assert r.matches[0].entry.id == "gia-vang/hom-nay"
+    assert r.decision is not Decision.FALLBACK
+
+
+def test_the_foreign_ratio_is_a_feature_only_with_the_check(entries: list) -> None:
+    at = FEATURES.index("foreign_ratio")
+    question = "bao nhiêu tuổi thì được nghỉ hưu"  # the bundled base has pensions; eval5 not
+    plain = Index(entries)
+    checked = selfcal.build(entries)
+    assert checked.out_of_scope is not None
+    assert plain.rank_full(question).x[at] == 0.0
+    assert checked.rank_full(question).x[at] > 1.0
+    # An index with the check decides with the models fitted with the ratio.
+    assert checked.thresholds == selfcal.CHECKED
+    assert plain.thresholds != selfcal.CHECKED
+
+
+def test_given_thresholds_are_not_replaced_by_the_checked_models(entries: list) -> None:
+    mine = search_module.Thresholds(suggest=0.2, answer=0.6)
+    assert selfcal.build(entries, mine).thresholds == mine
