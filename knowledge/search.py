@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -126,6 +127,12 @@ KEYWORD_NAMES = 1.0
 question holding it is at least this. Measured leave-one-base-out (``bench/retrieval.py lobo``):
 hit@3 0.896 -> 0.919 on bench/eval3, where citizens' words for a procedure are its keywords."""
 KEYWORD_RANKING = False
+LAST_ASKED = True
+LONG_QUESTION = 12
+"""Content words from which a message counts as long (a story, then the question)."""
+_SENTENCE = re.compile(
+    r"[.?!;\n]+|\b(?:cho (?:tôi|em|mình|tui|con|cháu) hỏi|xin hỏi|cho hỏi)\b", re.I
+)
 OFF_DOMAIN = "off-"
 """Prefix of the lexicon's everyday subjects outside public services
 (``knowledge/lang/topics.yaml``): a question naming one, and nothing of the best candidate's
@@ -655,7 +662,7 @@ class Index:
         depth = min(RERANK_DEPTH, self._n)
         top = np.argpartition(-scores, depth - 1)[:depth]
         qtext = " ".join(a.content)
-        weights = aspect_model.aspect_weights(raw)
+        weights = self._asked(query, raw)
         q_dist = aspect_model.distribution(weights)
         q_primary = aspect_model.primary(weights)
         q_topics = topics_of(raw) | self._query_keywords(a, frozenset(raw.content))
@@ -774,6 +781,21 @@ class Index:
                     covered += v * (0.5 if w in corrected else 1.0)
                     break
         return covered / total if total else 1.0
+
+    def _asked(self, query: str, raw: Analysis) -> dict[str, float]:
+        """The aspect cue weights of what a question asks. A long message tells its story
+        first and asks last ("Ba tôi 68 tuổi, mấy bữa nay nằm một chỗ ... Cho tôi hỏi mỗi
+        tháng được nhận bao nhiêu?"): its last sentence that asks an aspect clearly is what
+        is asked; the story's cues ("mấy bữa nay") are not."""
+        weights = aspect_model.aspect_weights(raw)
+        if not LAST_ASKED or len(raw.content) < LONG_QUESTION:
+            return weights
+        parts = [p for p in _SENTENCE.split(self.restore(query) if RESTORE else query) if p]
+        for part in reversed(parts[1:]):
+            w = aspect_model.aspect_weights(analyze(part))
+            if max(w.values(), default=0.0) >= aspect_model.CLEAR:
+                return w
+        return weights
 
     def _query_keywords(self, a: Analysis, typed: frozenset[str]) -> frozenset[str]:
         """The base's keyword topics (see ``KEYWORD_TOPICS``) that the question contains, with

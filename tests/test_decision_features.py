@@ -62,3 +62,19 @@ def test_the_foreign_ratio_is_a_feature_only_with_the_check(entries: list) -> No
 def test_given_thresholds_are_not_replaced_by_the_checked_models(entries: list) -> None:
     mine = search_module.Thresholds(suggest=0.2, answer=0.6)
     assert selfcal.build(entries, mine).thresholds == mine
+
+
+def test_a_long_message_is_asked_by_its_last_question(
+    entries: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The story's "mấy bữa nay" (these past days) is not a question on processing time: the
+    last sentence asks the monthly amount."""
+    question = (
+        "Ba tôi năm nay 68 tuổi, bị tai biến mấy bữa nay nằm một chỗ, xã đã cấp giấy xác nhận "
+        "khuyết tật đặc biệt nặng. Cho tôi hỏi mỗi tháng ba tôi được nhận trợ cấp bao nhiêu "
+        "và có thẻ bảo hiểm y tế không?"
+    )
+    index = Index(entries)
+    assert index.search(question).matches[0].entry.id == "khuyet-tat/tro-cap"
+    monkeypatch.setattr(search_module, "LAST_ASKED", False)
+    assert index.search(question).matches[0].entry.id != "khuyet-tat/tro-cap"
