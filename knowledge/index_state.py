@@ -42,7 +42,7 @@ import numpy as np
 from knowledge import aspects as aspect_model
 from knowledge import features
 from knowledge.entry import Entry
-from knowledge.normalize import Analysis, analyze, fold, words
+from knowledge.normalize import Analysis, analyze_words, fold, words
 from knowledge.topics import topics_of
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,7 +57,6 @@ def _uncached(fn: F) -> F:
 # The index analyses its texts outside the process-wide caches of ``analyze`` and the aspect
 # scan, which are there for citizens' questions: a base of 20,000 entries would fill them with
 # texts analysed once, and keep them resident.
-_analyze = _uncached(analyze)
 _scan = _uncached(aspect_model._scan)
 MEMO_SIZE = 4096
 """Distinct short texts remembered during one build (categories and other repeated texts)."""
@@ -165,16 +164,52 @@ def _fields(entry: Entry) -> list[tuple[str, Sequence[str]]]:
     ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class _TextParts:
-    """What one text contributes, whatever field it is in (memoised per build)."""
+    """What one text contributes, whatever field it is in (memoised per build). The parts only
+    some fields need (topics, initialism runs, keyword phrase) are computed when first asked."""
 
     analysis: Analysis
     feats: tuple[tuple[str, float], ...]
     """The matching features, then the exact-diacritics ones, in the build's order."""
-    words: tuple[str, ...]
+    spell: dict[str, int]
+    """The text's words as typed that are all letters, counted (spellings)."""
+    pairs: dict[tuple[str, str], int]
+    """Pairs of neighbouring words as typed, counted (spelling pairs)."""
     aspect_weights: tuple[tuple[str, float], ...]
     cue_words: frozenset[str]
+    _short: tuple[tuple[tuple[str, str], ...], str, tuple[str, ...]] | None = None
+    _topics: frozenset[str] | None = None
+    _runs: dict[tuple[str, ...], int] | None = None
+
+    def short(self, memo: _Memo) -> tuple[tuple[tuple[str, str], ...], str, tuple[str, ...]]:
+        """For a short field: its content word pairs, content joined, content words as a set."""
+        if self._short is None:
+            c = self.analysis.content
+            self._short = (
+                tuple([memo.pair(p) for p in zip(c, c[1:])]),
+                " ".join(c),
+                tuple(frozenset(c)),
+            )
+        return self._short
+
+    @property
+    def topics(self) -> frozenset[str]:
+        if self._topics is None:
+            self._topics = topics_of(self.analysis)
+        return self._topics
+
+    @property
+    def runs(self) -> dict[tuple[str, ...], int]:
+        """Runs of 3 to 5 folded words of letters: candidate phrases for initialisms (shorter
+        runs give initialisms under 3 letters: never used)."""
+        if self._runs is None:
+            ws = [x for x in self.analysis.folded if x.isalpha()]
+            runs: Counter[tuple[str, ...]] = Counter()
+            for n in range(3, 6):
+                runs.update([tuple(ws[i : i + n]) for i in range(len(ws) - n + 1)])
+            self._runs = runs
+        return self._runs
 
 
 class _Memo:
@@ -183,6 +218,7 @@ class _Memo:
 
     def __init__(self) -> None:
         self.texts: dict[str, _TextParts] = {}
+        self.long: dict[str, _TextParts] = {}
         self.pairs: dict[tuple[str, str], tuple[str, str]] = {}
         self.sets: dict[frozenset[Any], frozenset[Any]] = {}
 
@@ -194,29 +230,39 @@ class _Memo:
         return self.sets.setdefault(s, s)
 
 
+LONG_MEMO_SIZE = 256
+"""Distinct long texts (answers) remembered during one build: an answer shared by entries near
+each other in the base is analysed once, and the memory stays small."""
+
+
 def _text_parts(text: str, memo: _Memo) -> _TextParts:
-    if (hit := memo.texts.get(text)) is not None:
+    long = len(text) > LONG_TEXT
+    cache = memo.long if long else memo.texts
+    if (hit := cache.get(text)) is not None:
         return hit
-    search = features
-    a = _analyze(text)
+    raw = words(text)
+    a = analyze_words(raw)
     weights, cue_words = _scan(a.tokens, a.folded, a.accented)
-    cues = cue_words if search.SPLIT_CUES else frozenset()
-    feats = (*search._features(a, cues).items(), *search._tone_features(a).items())
-    out = _TextParts(a, feats, tuple(words(text)), weights, cue_words)
-    if len(text) <= LONG_TEXT:
-        if len(memo.texts) >= MEMO_SIZE:
-            memo.texts.clear()
-        memo.texts[text] = out
+    cues = cue_words if features.SPLIT_CUES else frozenset()
+    feats = (*features._features(a, cues).items(), *features._tone_features(a).items())
+    out = _TextParts(
+        a,
+        feats,
+        Counter([w for w in raw if w.isalpha()]),
+        Counter(zip(raw, raw[1:])),
+        weights,
+        cue_words,
+    )
+    if len(cache) >= (LONG_MEMO_SIZE if long else MEMO_SIZE):
+        cache.clear()
+    cache[text] = out
     return out
 
 
 def _entry_parts(entry: Entry, memo: _Memo | None = None) -> EntryParts:
     memo = _Memo() if memo is None else memo
-
-    def an(text: str) -> Analysis:
-        return _text_parts(text, memo).analysis
-
-    tf: dict[str, float] = defaultdict(float)
+    tf: dict[str, float] = {}
+    tf_get = tf.get
     length = 0.0
     short: set[str] = set()
     short_texts: list[tuple[str, ...]] = []
@@ -229,25 +275,24 @@ def _entry_parts(entry: Entry, memo: _Memo | None = None) -> EntryParts:
         w = weights[fname]
         for text in texts:
             tp = _text_parts(text, memo)
-            for word in tp.words:
-                if word.isalpha():
-                    spellings[word] += 1
-            spelling_pairs.update(itertools.pairwise(tp.words))
+            spellings.update(tp.spell)
+            spelling_pairs.update(tp.pairs)
             a = tp.analysis
             if fname == "answer":
                 answered = dict(tp.aspect_weights)
             if fname != "answer" and fname != "category":
                 short_texts.append(a.content)
                 short.update(a.content)
-                pairs.update(memo.pair(p) for p in itertools.pairwise(a.content))
+                pairs.update(tp.short(memo)[0])
             for feat, c in tp.feats:
-                tf[feat] += w * c
+                tf[feat] = tf_get(feat, 0.0) + w * c
             length += w * len(a.content)
-    analysed = [an(t) for t in entry.phrasings]
-    proc = an(entry.procedure) if entry.procedure else analysed[0]
+    phr = [_text_parts(t, memo) for t in entry.phrasings]
+    analysed = [tp.analysis for tp in phr]
+    proc = _text_parts(entry.procedure, memo).analysis if entry.procedure else analysed[0]
     topics: set[str] = set()
     for text in (*entry.phrasings, *entry.keywords, entry.procedure):
-        topics.update(topics_of(an(text)))
+        topics.update(_text_parts(text, memo).topics)
     kw_phrases: set[tuple[str, ...]] = set()
     for kw in entry.keywords:
         kp = _text_parts(kw, memo)
@@ -260,20 +305,21 @@ def _entry_parts(entry: Entry, memo: _Memo | None = None) -> EntryParts:
             kw_phrases.add(ka.content)
     runs: Counter[tuple[str, ...]] = Counter()
     for text in (entry.procedure, *entry.phrasings, *entry.keywords):
-        if not text:
-            continue
-        ws = [x for x in an(text).folded if x.isalpha()]
-        for n in range(3, 6):  # shorter runs give initialisms under 3 letters: never used
-            for i in range(len(ws) - n + 1):
-                runs[tuple(ws[i : i + n])] += 1
+        if text:
+            runs.update(_text_parts(text, memo).runs)
+    scanned = {id(tp.analysis): tp.aspect_weights for tp in phr}
     info = EntryInfo(
         key=group_key(entry),
         short_words=tuple(frozenset(short)),
         short_pairs=tuple(frozenset(pairs)),
         short_texts=tuple(short_texts),
-        phrasings=tuple(" ".join(a.content) for a in analysed),
-        phrasing_words=tuple(tuple(frozenset(a.content)) for a in analysed),
-        aspects=memo.set(aspect_model.entry_aspects(analysed[0], analysed[1:], entry.aspect)),
+        phrasings=tuple(tp.short(memo)[1] for tp in phr),
+        phrasing_words=tuple(tp.short(memo)[2] for tp in phr),
+        aspects=memo.set(
+            aspect_model.entry_aspects(
+                analysed[0], analysed[1:], entry.aspect, lambda a: dict(scanned[id(a)])
+            )
+        ),
         answer_aspects=memo.set(frozenset(a for a, v in answered.items() if v >= 3.0)),
         procedure_words=tuple(frozenset(proc.content)),
         topics=memo.set(frozenset(topics)),
