@@ -88,8 +88,11 @@ def _scan(
     covered: set[str] = set()
     n = len(tokens)
     i = 0
-    while i < n:
-        for aspect, weight, cue_keys, cue_folded in _BY_FIRST.get(folded[i], ()):
+    for at in [j for j, f in enumerate(folded) if f in _BY_FIRST]:  # no cue starts elsewhere
+        if at < i:
+            continue
+        i = at
+        for aspect, weight, cue_keys, cue_folded in _BY_FIRST[folded[i]]:
             m = len(cue_keys)
             if i + m > n:
                 continue

@@ -40,7 +40,7 @@ def _features(a: Analysis, cues: frozenset[str] = frozenset()) -> dict[str, floa
     if cues and not cues.isdisjoint(content):
         content = tuple([("^" + t) if t in cues else t for t in content])
     feats: dict[str, float] = {t: float(c) for t, c in Counter(content).items()}
-    bigrams = Counter(map("_".join, zip(content, content[1:])))
+    bigrams = Counter(map("_".join, itertools.pairwise(content)))
     if BIGRAM_WEIGHT == 1.0:
         feats.update((b, float(c)) for b, c in bigrams.items())
     else:

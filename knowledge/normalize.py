@@ -249,7 +249,7 @@ def analyze_words(raw: list[str]) -> Analysis:
     """``analyze`` of a text already cut into ``words`` (not cached: the index analyses each
     of its texts once)."""
     expanded = _expand(raw)
-    if len(expanded) != len(raw) or any([w != r for (w, _), r in zip(expanded, raw)]):
+    if len(expanded) != len(raw) or any(w != r for (w, _), r in zip(expanded, raw, strict=True)):
         for _ in range(3):
             current = [w for w, _ in expanded]
             again = _expand(current)
@@ -263,7 +263,7 @@ def analyze_words(raw: list[str]) -> Analysis:
     accented = tuple([m for _, m in expanded])
     # is_filler(token, folded, marks), from the token's table row
     content = tuple(
-        [x[0] for x, m in zip(infos, accented) if not (x[1] or (x[2] and not m))]
+        [x[0] for x, m in zip(infos, accented, strict=True) if not (x[1] or (x[2] and not m))]
     )
     return Analysis(tokens, folded, content, accented)
 
