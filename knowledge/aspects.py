@@ -96,11 +96,10 @@ def _scan(
             m = len(cue_keys)
             if i + m > n:
                 continue
-            if all(
-                (tone_key(tokens[i + j]) == cue_keys[j])
-                if marked[i + j]
-                else folded[i + j] == cue_folded[j]
-                for j in range(m)
+            # the folded words first (equal tone keys have equal folded forms), then the
+            # tone keys of the words typed with marks
+            if folded[i : i + m] == cue_folded and all(
+                tone_key(tokens[i + j]) == cue_keys[j] for j in range(m) if marked[i + j]
             ):
                 found[aspect] += weight
                 covered.update(folded[i : i + m])

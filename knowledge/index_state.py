@@ -172,6 +172,7 @@ class _TextParts:
     """What one text contributes, whatever field it is in (memoised per build). The parts only
     some fields need (topics, initialism runs, keyword phrase) are computed when first asked."""
 
+    text: str
     analysis: Analysis
     feats: tuple[tuple[str, float], ...]
     """The matching features, then the exact-diacritics ones, in the build's order."""
@@ -230,14 +231,15 @@ class _Memo:
     """Texts and word pairs met during one build: a text repeated among entries is analysed
     once, and equal word pairs of different entries are one object.
 
-    Texts are remembered by field: keywords, categories and procedure names (repeated across
-    many entries) apart from phrasings (seldom repeated) and answers (long), so that the
-    many phrasings do not push the repeated short texts out."""
+    With ``counts`` (how often each text occurs in the base, counted before the build), a text
+    is remembered only if it occurs again, until its last occurrence, and at most
+    ``MEMO_LIMIT`` at a time: each distinct text is analysed once, and the many texts that
+    occur once (most phrasings and answers) are never kept. Without, the short texts met last
+    are remembered (at most ``MEMO_SIZE``)."""
 
-    def __init__(self) -> None:
-        self.shared: dict[str, _TextParts] = {}
-        self.phrasings: dict[str, _TextParts] = {}
-        self.long: dict[str, _TextParts] = {}
+    def __init__(self, counts: dict[str, int] | None = None) -> None:
+        self.left = counts
+        self.texts: dict[str, _TextParts] = {}
         self.pairs: dict[tuple[str, str], tuple[str, str]] = {}
         self.sets: dict[frozenset[Any], frozenset[Any]] = {}
 
@@ -248,27 +250,32 @@ class _Memo:
         """One object for equal small sets (aspects, topics) of different entries."""
         return self.sets.setdefault(s, s)
 
-    def text(self, text: str, fname: str) -> _TextParts:
-        """The parts of a text of field ``fname``."""
-        if len(text) > LONG_TEXT:
-            cache, size = self.long, LONG_MEMO_SIZE
-        elif fname == "phrasing":
-            cache, size = self.phrasings, PHRASING_MEMO_SIZE
-        else:
-            cache, size = self.shared, MEMO_SIZE
-        if (hit := cache.get(text)) is not None:
+    def text(self, text: str) -> _TextParts:
+        """The parts of one occurrence of a text."""
+        texts, left = self.texts, self.left
+        hit = texts.get(text)
+        if left is None:
+            if hit is None:
+                hit = _text_parts(text)
+                if len(text) <= LONG_TEXT:
+                    if len(texts) >= MEMO_SIZE:
+                        texts.clear()
+                    texts[text] = hit
             return hit
-        out = _text_parts(text)
-        if len(cache) >= size:
-            cache.clear()
-        cache[text] = out
-        return out
+        more = left.get(text, 1) - 1  # occurrences after this one
+        if hit is None:
+            hit = _text_parts(text)
+            if more > 0 and len(texts) < MEMO_LIMIT:
+                texts[text] = hit
+        elif more <= 0:
+            del texts[text]
+        if more > 0:
+            left[text] = more
+        return hit
 
 
-LONG_MEMO_SIZE = 256
-"""Distinct long texts (answers) remembered during one build: an answer shared by entries near
-each other in the base is analysed once, and the memory stays small."""
-PHRASING_MEMO_SIZE = 1024
+MEMO_LIMIT = 8192
+"""Texts kept at once for their later occurrences (a bound on memory)."""
 
 
 def _text_parts(text: str) -> _TextParts:
@@ -278,7 +285,13 @@ def _text_parts(text: str) -> _TextParts:
     cues = cue_words if features.SPLIT_CUES else frozenset()
     feats = (*features._features(a, cues).items(), *features._tone_features(a).items())
     return _TextParts(
-        a, feats, [w for w in raw if w.isalpha()], list(itertools.pairwise(raw)), weights, cue_words
+        text,
+        a,
+        feats,
+        [w for w in raw if w.isalpha()],
+        list(itertools.pairwise(raw)),
+        weights,
+        cue_words,
     )
 
 
@@ -286,7 +299,7 @@ def _texts(entry: Entry, memo: _Memo) -> list[tuple[str, _TextParts, float]]:
     """Every text of an entry, field by field: (field, its parts, the field's weight)."""
     weights = features.FIELD_WEIGHTS
     return [
-        (fname, memo.text(text, fname), weights[fname])
+        (fname, memo.text(text), weights[fname])
         for fname, texts in _fields(entry)
         for text in texts
     ]
@@ -661,7 +674,13 @@ class IndexState:
         frequencies (the sums, per entry, of field weight times count over its texts, added
         in the entry's field order as ``_entry_parts`` adds them) and the postings are made
         with numpy over all entries."""
-        memo = _Memo()
+        entries = list(entries)
+        occurrences = Counter([t for e in entries for _, texts in _fields(e) for t in texts])
+        # the texts whose initialism runs count: procedure names, phrasings, keywords
+        run_texts = Counter(
+            [t for e in entries for t in (e.procedure, *e.phrasings, *e.keywords) if t]
+        )
+        memo = _Memo(dict(occurrences))
         fid: dict[str, int] = {}
         infos: list[EntryInfo] = []
         lengths: list[float] = []
@@ -675,6 +694,7 @@ class IndexState:
         pair_counts: Counter[tuple[str, str]] = Counter()
         run_counts: Counter[tuple[str, ...]] = Counter()
         phrase_count: dict[tuple[str, ...], int] = {}
+        counted: set[str] = set()
         for entry in entries:
             texts = _texts(entry, memo)
             for _, tp, w in texts:
@@ -683,11 +703,14 @@ class IndexState:
                 all_counts.extend(counts)
                 sizes.append(len(ids))
                 weights.append(w)
-                spellings.update(tp.alpha)
-                pair_counts.update(tp.pairs)
+                if tp.text not in counted:
+                    # spellings, pairs and runs of every occurrence of the text, at once
+                    counted.add(tp.text)
+                    _add(spellings, tp.alpha, occurrences[tp.text])
+                    _add(pair_counts, tp.pairs, occurrences[tp.text])
+                    if run_texts[tp.text]:
+                        _add(run_counts, tp.runs, run_texts[tp.text])
             per_entry.append(len(texts))
-            for r in _runs_of(entry, texts):
-                run_counts.update(r)
             info, length = _entry_info(entry, memo, texts)
             infos.append(info)
             lengths.append(length)
@@ -1131,6 +1154,15 @@ def _release_freed_memory() -> None:
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+def _add(total: Counter[Any], items: list[Any], times: int) -> None:
+    """Count ``items`` ``times`` times over into ``total``."""
+    if times == 1:
+        total.update(items)
+    else:
+        for item, c in Counter(items).items():
+            total[item] += c * times
 
 
 def _numpy(a: array[Any], dtype: type[np.generic]) -> np.ndarray:

@@ -17,6 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 from knowledge.lexicon import ABBREVIATIONS, AMBIGUOUS_FOLDED, FILLERS, PHRASES
 
@@ -126,8 +127,12 @@ def _expand(raw: list[str]) -> list[tuple[str, bool]]:
     The same as ``_expand_reference`` (the specification), faster: words that no rewrite
     concerns are passed through from a per-word table.
     """
-    get = _WORD_INFO.get
-    infos = [get(w) or _word_info(w) for w in raw]
+    found = list(map(_WORD_INFO.get, raw))
+    infos = (
+        [x or _word_info(w) for x, w in zip(found, raw, strict=True)]
+        if None in found
+        else cast("list[tuple[str, str, bool, bool, bool]]", found)
+    )
     specials = [i for i, x in enumerate(infos) if x[3]]
     passed = [(x[0], x[2]) for x in infos]
     if not specials:
