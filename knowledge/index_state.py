@@ -15,8 +15,17 @@ Compactness, for bases of tens of thousands of entries:
   as uint16 codes into a table of the distinct float64 values (a few hundred: sums of field
   weights), so contributions are computed exactly as before, at query time, only for the
   query's features;
-- the analyses of long texts (answers) do not enter the process-wide ``analyze`` cache, and a
-  text repeated across entries (a category, a shared answer) is analysed once per build.
+- the analyses of the base's texts do not enter the process-wide ``analyze`` cache, and a
+  text repeated across entries (a category, a keyword, a shared answer) is analysed once per
+  build.
+
+Building from the texts (``IndexState.from_entries``, what ``Index`` does) makes the same state
+as combining every entry's parts (``IndexState.build``), in bulk: the texts are counted first,
+each distinct text is analysed once and kept only until its last occurrence; spellings, word
+pairs and initialism runs are counted once per distinct text times its occurrences; term
+frequencies and postings are summed with numpy over all entries at once, each sum in the
+order the per-entry code adds it (so every float is the same, bit for bit:
+``tests/test_index_build_speed.py``).
 
 The rules are those of the original single-pass build; the only choice the combination makes
 is how ties are broken where the build used to depend on the order of the entries (two
@@ -62,9 +71,9 @@ def _uncached(fn: F) -> F:
 # texts analysed once, and keep them resident.
 _scan = _uncached(aspect_model._scan)
 MEMO_SIZE = 4096
-"""Distinct short texts remembered during one build (categories and other repeated texts)."""
+"""Distinct short texts remembered by ``parts_of`` (which does not count the texts first)."""
 LONG_TEXT = 200
-"""Texts longer than this (answers) are never remembered: they are seldom repeated."""
+"""Texts longer than this (answers) are never remembered by ``parts_of``."""
 
 
 @dataclass(frozen=True, slots=True)
