@@ -226,12 +226,12 @@ class _TextParts:
     def coded(self, fid: dict[str, int]) -> tuple[array[int], array[float]]:
         """The features as ids of ``fid`` (new ones added in order) and their counts."""
         if self._ids is None:
-            names = [f for f, _ in self.feats]
+            names, counts = zip(*self.feats, strict=True) if self.feats else ((), ())
             new = [f for f in names if f not in fid]
             if new:
                 fid.update(zip(new, range(len(fid), len(fid) + len(new)), strict=True))
             self._ids = array("i", map(fid.__getitem__, names))
-            self._counts = array("d", [c for _, c in self.feats])
+            self._counts = array("d", counts)
         assert self._counts is not None
         return self._ids, self._counts
 
