@@ -36,6 +36,7 @@ def is_aspect(value: str) -> bool:
 # --- detecting the aspect a text asks about (cues in knowledge/lang/aspect_cues.yaml) --------
 
 from collections import defaultdict  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from functools import lru_cache  # noqa: E402
 
 from knowledge.lexicon import ASPECT_CUES  # noqa: E402
@@ -87,16 +88,18 @@ def _scan(
     covered: set[str] = set()
     n = len(tokens)
     i = 0
-    while i < n:
-        for aspect, weight, cue_keys, cue_folded in _BY_FIRST.get(folded[i], ()):
+    for at in [j for j, f in enumerate(folded) if f in _BY_FIRST]:  # no cue starts elsewhere
+        if at < i:
+            continue
+        i = at
+        for aspect, weight, cue_keys, cue_folded in _BY_FIRST[folded[i]]:
             m = len(cue_keys)
             if i + m > n:
                 continue
-            if all(
-                (tone_key(tokens[i + j]) == cue_keys[j])
-                if marked[i + j]
-                else folded[i + j] == cue_folded[j]
-                for j in range(m)
+            # the folded words first (equal tone keys have equal folded forms), then the
+            # tone keys of the words typed with marks
+            if folded[i : i + m] == cue_folded and all(
+                tone_key(tokens[i + j]) == cue_keys[j] for j in range(m) if marked[i + j]
             ):
                 found[aspect] += weight
                 covered.update(folded[i : i + m])
@@ -121,20 +124,27 @@ def distribution(weights: dict[str, float]) -> dict[str, float]:
     return {k: v / total for k, v in weights.items()} if total else {}
 
 
-def entry_aspects(question: Analysis, alternatives: list[Analysis], stated: str) -> frozenset[str]:
+def entry_aspects(
+    question: Analysis,
+    alternatives: list[Analysis],
+    stated: str,
+    weights_of: Callable[[Analysis], dict[str, float]] | None = None,
+) -> frozenset[str]:
     """The aspects an entry answers: the stated one, else those its phrasings ask most.
 
     The question counts fully and each alternative at 0.6; every aspect reaching half the
     strongest one is kept (an entry on "lệ phí và thời hạn" answers both); "other" when the
-    phrasings ask nothing recognisable.
+    phrasings ask nothing recognisable. ``weights_of`` gives ``aspect_weights`` of a phrasing
+    already scanned (the index's build scans every text once).
     """
+    weigh = weights_of or aspect_weights
     if stated and is_aspect(stated):
         return frozenset({stated})
     total: dict[str, float] = defaultdict(float)
-    for k, v in aspect_weights(question).items():
+    for k, v in weigh(question).items():
         total[k] += v
     for alt in alternatives:
-        for k, v in aspect_weights(alt).items():
+        for k, v in weigh(alt).items():
             total[k] += 0.6 * v
     if not total:
         return frozenset({"other"})

@@ -7,7 +7,7 @@ Shared by the index's build (``knowledge/index_state.py``) and its search
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from knowledge.normalize import Analysis, tone_key
 
@@ -31,7 +31,28 @@ def _features(a: Analysis, cues: frozenset[str] = frozenset()) -> dict[str, floa
 
     Words of aspect cues (``cues``) become separate "^word" features: "mất" in "mất bao lâu"
     is not the "mất" of "bị mất giấy phép", and the aspect is judged on its own anyway.
+
+    Words first, then word pairs, each in the order of its first occurrence; a count is the
+    sum of its occurrences' weights added one by one (``_features_reference`` is the
+    specification, kept for the tests).
     """
+    content = a.content
+    if cues and not cues.isdisjoint(content):
+        content = tuple([("^" + t) if t in cues else t for t in content])
+    feats: dict[str, float] = {t: float(c) for t, c in Counter(content).items()}
+    bigrams = Counter(map("_".join, itertools.pairwise(content)))
+    if BIGRAM_WEIGHT == 1.0:
+        feats.update((b, float(c)) for b, c in bigrams.items())
+    else:
+        for b, c in bigrams.items():
+            total = 0.0
+            for _ in range(c):
+                total += BIGRAM_WEIGHT
+            feats[b] = total
+    return feats
+
+
+def _features_reference(a: Analysis, cues: frozenset[str] = frozenset()) -> dict[str, float]:
     feats: dict[str, float] = defaultdict(float)
     content = tuple(("^" + t) if t in cues else t for t in a.content)
     for tok in content:
@@ -43,6 +64,31 @@ def _features(a: Analysis, cues: frozenset[str] = frozenset()) -> dict[str, floa
 
 def _tone_features(a: Analysis) -> dict[str, float]:
     """Exact-diacritics features, only for words typed with marks."""
+    if not any(a.accented):
+        return {}
+    content = frozenset(a.content)
+    keys = _TONE_FEATURE
+    counts = Counter(
+        [
+            keys.get(tok) or _tone_feature(tok)
+            for tok, fol, marked in zip(a.tokens, a.folded, a.accented, strict=True)
+            if marked and fol in content
+        ]
+    )
+    return {k: float(c) for k, c in counts.items()}
+
+
+_TONE_FEATURE: dict[str, str] = {}
+
+
+def _tone_feature(tok: str) -> str:
+    if len(_TONE_FEATURE) >= 200_000:
+        _TONE_FEATURE.clear()
+    out = _TONE_FEATURE[tok] = "~" + tone_key(tok)
+    return out
+
+
+def _tone_features_reference(a: Analysis) -> dict[str, float]:
     feats: dict[str, float] = defaultdict(float)
     for tok, fol, marked in zip(a.tokens, a.folded, a.accented, strict=True):
         if marked and fol in a.content:

@@ -15,8 +15,17 @@ Compactness, for bases of tens of thousands of entries:
   as uint16 codes into a table of the distinct float64 values (a few hundred: sums of field
   weights), so contributions are computed exactly as before, at query time, only for the
   query's features;
-- the analyses of long texts (answers) do not enter the process-wide ``analyze`` cache, and a
-  text repeated across entries (a category, a shared answer) is analysed once per build.
+- the analyses of the base's texts do not enter the process-wide ``analyze`` cache, and a
+  text repeated across entries (a category, a keyword, a shared answer) is analysed once per
+  build.
+
+Building from the texts (``IndexState.from_entries``, what ``Index`` does) makes the same state
+as combining every entry's parts (``IndexState.build``), in bulk: the texts are counted first,
+each distinct text is analysed once and kept only until its last occurrence; spellings, word
+pairs and initialism runs are counted once per distinct text times its occurrences; term
+frequencies and postings are summed with numpy over all entries at once, each sum in the
+order the per-entry code adds it (so every float is the same, bit for bit:
+``tests/test_index_build_speed.py``).
 
 The rules are those of the original single-pass build; the only choice the combination makes
 is how ties are broken where the build used to depend on the order of the entries (two
@@ -28,11 +37,14 @@ from __future__ import annotations
 
 import bisect
 import copy
+import ctypes
+import ctypes.util
 import itertools
 import math
 import operator
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -42,7 +54,7 @@ import numpy as np
 from knowledge import aspects as aspect_model
 from knowledge import features
 from knowledge.entry import Entry
-from knowledge.normalize import Analysis, analyze, fold, words
+from knowledge.normalize import Analysis, analyze_words, fold, words
 from knowledge.topics import topics_of
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,12 +69,11 @@ def _uncached(fn: F) -> F:
 # The index analyses its texts outside the process-wide caches of ``analyze`` and the aspect
 # scan, which are there for citizens' questions: a base of 20,000 entries would fill them with
 # texts analysed once, and keep them resident.
-_analyze = _uncached(analyze)
 _scan = _uncached(aspect_model._scan)
 MEMO_SIZE = 4096
-"""Distinct short texts remembered during one build (categories and other repeated texts)."""
+"""Distinct short texts remembered by ``parts_of`` (which does not count the texts first)."""
 LONG_TEXT = 200
-"""Texts longer than this (answers) are never remembered: they are seldom repeated."""
+"""Texts longer than this (answers) are never remembered by ``parts_of``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,23 +176,78 @@ def _fields(entry: Entry) -> list[tuple[str, Sequence[str]]]:
     ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class _TextParts:
-    """What one text contributes, whatever field it is in (memoised per build)."""
+    """What one text contributes, whatever field it is in (memoised per build). The parts only
+    some fields need (topics, initialism runs, keyword phrase) are computed when first asked."""
 
+    text: str
     analysis: Analysis
     feats: tuple[tuple[str, float], ...]
     """The matching features, then the exact-diacritics ones, in the build's order."""
-    words: tuple[str, ...]
+    alpha: list[str]
+    """The text's words as typed that are all letters (spellings), in order."""
+    pairs: list[tuple[str, str]]
+    """Pairs of neighbouring words as typed (spelling pairs), in order."""
     aspect_weights: tuple[tuple[str, float], ...]
     cue_words: frozenset[str]
+    _short: tuple[tuple[tuple[str, str], ...], str, tuple[str, ...]] | None = None
+    _topics: frozenset[str] | None = None
+    _runs: list[tuple[str, ...]] | None = None
+    _ids: array[int] | None = None
+    _counts: array[float] | None = None
+
+    def short(self, memo: _Memo) -> tuple[tuple[tuple[str, str], ...], str, tuple[str, ...]]:
+        """For a short field: its content word pairs, content joined, content words as a set."""
+        if self._short is None:
+            c = self.analysis.content
+            self._short = (
+                tuple([memo.pair(p) for p in itertools.pairwise(c)]),
+                " ".join(c),
+                tuple(frozenset(c)),
+            )
+        return self._short
+
+    @property
+    def topics(self) -> frozenset[str]:
+        if self._topics is None:
+            self._topics = topics_of(self.analysis)
+        return self._topics
+
+    @property
+    def runs(self) -> list[tuple[str, ...]]:
+        """Runs of 3 to 5 folded words of letters: candidate phrases for initialisms (shorter
+        runs give initialisms under 3 letters: never used)."""
+        if self._runs is None:
+            ws = [x for x in self.analysis.folded if x.isalpha()]
+            self._runs = [tuple(ws[i : i + n]) for n in range(3, 6) for i in range(len(ws) - n + 1)]
+        return self._runs
+
+    def coded(self, fid: dict[str, int]) -> tuple[array[int], array[float]]:
+        """The features as ids of ``fid`` (new ones added in order) and their counts."""
+        if self._ids is None:
+            names, counts = zip(*self.feats, strict=True) if self.feats else ((), ())
+            new = [f for f in names if f not in fid]
+            if new:
+                fid.update(zip(new, range(len(fid), len(fid) + len(new)), strict=True))
+            self._ids = array("i", map(fid.__getitem__, names))
+            self._counts = array("d", counts)
+        assert self._counts is not None
+        return self._ids, self._counts
 
 
 class _Memo:
     """Texts and word pairs met during one build: a text repeated among entries is analysed
-    once, and equal word pairs of different entries are one object."""
+    once, and equal word pairs of different entries are one object.
 
-    def __init__(self) -> None:
+    With ``counts`` (how often each text occurs in the base, counted before the build), a text
+    is remembered only if it occurs again, until its last occurrence, and at most
+    ``MEMO_LIMIT`` at a time: each distinct text is analysed once, and the many texts that
+    occur once (most phrasings and answers) are never kept. Without, the short texts met last
+    are remembered (at most ``MEMO_SIZE``)."""
+
+    def __init__(self, counts: dict[str, int] | None = None) -> None:
+        self.left = counts
         self.texts: dict[str, _TextParts] = {}
         self.pairs: dict[tuple[str, str], tuple[str, str]] = {}
         self.sets: dict[frozenset[Any], frozenset[Any]] = {}
@@ -193,64 +259,102 @@ class _Memo:
         """One object for equal small sets (aspects, topics) of different entries."""
         return self.sets.setdefault(s, s)
 
-
-def _text_parts(text: str, memo: _Memo) -> _TextParts:
-    if (hit := memo.texts.get(text)) is not None:
+    def text(self, text: str) -> _TextParts:
+        """The parts of one occurrence of a text."""
+        texts, left = self.texts, self.left
+        hit = texts.get(text)
+        if left is None:
+            if hit is None:
+                hit = _text_parts(text)
+                if len(text) <= LONG_TEXT:
+                    if len(texts) >= MEMO_SIZE:
+                        texts.clear()
+                    texts[text] = hit
+            return hit
+        more = left.get(text, 1) - 1  # occurrences after this one
+        if hit is None:
+            hit = _text_parts(text)
+            if more > 0 and len(texts) < MEMO_LIMIT:
+                texts[text] = hit
+        elif more <= 0:
+            del texts[text]
+        if more > 0:
+            left[text] = more
         return hit
-    search = features
-    a = _analyze(text)
+
+
+MEMO_LIMIT = 8192
+"""Texts kept at once for their later occurrences (a bound on memory)."""
+
+
+def _text_parts(text: str) -> _TextParts:
+    raw = words(text)
+    a = analyze_words(raw)
     weights, cue_words = _scan(a.tokens, a.folded, a.accented)
-    cues = cue_words if search.SPLIT_CUES else frozenset()
-    feats = (*search._features(a, cues).items(), *search._tone_features(a).items())
-    out = _TextParts(a, feats, tuple(words(text)), weights, cue_words)
-    if len(text) <= LONG_TEXT:
-        if len(memo.texts) >= MEMO_SIZE:
-            memo.texts.clear()
-        memo.texts[text] = out
-    return out
+    cues = cue_words if features.SPLIT_CUES else frozenset()
+    feats = (*features._features(a, cues).items(), *features._tone_features(a).items())
+    return _TextParts(
+        text,
+        a,
+        feats,
+        [w for w in raw if w.isalpha()],
+        list(itertools.pairwise(raw)),
+        weights,
+        cue_words,
+    )
 
 
-def _entry_parts(entry: Entry, memo: _Memo | None = None) -> EntryParts:
-    memo = _Memo() if memo is None else memo
+def _texts(entry: Entry, memo: _Memo) -> list[tuple[str, _TextParts, float]]:
+    """Every text of an entry, field by field: (field, its parts, the field's weight)."""
+    weights = features.FIELD_WEIGHTS
+    return [
+        (fname, memo.text(text), weights[fname])
+        for fname, texts in _fields(entry)
+        for text in texts
+    ]
 
-    def an(text: str) -> Analysis:
-        return _text_parts(text, memo).analysis
 
-    tf: dict[str, float] = defaultdict(float)
+def _runs_of(
+    entry: Entry, texts: list[tuple[str, _TextParts, float]]
+) -> Iterator[list[tuple[str, ...]]]:
+    """Initialism runs of the procedure name, phrasings and keywords, in that order."""
+    by_field: dict[str, list[_TextParts]] = defaultdict(list)
+    for fname, tp, _ in texts:
+        by_field[fname].append(tp)
+    for fname in ("procedure", "phrasing", "keywords"):
+        for tp in by_field[fname]:
+            yield tp.runs
+
+
+def _entry_info(
+    entry: Entry, memo: _Memo, texts: list[tuple[str, _TextParts, float]]
+) -> tuple[EntryInfo, float]:
+    """What the index keeps of an entry, and its weighted length (BM25)."""
     length = 0.0
     short: set[str] = set()
     short_texts: list[tuple[str, ...]] = []
     pairs: set[tuple[str, str]] = set()
-    spellings: Counter[str] = Counter()
-    spelling_pairs: Counter[tuple[str, str]] = Counter()
     answered: dict[str, float] = {}
-    weights = features.FIELD_WEIGHTS
-    for fname, texts in _fields(entry):
-        w = weights[fname]
-        for text in texts:
-            tp = _text_parts(text, memo)
-            for word in tp.words:
-                if word.isalpha():
-                    spellings[word] += 1
-            spelling_pairs.update(itertools.pairwise(tp.words))
-            a = tp.analysis
-            if fname == "answer":
-                answered = dict(tp.aspect_weights)
-            if fname != "answer" and fname != "category":
-                short_texts.append(a.content)
-                short.update(a.content)
-                pairs.update(memo.pair(p) for p in itertools.pairwise(a.content))
-            for feat, c in tp.feats:
-                tf[feat] += w * c
-            length += w * len(a.content)
-    analysed = [an(t) for t in entry.phrasings]
-    proc = an(entry.procedure) if entry.procedure else analysed[0]
+    for fname, tp, w in texts:
+        a = tp.analysis
+        if fname == "answer":
+            answered = dict(tp.aspect_weights)
+        if fname != "answer" and fname != "category":
+            short_texts.append(a.content)
+            short.update(a.content)
+            pairs.update(tp.short(memo)[0])
+        length += w * len(a.content)
+    by_field: dict[str, list[_TextParts]] = defaultdict(list)
+    for fname, tp, _ in texts:
+        by_field[fname].append(tp)
+    phr = by_field["phrasing"]
+    analysed = [tp.analysis for tp in phr]
+    proc = by_field["procedure"][0].analysis if entry.procedure else analysed[0]
     topics: set[str] = set()
-    for text in (*entry.phrasings, *entry.keywords, entry.procedure):
-        topics.update(topics_of(an(text)))
+    for tp in (*phr, *by_field["keywords"], *by_field["procedure"]):
+        topics.update(tp.topics)
     kw_phrases: set[tuple[str, ...]] = set()
-    for kw in entry.keywords:
-        kp = _text_parts(kw, memo)
+    for kp in by_field["keywords"]:
         ka = kp.analysis
         if (
             2 <= len(ka.content) <= 5
@@ -258,27 +362,43 @@ def _entry_parts(entry: Entry, memo: _Memo | None = None) -> EntryParts:
             and len(kp.cue_words) < len(set(ka.content))
         ):
             kw_phrases.add(ka.content)
-    runs: Counter[tuple[str, ...]] = Counter()
-    for text in (entry.procedure, *entry.phrasings, *entry.keywords):
-        if not text:
-            continue
-        ws = [x for x in an(text).folded if x.isalpha()]
-        for n in range(3, 6):  # shorter runs give initialisms under 3 letters: never used
-            for i in range(len(ws) - n + 1):
-                runs[tuple(ws[i : i + n])] += 1
+    scanned = {id(tp.analysis): tp.aspect_weights for tp in phr}
     info = EntryInfo(
         key=group_key(entry),
         short_words=tuple(frozenset(short)),
         short_pairs=tuple(frozenset(pairs)),
         short_texts=tuple(short_texts),
-        phrasings=tuple(" ".join(a.content) for a in analysed),
-        phrasing_words=tuple(tuple(frozenset(a.content)) for a in analysed),
-        aspects=memo.set(aspect_model.entry_aspects(analysed[0], analysed[1:], entry.aspect)),
+        phrasings=tuple(tp.short(memo)[1] for tp in phr),
+        phrasing_words=tuple(tp.short(memo)[2] for tp in phr),
+        aspects=memo.set(
+            aspect_model.entry_aspects(
+                analysed[0], analysed[1:], entry.aspect, lambda a: dict(scanned[id(a)])
+            )
+        ),
         answer_aspects=memo.set(frozenset(a for a, v in answered.items() if v >= 3.0)),
         procedure_words=tuple(frozenset(proc.content)),
         topics=memo.set(frozenset(topics)),
         kw_phrases=memo.set(frozenset(kw_phrases)),
     )
+    return info, length
+
+
+def _entry_parts(entry: Entry, memo: _Memo | None = None) -> EntryParts:
+    memo = _Memo() if memo is None else memo
+    texts = _texts(entry, memo)
+    tf: dict[str, float] = {}
+    tf_get = tf.get
+    spellings: Counter[str] = Counter()
+    spelling_pairs: Counter[tuple[str, str]] = Counter()
+    for _, tp, w in texts:
+        spellings.update(tp.alpha)
+        spelling_pairs.update(tp.pairs)
+        for feat, c in tp.feats:
+            tf[feat] = tf_get(feat, 0.0) + w * c
+    runs: Counter[tuple[str, ...]] = Counter()
+    for r in _runs_of(entry, texts):
+        runs.update(r)
+    info, length = _entry_info(entry, memo, texts)
     return EntryParts(
         info,
         tuple(tf),
@@ -495,7 +615,8 @@ class IndexState:
         general_pairs: Iterable[tuple[str, str]] = (),
     ) -> IndexState:
         """The state of a base at once, reading each entry's parts once (``parts`` may be a
-        generator: only the small ``EntryInfo`` of each entry is kept)."""
+        generator: only the small ``EntryInfo`` of each entry is kept). ``from_entries``
+        makes the same state from the entries themselves, faster."""
         fid: dict[str, int] = {}
         codes = _Codes()
         infos: list[EntryInfo] = []
@@ -503,15 +624,10 @@ class IndexState:
         code_chunks: list[np.ndarray] = []
         sizes: list[int] = []
         lengths: list[float] = []
-        general = frozenset(general_words)
         short_df: Counter[str] = Counter()
-        spell: dict[str, Counter[str]] = defaultdict(Counter)
-        for w in general:
-            spell[fold(w)][w] += 1
-        # Word pairs of the language resources count once each (``GENERAL_PAIRS`` in search.py);
-        # an edit only adds or removes an entry's own pairs, so these stay.
-        spelling_pairs: dict[tuple[str, str], int] = dict.fromkeys(general_pairs, 1)
-        run_counts: dict[tuple[str, ...], int] = {}
+        spellings: Counter[str] = Counter()
+        pair_counts: Counter[tuple[str, str]] = Counter()
+        run_counts: Counter[tuple[str, ...]] = Counter()
         phrase_count: dict[tuple[str, ...], int] = {}
         for p in parts:
             infos.append(p.info)
@@ -522,12 +638,9 @@ class IndexState:
             sizes.append(len(p.feats))
             lengths.append(p.length)
             short_df.update(p.info.short_words)
-            for w, c in p.spellings:
-                spell[fold(w)][w] += c
-            for pair, c in p.pairs:
-                spelling_pairs[pair] = spelling_pairs.get(pair, 0) + c
-            for run, c in p.runs:
-                run_counts[run] = run_counts.get(run, 0) + c
+            spellings.update(dict(p.spellings))
+            pair_counts.update(dict(p.pairs))
+            run_counts.update(dict(p.runs))
             for ph in p.info.kw_phrases:
                 phrase_count[ph] = phrase_count.get(ph, 0) + 1
         n = len(infos)
@@ -535,42 +648,202 @@ class IndexState:
         all_codes = np.concatenate(code_chunks) if code_chunks else np.zeros(0, np.uint16)
         del ids_chunks, code_chunks
         all_idx = np.repeat(np.arange(n, dtype=np.int32), np.asarray(sizes, dtype=np.int64))
-        order = np.argsort(all_ids, kind="stable")
+        order = _stable_order(all_ids)
         counts = np.bincount(all_ids, minlength=len(fid))
         indptr = np.zeros(len(fid) + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
+        return cls._assemble(
+            infos,
+            fid,
+            codes,
+            indptr,
+            all_idx[order],
+            all_codes[order],
+            lengths,
+            short_df,
+            frozenset(general_words),
+            spellings,
+            general_pairs,
+            pair_counts,
+            run_counts,
+            phrase_count,
+            keyword_topics,
+        )
+
+    @classmethod
+    def from_entries(
+        cls,
+        entries: Iterable[Entry],
+        general_words: Iterable[str],
+        keyword_topics: bool = True,
+        general_pairs: Iterable[tuple[str, str]] = (),
+    ) -> IndexState:
+        """The state ``build`` makes of the entries' parts, made in bulk: each distinct text is
+        analysed once (``_Memo``), counts are summed over all entries at once, and the term
+        frequencies (the sums, per entry, of field weight times count over its texts, added
+        in the entry's field order as ``_entry_parts`` adds them) and the postings are made
+        with numpy over all entries."""
+        entries = list(entries)
+        occurrences = Counter([t for e in entries for _, texts in _fields(e) for t in texts])
+        # the texts whose initialism runs count: procedure names, phrasings, keywords
+        run_texts = Counter(
+            [t for e in entries for t in (e.procedure, *e.phrasings, *e.keywords) if t]
+        )
+        memo = _Memo(dict(occurrences))
+        fid: dict[str, int] = {}
+        infos: list[EntryInfo] = []
+        lengths: list[float] = []
+        all_ids: array[int] = array("i")
+        all_counts: array[float] = array("d")
+        sizes: array[int] = array("q")
+        weights: array[float] = array("d")
+        per_entry: array[int] = array("q")
+        short_df: Counter[str] = Counter()
+        spellings: Counter[str] = Counter()
+        pair_counts: Counter[tuple[str, str]] = Counter()
+        run_counts: Counter[tuple[str, ...]] = Counter()
+        phrase_count: dict[tuple[str, ...], int] = {}
+        counted: set[str] = set()
+        for entry in entries:
+            texts = _texts(entry, memo)
+            for _, tp, w in texts:
+                ids, counts = tp.coded(fid)
+                all_ids.extend(ids)
+                all_counts.extend(counts)
+                sizes.append(len(ids))
+                weights.append(w)
+                if tp.text not in counted:
+                    # spellings, pairs and runs of every occurrence of the text, at once
+                    counted.add(tp.text)
+                    _add(spellings, tp.alpha, occurrences[tp.text])
+                    _add(pair_counts, tp.pairs, occurrences[tp.text])
+                    if run_texts[tp.text]:
+                        _add(run_counts, tp.runs, run_texts[tp.text])
+            per_entry.append(len(texts))
+            info, length = _entry_info(entry, memo, texts)
+            infos.append(info)
+            lengths.append(length)
+            short_df.update(info.short_words)
+            for ph in info.kw_phrases:
+                phrase_count[ph] = phrase_count.get(ph, 0) + 1
+        del memo
+        size = _numpy(sizes, np.int64)
+        feat = _numpy(all_ids, np.intc).astype(np.int32)
+        del all_ids
+        # field weight times count, per feature of every text of every entry (w * c == c * w)
+        value = _numpy(all_counts, np.float64) * np.repeat(_numpy(weights, np.float64), size)
+        del all_counts
+        owner = np.repeat(
+            np.repeat(np.arange(len(infos), dtype=np.int32), _numpy(per_entry, np.int64)), size
+        )
+        order = _stable_order(feat)
+        feat, owner, value = feat[order], owner[order], value[order]
+        del order
+        # One posting per (feature, entry): the entry's texts that have the feature are
+        # neighbours, in field order; their values are added one by one, left to right.
+        first = np.ones(len(feat), dtype=bool)
+        first[1:] = (feat[1:] != feat[:-1]) | (owner[1:] != owner[:-1])
+        starts = np.flatnonzero(first)
+        del first
+        run = np.diff(np.append(starts, len(feat)))
+        tf = value[starts]
+        for k in range(1, int(run.max()) if len(run) else 0):
+            more = run > k
+            tf[more] += value[starts[more] + k]
+        df = np.bincount(feat[starts], minlength=len(fid))
+        idx = owner[starts]
+        del feat, owner, value, starts, run
+        indptr = np.zeros(len(fid) + 1, dtype=np.int64)
+        np.cumsum(df, out=indptr[1:])
+        codes = _Codes()
+        table, code = np.unique(tf, return_inverse=True)
+        if len(table) > 2**16:
+            raise OverflowError("more than 65,536 distinct term frequencies")
+        codes.values = table.tolist()
+        codes.code = {v: i for i, v in enumerate(codes.values)}
+        codes.table = table
+        state = cls._assemble(
+            infos,
+            fid,
+            codes,
+            indptr,
+            idx.astype(np.int32, copy=False),
+            code.astype(np.uint16).reshape(-1),
+            lengths,
+            short_df,
+            frozenset(general_words),
+            spellings,
+            general_pairs,
+            pair_counts,
+            run_counts,
+            phrase_count,
+            keyword_topics,
+        )
+        _release_freed_memory()
+        return state
+
+    @classmethod
+    def _assemble(
+        cls,
+        infos: list[EntryInfo],
+        fid: dict[str, int],
+        codes: _Codes,
+        indptr: np.ndarray,
+        idx: np.ndarray,
+        code: np.ndarray,
+        lengths: list[float],
+        short_df: Counter[str],
+        general: frozenset[str],
+        spellings: Counter[str],
+        general_pairs: Iterable[tuple[str, str]],
+        pair_counts: Counter[tuple[str, str]],
+        run_counts: Counter[tuple[str, ...]],
+        phrase_count: dict[tuple[str, ...], int],
+        keyword_topics: bool,
+    ) -> IndexState:
+        """The state from the postings and the sums of the entries' parts."""
+        # Word pairs of the language resources count once each (``GENERAL_PAIRS`` in search.py);
+        # an edit only adds or removes an entry's own pairs, so these stay.
+        spelling_pairs: dict[tuple[str, str], int] = dict.fromkeys(general_pairs, 1)
+        for pair, c in pair_counts.items():
+            spelling_pairs[pair] = spelling_pairs.get(pair, 0) + c
         state = cls(
             infos=infos,
             fid=fid,
             codes=codes,
             indptr=indptr,
-            idx=all_idx[order],
-            code=all_codes[order],
+            idx=idx,
+            code=code,
             lengths=np.asarray(lengths, dtype=np.float64),
             short_df=short_df,
             general=general,
             spelling_pairs=spelling_pairs,
-            run_counts=run_counts,
+            run_counts=dict(run_counts),
             keyword_topics_on=keyword_topics,
         )
-        del all_idx, all_codes, order
         vocab = {f.lstrip("^") for f in fid if "_" not in f and not f.startswith("~")}
         state.vocab = sorted(vocab)
         state.vocab_set = frozenset(vocab)
+        spell: dict[str, Counter[str]] = defaultdict(Counter)
+        for w in general:
+            spell[fold(w)][w] += 1
+        for w, c in spellings.items():
+            spell[fold(w)][w] += c
         order_key = _spelling_order(general)
         state.spellings = {f: {w: c[w] for w in sorted(c, key=order_key)} for f, c in spell.items()}
         by_acro: dict[str, set[tuple[str, ...]]] = defaultdict(set)
-        for run in run_counts:
-            by_acro[_acronym(run)].add(run)
+        for r in state.run_counts:
+            by_acro[_acronym(r)].add(r)
         state.by_acronym = {a: tuple(s) for a, s in by_acro.items()}
         for acro in state.by_acronym:
             state._set_acronym(acro)
         if keyword_topics:
             state.phrase_count = phrase_count
             owners: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
+            starts = {ph[:2] for ph in phrase_count}
             for info in infos:
-                for run in _short_runs(info) & phrase_count.keys():
-                    owners[run][info.key] += 1
+                for ph in _short_runs(info, phrase_count, starts):
+                    owners[ph][info.key] += 1
             state.owners = {ph: dict(o) for ph, o in owners.items()}
             state.keyword_topics = {
                 ph: "kw:" + " ".join(ph) for ph, o in state.owners.items() if len(o) == 1
@@ -855,14 +1128,67 @@ class IndexState:
         return dict(owners)
 
 
-def _short_runs(info: EntryInfo) -> set[tuple[str, ...]]:
-    """Runs of 2 to 5 words of an entry's short fields (where keyword phrases are looked for)."""
+def _short_runs(
+    info: EntryInfo,
+    among: Container[tuple[str, ...]] | None = None,
+    starts: Container[tuple[str, ...]] | None = None,
+) -> set[tuple[str, ...]]:
+    """Runs of 2 to 5 words of an entry's short fields (where keyword phrases are looked for);
+    with ``among``, only those in it (``starts``: their first two words, to skip the rest)."""
     out: set[tuple[str, ...]] = set()
     for seq in info.short_texts:
-        for m in range(2, 6):
-            for j in range(len(seq) - m + 1):
-                out.add(seq[j : j + m])
+        for j in range(len(seq) - 1):
+            if starts is not None and seq[j : j + 2] not in starts:
+                continue
+            for m in range(2, min(6, len(seq) - j + 1)):
+                run = seq[j : j + m]
+                if among is None or run in among:
+                    out.add(run)
     return out
+
+
+@lru_cache(maxsize=1)
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim: Callable[[int], int] = libc.malloc_trim
+        return trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+def _release_freed_memory() -> None:
+    """Give the memory the build used and freed back to the system (glibc keeps the freed
+    parts of its heap otherwise, and a worker would stay hundreds of MiB larger)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+def _add(total: Counter[Any], items: list[Any], times: int) -> None:
+    """Count ``items`` ``times`` times over into ``total``."""
+    if times == 1:
+        total.update(items)
+    else:
+        for item, c in Counter(items).items():
+            total[item] += c * times
+
+
+def _numpy(a: array[Any], dtype: type[np.generic]) -> np.ndarray:
+    """An ``array.array`` as a numpy array (a copy)."""
+    return np.frombuffer(a, dtype=dtype).copy() if len(a) else np.zeros(0, dtype=dtype)
+
+
+def _stable_order(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` for non-negative int32 keys, as two radix sorts of
+    16-bit halves (numpy sorts 16-bit keys by radix, wider ones by a slower merge sort)."""
+    if len(keys) == 0:
+        return np.zeros(0, dtype=np.intp)
+    low = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    high = keys >> 16
+    if not high.any():
+        return low
+    return low[np.argsort(high[low].astype(np.uint16), kind="stable")]
 
 
 @dataclass(frozen=True, slots=True)

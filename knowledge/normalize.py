@@ -17,6 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 from knowledge.lexicon import ABBREVIATIONS, AMBIGUOUS_FOLDED, FILLERS, PHRASES
 
@@ -93,8 +94,96 @@ class Analysis:
         return any(self.accented)
 
 
+_WORD_INFO: dict[str, tuple[str, str, bool, bool, bool]] = {}
+"""Typed word -> (the word after Telex recovery, its folded form, whether it carries marks,
+whether any rewrite may start at it or apply to it, whether an abbreviation may apply to it).
+A word that no rewrite concerns always comes out of ``_expand`` as itself: most words."""
+_SECOND: dict[str, frozenset[str]] = {}
+for _key in (k for k in _FOLDED_PHRASES if len(k) > 1):
+    _SECOND[_key[0]] = _SECOND.get(_key[0], frozenset()) | {_key[1]}
+_WORD_INFO_SIZE = 200_000
+
+
+def _word_info(word: str) -> tuple[str, str, bool, bool, bool]:
+    got = _WORD_INFO.get(word)
+    if got is None:
+        conv = (
+            telex_fold(word)
+            if word not in ABBREVIATIONS and not has_marks(word) and is_telex(word)
+            else word
+        )
+        folded = fold(conv)
+        abbr = conv in ABBREVIATIONS or folded in ABBREVIATIONS
+        got = (conv, folded, has_marks(conv), abbr or folded in _PHRASE_STARTS, abbr)
+        if len(_WORD_INFO) >= _WORD_INFO_SIZE:
+            _WORD_INFO.clear()
+        _WORD_INFO[word] = got
+    return got
+
+
 def _expand(raw: list[str]) -> list[tuple[str, bool]]:
-    """Apply phrase rewrites, then single-token abbreviations; keep whether marks were typed."""
+    """Apply phrase rewrites, then single-token abbreviations; keep whether marks were typed.
+
+    The same as ``_expand_reference`` (the specification), faster: words that no rewrite
+    concerns are passed through from a per-word table.
+    """
+    found = list(map(_WORD_INFO.get, raw))
+    infos = (
+        [x or _word_info(w) for x, w in zip(found, raw, strict=True)]
+        if None in found
+        else cast("list[tuple[str, str, bool, bool, bool]]", found)
+    )
+    specials = [i for i, x in enumerate(infos) if x[3]]
+    passed = [(x[0], x[2]) for x in infos]
+    if not specials:
+        return passed
+    raw = [x[0] for x in infos]
+    folded = [x[1] for x in infos]
+    out: list[tuple[str, bool]] = []
+    end = len(raw)
+    i = 0  # the first word not yet consumed
+    for at in specials:
+        if at < i:
+            continue  # inside a phrase already rewritten
+        out.extend(passed[i:at])
+        i = at
+        second = _SECOND.get(folded[i])
+        if second is not None and i + 1 < end and folded[i + 1] in second:
+            longest = min(_MAX_PHRASE, end - i)
+        elif not infos[i][4]:
+            out.append(passed[i])  # a phrase start that starts no phrase here
+            i += 1
+            continue
+        else:
+            longest = 1
+        for n in range(longest, 1, -1):
+            key = tuple(folded[i : i + n])
+            if key in _FOLDED_PHRASES and not _already_expanded(folded, i, n, key):
+                typed_marks = any(has_marks(w) for w in raw[i : i + n])
+                out.extend((w, typed_marks) for w in _FOLDED_PHRASES[key].split())
+                i += n
+                break
+        else:
+            word = raw[i]
+            marks = infos[i][2]
+            repl = ABBREVIATIONS.get(word)
+            if repl is None and (not marks or _NON_VIETNAMESE_LETTERS.intersection(folded[i])):
+                repl = ABBREVIATIONS.get(folded[i])
+            if repl is not None and _already_expanded(folded, i, 1, (folded[i],), repl):
+                repl = None
+            if repl is None:
+                out.append((word, marks))
+            else:
+                out.extend((w, marks or repl != fold(repl)) for w in repl.split())
+            i += 1
+    out.extend(passed[i:])
+    return out
+
+
+def _expand_reference(raw: list[str]) -> list[tuple[str, bool]]:
+    """Apply phrase rewrites, then single-token abbreviations; keep whether marks were typed.
+
+    The specification of ``_expand`` (kept for the tests that compare the two)."""
     out: list[tuple[str, bool]] = []
     raw = [
         telex_fold(w) if w not in ABBREVIATIONS and not has_marks(w) and is_telex(w) else w
@@ -158,11 +247,57 @@ def analyze(text: str) -> Analysis:
     nhiêu" -> "tốn bao nhiêu" -> "lệ phí tốn bao nhiêu"), so normalising normalised text
     changes nothing.
     """
-    raw = words(text)
+    return analyze_words(words(text))
+
+
+def analyze_words(raw: list[str]) -> Analysis:
+    """``analyze`` of a text already cut into ``words`` (not cached: the index analyses each
+    of its texts once)."""
     expanded = _expand(raw)
+    if len(expanded) != len(raw) or any(w != r for (w, _), r in zip(expanded, raw, strict=True)):
+        for _ in range(3):
+            current = [w for w, _ in expanded]
+            again = _expand(current)
+            if [w for w, _ in again] == current:
+                break
+            expanded = [(w, m or has_marks(w)) for w, m in again]
+    get = _TOKEN_INFO.get
+    infos = [get(w) or _token_info(w) for w, _ in expanded]
+    tokens = tuple([w for w, _ in expanded])
+    folded = tuple([x[0] for x in infos])
+    accented = tuple([m for _, m in expanded])
+    # is_filler(token, folded, marks), from the token's table row
+    content = tuple(
+        [x[0] for x, m in zip(infos, accented, strict=True) if not (x[1] or (x[2] and not m))]
+    )
+    return Analysis(tokens, folded, content, accented)
+
+
+_TOKEN_INFO: dict[str, tuple[str, bool, bool]] = {}
+"""Token -> (folded, is a filler as typed, its folded form is a filler when typed without
+marks): what ``is_filler`` reads, once per distinct token."""
+
+
+def _token_info(token: str) -> tuple[str, bool, bool]:
+    folded = fold(token)
+    got = (
+        folded,
+        token in FILLERS,
+        folded in _FOLDED_FILLERS and folded not in AMBIGUOUS_FOLDED,
+    )
+    if len(_TOKEN_INFO) >= _WORD_INFO_SIZE:
+        _TOKEN_INFO.clear()
+    _TOKEN_INFO[token] = got
+    return got
+
+
+def analyze_reference(text: str) -> Analysis:
+    """The specification of ``analyze`` (kept for the tests that compare the two)."""
+    raw = words(text)
+    expanded = _expand_reference(raw)
     for _ in range(3 if [w for w, _ in expanded] != raw else 0):
         current = [w for w, _ in expanded]
-        again = _expand(current)
+        again = _expand_reference(current)
         if [w for w, _ in again] == current:
             break
         expanded = [(w, m or has_marks(w)) for w, m in again]

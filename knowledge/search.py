@@ -55,7 +55,6 @@ from knowledge.index_state import (
     edit_plan,
     entry_parts,
     group_key,
-    parts_of,
 )
 from knowledge.lexicon import ABBREVIATIONS, ASPECT_CUES, FILLERS, GENERIC, PHRASES
 from knowledge.normalize import (
@@ -357,8 +356,8 @@ class Index:
 
     def __init__(self, entries: Iterable[Entry], thresholds: Thresholds | None = None) -> None:
         live = tuple(e for e in entries if e.enabled)
-        state = IndexState.build(
-            parts_of(live),
+        state = IndexState.from_entries(
+            live,
             GENERAL_WORDS,
             KEYWORD_TOPICS,
             GENERAL_PAIRS if GENERAL_PAIRS_USED else (),

@@ -27,6 +27,7 @@ _PHRASES: dict[tuple[str, ...], str] = {
     tuple(phrase.split()): topic for topic, phrases in TOPICS.items() for phrase in phrases
 }
 _LONGEST = max(len(p) for p in _PHRASES)
+_FIRSTS = frozenset(p[0] for p in _PHRASES if p)
 
 
 def topics_of(a: Analysis) -> frozenset[str]:
@@ -34,7 +35,10 @@ def topics_of(a: Analysis) -> frozenset[str]:
     toks = a.folded
     found: set[str] = set()
     i = 0
-    while i < len(toks):
+    for at in [j for j, t in enumerate(toks) if t in _FIRSTS]:  # no phrase starts elsewhere
+        if at < i:
+            continue
+        i = at
         for n in range(min(_LONGEST, len(toks) - i), 0, -1):
             topic = _PHRASES.get(tuple(toks[i : i + n]))
             if topic is not None:
