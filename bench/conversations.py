@@ -59,8 +59,7 @@ from bot.app import App  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.messages import Channel, ChatRef, Incoming  # noqa: E402
 from handlers import texts, texts_dossier  # noqa: E402
-from knowledge import kbfile  # noqa: E402
-from knowledge.aspects import entry_aspects, is_aspect  # noqa: E402
+from knowledge.aspects import aspect_weights, entry_aspects, is_aspect  # noqa: E402
 from knowledge.entry import Entry  # noqa: E402
 from knowledge.normalize import analyze, fold  # noqa: E402
 from storage.models import ChatStateRow, MessageLog  # noqa: E402
@@ -411,6 +410,10 @@ async def expiry(chat: Chat, procs: list[Procedure], tally: Tally, rng: random.R
 async def missing(chat: Chat, procs: list[Procedure], tally: Tally, rng: random.Random) -> None:
     for p in procs:
         held = set().union(*(family(a) for a in p.aspects))
+        # An aspect some answer of the procedure states plainly is held too (a place entry
+        # that says "hoặc nộp trực tuyến" answers "làm online được không").
+        for e in p.entries:
+            held |= {a for a, v in aspect_weights(analyze(e.answer)).items() if v >= 3.0}
         lacking = [a for a in DATA["missing_candidates"] if a not in held]
         if not lacking:
             continue

@@ -24,6 +24,10 @@ NON_QUESTION_DECISIONS = frozenset({SMALL_TALK_DECISION, PROGRESS_DECISION})
 _ORDER = ("progress", "human", "abuse", "complaint", "identity", "goodbye", "thanks", "greeting")
 _WHOLE_FALLBACK_ORDER = ("ok",)
 _QUESTION_LIKE = frozenset({"progress", "complaint"})
+YIELDS_TO_ANSWER = frozenset({"complaint", "human"})
+"""Intents whose messages the knowledge base may still answer outright ("Sao làm thừa kế lâu
+vậy?", "Công ty có được xin phiếu lý lịch của nhân viên không?"): the handler searches first
+and replies to the intent only when the base has no confident answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,28 +99,54 @@ def _strip(toks: list[str], phrases: tuple[tuple[str, ...], ...]) -> tuple[list[
     return toks, found
 
 
+def _matched(intent: Intent, toks: list[str]) -> list[str] | None:
+    """The words left once the intent's matched phrases are taken out, or None when the
+    intent does not match (every ``all_of`` group, or one of its phrases)."""
+    if intent.all_of:
+        rest = toks
+        for group in intent.all_of:
+            rest, found = _strip(rest, group)
+            if not found:
+                return None
+        return rest
+    rest, found = _strip(toks, intent.phrases)
+    return rest if found else None
+
+
+def _asks(words_left: list[str]) -> bool:
+    """Whether words clearly ask an aspect of a procedure ("gửi ở đâu", "mất bao lâu")."""
+    text = " ".join(w for w in words_left if w != "\x00")
+    return bool(text) and bool(aspects.primary(aspects.aspect_weights(analyze(text))))
+
+
 def detect(text: str) -> Intent | None:
     """The intent of a message, or None for a question to search the knowledge base for."""
     typed = words(text)
     toks = [fold(w) for w in typed]
     if not toks:
         return None
-    # A message that clearly asks something about a procedure ("muốn phản ánh thì gửi đâu")
-    # is a question even when it also vents about delays.
-    asks = bool(aspects.primary(aspects.aspect_weights(analyze(text))))
+    # The same words with abbreviations and teen code written out ("hs" -> "hồ sơ").
+    expanded = [w for w in analyze(text).folded if w]
+    readings = [toks] if expanded == toks else [toks, expanded]
     for name in _ORDER:
         intent = INTENTS.get(name)
         if intent is None or intent.whole:
             continue
-        if asks and name in _QUESTION_LIKE:
-            continue
         if intent.max_words and len(toks) > intent.max_words:
             continue
-        candidates = _spelled(typed, toks, intent.exact_marks) if intent.exact_marks else toks
-        if intent.all_of:
-            if all(any(_find(candidates, p) >= 0 for p in group) for group in intent.all_of):
-                return intent
-        elif any(_find(candidates, p) >= 0 for p in intent.phrases):
+        for reading in readings:
+            if intent.exact_marks:
+                if reading is not toks:
+                    continue
+                reading = _spelled(typed, toks, intent.exact_marks)
+            rest = _matched(intent, reading)
+            if rest is None:
+                continue
+            # A message that, besides the intent's own words, clearly asks something about a
+            # procedure ("muốn phản ánh thì gửi ở đâu", "hồ sơ đã nộp rồi có rút lại được
+            # không") is a question even when it also vents about delays or names a dossier.
+            if name in _QUESTION_LIKE and _asks(rest):
+                continue
             return intent
     # Whole intents: the message is only courtesy words.
     whole = [INTENTS[n] for n in (*_ORDER, *_WHOLE_FALLBACK_ORDER) if n in INTENTS]
@@ -127,7 +157,7 @@ def detect(text: str) -> Intent | None:
         rest, found = _strip(rest, intent.phrases)
         if found:
             matched.append(intent)
-    if matched and all(w in _IGNORE for w in rest):
+    if matched and all(w in _IGNORE for w in rest) and not _asks(toks):
         return matched[0]
     return None
 
