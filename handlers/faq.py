@@ -22,10 +22,10 @@ MAX_SUGGESTIONS = 3
 MAX_GROUP = 6
 MAX_FIELDS = 20
 FOREIGN_WEIGHT = 0.5
-"""Distinctive weight (``Index.weight``) of words foreign to the remembered procedure from which
-a question is not read as a follow-up of it ("còn hồ sơ thì cần những gì" has next to none:
-"còn" only folds to "con", a word of birth registration; "xe máy hết bao nhiêu tiền" after a
-marriage question has plenty)."""
+"""Distinctive weight (``Index.weight``) of words that another procedure uses and the
+remembered one does not, from which a question is about that other procedure ("xe máy hết bao
+nhiêu tiền" after a marriage question) rather than a follow-up ("còn hồ sơ thì cần những gì":
+"còn" only folds to "con", a word of birth registration)."""
 
 
 def _related(ctx: Context, entry: Entry, result: SearchResult | None) -> list[Entry]:
@@ -84,15 +84,15 @@ def resolve(ctx: Context, question: str) -> SearchResult:
     if recalled is None:
         return result
     members = followup.related_entries(ctx.index, recalled.procedure, recalled.entry_id)
-    foreign = followup.foreign_weight(ctx.index, question, members)
-    elsewhere = result.best is not None and not _same_procedure(ctx, result.best.entry, recalled)
+    best = result.best
+    rival = best.entry if best is not None and best.entry not in members else None
+    named = followup.foreign_weight(ctx.index, question, members, rival)
     if result.named and (
-        foreign >= FOREIGN_WEIGHT or (elsewhere and result.decision is Decision.ANSWER)
+        named >= FOREIGN_WEIGHT or (rival is not None and result.decision is Decision.ANSWER)
     ):
         return _procedure_only(ctx, question, result, recalled)
-    if result.decision is not Decision.FALLBACK and result.best is not None:
-        if elsewhere and foreign >= FOREIGN_WEIGHT:
-            return result  # "xe máy hết bao nhiêu tiền" after a marriage question
+    if named >= FOREIGN_WEIGHT and result.decision is not Decision.FALLBACK:
+        return result  # "xe máy hết bao nhiêu tiền" after a marriage question
     # Read the question with the procedure named as citizens name it, and as the base names
     # it; keep the first reading that lands on the remembered procedure and answers, else the
     # first that lands there at all (suggested, or known to lack the aspect).

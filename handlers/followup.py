@@ -14,8 +14,8 @@ that an aspect is missing stay in one place (``handlers/faq.py``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 import weakref
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 from knowledge import aspects as aspect_model
@@ -119,11 +119,15 @@ def within(
     if found:
         order = sorted(found, key=lambda e: -scores.get(e.id, float("-inf")))
         best = ranked.best if ranked else None
-        if ranked is not None and ranked.decision is Decision.ANSWER and best is not None:
-            if best.entry in found:
-                return _result(
-                    question, Decision.ANSWER, _first(best.entry, order), aspect, key, scores
-                )
+        if (
+            ranked is not None
+            and ranked.decision is Decision.ANSWER
+            and best is not None
+            and best.entry in found
+        ):
+            return _result(
+                question, Decision.ANSWER, _first(best.entry, order), aspect, key, scores
+            )
         general = _general(index, members, found, question)
         if general is not None:
             return _result(question, Decision.ANSWER, _first(general, order), aspect, key, scores)
@@ -247,13 +251,18 @@ def _words(a: Analysis) -> Iterator[str]:
             yield tok.lower()
 
 
-def foreign_weight(index: Index, question: str, members: tuple[Entry, ...]) -> float:
-    """The distinctive weight (``Index.weight``) of a question's words that a procedure never
-    uses: a word typed with marks counts unless the procedure writes it the same way."""
+def foreign_weight(
+    index: Index, question: str, members: tuple[Entry, ...], rival: Entry | None
+) -> float:
+    """How much a question is about another procedure than ``members``: the distinctive
+    weight (``Index.weight``) of its words that ``rival`` (the entry retrieval ranks first for
+    the question alone) uses and the procedure does not. A word typed with marks counts as
+    typed ("còn" is not the "con" of birth registration; "tử" of "khai tử" is not "từ")."""
     a = read(index, question)
     cues = aspect_model.cue_words(a)
     own = group_words(members)
-    total = 0.0
+    theirs = group_words((rival,)) if rival is not None else frozenset()
+    named = 0.0
     seen: set[str] = set()
     content = set(a.content)
     for tok, f, marked in zip(a.tokens, a.folded, a.accented, strict=True):
@@ -263,9 +272,12 @@ def foreign_weight(index: Index, question: str, members: tuple[Entry, ...]) -> f
         weight = index.weight(f)
         if weight < MIN_WEIGHT:
             continue
-        if (tok.lower() if marked else f) not in own:
-            total += weight
-    return total
+        form = tok.lower() if marked else f
+        if form in own:
+            continue
+        if form in theirs:
+            named += weight
+    return named
 
 
 def distinctive_words(index: Index, question: str) -> frozenset[str]:
