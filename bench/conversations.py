@@ -28,6 +28,8 @@ alone (what ``motcua kb import FILE`` gives an empty database), then talks to th
   aspect follow-up is still resolved against the procedure.
 - ``progress``: a question about one's dossier, in a new chat and mid-conversation, offers the
   lookup.
+- ``unrelated``: a question about something no base holds ("giá vàng hôm nay bao nhiêu"),
+  mid-conversation, is not answered with the remembered procedure's entry.
 - ``stats``: at the end, ``motcua stats --json`` on the same database lists none of the small
   talk or progress messages among unanswered questions.
 """
@@ -271,6 +273,7 @@ async def run_base(path: Path, tally: Tally, per_aspect: int, seed: int) -> None
             await missing(chat, procs, tally, rng)
             await small_talk(chat, procs, tally, rng)
             await progress(chat, procs, tally, rng)
+            await unrelated(chat, procs, tally, rng)
         finally:
             await app.close()
         stats_check(url, tally)
@@ -494,6 +497,19 @@ async def progress(chat: Chat, procs: list[Procedure], tally: Tally, rng: random
                 offers_lookup(got),
                 f"mid-conversation {form!r} -> {describe(got)} {got.texts[0][:60]!r}",
             )
+
+
+async def unrelated(chat: Chat, procs: list[Procedure], tally: Tally, rng: random.Random) -> None:
+    """An unrelated question mid-conversation is not answered with the procedure's entry."""
+    for i, p in enumerate(procs):
+        chat_id = chat.new_chat()
+        await chat.say(chat_id, p.entries[0].question)
+        text = DATA["unrelated"][i % len(DATA["unrelated"])]
+        for form in (text, fold(text)):
+            got = await chat.say(chat_id, form)
+            own = {e.id for e in p.entries}
+            ok = not (got.decision == "answer" and got.entry in own)
+            tally.add("unrelated", ok, f"[{p.topic}] {form!r} -> {describe(got)}")
 
 
 def stats_check(url: str, tally: Tally) -> None:

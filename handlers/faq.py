@@ -21,6 +21,11 @@ MAX_RELATED = 3
 MAX_SUGGESTIONS = 3
 MAX_GROUP = 6
 MAX_FIELDS = 20
+STRANGE_WEIGHT = 1.0
+"""Weight of words no entry of the base uses (``followup.unknown_weight``) from which a
+follow-up reading is only offered as a suggestion, never answered outright."""
+UNRELATED_WEIGHT = 2.0
+"""... and from which a question is not read as a follow-up at all."""
 FOREIGN_WEIGHT = 0.5
 """Distinctive weight (``Index.weight``) of words that another procedure uses and the
 remembered one does not, from which a question is about that other procedure ("xe máy hết bao
@@ -88,11 +93,15 @@ def resolve(ctx: Context, question: str) -> SearchResult:
     rival = best.entry if best is not None and best.entry not in members else None
     named = followup.foreign_weight(ctx.index, question, members, rival)
     if result.named and (
-        named >= FOREIGN_WEIGHT or (rival is not None and result.decision is Decision.ANSWER)
+        followup.foreign_weight(ctx.index, question, members, None) >= FOREIGN_WEIGHT
+        or (rival is not None and result.decision is Decision.ANSWER)
     ):
         return _procedure_only(ctx, question, result, recalled)
     if named >= FOREIGN_WEIGHT and result.decision is not Decision.FALLBACK:
         return result  # "xe máy hết bao nhiêu tiền" after a marriage question
+    unknown = followup.unknown_weight(ctx.index, question)
+    if unknown >= UNRELATED_WEIGHT:
+        return result  # "đi Đà Lạt mất mấy ngày": about something no entry speaks of
     # Read the question with the procedure named as citizens name it, and as the base names
     # it; keep the first reading that lands on the remembered procedure and answers, else the
     # first that lands there at all (suggested, or known to lack the aspect).
@@ -119,9 +128,16 @@ def resolve(ctx: Context, question: str) -> SearchResult:
         landed[0] if landed else ranked,
         recalled.entry_id,
     )
-    if scoped is not None:
-        return scoped
-    return landed[0] if landed else result
+    read = scoped or (landed[0] if landed else result)
+    if read is not result and unknown >= STRANGE_WEIGHT:
+        # A word no public-service text uses ("điện thoại iphone mới giá nhiêu", or a typo):
+        # perhaps not a follow-up at all. Offer the procedure's entry rather than answer with
+        # it, and never say the procedure lacks what the question may not be about.
+        if read.missing_aspect:
+            return result
+        if read.decision is Decision.ANSWER:
+            return replace(read, decision=Decision.SUGGEST)
+    return read
 
 
 def _procedure_only(

@@ -20,7 +20,8 @@ from functools import lru_cache
 
 from knowledge import aspects as aspect_model
 from knowledge.entry import Entry
-from knowledge.normalize import Analysis, analyze
+from knowledge.normalize import Analysis, analyze, fold
+from knowledge.normalize import words as split_words
 from knowledge.search import Decision, Index, Match, SearchResult
 
 VAGUE = frozenset({"how", "other"})
@@ -255,9 +256,10 @@ def foreign_weight(
     index: Index, question: str, members: tuple[Entry, ...], rival: Entry | None
 ) -> float:
     """How much a question is about another procedure than ``members``: the distinctive
-    weight (``Index.weight``) of its words that ``rival`` (the entry retrieval ranks first for
-    the question alone) uses and the procedure does not. A word typed with marks counts as
-    typed ("còn" is not the "con" of birth registration; "tử" of "khai tử" is not "từ")."""
+    weight (``Index.weight``) of its words that the procedure does not use (and that
+    ``rival``, when given, does: the entry retrieval ranks first for the question alone). A
+    word typed with marks counts as typed ("còn" is not the "con" of birth registration;
+    "tử" of "khai tử" is not "từ")."""
     a = read(index, question)
     cues = aspect_model.cue_words(a)
     own = group_words(members)
@@ -275,9 +277,47 @@ def foreign_weight(
         form = tok.lower() if marked else f
         if form in own:
             continue
-        if form in theirs:
+        if rival is None or form in theirs:
             named += weight
     return named
+
+
+def unknown_weight(index: Index, question: str) -> float:
+    """The distinctive weight of a question's words that neither the base (answers included)
+    nor the bundled base ever uses ("xăng", "lít" in "xăng bao nhiêu một lít"): a follow-up is
+    written in the words of public-service texts ("chờ", "đáp ứng"), a question about
+    something else is not. A word typed with marks is looked up as typed in the bundled base
+    (folded, "tết" would be "tệ", "tế", ...)."""
+    a = read(index, question)
+    cues = aspect_model.cue_words(a)
+    accented, folded = public_service_words()
+    total = 0.0
+    seen: set[str] = set()
+    content = set(a.content)
+    for tok, f, marked in zip(a.tokens, a.folded, a.accented, strict=True):
+        if f not in content or f in cues or f in seen:
+            continue
+        seen.add(f)
+        weight = index.weight(f)
+        if weight < MIN_WEIGHT or index.knows(f):
+            continue
+        if tok.lower() not in accented if marked else f not in folded:
+            total += weight
+    return total
+
+
+@lru_cache(maxsize=1)
+def public_service_words() -> tuple[frozenset[str], frozenset[str]]:
+    """Words of the bundled base (``knowledge/data``, 500+ entries over 130+ procedures,
+    answers included), as written (lower case) and folded: the vocabulary of public-service
+    texts."""
+    from knowledge.selfcal import bundled_entries  # the bundled base, loaded once
+
+    out: set[str] = set()
+    for e in bundled_entries():
+        for text in (e.procedure, e.category, e.answer, *e.phrasings, *e.keywords):
+            out.update(w.lower() for w in split_words(text))
+    return frozenset(out), frozenset(fold(w) for w in out)
 
 
 def distinctive_words(index: Index, question: str) -> frozenset[str]:

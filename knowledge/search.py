@@ -874,6 +874,11 @@ class Index:
             out.append(max(options, key=score))
         return " ".join(out)
 
+    def knows(self, word: str) -> bool:
+        """Whether a folded word occurs anywhere in the base, answers included (a follow-up's
+        "đáp ứng" does; "xăng" in "xăng bao nhiêu một lít" does not)."""
+        return word in self._vocab_set
+
     def group_of(self, entry: Entry) -> str:
         """The procedure group key of an entry (its procedure, or the first part of its id)."""
         return self._group_key(entry)
