@@ -91,7 +91,7 @@ def resolve(ctx: Context, question: str) -> SearchResult:
     members = followup.related_entries(ctx.index, recalled.procedure, recalled.entry_id)
     best = result.best
     rival = best.entry if best is not None and best.entry not in members else None
-    named = followup.foreign_weight(ctx.index, question, members, rival)
+    named = followup.foreign_weight(ctx.index, question, members, rival) if rival else 0.0
     if result.named and (
         followup.foreign_weight(ctx.index, question, members, None) >= FOREIGN_WEIGHT
         or (rival is not None and result.decision is Decision.ANSWER)

@@ -265,6 +265,7 @@ def foreign_weight(
     own = group_words(members)
     theirs = group_words((rival,)) if rival is not None else frozenset()
     named = 0.0
+    count = 0
     seen: set[str] = set()
     content = set(a.content)
     for tok, f, marked in zip(a.tokens, a.folded, a.accented, strict=True):
@@ -279,7 +280,11 @@ def foreign_weight(
             continue
         if rival is None or form in theirs:
             named += weight
-    return named
+            count += 1
+    # One word shared with another procedure is too little to name it: "con" typed without
+    # marks is "còn" as often as the "con" of birth registration; procedure names are made
+    # of several words ("xe máy", "hộ chiếu").
+    return named if rival is None or count >= 2 else 0.0
 
 
 def unknown_weight(index: Index, question: str) -> float:
