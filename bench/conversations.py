@@ -41,6 +41,7 @@ import asyncio
 import json
 import os
 import random
+import secrets
 import shutil
 import subprocess
 import sys
@@ -51,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from pydantic import SecretStr
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -69,7 +71,7 @@ from storage.models import ChatStateRow, MessageLog  # noqa: E402
 DATA = yaml.safe_load((ROOT / "bench" / "conversations.yaml").read_text(encoding="utf-8"))
 APOLOGY = texts.FALLBACK.split("\n", 1)[0]
 MISSING_START = texts.MISSING_ASPECT.split("«", 1)[0]
-SECRET = "bench-secret-key-0123456789abcdef0123"
+SECRET = secrets.token_hex(32)  # a fresh database per run: any key will do
 
 
 def default_bases() -> list[Path]:
@@ -256,7 +258,7 @@ async def run_base(path: Path, tally: Tally, per_aspect: int, seed: int) -> None
         settings = Settings(  # type: ignore[call-arg]
             _env_file=None,
             database_url=url,
-            secret_key=SECRET,
+            secret_key=SecretStr(SECRET),
             kb_dir=kb_dir,
             web_rate_limit_per_minute=1_000_000,
             web_rate_limit_per_address_per_minute=1_000_000,
@@ -345,7 +347,10 @@ async def procedure_only(
             phrase = rng.choice(DATA["follow_ups"][aspect])
             spelled = await chat.fresh(f"{other.topic} {phrase}")
             targets = {e.id for e in other.entries_for(aspect)}
-            detail = f"after {entry.question!r}: {ask!r} -> {describe(got)}; spelled {describe(spelled)}; want {sorted(targets)}"
+            detail = (
+                f"after {entry.question!r}: {ask!r} -> {describe(got)}; "
+                f"spelled {describe(spelled)}; want {sorted(targets)}"
+            )
             tally.add("procedure_only", got.decision == "answer" and got.entry in targets, detail)
             break  # one other procedure per procedure
 
@@ -548,9 +553,8 @@ def report(name: str, tally: Tally, show: int) -> None:
         for line in tally.failures[kind][:show]:
             print(f"      x {line}")
     if total["n"]:
-        print(
-            f"  {'overall (without first)':<26} {total['pass'] / total['n']:.3f}  ({total['pass']}/{total['n']})"
-        )
+        rate = total["pass"] / total["n"]
+        print(f"  {'overall (without first)':<26} {rate:.3f}  ({total['pass']}/{total['n']})")
 
 
 def main() -> None:
