@@ -457,7 +457,9 @@ async def small_talk(chat: Chat, procs: list[Procedure], tally: Tally, rng: rand
     for text_kind, text in lines:
         for form in (text, fold(text)):
             got = await chat.fresh(form)
-            ok = got.decision == "smalltalk" and not got.apology
+            # Its own reply, or an entry of the base that answers it (a base may hold "how to
+            # reach a person"); never the apology, never an unanswered question.
+            ok = got.decision in ("smalltalk", "answer") and not got.apology
             tally.add(
                 "smalltalk", ok, f"{text_kind}: {form!r} -> {describe(got)} {got.texts[0][:60]!r}"
             )
@@ -472,7 +474,7 @@ async def small_talk(chat: Chat, procs: list[Procedure], tally: Tally, rng: rand
         got = await chat.say(chat_id, text)
         tally.add(
             "smalltalk_between",
-            got.decision == "smalltalk" and not got.apology,
+            got.decision in ("smalltalk", "answer") and not got.apology,
             f"{text!r} -> {describe(got)}",
         )
         aspect = rng.choice(aspects_left)

@@ -144,16 +144,19 @@ def _procedure_only(
     ctx: Context, question: str, result: SearchResult, recalled: memory.DialogueMemory
 ) -> SearchResult:
     """A question that names a procedure but asks no aspect ("còn khai tử thì sao") keeps the
-    remembered aspect, unless retrieval already answers it with an entry on a definite aspect
-    (a question such as "đăng ký kết hôn với người nước ngoài" says what it wants)."""
+    remembered aspect, unless it also says which case it is about and retrieval answers that
+    ("đăng ký kết hôn với người nước ngoài": words beyond the procedure's common ones)."""
     best = result.best
     if best is None or not recalled.aspect or followup.asked_aspect(ctx.index, question):
-        return result
-    if result.decision is Decision.ANSWER and followup.main_aspect(best.entry):
         return result
     if result.decision is Decision.FALLBACK and not result.missing_aspect:
         return result  # a procedure the base does not cover
     key = result.procedure or ctx.index.group_of(best.entry)
+    if result.decision is Decision.ANSWER and (
+        followup.asks_own_question(question)
+        or followup.special_weight(ctx.index, question, ctx.index.group_entries(key))
+    ):
+        return result
     scoped = followup.within(ctx.index, key, recalled.aspect, question, result, best.entry.id)
     if scoped is None or scoped.missing_aspect:
         return result

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 from knowledge import aspects as aspect_model
+from knowledge import lang
 from knowledge.entry import Entry
 from knowledge.normalize import Analysis, analyze, fold
 from knowledge.normalize import words as split_words
@@ -210,6 +211,28 @@ def _general(
     weights = sorted((sum(index.weight(w) for w in special[e.id]), i) for i, e in enumerate(found))
     (low, first), (runner_up, _) = weights[0], weights[1]
     return found[first] if runner_up - low >= GENERAL_MARGIN else None
+
+
+QUESTION_WORDS: frozenset[tuple[str, ...]] = frozenset(
+    tuple(str(w).split()) for w in lang.load("intents").get("question_words", [])
+)
+
+
+def asks_own_question(question: str) -> bool:
+    """Whether a message holds a question word ("ai", "gì", "nào", "đâu" ...; see
+    ``knowledge/lang/intents.yaml``)."""
+    folded = [fold(w) for w in split_words(question)]
+    return any(
+        tuple(folded[i : i + len(q)]) == q for q in QUESTION_WORDS for i in range(len(folded))
+    )
+
+
+def special_weight(index: Index, question: str, members: tuple[Entry, ...]) -> float:
+    """The distinctive weight of a question's words that are not common to the procedure's
+    entries ("nước ngoài" in "đăng ký kết hôn với người nước ngoài"; nothing in "còn đăng ký
+    kết hôn thì sao")."""
+    core = _core_words(members)
+    return sum(index.weight(w) for w in distinctive_words(index, question) - core)
 
 
 @lru_cache(maxsize=4096)
