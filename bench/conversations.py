@@ -200,10 +200,11 @@ def label(entry: Entry) -> str:
 def topic_of(entries: tuple[Entry, ...]) -> str:
     """How citizens name the procedure: the keyword most of its entries share, else its name."""
     counts = Counter(k.strip().lower() for e in entries for k in e.keywords)
-    if counts:
-        word, n = counts.most_common(1)[0]
-        if n >= max(2, len(entries) // 2) or len(entries) == 1:
-            return word
+    enough = max(2, len(entries) // 2) if len(entries) > 1 else 1
+    # Several words rather than an initialism ("an toàn thực phẩm" rather than "attp").
+    shared = [(len(k.split()) > 1, n, k) for k, n in counts.items() if n >= enough]
+    if shared:
+        return max(shared)[2]
     name = entries[0].procedure or entries[0].question.rstrip("?")
     return name[0].lower() + name[1:]
 
@@ -332,9 +333,9 @@ async def procedure_only(
     chat: Chat, procs: list[Procedure], tally: Tally, rng: random.Random
 ) -> None:
     for p in procs:
-        for other in procs:
-            if other is p:
-                continue
+        others = [o for o in procs if o is not p]
+        rng.shuffle(others)
+        for other in others:
             shared = [a for a in p.aspects if a in other.aspects and a != "other"]
             if not shared:
                 continue

@@ -130,6 +130,9 @@ def within(
             return _result(
                 question, Decision.ANSWER, _first(best.entry, order), aspect, key, scores
             )
+        strongest = _strongest(found, aspect)
+        if strongest is not None:
+            return _result(question, Decision.ANSWER, _first(strongest, order), aspect, key, scores)
         general = _general(index, members, found, question)
         if general is not None:
             return _result(question, Decision.ANSWER, _first(general, order), aspect, key, scores)
@@ -183,6 +186,21 @@ def related_entries(index: Index, key: str, entry_id: str = "") -> tuple[Entry, 
 
 def _first(entry: Entry, order: Sequence[Entry]) -> tuple[Entry, ...]:
     return (entry, *(e for e in order if e != entry))
+
+
+def _strongest(found: Sequence[Entry], aspect: str) -> Entry | None:
+    """The entry whose own phrasings ask the aspect far more plainly than the others' do
+    ("Hồ sơ đăng ký mã số thuế gồm những gì?" against "Hồ sơ đăng ký mã số thuế được nộp tại
+    cơ quan thuế nào?", which only mentions the documents), by ``STRONGER`` cue weight."""
+    strength = sorted(
+        (
+            (max(aspect_model.aspect_weights(analyze(p)).get(aspect, 0.0) for p in e.phrasings), i)
+            for i, e in enumerate(found)
+        ),
+        reverse=True,
+    )
+    (top, first), (runner_up, _) = strength[0], strength[1]
+    return found[first] if top - runner_up >= STRONGER else None
 
 
 def _general(
@@ -358,3 +376,4 @@ def distinctive_words(index: Index, question: str) -> frozenset[str]:
 
 MIN_WEIGHT = 0.3
 GENERAL_MARGIN = 0.5
+STRONGER = 1.5
