@@ -345,9 +345,10 @@ def unknown_weight(index: Index, question: str) -> float:
             continue
         seen.add(f)
         weight = index.weight(f)
-        if weight < MIN_WEIGHT or index.knows(f):
+        if weight < MIN_WEIGHT:
             continue
-        if tok.lower() not in accented if marked else f not in folded:
+        form = tok.lower() if marked else f
+        if not index.knows(form) and form not in (accented if marked else folded):
             total += weight
     return total
 

@@ -8,8 +8,10 @@ that contains one of their phrases (or one phrase of every group for ``all_of``)
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 
 from knowledge import aspects, lang
 from knowledge.normalize import analyze, fold, has_marks, words
@@ -75,10 +77,35 @@ INTENTS, _IGNORE = _load()
 
 def _spelled(typed: list[str], folded: list[str], exact: frozenset[str]) -> list[str]:
     """Folded words, except that a word typed with marks that is not one of the exactly
-    spelled cue words can match no cue (it is replaced by a token no phrase holds)."""
-    return [
-        f if not has_marks(w) or w in exact else "\x00" for w, f in zip(typed, folded, strict=True)
-    ]
+    spelled cue words can match no cue (it is replaced by a token no phrase holds), and so
+    can a word typed without marks that forms, with a neighbour, a word pair of public-service
+    texts ("dien thoai" is "điện thoại", not "điên")."""
+    pairs = _service_pairs()
+    out = []
+    for i, (w, f) in enumerate(zip(typed, folded, strict=True)):
+        if has_marks(w):
+            out.append(f if w in exact else "\x00")
+            continue
+        left = folded[i - 1] if i > 0 and not has_marks(typed[i - 1]) else ""
+        right = folded[i + 1] if i + 1 < len(folded) and not has_marks(typed[i + 1]) else ""
+        compound = (left not in _IGNORE and (left, f) in pairs) or (
+            right not in _IGNORE and (f, right) in pairs
+        )
+        out.append("\x00" if compound else f)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _service_pairs() -> frozenset[tuple[str, str]]:
+    """Folded word pairs of the bundled base (``knowledge/data``: 500+ entries, answers
+    included): the compounds public-service texts use."""
+    from knowledge.selfcal import bundled_entries  # loaded once, on the first abusive cue
+
+    out: set[tuple[str, str]] = set()
+    for e in bundled_entries():
+        for text in (e.answer, *e.phrasings, *e.keywords, e.procedure):
+            out.update(itertools.pairwise(fold(w) for w in words(text)))
+    return frozenset(out)
 
 
 def _find(toks: list[str], phrase: tuple[str, ...]) -> int:
