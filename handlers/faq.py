@@ -197,9 +197,8 @@ async def answer_question(ctx: Context) -> Outcome:
     if intent is not None and intent.name in intents.YIELDS_TO_ANSWER:
         # "Sao làm thừa kế lâu vậy?" vents, but the base answers it: the answer helps more.
         result = resolve(ctx, question)
-        if result.decision is not Decision.ANSWER:
-            return await _intent_outcome(ctx, intent, question)
-    elif intent is not None:
+        intent = intents.applies(intent, result.decision is Decision.ANSWER)
+    if intent is not None:
         return await _intent_outcome(ctx, intent, question)
     result = result or resolve(ctx, question)
     best = result.best

@@ -189,6 +189,14 @@ def detect(text: str) -> Intent | None:
     return None
 
 
+def applies(intent: Intent | None, answered: bool) -> Intent | None:
+    """The intent to act on once the knowledge base was searched: none when the base answers
+    a message whose intent yields to an answer (``YIELDS_TO_ANSWER``)."""
+    if intent is not None and answered and intent.name in YIELDS_TO_ANSWER:
+        return None
+    return intent
+
+
 def reply(intent: Intent, hotline: str, rng: random.Random | None = None) -> str:
     """One of the intent's replies, with the hotline filled in."""
     text = (rng or random).choice(intent.replies)

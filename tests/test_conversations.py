@@ -8,6 +8,10 @@ decision and entry) and by what it said. The phrasings here are not those of
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -15,7 +19,10 @@ from bot.app import App
 from handlers import texts, texts_dossier
 from knowledge.intents import detect
 from storage.models import MessageLog
+from tests import cli_runner
 from tests.transcript import Conversation
+
+ROOT = Path(__file__).resolve().parent.parent
 
 APOLOGY = texts.FALLBACK.split("\n", 1)[0]
 
@@ -180,3 +187,26 @@ async def test_a_vented_question_the_base_answers_is_answered(
 def test_intents_read_words_as_typed(text: str, intent: str | None) -> None:
     found = detect(text)
     assert (found.name if found else None) == intent
+
+
+def test_ask_reports_what_the_chat_does_with_a_vented_question(tmp_path: Path) -> None:
+    """``motcua ask --json`` scores the chat's behaviour: a complaint the base answers is an
+    answer there too; one it does not answer is the complaint (not a question)."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db",
+        "SECRET_KEY": "conversations-test-key-0123456789abcdef",
+    }
+    done = cli_runner.run(
+        "ask",
+        "--kb",
+        str(ROOT / "knowledge" / "data" / "cong-chung.yaml"),
+        "--json",
+        cwd=tmp_path,
+        env=env,
+        stdin="Sao làm thừa kế lâu vậy?\nlàm gì mà lâu thế\n",
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert lines[0]["decision"] == "answer" and "intent" not in lines[0]
+    assert lines[1]["decision"] == "fallback" and lines[1]["intent"] == "complaint"
