@@ -319,6 +319,7 @@ async def check_followup(
         f"spelled {describe(spelled)}; want {aspect} {[e.id for e in p.entries_for(aspect)]}"
     )
     tally.add(kind, ok, detail)
+    tally.add(kind, ok, detail, metric="no_marks" if text == fold(text) else "marked")
     tally.add(kind, right, detail, metric="right")
     tally.add(
         kind,
@@ -546,7 +547,7 @@ def report(name: str, tally: Tally, show: int) -> None:
     for kind, c in tally.counts.items():
         extra = "".join(
             f"  {m} {c[m] / c['n_' + m]:.3f}"
-            for m in ("right", "spelled_right", "no_wrong_answer")
+            for m in ("right", "spelled_right", "no_wrong_answer", "marked", "no_marks")
             if c.get("n_" + m)
         )
         print(f"  {kind:<26} {c['pass'] / c['n']:.3f}  ({c['pass']}/{c['n']}){extra}")
