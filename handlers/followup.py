@@ -24,6 +24,7 @@ from knowledge.entry import Entry
 from knowledge.normalize import Analysis, analyze, fold
 from knowledge.normalize import words as split_words
 from knowledge.search import Decision, Index, Match, SearchResult
+from knowledge.selfcal import bundled_entries
 
 VAGUE = frozenset({"how", "other"})
 """Aspects that say little about what an entry answers (as in ``knowledge/search.py``)."""
@@ -358,8 +359,6 @@ def public_service_words() -> tuple[frozenset[str], frozenset[str]]:
     """Words of the bundled base (``knowledge/data``, 500+ entries over 130+ procedures,
     answers included), as written (lower case) and folded: the vocabulary of public-service
     texts."""
-    from knowledge.selfcal import bundled_entries  # the bundled base, loaded once
-
     out: set[str] = set()
     for e in bundled_entries():
         for text in (e.procedure, e.category, e.answer, *e.phrasings, *e.keywords):
