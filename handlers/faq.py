@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.messages import Choice, Outcome, Reply
-from handlers import answer_footer, catalog, dossier, memory, texts, texts_feedback
+from handlers import answer_footer, catalog, dossier, followup, memory, texts, texts_feedback
 from handlers.buttons import EntryButton, Helpful, Menu, ReflectionButton, TripSaved
 from handlers.common import menu_choice, stale_outcome
 from handlers.context import Context
@@ -21,6 +21,16 @@ MAX_RELATED = 3
 MAX_SUGGESTIONS = 3
 MAX_GROUP = 6
 MAX_FIELDS = 20
+STRANGE_WEIGHT = 1.0
+"""Weight of words no entry of the base uses (``followup.unknown_weight``) from which a
+follow-up reading is only offered as a suggestion, never answered outright."""
+UNRELATED_WEIGHT = 2.0
+"""... and from which a question is not read as a follow-up at all."""
+FOREIGN_WEIGHT = 0.5
+"""Distinctive weight (``Index.weight``) of words that another procedure uses and the
+remembered one does not, from which a question is about that other procedure ("xe máy hết bao
+nhiêu tiền" after a marriage question) rather than a follow-up ("còn hồ sơ thì cần những gì":
+"còn" only folds to "con", a word of birth registration)."""
 
 
 def _related(ctx: Context, entry: Entry, result: SearchResult | None) -> list[Entry]:
@@ -57,37 +67,100 @@ async def _answer(
     # Answering a question ends any flow (a lookup left half-way, for instance).
     state = ctx.state.evolve(last_entry=entry.id, flow=None)
     key = ctx.index.group_of(entry)
-    aspect = result.aspect if result is not None else ""
+    # What the citizen got is what a follow-up naming only another procedure asks again.
+    aspect = followup.main_aspect(entry) or (result.aspect if result is not None else "")
     state = memory.remember(state, key, ctx.index.group_name(key), entry.id, aspect)
     return Outcome(tuple(replies), state, Decision.ANSWER.value)
 
 
 def resolve(ctx: Context, question: str) -> SearchResult:
-    """Search, reading a question that names no procedure as a follow-up of the last one.
+    """Search, reading a question against the dialogue memory when it names only an aspect or
+    only a procedure.
 
-    "còn lệ phí thì sao?" after a question on unemployment benefit is searched as the same
-    words plus the remembered procedure's name; that reading is kept when it lands on the
-    remembered procedure (answered, suggested, or known to lack the aspect).
+    "còn lệ phí thì sao?" after a question on unemployment benefit is the fee entry of that
+    procedure (``handlers/followup.py``: procedure × aspect), or a plain "no information on the
+    fee" with the procedure's entries when it has none. "còn lý lịch tư pháp thì sao" after a
+    fee question is the fee entry of that procedure. A question that asks no clear aspect is
+    searched as the same words plus the remembered procedure's name, and that reading is kept
+    when it lands on the remembered procedure.
     """
     result = ctx.index.search(question, k=5)
     recalled = memory.recall(ctx.state)
-    if recalled is None or result.named:
+    if recalled is None:
         return result
+    members = followup.related_entries(ctx.index, recalled.procedure, recalled.entry_id)
+    best = result.best
+    rival = best.entry if best is not None and best.entry not in members else None
+    named = followup.foreign_weight(ctx.index, question, members, rival) if rival else 0.0
+    if result.named and (
+        followup.foreign_weight(ctx.index, question, members, None) >= FOREIGN_WEIGHT
+        or (rival is not None and result.decision is Decision.ANSWER)
+    ):
+        return _procedure_only(ctx, question, result, recalled)
+    if named >= FOREIGN_WEIGHT and result.decision is not Decision.FALLBACK:
+        return result  # "xe máy hết bao nhiêu tiền" after a marriage question
+    unknown = followup.unknown_weight(ctx.index, question)
+    if unknown >= UNRELATED_WEIGHT:
+        return result  # "đi Đà Lạt mất mấy ngày": about something no entry speaks of
     # Read the question with the procedure named as citizens name it, and as the base names
     # it; keep the first reading that lands on the remembered procedure and answers, else the
     # first that lands there at all (suggested, or known to lack the aspect).
     landed: list[SearchResult] = []
+    ranked: SearchResult | None = None
     for name in dict.fromkeys((_topic_words(ctx, recalled), recalled.name)):
         follow = ctx.index.search(f"{question} {name}", k=5)
+        ranked = ranked or follow
         best = follow.best
         if best is None or not _same_procedure(ctx, best.entry, recalled):
             continue
         if follow.decision is Decision.FALLBACK and not follow.missing_aspect:
             continue
         if follow.decision is Decision.ANSWER:
-            return follow
+            landed.insert(0, follow)
+            break
         landed.append(follow)
-    return landed[0] if landed else result
+    aspect = followup.asked_aspect(ctx.index, question)
+    scoped = followup.within(
+        ctx.index,
+        recalled.procedure,
+        aspect,
+        question,
+        landed[0] if landed else ranked,
+        recalled.entry_id,
+    )
+    read = scoped or (landed[0] if landed else result)
+    if read is not result and unknown >= STRANGE_WEIGHT:
+        # A word no public-service text uses ("điện thoại iphone mới giá nhiêu", or a typo):
+        # perhaps not a follow-up at all. Offer the procedure's entry rather than answer with
+        # it, and never say the procedure lacks what the question may not be about.
+        if read.missing_aspect:
+            return result
+        if read.decision is Decision.ANSWER:
+            return replace(read, decision=Decision.SUGGEST)
+    return read
+
+
+def _procedure_only(
+    ctx: Context, question: str, result: SearchResult, recalled: memory.DialogueMemory
+) -> SearchResult:
+    """A question that names a procedure but asks no aspect ("còn khai tử thì sao") keeps the
+    remembered aspect, unless it also says which case it is about and retrieval answers that
+    ("đăng ký kết hôn với người nước ngoài": words beyond the procedure's common ones)."""
+    best = result.best
+    if best is None or not recalled.aspect or followup.asked_aspect(ctx.index, question):
+        return result
+    if result.decision is Decision.FALLBACK and not result.missing_aspect:
+        return result  # a procedure the base does not cover
+    key = result.procedure or ctx.index.group_of(best.entry)
+    if result.decision is Decision.ANSWER and (
+        followup.asks_own_question(question)
+        or followup.special_weight(ctx.index, question, ctx.index.group_entries(key))
+    ):
+        return result
+    scoped = followup.within(ctx.index, key, recalled.aspect, question, result, best.entry.id)
+    if scoped is None or scoped.missing_aspect:
+        return result
+    return scoped
 
 
 def _topic_words(ctx: Context, recalled: memory.DialogueMemory) -> str:
@@ -120,9 +193,14 @@ async def answer_question(ctx: Context) -> Outcome:
     suggests close questions of the same procedure, or falls back."""
     question = ctx.incoming.text.strip()
     intent = intents.detect(question)
+    result: SearchResult | None = None
+    if intent is not None and intent.name in intents.YIELDS_TO_ANSWER:
+        # "Sao làm thừa kế lâu vậy?" vents, but the base answers it: the answer helps more.
+        result = resolve(ctx, question)
+        intent = intents.applies(intent, result.decision is Decision.ANSWER)
     if intent is not None:
         return await _intent_outcome(ctx, intent, question)
-    result = resolve(ctx, question)
+    result = result or resolve(ctx, question)
     best = result.best
     if result.missing_aspect and best is not None:
         return await _missing_aspect(ctx, result, question)

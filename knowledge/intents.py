@@ -8,8 +8,10 @@ that contains one of their phrases (or one phrase of every group for ``all_of``)
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 
 from knowledge import aspects, lang
 from knowledge.normalize import analyze, fold, has_marks, words
@@ -24,6 +26,10 @@ NON_QUESTION_DECISIONS = frozenset({SMALL_TALK_DECISION, PROGRESS_DECISION})
 _ORDER = ("progress", "human", "abuse", "complaint", "identity", "goodbye", "thanks", "greeting")
 _WHOLE_FALLBACK_ORDER = ("ok",)
 _QUESTION_LIKE = frozenset({"progress", "complaint"})
+YIELDS_TO_ANSWER = frozenset({"complaint", "human"})
+"""Intents whose messages the knowledge base may still answer outright ("Sao làm thừa kế lâu
+vậy?", "Công ty có được xin phiếu lý lịch của nhân viên không?"): the handler searches first
+and replies to the intent only when the base has no confident answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +77,35 @@ INTENTS, _IGNORE = _load()
 
 def _spelled(typed: list[str], folded: list[str], exact: frozenset[str]) -> list[str]:
     """Folded words, except that a word typed with marks that is not one of the exactly
-    spelled cue words can match no cue (it is replaced by a token no phrase holds)."""
-    return [
-        f if not has_marks(w) or w in exact else "\x00" for w, f in zip(typed, folded, strict=True)
-    ]
+    spelled cue words can match no cue (it is replaced by a token no phrase holds), and so
+    can a word typed without marks that forms, with a neighbour, a word pair of public-service
+    texts ("dien thoai" is "điện thoại", not "điên")."""
+    pairs = _service_pairs()
+    out = []
+    for i, (w, f) in enumerate(zip(typed, folded, strict=True)):
+        if has_marks(w):
+            out.append(f if w in exact else "\x00")
+            continue
+        left = folded[i - 1] if i > 0 and not has_marks(typed[i - 1]) else ""
+        right = folded[i + 1] if i + 1 < len(folded) and not has_marks(typed[i + 1]) else ""
+        compound = (left not in _IGNORE and (left, f) in pairs) or (
+            right not in _IGNORE and (f, right) in pairs
+        )
+        out.append("\x00" if compound else f)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _service_pairs() -> frozenset[tuple[str, str]]:
+    """Folded word pairs of the bundled base (``knowledge/data``: 500+ entries, answers
+    included): the compounds public-service texts use."""
+    from knowledge.selfcal import bundled_entries  # loaded once, on the first abusive cue
+
+    out: set[tuple[str, str]] = set()
+    for e in bundled_entries():
+        for text in (e.answer, *e.phrasings, *e.keywords, e.procedure):
+            out.update(itertools.pairwise(fold(w) for w in words(text)))
+    return frozenset(out)
 
 
 def _find(toks: list[str], phrase: tuple[str, ...]) -> int:
@@ -95,28 +126,54 @@ def _strip(toks: list[str], phrases: tuple[tuple[str, ...], ...]) -> tuple[list[
     return toks, found
 
 
+def _matched(intent: Intent, toks: list[str]) -> list[str] | None:
+    """The words left once the intent's matched phrases are taken out, or None when the
+    intent does not match (every ``all_of`` group, or one of its phrases)."""
+    if intent.all_of:
+        rest = toks
+        for group in intent.all_of:
+            rest, found = _strip(rest, group)
+            if not found:
+                return None
+        return rest
+    rest, found = _strip(toks, intent.phrases)
+    return rest if found else None
+
+
+def _asks(words_left: list[str]) -> bool:
+    """Whether words clearly ask an aspect of a procedure ("gửi ở đâu", "mất bao lâu")."""
+    text = " ".join(w for w in words_left if w != "\x00")
+    return bool(text) and bool(aspects.primary(aspects.aspect_weights(analyze(text))))
+
+
 def detect(text: str) -> Intent | None:
     """The intent of a message, or None for a question to search the knowledge base for."""
     typed = words(text)
     toks = [fold(w) for w in typed]
     if not toks:
         return None
-    # A message that clearly asks something about a procedure ("muốn phản ánh thì gửi đâu")
-    # is a question even when it also vents about delays.
-    asks = bool(aspects.primary(aspects.aspect_weights(analyze(text))))
+    # The same words with abbreviations and teen code written out ("hs" -> "hồ sơ").
+    expanded = [w for w in analyze(text).folded if w]
+    readings = [toks] if expanded == toks else [toks, expanded]
     for name in _ORDER:
         intent = INTENTS.get(name)
         if intent is None or intent.whole:
             continue
-        if asks and name in _QUESTION_LIKE:
-            continue
         if intent.max_words and len(toks) > intent.max_words:
             continue
-        candidates = _spelled(typed, toks, intent.exact_marks) if intent.exact_marks else toks
-        if intent.all_of:
-            if all(any(_find(candidates, p) >= 0 for p in group) for group in intent.all_of):
-                return intent
-        elif any(_find(candidates, p) >= 0 for p in intent.phrases):
+        for reading in readings:
+            if intent.exact_marks:
+                if reading is not toks:
+                    continue
+                reading = _spelled(typed, toks, intent.exact_marks)
+            rest = _matched(intent, reading)
+            if rest is None:
+                continue
+            # A message that, besides the intent's own words, clearly asks something about a
+            # procedure ("muốn phản ánh thì gửi ở đâu", "hồ sơ đã nộp rồi có rút lại được
+            # không") is a question even when it also vents about delays or names a dossier.
+            if name in _QUESTION_LIKE and _asks(rest):
+                continue
             return intent
     # Whole intents: the message is only courtesy words.
     whole = [INTENTS[n] for n in (*_ORDER, *_WHOLE_FALLBACK_ORDER) if n in INTENTS]
@@ -127,9 +184,17 @@ def detect(text: str) -> Intent | None:
         rest, found = _strip(rest, intent.phrases)
         if found:
             matched.append(intent)
-    if matched and all(w in _IGNORE for w in rest):
+    if matched and all(w in _IGNORE for w in rest) and not _asks(toks):
         return matched[0]
     return None
+
+
+def applies(intent: Intent | None, answered: bool) -> Intent | None:
+    """The intent to act on once the knowledge base was searched: none when the base answers
+    a message whose intent yields to an answer (``YIELDS_TO_ANSWER``)."""
+    if intent is not None and answered and intent.name in YIELDS_TO_ANSWER:
+        return None
+    return intent
 
 
 def reply(intent: Intent, hotline: str, rng: random.Random | None = None) -> str:

@@ -947,6 +947,14 @@ class Index:
             out.append(max(options, key=score))
         return " ".join(out)
 
+    def knows(self, word: str) -> bool:
+        """Whether the base uses a word anywhere, answers included: a word without marks by
+        its folded form, a word with marks as written ("lạt" of "Đà Lạt" is not "lát")."""
+        folded = fold(word)
+        if word == folded:
+            return word in self._vocab_set
+        return word in self._spellings.get(folded, ())
+
     def group_of(self, entry: Entry) -> str:
         """The procedure group key of an entry (its procedure, or the first part of its id)."""
         return self._group_key(entry)

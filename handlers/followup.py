@@ -1,0 +1,379 @@
+"""Follow-up questions read against the remembered procedure: procedure × aspect.
+
+A follow-up such as "còn lệ phí thì sao?" names only an aspect; "còn lý lịch tư pháp thì sao"
+names only a procedure. Both are resolved here with what the dialogue memory holds
+(``handlers/memory.py``): the aspect asked is looked up among the entries of the remembered
+procedure, and the remembered aspect among the entries of the procedure just named. An entry
+is chosen because it answers that aspect (what its own phrasings ask, else what its answer
+states), not because its words look like the follow-up's: a follow-up has almost no words of
+its own, so plain retrieval often lands on a neighbouring aspect of the right procedure.
+
+The result is a ``SearchResult`` as retrieval gives one, so answering, suggesting and saying
+that an aspect is missing stay in one place (``handlers/faq.py``).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+
+from knowledge import aspects as aspect_model
+from knowledge import lang
+from knowledge.entry import Entry
+from knowledge.normalize import Analysis, analyze, fold
+from knowledge.normalize import words as split_words
+from knowledge.search import Decision, Index, Match, SearchResult
+from knowledge.selfcal import bundled_entries
+
+VAGUE = frozenset({"how", "other"})
+"""Aspects that say little about what an entry answers (as in ``knowledge/search.py``)."""
+CREDIT = (frozenset({"fee", "amount"}),)
+"""Aspects asked with the same words ("bao nhiêu tiền"): an entry on one answers the other when
+the procedure has none on the aspect asked. Processing time and filing deadline are not such
+a pair: a deadline does not answer "how long does it take"."""
+ANSWER_CUE = 3.0
+"""Cue weight from which an entry's answer text is taken to state an aspect (a place entry
+that also says "nộp trực tuyến qua Cổng Dịch vụ công" answers "làm online được không")."""
+
+
+@lru_cache(maxsize=65536)
+def entry_aspects(entry: Entry) -> frozenset[str]:
+    """The aspects an entry answers, from its stated aspect or its own phrasings."""
+    return aspect_model.entry_aspects(
+        analyze(entry.question), [analyze(a) for a in entry.alternatives], entry.aspect
+    )
+
+
+@lru_cache(maxsize=65536)
+def _answer_weights(entry: Entry) -> dict[str, float]:
+    return aspect_model.aspect_weights(analyze(entry.answer))
+
+
+def answer_aspects(entry: Entry) -> frozenset[str]:
+    """The aspects an entry's answer text clearly states (besides its own)."""
+    return frozenset(a for a, v in _answer_weights(entry).items() if v >= ANSWER_CUE)
+
+
+def main_aspect(entry: Entry) -> str:
+    """The one concrete aspect an entry answers, or "" (several, or only vague ones)."""
+    concrete = entry_aspects(entry) - VAGUE
+    return next(iter(concrete)) if len(concrete) == 1 else ""
+
+
+def read(index: Index, question: str) -> Analysis:
+    """A message as retrieval reads it, except that a message typed with diacritics keeps its
+    unmarked words as typed: "mang" in "cần mang gì theo" is "mang", not "mạng" (restoring
+    marks is for messages typed without any)."""
+    typed = analyze(question)
+    return typed if typed.any_accented else analyze(index.restore(question))
+
+
+def asked_aspect(index: Index, question: str) -> str:
+    """The aspect a message clearly asks ("" when none)."""
+    return aspect_model.primary(aspect_model.aspect_weights(read(index, question)))
+
+
+def candidates(members: Sequence[Entry], aspect: str) -> tuple[Entry, ...]:
+    """The procedure's entries that answer ``aspect``, best evidence first: entries whose
+    phrasings ask it; else entries whose answers state it; else, for fee and amount, entries
+    on the other one."""
+    own = tuple(e for e in members if aspect in entry_aspects(e))
+    if own:
+        return own
+    stated = [e for e in members if aspect in answer_aspects(e)]
+    if stated:
+        # strongest statement first; only it when clearly the strongest
+        strength = {e.id: _answer_weights(e).get(aspect, 0.0) for e in stated}
+        stated.sort(key=lambda e: -strength[e.id])
+        if len(stated) == 1 or strength[stated[0].id] >= 1.5 * strength[stated[1].id]:
+            return (stated[0],)
+        return tuple(stated)
+    family = next((f for f in CREDIT if aspect in f), frozenset())
+    return tuple(e for e in members if family & entry_aspects(e) - {aspect})
+
+
+def within(
+    index: Index,
+    key: str,
+    aspect: str,
+    question: str,
+    ranked: SearchResult | None,
+    entry_id: str = "",
+) -> SearchResult | None:
+    """The answer to ``aspect`` within procedure group ``key`` (and the id family of
+    ``entry_id``, see ``related_entries``).
+
+    One entry answers it: that entry. Several: the one retrieval ranks first among them
+    (``ranked``: the follow-up searched with the procedure's words), answered when retrieval
+    answered it too or it is the only one retrieval ranked, else offered with the others.
+    None: the aspect is missing, unless retrieval answered with an entry of the procedure
+    whose aspect is vague (a "how to" entry may well say it); ``None`` when no aspect is asked.
+    """
+    if not aspect or aspect in VAGUE:
+        return None
+    members = related_entries(index, key, entry_id)
+    if not members:
+        return None
+    found = candidates(members, aspect)
+    scores = {m.entry.id: m.score for m in ranked.matches} if ranked else {}
+    if len(found) == 1:
+        return _result(question, Decision.ANSWER, found, aspect, key, scores)
+    if found:
+        order = sorted(found, key=lambda e: -scores.get(e.id, float("-inf")))
+        best = ranked.best if ranked else None
+        if (
+            ranked is not None
+            and ranked.decision is Decision.ANSWER
+            and best is not None
+            and best.entry in found
+        ):
+            return _result(
+                question, Decision.ANSWER, _first(best.entry, order), aspect, key, scores
+            )
+        strongest = _strongest(found, aspect)
+        if strongest is not None:
+            return _result(question, Decision.ANSWER, _first(strongest, order), aspect, key, scores)
+        general = _general(index, members, found, question)
+        if general is not None:
+            return _result(question, Decision.ANSWER, _first(general, order), aspect, key, scores)
+        listed = [e for e in order if e.id in scores]
+        if len(listed) == 1:
+            return _result(question, Decision.ANSWER, _first(listed[0], order), aspect, key, scores)
+        return _result(question, Decision.SUGGEST, tuple(order), aspect, key, scores)
+    if (
+        ranked is not None
+        and ranked.decision is Decision.ANSWER
+        and ranked.best is not None
+        and ranked.best.entry in members
+        and entry_aspects(ranked.best.entry) <= VAGUE
+    ):
+        return ranked
+    return SearchResult(
+        question,
+        Decision.FALLBACK,
+        tuple(Match(e, scores.get(e.id, 0.0)) for e in members),
+        aspect,
+        missing_aspect=True,
+        procedure=key,
+        named=False,
+    )
+
+
+_FAMILIES: weakref.WeakKeyDictionary[Index, dict[str, tuple[Entry, ...]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def related_entries(index: Index, key: str, entry_id: str = "") -> tuple[Entry, ...]:
+    """A procedure group's entries, then the other entries of ``entry_id``'s id family
+    ("can-cuoc/..."): bases name one procedure in several ways ("Cấp lại thẻ căn cước",
+    "Cấp đổi, cấp lại thẻ căn cước"), and a follow-up is about the procedure as the citizen
+    sees it."""
+    members = index.group_entries(key)
+    if "/" not in entry_id:
+        return members
+    families = _FAMILIES.get(index)
+    if families is None:
+        grouped: dict[str, list[Entry]] = {}
+        for e in index.entries:
+            if "/" in e.id:
+                grouped.setdefault(e.id.split("/", 1)[0], []).append(e)
+        families = {k: tuple(v) for k, v in grouped.items()}
+        _FAMILIES[index] = families
+    extra = [e for e in families.get(entry_id.split("/", 1)[0], ()) if e not in members]
+    return (*members, *extra)
+
+
+def _first(entry: Entry, order: Sequence[Entry]) -> tuple[Entry, ...]:
+    return (entry, *(e for e in order if e != entry))
+
+
+def _strongest(found: Sequence[Entry], aspect: str) -> Entry | None:
+    """The entry whose own phrasings ask the aspect far more plainly than the others' do
+    ("Hồ sơ đăng ký mã số thuế gồm những gì?" against "Hồ sơ đăng ký mã số thuế được nộp tại
+    cơ quan thuế nào?", which only mentions the documents), by ``STRONGER`` cue weight."""
+    strength = sorted(
+        (
+            (max(aspect_model.aspect_weights(analyze(p)).get(aspect, 0.0) for p in e.phrasings), i)
+            for i, e in enumerate(found)
+        ),
+        reverse=True,
+    )
+    (top, first), (runner_up, _) = strength[0], strength[1]
+    return found[first] if top - runner_up >= STRONGER else None
+
+
+def _general(
+    index: Index, members: Sequence[Entry], found: Sequence[Entry], question: str
+) -> Entry | None:
+    """Among entries answering the same aspect of one procedure, the one for the general case
+    ("Đăng ký kết hôn ở đâu?" rather than "... với người nước ngoài ở đâu?"), when the
+    follow-up names none of the special cases' words.
+
+    An entry's special words are the distinctive words of its closest-to-general phrasing
+    that most of the procedure's entries do not share; the general entry has clearly fewer
+    (by ``GENERAL_MARGIN`` of distinctive weight) than every other candidate.
+    """
+    core = _core_words(tuple(members))
+    special: dict[str, frozenset[str]] = {}
+    for e in found:
+        options = []
+        for p in e.phrasings:
+            a = analyze(p)
+            cues = aspect_model.cue_words(a)
+            options.append(frozenset(w for w in a.content if w not in cues and w not in core))
+        special[e.id] = min(options, key=lambda ws: sum(index.weight(w) for w in ws))
+    asked = distinctive_words(index, question)
+    if any(asked & words for words in special.values()):
+        return None  # the follow-up itself says which case it is about
+    weights = sorted((sum(index.weight(w) for w in special[e.id]), i) for i, e in enumerate(found))
+    (low, first), (runner_up, _) = weights[0], weights[1]
+    return found[first] if runner_up - low >= GENERAL_MARGIN else None
+
+
+QUESTION_WORDS: frozenset[tuple[str, ...]] = frozenset(
+    tuple(str(w).split()) for w in lang.load("intents").get("question_words", [])
+)
+
+
+def asks_own_question(question: str) -> bool:
+    """Whether a message holds a question word ("ai", "gì", "nào", "đâu" ...; see
+    ``knowledge/lang/intents.yaml``)."""
+    folded = [fold(w) for w in split_words(question)]
+    return any(
+        tuple(folded[i : i + len(q)]) == q for q in QUESTION_WORDS for i in range(len(folded))
+    )
+
+
+def special_weight(index: Index, question: str, members: tuple[Entry, ...]) -> float:
+    """The distinctive weight of a question's words that are not common to the procedure's
+    entries ("nước ngoài" in "đăng ký kết hôn với người nước ngoài"; nothing in "còn đăng ký
+    kết hôn thì sao")."""
+    core = _core_words(members)
+    return sum(index.weight(w) for w in distinctive_words(index, question) - core)
+
+
+@lru_cache(maxsize=4096)
+def _core_words(members: tuple[Entry, ...]) -> frozenset[str]:
+    """Words that at least half of a procedure's entries use in their phrasings or name."""
+    counts: dict[str, int] = {}
+    for e in members:
+        texts = [t for t in (e.procedure, *e.phrasings) if t]
+        for w in {w for t in texts for w in analyze(t).content}:
+            counts[w] = counts.get(w, 0) + 1
+    return frozenset(w for w, n in counts.items() if 2 * n >= len(members))
+
+
+def _result(
+    question: str,
+    decision: Decision,
+    entries: Sequence[Entry],
+    aspect: str,
+    key: str,
+    scores: dict[str, float],
+) -> SearchResult:
+    matches = tuple(Match(e, scores.get(e.id, 0.0)) for e in entries)
+    return SearchResult(question, decision, matches, aspect, procedure=key, named=False)
+
+
+@lru_cache(maxsize=4096)
+def group_words(members: tuple[Entry, ...]) -> frozenset[str]:
+    """The content words of a procedure's names, phrasings and keywords: folded, and also as
+    written (with marks), so that a word typed with marks is matched as typed ("tử" of
+    "khai tử" is not "từ")."""
+    texts = [t for e in members for t in (e.procedure, *e.phrasings, *e.keywords) if t]
+    return frozenset(w for t in texts for w in _words(analyze(t)))
+
+
+def _words(a: Analysis) -> Iterator[str]:
+    content = set(a.content)
+    for tok, f in zip(a.tokens, a.folded, strict=True):
+        if f in content:
+            yield f
+            yield tok.lower()
+
+
+def foreign_weight(
+    index: Index, question: str, members: tuple[Entry, ...], rival: Entry | None
+) -> float:
+    """How much a question is about another procedure than ``members``: the distinctive
+    weight (``Index.weight``) of its words that the procedure does not use (and that
+    ``rival``, when given, does: the entry retrieval ranks first for the question alone). A
+    word typed with marks counts as typed ("còn" is not the "con" of birth registration;
+    "tử" of "khai tử" is not "từ")."""
+    a = read(index, question)
+    cues = aspect_model.cue_words(a)
+    own = group_words(members)
+    theirs = group_words((rival,)) if rival is not None else frozenset()
+    named = 0.0
+    count = 0
+    seen: set[str] = set()
+    content = set(a.content)
+    for tok, f, marked in zip(a.tokens, a.folded, a.accented, strict=True):
+        if f not in content or f in cues or f in seen:
+            continue
+        seen.add(f)
+        weight = index.weight(f)
+        if weight < MIN_WEIGHT:
+            continue
+        form = tok.lower() if marked else f
+        if form in own:
+            continue
+        if rival is None or form in theirs:
+            named += weight
+            count += 1
+    # One word shared with another procedure is too little to name it: "con" typed without
+    # marks is "còn" as often as the "con" of birth registration; procedure names are made
+    # of several words ("xe máy", "hộ chiếu").
+    return named if rival is None or count >= 2 else 0.0
+
+
+def unknown_weight(index: Index, question: str) -> float:
+    """The distinctive weight of a question's words that neither the base (answers included)
+    nor the bundled base ever uses ("xăng", "lít" in "xăng bao nhiêu một lít"): a follow-up is
+    written in the words of public-service texts ("chờ", "đáp ứng"), a question about
+    something else is not. A word typed with marks is looked up as typed in the bundled base
+    (folded, "tết" would be "tệ", "tế", ...)."""
+    a = read(index, question)
+    cues = aspect_model.cue_words(a)
+    accented, folded = public_service_words()
+    total = 0.0
+    seen: set[str] = set()
+    content = set(a.content)
+    for tok, f, marked in zip(a.tokens, a.folded, a.accented, strict=True):
+        if f not in content or f in cues or f in seen:
+            continue
+        seen.add(f)
+        weight = index.weight(f)
+        if weight < MIN_WEIGHT:
+            continue
+        form = tok.lower() if marked else f
+        if not index.knows(form) and form not in (accented if marked else folded):
+            total += weight
+    return total
+
+
+@lru_cache(maxsize=1)
+def public_service_words() -> tuple[frozenset[str], frozenset[str]]:
+    """Words of the bundled base (``knowledge/data``, 500+ entries over 130+ procedures,
+    answers included), as written (lower case) and folded: the vocabulary of public-service
+    texts."""
+    out: set[str] = set()
+    for e in bundled_entries():
+        for text in (e.procedure, e.category, e.answer, *e.phrasings, *e.keywords):
+            out.update(w.lower() for w in split_words(text))
+    return frozenset(out), frozenset(fold(w) for w in out)
+
+
+def distinctive_words(index: Index, question: str) -> frozenset[str]:
+    """The content words of a question that say something about its topic: not aspect cues,
+    not generic words (``Index.weight`` above ``MIN_WEIGHT``)."""
+    a = read(index, question)
+    cues = aspect_model.cue_words(a)
+    return frozenset(w for w in a.content if w not in cues and index.weight(w) >= MIN_WEIGHT)
+
+
+MIN_WEIGHT = 0.3
+GENERAL_MARGIN = 0.5
+STRONGER = 1.5
