@@ -86,7 +86,11 @@ async def _ask(args: argparse.Namespace) -> int:
         result = index.search(q, k=args.k)
         # Small talk and dossier questions are not knowledge-base questions: the assistant
         # does not answer them from the base (decision "fallback"; "intent" says what they are).
-        intent = intents.applies(intents.detect(q), result.decision.value == "answer")
+        intent = intents.applies(
+            intents.detect(q),
+            result.decision.value == "answer",
+            result.decision.value == "suggest" and result.named,
+        )
         decision = "fallback" if intent is not None else result.decision.value
         if args.json:
             line: dict[str, object] = {

@@ -197,7 +197,11 @@ async def answer_question(ctx: Context) -> Outcome:
     if intent is not None and intent.name in intents.YIELDS_TO_ANSWER:
         # "Sao làm thừa kế lâu vậy?" vents, but the base answers it: the answer helps more.
         result = resolve(ctx, question)
-        intent = intents.applies(intent, result.decision is Decision.ANSWER)
+        intent = intents.applies(
+            intent,
+            result.decision is Decision.ANSWER,
+            result.decision is Decision.SUGGEST and result.named,
+        )
     if intent is not None:
         return await _intent_outcome(ctx, intent, question)
     result = result or resolve(ctx, question)

@@ -189,10 +189,12 @@ def detect(text: str) -> Intent | None:
     return None
 
 
-def applies(intent: Intent | None, answered: bool) -> Intent | None:
+def applies(intent: Intent | None, answered: bool, offered: bool = False) -> Intent | None:
     """The intent to act on once the knowledge base was searched: none when the base answers
-    a message whose intent yields to an answer (``YIELDS_TO_ANSWER``)."""
-    if intent is not None and answered and intent.name in YIELDS_TO_ANSWER:
+    a message whose intent yields to an answer (``YIELDS_TO_ANSWER``), or offers entries of a
+    procedure the message names (``offered``: "xin giấy xác nhận cư trú thì chờ lâu không?"
+    asks the processing time in a complaint's words)."""
+    if intent is not None and (answered or offered) and intent.name in YIELDS_TO_ANSWER:
         return None
     return intent
 

@@ -3,13 +3,15 @@ services, and the foreign ratio of the out-of-scope check (with its own decision
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from knowledge import kbfile, selfcal
+from knowledge import intents, kbfile, selfcal
 from knowledge import search as search_module
 from knowledge.search import FEATURES, Decision, Index
+from tests.test_cli import motcua
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL5 = ROOT / "bench" / "eval5" / "kb.yaml"
@@ -78,3 +80,24 @@ def test_a_long_message_is_asked_by_its_last_question(
     assert index.search(question).matches[0].entry.id == "khuyet-tat/tro-cap"
     monkeypatch.setattr(search_module, "LAST_ASKED", False)
     assert index.search(question).matches[0].entry.id != "khuyet-tat/tro-cap"
+
+
+def test_a_question_in_a_complaints_words_naming_a_procedure_gets_its_entries(
+    tmp_path: Path,
+) -> None:
+    """ "chờ lâu không" is how people vent about delays, but this message names a procedure
+    and asks its processing time: its entries are offered, not the complaint's reply. A
+    complaint that names nothing stays one."""
+    question = "Lên công an xin giấy xác nhận cư trú thì chờ lâu không?"
+    complaint = "sao chờ lâu quá vậy"
+    intent = intents.detect(question)
+    assert intent is not None and intent.name == "complaint"
+    out = motcua(
+        "ask", "--kb", str(EVAL5), "--json", cwd=tmp_path, stdin=f"{question}\n{complaint}\n"
+    )
+    assert out.returncode == 0, out.stderr
+    first, second = (json.loads(line) for line in out.stdout.splitlines())
+    assert first["decision"] == "suggest"
+    assert "xac-nhan-cu-tru/thoi-han" in [m["id"] for m in first["matches"][:3]]
+    assert second["decision"] == "fallback"
+    assert intents.detect(complaint) is not None
