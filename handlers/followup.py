@@ -278,11 +278,16 @@ def _result(
 
 
 @lru_cache(maxsize=4096)
-def group_words(members: tuple[Entry, ...]) -> frozenset[str]:
-    """The content words of a procedure's names, phrasings and keywords: folded, and also as
-    written (with marks), so that a word typed with marks is matched as typed ("tử" of
-    "khai tử" is not "từ")."""
-    texts = [t for e in members for t in (e.procedure, *e.phrasings, *e.keywords) if t]
+def group_words(members: tuple[Entry, ...], names_only: bool = False) -> frozenset[str]:
+    """The content words of a procedure's names, phrasings and keywords (``names_only``: its
+    name and keywords, the words that name it): folded, and also as written (with marks), so
+    that a word typed with marks is matched as typed ("tử" of "khai tử" is not "từ")."""
+    texts = [
+        t
+        for e in members
+        for t in (e.procedure, *(() if names_only else e.phrasings), *e.keywords)
+        if t
+    ]
     return frozenset(w for t in texts for w in _words(analyze(t)))
 
 
@@ -305,7 +310,9 @@ def foreign_weight(
     a = read(index, question)
     cues = aspect_model.cue_words(a)
     own = group_words(members)
-    theirs = group_words((rival,)) if rival is not None else frozenset()
+    # Words of the rival's name and keywords: "đáp ứng" in the rival entry's question does not
+    # name its procedure.
+    theirs = group_words((rival,), names_only=True) if rival is not None else frozenset()
     named = 0.0
     count = 0
     seen: set[str] = set()

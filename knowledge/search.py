@@ -126,6 +126,9 @@ KEYWORD_NAMES = 1.0
 question holding it is at least this. Measured leave-one-base-out (``bench/retrieval.py lobo``):
 hit@3 0.896 -> 0.919 on bench/eval3, where citizens' words for a procedure are its keywords."""
 KEYWORD_RANKING = False
+MARKED_KEEP = 0.5
+"""Share of a message's words typed with marks from which its words typed without marks are
+kept as typed: "cần mang theo gì" means "mang", not the "mạng" of a base full of "qua mạng"."""
 LAST_ASKED = True
 LONG_QUESTION = 12
 """Content words from which a message counts as long (a story, then the question)."""
@@ -923,6 +926,10 @@ class Index:
         """
         typed = words(text)
         folded = [fold(w) for w in typed]
+        marked = sum(w != f for w, f in zip(typed, folded, strict=True))
+        if MARKED_KEEP and typed and marked >= MARKED_KEEP * len(typed):
+            # Typed with marks throughout: a word without marks was meant so ("mang theo").
+            return text
         out: list[str] = []
         for i, (w, f) in enumerate(zip(typed, folded, strict=True)):
             options = self._spellings.get(f)

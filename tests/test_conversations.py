@@ -16,8 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from handlers import texts, texts_dossier
+from handlers import followup, texts, texts_dossier
+from knowledge import kbfile
 from knowledge.intents import detect
+from knowledge.search import Index
 from storage.models import MessageLog
 from tests import cli_runner
 from tests.transcript import Conversation
@@ -210,3 +212,16 @@ def test_ask_reports_what_the_chat_does_with_a_vented_question(tmp_path: Path) -
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert lines[0]["decision"] == "answer" and "intent" not in lines[0]
     assert lines[1]["decision"] == "fallback" and lines[1]["intent"] == "complaint"
+
+
+def test_words_of_another_entrys_question_do_not_name_its_procedure() -> None:
+    """After a question on voluntary social insurance, "cần đáp ứng điều kiện gì" shares
+    "đáp ứng" with the adoption entry's question, not with its name or keywords: it is a
+    follow-up, not a question on adoption. "nhận con nuôi" names adoption."""
+    entries = kbfile.load(ROOT / "bench" / "eval5" / "kb.yaml")
+    index = Index(entries)
+    members = tuple(e for e in entries if e.id.startswith("bhxh-tu-nguyen/"))
+    rival = next(e for e in entries if e.id == "con-nuoi/dieu-kien")
+    assert followup.foreign_weight(index, "cần đáp ứng điều kiện gì", members, rival) == 0.0
+    named = followup.foreign_weight(index, "nhận con nuôi cần điều kiện gì", members, rival)
+    assert named >= 0.5
