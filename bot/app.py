@@ -25,6 +25,7 @@ from handlers.context import Services, vietnam_today
 from knowledge.search import Thresholds
 from storage import migrate
 from storage.db import create_engine, session_factory
+from storage.group_commit import GroupCommit
 from storage.repositories.retention import Retention
 
 if TYPE_CHECKING:
@@ -109,6 +110,12 @@ class App:
             max_message_chars=settings.max_message_chars,
             metrics=metrics,
             services=services,
+            # SQLite, one writer: web messages committed a batch at a time (docs/cost.md).
+            group_commit=(
+                GroupCommit(sessions)
+                if settings.is_sqlite and settings.sqlite_group_commit
+                else None
+            ),
         )
         inbox = UpdateInbox(  # one worker for every webhook channel (bot/update_inbox.py)
             sessions,
@@ -294,4 +301,6 @@ class App:
         self._tasks.clear()
         for channel in self.channels:
             await channel.stop()
+        if self.dispatcher.group_commit is not None:
+            await self.dispatcher.group_commit.close()  # the batch in hand commits first
         await self.engine.dispose()
