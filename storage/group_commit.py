@@ -185,6 +185,13 @@ class GroupCommit:
             try:
                 await outer.commit()
             except Exception as exc:
+                # SQLite keeps the transaction open when COMMIT fails (a deferred constraint):
+                # end it before anyone is told to try again on this connection.
+                with contextlib.suppress(Exception):
+                    await outer.rollback()
+                if not conn.in_transaction():  # SQLAlchemy is done with it, SQLite is not
+                    with contextlib.suppress(Exception):
+                        await savepoint("ROLLBACK")
                 self.stats.failed_commits += 1
                 log.warning(
                     "group commit: a batch of %d did not commit (%s); each is tried alone",
