@@ -169,6 +169,12 @@ async def main(args: argparse.Namespace) -> None:
 
     app = App.build(Settings())
     await app.start(watch=False)
+    try:  # as ``motcua serve`` does once the index is built (bot/gc_tuning.py)
+        from bot.gc_tuning import freeze_long_lived
+
+        freeze_long_lived()
+    except ImportError:  # older commits
+        pass
     runner = web.AppRunner(make_web_app(app), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -16,6 +16,7 @@ from bot.delivery import OutboxWorker, Sender
 from bot.dispatcher import Dispatcher
 from bot.domain.dossiers.workdays import load_calendar
 from bot.domain.reflections.rules import ReflectionRules
+from bot.gc_tuning import freeze_long_lived
 from bot.kb_service import KnowledgeService
 from bot.messages import Channel
 from bot.metrics import Metrics
@@ -163,6 +164,8 @@ class App:
         await self.bootstrap_admins()
         await self.review_sweep(sync_register=True)
         await self.knowledge.refresh()
+        if watch:  # serving: the index built, keep full GC passes off it (bot/gc_tuning.py)
+            freeze_long_lived()
         if watch:
             self._tasks.append(
                 asyncio.create_task(self.knowledge.watch(self.settings.kb_reload_seconds))
