@@ -173,6 +173,10 @@ async def main(args: argparse.Namespace) -> None:
         from bot.gc_tuning import freeze_long_lived
 
         freeze_long_lived()
+        from storage.sqlite_checkpoint import BackgroundCheckpoint
+
+        checkpoint = BackgroundCheckpoint(app.engine)  # as ``motcua serve`` on SQLite
+        await checkpoint.start()
     except ImportError:  # older commits
         pass
     runner = web.AppRunner(make_web_app(app), access_log=None)

@@ -28,6 +28,7 @@ from storage import migrate
 from storage.db import create_engine, session_factory
 from storage.group_commit import GroupCommit
 from storage.repositories.retention import Retention
+from storage.sqlite_checkpoint import BackgroundCheckpoint
 
 if TYPE_CHECKING:
     from bot.channels.base import ChannelAdapter
@@ -80,6 +81,7 @@ class App:
     channels: list[ChannelAdapter] = field(default_factory=list)  # bot/channels/registry.py
     stopping: bool = False
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _checkpoint: BackgroundCheckpoint | None = None  # storage/sqlite_checkpoint.py
 
     @classmethod
     def build(cls, settings: Settings) -> App:
@@ -166,6 +168,10 @@ class App:
         await self.knowledge.refresh()
         if watch:  # serving: the index built, keep full GC passes off it (bot/gc_tuning.py)
             freeze_long_lived()
+        if watch and self.settings.is_sqlite:  # WAL checkpoints off the loop's thread
+            checkpoint = BackgroundCheckpoint(self.engine)
+            if await checkpoint.start():
+                self._checkpoint = checkpoint
         if watch:
             self._tasks.append(
                 asyncio.create_task(self.knowledge.watch(self.settings.kb_reload_seconds))
@@ -306,4 +312,6 @@ class App:
             await channel.stop()
         if self.dispatcher.group_commit is not None:
             await self.dispatcher.group_commit.close()  # the batch in hand commits first
+        if self._checkpoint is not None:
+            await self._checkpoint.close()
         await self.engine.dispose()
