@@ -43,7 +43,7 @@ T = TypeVar("T")
 Body = Callable[[AsyncSession], Awaitable[T]]
 
 MAX_BATCH = 64
-MAX_BATCH_SECONDS = 0.025
+MAX_BATCH_SECONDS = 0.010
 
 
 class _Retry(Exception):
