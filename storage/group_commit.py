@@ -153,6 +153,7 @@ class GroupCommit:
                 self._fail_next(_Retry())
                 return
             savepoint = _savepoints(conn)
+            transaction = _transaction_of(conn)
             started = time.monotonic()
             while (
                 self._queue
@@ -176,6 +177,15 @@ class GroupCommit:
                     kept = await asyncio.shield(turn.done)
                 finally:
                     await session.close()  # "rollback_only": the transaction is left alone
+                if not _active(conn, transaction):
+                    # The message's work rolled back the batch's transaction itself (a
+                    # session.rollback() in a handler): nothing of the batch is left, so
+                    # every message in it is tried again alone.
+                    log.warning("group commit: a message ended the batch's transaction")
+                    for lost in [*members, *([turn] if kept else [])]:
+                        _settle(lost.committed, _Retry())
+                    current = None
+                    return
                 if not kept:
                     await savepoint("ROLLBACK TO message")
                 await savepoint("RELEASE message")
@@ -232,6 +242,20 @@ class GroupCommit:
         if writer is not None and not writer.done():
             with contextlib.suppress(Exception):
                 await writer
+
+
+def _transaction_of(conn: AsyncConnection) -> Any:
+    sync = conn.sync_connection
+    return None if sync is None else sync.get_nested_transaction() or sync.get_transaction()
+
+
+def _active(conn: AsyncConnection, transaction: Any) -> bool:
+    """Whether the batch's transaction (``transaction``) is still the connection's own."""
+    return (
+        transaction is not None
+        and _transaction_of(conn) is transaction
+        and bool(transaction.is_active)
+    )
 
 
 def _savepoints(conn: AsyncConnection) -> Callable[[str], Awaitable[None]]:

@@ -154,3 +154,21 @@ async def test_a_caller_cancelled_while_waiting_runs_nothing_and_the_batch_goes_
     with pytest.raises(asyncio.CancelledError):
         await cancelled
     assert await _tags(engine) == ["kept", "slow"]
+
+
+async def test_a_message_that_rolls_back_the_whole_transaction_loses_no_other(
+    engine: AsyncEngine,
+) -> None:
+    group = GroupCommit(session_factory(engine))
+
+    async def rogue(session: AsyncSession) -> str:
+        await session.execute(text("INSERT INTO item (tag, parent_id) VALUES ('rogue', 1)"))
+        await session.rollback()  # ends the batch's transaction, not just its own work
+        return "rogue"
+
+    bodies = [_insert("m0"), _insert("m1"), rogue, _insert("m3"), _insert("m4")]
+    results = await asyncio.gather(*(group.run(b) for b in bodies))
+    assert results == ["m0", "m1", "rogue", "m3", "m4"]
+    # Each tried again alone where the batch was lost: all stored once; the rogue's own
+    # rollback, alone, undoes only its own insert.
+    assert await _tags(engine) == ["m0", "m1", "m3", "m4"]
