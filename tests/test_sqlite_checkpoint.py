@@ -61,3 +61,29 @@ async def test_the_task_checkpoints_on_its_own(tmp_path: Path) -> None:
         await checkpoint.close()
     finally:
         await engine.dispose()
+
+
+async def test_checkpoints_aside_do_not_hold_the_connection_and_a_long_log_is_caught_up(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/e.db")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (n INTEGER, pad TEXT)"))
+        checkpoint = BackgroundCheckpoint(engine, interval=0.05, catch_up_frames=200)
+        assert await checkpoint.start()
+        async with engine.begin() as conn:  # a transaction open: the connection is held ...
+            await conn.execute(text("INSERT INTO t VALUES (0, '')"))
+            found = await asyncio.wait_for(checkpoint.checkpoint_aside(), 5)  # ... no wait
+            assert found is not None and found[0] == 0
+        for n in range(300):  # the log grows past catch_up_frames
+            async with engine.begin() as conn:
+                await conn.execute(
+                    text("INSERT INTO t VALUES (:n, :pad)"), {"n": n, "pad": "x" * 5000}
+                )
+            await asyncio.sleep(0)
+        await asyncio.sleep(0.3)
+        assert checkpoint.held >= 1  # caught up while holding the connection
+        await checkpoint.close()
+    finally:
+        await engine.dispose()
