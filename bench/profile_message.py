@@ -169,6 +169,16 @@ async def main(args: argparse.Namespace) -> None:
 
     app = App.build(Settings())
     await app.start(watch=False)
+    try:  # as ``motcua serve`` does once the index is built (bot/gc_tuning.py)
+        from bot.gc_tuning import freeze_long_lived
+
+        freeze_long_lived()
+        from storage.sqlite_checkpoint import BackgroundCheckpoint
+
+        checkpoint = BackgroundCheckpoint(app.engine)  # as ``motcua serve`` on SQLite
+        await checkpoint.start()
+    except ImportError:  # older commits
+        pass
     runner = web.AppRunner(make_web_app(app), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

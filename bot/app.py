@@ -16,6 +16,7 @@ from bot.delivery import OutboxWorker, Sender
 from bot.dispatcher import Dispatcher
 from bot.domain.dossiers.workdays import load_calendar
 from bot.domain.reflections.rules import ReflectionRules
+from bot.gc_tuning import freeze_long_lived
 from bot.kb_service import KnowledgeService
 from bot.messages import Channel
 from bot.metrics import Metrics
@@ -25,7 +26,9 @@ from handlers.context import Services, vietnam_today
 from knowledge.search import Thresholds
 from storage import migrate
 from storage.db import create_engine, session_factory
+from storage.group_commit import GroupCommit
 from storage.repositories.retention import Retention
+from storage.sqlite_checkpoint import BackgroundCheckpoint
 
 if TYPE_CHECKING:
     from bot.channels.base import ChannelAdapter
@@ -78,6 +81,7 @@ class App:
     channels: list[ChannelAdapter] = field(default_factory=list)  # bot/channels/registry.py
     stopping: bool = False
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _checkpoint: BackgroundCheckpoint | None = None  # storage/sqlite_checkpoint.py
 
     @classmethod
     def build(cls, settings: Settings) -> App:
@@ -109,6 +113,12 @@ class App:
             max_message_chars=settings.max_message_chars,
             metrics=metrics,
             services=services,
+            # SQLite, one writer: web messages committed a batch at a time (docs/cost.md).
+            group_commit=(
+                GroupCommit(sessions)
+                if settings.is_sqlite and settings.sqlite_group_commit
+                else None
+            ),
         )
         inbox = UpdateInbox(  # one worker for every webhook channel (bot/update_inbox.py)
             sessions,
@@ -156,6 +166,12 @@ class App:
         await self.bootstrap_admins()
         await self.review_sweep(sync_register=True)
         await self.knowledge.refresh()
+        if watch:  # serving: the index built, keep full GC passes off it (bot/gc_tuning.py)
+            freeze_long_lived()
+        if watch and self.settings.is_sqlite:  # WAL checkpoints off the loop's thread
+            checkpoint = BackgroundCheckpoint(self.engine)
+            if await checkpoint.start():
+                self._checkpoint = checkpoint
         if watch:
             self._tasks.append(
                 asyncio.create_task(self.knowledge.watch(self.settings.kb_reload_seconds))
@@ -294,4 +310,8 @@ class App:
         self._tasks.clear()
         for channel in self.channels:
             await channel.stop()
+        if self.dispatcher.group_commit is not None:
+            await self.dispatcher.group_commit.close()  # the batch in hand commits first
+        if self._checkpoint is not None:
+            await self._checkpoint.close()
         await self.engine.dispose()

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     """SQLite only: run statements on the event loop's thread (storage/sqlite_inline.py; a
     message costs about half). A long statement then holds the whole process, /livez
     included; false runs them on aiosqlite's worker thread instead (docs/cost.md)."""
+    sqlite_group_commit: bool = True
+    """SQLite only: web chat messages are committed a batch at a time by one writer, each in a
+    savepoint, replies released after the batch's commit (storage/group_commit.py); false: one
+    transaction a message."""
 
     # --- Retention (days; purged daily by every worker, harmless when concurrent) ----
     message_log_retention_days: int = Field(default=365, ge=1)

@@ -28,6 +28,8 @@ from bot.reflections import delivery as reflection_delivery
 from handlers import ROUTES, Route, admin, texts
 from handlers import handle as route
 from handlers.context import Context, Services, vietnam_today
+from knowledge.search import Index
+from storage.group_commit import GroupCommit
 from storage.repositories import chats, roles
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,12 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 AfterHandling = Callable[[AsyncSession, list[Reply]], Awaitable[None]]
 BeforeHandling = Callable[[AsyncSession], Awaitable[bool]]
+
+# Channels whose updates are group-committed on SQLite (storage/group_commit.py): the web chat,
+# whose client waits for the answer anyway. Webhook updates keep a transaction each: their
+# handling is stopped (cancelled) at shutdown, and a stop between a batch's commit and the
+# reply's sending would leave a stored update unanswered.
+GROUP_COMMITTED = frozenset({Channel.WEB})
 
 
 def _numbered_choice(incoming: Incoming, state: ChatState) -> Incoming:
@@ -67,8 +75,11 @@ class Dispatcher:
         routes: tuple[Route, ...] = ROUTES,
         clock: Callable[[], float] = time.perf_counter,
         services: Services | None = None,
+        group_commit: GroupCommit | None = None,
     ) -> None:
         self._sessions = sessions
+        self.group_commit = group_commit
+        self._in_hand = 0  # updates inside ``handle`` now (group commit only when > 1)
         self._knowledge = knowledge
         self._secret = secret
         self._hotline = hotline
@@ -126,57 +137,92 @@ class Dispatcher:
         started = self._clock()
         channel = incoming.chat.channel.value
         lock = self._lock(incoming.chat.key)
+        self._in_hand += 1
         try:
             prepared = await self._prepare(incoming)
             # Retrieval needs no lock: run before the transaction (bot/prefetch.py).
             index = prefetched(self._knowledge.index, incoming, self._max_chars)
-            async with lock, self._sessions() as session, session.begin():
-                if before is not None and not await before(session):
-                    return []  # refused by the channel: what ``before`` wrote is committed
-                if not await chats.claim_event(session, channel, incoming.event_id):
-                    self.metrics.duplicates.labels(channel).inc()
-                    return []
-                done = await lifecycle.apply(session, incoming)
-                if done is not None:
-                    return done  # a lifecycle event, or content the adapter refused
-                user_hash = self.user_hash(incoming)
-                state_key = self.state_key(incoming.chat)
-                state = await chats.lock_state(
-                    session, incoming.chat, key=state_key, user_hash=user_hash
+
+            async def body(session: AsyncSession) -> tuple[list[Reply], Outcome | None]:
+                return await self._in_transaction(
+                    session, incoming, index, prepared, before=before, after=after
                 )
-                incoming = _numbered_choice(incoming, state)
-                ctx = Context(
-                    session=session,
-                    incoming=incoming,
-                    state=state,
-                    index=index,
-                    user_hash=user_hash,
-                    hotline=self._hotline,
-                    max_message_chars=self._max_chars,
-                    services=self.services,
-                    actor=await roles.actor_of(session, user_hash),
-                    prepared=prepared,
-                )
-                outcome = await self._run(ctx)
-                if incoming.chat.channel is Channel.ZALO_OA:
-                    # The citizen wrote, so Zalo's window is open again: queue held replies.
-                    await reflection_delivery.release_held(session, incoming.chat)
-                offered = tuple(c.value for r in outcome.replies for c in r.choices)
-                await chats.save_state(
-                    session,
-                    incoming.chat,
-                    outcome.next_state.evolve(offered=offered),
-                    key=state_key,
-                )
-                if after is not None:
-                    await after(session, list(outcome.replies))
+
+            async with lock:
+                group = self.group_commit
+                if (
+                    group is not None
+                    and incoming.chat.channel in GROUP_COMMITTED
+                    and (self._in_hand > 1 or not group.idle)
+                ):
+                    done, outcome = await group.run(body)  # storage/group_commit.py
+                else:  # alone: a batch of one would only add the writer's hand-offs
+                    async with self._sessions() as session, session.begin():
+                        done, outcome = await body(session)
         except Exception:
             self.metrics.errors.labels(channel).inc()
             log.exception("handler failed on %s event %s", channel, incoming.event_id)
             return [Reply(texts.APOLOGY)]
+        finally:
+            self._in_hand -= 1
+        if outcome is None:
+            return done
         self.metrics.messages.labels(channel, outcome.decision or "other").inc()
         self.metrics.latency.labels(channel).observe(self._clock() - started)
-        return list(outcome.replies)
+        return done
+
+    async def _in_transaction(
+        self,
+        session: AsyncSession,
+        incoming: Incoming,
+        index: Index,
+        prepared: object | None,
+        *,
+        before: BeforeHandling | None,
+        after: AfterHandling | None,
+    ) -> tuple[list[Reply], Outcome | None]:
+        """The update's work in its transaction: the replies, and the outcome when a handler
+        ran (None: refused, a redelivery, or a lifecycle event)."""
+        channel = incoming.chat.channel.value
+        if before is not None and not await before(session):
+            return [], None  # refused by the channel: what ``before`` wrote is committed
+        if not await chats.claim_event(session, channel, incoming.event_id):
+            self.metrics.duplicates.labels(channel).inc()
+            return [], None
+        done = await lifecycle.apply(session, incoming)
+        if done is not None:
+            return done, None  # a lifecycle event, or content the adapter refused
+        user_hash = self.user_hash(incoming)
+        state_key = self.state_key(incoming.chat)
+        state = await chats.lock_state(session, incoming.chat, key=state_key, user_hash=user_hash)
+        incoming = _numbered_choice(incoming, state)
+        ctx = Context(
+            session=session,
+            incoming=incoming,
+            state=state,
+            index=index,
+            user_hash=user_hash,
+            hotline=self._hotline,
+            max_message_chars=self._max_chars,
+            services=self.services,
+            actor=await roles.actor_of(session, user_hash),
+            prepared=prepared,
+        )
+        outcome = await self._run(ctx)
+        if incoming.chat.channel is Channel.ZALO_OA:
+            # The citizen wrote, so Zalo's window is open again: queue held replies.
+            await reflection_delivery.release_held(session, incoming.chat)
+        offered = tuple(c.value for r in outcome.replies for c in r.choices)
+        await chats.save_state(
+            session,
+            incoming.chat,
+            outcome.next_state.evolve(offered=offered),
+            key=state_key,
+        )
+        replies = list(outcome.replies)
+        if after is not None:
+            await after(session, replies)
+        return replies, outcome
 
     async def _prepare(self, incoming: Incoming) -> object | None:
         """CPU-heavy work done before the update's transaction: an admin's knowledge file is

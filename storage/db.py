@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.sqlite_inline import begin_immediate_inline
 from storage.sqlite_inline import connect as inline_connect
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -74,6 +75,8 @@ def create_engine(
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(conn: Any) -> None:
+            if sqlite_inline and begin_immediate_inline(conn):
+                return
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine

@@ -86,3 +86,18 @@ async def connect(database: str, *, busy_timeout_s: float) -> InlineConnection:
         uri=database.startswith("file:"),
     )
     return await InlineConnection(connector, busy_timeout_s)
+
+
+def begin_immediate_inline(conn: Any) -> bool:
+    """``BEGIN IMMEDIATE`` straight on the inline connection's ``sqlite3`` connection (a
+    SQLAlchemy ``begin`` event's ``conn``); False when it must go through SQLAlchemy instead:
+    another driver, another process holding the write lock (the driver's path waits for it
+    without blocking the loop), or any error (raised there, wrapped as SQLAlchemy's)."""
+    driver = getattr(conn.connection, "driver_connection", None)
+    if not isinstance(driver, InlineConnection) or driver._connection is None:
+        return False
+    try:
+        driver._connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error:
+        return False
+    return True

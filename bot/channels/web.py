@@ -289,13 +289,55 @@ class WebChannel:
                     dumps=dumps,
                 )
         else:  # no session yet: count the address alone
-            wait, _ = await self._admit(address, None)
-            if wait > 0:
-                return self._refusal(wait)
+            return await self._first_message(address, text, choice)
         token, chat_hash = await self._new_session()
         replies = await self._dispatcher.handle(self._incoming(chat_hash, text, choice), after=keep)
         if history is not None and not recorded:  # the handler failed: keep the apology
             await history.record(chat_hash, text=text, choice=choice, replies=replies)
+        return web.json_response(
+            {"session": token, "replies": [reply_json(r) for r in replies]},
+            dumps=dumps,
+        )
+
+    async def _first_message(
+        self, address: str, text: str | None, choice: str | None
+    ) -> web.Response:
+        """A request without a session: the address counted, the session created (its first
+        message counted) and the message handled, all in the message's one transaction (one
+        commit, group-committed on SQLite). A refused request creates nothing; if the handler
+        fails, the session is created afterwards so that the apology's token is a real one."""
+        history = self._history
+        token = secrets.token_urlsafe(32)
+        chat_hash = _token_hash(token)
+        refused = 0.0
+        handled = False
+
+        async def admit(db: AsyncSession) -> bool:
+            nonlocal refused
+            refused = await self._address_limiter.hit_in(db, address)
+            if refused > 0:
+                return False
+            await web_sessions.create(db, chat_hash)
+            await self._limiter.hit_in(db, chat_hash)
+            return True
+
+        async def keep(db: AsyncSession, shown: list[Reply]) -> None:
+            nonlocal handled
+            if history is not None:
+                await history.record_in(db, chat_hash, text=text, choice=choice, replies=shown)
+            handled = True
+
+        replies = await self._dispatcher.handle(
+            self._incoming(chat_hash, text, choice), before=admit, after=keep
+        )
+        if refused > 0:
+            return self._refusal(refused)
+        if not handled:  # the handler failed (rolled back, session and all): the apology
+            async with self._sessions() as db, db.begin():
+                if not await web_sessions.exists(db, chat_hash):
+                    await web_sessions.create(db, chat_hash)
+            if history is not None:
+                await history.record(chat_hash, text=text, choice=choice, replies=replies)
         return web.json_response(
             {"session": token, "replies": [reply_json(r) for r in replies]},
             dumps=dumps,
