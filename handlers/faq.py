@@ -91,6 +91,9 @@ def resolve(ctx: Context, question: str) -> SearchResult:
     members = followup.related_entries(ctx.index, recalled.procedure, recalled.entry_id)
     best = result.best
     rival = best.entry if best is not None and best.entry not in members else None
+    if rival is None and result.named and result.decision is Decision.ANSWER:
+        # A whole question on the remembered procedure: answered as a new citizen's would be.
+        return result
     named = followup.foreign_weight(ctx.index, question, members, rival) if rival else 0.0
     if result.named and (
         followup.foreign_weight(ctx.index, question, members, None) >= FOREIGN_WEIGHT
