@@ -237,6 +237,9 @@ class ForeignCheck:
         self.foreign = tuple(foreign)
         self.index = index if index is not None else Index([*entries, *foreign])
         self.n_foreign = len(foreign)
+        # The last question's ratio: a search asks it twice (the decision feature, then the
+        # fall-back rule), and the combined index is the costly part of the check.
+        self._last: tuple[str, float] = ("", 0.0)
 
     def updated(self, entries: Sequence[Entry], foreign: Sequence[Entry]) -> ForeignCheck:
         """The check over an edited base: its index edited like the base's own
@@ -251,6 +254,13 @@ class ForeignCheck:
     def ratio(self, query: str) -> float:
         """How far the best foreign entry outscores the loaded base's best candidate in the
         combined index (0 when a loaded entry ranks first; at most ``RATIO_CAP``)."""
+        if self._last[0] == query and query:
+            return self._last[1]
+        value = self._ratio(query)
+        self._last = (query, value)
+        return value
+
+    def _ratio(self, query: str) -> float:
         matches = self.index.rank_full(query, k=FOREIGN_DEPTH).matches
         if not matches or not matches[0].entry.id.startswith(FOREIGN_PREFIX):
             return 0.0
