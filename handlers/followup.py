@@ -307,24 +307,13 @@ def foreign_weight(
     ``rival``, when given, does: the entry retrieval ranks first for the question alone). A
     word typed with marks counts as typed ("còn" is not the "con" of birth registration;
     "tử" of "khai tử" is not "từ")."""
-    a = read(index, question)
-    cues = aspect_model.cue_words(a)
     own = group_words(members)
     # Words of the rival's name and keywords: "đáp ứng" in the rival entry's question does not
     # name its procedure.
     theirs = group_words((rival,), names_only=True) if rival is not None else frozenset()
     named = 0.0
     count = 0
-    seen: set[str] = set()
-    content = set(a.content)
-    for tok, f, marked in zip(a.tokens, a.folded, a.accented, strict=True):
-        if f not in content or f in cues or f in seen:
-            continue
-        seen.add(f)
-        weight = index.weight(f)
-        if weight < MIN_WEIGHT:
-            continue
-        form = tok.lower() if marked else f
+    for form, _marked, weight in _weighed_words(index, question):
         if form in own:
             continue
         if rival is None or form in theirs:
@@ -336,16 +325,12 @@ def foreign_weight(
     return named if rival is None or count >= 2 else 0.0
 
 
-def unknown_weight(index: Index, question: str) -> float:
-    """The distinctive weight of a question's words that neither the base (answers included)
-    nor the bundled base ever uses ("xăng", "lít" in "xăng bao nhiêu một lít"): a follow-up is
-    written in the words of public-service texts ("chờ", "đáp ứng"), a question about
-    something else is not. A word typed with marks is looked up as typed in the bundled base
-    (folded, "tết" would be "tệ", "tế", ...)."""
+def _weighed_words(index: Index, question: str) -> Iterator[tuple[str, bool, float]]:
+    """Each distinctive content word of a question once (not an aspect cue, ``Index.weight`` at
+    least ``MIN_WEIGHT``): its form (as typed when typed with marks, else folded), whether it
+    was typed with marks, and its weight."""
     a = read(index, question)
     cues = aspect_model.cue_words(a)
-    accented, folded = public_service_words()
-    total = 0.0
     seen: set[str] = set()
     content = set(a.content)
     for tok, f, marked in zip(a.tokens, a.folded, a.accented, strict=True):
@@ -353,9 +338,19 @@ def unknown_weight(index: Index, question: str) -> float:
             continue
         seen.add(f)
         weight = index.weight(f)
-        if weight < MIN_WEIGHT:
-            continue
-        form = tok.lower() if marked else f
+        if weight >= MIN_WEIGHT:
+            yield (tok.lower() if marked else f), marked, weight
+
+
+def unknown_weight(index: Index, question: str) -> float:
+    """The distinctive weight of a question's words that neither the base (answers included)
+    nor the bundled base ever uses ("xăng", "lít" in "xăng bao nhiêu một lít"): a follow-up is
+    written in the words of public-service texts ("chờ", "đáp ứng"), a question about
+    something else is not. A word typed with marks is looked up as typed in the bundled base
+    (folded, "tết" would be "tệ", "tế", ...)."""
+    accented, folded = public_service_words()
+    total = 0.0
+    for form, marked, weight in _weighed_words(index, question):
         if not index.knows(form) and form not in (accented if marked else folded):
             total += weight
     return total

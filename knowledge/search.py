@@ -761,8 +761,9 @@ class Index:
         )
         if not missing:
             key = self._keys[best]
-        off = any(t.startswith(OFF_DOMAIN) for t in q_topics - self._group_topics[best])
-        off = off and not q_topics & self._group_topics[best]
+        off = not q_topics & self._group_topics[best] and any(
+            t.startswith(OFF_DOMAIN) for t in q_topics
+        )
         return Ranking(matches, x, q_primary, missing, key, names_procedure, unique, off)
 
     def _group_cover(self, a: Analysis, corrected: frozenset[str], members: Sequence[int]) -> float:
