@@ -369,17 +369,53 @@ def cmd_lobo(args: argparse.Namespace) -> None:
     dirs = [Path(d) for d in args.sets] if args.sets else all_eval_dirs()
     rows = {d: set_rows(d) for d in dirs}
     total = Report()
+    causes: collections.Counter[str] = collections.Counter()
     for d in dirs:
         plain, checked = fit_both([r for o in dirs if o != d for r in rows[o]])
         entries = kbfile.load(d / "kb.yaml")
         queries = load_queries(d / "queries.jsonl")
         index = motcua_index(entries, plain, checked)
-        rep = score(queries, [index.search(q.q) for q in queries])
+        results = [index.search(q.q) for q in queries]
+        rep = score(queries, results)
         total.add(rep)
+        for q, res in zip(queries, results, strict=True):
+            causes[failure_cause(q, res)] += 1
+            if args.errors and failure_cause(q, res) != "ok":
+                print(f"  [{failure_cause(q, res)}] {q.q!r} want={q.expect} {_brief(res)}")
         print(f"{d.name} (models fitted on the {len(dirs) - 1} other sets)")
         print("\n".join(rep.lines()))
     print(f"all {len(dirs)} sets, each scored with models fitted without it")
     print("\n".join(total.lines()))
+    failed = ", ".join(f"{k} {v}" for k, v in causes.most_common() if k != "ok")
+    print(f"failures by cause: {failed}")
+
+
+def failure_cause(q: Query, res: SearchResult) -> str:
+    """Why a question is scored wrong, in the terms of the acceptance figures: an in-scope
+    question whose entry is not in the first three (``rank-procedure`` when the first is another
+    procedure's entry, ``rank-aspect`` when it is the same procedure's), one ranked in the first
+    three but let fall back (``fallback``), an answer with another entry of the same procedure
+    (``answer-aspect``) or of another (``answer-procedure``), an out-of-scope question answered
+    (``oos-answered``) or given suggestions (``oos-suggested``); else ``ok``."""
+    ids = [m.entry.id for m in res.matches]
+    dec = res.decision
+    if q.expect is None:
+        if dec == Decision.ANSWER:
+            return "oos-answered"
+        return "oos-suggested" if dec != Decision.FALLBACK else "ok"
+    top = ids[0] if ids else ""
+    if dec == Decision.ANSWER and top != q.expect:
+        same = procedure_of(top) == procedure_of(q.expect)
+        return "answer-aspect" if same else "answer-procedure"
+    if q.expect not in ids[:3]:
+        return "rank-aspect" if procedure_of(top) == procedure_of(q.expect) else "rank-procedure"
+    if dec == Decision.FALLBACK:
+        return "fallback"
+    return "ok"
+
+
+def _brief(res: SearchResult) -> str:
+    return f"{res.decision} " + ", ".join(f"{m.entry.id}:{m.score:.2f}" for m in res.matches[:3])
 
 
 def _make_index(calibrated: bool) -> Callable[[Sequence[Entry]], Index]:
@@ -705,6 +741,7 @@ def main(argv: Iterable[str] | None = None) -> None:
     fit_p.add_argument("sets", nargs="*", help="pool these evaluation directories instead")
     lobo = sub.add_parser("lobo", help="leave-one-base-out: fit on the other sets, score one")
     lobo.add_argument("sets", nargs="*", help="evaluation directories (default: all)")
+    lobo.add_argument("--errors", action="store_true", help="list the queries that go wrong")
     spd = sub.add_parser("speed", help="search latency, build time and memory")
     acc.add_argument(
         "--selfcal",
