@@ -10,8 +10,10 @@ hit@3, answer@1, wrong, oos_fb), computed by the same rules; ``--check`` also ru
 itself on the dumped results to make sure the two agree.
 
 Without ``--kb``/``--queries`` every set is scored: the development set in ``../shared/eval``,
-then ``bench/eval2``, ``bench/eval3`` and ``bench/eval4`` (other procedures, written without
-looking at the lexicon; see their README files).
+then ``bench/eval2`` to ``bench/eval5`` (other procedures, written without looking at the
+lexicon; see their README files). ``bench/eval6``, written blind as well, is never fitted on nor
+scored here: it is the held-out test (``--kb bench/eval6/kb.yaml --queries
+bench/eval6/queries.jsonl``, or ``motcua ask`` and ``score.py`` as its README says).
 Indexes are built as ``motcua ask`` builds them; ``--calibrated`` fits the decision models on
 each base itself (``knowledge/calibrate.py``), inside every cross-validation fold too.
 ``--selfcal off`` leaves out the check against bundled procedures the base lacks
