@@ -95,9 +95,16 @@ def resolve(ctx: Context, question: str) -> SearchResult:
         # A whole question on the remembered procedure: answered as a new citizen's would be.
         return result
     named = followup.foreign_weight(ctx.index, question, members, rival) if rival else 0.0
+    # A message made only of aspect cues and generic words names no procedure, whatever base
+    # keyword it matches ("có nộp qua mạng được không" hits the keyword "nộp trực tuyến" of
+    # another procedure's place entry): it is a follow-up.
     if result.named and (
         followup.foreign_weight(ctx.index, question, members, None) >= FOREIGN_WEIGHT
-        or (rival is not None and result.decision is Decision.ANSWER)
+        or (
+            rival is not None
+            and result.decision is Decision.ANSWER
+            and followup.names_a_topic(ctx.index, question)
+        )
     ):
         return _procedure_only(ctx, question, result, recalled)
     if named >= FOREIGN_WEIGHT and result.decision is not Decision.FALLBACK:
@@ -105,33 +112,35 @@ def resolve(ctx: Context, question: str) -> SearchResult:
     unknown = followup.unknown_weight(ctx.index, question)
     if unknown >= UNRELATED_WEIGHT:
         return result  # "đi Đà Lạt mất mấy ngày": about something no entry speaks of
-    # Read the question with the procedure named as citizens name it, and as the base names
-    # it; keep the first reading that lands on the remembered procedure and answers, else the
-    # first that lands there at all (suggested, or known to lack the aspect).
-    landed: list[SearchResult] = []
-    ranked: SearchResult | None = None
-    for name in dict.fromkeys((_topic_words(ctx, recalled), recalled.name)):
-        follow = ctx.index.search(f"{question} {name}", k=5)
-        ranked = ranked or follow
-        best = follow.best
-        if best is None or not _same_procedure(ctx, best.entry, recalled):
-            continue
-        if follow.decision is Decision.FALLBACK and not follow.missing_aspect:
-            continue
-        if follow.decision is Decision.ANSWER:
-            landed.insert(0, follow)
-            break
-        landed.append(follow)
+    # The aspect asked, among the remembered procedure's entries: when one entry answers it,
+    # or none does and no entry of the procedure is vague enough to hold it, that is decided
+    # without searching again.
     aspect = followup.asked_aspect(ctx.index, question)
-    scoped = followup.within(
-        ctx.index,
-        recalled.procedure,
-        aspect,
-        question,
-        landed[0] if landed else ranked,
-        recalled.entry_id,
-    )
-    read = scoped or (landed[0] if landed else result)
+    if followup.decided_without_search(members, aspect):
+        scoped = followup.within(
+            ctx.index, recalled.procedure, aspect, question, result, recalled.entry_id
+        )
+        landed: SearchResult | None = None
+        follow: SearchResult | None = None
+    else:
+        # Read the question with the procedure named as citizens name it (one more search);
+        # keep that reading when it lands on the remembered procedure.
+        follow = ctx.index.search(f"{question} {_topic_words(ctx, recalled)}", k=5)
+        best = follow.best
+        lands = (
+            best is not None
+            and _same_procedure(ctx, best.entry, recalled)
+            and (follow.decision is not Decision.FALLBACK or follow.missing_aspect)
+        )
+        landed = follow if lands else None
+        scoped = followup.within(
+            ctx.index, recalled.procedure, aspect, question, follow, recalled.entry_id
+        )
+    read = scoped or landed or result
+    if read is result and follow is not None and not followup.names_a_topic(ctx.index, question):
+        # Nothing but an aspect ("có phải đóng tiền không ạ"): what the question gets with the
+        # procedure spelled out, never another procedure's entry the bare words happen to fit.
+        read = follow
     if read is not result and unknown >= STRANGE_WEIGHT:
         # A word no public-service text uses ("điện thoại iphone mới giá nhiêu", or a typo):
         # perhaps not a follow-up at all. Offer the procedure's entry rather than answer with
@@ -167,20 +176,10 @@ def _procedure_only(
 
 
 def _topic_words(ctx: Context, recalled: memory.DialogueMemory) -> str:
-    """The words that name the remembered procedure the way citizens do.
-
-    A procedure's official name carries administrative words ("Giải quyết hưởng trợ cấp thất
-    nghiệp") that also cue some of its entries more than others; the words of the name that
-    most of the procedure's own phrasings repeat ("trợ cấp thất nghiệp") are what a citizen
-    types when spelling the question out, so a follow-up reads like the spelled-out question.
-    """
+    """The words that name the remembered procedure the way citizens do
+    (``followup.citizen_name``), else its name as the base gives it."""
     members = ctx.index.group_entries(recalled.procedure)
-    phrasings = [set(fold(p).split()) for e in members for p in e.phrasings]
-    name = recalled.name.split()
-    if not phrasings:
-        return recalled.name
-    core = [w for w in name if sum(fold(w) in p for p in phrasings) >= 0.6 * len(phrasings)]
-    return " ".join(core) or recalled.name
+    return followup.citizen_name(members) or recalled.name
 
 
 def _same_procedure(ctx: Context, entry: Entry, recalled: memory.DialogueMemory) -> bool:

@@ -21,6 +21,7 @@ from functools import lru_cache
 from knowledge import aspects as aspect_model
 from knowledge import lang
 from knowledge.entry import Entry
+from knowledge.lexicon import FILLERS
 from knowledge.normalize import Analysis, analyze, fold
 from knowledge.normalize import words as split_words
 from knowledge.search import Decision, Index, Match, SearchResult
@@ -91,6 +92,18 @@ def candidates(members: Sequence[Entry], aspect: str) -> tuple[Entry, ...]:
         return tuple(stated)
     family = next((f for f in CREDIT if aspect in f), frozenset())
     return tuple(e for e in members if family & entry_aspects(e) - {aspect})
+
+
+def decided_without_search(members: Sequence[Entry], aspect: str) -> bool:
+    """Whether ``within`` decides a follow-up asking ``aspect`` from the procedure's entries
+    alone: exactly one entry answers it, or none does and none is vague enough ("how to")
+    to hold it. Otherwise retrieval must rank the candidates (one more search)."""
+    if not aspect or aspect in VAGUE:
+        return False
+    found = candidates(members, aspect)
+    if len(found) == 1:
+        return True
+    return not found and not any(entry_aspects(e) <= VAGUE for e in members)
 
 
 def within(
@@ -247,11 +260,17 @@ def asks_own_question(question: str) -> bool:
 
 
 def special_weight(index: Index, question: str, members: tuple[Entry, ...]) -> float:
-    """The distinctive weight of a question's words that are not common to the procedure's
-    entries ("nước ngoài" in "đăng ký kết hôn với người nước ngoài"; nothing in "còn đăng ký
-    kết hôn thì sao")."""
+    """The distinctive weight of a question's words that some of the procedure's entries use
+    and most do not: the words of a special case ("nước ngoài" in "đăng ký kết hôn với người
+    nước ngoài"; nothing in "còn đăng ký kết hôn thì sao"). A word typed with marks counts as
+    typed: "còn" in "thế còn khuyết tật" is not the "con" of a case about children."""
     core = _core_words(members)
-    return sum(index.weight(w) for w in distinctive_words(index, question) - core)
+    own = group_words(members)
+    return sum(
+        weight
+        for form, _marked, weight in _weighed_words(index, question)
+        if form in own and fold(form) not in core
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -275,6 +294,35 @@ def _result(
 ) -> SearchResult:
     matches = tuple(Match(e, scores.get(e.id, 0.0)) for e in entries)
     return SearchResult(question, decision, matches, aspect, procedure=key, named=False)
+
+
+@lru_cache(maxsize=4096)
+def citizen_name(members: tuple[Entry, ...]) -> str:
+    """How citizens name a procedure, to spell a follow-up out ("" when unclear).
+
+    The base's own keyword for it, when most of its entries carry the same one ("trợ cấp thất
+    nghiệp"; several words rather than an initialism); else the words of its official name
+    that most of its own phrasings repeat: an official name carries administrative words
+    ("Giải quyết hưởng trợ cấp thất nghiệp") that cue some of its entries more than others.
+    """
+    if not members:
+        return ""
+    counts: dict[str, int] = {}
+    for e in members:
+        for k in {k.strip().lower() for k in e.keywords if k.strip()}:
+            counts[k] = counts.get(k, 0) + 1
+    enough = max(2, (len(members) + 1) // 2) if len(members) > 1 else 1
+    shared = [(len(k.split()) > 1, n, k) for k, n in counts.items() if n >= enough]
+    if shared:
+        return max(shared)[2]
+    name = members[0].procedure
+    phrasings = [set(analyze(p).folded) for e in members for p in e.phrasings]
+    if not name or not phrasings:
+        return name
+    core = [
+        w for w in split_words(name) if sum(fold(w) in p for p in phrasings) >= 0.6 * len(phrasings)
+    ]
+    return " ".join(core) or name
 
 
 @lru_cache(maxsize=4096)
@@ -366,6 +414,21 @@ def public_service_words() -> tuple[frozenset[str], frozenset[str]]:
         for text in (e.procedure, e.category, e.answer, *e.phrasings, *e.keywords):
             out.update(w.lower() for w in split_words(text))
     return frozenset(out), frozenset(fold(w) for w in out)
+
+
+FOLDED_FILLERS = frozenset(fold(w) for w in FILLERS)
+"""Politeness words, pronouns and particles without marks: "co" typed without marks is "có"
+as often as "cơ" of "cơ quan"."""
+
+
+def names_a_topic(index: Index, question: str) -> bool:
+    """Whether a message holds a word about a topic at all: a distinctive word that is not an
+    aspect cue, not generic, and not a filler typed without marks ("co" in "co nop qua mang
+    duoc khong"). "có nộp qua mạng được không" holds none, whatever base keyword it matches:
+    it asks an aspect of the procedure being discussed."""
+    return any(
+        marked or form not in FOLDED_FILLERS for form, marked, _w in _weighed_words(index, question)
+    )
 
 
 def distinctive_words(index: Index, question: str) -> frozenset[str]:
