@@ -140,7 +140,7 @@ def resolve(ctx: Context, question: str) -> SearchResult:
     if read is result and follow is not None and not followup.names_a_topic(ctx.index, question):
         # Nothing but an aspect ("có phải đóng tiền không ạ"): what the question gets with the
         # procedure spelled out, never another procedure's entry the bare words happen to fit.
-        read = follow
+        read = replace(follow, named=False)  # the procedure named is the one remembered
     if read is not result and unknown >= STRANGE_WEIGHT:
         # A word no public-service text uses ("điện thoại iphone mới giá nhiêu", or a typo):
         # perhaps not a follow-up at all. Offer the procedure's entry rather than answer with
