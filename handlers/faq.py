@@ -91,6 +91,21 @@ def resolve(ctx: Context, question: str) -> SearchResult:
     members = followup.related_entries(ctx.index, recalled.procedure, recalled.entry_id)
     best = result.best
     rival = best.entry if best is not None and best.entry not in members else None
+    other = followup.named_procedure(ctx.index, question)
+    if (
+        other
+        and other != recalled.procedure
+        and not (
+            result.decision is Decision.ANSWER
+            and best is not None
+            and ctx.index.group_of(best.entry) == other
+        )
+    ):
+        # Another procedure named as citizens name it ("vậy tiền già thì sao ạ") that retrieval
+        # did not answer: the aspect asked, else the remembered one, of that procedure.
+        named_only = _named_only(ctx, question, other, recalled, members)
+        if named_only is not None:
+            return named_only
     if rival is None and result.named and result.decision is Decision.ANSWER:
         # A whole question on the remembered procedure: answered as a new citizen's would be.
         return result
@@ -172,6 +187,31 @@ def _procedure_only(
     scoped = followup.within(ctx.index, key, recalled.aspect, question, result, best.entry.id)
     if scoped is None or scoped.missing_aspect:
         return result
+    return scoped
+
+
+def _named_only(
+    ctx: Context,
+    question: str,
+    key: str,
+    recalled: memory.DialogueMemory,
+    members: tuple[Entry, ...],
+) -> SearchResult | None:
+    """The entry of procedure ``key`` for the aspect the question asks, else for the remembered
+    aspect; ``None`` when there is none, or when the name is also a case of the remembered
+    procedure ("người nước ngoài" after a marriage question is its foreign case)."""
+    name = followup.citizen_name(ctx.index.group_entries(key))
+    if followup.says(members, name):
+        return None
+    asked = followup.asked_aspect(ctx.index, question)
+    entries = ctx.index.group_entries(key)
+    if not entries:
+        return None
+    scoped = followup.within(
+        ctx.index, key, asked or recalled.aspect, question, None, entries[0].id
+    )
+    if scoped is None or (scoped.missing_aspect and not asked):
+        return None
     return scoped
 
 

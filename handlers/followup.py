@@ -325,6 +325,66 @@ def citizen_name(members: tuple[Entry, ...]) -> str:
     return " ".join(core) or name
 
 
+_NAMES: weakref.WeakKeyDictionary[Index, dict[tuple[str, ...], str]] = weakref.WeakKeyDictionary()
+
+
+def named_procedure(index: Index, question: str) -> str:
+    """The procedure group whose citizen name (``citizen_name``, two words or more) a
+    question spells out, folded, word for word ("vậy tiền già thì sao ạ"); the longest when
+    several do, "" when none (or two of the same length)."""
+    names = _NAMES.get(index)
+    if names is None:
+        found: dict[tuple[str, ...], str] = {}
+        seen: set[str] = set()
+        for e in index.entries:
+            key = index.group_of(e)
+            if key in seen:
+                continue
+            seen.add(key)
+            spelled = tuple(fold(w) for w in split_words(citizen_name(index.group_entries(key))))
+            if len(spelled) >= 2:
+                # a name two procedures share names neither
+                found[spelled] = "" if spelled in found else key
+        names = {k: v for k, v in found.items() if v}
+        _NAMES[index] = names
+    folded = [fold(w) for w in split_words(question)]
+    hits = sorted(
+        (
+            (len(name), key)
+            for name, key in names.items()
+            if any(tuple(folded[i : i + len(name)]) == name for i in range(len(folded)))
+        ),
+        reverse=True,
+    )
+    if not hits or (len(hits) > 1 and hits[1][0] == hits[0][0]):
+        return ""
+    return hits[0][1]
+
+
+def says(members: tuple[Entry, ...], phrase: str) -> bool:
+    """Whether one of the procedure's phrasings or keywords holds ``phrase`` word for word, as
+    written (lower case): "người nước ngoài" is a case of marriage registration, "tiền già"
+    is not in "tiền mai táng" and "gia đình"."""
+    wanted = tuple(w.lower() for w in split_words(phrase))
+    if not wanted:
+        return False
+    return any(
+        tuple(ws[i : i + len(wanted)]) == wanted
+        for ws in _lowered_texts(members)
+        for i in range(len(ws) - len(wanted) + 1)
+    )
+
+
+@lru_cache(maxsize=4096)
+def _lowered_texts(members: tuple[Entry, ...]) -> tuple[tuple[str, ...], ...]:
+    return tuple(
+        tuple(w.lower() for w in split_words(t))
+        for e in members
+        for t in (e.procedure, *e.phrasings, *e.keywords)
+        if t
+    )
+
+
 @lru_cache(maxsize=4096)
 def group_words(members: tuple[Entry, ...], names_only: bool = False) -> frozenset[str]:
     """The content words of a procedure's names, phrasings and keywords (``names_only``: its
