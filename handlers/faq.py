@@ -13,7 +13,6 @@ from handlers.reflections import offer_reply
 from knowledge import intents
 from knowledge.aspects import ASPECT_LABELS
 from knowledge.entry import Entry
-from knowledge.normalize import fold
 from knowledge.search import Decision, SearchResult
 from storage.repositories import messages as message_repo
 
