@@ -269,7 +269,12 @@ async def answer_question(ctx: Context) -> Outcome:
             ),
             Choice(texts.NONE_OF_THESE, Menu("none").pack()),
         )
-        return Outcome((Reply(texts.DID_YOU_MEAN, choices),), ctx.state, Decision.SUGGEST.value)
+        # The citizen is asking about that procedure (every suggestion is of it): a follow-up
+        # ("nộp ở đâu") is about it too.
+        state = memory.remember(
+            ctx.state, key, ctx.index.group_name(key), best.entry.id, result.aspect
+        )
+        return Outcome((Reply(texts.DID_YOU_MEAN, choices),), state, Decision.SUGGEST.value)
     await ctx.record_question(
         question,
         Decision.FALLBACK.value,
