@@ -14,9 +14,9 @@ that an aspect is missing stay in one place (``handlers/faq.py``).
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
+from typing import Any, TypeVar, cast
 
 from knowledge import aspects as aspect_model
 from knowledge import lang
@@ -26,6 +26,8 @@ from knowledge.normalize import Analysis, analyze, fold
 from knowledge.normalize import words as split_words
 from knowledge.search import Decision, Index, Match, SearchResult
 from knowledge.selfcal import bundled_entries
+
+T = TypeVar("T")
 
 VAGUE = frozenset({"how", "other"})
 """Aspects that say little about what an entry answers (as in ``knowledge/search.py``)."""
@@ -173,9 +175,34 @@ def within(
     )
 
 
-_FAMILIES: weakref.WeakKeyDictionary[Index, dict[str, tuple[Entry, ...]]] = (
-    weakref.WeakKeyDictionary()
-)
+_PER_BASE: dict[tuple[str, int], tuple[tuple[Entry, ...], Any]] = {}
+PER_BASE_SIZE = 16
+
+
+def per_base(index: Index, name: str, build: Callable[[Index], T]) -> T:
+    """``build(index)``, made once per base and kept while the base lives.
+
+    Keyed by the base's tuple of entries, not by the index object: the handler gets a fresh
+    wrapper around the index for each message (``bot/prefetch.py``), so a cache keyed by the
+    object would be rebuilt for every message. An edit makes a new tuple, hence a new entry."""
+    entries = index.entries
+    slot = (name, id(entries))
+    hit = _PER_BASE.get(slot)
+    if hit is not None and hit[0] is entries:
+        return cast(T, hit[1])
+    value = build(index)
+    if len(_PER_BASE) >= PER_BASE_SIZE:
+        _PER_BASE.clear()
+    _PER_BASE[slot] = (entries, value)
+    return value
+
+
+def _families(index: Index) -> dict[str, tuple[Entry, ...]]:
+    grouped: dict[str, list[Entry]] = {}
+    for e in index.entries:
+        if "/" in e.id:
+            grouped.setdefault(e.id.split("/", 1)[0], []).append(e)
+    return {k: tuple(v) for k, v in grouped.items()}
 
 
 def related_entries(index: Index, key: str, entry_id: str = "") -> tuple[Entry, ...]:
@@ -186,15 +213,9 @@ def related_entries(index: Index, key: str, entry_id: str = "") -> tuple[Entry, 
     members = index.group_entries(key)
     if "/" not in entry_id:
         return members
-    families = _FAMILIES.get(index)
-    if families is None:
-        grouped: dict[str, list[Entry]] = {}
-        for e in index.entries:
-            if "/" in e.id:
-                grouped.setdefault(e.id.split("/", 1)[0], []).append(e)
-        families = {k: tuple(v) for k, v in grouped.items()}
-        _FAMILIES[index] = families
-    extra = [e for e in families.get(entry_id.split("/", 1)[0], ()) if e not in members]
+    families = per_base(index, "families", _families)
+    own = {e.id for e in members}
+    extra = [e for e in families.get(entry_id.split("/", 1)[0], ()) if e.id not in own]
     return (*members, *extra)
 
 
@@ -325,40 +346,44 @@ def citizen_name(members: tuple[Entry, ...]) -> str:
     return " ".join(core) or name
 
 
-_NAMES: weakref.WeakKeyDictionary[Index, dict[tuple[str, ...], str]] = weakref.WeakKeyDictionary()
-
-
 def named_procedure(index: Index, question: str) -> str:
     """The procedure group whose citizen name (``citizen_name``, two words or more) a
     question spells out, folded, word for word ("vậy tiền già thì sao ạ"); the longest when
     several do, "" when none (or two of the same length)."""
-    names = _NAMES.get(index)
-    if names is None:
-        found: dict[tuple[str, ...], str] = {}
-        seen: set[str] = set()
-        for e in index.entries:
-            key = index.group_of(e)
-            if key in seen:
-                continue
-            seen.add(key)
-            spelled = tuple(fold(w) for w in split_words(citizen_name(index.group_entries(key))))
-            if len(spelled) >= 2:
-                # a name two procedures share names neither
-                found[spelled] = "" if spelled in found else key
-        names = {k: v for k, v in found.items() if v}
-        _NAMES[index] = names
+    names = per_base(index, "citizen names", _citizen_names)
     folded = [fold(w) for w in split_words(question)]
     hits = sorted(
         (
             (len(name), key)
-            for name, key in names.items()
-            if any(tuple(folded[i : i + len(name)]) == name for i in range(len(folded)))
+            for i, first in enumerate(folded)
+            for name, key in names.get(first, ())
+            if tuple(folded[i : i + len(name)]) == name
         ),
         reverse=True,
     )
-    if not hits or (len(hits) > 1 and hits[1][0] == hits[0][0]):
+    if not hits or (len(hits) > 1 and hits[1][0] == hits[0][0] and hits[1][1] != hits[0][1]):
         return ""
     return hits[0][1]
+
+
+def _citizen_names(index: Index) -> dict[str, tuple[tuple[tuple[str, ...], str], ...]]:
+    """Each group's citizen name of two words or more, folded, by its first word (a name two
+    groups share names neither)."""
+    found: dict[tuple[str, ...], str] = {}
+    seen: set[str] = set()
+    for e in index.entries:
+        key = index.group_of(e)
+        if key in seen:
+            continue
+        seen.add(key)
+        spelled = tuple(fold(w) for w in split_words(citizen_name(index.group_entries(key))))
+        if len(spelled) >= 2:
+            found[spelled] = "" if spelled in found else key
+    by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for name, key in found.items():
+        if key:
+            by_first.setdefault(name[0], []).append((name, key))
+    return {k: tuple(v) for k, v in by_first.items()}
 
 
 def says(members: tuple[Entry, ...], phrase: str) -> bool:
