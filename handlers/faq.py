@@ -91,17 +91,14 @@ def resolve(ctx: Context, question: str) -> SearchResult:
     best = result.best
     rival = best.entry if best is not None and best.entry not in members else None
     other = followup.named_procedure(ctx.index, question)
-    if (
-        other
-        and other != recalled.procedure
-        and not (
-            result.decision is Decision.ANSWER
-            and best is not None
-            and ctx.index.group_of(best.entry) == other
-        )
-    ):
-        # Another procedure named as citizens name it ("vậy tiền già thì sao ạ") that retrieval
-        # did not answer: the aspect asked, else the remembered one, of that procedure.
+    if other and other != recalled.procedure:
+        if best is not None and ctx.index.group_of(best.entry) == other:
+            # Another procedure, named as citizens name it, and retrieval ranks it first
+            # ("bảo hiểm y tế hộ gia đình đóng bao nhiêu" after a question on residence): a
+            # new question, or that procedure with the remembered aspect.
+            return _procedure_only(ctx, question, result, recalled)
+        # ... that retrieval did not rank first ("vậy tiền già thì sao ạ"): the aspect asked,
+        # else the remembered one, of that procedure.
         named_only = _named_only(ctx, question, other, recalled, members)
         if named_only is not None:
             return named_only

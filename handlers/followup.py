@@ -348,10 +348,10 @@ def citizen_name(members: tuple[Entry, ...]) -> str:
 
 def named_procedure(index: Index, question: str) -> str:
     """The procedure group whose citizen name (``citizen_name``, two words or more) a
-    question spells out, folded, word for word ("vậy tiền già thì sao ạ"); the longest when
+    question spells out, folded, word for word, short forms spelled out ("vậy tiền già thì sao ạ"); the longest when
     several do, "" when none (or two of the same length)."""
     names = per_base(index, "citizen names", _citizen_names)
-    folded = [fold(w) for w in split_words(question)]
+    folded = list(analyze(question).folded)  # short forms spelled out ("bhyt")
     hits = sorted(
         (
             (len(name), key)
@@ -376,7 +376,7 @@ def _citizen_names(index: Index) -> dict[str, tuple[tuple[tuple[str, ...], str],
         if key in seen:
             continue
         seen.add(key)
-        spelled = tuple(fold(w) for w in split_words(citizen_name(index.group_entries(key))))
+        spelled = analyze(citizen_name(index.group_entries(key))).folded
         if len(spelled) >= 2:
             found[spelled] = "" if spelled in found else key
     by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
