@@ -348,8 +348,9 @@ def citizen_name(members: tuple[Entry, ...]) -> str:
 
 def named_procedure(index: Index, question: str) -> str:
     """The procedure group whose citizen name (``citizen_name``, two words or more) a
-    question spells out, folded, word for word, short forms spelled out ("vậy tiền già thì sao ạ"); the longest when
-    several do, "" when none (or two of the same length)."""
+    question spells out word for word, folded and with short forms spelled out ("vậy tiền già
+    thì sao ạ", "bhyt hộ gia đình"); the longest when several do, "" when none (or two of the
+    same length)."""
     names = per_base(index, "citizen names", _citizen_names)
     folded = list(analyze(question).folded)  # short forms spelled out ("bhyt")
     hits = sorted(
