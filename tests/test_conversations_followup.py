@@ -182,3 +182,17 @@ async def test_a_follow_up_costs_one_search_when_one_entry_answers_its_aspect(
         with counted(index) as queries:
             await conversation.say("chuẩn bị những gì ạ")
         assert queries == ["chuẩn bị những gì ạ", "chuẩn bị những gì ạ nhận cha mẹ con"]
+
+
+async def test_a_new_question_naming_another_procedure_costs_one_search(
+    conversation: Conversation, app: App
+) -> None:
+    # The bundled base: "BHYT hộ gia đình" is how its entries name that procedure; the second
+    # question names it (spelled out), so it is not read as a follow-up on residence.
+    await conversation.say("lệ phí đăng ký tạm trú bao nhiêu")
+    with counted(app.knowledge.index) as queries:
+        await conversation.say("bảo hiểm y tế hộ gia đình đóng bao nhiêu")
+    assert queries == ["bảo hiểm y tế hộ gia đình đóng bao nhiêu"]
+    async with app.sessions() as s:
+        entry = await s.scalar(select(MessageLog.entry_id).order_by(MessageLog.id.desc()).limit(1))
+    assert entry is not None and entry.startswith("bhyt-ho-gia-dinh/")
