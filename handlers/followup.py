@@ -53,6 +53,17 @@ def _answer_weights(entry: Entry) -> dict[str, float]:
     return aspect_model.aspect_weights(analyze(entry.answer))
 
 
+@lru_cache(maxsize=65536)
+def keyword_aspects(entry: Entry) -> frozenset[str]:
+    """The aspects an entry's keywords name on their own ("lệ phí", "nơi nộp", "điều kiện"):
+    a base author's label for what the entry answers, where its phrasings say it unclearly."""
+    return frozenset(
+        a
+        for k in entry.keywords
+        if (a := aspect_model.primary(aspect_model.aspect_weights(analyze(k))))
+    )
+
+
 def answer_aspects(entry: Entry) -> frozenset[str]:
     """The aspects an entry's answer text clearly states (besides its own)."""
     return frozenset(a for a, v in _answer_weights(entry).items() if v >= ANSWER_CUE)
@@ -79,11 +90,15 @@ def asked_aspect(index: Index, question: str) -> str:
 
 def candidates(members: Sequence[Entry], aspect: str) -> tuple[Entry, ...]:
     """The procedure's entries that answer ``aspect``, best evidence first: entries whose
-    phrasings ask it; else entries whose answers state it; else, for fee and amount, entries
-    on the other one."""
+    phrasings ask it; else entries a keyword of which names it ("điều kiện" on "Người lao
+    động được hưởng chế độ ốm đau khi nào?"); else entries whose answers state it; else, for
+    fee and amount, entries on the other one."""
     own = tuple(e for e in members if aspect in entry_aspects(e))
     if own:
         return own
+    labelled = tuple(e for e in members if aspect in keyword_aspects(e))
+    if labelled:
+        return labelled
     stated = [e for e in members if aspect in answer_aspects(e)]
     if stated:
         # strongest statement first; only it when clearly the strongest

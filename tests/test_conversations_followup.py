@@ -196,3 +196,13 @@ async def test_a_new_question_naming_another_procedure_costs_one_search(
     async with app.sessions() as s:
         entry = await s.scalar(select(MessageLog.entry_id).order_by(MessageLog.id.desc()).limit(1))
     assert entry is not None and entry.startswith("bhyt-ho-gia-dinh/")
+
+
+async def test_an_entry_labelled_by_its_keywords_answers_that_aspect(tmp_path: Path) -> None:
+    # "Người lao động được hưởng chế độ ốm đau khi nào?" does not read as a question on
+    # eligibility, but its keywords say "điều kiện": the procedure does not lack it.
+    async with base_app(tmp_path, "eval5") as app:
+        seen = await talk(
+            app, "Nghỉ chăm con ốm được hưởng bảo hiểm bao nhiêu ngày?", "điều kiện là gì"
+        )
+        assert seen[1] == ("answer", "om-dau/dieu-kien")
