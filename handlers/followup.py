@@ -108,7 +108,13 @@ def candidates(members: Sequence[Entry], aspect: str) -> tuple[Entry, ...]:
             return (stated[0],)
         return tuple(stated)
     family = next((f for f in CREDIT if aspect in f), frozenset())
-    return tuple(e for e in members if family & entry_aspects(e) - {aspect})
+    # Only entries about that family alone: "thời hạn tối đa bao nhiêu năm" reads as an amount
+    # too, but an entry also on validity is no answer to "có mất phí không".
+    return tuple(
+        e
+        for e in members
+        if family & entry_aspects(e) - {aspect} and entry_aspects(e) - VAGUE <= family
+    )
 
 
 def decided_without_search(members: Sequence[Entry], aspect: str) -> bool:

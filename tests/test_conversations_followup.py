@@ -206,3 +206,22 @@ async def test_an_entry_labelled_by_its_keywords_answers_that_aspect(tmp_path: P
             app, "Nghỉ chăm con ốm được hưởng bảo hiểm bao nhiêu ngày?", "điều kiện là gì"
         )
         assert seen[1] == ("answer", "om-dau/dieu-kien")
+
+
+async def test_a_fee_the_procedure_lacks_is_not_answered_with_a_validity_period(
+    tmp_path: Path,
+) -> None:
+    # The work permit's entries have no fee; "có thời hạn tối đa bao nhiêu năm" reads as an
+    # amount too, but that entry is about validity: the assistant says the fee is not in its
+    # base and offers the procedure's entries.
+    async with base_app(tmp_path, "eval3") as app:
+        conversation = Conversation(app.dispatcher, chat_id="lacks-fee")
+        await conversation.say(
+            "Doanh nghiệp tuyển người lao động nước ngoài làm việc tại Việt Nam cần chuẩn bị hồ "
+            "sơ đề nghị cấp giấy phép lao động gồm những gì?"
+        )
+        await conversation.say("có mất phí không")
+        assert conversation.text.startswith(
+            "Về thủ tục «Cấp giấy phép lao động cho người nước ngoài»"
+        )
+        assert "lệ phí" in conversation.text
