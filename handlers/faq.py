@@ -25,6 +25,10 @@ STRANGE_WEIGHT = 1.0
 follow-up reading is only offered as a suggestion, never answered outright."""
 UNRELATED_WEIGHT = 2.0
 """... and from which a question is not read as a follow-up at all."""
+OFF_TOPIC_WEIGHT = 1.5
+"""Weight of words neither the remembered procedure nor common public-service language uses
+(``followup.off_topic_weight``) from which a question retrieval cannot place is not read as
+a follow-up ("đổi tiền mới ăn tết ở đâu"; "lấy kết quả kiểu gì" has 1.0)."""
 FOREIGN_WEIGHT = 0.5
 """Distinctive weight (``Index.weight``) of words that another procedure uses and the
 remembered one does not, from which a question is about that other procedure ("xe máy hết bao
@@ -123,6 +127,11 @@ def resolve(ctx: Context, question: str) -> SearchResult:
     unknown = followup.unknown_weight(ctx.index, question)
     if unknown >= UNRELATED_WEIGHT:
         return result  # "đi Đà Lạt mất mấy ngày": about something no entry speaks of
+    if (
+        result.decision is Decision.FALLBACK
+        and followup.off_topic_weight(ctx.index, question, members) >= OFF_TOPIC_WEIGHT
+    ):
+        return result  # "đổi tiền mới ăn tết ở đâu": words of another subject
     # The aspect asked, among the remembered procedure's entries: when one entry answers it,
     # or none does and no entry of the procedure is vague enough to hold it, that is decided
     # without searching again.

@@ -511,6 +511,57 @@ def unknown_weight(index: Index, question: str) -> float:
     return total
 
 
+def off_topic_weight(index: Index, question: str, members: tuple[Entry, ...]) -> float:
+    """The distinctive weight of a question's words that the remembered procedure never uses
+    (answers included) and that are not the common language of public-service texts (used by
+    fewer than ``COMMON_SHARE`` of the bundled base's procedures): "ăn", "tết" in "đổi tiền
+    mới ăn tết ở đâu". A follow-up brings few such words: "chờ", "gửi", "nhà" are common
+    there, and a word of the procedure is its own. Words typed with marks count as typed."""
+    own = _group_vocab(members)
+    spread, groups = public_service_spread()
+    common = COMMON_SHARE * groups
+    return sum(
+        weight
+        for form, marked, weight in _weighed_words(index, question)
+        if form not in own
+        and (marked or form not in FOLDED_FILLERS)
+        and spread.get(form, 0) < common
+    )
+
+
+@lru_cache(maxsize=4096)
+def _group_vocab(members: tuple[Entry, ...]) -> frozenset[str]:
+    """Every word of a procedure's texts, answers included: folded, and as written."""
+    out: set[str] = set()
+    for e in members:
+        for text in (e.category, e.procedure, *e.phrasings, *e.keywords, e.answer):
+            if text:
+                out.update(_all_words(analyze(text)))
+    return frozenset(out)
+
+
+def _all_words(a: Analysis) -> Iterator[str]:
+    for tok, f in zip(a.tokens, a.folded, strict=True):
+        yield f
+        yield tok.lower()
+
+
+@lru_cache(maxsize=1)
+def public_service_spread() -> tuple[dict[str, int], int]:
+    """For each word of the bundled base (as written, lower case, and folded), how many of its
+    procedures use it; and how many procedures it has."""
+    seen: dict[str, set[str]] = {}
+    keys: set[str] = set()
+    for e in bundled_entries():
+        key = e.procedure or e.id.split("/", 1)[0]
+        keys.add(key)
+        for text in (e.procedure, e.category, e.answer, *e.phrasings, *e.keywords):
+            for w in split_words(text or ""):
+                seen.setdefault(w.lower(), set()).add(key)
+                seen.setdefault(fold(w), set()).add(key)
+    return {w: len(k) for w, k in seen.items()}, len(keys)
+
+
 @lru_cache(maxsize=1)
 def public_service_words() -> tuple[frozenset[str], frozenset[str]]:
     """Words of the bundled base (``knowledge/data``, 500+ entries over 130+ procedures,
@@ -547,5 +598,8 @@ def distinctive_words(index: Index, question: str) -> frozenset[str]:
 
 
 MIN_WEIGHT = 0.3
+COMMON_SHARE = 0.07
+"""Share of the bundled base's procedures from which a word is common public-service language
+(about 10 of 139: "chờ" 13, "gửi" 36; "tết" 4, "ăn" 7)."""
 GENERAL_MARGIN = 0.5
 STRONGER = 1.5

@@ -225,3 +225,18 @@ async def test_a_fee_the_procedure_lacks_is_not_answered_with_a_validity_period(
             "Về thủ tục «Cấp giấy phép lao động cho người nước ngoài»"
         )
         assert "lệ phí" in conversation.text
+
+
+async def test_a_question_on_another_subject_is_not_read_as_a_follow_up(tmp_path: Path) -> None:
+    # "ăn", "tết" are words neither the criminal-record procedure nor public-service texts in
+    # general use: not "where do I apply for the record". "chờ bao lâu" is a follow-up.
+    async with base_app(tmp_path, "eval4") as app:
+        seen = await talk(
+            app,
+            "Xin phiếu lý lịch tư pháp ở đâu?",
+            "đổi tiền mới ăn tết ở đâu",
+            "chờ bao lâu",
+        )
+        assert seen[0] == ("answer", "lltp/noi-nop")
+        assert not (seen[1][0] == "answer" and (seen[1][1] or "").startswith("lltp/"))
+        assert seen[2][0] == "answer" and (seen[2][1] or "").startswith("lltp/")
