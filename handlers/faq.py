@@ -145,7 +145,7 @@ def resolve(ctx: Context, question: str) -> SearchResult:
     else:
         # Read the question with the procedure named as citizens name it (one more search);
         # keep that reading when it lands on the remembered procedure.
-        follow = ctx.index.search(f"{question} {_topic_words(ctx, recalled)}", k=5)
+        follow = ctx.index.search(f"{_topic_words(ctx, recalled)} {question}", k=5)
         best = follow.best
         lands = (
             best is not None
