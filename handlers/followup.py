@@ -353,7 +353,9 @@ def citizen_name(members: tuple[Entry, ...]) -> str:
     for e in members:
         for k in {k.strip().lower() for k in e.keywords if k.strip()}:
             counts[k] = counts.get(k, 0) + 1
-    enough = max(2, (len(members) + 1) // 2) if len(members) > 1 else 1
+    # Shared by most of at least three entries: two entries sharing "trẻ em" or "đại lý thu"
+    # say what they are about, not what the procedure is called.
+    enough = max(3, (len(members) + 1) // 2)
     shared = [(len(k.split()) > 1, n, k) for k, n in counts.items() if n >= enough]
     if shared:
         return max(shared)[2]
@@ -389,22 +391,37 @@ def named_procedure(index: Index, question: str) -> str:
 
 
 def _citizen_names(index: Index) -> dict[str, tuple[tuple[tuple[str, ...], str], ...]]:
-    """Each group's citizen name of two words or more, folded, by its first word (a name two
-    groups share names neither)."""
-    found: dict[tuple[str, ...], str] = {}
-    seen: set[str] = set()
+    """Each group's citizen name of two words or more that says which procedure it is,
+    folded, by its first word. A name that is only aspect words ("lệ phí"), or that the texts
+    of more than ``NAME_SHARED_BY`` other groups also use ("đăng ký", "trẻ em"), names none;
+    one within another's name ("giấy phép lái xe" in "giấy phép lái xe quốc tế") is kept, the
+    longest match wins."""
+    groups: dict[str, tuple[Entry, ...]] = {}
     for e in index.entries:
         key = index.group_of(e)
-        if key in seen:
+        if key not in groups:
+            groups[key] = index.group_entries(key)
+    written: dict[tuple[str, ...], str] = {}
+    for key, members in groups.items():
+        name = citizen_name(members)
+        a = analyze(name)
+        if len(a.folded) < 2 or set(a.content) <= aspect_model.cue_words(a):
             continue
-        seen.add(key)
-        spelled = analyze(citizen_name(index.group_entries(key))).folded
-        if len(spelled) >= 2:
-            found[spelled] = "" if spelled in found else key
+        words = tuple(w.lower() for w in split_words(name))
+        written[words] = "" if words in written else key
+    lengths = {len(w) for w in written}
+    users: dict[tuple[str, ...], set[str]] = {}
+    for key, members in groups.items():
+        for ws in _lowered_texts(members):
+            for n in lengths:
+                for i in range(len(ws) - n + 1):
+                    if (gram := tuple(ws[i : i + n])) in written:
+                        users.setdefault(gram, set()).add(key)
     by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-    for name, key in found.items():
-        if key:
-            by_first.setdefault(name[0], []).append((name, key))
+    for words, key in written.items():
+        if key and len(users.get(words, set()) - {key}) <= NAME_SHARED_BY:
+            folded = analyze(" ".join(words)).folded
+            by_first.setdefault(folded[0], []).append((folded, key))
     return {k: tuple(v) for k, v in by_first.items()}
 
 
@@ -598,6 +615,7 @@ def distinctive_words(index: Index, question: str) -> frozenset[str]:
 
 
 MIN_WEIGHT = 0.3
+NAME_SHARED_BY = 2
 COMMON_SHARE = 0.07
 """Share of the bundled base's procedures from which a word is common public-service language
 (about 10 of 139: "chờ" 13, "gửi" 36; "tết" 4, "ăn" 7)."""
