@@ -17,6 +17,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.app import App
+from handlers import followup
+from knowledge.entry import Entry
 from knowledge.search import Index
 from storage.models import MessageLog
 from tests.conftest import make_settings
@@ -256,3 +258,45 @@ async def test_a_follow_up_gets_what_the_spelled_out_question_gets(
             app, "Hồ sơ hưởng chế độ thai sản khi sinh con gồm những gì?", "bao lâu thì xong vậy"
         )
         assert seen == [("answer", "thai-san/ho-so"), spelled[0]]
+
+
+def _group(prefix: str, procedure: str, keyword: str, topics: list[str]) -> list[Entry]:
+    return [
+        Entry(
+            id=f"{prefix}/{i}",
+            category="Thử nghiệm",
+            question=f"{procedure}: {topic}?",
+            answer=f"Về {topic} của thủ tục {procedure.lower()}.",
+            procedure=procedure,
+            keywords=(keyword, topic),
+        )
+        for i, topic in enumerate(topics)
+    ]
+
+
+ASPECTS = ["hồ sơ gồm những gì", "nộp ở đâu", "lệ phí bao nhiêu", "mất bao lâu"]
+
+
+def test_a_procedure_is_named_by_the_keyword_most_of_its_entries_share() -> None:
+    entries = [
+        *_group(
+            "tien-gia", "Trợ cấp xã hội hằng tháng đối với người cao tuổi", "tiền già", ASPECTS
+        ),
+        # "đăng ký" is shared by these entries, but also written by three other procedures
+        *_group("dang-ky-xe", "Đăng ký xe", "đăng ký", ASPECTS),
+        *_group("khai-sinh", "Đăng ký khai sinh", "khai sinh", ASPECTS),
+        *_group("ket-hon", "Đăng ký kết hôn", "kết hôn", ASPECTS),
+        *_group("tam-tru", "Đăng ký tạm trú", "tạm trú", ASPECTS),
+        # two entries sharing a keyword do not make it the procedure's name
+        *_group("ho-chieu", "Cấp hộ chiếu", "trẻ em", ASPECTS[:2]),
+    ]
+    index = Index(entries)
+    tien_gia = index.group_of(entries[0])
+    assert followup.citizen_name(index.group_entries(tien_gia)) == "tiền già"
+    assert followup.named_procedure(index, "vậy tiền già thì sao ạ") == tien_gia
+    assert followup.named_procedure(index, "vay tien gia thi sao a") == tien_gia
+    assert followup.named_procedure(index, "còn đăng ký thì sao") == ""
+    assert followup.named_procedure(index, "còn trẻ em thì sao") == ""
+    assert followup.named_procedure(index, "khai sinh nộp ở đâu") == index.group_of(
+        next(e for e in entries if e.id.startswith("khai-sinh/"))
+    )
