@@ -519,13 +519,21 @@ def unknown_weight(index: Index, question: str) -> float:
     nor the bundled base ever uses ("xăng", "lít" in "xăng bao nhiêu một lít"): a follow-up is
     written in the words of public-service texts ("chờ", "đáp ứng"), a question about
     something else is not. A word typed with marks is looked up as typed in the bundled base
-    (folded, "tết" would be "tệ", "tế", ...)."""
+    (folded, "tết" would be "tệ", "tế", ...). A short form without a vowel ("kq", "dc") is
+    not a word of another subject: it is how people shorten the ones they mean."""
     accented, folded = public_service_words()
     total = 0.0
     for form, marked, weight in _weighed_words(index, question):
-        if not index.knows(form) and form not in (accented if marked else folded):
+        if (
+            not index.knows(form)
+            and form not in (accented if marked else folded)
+            and (marked or VOWELS.intersection(form))
+        ):
             total += weight
     return total
+
+
+VOWELS = frozenset("aeiouy")
 
 
 def off_topic_weight(index: Index, question: str, members: tuple[Entry, ...]) -> float:

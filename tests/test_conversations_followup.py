@@ -300,3 +300,16 @@ def test_a_procedure_is_named_by_the_keyword_most_of_its_entries_share() -> None
     assert followup.named_procedure(index, "khai sinh nộp ở đâu") == index.group_of(
         next(e for e in entries if e.id.startswith("khai-sinh/"))
     )
+
+
+async def test_a_short_form_is_not_a_word_of_another_subject(tmp_path: Path) -> None:
+    # "kq" (kết quả) is in no public-service text, but a word without a vowel is a short
+    # form, not a sign of another subject: the follow-up is answered as the spelled-out
+    # question is, not only offered.
+    async with base_app(tmp_path, "eval5") as app:
+        spelled = await talk(app, "khuyết tật bao lâu thì có kq")
+        assert spelled == [("answer", "khuyet-tat/thoi-han")]
+        seen = await talk(
+            app, "Hồ sơ xin giấy xác nhận khuyết tật gồm những gì?", "bao lâu thì có kq"
+        )
+        assert seen[1] == spelled[0]
