@@ -32,6 +32,10 @@ alone (what ``motcua kb import FILE`` gives an empty database), then talks to th
   mid-conversation, is not answered with the remembered procedure's entry.
 - ``stats``: at the end, ``motcua stats --json`` on the same database lists none of the small
   talk or progress messages among unanswered questions.
+
+For follow-ups, procedure-only follow-ups and unrelated questions the bench also prints how many
+knowledge-base searches (``Index.search`` calls, the dispatcher's own search included) each
+message took: the cost of reading a message against the dialogue memory.
 """
 
 from __future__ import annotations
