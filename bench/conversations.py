@@ -32,6 +32,10 @@ alone (what ``motcua kb import FILE`` gives an empty database), then talks to th
   mid-conversation, is not answered with the remembered procedure's entry.
 - ``stats``: at the end, ``motcua stats --json`` on the same database lists none of the small
   talk or progress messages among unanswered questions.
+
+For follow-ups, procedure-only follow-ups and unrelated questions the bench also prints how many
+knowledge-base searches (``Index.search`` calls, the dispatcher's own search included) each
+message took: the cost of reading a message against the dialogue memory.
 """
 
 from __future__ import annotations
@@ -66,12 +70,30 @@ from handlers import texts, texts_dossier  # noqa: E402
 from knowledge.aspects import aspect_weights, entry_aspects, is_aspect  # noqa: E402
 from knowledge.entry import Entry  # noqa: E402
 from knowledge.normalize import analyze, fold  # noqa: E402
+from knowledge.search import Index  # noqa: E402
 from storage.models import ChatStateRow, MessageLog  # noqa: E402
 
 DATA = yaml.safe_load((ROOT / "bench" / "conversations.yaml").read_text(encoding="utf-8"))
 APOLOGY = texts.FALLBACK.split("\n", 1)[0]
 MISSING_START = texts.MISSING_ASPECT.split("«", 1)[0]
 SECRET = secrets.token_hex(32)  # a fresh database per run: any key will do
+
+SEARCHES = [0]
+"""Knowledge-base searches run so far (``Index.search`` calls): per follow-up, the cost."""
+
+
+def count_searches() -> None:
+    """Count every ``Index.search`` call (the bench's own wrapper; nothing else changes)."""
+    original = Index.search
+    if getattr(original, "counted", False):
+        return
+
+    def search(self: Index, query: str, k: int = 5) -> object:
+        SEARCHES[0] += 1
+        return original(self, query, k)
+
+    search.counted = True  # type: ignore[attr-defined]
+    Index.search = search  # type: ignore[assignment,method-assign]
 
 
 def default_bases() -> list[Path]:
@@ -89,6 +111,7 @@ class Seen:
     texts: tuple[str, ...]
     values: tuple[str, ...]
     labels: tuple[str, ...]
+    searches: int = 0
 
     @property
     def key(self) -> tuple[str, str]:
@@ -103,6 +126,8 @@ class Seen:
 class Tally:
     counts: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     failures: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    searches: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
+    """Per kind: how many follow-up messages took 1, 2, 3 ... searches."""
 
     def add(self, kind: str, ok: bool, detail: str, metric: str = "pass") -> None:
         self.counts[kind]["n" if metric == "pass" else f"n_{metric}"] += 1
@@ -130,7 +155,9 @@ class Chat:
             before = await s.scalar(select(func.max(MessageLog.id))) or 0
         self.events += 1
         chat = ChatRef(Channel.WEB, chat_id, chat_id)
+        searched = SEARCHES[0]
         replies = await self.app.dispatcher.handle(Incoming(chat, f"ev{self.events}", text=text))
+        searched = SEARCHES[0] - searched
         async with self.app.sessions() as s:
             row = (
                 await s.execute(
@@ -146,6 +173,7 @@ class Chat:
             tuple(r.text for r in replies),
             tuple(c.value for r in replies for c in r.choices),
             tuple(c.label for r in replies for c in r.choices),
+            searched,
         )
 
     async def fresh(self, text: str) -> Seen:
@@ -319,6 +347,7 @@ async def check_followup(
         f"spelled {describe(spelled)}; want {aspect} {[e.id for e in p.entries_for(aspect)]}"
     )
     tally.add(kind, ok, detail)
+    tally.searches[kind][got.searches] += 1
     tally.add(kind, ok, detail, metric="no_marks" if text == fold(text) else "marked")
     tally.add(kind, right, detail, metric="right")
     tally.add(
@@ -354,6 +383,7 @@ async def procedure_only(
                 f"spelled {describe(spelled)}; want {sorted(targets)}"
             )
             tally.add("procedure_only", got.decision == "answer" and got.entry in targets, detail)
+            tally.searches["procedure_only"][got.searches] += 1
             break  # one other procedure per procedure
 
 
@@ -519,6 +549,7 @@ async def unrelated(chat: Chat, procs: list[Procedure], tally: Tally, rng: rando
             own = {e.id for e in p.entries}
             ok = not (got.decision == "answer" and got.entry in own)
             tally.add("unrelated", ok, f"[{p.topic}] {form!r} -> {describe(got)}")
+            tally.searches["unrelated"][got.searches] += 1
 
 
 def stats_check(url: str, tally: Tally) -> None:
@@ -554,6 +585,12 @@ def report(name: str, tally: Tally, show: int) -> None:
         if kind != "first":
             total["pass"] += c["pass"]
             total["n"] += c["n"]
+        spread = tally.searches.get(kind)
+        if spread:
+            n = sum(spread.values())
+            mean = sum(k * v for k, v in spread.items()) / n
+            shares = ", ".join(f"{k}: {v / n:.2f}" for k, v in sorted(spread.items()))
+            print(f"  {'':<26} searches per message {mean:.2f} ({shares})")
         for line in tally.failures[kind][:show]:
             print(f"      x {line}")
     if total["n"]:
@@ -580,6 +617,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--show", type=int, default=0, help="failures to print per kind")
     args = ap.parse_args()
+    count_searches()
     everything = Tally()
     for path in args.kb or default_bases():
         tally = Tally()
@@ -591,6 +629,8 @@ def main() -> None:
         )
         for kind, c in tally.counts.items():
             everything.counts[kind].update(c)
+        for kind, spread in tally.searches.items():
+            everything.searches[kind].update(spread)
     report("all bases", everything, 0)
 
 

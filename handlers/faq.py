@@ -13,7 +13,6 @@ from handlers.reflections import offer_reply
 from knowledge import intents
 from knowledge.aspects import ASPECT_LABELS
 from knowledge.entry import Entry
-from knowledge.normalize import fold
 from knowledge.search import Decision, SearchResult
 from storage.repositories import messages as message_repo
 
@@ -26,6 +25,10 @@ STRANGE_WEIGHT = 1.0
 follow-up reading is only offered as a suggestion, never answered outright."""
 UNRELATED_WEIGHT = 2.0
 """... and from which a question is not read as a follow-up at all."""
+OFF_TOPIC_WEIGHT = 1.5
+"""Weight of words neither the remembered procedure nor common public-service language uses
+(``followup.off_topic_weight``) from which a question retrieval cannot place is not read as
+a follow-up ("đổi tiền mới ăn tết ở đâu"; "lấy kết quả kiểu gì" has 1.0)."""
 FOREIGN_WEIGHT = 0.5
 """Distinctive weight (``Index.weight``) of words that another procedure uses and the
 remembered one does not, from which a question is about that other procedure ("xe máy hết bao
@@ -91,13 +94,32 @@ def resolve(ctx: Context, question: str) -> SearchResult:
     members = followup.related_entries(ctx.index, recalled.procedure, recalled.entry_id)
     best = result.best
     rival = best.entry if best is not None and best.entry not in members else None
+    other = followup.named_procedure(ctx.index, question)
+    if other and other != recalled.procedure:
+        if best is not None and ctx.index.group_of(best.entry) == other:
+            # Another procedure, named as citizens name it, and retrieval ranks it first
+            # ("bảo hiểm y tế hộ gia đình đóng bao nhiêu" after a question on residence): a
+            # new question, or that procedure with the remembered aspect.
+            return _procedure_only(ctx, question, result, recalled)
+        # ... that retrieval did not rank first ("vậy tiền già thì sao ạ"): the aspect asked,
+        # else the remembered one, of that procedure.
+        named_only = _named_only(ctx, question, other, recalled, members)
+        if named_only is not None:
+            return named_only
     if rival is None and result.named and result.decision is Decision.ANSWER:
         # A whole question on the remembered procedure: answered as a new citizen's would be.
         return result
     named = followup.foreign_weight(ctx.index, question, members, rival) if rival else 0.0
+    # A message made only of aspect cues and generic words names no procedure, whatever base
+    # keyword it matches ("có nộp qua mạng được không" hits the keyword "nộp trực tuyến" of
+    # another procedure's place entry): it is a follow-up.
     if result.named and (
         followup.foreign_weight(ctx.index, question, members, None) >= FOREIGN_WEIGHT
-        or (rival is not None and result.decision is Decision.ANSWER)
+        or (
+            rival is not None
+            and result.decision is Decision.ANSWER
+            and followup.names_a_topic(ctx.index, question)
+        )
     ):
         return _procedure_only(ctx, question, result, recalled)
     if named >= FOREIGN_WEIGHT and result.decision is not Decision.FALLBACK:
@@ -105,33 +127,40 @@ def resolve(ctx: Context, question: str) -> SearchResult:
     unknown = followup.unknown_weight(ctx.index, question)
     if unknown >= UNRELATED_WEIGHT:
         return result  # "đi Đà Lạt mất mấy ngày": about something no entry speaks of
-    # Read the question with the procedure named as citizens name it, and as the base names
-    # it; keep the first reading that lands on the remembered procedure and answers, else the
-    # first that lands there at all (suggested, or known to lack the aspect).
-    landed: list[SearchResult] = []
-    ranked: SearchResult | None = None
-    for name in dict.fromkeys((_topic_words(ctx, recalled), recalled.name)):
-        follow = ctx.index.search(f"{question} {name}", k=5)
-        ranked = ranked or follow
-        best = follow.best
-        if best is None or not _same_procedure(ctx, best.entry, recalled):
-            continue
-        if follow.decision is Decision.FALLBACK and not follow.missing_aspect:
-            continue
-        if follow.decision is Decision.ANSWER:
-            landed.insert(0, follow)
-            break
-        landed.append(follow)
+    if (
+        result.decision is Decision.FALLBACK
+        and followup.off_topic_weight(ctx.index, question, members) >= OFF_TOPIC_WEIGHT
+    ):
+        return result  # "đổi tiền mới ăn tết ở đâu": words of another subject
+    # The aspect asked, among the remembered procedure's entries: when one entry answers it,
+    # or none does and no entry of the procedure is vague enough to hold it, that is decided
+    # without searching again.
     aspect = followup.asked_aspect(ctx.index, question)
-    scoped = followup.within(
-        ctx.index,
-        recalled.procedure,
-        aspect,
-        question,
-        landed[0] if landed else ranked,
-        recalled.entry_id,
-    )
-    read = scoped or (landed[0] if landed else result)
+    if followup.decided_without_search(members, aspect):
+        scoped = followup.within(
+            ctx.index, recalled.procedure, aspect, question, result, recalled.entry_id
+        )
+        landed: SearchResult | None = None
+        follow: SearchResult | None = None
+    else:
+        # Read the question with the procedure named as citizens name it (one more search);
+        # keep that reading when it lands on the remembered procedure.
+        follow = ctx.index.search(f"{_topic_words(ctx, recalled)} {question}", k=5)
+        best = follow.best
+        lands = (
+            best is not None
+            and _same_procedure(ctx, best.entry, recalled)
+            and (follow.decision is not Decision.FALLBACK or follow.missing_aspect)
+        )
+        landed = follow if lands else None
+        scoped = followup.within(
+            ctx.index, recalled.procedure, aspect, question, follow, recalled.entry_id
+        )
+    read = scoped or landed or result
+    if read is result and follow is not None and not followup.names_a_topic(ctx.index, question):
+        # Nothing but an aspect ("có phải đóng tiền không ạ"): what the question gets with the
+        # procedure spelled out, never another procedure's entry the bare words happen to fit.
+        read = replace(follow, named=False)  # the procedure named is the one remembered
     if read is not result and unknown >= STRANGE_WEIGHT:
         # A word no public-service text uses ("điện thoại iphone mới giá nhiêu", or a typo):
         # perhaps not a follow-up at all. Offer the procedure's entry rather than answer with
@@ -166,21 +195,36 @@ def _procedure_only(
     return scoped
 
 
-def _topic_words(ctx: Context, recalled: memory.DialogueMemory) -> str:
-    """The words that name the remembered procedure the way citizens do.
+def _named_only(
+    ctx: Context,
+    question: str,
+    key: str,
+    recalled: memory.DialogueMemory,
+    members: tuple[Entry, ...],
+) -> SearchResult | None:
+    """The entry of procedure ``key`` for the aspect the question asks, else for the remembered
+    aspect; ``None`` when there is none, or when the name is also a case of the remembered
+    procedure ("người nước ngoài" after a marriage question is its foreign case)."""
+    name = followup.citizen_name(ctx.index.group_entries(key))
+    if followup.says(members, name):
+        return None
+    asked = followup.asked_aspect(ctx.index, question)
+    entries = ctx.index.group_entries(key)
+    if not entries:
+        return None
+    scoped = followup.within(
+        ctx.index, key, asked or recalled.aspect, question, None, entries[0].id
+    )
+    if scoped is None or (scoped.missing_aspect and not asked):
+        return None
+    return scoped
 
-    A procedure's official name carries administrative words ("Giải quyết hưởng trợ cấp thất
-    nghiệp") that also cue some of its entries more than others; the words of the name that
-    most of the procedure's own phrasings repeat ("trợ cấp thất nghiệp") are what a citizen
-    types when spelling the question out, so a follow-up reads like the spelled-out question.
-    """
+
+def _topic_words(ctx: Context, recalled: memory.DialogueMemory) -> str:
+    """The words that name the remembered procedure the way citizens do
+    (``followup.citizen_name``), else its name as the base gives it."""
     members = ctx.index.group_entries(recalled.procedure)
-    phrasings = [set(fold(p).split()) for e in members for p in e.phrasings]
-    name = recalled.name.split()
-    if not phrasings:
-        return recalled.name
-    core = [w for w in name if sum(fold(w) in p for p in phrasings) >= 0.6 * len(phrasings)]
-    return " ".join(core) or recalled.name
+    return followup.citizen_name(members) or recalled.name
 
 
 def _same_procedure(ctx: Context, entry: Entry, recalled: memory.DialogueMemory) -> bool:
@@ -231,7 +275,12 @@ async def answer_question(ctx: Context) -> Outcome:
             ),
             Choice(texts.NONE_OF_THESE, Menu("none").pack()),
         )
-        return Outcome((Reply(texts.DID_YOU_MEAN, choices),), ctx.state, Decision.SUGGEST.value)
+        # The citizen is asking about that procedure (every suggestion is of it): a follow-up
+        # ("nộp ở đâu") is about it too.
+        state = memory.remember(
+            ctx.state, key, ctx.index.group_name(key), best.entry.id, result.aspect
+        )
+        return Outcome((Reply(texts.DID_YOU_MEAN, choices),), state, Decision.SUGGEST.value)
     await ctx.record_question(
         question,
         Decision.FALLBACK.value,

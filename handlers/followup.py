@@ -14,17 +14,20 @@ that an aspect is missing stay in one place (``handlers/faq.py``).
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
+from typing import Any, TypeVar, cast
 
 from knowledge import aspects as aspect_model
 from knowledge import lang
 from knowledge.entry import Entry
+from knowledge.lexicon import FILLERS
 from knowledge.normalize import Analysis, analyze, fold
 from knowledge.normalize import words as split_words
 from knowledge.search import Decision, Index, Match, SearchResult
 from knowledge.selfcal import bundled_entries
+
+T = TypeVar("T")
 
 VAGUE = frozenset({"how", "other"})
 """Aspects that say little about what an entry answers (as in ``knowledge/search.py``)."""
@@ -48,6 +51,17 @@ def entry_aspects(entry: Entry) -> frozenset[str]:
 @lru_cache(maxsize=65536)
 def _answer_weights(entry: Entry) -> dict[str, float]:
     return aspect_model.aspect_weights(analyze(entry.answer))
+
+
+@lru_cache(maxsize=65536)
+def keyword_aspects(entry: Entry) -> frozenset[str]:
+    """The aspects an entry's keywords name on their own ("lệ phí", "nơi nộp", "điều kiện"):
+    a base author's label for what the entry answers, where its phrasings say it unclearly."""
+    return frozenset(
+        a
+        for k in entry.keywords
+        if (a := aspect_model.primary(aspect_model.aspect_weights(analyze(k))))
+    )
 
 
 def answer_aspects(entry: Entry) -> frozenset[str]:
@@ -76,11 +90,15 @@ def asked_aspect(index: Index, question: str) -> str:
 
 def candidates(members: Sequence[Entry], aspect: str) -> tuple[Entry, ...]:
     """The procedure's entries that answer ``aspect``, best evidence first: entries whose
-    phrasings ask it; else entries whose answers state it; else, for fee and amount, entries
-    on the other one."""
+    phrasings ask it; else entries a keyword of which names it ("điều kiện" on "Người lao
+    động được hưởng chế độ ốm đau khi nào?"); else entries whose answers state it; else, for
+    fee and amount, entries on the other one."""
     own = tuple(e for e in members if aspect in entry_aspects(e))
     if own:
         return own
+    labelled = tuple(e for e in members if aspect in keyword_aspects(e))
+    if labelled:
+        return labelled
     stated = [e for e in members if aspect in answer_aspects(e)]
     if stated:
         # strongest statement first; only it when clearly the strongest
@@ -90,7 +108,25 @@ def candidates(members: Sequence[Entry], aspect: str) -> tuple[Entry, ...]:
             return (stated[0],)
         return tuple(stated)
     family = next((f for f in CREDIT if aspect in f), frozenset())
-    return tuple(e for e in members if family & entry_aspects(e) - {aspect})
+    # Only entries about that family alone: "thời hạn tối đa bao nhiêu năm" reads as an amount
+    # too, but an entry also on validity is no answer to "có mất phí không".
+    return tuple(
+        e
+        for e in members
+        if family & entry_aspects(e) - {aspect} and entry_aspects(e) - VAGUE <= family
+    )
+
+
+def decided_without_search(members: Sequence[Entry], aspect: str) -> bool:
+    """Whether ``within`` decides a follow-up asking ``aspect`` from the procedure's entries
+    alone: exactly one entry answers it, or none does and none is vague enough ("how to")
+    to hold it. Otherwise retrieval must rank the candidates (one more search)."""
+    if not aspect or aspect in VAGUE:
+        return False
+    found = candidates(members, aspect)
+    if len(found) == 1:
+        return True
+    return not found and not any(entry_aspects(e) <= VAGUE for e in members)
 
 
 def within(
@@ -160,9 +196,34 @@ def within(
     )
 
 
-_FAMILIES: weakref.WeakKeyDictionary[Index, dict[str, tuple[Entry, ...]]] = (
-    weakref.WeakKeyDictionary()
-)
+_PER_BASE: dict[tuple[str, int], tuple[tuple[Entry, ...], Any]] = {}
+PER_BASE_SIZE = 16
+
+
+def per_base(index: Index, name: str, build: Callable[[Index], T]) -> T:
+    """``build(index)``, made once per base and kept while the base lives.
+
+    Keyed by the base's tuple of entries, not by the index object: the handler gets a fresh
+    wrapper around the index for each message (``bot/prefetch.py``), so a cache keyed by the
+    object would be rebuilt for every message. An edit makes a new tuple, hence a new entry."""
+    entries = index.entries
+    slot = (name, id(entries))
+    hit = _PER_BASE.get(slot)
+    if hit is not None and hit[0] is entries:
+        return cast(T, hit[1])
+    value = build(index)
+    if len(_PER_BASE) >= PER_BASE_SIZE:
+        _PER_BASE.clear()
+    _PER_BASE[slot] = (entries, value)
+    return value
+
+
+def _families(index: Index) -> dict[str, tuple[Entry, ...]]:
+    grouped: dict[str, list[Entry]] = {}
+    for e in index.entries:
+        if "/" in e.id:
+            grouped.setdefault(e.id.split("/", 1)[0], []).append(e)
+    return {k: tuple(v) for k, v in grouped.items()}
 
 
 def related_entries(index: Index, key: str, entry_id: str = "") -> tuple[Entry, ...]:
@@ -173,15 +234,9 @@ def related_entries(index: Index, key: str, entry_id: str = "") -> tuple[Entry, 
     members = index.group_entries(key)
     if "/" not in entry_id:
         return members
-    families = _FAMILIES.get(index)
-    if families is None:
-        grouped: dict[str, list[Entry]] = {}
-        for e in index.entries:
-            if "/" in e.id:
-                grouped.setdefault(e.id.split("/", 1)[0], []).append(e)
-        families = {k: tuple(v) for k, v in grouped.items()}
-        _FAMILIES[index] = families
-    extra = [e for e in families.get(entry_id.split("/", 1)[0], ()) if e not in members]
+    families = per_base(index, "families", _families)
+    own = {e.id for e in members}
+    extra = [e for e in families.get(entry_id.split("/", 1)[0], ()) if e.id not in own]
     return (*members, *extra)
 
 
@@ -247,11 +302,17 @@ def asks_own_question(question: str) -> bool:
 
 
 def special_weight(index: Index, question: str, members: tuple[Entry, ...]) -> float:
-    """The distinctive weight of a question's words that are not common to the procedure's
-    entries ("nước ngoài" in "đăng ký kết hôn với người nước ngoài"; nothing in "còn đăng ký
-    kết hôn thì sao")."""
+    """The distinctive weight of a question's words that some of the procedure's entries use
+    and most do not: the words of a special case ("nước ngoài" in "đăng ký kết hôn với người
+    nước ngoài"; nothing in "còn đăng ký kết hôn thì sao"). A word typed with marks counts as
+    typed: "còn" in "thế còn khuyết tật" is not the "con" of a case about children."""
     core = _core_words(members)
-    return sum(index.weight(w) for w in distinctive_words(index, question) - core)
+    own = group_words(members)
+    return sum(
+        weight
+        for form, _marked, weight in _weighed_words(index, question)
+        if form in own and fold(form) not in core
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -275,6 +336,117 @@ def _result(
 ) -> SearchResult:
     matches = tuple(Match(e, scores.get(e.id, 0.0)) for e in entries)
     return SearchResult(question, decision, matches, aspect, procedure=key, named=False)
+
+
+@lru_cache(maxsize=4096)
+def citizen_name(members: tuple[Entry, ...]) -> str:
+    """How citizens name a procedure, to spell a follow-up out ("" when unclear).
+
+    The base's own keyword for it, when most of its entries carry the same one ("trợ cấp thất
+    nghiệp"; several words rather than an initialism); else the words of its official name
+    that most of its own phrasings repeat: an official name carries administrative words
+    ("Giải quyết hưởng trợ cấp thất nghiệp") that cue some of its entries more than others.
+    """
+    if not members:
+        return ""
+    counts: dict[str, int] = {}
+    for e in members:
+        for k in {k.strip().lower() for k in e.keywords if k.strip()}:
+            counts[k] = counts.get(k, 0) + 1
+    # Shared by most of at least three entries: two entries sharing "trẻ em" or "đại lý thu"
+    # say what they are about, not what the procedure is called.
+    enough = max(3, (len(members) + 1) // 2)
+    shared = [(len(k.split()) > 1, n, k) for k, n in counts.items() if n >= enough]
+    if shared:
+        return max(shared)[2]
+    name = members[0].procedure
+    phrasings = [set(analyze(p).folded) for e in members for p in e.phrasings]
+    if not name or not phrasings:
+        return name
+    core = [
+        w for w in split_words(name) if sum(fold(w) in p for p in phrasings) >= 0.6 * len(phrasings)
+    ]
+    return " ".join(core) or name
+
+
+def named_procedure(index: Index, question: str) -> str:
+    """The procedure group whose citizen name (``citizen_name``, two words or more) a
+    question spells out word for word, folded and with short forms spelled out ("vậy tiền già
+    thì sao ạ", "bhyt hộ gia đình"); the longest when several do, "" when none (or two of the
+    same length)."""
+    names = per_base(index, "citizen names", _citizen_names)
+    folded = list(analyze(question).folded)  # short forms spelled out ("bhyt")
+    hits = sorted(
+        (
+            (len(name), key)
+            for i, first in enumerate(folded)
+            for name, key in names.get(first, ())
+            if tuple(folded[i : i + len(name)]) == name
+        ),
+        reverse=True,
+    )
+    if not hits or (len(hits) > 1 and hits[1][0] == hits[0][0] and hits[1][1] != hits[0][1]):
+        return ""
+    return hits[0][1]
+
+
+def _citizen_names(index: Index) -> dict[str, tuple[tuple[tuple[str, ...], str], ...]]:
+    """Each group's citizen name of two words or more that says which procedure it is,
+    folded, by its first word. A name that is only aspect words ("lệ phí"), or that the texts
+    of more than ``NAME_SHARED_BY`` other groups also use ("đăng ký", "trẻ em"), names none;
+    one within another's name ("giấy phép lái xe" in "giấy phép lái xe quốc tế") is kept, the
+    longest match wins."""
+    groups: dict[str, tuple[Entry, ...]] = {}
+    for e in index.entries:
+        key = index.group_of(e)
+        if key not in groups:
+            groups[key] = index.group_entries(key)
+    written: dict[tuple[str, ...], str] = {}
+    for key, members in groups.items():
+        name = citizen_name(members)
+        a = analyze(name)
+        if len(a.folded) < 2 or set(a.content) <= aspect_model.cue_words(a):
+            continue
+        words = tuple(w.lower() for w in split_words(name))
+        written[words] = "" if words in written else key
+    lengths = {len(w) for w in written}
+    users: dict[tuple[str, ...], set[str]] = {}
+    for key, members in groups.items():
+        for ws in _lowered_texts(members):
+            for n in lengths:
+                for i in range(len(ws) - n + 1):
+                    if (gram := tuple(ws[i : i + n])) in written:
+                        users.setdefault(gram, set()).add(key)
+    by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for words, key in written.items():
+        if key and len(users.get(words, set()) - {key}) <= NAME_SHARED_BY:
+            folded = analyze(" ".join(words)).folded
+            by_first.setdefault(folded[0], []).append((folded, key))
+    return {k: tuple(v) for k, v in by_first.items()}
+
+
+def says(members: tuple[Entry, ...], phrase: str) -> bool:
+    """Whether one of the procedure's phrasings or keywords holds ``phrase`` word for word, as
+    written (lower case): "người nước ngoài" is a case of marriage registration, "tiền già"
+    is not in "tiền mai táng" and "gia đình"."""
+    wanted = tuple(w.lower() for w in split_words(phrase))
+    if not wanted:
+        return False
+    return any(
+        tuple(ws[i : i + len(wanted)]) == wanted
+        for ws in _lowered_texts(members)
+        for i in range(len(ws) - len(wanted) + 1)
+    )
+
+
+@lru_cache(maxsize=4096)
+def _lowered_texts(members: tuple[Entry, ...]) -> tuple[tuple[str, ...], ...]:
+    return tuple(
+        tuple(w.lower() for w in split_words(t))
+        for e in members
+        for t in (e.procedure, *e.phrasings, *e.keywords)
+        if t
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -347,13 +519,72 @@ def unknown_weight(index: Index, question: str) -> float:
     nor the bundled base ever uses ("xăng", "lít" in "xăng bao nhiêu một lít"): a follow-up is
     written in the words of public-service texts ("chờ", "đáp ứng"), a question about
     something else is not. A word typed with marks is looked up as typed in the bundled base
-    (folded, "tết" would be "tệ", "tế", ...)."""
+    (folded, "tết" would be "tệ", "tế", ...). A short form without a vowel ("kq", "dc") is
+    not a word of another subject: it is how people shorten the ones they mean."""
     accented, folded = public_service_words()
     total = 0.0
     for form, marked, weight in _weighed_words(index, question):
-        if not index.knows(form) and form not in (accented if marked else folded):
+        if (
+            not index.knows(form)
+            and form not in (accented if marked else folded)
+            and (marked or VOWELS.intersection(form))
+        ):
             total += weight
     return total
+
+
+VOWELS = frozenset("aeiouy")
+
+
+def off_topic_weight(index: Index, question: str, members: tuple[Entry, ...]) -> float:
+    """The distinctive weight of a question's words that the remembered procedure never uses
+    (answers included) and that are not the common language of public-service texts (used by
+    fewer than ``COMMON_SHARE`` of the bundled base's procedures): "ăn", "tết" in "đổi tiền
+    mới ăn tết ở đâu". A follow-up brings few such words: "chờ", "gửi", "nhà" are common
+    there, and a word of the procedure is its own. Words typed with marks count as typed."""
+    own = _group_vocab(members)
+    spread, groups = public_service_spread()
+    common = COMMON_SHARE * groups
+    return sum(
+        weight
+        for form, marked, weight in _weighed_words(index, question)
+        if form not in own
+        and (marked or form not in FOLDED_FILLERS)
+        and spread.get(form, 0) < common
+    )
+
+
+@lru_cache(maxsize=4096)
+def _group_vocab(members: tuple[Entry, ...]) -> frozenset[str]:
+    """Every word of a procedure's texts, answers included: folded, and as written."""
+    out: set[str] = set()
+    for e in members:
+        for text in (e.category, e.procedure, *e.phrasings, *e.keywords, e.answer):
+            if text:
+                out.update(_all_words(analyze(text)))
+    return frozenset(out)
+
+
+def _all_words(a: Analysis) -> Iterator[str]:
+    for tok, f in zip(a.tokens, a.folded, strict=True):
+        yield f
+        yield tok.lower()
+
+
+@lru_cache(maxsize=1)
+def public_service_spread() -> tuple[dict[str, int], int]:
+    """For each word of the bundled base (as written, lower case, and folded), how many of its
+    procedures use it; and how many procedures it has."""
+    seen: dict[str, set[str]] = {}
+    keys: set[str] = set()
+    for e in bundled_entries():
+        key = e.procedure or e.id.split("/", 1)[0]
+        keys.add(key)
+        for text in (e.procedure, e.category, e.answer, *e.phrasings, *e.keywords):
+            for w in split_words(text or ""):
+                seen.setdefault(w.lower(), set()).add(key)
+                seen.setdefault(fold(w), set()).add(key)
+    return {w: len(k) for w, k in seen.items()}, len(keys)
 
 
 @lru_cache(maxsize=1)
@@ -368,6 +599,21 @@ def public_service_words() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(out), frozenset(fold(w) for w in out)
 
 
+FOLDED_FILLERS = frozenset(fold(w) for w in FILLERS)
+"""Politeness words, pronouns and particles without marks: "co" typed without marks is "có"
+as often as "cơ" of "cơ quan"."""
+
+
+def names_a_topic(index: Index, question: str) -> bool:
+    """Whether a message holds a word about a topic at all: a distinctive word that is not an
+    aspect cue, not generic, and not a filler typed without marks ("co" in "co nop qua mang
+    duoc khong"). "có nộp qua mạng được không" holds none, whatever base keyword it matches:
+    it asks an aspect of the procedure being discussed."""
+    return any(
+        marked or form not in FOLDED_FILLERS for form, marked, _w in _weighed_words(index, question)
+    )
+
+
 def distinctive_words(index: Index, question: str) -> frozenset[str]:
     """The content words of a question that say something about its topic: not aspect cues,
     not generic words (``Index.weight`` above ``MIN_WEIGHT``)."""
@@ -377,5 +623,9 @@ def distinctive_words(index: Index, question: str) -> frozenset[str]:
 
 
 MIN_WEIGHT = 0.3
+NAME_SHARED_BY = 2
+COMMON_SHARE = 0.07
+"""Share of the bundled base's procedures from which a word is common public-service language
+(about 10 of 139: "chờ" 13, "gửi" 36; "tết" 4, "ăn" 7)."""
 GENERAL_MARGIN = 0.5
 STRONGER = 1.5
