@@ -19,9 +19,9 @@ from functools import lru_cache
 from typing import Any, TypeVar, cast
 
 from knowledge import aspects as aspect_model
-from knowledge import lang
+from knowledge import lang, selfcal
 from knowledge.entry import Entry
-from knowledge.lexicon import FILLERS
+from knowledge.lexicon import FILLERS, GENERIC
 from knowledge.normalize import Analysis, analyze, fold
 from knowledge.normalize import words as split_words
 from knowledge.search import Decision, Index, Match, SearchResult
@@ -356,7 +356,9 @@ def citizen_name(members: tuple[Entry, ...]) -> str:
     # Shared by most of at least three entries: two entries sharing "trẻ em" or "đại lý thu"
     # say what they are about, not what the procedure is called.
     enough = max(3, (len(members) + 1) // 2)
-    shared = [(len(k.split()) > 1, n, k) for k, n in counts.items() if n >= enough]
+    shared = [
+        (len(k.split()) > 1, n, k) for k, n in counts.items() if n >= enough and _says_which(k)
+    ]
     if shared:
         return max(shared)[2]
     name = members[0].procedure
@@ -366,7 +368,13 @@ def citizen_name(members: tuple[Entry, ...]) -> str:
     core = [
         w for w in split_words(name) if sum(fold(w) in p for p in phrasings) >= 0.6 * len(phrasings)
     ]
-    return " ".join(core) or name
+    return " ".join(core) if core and _says_which(" ".join(core)) else name
+
+
+def _says_which(name: str) -> bool:
+    """Whether a name holds a word that says which procedure, not only what is done: "cấp lại"
+    and "cấp đổi" name a dozen procedures ("cấp lại sổ đỏ", "cấp lại thẻ bảo hiểm y tế")."""
+    return bool(selfcal.name_words(name) - GENERIC)
 
 
 def named_procedure(index: Index, question: str) -> str:

@@ -97,6 +97,12 @@ def _name_words(name: str) -> frozenset[str]:
     return frozenset(fold(w) for w in words(name)) - _GENERIC
 
 
+def name_words(name: str) -> frozenset[str]:
+    """The folded words of a procedure name that say which procedure ("kết hôn" of "đăng ký
+    kết hôn"), without those saying what is done ("cấp", "lại", "đổi", "đăng ký")."""
+    return _name_words(name)
+
+
 def same_procedure(a: str, b: str) -> bool:
     """Whether two procedure names name the same procedure: most of the distinctive words of
     both names are shared ("cấp giấy phép bán lẻ rượu" and "cấp giấy phép bán lẻ sản phẩm

@@ -302,6 +302,22 @@ def test_a_procedure_is_named_by_the_keyword_most_of_its_entries_share() -> None
     )
 
 
+def test_a_keyword_that_only_says_what_is_done_does_not_name_the_procedure() -> None:
+    # Most entries of the lost-certificate procedure carry "cấp lại", but so do the
+    # re-issue of a health-insurance card and of vehicle papers: a follow-up spelled out as
+    # "cấp lại làm ở đâu" would be read as any of them. The official name's words are used.
+    entries = [
+        *_group(
+            "gcn-mat", "Cấp lại giấy chứng nhận quyền sử dụng đất do bị mất", "cấp lại", ASPECTS
+        ),
+        *_group("bhyt", "Cấp lại thẻ bảo hiểm y tế", "thẻ bảo hiểm y tế", ASPECTS),
+    ]
+    index = Index(entries)
+    name = followup.citizen_name(index.group_entries(index.group_of(entries[0])))
+    assert name != "cấp lại"
+    assert "đất" in name
+
+
 async def test_a_short_form_is_not_a_word_of_another_subject(tmp_path: Path) -> None:
     # "kq" (kết quả) is in no public-service text, but a word without a vowel is a short
     # form, not a sign of another subject: the follow-up is answered as the spelled-out
