@@ -183,19 +183,33 @@ class _TextParts:
 
     text: str
     analysis: Analysis
-    feats: tuple[tuple[str, float], ...]
-    """The matching features, then the exact-diacritics ones, in the build's order."""
-    alpha: list[str]
-    """The text's words as typed that are all letters (spellings), in order."""
-    pairs: list[tuple[str, str]]
-    """Pairs of neighbouring words as typed (spelling pairs), in order."""
+    names: tuple[str, ...]
+    """The matching features, then the exact-diacritics ones, in the build's order ..."""
+    counts: tuple[float, ...]
+    """... and their counts."""
+    raw: list[str]
+    """The text's words as typed (spellings and spelling pairs)."""
     aspect_weights: tuple[tuple[str, float], ...]
     cue_words: frozenset[str]
     _short: tuple[tuple[tuple[str, str], ...], str, tuple[str, ...]] | None = None
     _topics: frozenset[str] | None = None
-    _runs: list[tuple[str, ...]] | None = None
     _ids: array[int] | None = None
     _counts: array[float] | None = None
+
+    @property
+    def feats(self) -> tuple[tuple[str, float], ...]:
+        """The features with their counts, in order."""
+        return tuple(zip(self.names, self.counts, strict=True))
+
+    @property
+    def alpha(self) -> list[str]:
+        """The text's words as typed that are all letters (spellings), in order."""
+        return [w for w in self.raw if w.isalpha()]
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        """Pairs of neighbouring words as typed (spelling pairs), in order."""
+        return list(itertools.pairwise(self.raw))
 
     def short(self, memo: _Memo) -> tuple[tuple[tuple[str, str], ...], str, tuple[str, ...]]:
         """For a short field: its content word pairs, content joined, content words as a set."""
@@ -218,22 +232,31 @@ class _TextParts:
     def runs(self) -> list[tuple[str, ...]]:
         """Runs of 3 to 5 folded words of letters: candidate phrases for initialisms (shorter
         runs give initialisms under 3 letters: never used)."""
-        if self._runs is None:
-            ws = [x for x in self.analysis.folded if x.isalpha()]
-            self._runs = [tuple(ws[i : i + n]) for n in range(3, 6) for i in range(len(ws) - n + 1)]
-        return self._runs
+        return list(_runs(self.letters()))
+
+    def letters(self) -> list[str]:
+        """The folded words that are all letters."""
+        return [x for x in self.analysis.folded if x.isalpha()]
 
     def coded(self, fid: dict[str, int]) -> tuple[array[int], array[float]]:
         """The features as ids of ``fid`` (new ones added in order) and their counts."""
         if self._ids is None:
-            names, counts = zip(*self.feats, strict=True) if self.feats else ((), ())
-            new = [f for f in names if f not in fid]
+            new = [f for f in self.names if f not in fid]
             if new:
                 fid.update(zip(new, range(len(fid), len(fid) + len(new)), strict=True))
-            self._ids = array("i", map(fid.__getitem__, names))
-            self._counts = array("d", counts)
+            self._ids = array("i", map(fid.__getitem__, self.names))
+            self._counts = array("d", self.counts)
         assert self._counts is not None
         return self._ids, self._counts
+
+
+def _runs(ws: list[str]) -> Iterator[tuple[str, ...]]:
+    """Runs of 3, then 4, then 5 neighbouring words, each left to right."""
+    return itertools.chain(
+        zip(ws, ws[1:], ws[2:]),
+        zip(ws, ws[1:], ws[2:], ws[3:]),
+        zip(ws, ws[1:], ws[2:], ws[3:], ws[4:]),
+    )
 
 
 class _Memo:
@@ -292,13 +315,14 @@ def _text_parts(text: str) -> _TextParts:
     a = analyze_words(raw)
     weights, cue_words = _scan(a.tokens, a.folded, a.accented)
     cues = cue_words if features.SPLIT_CUES else frozenset()
-    feats = (*features._features(a, cues).items(), *features._tone_features(a).items())
+    feats = features._features(a, cues)
+    tone = features._tone_features(a)
     return _TextParts(
         text,
         a,
-        feats,
-        [w for w in raw if w.isalpha()],
-        list(itertools.pairwise(raw)),
+        (*feats, *tone),
+        (*feats.values(), *tone.values()),
+        raw,
         weights,
         cue_words,
     )
@@ -699,9 +723,7 @@ class IndexState:
         weights: array[float] = array("d")
         per_entry: array[int] = array("q")
         short_df: Counter[str] = Counter()
-        spellings: Counter[str] = Counter()
-        pair_counts: Counter[tuple[str, str]] = Counter()
-        run_counts: Counter[tuple[str, ...]] = Counter()
+        tally = _Tally()
         phrase_count: dict[tuple[str, ...], int] = {}
         counted: set[str] = set()
         for entry in entries:
@@ -715,10 +737,7 @@ class IndexState:
                 if tp.text not in counted:
                     # spellings, pairs and runs of every occurrence of the text, at once
                     counted.add(tp.text)
-                    _add(spellings, tp.alpha, occurrences[tp.text])
-                    _add(pair_counts, tp.pairs, occurrences[tp.text])
-                    if run_texts[tp.text]:
-                        _add(run_counts, tp.runs, run_texts[tp.text])
+                    tally.add(tp, occurrences[tp.text], run_texts[tp.text])
             per_entry.append(len(texts))
             info, length = _entry_info(entry, memo, texts)
             infos.append(info)
@@ -772,10 +791,10 @@ class IndexState:
             lengths,
             short_df,
             frozenset(general_words),
-            spellings,
+            tally.spellings(),
             general_pairs,
-            pair_counts,
-            run_counts,
+            tally.pairs,
+            tally.runs,
             phrase_count,
             keyword_topics,
         )
@@ -1163,6 +1182,49 @@ def _release_freed_memory() -> None:
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+class _Tally:
+    """Spellings, spelling pairs and initialism runs of the distinct texts of a build, each
+    text counted as often as it occurs. Texts that occur once (most) are counted in batches,
+    by one count over many texts rather than one call per text."""
+
+    BATCH = 2048
+
+    def __init__(self) -> None:
+        self.words: Counter[str] = Counter()
+        self.pairs: Counter[tuple[str, str]] = Counter()
+        self.runs: Counter[tuple[str, ...]] = Counter()
+        self._raw: list[list[str]] = []
+        self._letters: list[list[str]] = []
+
+    def add(self, tp: _TextParts, times: int, run_times: int) -> None:
+        """Count a text occurring ``times`` times, ``run_times`` of them in a field whose
+        initialism runs count."""
+        if times == 1:
+            self._raw.append(tp.raw)
+        else:
+            _add(self.words, tp.raw, times)
+            _add(self.pairs, tp.pairs, times)
+        if run_times == 1:
+            self._letters.append(tp.letters())
+        elif run_times:
+            _add(self.runs, tp.runs, run_times)
+        if len(self._raw) + len(self._letters) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        raw, self._raw = self._raw, []
+        self.words.update(itertools.chain.from_iterable(raw))
+        self.pairs.update(itertools.chain.from_iterable(map(itertools.pairwise, raw)))
+        letters, self._letters = self._letters, []
+        self.runs.update(itertools.chain.from_iterable(map(_runs, letters)))
+
+    def spellings(self) -> Counter[str]:
+        """The words of letters (spellings) with their counts (call after the last ``add``:
+        this flushes)."""
+        self.flush()
+        return Counter({w: c for w, c in self.words.items() if w.isalpha()})
 
 
 def _add(total: Counter[Any], items: list[Any], times: int) -> None:
