@@ -241,10 +241,12 @@ class _TextParts:
     def coded(self, fid: dict[str, int]) -> tuple[array[int], array[float]]:
         """The features as ids of ``fid`` (new ones added in order) and their counts."""
         if self._ids is None:
-            new = [f for f in self.names if f not in fid]
-            if new:
-                fid.update(zip(new, range(len(fid), len(fid) + len(new)), strict=True))
-            self._ids = array("i", map(fid.__getitem__, self.names))
+            ids = list(map(fid.get, self.names))
+            if None in ids:
+                for k, f in enumerate(self.names):
+                    if ids[k] is None:
+                        ids[k] = fid.setdefault(f, len(fid))
+            self._ids = array("i", ids)  # type: ignore[arg-type]
             self._counts = array("d", self.counts)
         assert self._counts is not None
         return self._ids, self._counts
