@@ -255,9 +255,9 @@ class _TextParts:
 def _runs(ws: list[str]) -> Iterator[tuple[str, ...]]:
     """Runs of 3, then 4, then 5 neighbouring words, each left to right."""
     return itertools.chain(
-        zip(ws, ws[1:], ws[2:]),
-        zip(ws, ws[1:], ws[2:], ws[3:]),
-        zip(ws, ws[1:], ws[2:], ws[3:], ws[4:]),
+        zip(ws, ws[1:], ws[2:], strict=False),
+        zip(ws, ws[1:], ws[2:], ws[3:], strict=False),
+        zip(ws, ws[1:], ws[2:], ws[3:], ws[4:], strict=False),
     )
 
 

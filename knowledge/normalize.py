@@ -273,17 +273,14 @@ def analyze(text: str) -> Analysis:
 def analyze_words(raw: list[str]) -> Analysis:
     """``analyze`` of a text already cut into ``words`` (not cached: the index analyses each
     of its texts once)."""
-    expanded = _expand(raw)
-    if not expanded:
-        return Analysis((), (), (), ())
-    tokens, accented = zip(*expanded)
+    tokens, accented = _unzip(_expand(raw))
     if len(tokens) != len(raw) or list(tokens) != raw:
         for _ in range(3):
             current = list(tokens)
             again = _expand(current)
             if [w for w, _ in again] == current:
                 break
-            tokens, accented = tuple(zip(*[(w, m or has_marks(w)) for w, m in again])) or ((), ())
+            tokens, accented = _unzip([(w, m or has_marks(w)) for w, m in again])
     found = list(map(_TOKEN_INFO.get, tokens))
     infos = (
         [x or _token_info(w) for x, w in zip(found, tokens, strict=True)]
@@ -296,6 +293,14 @@ def analyze_words(raw: list[str]) -> Analysis:
         [x[0] for x, m in zip(infos, accented, strict=True) if not (x[1] or (x[2] and not m))]
     )
     return Analysis(tokens, folded, content, accented)
+
+
+def _unzip(expanded: list[tuple[str, bool]]) -> tuple[tuple[str, ...], tuple[bool, ...]]:
+    """Words and marks as two tuples."""
+    if not expanded:
+        return (), ()
+    tokens, accented = zip(*expanded, strict=True)
+    return tokens, accented
 
 
 _TOKEN_INFO: dict[str, tuple[str, bool, bool]] = {}
