@@ -193,6 +193,7 @@ class _TextParts:
     cue_words: frozenset[str]
     _short: tuple[tuple[tuple[str, str], ...], str, tuple[str, ...]] | None = None
     _topics: frozenset[str] | None = None
+    _keyword: bool | None = None
     _ids: array[int] | None = None
     _counts: array[float] | None = None
 
@@ -215,8 +216,9 @@ class _TextParts:
         """For a short field: its content word pairs, content joined, content words as a set."""
         if self._short is None:
             c = self.analysis.content
+            pairs = list(itertools.pairwise(c))
             self._short = (
-                tuple([memo.pair(p) for p in itertools.pairwise(c)]),
+                tuple(map(memo.pairs.setdefault, pairs, pairs)),
                 " ".join(c),
                 tuple(frozenset(c)),
             )
@@ -227,6 +229,19 @@ class _TextParts:
         if self._topics is None:
             self._topics = topics_of(self.analysis)
         return self._topics
+
+    @property
+    def keyword_phrase(self) -> bool:
+        """Whether the text, as a keyword, is a phrase that may name its procedure: 2 to 5
+        content words of letters, not all of them aspect cue words."""
+        if self._keyword is None:
+            c = self.analysis.content
+            self._keyword = (
+                2 <= len(c) <= 5
+                and all(x.isalpha() for x in c)
+                and len(self.cue_words) < len(set(c))
+            )
+        return self._keyword
 
     @property
     def runs(self) -> list[tuple[str, ...]]:
@@ -276,9 +291,6 @@ class _Memo:
         self.texts: dict[str, _TextParts] = {}
         self.pairs: dict[tuple[str, str], tuple[str, str]] = {}
         self.sets: dict[frozenset[Any], frozenset[Any]] = {}
-
-    def pair(self, p: tuple[str, str]) -> tuple[str, str]:
-        return self.pairs.setdefault(p, p)
 
     def set(self, s: frozenset[T]) -> frozenset[T]:
         """One object for equal small sets (aspects, topics) of different entries."""
@@ -361,33 +373,25 @@ def _entry_info(
     short_texts: list[tuple[str, ...]] = []
     pairs: set[tuple[str, str]] = set()
     answered: dict[str, float] = {}
+    phr: list[_TextParts] = []
+    kws: list[_TextParts] = []
+    procs: list[_TextParts] = []
     for fname, tp, w in texts:
-        a = tp.analysis
+        content = tp.analysis.content
         if fname == "answer":
             answered = dict(tp.aspect_weights)
-        if fname != "answer" and fname != "category":
-            short_texts.append(a.content)
-            short.update(a.content)
+        elif fname != "category":
+            short_texts.append(content)
+            short.update(content)
             pairs.update(tp.short(memo)[0])
-        length += w * len(a.content)
-    by_field: dict[str, list[_TextParts]] = defaultdict(list)
-    for fname, tp, _ in texts:
-        by_field[fname].append(tp)
-    phr = by_field["phrasing"]
+            (phr if fname == "phrasing" else kws if fname == "keywords" else procs).append(tp)
+        length += w * len(content)
     analysed = [tp.analysis for tp in phr]
-    proc = by_field["procedure"][0].analysis if entry.procedure else analysed[0]
+    proc = procs[0].analysis if entry.procedure else analysed[0]
     topics: set[str] = set()
-    for tp in (*phr, *by_field["keywords"], *by_field["procedure"]):
+    for tp in (*phr, *kws, *procs):
         topics.update(tp.topics)
-    kw_phrases: set[tuple[str, ...]] = set()
-    for kp in by_field["keywords"]:
-        ka = kp.analysis
-        if (
-            2 <= len(ka.content) <= 5
-            and all(x.isalpha() for x in ka.content)
-            and len(kp.cue_words) < len(set(ka.content))
-        ):
-            kw_phrases.add(ka.content)
+    kw_phrases = {kp.analysis.content for kp in kws if kp.keyword_phrase}
     scanned = {id(tp.analysis): tp.aspect_weights for tp in phr}
     info = EntryInfo(
         key=group_key(entry),
