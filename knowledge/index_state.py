@@ -866,9 +866,19 @@ class IndexState:
             state.phrase_count = phrase_count
             owners: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
             starts = {ph[:2] for ph in phrase_count}
+            firsts = {ph[0] for ph in phrase_count}
+            # ``_short_runs(info, phrase_count, starts)``, each distinct short text read once
+            seen: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {}
             for info in infos:
-                for ph in _short_runs(info, phrase_count, starts):
+                runs: set[tuple[str, ...]] = set()
+                for seq in info.short_texts:
+                    got = seen.get(seq)
+                    if got is None:
+                        got = seen[seq] = _phrases_in(seq, phrase_count, starts, firsts)
+                    runs.update(got)
+                for ph in runs:
                     owners[ph][info.key] += 1
+            del seen
             state.owners = {ph: dict(o) for ph, o in owners.items()}
             state.keyword_topics = {
                 ph: "kw:" + " ".join(ph) for ph, o in state.owners.items() if len(o) == 1
@@ -1170,6 +1180,25 @@ def _short_runs(
                 if among is None or run in among:
                     out.add(run)
     return out
+
+
+def _phrases_in(
+    seq: tuple[str, ...],
+    among: Container[tuple[str, ...]],
+    starts: Container[tuple[str, ...]],
+    firsts: Container[str],
+) -> tuple[tuple[str, ...], ...]:
+    """The runs of 2 to 5 words of one short text that are in ``among`` (``_short_runs`` of
+    one text; ``starts`` and ``firsts``: the first two words and first word of each)."""
+    out: set[tuple[str, ...]] = set()
+    for j in [j for j, w in enumerate(seq[:-1]) if w in firsts]:
+        if seq[j : j + 2] not in starts:
+            continue
+        for m in range(2, min(6, len(seq) - j + 1)):
+            run = seq[j : j + m]
+            if run in among:
+                out.add(run)
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)
