@@ -1224,7 +1224,9 @@ class _Tally:
     text counted as often as it occurs. Texts that occur once (most) are counted in batches,
     by one count over many texts rather than one call per text."""
 
-    BATCH = 2048
+    BATCH = 256
+    """Texts counted at once (more keeps more of their words alive at a time: a larger
+    resident heap after the build, for no gain in speed)."""
 
     def __init__(self) -> None:
         self.words: Counter[str] = Counter()
