@@ -41,10 +41,11 @@ def _features(a: Analysis, cues: frozenset[str] = frozenset()) -> dict[str, floa
     content = a.content
     if cues and not cues.isdisjoint(content):
         content = tuple([("^" + t) if t in cues else t for t in content])
-    feats: dict[str, float] = {t: float(c) for t, c in Counter(content).items()}
+    words = Counter(content)
+    feats: dict[str, float] = dict(zip(words, map(float, words.values()), strict=True))
     bigrams = Counter(map("_".join, itertools.pairwise(content)))
     if BIGRAM_WEIGHT == 1.0:
-        feats.update((b, float(c)) for b, c in bigrams.items())
+        feats.update(zip(bigrams, map(float, bigrams.values()), strict=True))
     else:
         for b, c in bigrams.items():
             total = 0.0
@@ -69,15 +70,21 @@ def _tone_features(a: Analysis) -> dict[str, float]:
     if not any(a.accented):
         return {}
     content = frozenset(a.content)
-    keys = _TONE_FEATURE
-    counts = Counter(
+    typed = Counter(
         [
-            keys.get(tok) or _tone_feature(tok)
+            tok
             for tok, fol, marked in zip(a.tokens, a.folded, a.accented, strict=True)
             if marked and fol in content
         ]
     )
-    return {k: float(c) for k, c in counts.items()}
+    # Counted per word, then per tone key (two spellings of a word share one), each key
+    # where its first word first occurs: the same order and counts as counting the keys.
+    keys = _TONE_FEATURE
+    out: dict[str, float] = {}
+    for tok, c in typed.items():
+        k = keys.get(tok) or _tone_feature(tok)
+        out[k] = out.get(k, 0.0) + c
+    return out
 
 
 _TONE_FEATURE: dict[str, str] = {}

@@ -183,26 +183,42 @@ class _TextParts:
 
     text: str
     analysis: Analysis
-    feats: tuple[tuple[str, float], ...]
-    """The matching features, then the exact-diacritics ones, in the build's order."""
-    alpha: list[str]
-    """The text's words as typed that are all letters (spellings), in order."""
-    pairs: list[tuple[str, str]]
-    """Pairs of neighbouring words as typed (spelling pairs), in order."""
+    names: tuple[str, ...]
+    """The matching features, then the exact-diacritics ones, in the build's order ..."""
+    counts: tuple[float, ...]
+    """... and their counts."""
+    raw: list[str]
+    """The text's words as typed (spellings and spelling pairs)."""
     aspect_weights: tuple[tuple[str, float], ...]
     cue_words: frozenset[str]
     _short: tuple[tuple[tuple[str, str], ...], str, tuple[str, ...]] | None = None
     _topics: frozenset[str] | None = None
-    _runs: list[tuple[str, ...]] | None = None
+    _keyword: bool | None = None
     _ids: array[int] | None = None
     _counts: array[float] | None = None
+
+    @property
+    def feats(self) -> tuple[tuple[str, float], ...]:
+        """The features with their counts, in order."""
+        return tuple(zip(self.names, self.counts, strict=True))
+
+    @property
+    def alpha(self) -> list[str]:
+        """The text's words as typed that are all letters (spellings), in order."""
+        return [w for w in self.raw if w.isalpha()]
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        """Pairs of neighbouring words as typed (spelling pairs), in order."""
+        return list(itertools.pairwise(self.raw))
 
     def short(self, memo: _Memo) -> tuple[tuple[tuple[str, str], ...], str, tuple[str, ...]]:
         """For a short field: its content word pairs, content joined, content words as a set."""
         if self._short is None:
             c = self.analysis.content
+            pairs = list(itertools.pairwise(c))
             self._short = (
-                tuple([memo.pair(p) for p in itertools.pairwise(c)]),
+                tuple(map(memo.pairs.setdefault, pairs, pairs)),
                 " ".join(c),
                 tuple(frozenset(c)),
             )
@@ -215,25 +231,49 @@ class _TextParts:
         return self._topics
 
     @property
+    def keyword_phrase(self) -> bool:
+        """Whether the text, as a keyword, is a phrase that may name its procedure: 2 to 5
+        content words of letters, not all of them aspect cue words."""
+        if self._keyword is None:
+            c = self.analysis.content
+            self._keyword = (
+                2 <= len(c) <= 5
+                and all(x.isalpha() for x in c)
+                and len(self.cue_words) < len(set(c))
+            )
+        return self._keyword
+
+    @property
     def runs(self) -> list[tuple[str, ...]]:
         """Runs of 3 to 5 folded words of letters: candidate phrases for initialisms (shorter
         runs give initialisms under 3 letters: never used)."""
-        if self._runs is None:
-            ws = [x for x in self.analysis.folded if x.isalpha()]
-            self._runs = [tuple(ws[i : i + n]) for n in range(3, 6) for i in range(len(ws) - n + 1)]
-        return self._runs
+        return list(_runs(self.letters()))
+
+    def letters(self) -> list[str]:
+        """The folded words that are all letters."""
+        return [x for x in self.analysis.folded if x.isalpha()]
 
     def coded(self, fid: dict[str, int]) -> tuple[array[int], array[float]]:
         """The features as ids of ``fid`` (new ones added in order) and their counts."""
         if self._ids is None:
-            names, counts = zip(*self.feats, strict=True) if self.feats else ((), ())
-            new = [f for f in names if f not in fid]
-            if new:
-                fid.update(zip(new, range(len(fid), len(fid) + len(new)), strict=True))
-            self._ids = array("i", map(fid.__getitem__, names))
-            self._counts = array("d", counts)
+            ids = list(map(fid.get, self.names))
+            if None in ids:
+                for k, f in enumerate(self.names):
+                    if ids[k] is None:
+                        ids[k] = fid.setdefault(f, len(fid))
+            self._ids = array("i", ids)  # type: ignore[arg-type]
+            self._counts = array("d", self.counts)
         assert self._counts is not None
         return self._ids, self._counts
+
+
+def _runs(ws: list[str]) -> Iterator[tuple[str, ...]]:
+    """Runs of 3, then 4, then 5 neighbouring words, each left to right."""
+    return itertools.chain(
+        zip(ws, ws[1:], ws[2:], strict=False),
+        zip(ws, ws[1:], ws[2:], ws[3:], strict=False),
+        zip(ws, ws[1:], ws[2:], ws[3:], ws[4:], strict=False),
+    )
 
 
 class _Memo:
@@ -251,9 +291,6 @@ class _Memo:
         self.texts: dict[str, _TextParts] = {}
         self.pairs: dict[tuple[str, str], tuple[str, str]] = {}
         self.sets: dict[frozenset[Any], frozenset[Any]] = {}
-
-    def pair(self, p: tuple[str, str]) -> tuple[str, str]:
-        return self.pairs.setdefault(p, p)
 
     def set(self, s: frozenset[T]) -> frozenset[T]:
         """One object for equal small sets (aspects, topics) of different entries."""
@@ -292,13 +329,14 @@ def _text_parts(text: str) -> _TextParts:
     a = analyze_words(raw)
     weights, cue_words = _scan(a.tokens, a.folded, a.accented)
     cues = cue_words if features.SPLIT_CUES else frozenset()
-    feats = (*features._features(a, cues).items(), *features._tone_features(a).items())
+    feats = features._features(a, cues)
+    tone = features._tone_features(a)
     return _TextParts(
         text,
         a,
-        feats,
-        [w for w in raw if w.isalpha()],
-        list(itertools.pairwise(raw)),
+        (*feats, *tone),
+        (*feats.values(), *tone.values()),
+        raw,
         weights,
         cue_words,
     )
@@ -335,33 +373,25 @@ def _entry_info(
     short_texts: list[tuple[str, ...]] = []
     pairs: set[tuple[str, str]] = set()
     answered: dict[str, float] = {}
+    phr: list[_TextParts] = []
+    kws: list[_TextParts] = []
+    procs: list[_TextParts] = []
     for fname, tp, w in texts:
-        a = tp.analysis
+        content = tp.analysis.content
         if fname == "answer":
             answered = dict(tp.aspect_weights)
-        if fname != "answer" and fname != "category":
-            short_texts.append(a.content)
-            short.update(a.content)
+        elif fname != "category":
+            short_texts.append(content)
+            short.update(content)
             pairs.update(tp.short(memo)[0])
-        length += w * len(a.content)
-    by_field: dict[str, list[_TextParts]] = defaultdict(list)
-    for fname, tp, _ in texts:
-        by_field[fname].append(tp)
-    phr = by_field["phrasing"]
+            (phr if fname == "phrasing" else kws if fname == "keywords" else procs).append(tp)
+        length += w * len(content)
     analysed = [tp.analysis for tp in phr]
-    proc = by_field["procedure"][0].analysis if entry.procedure else analysed[0]
+    proc = procs[0].analysis if entry.procedure else analysed[0]
     topics: set[str] = set()
-    for tp in (*phr, *by_field["keywords"], *by_field["procedure"]):
+    for tp in (*phr, *kws, *procs):
         topics.update(tp.topics)
-    kw_phrases: set[tuple[str, ...]] = set()
-    for kp in by_field["keywords"]:
-        ka = kp.analysis
-        if (
-            2 <= len(ka.content) <= 5
-            and all(x.isalpha() for x in ka.content)
-            and len(kp.cue_words) < len(set(ka.content))
-        ):
-            kw_phrases.add(ka.content)
+    kw_phrases = {kp.analysis.content for kp in kws if kp.keyword_phrase}
     scanned = {id(tp.analysis): tp.aspect_weights for tp in phr}
     info = EntryInfo(
         key=group_key(entry),
@@ -699,9 +729,7 @@ class IndexState:
         weights: array[float] = array("d")
         per_entry: array[int] = array("q")
         short_df: Counter[str] = Counter()
-        spellings: Counter[str] = Counter()
-        pair_counts: Counter[tuple[str, str]] = Counter()
-        run_counts: Counter[tuple[str, ...]] = Counter()
+        tally = _Tally()
         phrase_count: dict[tuple[str, ...], int] = {}
         counted: set[str] = set()
         for entry in entries:
@@ -715,10 +743,7 @@ class IndexState:
                 if tp.text not in counted:
                     # spellings, pairs and runs of every occurrence of the text, at once
                     counted.add(tp.text)
-                    _add(spellings, tp.alpha, occurrences[tp.text])
-                    _add(pair_counts, tp.pairs, occurrences[tp.text])
-                    if run_texts[tp.text]:
-                        _add(run_counts, tp.runs, run_texts[tp.text])
+                    tally.add(tp, occurrences[tp.text], run_texts[tp.text])
             per_entry.append(len(texts))
             info, length = _entry_info(entry, memo, texts)
             infos.append(info)
@@ -772,10 +797,10 @@ class IndexState:
             lengths,
             short_df,
             frozenset(general_words),
-            spellings,
+            tally.spellings(),
             general_pairs,
-            pair_counts,
-            run_counts,
+            tally.pairs,
+            tally.runs,
             phrase_count,
             keyword_topics,
         )
@@ -841,9 +866,19 @@ class IndexState:
             state.phrase_count = phrase_count
             owners: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
             starts = {ph[:2] for ph in phrase_count}
+            firsts = {ph[0] for ph in phrase_count}
+            # ``_short_runs(info, phrase_count, starts)``, each distinct short text read once
+            seen: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {}
             for info in infos:
-                for ph in _short_runs(info, phrase_count, starts):
+                runs: set[tuple[str, ...]] = set()
+                for seq in info.short_texts:
+                    got = seen.get(seq)
+                    if got is None:
+                        got = seen[seq] = _phrases_in(seq, phrase_count, starts, firsts)
+                    runs.update(got)
+                for ph in runs:
                     owners[ph][info.key] += 1
+            del seen
             state.owners = {ph: dict(o) for ph, o in owners.items()}
             state.keyword_topics = {
                 ph: "kw:" + " ".join(ph) for ph, o in state.owners.items() if len(o) == 1
@@ -1147,6 +1182,25 @@ def _short_runs(
     return out
 
 
+def _phrases_in(
+    seq: tuple[str, ...],
+    among: Container[tuple[str, ...]],
+    starts: Container[tuple[str, ...]],
+    firsts: Container[str],
+) -> tuple[tuple[str, ...], ...]:
+    """The runs of 2 to 5 words of one short text that are in ``among`` (``_short_runs`` of
+    one text; ``starts`` and ``firsts``: the first two words and first word of each)."""
+    out: set[tuple[str, ...]] = set()
+    for j in [j for j, w in enumerate(seq[:-1]) if w in firsts]:
+        if seq[j : j + 2] not in starts:
+            continue
+        for m in range(2, min(6, len(seq) - j + 1)):
+            run = seq[j : j + m]
+            if run in among:
+                out.add(run)
+    return tuple(out)
+
+
 @lru_cache(maxsize=1)
 def _malloc_trim() -> Callable[[int], int] | None:
     try:
@@ -1163,6 +1217,51 @@ def _release_freed_memory() -> None:
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+class _Tally:
+    """Spellings, spelling pairs and initialism runs of the distinct texts of a build, each
+    text counted as often as it occurs. Texts that occur once (most) are counted in batches,
+    by one count over many texts rather than one call per text."""
+
+    BATCH = 256
+    """Texts counted at once (more keeps more of their words alive at a time: a larger
+    resident heap after the build, for no gain in speed)."""
+
+    def __init__(self) -> None:
+        self.words: Counter[str] = Counter()
+        self.pairs: Counter[tuple[str, str]] = Counter()
+        self.runs: Counter[tuple[str, ...]] = Counter()
+        self._raw: list[list[str]] = []
+        self._letters: list[list[str]] = []
+
+    def add(self, tp: _TextParts, times: int, run_times: int) -> None:
+        """Count a text occurring ``times`` times, ``run_times`` of them in a field whose
+        initialism runs count."""
+        if times == 1:
+            self._raw.append(tp.raw)
+        else:
+            _add(self.words, tp.raw, times)
+            _add(self.pairs, tp.pairs, times)
+        if run_times == 1:
+            self._letters.append(tp.letters())
+        elif run_times:
+            _add(self.runs, tp.runs, run_times)
+        if len(self._raw) + len(self._letters) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        raw, self._raw = self._raw, []
+        self.words.update(itertools.chain.from_iterable(raw))
+        self.pairs.update(itertools.chain.from_iterable(map(itertools.pairwise, raw)))
+        letters, self._letters = self._letters, []
+        self.runs.update(itertools.chain.from_iterable(map(_runs, letters)))
+
+    def spellings(self) -> Counter[str]:
+        """The words of letters (spellings) with their counts (call after the last ``add``:
+        this flushes)."""
+        self.flush()
+        return Counter({w: c for w, c in self.words.items() if w.isalpha()})
 
 
 def _add(total: Counter[Any], items: list[Any], times: int) -> None:

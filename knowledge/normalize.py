@@ -13,6 +13,8 @@ Everything here turns such text into comparable tokens:
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -94,17 +96,24 @@ class Analysis:
         return any(self.accented)
 
 
-_WORD_INFO: dict[str, tuple[str, str, bool, bool, bool]] = {}
+_WordInfo = tuple[str, str, bool, bool, bool, tuple[str, bool]]
+_WORD_INFO: dict[str, _WordInfo] = {}
 """Typed word -> (the word after Telex recovery, its folded form, whether it carries marks,
-whether any rewrite may start at it or apply to it, whether an abbreviation may apply to it).
+whether any rewrite may start at it or apply to it, whether an abbreviation may apply to it,
+the word after Telex recovery with whether it carries marks: what ``_expand`` passes on).
 A word that no rewrite concerns always comes out of ``_expand`` as itself: most words."""
+_conv_of = operator.itemgetter(0)
+_folded_of = operator.itemgetter(1)
+_special = operator.itemgetter(3)
+_passed = operator.itemgetter(5)
 _SECOND: dict[str, frozenset[str]] = {}
 for _key in (k for k in _FOLDED_PHRASES if len(k) > 1):
     _SECOND[_key[0]] = _SECOND.get(_key[0], frozenset()) | {_key[1]}
 _WORD_INFO_SIZE = 200_000
+_NO_WORDS: frozenset[str] = frozenset()
 
 
-def _word_info(word: str) -> tuple[str, str, bool, bool, bool]:
+def _word_info(word: str) -> _WordInfo:
     got = _WORD_INFO.get(word)
     if got is None:
         conv = (
@@ -114,7 +123,8 @@ def _word_info(word: str) -> tuple[str, str, bool, bool, bool]:
         )
         folded = fold(conv)
         abbr = conv in ABBREVIATIONS or folded in ABBREVIATIONS
-        got = (conv, folded, has_marks(conv), abbr or folded in _PHRASE_STARTS, abbr)
+        marks = has_marks(conv)
+        got = (conv, folded, marks, abbr or folded in _PHRASE_STARTS, abbr, (conv, marks))
         if len(_WORD_INFO) >= _WORD_INFO_SIZE:
             _WORD_INFO.clear()
         _WORD_INFO[word] = got
@@ -131,16 +141,26 @@ def _expand(raw: list[str]) -> list[tuple[str, bool]]:
     infos = (
         [x or _word_info(w) for x, w in zip(found, raw, strict=True)]
         if None in found
-        else cast("list[tuple[str, str, bool, bool, bool]]", found)
+        else cast("list[_WordInfo]", found)
     )
-    specials = [i for i, x in enumerate(infos) if x[3]]
-    passed = [(x[0], x[2]) for x in infos]
+    specials = list(itertools.compress(range(len(infos)), map(_special, infos)))
+    passed = list(map(_passed, infos))
     if not specials:
         return passed
-    raw = [x[0] for x in infos]
-    folded = [x[1] for x in infos]
+    end = len(infos)
+    # Only where an abbreviation may apply or a phrase's first two words are: elsewhere a
+    # phrase start starts no phrase and is passed on as it is.
+    second_of = _SECOND.get
+    specials = [
+        i
+        for i in specials
+        if infos[i][4] or (i + 1 < end and infos[i + 1][1] in second_of(infos[i][1], _NO_WORDS))
+    ]
+    if not specials:
+        return passed
+    raw = list(map(_conv_of, infos))
+    folded = list(map(_folded_of, infos))
     out: list[tuple[str, bool]] = []
-    end = len(raw)
     i = 0  # the first word not yet consumed
     for at in specials:
         if at < i:
@@ -253,24 +273,34 @@ def analyze(text: str) -> Analysis:
 def analyze_words(raw: list[str]) -> Analysis:
     """``analyze`` of a text already cut into ``words`` (not cached: the index analyses each
     of its texts once)."""
-    expanded = _expand(raw)
-    if len(expanded) != len(raw) or any(w != r for (w, _), r in zip(expanded, raw, strict=True)):
+    tokens, accented = _unzip(_expand(raw))
+    if len(tokens) != len(raw) or list(tokens) != raw:
         for _ in range(3):
-            current = [w for w, _ in expanded]
+            current = list(tokens)
             again = _expand(current)
             if [w for w, _ in again] == current:
                 break
-            expanded = [(w, m or has_marks(w)) for w, m in again]
-    get = _TOKEN_INFO.get
-    infos = [get(w) or _token_info(w) for w, _ in expanded]
-    tokens = tuple([w for w, _ in expanded])
-    folded = tuple([x[0] for x in infos])
-    accented = tuple([m for _, m in expanded])
+            tokens, accented = _unzip([(w, m or has_marks(w)) for w, m in again])
+    found = list(map(_TOKEN_INFO.get, tokens))
+    infos = (
+        [x or _token_info(w) for x, w in zip(found, tokens, strict=True)]
+        if None in found
+        else cast("list[tuple[str, bool, bool]]", found)
+    )
+    folded = tuple(map(_conv_of, infos))
     # is_filler(token, folded, marks), from the token's table row
     content = tuple(
         [x[0] for x, m in zip(infos, accented, strict=True) if not (x[1] or (x[2] and not m))]
     )
     return Analysis(tokens, folded, content, accented)
+
+
+def _unzip(expanded: list[tuple[str, bool]]) -> tuple[tuple[str, ...], tuple[bool, ...]]:
+    """Words and marks as two tuples."""
+    if not expanded:
+        return (), ()
+    tokens, accented = zip(*expanded, strict=True)
+    return tokens, accented
 
 
 _TOKEN_INFO: dict[str, tuple[str, bool, bool]] = {}
