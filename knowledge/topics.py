@@ -26,8 +26,12 @@ TOPICS: dict[str, tuple[str, ...]] = {
 _PHRASES: dict[tuple[str, ...], str] = {
     tuple(phrase.split()): topic for topic, phrases in TOPICS.items() for phrase in phrases
 }
-_LONGEST = max(len(p) for p in _PHRASES)
-_FIRSTS = frozenset(p[0] for p in _PHRASES if p)
+_LENGTHS: dict[str, tuple[int, ...]] = {}
+"""First word -> the lengths of the phrases starting with it, longest first: the only lengths
+worth trying there (an index build reads every text of a base through ``topics_of``)."""
+for _phrase in _PHRASES:
+    if _phrase:
+        _LENGTHS[_phrase[0]] = tuple(sorted({*_LENGTHS.get(_phrase[0], ()), len(_phrase)}))[::-1]
 
 
 def topics_of(a: Analysis) -> frozenset[str]:
@@ -35,11 +39,13 @@ def topics_of(a: Analysis) -> frozenset[str]:
     toks = a.folded
     found: set[str] = set()
     i = 0
-    for at in [j for j, t in enumerate(toks) if t in _FIRSTS]:  # no phrase starts elsewhere
+    for at in [j for j, t in enumerate(toks) if t in _LENGTHS]:  # no phrase starts elsewhere
         if at < i:
             continue
         i = at
-        for n in range(min(_LONGEST, len(toks) - i), 0, -1):
+        for n in _LENGTHS[toks[i]]:
+            if n > len(toks) - i:
+                continue
             topic = _PHRASES.get(tuple(toks[i : i + n]))
             if topic is not None:
                 found.add(topic)

@@ -22,8 +22,10 @@ from knowledge.entry import Entry
 from knowledge.index_state import IndexState, parts_of
 from knowledge.normalize import Analysis, analyze, analyze_reference, fold, tone_key
 from knowledge.search import GENERAL_PAIRS, GENERAL_WORDS, KEYWORD_TOPICS, Index
-from knowledge.topics import _LONGEST, _PHRASES, topics_of
+from knowledge.topics import _PHRASES, topics_of
 from tests.test_index_edits import assert_same
+
+_LONGEST = max(len(p) for p in _PHRASES)
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = [ROOT.parent / "shared" / "eval", *(ROOT / "bench" / f"eval{i}" for i in (2, 3, 4))]
