@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import functools
 import os
 import subprocess
@@ -192,7 +193,13 @@ async def main(args: argparse.Namespace) -> None:
             if messages <= 0:
                 continue
             totals.clear()
+            profiler = cProfile.Profile() if args.cprofile else None
+            if profiler is not None:
+                profiler.enable()
             result = await run(url, sessions, messages)
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(f"{args.cprofile}.{sessions}x{messages}")
             show(f"{sessions} session(s) x {messages} messages", *result)
     finally:
         await runner.cleanup()
@@ -206,6 +213,11 @@ if __name__ == "__main__":
     parser.add_argument("--sessions", type=int, default=50)
     parser.add_argument("--messages", type=int, default=20)
     parser.add_argument("--single", type=int, default=200)
+    parser.add_argument(
+        "--cprofile",
+        metavar="PATH",
+        help="also run cProfile over each run; stats land in PATH.<sessions>x<messages>",
+    )
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.update(
