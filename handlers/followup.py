@@ -165,24 +165,36 @@ _FAMILIES: weakref.WeakKeyDictionary[Index, dict[str, tuple[Entry, ...]]] = (
 )
 
 
+_RELATED: weakref.WeakKeyDictionary[Index, dict[tuple[str, str], tuple[Entry, ...]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def related_entries(index: Index, key: str, entry_id: str = "") -> tuple[Entry, ...]:
     """A procedure group's entries, then the other entries of ``entry_id``'s id family
     ("can-cuoc/..."): bases name one procedure in several ways ("Cấp lại thẻ căn cước",
     "Cấp đổi, cấp lại thẻ căn cước"), and a follow-up is about the procedure as the citizen
     sees it."""
-    members = index.group_entries(key)
     if "/" not in entry_id:
-        return members
-    families = _FAMILIES.get(index)
-    if families is None:
-        grouped: dict[str, list[Entry]] = {}
-        for e in index.entries:
-            if "/" in e.id:
-                grouped.setdefault(e.id.split("/", 1)[0], []).append(e)
-        families = {k: tuple(v) for k, v in grouped.items()}
-        _FAMILIES[index] = families
-    extra = [e for e in families.get(entry_id.split("/", 1)[0], ()) if e not in members]
-    return (*members, *extra)
+        return index.group_entries(key)
+    family = entry_id.split("/", 1)[0]
+    known = _RELATED.get(index)
+    if known is None:
+        known = _RELATED[index] = {}
+    related = known.get((key, family))
+    if related is None:  # once per index, procedure and family (a message's cost otherwise)
+        members = index.group_entries(key)
+        families = _FAMILIES.get(index)
+        if families is None:
+            grouped: dict[str, list[Entry]] = {}
+            for e in index.entries:
+                if "/" in e.id:
+                    grouped.setdefault(e.id.split("/", 1)[0], []).append(e)
+            families = {k: tuple(v) for k, v in grouped.items()}
+            _FAMILIES[index] = families
+        extra = [e for e in families.get(family, ()) if e not in members]
+        related = known[(key, family)] = (*members, *extra)
+    return related
 
 
 def _first(entry: Entry, order: Sequence[Entry]) -> tuple[Entry, ...]:

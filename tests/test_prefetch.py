@@ -114,3 +114,24 @@ def test_each_message_sees_only_its_own_search() -> None:
     # Each task's own text came from its prefetch; the other text was searched afresh.
     assert [after - before for before, after in results] == [1, 1]
     assert len(index.searched) == 4
+
+
+def test_related_entries_are_worked_out_once_per_index_procedure_and_family() -> None:
+    """handlers/followup.py: a procedure's entries, then the rest of the id family, the same
+    tuple for every message (it was worked out again, entry by entry, for each)."""
+    entries = [
+        *_entries(),
+        _entries()[0].__class__(
+            id="khai-sinh/qua-han",
+            category="Hộ tịch",
+            question="Đăng ký khai sinh quá hạn cần gì?",
+            answer="Tờ khai.",
+            procedure="Đăng ký khai sinh quá hạn",
+        ),
+    ]
+    index = Index(entries)
+    key = index.group_of(entries[0])
+    first = followup.related_entries(index, key, "khai-sinh/ho-so")
+    assert [e.id for e in first] == ["khai-sinh/ho-so", "khai-sinh/le-phi", "khai-sinh/qua-han"]
+    assert followup.related_entries(index, key, "khai-sinh/ho-so") is first
+    assert followup.related_entries(index, key, "ho-so") == index.group_entries(key)
