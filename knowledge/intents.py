@@ -116,7 +116,7 @@ class _PhraseSet:
     words out adds none). The phrases tried keep their order, so what ``_strip`` removes, and
     in which order, is the same as trying them all."""
 
-    __slots__ = ("phrases", "_by_word", "_needed")
+    __slots__ = ("_by_word", "_needed", "phrases")
 
     def __init__(self, phrases: tuple[tuple[str, ...], ...]) -> None:
         self.phrases = phrases

@@ -1,5 +1,6 @@
-"""A base whose every posting fits in the contributions' memory budget keeps them all
-(``knowledge/index_state.py``): the same figures as computed afresh, computed once."""
+"""Retrieval's per-index caches: a base whose every posting fits in the contributions'
+budget keeps them all (``knowledge/index_state.py``), the same figures as computed afresh,
+computed once; word weights are remembered (``knowledge/search.py``)."""
 
 from __future__ import annotations
 
@@ -53,3 +54,20 @@ def test_a_base_larger_than_the_budget_keeps_only_common_features(
     state.cache_bytes = 0
     assert index._postings.get("ho") is not None
     assert state.contrib_cache == {}  # rare (df < CACHE_MIN_DF): computed on each use
+
+
+def test_word_weights_are_remembered_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Index.weight`` remembers what it computed (the same figure), up to a bound."""
+    import math
+
+    from knowledge import search
+
+    index = _index()
+    expected = min(1.0, math.log((12 + 1) / (12 + 0.5)) / math.log(12 + 1))  # in every entry
+    assert index.weight("thu") == pytest.approx(expected)
+    assert index._weights["thu"] == index.weight("thu")
+    assert index.weight("xa") == 1.0  # no entry uses it
+    assert index.weight("12") == 0.0  # numbers say nothing of the topic
+    monkeypatch.setattr(search, "WEIGHTS_KEPT", len(index._weights))
+    assert index.weight("khac") == 1.0
+    assert "khac" not in index._weights  # past the bound: computed, not kept
