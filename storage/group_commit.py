@@ -252,7 +252,7 @@ def _pending(session: AsyncSession) -> bool:
     most messages have neither and skip the session's commit (its greenlet hand-offs and
     bookkeeping); the batch's own commit is what stores them."""
     sync = session.sync_session
-    if sync.new or sync.dirty or sync.deleted:
+    if not sync._is_clean():  # ORM objects added, changed or deleted
         return True
     transaction = sync.get_transaction()
     return transaction is not None and not transaction.is_active
