@@ -5,8 +5,10 @@ with a wall-clock timer around each phase of a message, and drives it from a sep
 process (``bench/chat_load.py``'s closed loop), first with one session, then with many. Each
 phase's time is exclusive (a phase nested in another is not counted twice); "waiting for the
 connection" is the time spent queueing for the one SQLite connection (SQLite has one writer, so
-this is the wait for the write lock); "other" is what no phase covers (aiohttp, the handler's
-own code, composing the JSON answer).
+this is the wait for the write lock); "other" is what no phase covers (aiohttp, the web
+channel's own code, composing the JSON answer). With group commit, "waiting for a batch and
+its commit" is the time a message waits for its turn in a batch and for the batch's commit
+(other messages run meanwhile: it is not work); the handlers' own code is timed apart.
 
 With one session, each phase's time is its cost. With many, a phase's wall time also holds the
 time other requests ran on the event loop meanwhile (the process is busy, not waiting): read
@@ -104,7 +106,7 @@ def instrument() -> None:
     except ImportError:
         from aiosqlite import Connection as SqliteConnection
 
-    timed(web_channel.WebChannel, "chat", "other (aiohttp, handler code, JSON answer)")
+    timed(web_channel.WebChannel, "chat", "other (aiohttp, web channel, JSON answer)")
     timed(web_channel, "read_body", "parsing the request")
     timed(web_channel, "parse_json", "parsing the request")
     timed(web_channel.WebChannel, "_admit", "rate limits and session")
@@ -130,6 +132,14 @@ def instrument() -> None:
     except (ImportError, AttributeError):
         pass
     timed(impl.AsyncAdaptedQueuePool, "_do_get", "waiting for the connection (write lock)")
+    try:  # later commits: the handler's own code, and group commit's wait, apart from "other"
+        from bot.dispatcher import Dispatcher
+        from storage.group_commit import GroupCommit
+
+        timed(Dispatcher, "_in_transaction", "handlers' own code (in the transaction)")
+        timed(GroupCommit, "run", "waiting for a batch and its commit (group commit)")
+    except (ImportError, AttributeError):
+        pass
 
 
 CLIENT = """
