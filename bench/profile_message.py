@@ -1,20 +1,23 @@
 """Where a web message's time goes: a per-phase breakdown of ``POST /api/chat`` on SQLite.
 
 Runs motcua's web app in this process (fresh SQLite database, one worker, as ``motcua serve``)
-with a wall-clock timer around each phase of a message, and drives it from a separate client
-process (``bench/chat_load.py``'s closed loop), first with one session, then with many. Each
-phase's time is exclusive (a phase nested in another is not counted twice); "waiting for the
-connection" is the time spent queueing for the one SQLite connection (SQLite has one writer, so
-this is the wait for the write lock); "other" is what no phase covers (aiohttp, the web
-channel's own code, composing the JSON answer). With group commit, "waiting for a batch and
-its commit" is the time a message waits for its turn in a batch and for the batch's commit
-(other messages run meanwhile: it is not work); the handlers' own code is timed apart.
+with a timer around each phase of a message (the server thread's CPU time, which the
+neighbours of a shared machine do not change; ``--clock wall`` for elapsed time), and drives it
+from a separate client process (``bench/chat_load.py``'s closed loop), first with one session,
+then with many. Each phase's time is exclusive (a phase nested in another is not counted
+twice). "Waiting for the connection" is the time spent queueing for the one SQLite connection
+(SQLite has one writer, so this is the wait for the write lock); with group commit, "waiting
+for a batch and its commit" is the time a message waits for its turn in a batch and for the
+batch's commit (other messages run meanwhile: it is not work). "Other" is what no phase
+covers (aiohttp, the web channel's own code, composing the JSON answer); the handlers' own
+code is timed apart.
 
-With one session, each phase's time is its cost. With many, a phase's wall time also holds the
+With one session, each phase's time is its cost. With many, a phase that awaits also holds the
 time other requests ran on the event loop meanwhile (the process is busy, not waiting): read
 that table for the shares and the wait, and the req/s line for the capacity.
 
-    .venv/bin/python bench/profile_message.py --sessions 50 --messages 20 --single 200
+    .venv/bin/python bench/profile_message.py --sessions 50 --messages 20 --single 300
+    .venv/bin/python bench/profile_message.py --single 300 --cprofile /tmp/prof  # + cProfile
 
 The figures land in docs/cost.md.
 """
@@ -41,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 totals: dict[str, float] = defaultdict(float)
+clock: Callable[[], float] = time.thread_time  # --clock wall: time.perf_counter
 stacks: dict[int, list[list[Any]]] = defaultdict(list)
 
 
@@ -52,7 +56,7 @@ def _task_key() -> int:
 
 
 def _enter(phase: str) -> list[Any]:
-    frame = [phase, time.perf_counter(), 0.0]
+    frame = [phase, clock(), 0.0]
     stacks[_task_key()].append(frame)
     return frame
 
@@ -60,7 +64,7 @@ def _enter(phase: str) -> list[Any]:
 def _leave(frame: list[Any]) -> None:
     stack = stacks[_task_key()]
     stack.pop()
-    elapsed = time.perf_counter() - frame[1]
+    elapsed = clock() - frame[1]
     totals[frame[0]] += elapsed - frame[2]
     if stack:
         stack[-1][2] += elapsed
@@ -224,11 +228,20 @@ if __name__ == "__main__":
     parser.add_argument("--messages", type=int, default=20)
     parser.add_argument("--single", type=int, default=200)
     parser.add_argument(
+        "--clock",
+        choices=("cpu", "wall"),
+        default="cpu",
+        help="cpu (default): the server thread's CPU time, which the neighbours of a shared "
+        "machine do not change; wall: elapsed time",
+    )
+    parser.add_argument(
         "--cprofile",
         metavar="PATH",
         help="also run cProfile over each run; stats land in PATH.<sessions>x<messages>",
     )
     arguments = parser.parse_args()
+    if arguments.clock == "wall":
+        clock = time.perf_counter
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.update(
             DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/profile.db",
