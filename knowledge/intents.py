@@ -151,13 +151,9 @@ def _phrase_set(phrases: tuple[tuple[str, ...], ...]) -> _PhraseSet:
     its ``all_of`` groups live as long as the process)."""
     compiled = _PHRASE_SETS.get(id(phrases))
     if compiled is None or compiled.phrases is not phrases:
-        compiled = _phrase_set_new(phrases)
-    return compiled
-
-
-def _phrase_set_new(phrases: tuple[tuple[str, ...], ...]) -> _PhraseSet:
-    compiled = _PhraseSet(phrases)
-    _PHRASE_SETS[id(phrases)] = compiled
+        if len(_PHRASE_SETS) > 1000:  # tuples made per call (tests) would grow it forever
+            _PHRASE_SETS.clear()
+        compiled = _PHRASE_SETS[id(phrases)] = _PhraseSet(phrases)
     return compiled
 
 
