@@ -1,18 +1,23 @@
 """Where a web message's time goes: a per-phase breakdown of ``POST /api/chat`` on SQLite.
 
 Runs motcua's web app in this process (fresh SQLite database, one worker, as ``motcua serve``)
-with a wall-clock timer around each phase of a message, and drives it from a separate client
-process (``bench/chat_load.py``'s closed loop), first with one session, then with many. Each
-phase's time is exclusive (a phase nested in another is not counted twice); "waiting for the
-connection" is the time spent queueing for the one SQLite connection (SQLite has one writer, so
-this is the wait for the write lock); "other" is what no phase covers (aiohttp, the handler's
-own code, composing the JSON answer).
+with a timer around each phase of a message (the server thread's CPU time, which the
+neighbours of a shared machine do not change; ``--clock wall`` for elapsed time), and drives it
+from a separate client process (``bench/chat_load.py``'s closed loop), first with one session,
+then with many. Each phase's time is exclusive (a phase nested in another is not counted
+twice). "Waiting for the connection" is the time spent queueing for the one SQLite connection
+(SQLite has one writer, so this is the wait for the write lock); with group commit, "waiting
+for a batch and its commit" is the time a message waits for its turn in a batch and for the
+batch's commit (other messages run meanwhile: it is not work). "Other" is what no phase
+covers (aiohttp, the web channel's own code, composing the JSON answer); the handlers' own
+code is timed apart.
 
-With one session, each phase's time is its cost. With many, a phase's wall time also holds the
+With one session, each phase's time is its cost. With many, a phase that awaits also holds the
 time other requests ran on the event loop meanwhile (the process is busy, not waiting): read
 that table for the shares and the wait, and the req/s line for the capacity.
 
-    .venv/bin/python bench/profile_message.py --sessions 50 --messages 20 --single 200
+    .venv/bin/python bench/profile_message.py --sessions 50 --messages 20 --single 300
+    .venv/bin/python bench/profile_message.py --single 300 --cprofile /tmp/prof  # + cProfile
 
 The figures land in docs/cost.md.
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import functools
 import os
 import subprocess
@@ -38,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 totals: dict[str, float] = defaultdict(float)
+clock: Callable[[], float] = time.thread_time  # --clock wall: time.perf_counter
 stacks: dict[int, list[list[Any]]] = defaultdict(list)
 
 
@@ -49,7 +56,7 @@ def _task_key() -> int:
 
 
 def _enter(phase: str) -> list[Any]:
-    frame = [phase, time.perf_counter(), 0.0]
+    frame = [phase, clock(), 0.0]
     stacks[_task_key()].append(frame)
     return frame
 
@@ -57,7 +64,7 @@ def _enter(phase: str) -> list[Any]:
 def _leave(frame: list[Any]) -> None:
     stack = stacks[_task_key()]
     stack.pop()
-    elapsed = time.perf_counter() - frame[1]
+    elapsed = clock() - frame[1]
     totals[frame[0]] += elapsed - frame[2]
     if stack:
         stack[-1][2] += elapsed
@@ -103,7 +110,7 @@ def instrument() -> None:
     except ImportError:
         from aiosqlite import Connection as SqliteConnection
 
-    timed(web_channel.WebChannel, "chat", "other (aiohttp, handler code, JSON answer)")
+    timed(web_channel.WebChannel, "chat", "other (aiohttp, web channel, JSON answer)")
     timed(web_channel, "read_body", "parsing the request")
     timed(web_channel, "parse_json", "parsing the request")
     timed(web_channel.WebChannel, "_admit", "rate limits and session")
@@ -129,6 +136,14 @@ def instrument() -> None:
     except (ImportError, AttributeError):
         pass
     timed(impl.AsyncAdaptedQueuePool, "_do_get", "waiting for the connection (write lock)")
+    try:  # later commits: the handler's own code, and group commit's wait, apart from "other"
+        from bot.dispatcher import Dispatcher
+        from storage.group_commit import GroupCommit
+
+        timed(Dispatcher, "_in_transaction", "handlers' own code (in the transaction)")
+        timed(GroupCommit, "run", "waiting for a batch and its commit (group commit)")
+    except (ImportError, AttributeError):
+        pass
 
 
 CLIENT = """
@@ -192,7 +207,13 @@ async def main(args: argparse.Namespace) -> None:
             if messages <= 0:
                 continue
             totals.clear()
+            profiler = cProfile.Profile() if args.cprofile else None
+            if profiler is not None:
+                profiler.enable()
             result = await run(url, sessions, messages)
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(f"{args.cprofile}.{sessions}x{messages}")
             show(f"{sessions} session(s) x {messages} messages", *result)
     finally:
         await runner.cleanup()
@@ -206,7 +227,21 @@ if __name__ == "__main__":
     parser.add_argument("--sessions", type=int, default=50)
     parser.add_argument("--messages", type=int, default=20)
     parser.add_argument("--single", type=int, default=200)
+    parser.add_argument(
+        "--clock",
+        choices=("cpu", "wall"),
+        default="cpu",
+        help="cpu (default): the server thread's CPU time, which the neighbours of a shared "
+        "machine do not change; wall: elapsed time",
+    )
+    parser.add_argument(
+        "--cprofile",
+        metavar="PATH",
+        help="also run cProfile over each run; stats land in PATH.<sessions>x<messages>",
+    )
     arguments = parser.parse_args()
+    if arguments.clock == "wall":
+        clock = time.perf_counter
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.update(
             DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/profile.db",

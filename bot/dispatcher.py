@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from functools import lru_cache
 from weakref import WeakValueDictionary
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -43,6 +44,13 @@ BeforeHandling = Callable[[AsyncSession], Awaitable[bool]]
 # handling is stopped (cancelled) at shutdown, and a stop between a batch's commit and the
 # reply's sending would leave a stored update unanswered.
 GROUP_COMMITTED = frozenset({Channel.WEB})
+
+
+@lru_cache(maxsize=8192)
+def _keyed_hash(secret: bytes, *parts: str) -> str:
+    """``keyed_hash``, remembered for the chats in hand: every update of a chat needs its
+    user's and its state row's hashes (two HMACs), and a chat sends many updates."""
+    return keyed_hash(secret, *parts)
 
 
 def _numbered_choice(incoming: Incoming, state: ChatState) -> Incoming:
@@ -95,7 +103,7 @@ class Dispatcher:
 
     def user_hash_of(self, channel: Channel, user_id: str) -> str:
         """The stored identity of a user: a keyed hash, never the platform's id."""
-        return keyed_hash(self._secret, channel.value, user_id)[:40]
+        return _keyed_hash(self._secret, channel.value, user_id)[:40]
 
     def state_key(self, chat: ChatRef) -> str:
         """The id of a person's state row in a chat: a keyed hash, never the platform's ids.
@@ -103,7 +111,7 @@ class Dispatcher:
         State belongs to the person, not the chat: in a group each member's verification and
         flows are their own.
         """
-        return keyed_hash(
+        return _keyed_hash(
             self._secret, "chat-state", chat.channel.value, chat.chat_id, chat.user_id
         )
 

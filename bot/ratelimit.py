@@ -17,7 +17,7 @@ import ipaddress
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 from sqlalchemy import bindparam
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -52,7 +52,7 @@ class SharedRateLimiter:
         self._clock = clock
 
     def _key(self, key: str) -> str:
-        return f"{self.name}:{keyed_hash(self._secret, 'rate', self.name, key)[:48]}"
+        return _counter_key(self._secret, self.name, key)
 
     async def hit(self, key: str) -> float:
         """Count one hit; 0 if it is within the limit, else the seconds until the window ends."""
@@ -73,6 +73,13 @@ class SharedRateLimiter:
         if hits <= self.limit:
             return 0.0
         return max(ends - now, 0.001)
+
+
+@lru_cache(maxsize=8192)
+def _counter_key(secret: bytes, name: str, key: str) -> str:
+    """A counter's row key (remembered: a session or an address hits its limits with every
+    message, and each key is an HMAC)."""
+    return f"{name}:{keyed_hash(secret, 'rate', name, key)[:48]}"
 
 
 async def _increment(session: AsyncSession, key: str, slot: int, expires_at: datetime) -> int:

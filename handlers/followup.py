@@ -231,13 +231,18 @@ def related_entries(index: Index, key: str, entry_id: str = "") -> tuple[Entry, 
     ("can-cuoc/..."): bases name one procedure in several ways ("Cấp lại thẻ căn cước",
     "Cấp đổi, cấp lại thẻ căn cước"), and a follow-up is about the procedure as the citizen
     sees it."""
-    members = index.group_entries(key)
     if "/" not in entry_id:
-        return members
-    families = per_base(index, "families", _families)
-    own = {e.id for e in members}
-    extra = [e for e in families.get(entry_id.split("/", 1)[0], ()) if e.id not in own]
-    return (*members, *extra)
+        return index.group_entries(key)
+    family = entry_id.split("/", 1)[0]
+    known: dict[tuple[str, str], tuple[Entry, ...]] = per_base(index, "related", lambda _: {})
+    related = known.get((key, family))
+    if related is None:  # once per base, procedure and family (a message's cost otherwise)
+        members = index.group_entries(key)
+        own = {e.id for e in members}
+        families = per_base(index, "families", _families)
+        extra = [e for e in families.get(family, ()) if e.id not in own]
+        related = known[(key, family)] = (*members, *extra)
+    return related
 
 
 def _first(entry: Entry, order: Sequence[Entry]) -> tuple[Entry, ...]:

@@ -517,9 +517,14 @@ class Postings:
         k1 = features.K1
         out = idx, idf * tf_arr * (k1 + 1) / (tf_arr + s.norm[idx])
         size = idx.nbytes + out[1].nbytes
-        if hi - lo >= CACHE_MIN_DF and s.cache_bytes + size <= CACHE_BYTES:
+        if (hi - lo >= CACHE_MIN_DF or s.idx.size * 16 <= CACHE_BYTES) and (
+            s.cache_bytes + size <= CACHE_BYTES
+        ):
             # Common features (in thousands of entries) cost most to compute and come back in
-            # most questions: their contributions are kept, within a memory budget.
+            # most questions: their contributions are kept, within a memory budget. A base
+            # whose every posting fits in the budget (the bundled one: 16 bytes a posting,
+            # positions and contributions) keeps them all: recomputed, the few features of a
+            # question cost a sixth of a search there.
             s.contrib_cache[feat] = out
             s.cache_bytes += size
         return out

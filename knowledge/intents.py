@@ -47,7 +47,8 @@ class Intent:
 
 
 def _phrases(raw: list[str]) -> tuple[tuple[str, ...], ...]:
-    return tuple(sorted({tuple(fold(str(p)).split()) for p in raw}, key=len, reverse=True))
+    folded = {tuple(fold(str(p)).split()) for p in raw}
+    return tuple(sorted((p for p in folded if p), key=len, reverse=True))
 
 
 def _exact_words(spec: dict[str, object]) -> frozenset[str]:
@@ -108,22 +109,84 @@ def _service_pairs() -> frozenset[tuple[str, str]]:
     return frozenset(out)
 
 
+class _PhraseSet:
+    """A tuple of phrases (longest first) indexed by word, so that a message is only tried
+    against the phrases whose every word it holds: a phrase with a word the message lacks can
+    never be found in it, nor in what is left of it once other phrases are taken out (taking
+    words out adds none). The phrases tried keep their order, so what ``_strip`` removes, and
+    in which order, is the same as trying them all."""
+
+    __slots__ = ("_by_word", "_needed", "phrases")
+
+    def __init__(self, phrases: tuple[tuple[str, ...], ...]) -> None:
+        self.phrases = phrases
+        by_word: dict[str, list[int]] = {}
+        for position, phrase in enumerate(phrases):
+            for word in set(phrase):
+                by_word.setdefault(word, []).append(position)
+        self._by_word = {w: tuple(p) for w, p in by_word.items()}
+        self._needed = tuple(len(set(phrase)) for phrase in phrases)
+
+    def candidates(self, present: set[str]) -> list[tuple[str, ...]]:
+        """The phrases (in their order) whose words are all in ``present``."""
+        counts: dict[int, int] = {}
+        for word in present:
+            for position in self._by_word.get(word, ()):
+                counts[position] = counts.get(position, 0) + 1
+        needed = self._needed
+        found = [i for i, n in counts.items() if n == needed[i]]
+        found.sort()
+        return [self.phrases[i] for i in found]
+
+    def any_in(self, present: set[str]) -> bool:
+        """Whether some phrase has all its words in ``present``."""
+        return bool(self.candidates(present))
+
+
+_PHRASE_SETS: dict[int, _PhraseSet] = {}
+
+
+def _phrase_set(phrases: tuple[tuple[str, ...], ...]) -> _PhraseSet:
+    """The word index of a tuple of phrases, built once per tuple (an intent's phrases and
+    its ``all_of`` groups live as long as the process)."""
+    compiled = _PHRASE_SETS.get(id(phrases))
+    if compiled is None or compiled.phrases is not phrases:
+        if len(_PHRASE_SETS) > 1000:  # tuples made per call (tests) would grow it forever
+            _PHRASE_SETS.clear()
+        compiled = _PHRASE_SETS[id(phrases)] = _PhraseSet(phrases)
+    return compiled
+
+
 def _find(toks: list[str], phrase: tuple[str, ...]) -> int:
     n = len(phrase)
-    for i in range(len(toks) - n + 1):
-        if tuple(toks[i : i + n]) == phrase:
+    first = phrase[0]
+    last = len(toks) - n
+    i = -1
+    while True:
+        try:
+            i = toks.index(first, i + 1, last + 1)
+        except ValueError:
+            return -1
+        if n == 1 or tuple(toks[i : i + n]) == phrase:
             return i
-    return -1
 
 
 def _strip(toks: list[str], phrases: tuple[tuple[str, ...], ...]) -> tuple[list[str], bool]:
     """Remove every occurrence of the phrases (longest first); whether any was found."""
     found = False
-    for phrase in phrases:
+    for phrase in _phrase_set(phrases).candidates(set(toks)):
         while (i := _find(toks, phrase)) >= 0:
             toks = toks[:i] + toks[i + len(phrase) :]
             found = True
     return toks, found
+
+
+def _may_match(intent: Intent, present: set[str]) -> bool:
+    """Whether the words ``present`` hold some phrase of the intent (of every ``all_of``
+    group): a cheap test that ``_matched`` can only pass when this does."""
+    if intent.all_of:
+        return all(_phrase_set(group).any_in(present) for group in intent.all_of)
+    return _phrase_set(intent.phrases).any_in(present)
 
 
 def _matched(intent: Intent, toks: list[str]) -> list[str] | None:
@@ -163,8 +226,8 @@ def detect(text: str) -> Intent | None:
             continue
         for reading in readings:
             if intent.exact_marks:
-                if reading is not toks:
-                    continue
+                if reading is not toks or not _may_match(intent, set(toks)):
+                    continue  # (the spelled reading only masks words: no phrase, no match)
                 reading = _spelled(typed, toks, intent.exact_marks)
             rest = _matched(intent, reading)
             if rest is None:

@@ -348,6 +348,10 @@ def _sigmoid(coef: Sequence[float], x: np.ndarray) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
+WEIGHTS_KEPT = 65536
+"""Words whose ``Index.weight`` an index remembers (a bound: questions bring new words)."""
+
+
 class Index:
     """An immutable in-memory index over knowledge-base entries."""
 
@@ -416,6 +420,7 @@ class Index:
         self._acronyms = state.acronyms
         self._log_n = math.log(n + 1) if n else 1.0
         self._vocab_cache: dict[tuple[int, ...], frozenset[str]] = {}
+        self._weights: dict[str, float] = {}  # ``weight``, per word asked (this state's)
         self._n = n
 
     # -- edits: a new index that reuses everything but the edited entry ----------------------
@@ -506,10 +511,17 @@ class Index:
         """How much a folded word says about the topic: 0 for aspect words and numbers, else its
         rarity among entry questions, keywords and procedure names on a 0..1 scale (a word no
         entry uses weighs 1)."""
+        known = self._weights.get(word)
+        if known is not None:  # a search weighs the same few words dozens of times
+            return known
         if word in GENERIC or len(word) < 2 or not word.isalpha():
-            return 0.0
-        df = self._short_df.get(word, 0)
-        return min(1.0, math.log((self._n + 1) / (df + 0.5)) / self._log_n)
+            weight = 0.0
+        else:
+            df = self._short_df.get(word, 0)
+            weight = min(1.0, math.log((self._n + 1) / (df + 0.5)) / self._log_n)
+        if len(self._weights) < WEIGHTS_KEPT:
+            self._weights[word] = weight
+        return weight
 
     def _correct(self, a: Analysis) -> Analysis:
         """Mend content words no entry uses, from the base's own vocabulary.

@@ -112,7 +112,8 @@ class GroupCommit:
                 return await self._alone(body)  # the batch could not even begin
             try:
                 result = await body(session)
-                await session.commit()  # flushes; the batch's transaction is not committed
+                if _pending(session):
+                    await session.commit()  # flushes; the batch's transaction is not committed
             except BaseException:
                 turn.done.set_result(False)  # the writer rolls back to the savepoint
                 raise
@@ -242,6 +243,19 @@ class GroupCommit:
         if writer is not None and not writer.done():
             with contextlib.suppress(Exception):
                 await writer
+
+
+def _pending(session: AsyncSession) -> bool:
+    """Whether a message's session has anything for its ``commit`` to do: ORM changes to
+    flush, or a transaction left failed (its commit raises, so the message is rolled back).
+    The per-message statements run on the connection (storage/repositories/_core.py), so
+    most messages have neither and skip the session's commit (its greenlet hand-offs and
+    bookkeeping); the batch's own commit is what stores them."""
+    sync = session.sync_session
+    if not sync._is_clean():  # ORM objects added, changed or deleted
+        return True
+    transaction = sync.get_transaction()
+    return transaction is not None and not transaction.is_active
 
 
 def _transaction_of(conn: AsyncConnection) -> Any:

@@ -189,3 +189,14 @@ async def test_a_failing_handler_rolls_everything_back_and_apologises(app: App) 
     assert await count(app, ChatStateRow) == 0
     # The event was not marked processed: a redelivery is tried again.
     assert await dispatcher.handle(Incoming(chat, "boom-1", text="/start"))
+
+
+def test_user_and_state_hashes_are_the_keyed_hashes_per_secret() -> None:
+    """Remembered per chat (bot/dispatcher.py), the hashes stay the keyed hashes of the
+    secret in use: two dispatchers with different secrets never share one."""
+    from bot.dispatcher import _keyed_hash
+    from bot.domain.privacy import keyed_hash
+
+    assert _keyed_hash(b"s1", "web", "u1") == keyed_hash(b"s1", "web", "u1")
+    assert _keyed_hash(b"s1", "web", "u1") is _keyed_hash(b"s1", "web", "u1")
+    assert _keyed_hash(b"s2", "web", "u1") != _keyed_hash(b"s1", "web", "u1")

@@ -4,14 +4,16 @@ a savepoint; a failed message or a failed batch loses nothing and stores nothing
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Integer, String, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.db import create_engine, session_factory
 from storage.group_commit import GroupCommit
@@ -172,3 +174,66 @@ async def test_a_message_that_rolls_back_the_whole_transaction_loses_no_other(
     # Each tried again alone where the batch was lost: all stored once; the rogue's own
     # rollback, alone, undoes only its own insert.
     assert await _tags(engine) == ["m0", "m1", "m3", "m4"]
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _Item(_Base):
+    __tablename__ = "item"
+    tag: Mapped[str] = mapped_column(String, primary_key=True)
+    parent_id: Mapped[int] = mapped_column(Integer)
+
+
+async def test_orm_objects_a_message_leaves_unflushed_are_stored_with_its_batch(
+    engine: AsyncEngine,
+) -> None:
+    """A message's session is committed (flushed) only when it holds ORM changes; a message
+    that added objects without flushing still has them stored, next to messages that ran
+    plain statements only."""
+    group = GroupCommit(session_factory(engine))
+
+    def orm(tag: str):  # type: ignore[no-untyped-def]
+        async def body(session: AsyncSession) -> str:
+            session.add(_Item(tag=tag, parent_id=1))
+            return tag
+
+        return body
+
+    bodies = [orm(f"o{n}") if n % 2 else _insert(f"m{n}") for n in range(6)]
+    assert await asyncio.gather(*(group.run(b) for b in bodies)) == [
+        "m0",
+        "o1",
+        "m2",
+        "o3",
+        "m4",
+        "o5",
+    ]
+    assert await _tags(engine) == ["m0", "m2", "m4", "o1", "o3", "o5"]
+    assert group.stats.largest > 1
+
+
+async def test_a_message_whose_flush_failed_and_was_swallowed_stores_nothing_of_it(
+    engine: AsyncEngine,
+) -> None:
+    """A handler that catches the error of a failed flush leaves its session's transaction
+    failed: the message still ends in an error and nothing of it is stored."""
+    group = GroupCommit(session_factory(engine))
+
+    async def swallowed(session: AsyncSession) -> str:
+        await session.execute(text("INSERT INTO item (tag, parent_id) VALUES ('s0', 1)"))
+        session.add(_Item(tag="m0", parent_id=1))  # m0 is taken by the first message
+        with contextlib.suppress(IntegrityError):
+            await session.flush()
+        return "s"
+
+    results = await asyncio.gather(
+        group.run(_insert("m0")),
+        group.run(swallowed),
+        group.run(_insert("m1")),
+        return_exceptions=True,
+    )
+    assert results[0] == "m0" and results[2] == "m1"
+    assert isinstance(results[1], Exception)
+    assert await _tags(engine) == ["m0", "m1"]

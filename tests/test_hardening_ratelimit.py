@@ -134,3 +134,16 @@ async def test_the_web_limits_hold_across_two_workers(database_url: str, tmp_pat
         ]
         assert statuses == [200] + [429] * 3
         assert await sessions(first) == 2
+
+
+def test_counter_keys_are_remembered_per_secret_and_limit() -> None:
+    """The counter's row key is the keyed hash (remembered, not recomputed on every hit), and
+    it depends on the secret and on the limit's name."""
+    from bot.domain.privacy import keyed_hash
+    from bot.ratelimit import _counter_key
+
+    key = _counter_key(b"secret-one", "web", "1.2.3.4")
+    assert key == f"web:{keyed_hash(b'secret-one', 'rate', 'web', '1.2.3.4')[:48]}"
+    assert _counter_key(b"secret-one", "web", "1.2.3.4") is key
+    assert _counter_key(b"secret-two", "web", "1.2.3.4") != key
+    assert _counter_key(b"secret-one", "web-address", "1.2.3.4") != key

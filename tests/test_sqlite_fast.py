@@ -171,3 +171,23 @@ async def test_a_redelivered_claim_is_refused_on_the_fast_path(
     async with fast.connect() as conn:
         count = await conn.scalar(text("SELECT count(*) FROM processed_events"))
     assert count == 1
+
+
+async def test_pending_orm_objects_are_flushed_before_a_core_statement(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    """``core_connection`` flushes what the session holds (added, changed or deleted ORM
+    objects) before a Core statement runs, as the session's own ``execute`` would, so the
+    statement sees them."""
+    for engine in engines:
+        async with session_factory(engine)() as session, session.begin():
+            session.add(ProcessedEvent(channel="web", event_id="orm-1"))
+            assert not await chats.claim_event(session, "web", "orm-1")  # added: flushed first
+            assert await chats.claim_event(session, "web", "core-2")
+            found = select(ProcessedEvent).where(ProcessedEvent.event_id == "orm-1")
+            row = (await session.execute(found)).scalar_one()
+            row.event_id = "orm-1b"  # changed: flushed before the next statement
+            assert not await chats.claim_event(session, "web", "orm-1b")
+            assert await chats.claim_event(session, "web", "orm-1")
+            await session.delete(row)  # deleted: flushed, so its key is free again
+            assert await chats.claim_event(session, "web", "orm-1b")

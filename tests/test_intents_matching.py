@@ -1,0 +1,90 @@
+"""The intents' phrase matching: indexed by word (``knowledge/intents.py``), it must take out
+exactly what trying every phrase in order takes out, and find the same intents."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+from knowledge import intents
+from knowledge.normalize import fold, words
+
+
+def _find_every_position(toks: list[str], phrase: tuple[str, ...]) -> int:
+    n = len(phrase)
+    for i in range(len(toks) - n + 1):
+        if tuple(toks[i : i + n]) == phrase:
+            return i
+    return -1
+
+
+def _strip_trying_all(
+    toks: list[str], phrases: tuple[tuple[str, ...], ...]
+) -> tuple[list[str], bool]:
+    """The matching as it was before the word index: every phrase, longest first."""
+    found = False
+    for phrase in phrases:
+        while (i := _find_every_position(toks, phrase)) >= 0:
+            toks = toks[:i] + toks[i + len(phrase) :]
+            found = True
+    return toks, found
+
+
+def _phrase_groups() -> list[tuple[tuple[str, ...], ...]]:
+    groups = []
+    for intent in intents.INTENTS.values():
+        groups.append(intent.phrases)
+        groups.extend(intent.all_of)
+    return [g for g in groups if g]
+
+
+def test_strip_takes_out_what_trying_every_phrase_takes_out() -> None:
+    rng = random.Random(22)
+    groups = _phrase_groups()
+    vocabulary = sorted({w for g in groups for p in g for w in p} | {"ho", "so", "\x00"})
+    for group in groups:
+        for _ in range(60):
+            # Phrases of the group glued together (overlaps, repeats, a phrase split by the
+            # removal of another), with words around them.
+            parts: list[str] = []
+            for _ in range(rng.randint(1, 4)):
+                parts += list(rng.choice(group))
+                parts += rng.sample(vocabulary, rng.randint(0, 2))
+            assert intents._strip(list(parts), group) == _strip_trying_all(list(parts), group)
+
+
+def test_a_phrase_found_only_once_another_is_taken_out() -> None:
+    group = (("xin", "cam", "on"), ("cam", "on"), ("xin",))
+    toks = ["xin", "xin", "cam", "on", "on"]
+    assert intents._strip(toks, group) == _strip_trying_all(toks, group) == (["on"], True)
+    assert intents._strip(["ban", "oi"], group) == (["ban", "oi"], False)
+
+
+def test_an_empty_phrase_in_the_data_is_left_out() -> None:
+    """An empty phrase (a blank line in intents.yaml) used to match everywhere without taking
+    anything out: the matching never ended. It is now dropped when the data is loaded."""
+    assert intents._phrases(["", "  ", "cảm ơn"]) == (("cam", "on"),)
+
+
+def test_detect_is_unchanged_on_the_data_phrases_and_their_mixtures() -> None:
+    """Each intent's own phrases, alone and around a question, read as before (compared with
+    the matching that tries every phrase)."""
+    questions = ["hồ sơ gồm những gì", "lệ phí bao nhiêu", "làm ở đâu"]
+    seen = set()
+    for intent in intents.INTENTS.values():
+        for phrase in itertools.chain(intent.phrases, *intent.all_of):
+            text = " ".join(phrase)
+            for message in (text, f"{text} {questions[0]}", f"{questions[1]} {text} nha"):
+                toks = [fold(w) for w in words(message)]
+                for group in (intent.phrases, *intent.all_of):
+                    assert intents._strip(toks, group) == _strip_trying_all(toks, group)
+                seen.add(intents.detect(message) is not None)
+    assert seen == {True, False}
+
+
+def test_detect_small_talk_and_questions() -> None:
+    thanks = intents.detect("cảm ơn bạn nhiều nha")
+    assert thanks is not None and thanks.name == "thanks"
+    assert intents.detect("hồ sơ trợ cấp thất nghiệp gồm những gì") is None
+    progress = intents.detect("hồ sơ của tôi đến đâu rồi")
+    assert progress is not None and progress.name == "progress"

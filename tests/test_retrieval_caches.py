@@ -1,0 +1,73 @@
+"""Retrieval's per-index caches: a base whose every posting fits in the contributions'
+budget keeps them all (``knowledge/index_state.py``), the same figures as computed afresh,
+computed once; word weights are remembered (``knowledge/search.py``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from knowledge import index_state
+from knowledge.entry import Entry
+from knowledge.search import Index
+
+
+def _index() -> Index:
+    return Index(
+        [
+            Entry(
+                id=f"thu-tuc-{i}/ho-so",
+                category="Hộ tịch",
+                question=f"Hồ sơ thủ tục số {i} gồm những gì?",
+                answer="Tờ khai.",
+                procedure=f"Thủ tục {i}",
+            )
+            for i in range(12)
+        ]
+    )
+
+
+def test_a_small_base_keeps_every_contribution_it_computed() -> None:
+    index = _index()
+    postings = index._postings
+    state = postings._state
+    first = postings.get("ho")
+    assert first is not None and len(first[0]) < index_state.CACHE_MIN_DF
+    assert postings.get("ho") is first  # kept: not computed again
+    assert "ho" in state.contrib_cache
+    fresh = index_state.Postings(index.state_for_storage())
+    state.contrib_cache.clear()
+    again = fresh.get("ho")
+    assert again is not None
+    np.testing.assert_array_equal(again[0], first[0])
+    assert again[1].tobytes() == first[1].tobytes()  # bit for bit
+    assert postings.get("khong-co-tu-nay") is None
+
+
+def test_a_base_larger_than_the_budget_keeps_only_common_features(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    index = _index()
+    monkeypatch.setattr(index_state, "CACHE_BYTES", index._postings._state.idx.size * 16 - 1)
+    state = index._postings._state
+    state.contrib_cache.clear()
+    state.cache_bytes = 0
+    assert index._postings.get("ho") is not None
+    assert state.contrib_cache == {}  # rare (df < CACHE_MIN_DF): computed on each use
+
+
+def test_word_weights_are_remembered_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Index.weight`` remembers what it computed (the same figure), up to a bound."""
+    import math
+
+    from knowledge import search
+
+    index = _index()
+    expected = min(1.0, math.log((12 + 1) / (12 + 0.5)) / math.log(12 + 1))  # in every entry
+    assert index.weight("thu") == pytest.approx(expected)
+    assert index._weights["thu"] == index.weight("thu")
+    assert index.weight("xa") == 1.0  # no entry uses it
+    assert index.weight("12") == 0.0  # numbers say nothing of the topic
+    monkeypatch.setattr(search, "WEIGHTS_KEPT", len(index._weights))
+    assert index.weight("khac") == 1.0
+    assert "khac" not in index._weights  # past the bound: computed, not kept
