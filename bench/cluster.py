@@ -294,15 +294,18 @@ async def web_load(sessions: int, messages: int, during: Any = None) -> Load:
         tasks = [asyncio.create_task(one(http, n)) for n in range(sessions)]
         side = asyncio.create_task(during()) if during else None
         total = sessions * messages
-        while not all(t.done() for t in tasks):
-            await asyncio.sleep(1)
+        pending = set(tasks)
+        while pending:
+            # Wait for the sessions, not a whole second: the elapsed time ends with the last
+            # answer (polled in whole seconds, 1,000 requests in 5.2 s read as 6 s: 167 req/s).
+            _, pending = await asyncio.wait(pending, timeout=1)
             done = sum(load.statuses.values())
             print(f"\r  {done}/{total} requests", end="", file=sys.stderr, flush=True)
+        load.elapsed = time.perf_counter() - started
         print(file=sys.stderr)
         await asyncio.gather(*tasks)
         if side:
             await side
-        load.elapsed = time.perf_counter() - started
     return load
 
 
