@@ -184,8 +184,8 @@ async def test_a_follow_up_costs_one_search_when_one_entry_answers_its_aspect(
         assert "Bộ phận Một cửa" in conversation.text
         # No clear aspect: one more search, with the procedure as citizens name it.
         with counted(index) as queries:
-            await conversation.say("chuẩn bị những gì ạ")
-        assert queries == ["chuẩn bị những gì ạ", "nhận cha mẹ con chuẩn bị những gì ạ"]
+            await conversation.say("thủ tục ra sao ạ")
+        assert queries == ["thủ tục ra sao ạ", "nhận cha mẹ con thủ tục ra sao ạ"]
 
 
 async def test_a_new_question_naming_another_procedure_costs_one_search(

@@ -91,6 +91,11 @@ def test_a_stated_aspect_wins_over_the_phrasing() -> None:
         ("mất mấy bữa thì có", "time"),
         ("lãnh được bao nhiêu một tháng", "amount"),
         ("làm online được hông", "online"),
+        # "có phải" (a condition cue) must not take the "phải" of "phải đóng tiền"
+        ("có phải đóng tiền không ạ", "fee"),
+        ("co phai nop phi khong", "fee"),
+        ("chuẩn bị những gì ạ", "documents"),
+        ("trong bao lâu thì phải làm", "deadline"),
     ],
 )
 def test_the_aspect_asked(question: str, aspect: str) -> None:
