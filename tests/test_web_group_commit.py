@@ -22,6 +22,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from bot.app import App
+from bot.channels.web_history import KEEP_ITEMS
 from bot.server import make_web_app
 from storage.models import MessageLog
 from storage.models.web import WebHistoryItem
@@ -183,11 +184,21 @@ def test_sigkill_under_load_loses_no_answered_message_and_doubles_none(tmp_path:
                 )
             ]
             # Every answered message is stored, once, in order; at most the one message in
-            # flight at the kill was stored without its answer reaching the client.
-            assert stored[: len(answered)] == answered
-            assert len(stored) - len(answered) in (0, 1)
+            # flight at the kill was stored without its answer reaching the client. A fast
+            # server answers more than the history keeps (``KEEP_ITEMS``, oldest dropped):
+            # what is kept is then the end of what was answered.
+            in_flight = len(stored) > 0 and (not answered or stored[-1] != answered[-1])
+            kept = stored[:-1] if in_flight else stored
+            assert kept == answered[len(answered) - len(kept) :]
+            if len(answered) > len(kept):  # dropped by the history's limit, not lost
+                bubbles = conn.execute(
+                    "SELECT count(*) FROM web_history WHERE session_hash = ?", (_digest(token),)
+                ).fetchone()[0]
+                assert bubbles == KEEP_ITEMS
         logged = conn.execute("SELECT count(*) FROM message_log").fetchone()[0]
-        users = conn.execute("SELECT count(*) FROM web_history WHERE role = 'user'").fetchone()[0]
-        assert logged == users  # each stored message logged exactly once
+        # Each answered message logged exactly once (the log keeps every message), and at most
+        # one more a session: the one in flight at the kill.
+        answered_total = sum(len(answered) for _, answered in results)
+        assert answered_total <= logged <= answered_total + len(results)
     finally:
         conn.close()
