@@ -13,6 +13,7 @@ Everything here turns such text into comparable tokens:
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import operator
 import re
@@ -280,7 +281,8 @@ def analyze_words(raw: list[str]) -> Analysis:
             again = _expand(current)
             if [w for w, _ in again] == current:
                 break
-            tokens, accented = _unzip([(w, m or has_marks(w)) for w, m in again])
+            before = list(zip(current, accented, strict=True))
+            tokens, accented = _unzip(_carry_marks(before, again))
     found = list(map(_TOKEN_INFO.get, tokens))
     infos = (
         [x or _token_info(w) for x, w in zip(found, tokens, strict=True)]
@@ -293,6 +295,28 @@ def analyze_words(raw: list[str]) -> Analysis:
         [x[0] for x, m in zip(infos, accented, strict=True) if not (x[1] or (x[2] and not m))]
     )
     return Analysis(tokens, folded, content, accented)
+
+
+def _carry_marks(
+    before: list[tuple[str, bool]], after: list[tuple[str, bool]]
+) -> list[tuple[str, bool]]:
+    """Whether each word of a further rewriting pass was typed with marks, carried from the
+    pass before: a word the pass leaves alone keeps its flag, and a rewrite's words were typed
+    with marks when the words they replace were. Judged from the rewritten words alone,
+    words with no marks of their own ("gian", "bao" of "thời gian bao lâu") would lose it,
+    and "làm cccd mất bao lâu" (two passes: "cccd" -> "căn cước công dân" -> "căn cước") would
+    not read as "làm căn cước mất bao lâu" (one pass)."""
+    matcher = difflib.SequenceMatcher(
+        a=[w for w, _ in before], b=[w for w, _ in after], autojunk=False
+    )
+    out: list[tuple[str, bool]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            out.extend(before[i1:i2])
+        else:
+            typed = any(m for _, m in before[i1:i2])
+            out.extend((w, m or typed or has_marks(w)) for w, m in after[j1:j2])
+    return out
 
 
 def _unzip(expanded: list[tuple[str, bool]]) -> tuple[tuple[str, ...], tuple[bool, ...]]:
@@ -330,7 +354,7 @@ def analyze_reference(text: str) -> Analysis:
         again = _expand_reference(current)
         if [w for w, _ in again] == current:
             break
-        expanded = [(w, m or has_marks(w)) for w, m in again]
+        expanded = _carry_marks(expanded, again)
     tokens = tuple(w for w, _ in expanded)
     folded = tuple(fold(w) for w in tokens)
     accented = tuple(m for _, m in expanded)

@@ -83,3 +83,13 @@ def test_analyze_never_fails_and_content_is_folded(text: str) -> None:
     a = analyze(text)
     assert len(a.tokens) == len(a.folded) == len(a.accented)
     assert all(fold(c) == c for c in a.content)
+
+
+def test_a_short_form_reads_like_the_words_it_stands_for() -> None:
+    # "cccd" takes two rewriting passes ("căn cước công dân", then "căn cước"); a word the
+    # second pass leaves alone keeps whether it was typed with marks, so the tone features of
+    # "thời gian bao lâu" are the same as in the question spelled out (one pass). Before, the
+    # bundled base answered "làm căn cước mất bao lâu" and fell back on "làm cccd mất bao lâu".
+    short, spelled = analyze("làm cccd mất bao lâu"), analyze("làm căn cước mất bao lâu")
+    assert short == spelled
+    assert analyze("cccd mất bao lâu").accented == (True,) * 7
