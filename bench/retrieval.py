@@ -381,9 +381,10 @@ def cmd_lobo(args: argparse.Namespace) -> None:
         rep = score(queries, results)
         total.add(rep)
         for q, res in zip(queries, results, strict=True):
-            causes[failure_cause(q, res)] += 1
-            if args.errors and failure_cause(q, res) != "ok":
-                print(f"  [{failure_cause(q, res)}] {q.q!r} want={q.expect} {_brief(res)}")
+            cause = failure_cause(q, res)
+            causes[cause] += 1
+            if args.errors and cause != "ok":
+                print(f"  [{cause}] {q.q!r} want={q.expect} {_brief(res)}")
         print(f"{d.name} (models fitted on the {len(dirs) - 1} other sets)")
         print("\n".join(rep.lines()))
     print(f"all {len(dirs)} sets, each scored with models fitted without it")

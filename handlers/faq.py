@@ -205,13 +205,10 @@ def _named_only(
     """The entry of procedure ``key`` for the aspect the question asks, else for the remembered
     aspect; ``None`` when there is none, or when the name is also a case of the remembered
     procedure ("người nước ngoài" after a marriage question is its foreign case)."""
-    name = followup.citizen_name(ctx.index.group_entries(key))
-    if followup.says(members, name):
+    entries = ctx.index.group_entries(key)
+    if not entries or followup.says(members, followup.citizen_name(entries)):
         return None
     asked = followup.asked_aspect(ctx.index, question)
-    entries = ctx.index.group_entries(key)
-    if not entries:
-        return None
     scoped = followup.within(
         ctx.index, key, asked or recalled.aspect, question, None, entries[0].id
     )

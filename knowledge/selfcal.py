@@ -93,14 +93,10 @@ _GENERIC = frozenset(
 )
 
 
-def _name_words(name: str) -> frozenset[str]:
-    return frozenset(fold(w) for w in words(name)) - _GENERIC
-
-
 def name_words(name: str) -> frozenset[str]:
     """The folded words of a procedure name that say which procedure ("kết hôn" of "đăng ký
     kết hôn"), without those saying what is done ("cấp", "lại", "đổi", "đăng ký")."""
-    return _name_words(name)
+    return frozenset(fold(w) for w in words(name)) - _GENERIC
 
 
 def same_procedure(a: str, b: str) -> bool:
@@ -108,7 +104,7 @@ def same_procedure(a: str, b: str) -> bool:
     both names are shared ("cấp giấy phép bán lẻ rượu" and "cấp giấy phép bán lẻ sản phẩm
     rượu"; not "đăng ký kết hôn" and "đăng ký khai sinh", nor "cấp giấy phép lái xe quốc tế"
     and "đổi giấy phép lái xe", whose shorter name is all in the longer one)."""
-    wa, wb = _name_words(a), _name_words(b)
+    wa, wb = name_words(a), name_words(b)
     if not wa or not wb:
         return fold(" ".join(words(a))) == fold(" ".join(words(b)))
     return len(wa & wb) / len(wa | wb) >= SAME_NAME

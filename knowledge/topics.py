@@ -26,12 +26,12 @@ TOPICS: dict[str, tuple[str, ...]] = {
 _PHRASES: dict[tuple[str, ...], str] = {
     tuple(phrase.split()): topic for topic, phrases in TOPICS.items() for phrase in phrases
 }
-_LENGTHS: dict[str, tuple[int, ...]] = {}
+_LENGTHS: dict[str, tuple[int, ...]] = {
+    first: tuple(sorted({len(p) for p in _PHRASES if p and p[0] == first}, reverse=True))
+    for first in {p[0] for p in _PHRASES if p}
+}
 """First word -> the lengths of the phrases starting with it, longest first: the only lengths
 worth trying there (an index build reads every text of a base through ``topics_of``)."""
-for _phrase in _PHRASES:
-    if _phrase:
-        _LENGTHS[_phrase[0]] = tuple(sorted({*_LENGTHS.get(_phrase[0], ()), len(_phrase)}))[::-1]
 
 
 def topics_of(a: Analysis) -> frozenset[str]:

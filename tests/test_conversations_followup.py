@@ -22,6 +22,7 @@ from knowledge.entry import Entry
 from knowledge.search import Index
 from storage.models import MessageLog
 from tests.conftest import make_settings
+from tests.test_conversations import said
 from tests.transcript import Conversation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,19 +50,7 @@ async def talk(app: App, *texts: str) -> list[tuple[str, str | None]]:
     """A new citizen says ``texts`` in turn: what the assistant logged for each (decision,
     entry)."""
     conversation = Conversation(app.dispatcher, chat_id=f"citizen-{next(_chats)}")
-    seen = []
-    for text in texts:
-        await conversation.say(text)
-        async with app.sessions() as s:
-            row = (
-                await s.execute(
-                    select(MessageLog.decision, MessageLog.entry_id)
-                    .order_by(MessageLog.id.desc())
-                    .limit(1)
-                )
-            ).one()
-        seen.append((row[0], row[1]))
-    return seen
+    return [await said(conversation, app, text) for text in texts]
 
 
 @contextmanager
