@@ -11,9 +11,10 @@ itself on the dumped results to make sure the two agree.
 
 Without ``--kb``/``--queries`` every set is scored: the development set in ``../shared/eval``,
 then ``bench/eval2`` to ``bench/eval5`` (other procedures, written without looking at the
-lexicon; see their README files). ``bench/eval6``, written blind as well, is never fitted on nor
-scored here: it is the held-out test (``--kb bench/eval6/kb.yaml --queries
-bench/eval6/queries.jsonl``, or ``motcua ask`` and ``score.py`` as its README says).
+lexicon; see their README files). ``bench/eval6`` and ``bench/eval7``, written blind as well, are
+never fitted on nor scored here: they are the held-out test (``heldout`` scores them, as
+``motcua ask`` and ``score.py`` would, see their README files; aggregate figures only, their
+questions are never read one by one).
 Indexes are built as ``motcua ask`` builds them; ``--calibrated`` fits the decision models on
 each base itself (``knowledge/calibrate.py``), inside every cross-validation fold too.
 ``--selfcal off`` leaves out the check against bundled procedures the base lacks
@@ -65,6 +66,8 @@ OTHER_EVALS = (
     ROOT / "bench" / "eval5",
 )
 """Sets scored after the development set when no ``--kb``/``--queries`` is given."""
+HELD_OUT = (ROOT / "bench" / "eval6", ROOT / "bench" / "eval7")
+"""Sets written blind and never fitted on nor read question by question (``heldout``)."""
 # Targets when the default decision models are fitted on a real evaluation set (``fit``).
 DEV_MAX_WRONG = 0.025
 DEV_HIT3_FLOOR = 0.95
@@ -437,6 +440,30 @@ def _selfcal_index(mode: str) -> Callable[[Sequence[Entry]], Index]:
     )
 
 
+def cmd_heldout(args: argparse.Namespace) -> None:
+    """The held-out sets with the shipped decision models, as ``motcua ask`` builds the index:
+    figures per set and kind, their sum, and the count of failures by cause (never the
+    questions themselves: reading them would make the sets fitted ones)."""
+    total = Report()
+    for d in [Path(x) for x in args.sets] or [d for d in HELD_OUT if (d / "kb.yaml").exists()]:
+        queries = load_queries(d / "queries.jsonl")
+        index = selfcal.build(kbfile.load(d / "kb.yaml"))
+        results = [index.search(q.q) for q in queries]
+        rep = score(queries, results)
+        total.add(rep)
+        causes = collections.Counter(
+            failure_cause(q, r) for q, r in zip(queries, results, strict=True)
+        )
+        print(f"{d.name} (held out, {len(queries)} queries)")
+        print("\n".join(rep.lines()))
+        print(
+            "  failures by cause: "
+            + ", ".join(f"{k} {v}" for k, v in causes.most_common() if k != "ok")
+        )
+    print("all held-out sets")
+    print("\n".join(total.lines()))
+
+
 def cmd_accuracy(args: argparse.Namespace) -> None:
     eval_dir = Path(args.eval)
     if args.kb or args.queries:
@@ -745,6 +772,8 @@ def main(argv: Iterable[str] | None = None) -> None:
     lobo = sub.add_parser("lobo", help="leave-one-base-out: fit on the other sets, score one")
     lobo.add_argument("sets", nargs="*", help="evaluation directories (default: all)")
     lobo.add_argument("--errors", action="store_true", help="list the queries that go wrong")
+    held = sub.add_parser("heldout", help="the blind held-out sets with the shipped models")
+    held.add_argument("sets", nargs="*", help="evaluation directories (default: HELD_OUT)")
     spd = sub.add_parser("speed", help="search latency, build time and memory")
     acc.add_argument(
         "--selfcal",
@@ -761,6 +790,7 @@ def main(argv: Iterable[str] | None = None) -> None:
         "speed": cmd_speed,
         "fit": cmd_fit,
         "lobo": cmd_lobo,
+        "heldout": cmd_heldout,
     }
     handlers[args.cmd](args)
 

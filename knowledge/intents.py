@@ -26,10 +26,12 @@ NON_QUESTION_DECISIONS = frozenset({SMALL_TALK_DECISION, PROGRESS_DECISION})
 _ORDER = ("progress", "human", "abuse", "complaint", "identity", "goodbye", "thanks", "greeting")
 _WHOLE_FALLBACK_ORDER = ("ok",)
 _QUESTION_LIKE = frozenset({"progress", "complaint"})
-YIELDS_TO_ANSWER = frozenset({"complaint", "human"})
+YIELDS_TO_ANSWER = frozenset({"complaint", "human", "abuse"})
 """Intents whose messages the knowledge base may still answer outright ("Sao làm thừa kế lâu
 vậy?", "Công ty có được xin phiếu lý lịch của nhân viên không?"): the handler searches first
-and replies to the intent only when the base has no confident answer."""
+and replies to the intent only when the base has no confident answer. Abuse too: a slip of one
+mark makes a word of a real question an insult ("điên" for "điện" in "lắp điên mới"), and a
+citizen who swears while asking a question the base answers is best served by the answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,11 @@ class Intent:
     all_of: tuple[tuple[tuple[str, ...], ...], ...]
     max_words: int
     replies: tuple[str, ...]
+    none_of: tuple[tuple[str, ...], ...] = ()
+    """Phrases that rule the intent out wherever they stand ("chưa có căn cước" says a paper is
+    lacking, not that a dossier has no result yet), unless one of ``unless`` is there too
+    ("nộp rồi mà chưa có sổ đỏ": the dossier was handed in)."""
+    unless: tuple[tuple[str, ...], ...] = ()
     exact_marks: frozenset[str] = frozenset()
     """Cue words written with their real diacritics (``exact_marks: true`` in the data): a
     typed word that carries marks must be spelled the same ("khùng" is abuse, "khủng long" is
@@ -68,6 +75,8 @@ def _load() -> tuple[dict[str, Intent], frozenset[str]]:
             all_of=tuple(_phrases(group) for group in spec.get("all_of", [])),
             max_words=int(spec.get("max_words", 0)),
             replies=tuple(str(r).strip() for r in spec["replies"]),
+            none_of=_phrases(spec.get("none_of", [])),
+            unless=_phrases(spec.get("unless", [])),
             exact_marks=_exact_words(spec) if spec.get("exact_marks") else frozenset(),
         )
     return out, frozenset(fold(str(w)) for w in data["ignore"])
@@ -191,7 +200,14 @@ def _may_match(intent: Intent, present: set[str]) -> bool:
 
 def _matched(intent: Intent, toks: list[str]) -> list[str] | None:
     """The words left once the intent's matched phrases are taken out, or None when the
-    intent does not match (every ``all_of`` group, or one of its phrases)."""
+    intent does not match (every ``all_of`` group, or one of its phrases; none of
+    ``none_of``)."""
+    if (
+        intent.none_of
+        and _strip(toks, intent.none_of)[1]
+        and not (intent.unless and _strip(toks, intent.unless)[1])
+    ):
+        return None
     if intent.all_of:
         rest = toks
         for group in intent.all_of:

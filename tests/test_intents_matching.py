@@ -88,3 +88,21 @@ def test_detect_small_talk_and_questions() -> None:
     assert intents.detect("hồ sơ trợ cấp thất nghiệp gồm những gì") is None
     progress = intents.detect("hồ sơ của tôi đến đâu rồi")
     assert progress is not None and progress.name == "progress"
+
+
+def test_lacking_a_paper_is_a_question_not_a_dossier_progress_question() -> None:
+    """"chưa có" + a paper says what the citizen lacks (a condition of a procedure); it is a
+    progress question only when the dossier was handed in."""
+    for text in (
+        "tui chưa có cccd thì làm hộ chiếu được hông",
+        "em chưa có sổ đỏ thì thế chấp được không",
+        "tui chua co can cuoc co lam giay phep lai xe duoc ko",
+    ):
+        assert intents.detect(text) is None, text
+    for text in (
+        "em nộp hồ sơ cấp sổ đỏ 2 tháng rồi mà chưa có sổ đỏ",
+        "ủa sao hồ sơ em nộp 2 tuần rồi chưa có kết quả",
+        "sao hồ sơ cấp sổ đỏ của tui lâu quá chưa có",
+    ):
+        found = intents.detect(text)
+        assert found is not None and found.name == "progress", text

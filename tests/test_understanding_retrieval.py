@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from knowledge import aspects, kbfile, lang
 from knowledge.entry import Entry
-from knowledge.intents import INTENTS, detect
+from knowledge.intents import INTENTS, applies, detect
 from knowledge.normalize import analyze, fold, is_telex, telex_fold
 from knowledge.search import Decision, Index
 
@@ -177,6 +177,27 @@ def test_intents_and_their_replies_are_data() -> None:
 def test_abuse_words_typed_with_marks_must_be_spelled_as_written(text: str, abuse: bool) -> None:
     found = detect(text)
     assert (found is not None and found.name == "abuse") is abuse
+
+
+def test_a_question_the_base_answers_is_answered_though_a_slip_reads_as_an_insult() -> None:
+    """"điên" (mad) is "điện" (electricity) without its dot: the question about a new power
+    connection is answered, while the bare insult still gets the abuse reply."""
+    entry = Entry(
+        id="cap-dien/ho-so",
+        category="Điện",
+        question="Cấp điện mới cho nhà ở cần giấy tờ gì?",
+        answer="Giấy đề nghị mua điện và giấy tờ về nhà ở.",
+        procedure="Cấp điện mới từ lưới điện hạ áp",
+        keywords=("cấp điện", "lắp điện", "đồng hồ điện"),
+    )
+    index = Index([entry])
+    text = "lắp điên mới cần giấy gì"
+    intent = detect(text)
+    assert intent is not None and intent.name == "abuse"
+    assert index.search(text).decision == Decision.ANSWER
+    assert applies(intent, answered=True) is None
+    insult = detect("đồ điên")
+    assert insult is not None and applies(insult, index.search("đồ điên").decision == "answer")
 
 
 # --- properties ---------------------------------------------------------------------------

@@ -1,0 +1,36 @@
+"""The held-out evaluation sets (bench/eval6, bench/eval7), written blind and never fitted on: no
+decision model, cue or threshold has seen them, and their questions are not read one by one.
+They are the project's held-out test of retrieval, so they are scored as ``motcua ask --kb``
+builds the index (with the out-of-scope check against the bundled base), and their floors guard
+against changes that help the five fitted sets at their expense."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge import kbfile, selfcal
+from tests.test_understanding_retrieval import figures
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Floors a little under each set's single blind scoring (its README): eval6 top1 0.824, hit@3
+# 0.872, answer@1 0.612, wrong 0.039, out-of-scope fallback 0.804; eval7 0.832, 0.876, 0.660,
+# 0.046, 0.719.
+FLOORS = {
+    "eval6": {"top1": 0.80, "hit3": 0.84, "answer1": 0.58, "wrong": 0.05, "oos_fb": 0.76},
+    "eval7": {"top1": 0.80, "hit3": 0.84, "answer1": 0.62, "wrong": 0.06, "oos_fb": 0.68},
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_held_out_set_floors(name: str) -> None:
+    d = ROOT / "bench" / name
+    f = figures(selfcal.build(kbfile.load(d / "kb.yaml")), d / "queries.jsonl")
+    floor = FLOORS[name]
+    assert f["top1"] >= floor["top1"]
+    assert f["hit3"] >= floor["hit3"]
+    assert f["answer1"] >= floor["answer1"]
+    assert f["wrong"] <= floor["wrong"]
+    assert f["oos_fb"] >= floor["oos_fb"]
