@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.messages import Choice, Outcome, Reply
@@ -13,7 +14,7 @@ from handlers.reflections import offer_reply
 from knowledge import intents
 from knowledge.aspects import ASPECT_LABELS
 from knowledge.entry import Entry
-from knowledge.search import Decision, SearchResult
+from knowledge.search import Decision, Match, SearchResult
 from storage.repositories import messages as message_repo
 
 MAX_RELATED = 3
@@ -160,7 +161,13 @@ def resolve(ctx: Context, question: str) -> SearchResult:
     if read is result and follow is not None and not followup.names_a_topic(ctx.index, question):
         # Nothing but an aspect ("có phải đóng tiền không ạ"): what the question gets with the
         # procedure spelled out, never another procedure's entry the bare words happen to fit.
-        read = replace(follow, named=False)  # the procedure named is the one remembered
+        if follow.best is not None and not _same_procedure(ctx, follow.best.entry, recalled):
+            # Spelled out, it still lands on another procedure (a close neighbour: "hộ thoát
+            # nghèo" after "hộ nghèo"): the remembered procedure's entries are offered, ranked
+            # by that reading, rather than the conversation moving to the neighbour.
+            read = _offer(question, follow, members, recalled.procedure)
+        else:
+            read = replace(follow, named=False)  # the procedure named is the one remembered
     if read is not result and unknown >= STRANGE_WEIGHT:
         # A word no public-service text uses ("điện thoại iphone mới giá nhiêu", or a typo):
         # perhaps not a follow-up at all. Offer the procedure's entry rather than answer with
@@ -170,6 +177,21 @@ def resolve(ctx: Context, question: str) -> SearchResult:
         if read.decision is Decision.ANSWER:
             return replace(read, decision=Decision.SUGGEST)
     return read
+
+
+def _offer(
+    question: str, ranked: SearchResult, members: Sequence[Entry], procedure: str
+) -> SearchResult:
+    """A procedure's entries offered as suggestions, those ``ranked`` scored first."""
+    scores = {m.entry.id: m.score for m in ranked.matches}
+    order = sorted(members, key=lambda e: -scores.get(e.id, 0.0))
+    return SearchResult(
+        question,
+        Decision.SUGGEST,
+        tuple(Match(e, scores.get(e.id, 0.0)) for e in order[:MAX_SUGGESTIONS]),
+        procedure=procedure,
+        named=False,
+    )
 
 
 def _procedure_only(

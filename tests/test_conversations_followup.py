@@ -318,3 +318,20 @@ async def test_a_short_form_is_not_a_word_of_another_subject(tmp_path: Path) -> 
             app, "Hồ sơ xin giấy xác nhận khuyết tật gồm những gì?", "bao lâu thì có kq"
         )
         assert seen[1] == spelled[0]
+
+
+async def test_a_follow_up_that_lands_on_a_neighbour_keeps_the_procedure(tmp_path: Path) -> None:
+    # bench/eval7 holds "Công nhận hộ nghèo" and its neighbour "Công nhận hộ thoát nghèo". "kết
+    # quả thì sao" asks nothing the poverty entries answer plainly; even with the procedure
+    # spelled out, retrieval ranks a "thoát nghèo" entry first. The remembered procedure's
+    # entries are offered instead, so the next follow-up is still about "hộ nghèo".
+    async with base_app(tmp_path, "eval7") as app:
+        first, vague, time = await talk(
+            app,
+            "Gia đình thế nào thì được xét là hộ nghèo, hộ cận nghèo?",
+            "kết quả thì sao",
+            "mấy bữa thì có",
+        )
+    assert first == ("answer", "ho-ngheo/chuan")
+    assert vague[0] == "suggest" and (vague[1] or "").startswith("ho-ngheo/")
+    assert time == ("answer", "ho-ngheo/thoi-gian")

@@ -96,6 +96,13 @@ def test_a_stated_aspect_wins_over_the_phrasing() -> None:
         ("co phai nop phi khong", "fee"),
         ("chuẩn bị những gì ạ", "documents"),
         ("trong bao lâu thì phải làm", "deadline"),
+        # how long a paper stays valid, not how long it takes ("bao lâu" is written out as
+        # "thời gian bao lâu" before the cues are read)
+        ("giấy xác nhận có giá trị trong bao lâu", "validity"),
+        ("giay nay dung duoc bao lau", "validity"),
+        ("làm giấy xác nhận mất bao lâu", "time"),
+        # the result named first
+        ("kết quả nhận ở đâu", "result"),
     ],
 )
 def test_the_aspect_asked(question: str, aspect: str) -> None:
@@ -180,7 +187,7 @@ def test_abuse_words_typed_with_marks_must_be_spelled_as_written(text: str, abus
 
 
 def test_a_question_the_base_answers_is_answered_though_a_slip_reads_as_an_insult() -> None:
-    """"điên" (mad) is "điện" (electricity) without its dot: the question about a new power
+    """The word "điên" (mad) is "điện" (electricity) without its dot: the question about a new power
     connection is answered, while the bare insult still gets the abuse reply."""
     entry = Entry(
         id="cap-dien/ho-so",
