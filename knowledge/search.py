@@ -31,6 +31,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -107,6 +108,12 @@ CUE_WEIGHT = 0.5
 TOPIC_WEIGHT = 0.3
 MISMATCH_WEIGHT = 0.5
 RERANK_DEPTH = 30
+FULL_NAME = True
+"""A question that holds every word of a procedure's name ("còn cấp lại giấy phép bán lẻ sản
+phẩm thuốc lá thì sao") names that procedure, the longest such name first: it leads the
+ranking as a procedure the question names does (``GROUP_FIRST``), although a neighbour's name
+("Cấp giấy phép bán lẻ sản phẩm thuốc lá") is in the question too and the words that tell
+them apart ("cấp lại") are common ones."""
 # The procedure × aspect answer (``Index.search``): a question the models would only suggest for
 # is answered when its procedure is clear and the aspect asked singles out one entry of it.
 # "Clear": the best entry leads every other procedure's best by half its own score, the
@@ -290,6 +297,16 @@ _FAMILIES = (
     frozenset({"fee", "amount"}),
     frozenset({"place", "result"}),
 )
+
+
+@lru_cache(maxsize=8192)
+def _name_words(name: str) -> frozenset[str]:
+    """The folded words of a procedure name as written."""
+    return _typed_words(name)
+
+
+def _typed_words(text: str) -> frozenset[str]:
+    return frozenset(fold(w) for w in words(text))
 
 
 def _family(aspect: str) -> frozenset[str]:
@@ -708,7 +725,10 @@ class Index:
         if not ranked:
             return Ranking((), None)
         lead_i = max(proc_scores)[1] if proc_scores else -1
-        if GROUP_FIRST and lead_i >= 0 and self._names(a, rank_topics, lead_i):
+        spelled = self._full_name(query, ranked) if FULL_NAME else -1
+        if spelled >= 0:
+            lead_i = spelled
+        if GROUP_FIRST and lead_i >= 0 and (spelled >= 0 or self._names(a, rank_topics, lead_i)):
             # The procedure first: when the question names a procedure, its entries stay
             # ahead of other procedures' entries whatever the aspect; the aspect then orders
             # the entries within it (and among the others).
@@ -777,6 +797,29 @@ class Index:
             t.startswith(OFF_DOMAIN) for t in q_topics
         )
         return Ranking(matches, x, q_primary, missing, key, names_procedure, unique, off)
+
+    def _full_name(self, query: str, ranked: Sequence[tuple[float, int, float, float]]) -> int:
+        """The best-ranked candidate of the procedure whose whole name (two words at least) the
+        question holds as typed, the longest such name; -1 when none, or two names tie. As
+        typed: "bằng lái" rewritten to "giấy phép lái xe" does not spell out "Đổi giấy phép
+        lái xe" against "Đổi, cấp lại giấy phép lái xe"."""
+        typed = _typed_words(query)
+        best, size, tie = -1, 0, False
+        seen: set[str] = set()
+        for _, i, _, _ in sorted(ranked, reverse=True):
+            key = self._keys[i]
+            name = self.entries[i].procedure
+            if key in seen or not name:
+                continue
+            seen.add(key)
+            need = _name_words(name)
+            if len(need) < 2 or not need <= typed:
+                continue
+            if len(need) > size:
+                best, size, tie = i, len(need), False
+            elif len(need) == size:
+                tie = True
+        return -1 if tie else best
 
     def _group_cover(self, a: Analysis, corrected: frozenset[str], members: Sequence[int]) -> float:
         """Share of the question's distinctive weight that the procedure group's texts hold
