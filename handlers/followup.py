@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any, TypeVar, cast
 
 from knowledge import aspects as aspect_model
-from knowledge import lang, selfcal
+from knowledge import lang, search, selfcal
 from knowledge.entry import Entry
 from knowledge.lexicon import FILLERS, GENERIC
 from knowledge.normalize import Analysis, analyze, fold
@@ -84,8 +84,10 @@ def read(index: Index, question: str) -> Analysis:
 
 
 def asked_aspect(index: Index, question: str) -> str:
-    """The aspect a message clearly asks ("" when none)."""
-    return aspect_model.primary(aspect_model.aspect_weights(read(index, question)))
+    """The aspect a message clearly asks ("" when none), read as typed (see
+    ``knowledge.search.PLAIN_CUES``)."""
+    text = analyze(question) if search.PLAIN_CUES else read(index, question)
+    return aspect_model.primary(aspect_model.aspect_weights(text))
 
 
 def candidates(members: Sequence[Entry], aspect: str) -> tuple[Entry, ...]:

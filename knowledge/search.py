@@ -108,6 +108,10 @@ CUE_WEIGHT = 0.5
 TOPIC_WEIGHT = 0.3
 MISMATCH_WEIGHT = 0.5
 RERANK_DEPTH = 30
+PLAIN_CUES = True
+"""The aspect asked is read from the question as typed, not as restored: a word typed without
+marks matches a cue by its folded form, while the restored one may carry the wrong marks ("co
+phai dong tien khong" restores to "đồng tiền", money, and no longer asks the fee "đóng tiền")."""
 FULL_NAME = True
 """A question that holds every word of a procedure's name ("còn cấp lại giấy phép bán lẻ sản
 phẩm thuốc lá thì sao") names that procedure, the longest such name first: it leads the
@@ -696,7 +700,7 @@ class Index:
         depth = min(RERANK_DEPTH, self._n)
         top = np.argpartition(-scores, depth - 1)[:depth]
         qtext = " ".join(a.content)
-        weights = self._asked(query, raw)
+        weights = self._asked(query, analyze(query) if RESTORE and PLAIN_CUES else raw)
         q_dist = aspect_model.distribution(weights)
         q_primary = aspect_model.primary(weights)
         q_topics = topics_of(raw) | self._query_keywords(a, frozenset(raw.content))
@@ -867,7 +871,8 @@ class Index:
         weights = aspect_model.aspect_weights(raw)
         if not LAST_ASKED or len(raw.content) < LONG_QUESTION:
             return weights
-        parts = [p for p in _SENTENCE.split(self.restore(query) if RESTORE else query) if p]
+        text = query if PLAIN_CUES or not RESTORE else self.restore(query)
+        parts = [p for p in _SENTENCE.split(text) if p]
         for part in reversed(parts[1:]):
             w = aspect_model.aspect_weights(analyze(part))
             if max(w.values(), default=0.0) >= aspect_model.CLEAR:

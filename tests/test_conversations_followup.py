@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from handlers import followup
+from knowledge import kbfile, selfcal
 from knowledge.entry import Entry
 from knowledge.search import Index
 from storage.models import MessageLog
@@ -335,3 +336,12 @@ async def test_a_follow_up_that_lands_on_a_neighbour_keeps_the_procedure(tmp_pat
     assert first == ("answer", "ho-ngheo/chuan")
     assert vague[0] == "suggest" and (vague[1] or "").startswith("ho-ngheo/")
     assert time == ("answer", "ho-ngheo/thoi-gian")
+
+
+def test_the_aspect_is_read_as_typed_not_as_restored() -> None:
+    # A base full of amounts in "đồng" restores "dong tien" to "đồng tiền" (money); typed
+    # without marks, "co phai dong tien khong a" still asks the fee ("đóng tiền").
+    index = selfcal.build(kbfile.load(ROOT / "bench" / "eval6" / "kb.yaml"))
+    assert "đồng tiền" in index.restore("co phai dong tien khong a")
+    assert followup.asked_aspect(index, "co phai dong tien khong a") == "fee"
+    assert index.rank_full("co phai dong tien khong a").aspect == "fee"
