@@ -629,6 +629,25 @@ class IndexState:
         lo, hi = int(self.indptr[f]), int(self.indptr[f + 1])
         return (lo, hi) if hi > lo else None
 
+    def group_words(self, members: Sequence[int]) -> Callable[[str], bool]:
+        """Whether a folded word occurs in any text of the entries at ``members`` (their
+        analysed content, answers included), read from the postings: each content word of an
+        entry's texts is one of its features, as itself or, where it is an aspect cue, as
+        "^word". A search asks this of a dozen words at most, against one procedure group;
+        analysing the group's texts instead cost a millisecond per group at 20,000 entries."""
+        mask = np.zeros(self.n, dtype=bool)
+        mask[np.asarray(members, dtype=np.intp)] = True
+        idx = self.idx
+
+        def has(word: str) -> bool:
+            for feat in (word, "^" + word):
+                span = self.span(feat)
+                if span is not None and mask[idx[span[0] : span[1]]].any():
+                    return True
+            return False
+
+        return has
+
     def idf_of(self, df: int) -> float:
         n = self.n
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
