@@ -80,21 +80,60 @@ LONG_TEXT = 200
 class EntryInfo:
     """What the index keeps of one entry for searching (small: no postings, no spellings).
 
-    Word sets are kept as tuples (a set of 30 words takes four times the memory): they are
-    read for a few candidates per question, which ``SetView`` turns into sets when needed.
+    The short fields are kept once, as the content words of each text joined by spaces (a
+    string of 60 letters takes a third of the memory of a tuple of its 12 words); their word
+    sets, word pairs and procedure words are made from them when asked, for the few
+    candidates of a question. Content words never hold a space, so ``text.split()`` gives
+    the words back as analysed.
     """
 
     key: str
-    short_words: tuple[str, ...]
-    short_pairs: tuple[tuple[str, str], ...]
-    short_texts: tuple[tuple[str, ...], ...]
-    phrasings: tuple[str, ...]
-    phrasing_words: tuple[tuple[str, ...], ...]
+    texts: tuple[str, ...]
+    """The content words of the short fields, one string per text: its phrasings, then its
+    keywords, then its procedure name (when it has one)."""
+    n_phrasings: int
+    named_by: int
+    """The text that names its procedure: the procedure name, else the question."""
     aspects: frozenset[str]
     answer_aspects: frozenset[str]
-    procedure_words: tuple[str, ...]
     topics: frozenset[str]
     kw_phrases: frozenset[tuple[str, ...]]
+
+    @property
+    def short_texts(self) -> tuple[tuple[str, ...], ...]:
+        """The content words of each short text."""
+        return tuple(tuple(t.split()) for t in self.texts)
+
+    @property
+    def phrasings(self) -> tuple[str, ...]:
+        """The content of each phrasing (question first), words joined by spaces."""
+        return self.texts[: self.n_phrasings]
+
+    @property
+    def phrasing_words(self) -> tuple[tuple[str, ...], ...]:
+        """The content words of each phrasing, as a set made a tuple."""
+        return tuple(tuple(frozenset(t.split())) for t in self.texts[: self.n_phrasings])
+
+    @property
+    def procedure_words(self) -> tuple[str, ...]:
+        """The content words of its procedure name (or question), as a set made a tuple."""
+        return tuple(frozenset(self.texts[self.named_by].split()))
+
+    @property
+    def short_words(self) -> frozenset[str]:
+        """The content words of all its short fields."""
+        out: set[str] = set()
+        for t in self.texts:
+            out.update(t.split())
+        return frozenset(out)
+
+    @property
+    def short_pairs(self) -> frozenset[tuple[str, str]]:
+        """Pairs of neighbouring content words of its short fields."""
+        out: set[tuple[str, str]] = set()
+        for t in self.texts:
+            out.update(itertools.pairwise(t.split()))
+        return frozenset(out)
 
 
 class Column:
@@ -191,7 +230,7 @@ class _TextParts:
     """The text's words as typed (spellings and spelling pairs)."""
     aspect_weights: tuple[tuple[str, float], ...]
     cue_words: frozenset[str]
-    _short: tuple[tuple[tuple[str, str], ...], str, tuple[str, ...]] | None = None
+    _joined: str | None = None
     _topics: frozenset[str] | None = None
     _keyword: bool | None = None
     _ids: array[int] | None = None
@@ -212,17 +251,12 @@ class _TextParts:
         """Pairs of neighbouring words as typed (spelling pairs), in order."""
         return list(itertools.pairwise(self.raw))
 
-    def short(self, memo: _Memo) -> tuple[tuple[tuple[str, str], ...], str, tuple[str, ...]]:
-        """For a short field: its content word pairs, content joined, content words as a set."""
-        if self._short is None:
-            c = self.analysis.content
-            pairs = list(itertools.pairwise(c))
-            self._short = (
-                tuple(map(memo.pairs.setdefault, pairs, pairs)),
-                " ".join(c),
-                tuple(frozenset(c)),
-            )
-        return self._short
+    @property
+    def joined(self) -> str:
+        """For a short field: its content words joined by spaces (one object per text)."""
+        if self._joined is None:
+            self._joined = " ".join(self.analysis.content)
+        return self._joined
 
     @property
     def topics(self) -> frozenset[str]:
@@ -277,8 +311,8 @@ def _runs(ws: list[str]) -> Iterator[tuple[str, ...]]:
 
 
 class _Memo:
-    """Texts and word pairs met during one build: a text repeated among entries is analysed
-    once, and equal word pairs of different entries are one object.
+    """Texts met during one build: a text repeated among entries is analysed once, and equal
+    short-field contents and sets of different entries are one object.
 
     With ``counts`` (how often each text occurs in the base, counted before the build), a text
     is remembered only if it occurs again, until its last occurrence, and at most
@@ -289,8 +323,8 @@ class _Memo:
     def __init__(self, counts: dict[str, int] | None = None) -> None:
         self.left = counts
         self.texts: dict[str, _TextParts] = {}
-        self.pairs: dict[tuple[str, str], tuple[str, str]] = {}
         self.sets: dict[frozenset[Any], frozenset[Any]] = {}
+        self.strings: dict[str, str] = {}
 
     def set(self, s: frozenset[T]) -> frozenset[T]:
         """One object for equal small sets (aspects, topics) of different entries."""
@@ -369,9 +403,7 @@ def _entry_info(
 ) -> tuple[EntryInfo, float]:
     """What the index keeps of an entry, and its weighted length (BM25)."""
     length = 0.0
-    short: set[str] = set()
-    short_texts: list[tuple[str, ...]] = []
-    pairs: set[tuple[str, str]] = set()
+    short_texts: list[str] = []
     answered: dict[str, float] = {}
     phr: list[_TextParts] = []
     kws: list[_TextParts] = []
@@ -381,13 +413,12 @@ def _entry_info(
         if fname == "answer":
             answered = dict(tp.aspect_weights)
         elif fname != "category":
-            short_texts.append(content)
-            short.update(content)
-            pairs.update(tp.short(memo)[0])
+            joined = tp.joined
+            short_texts.append(memo.strings.setdefault(joined, joined))
             (phr if fname == "phrasing" else kws if fname == "keywords" else procs).append(tp)
         length += w * len(content)
     analysed = [tp.analysis for tp in phr]
-    proc = procs[0].analysis if entry.procedure else analysed[0]
+    named_by = len(short_texts) - 1 if entry.procedure else 0
     topics: set[str] = set()
     for tp in (*phr, *kws, *procs):
         topics.update(tp.topics)
@@ -395,18 +426,15 @@ def _entry_info(
     scanned = {id(tp.analysis): tp.aspect_weights for tp in phr}
     info = EntryInfo(
         key=group_key(entry),
-        short_words=tuple(frozenset(short)),
-        short_pairs=tuple(frozenset(pairs)),
-        short_texts=tuple(short_texts),
-        phrasings=tuple(tp.short(memo)[1] for tp in phr),
-        phrasing_words=tuple(tp.short(memo)[2] for tp in phr),
+        texts=tuple(short_texts),
+        n_phrasings=len(phr),
+        named_by=named_by,
         aspects=memo.set(
             aspect_model.entry_aspects(
                 analysed[0], analysed[1:], entry.aspect, lambda a: dict(scanned[id(a)])
             )
         ),
         answer_aspects=memo.set(frozenset(a for a, v in answered.items() if v >= 3.0)),
-        procedure_words=tuple(frozenset(proc.content)),
         topics=memo.set(frozenset(topics)),
         kw_phrases=memo.set(frozenset(kw_phrases)),
     )
@@ -892,13 +920,14 @@ class IndexState:
             starts = {ph[:2] for ph in phrase_count}
             firsts = {ph[0] for ph in phrase_count}
             # ``_short_runs(info, phrase_count, starts)``, each distinct short text read once
-            seen: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {}
+            seen: dict[str, tuple[tuple[str, ...], ...]] = {}
             for info in infos:
                 runs: set[tuple[str, ...]] = set()
-                for seq in info.short_texts:
-                    got = seen.get(seq)
+                for text in info.texts:
+                    got = seen.get(text)
                     if got is None:
-                        got = seen[seq] = _phrases_in(seq, phrase_count, starts, firsts)
+                        seq = tuple(text.split())
+                        got = seen[text] = _phrases_in(seq, phrase_count, starts, firsts)
                     runs.update(got)
                 for ph in runs:
                     owners[ph][info.key] += 1
@@ -928,6 +957,7 @@ class IndexState:
                 members[k].append(i)
         self.group_members = members
         kw_by_key: dict[str, set[str]] = defaultdict(set)
+        shared: dict[frozenset[str], frozenset[str]] = {}
         for ph, topic in self.keyword_topics.items():
             owner = next(iter(self.owners[ph]))
             if owner in keys:
@@ -944,8 +974,9 @@ class IndexState:
                 info = self.infos[i]
                 topics |= info.topics
                 asp |= info.aspects | info.answer_aspects
-            self.group_topics[k] = frozenset(topics)
-            self.group_aspects[k] = frozenset(asp)
+            # one object for equal sets of different groups (most groups share a few)
+            self.group_topics[k] = shared.setdefault(frozenset(topics), frozenset(topics))
+            self.group_aspects[k] = shared.setdefault(frozenset(asp), frozenset(asp))
 
     # -- one edit --------------------------------------------------------------------------
 
@@ -1180,7 +1211,8 @@ class IndexState:
         owners: Counter[str] = Counter()
         first = ph[0]
         for info in self.infos:
-            if info is skip or first not in info.short_words:
+            # (a word of a text is a part of its string: a quick test before the exact one)
+            if info is skip or not any(first in t for t in info.texts):
                 continue
             if ph in _short_runs(info):
                 owners[info.key] += 1

@@ -7,6 +7,7 @@ plain computation it replaces, on the bundled base and the evaluation sets.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from pathlib import Path
 
@@ -68,3 +69,34 @@ def test_group_words_after_edits() -> None:
     assert _assert_group_words(index) > 10
     state = index._state
     assert state.group_words(state.group_members[index.group_of(added)])("vang")
+
+
+def test_compact_entry_records_give_the_words_of_the_analysed_texts() -> None:
+    # EntryInfo keeps each short text's content once, joined by spaces; the word sets, pairs
+    # and procedure words a search reads are made from it and must be those of the analysis.
+    for entries in _bases():
+        index = Index(entries)
+        for entry, info in zip(index.entries, index._state.infos, strict=True):
+            phr = [analyze(t).content for t in entry.phrasings]
+            kws = [analyze(t).content for t in entry.keywords]
+            proc = [analyze(entry.procedure).content] if entry.procedure else []
+            short = [*phr, *kws, *proc]
+            assert info.short_texts == tuple(short)
+            assert info.phrasings == tuple(" ".join(c) for c in phr)
+            assert [frozenset(w) for w in info.phrasing_words] == [frozenset(c) for c in phr]
+            named = proc[0] if proc else phr[0]
+            assert frozenset(info.procedure_words) == frozenset(named)
+            assert info.short_words == frozenset(w for c in short for w in c)
+            assert info.short_pairs == frozenset(p for c in short for p in itertools.pairwise(c))
+
+
+def test_equal_short_texts_of_different_entries_are_one_object() -> None:
+    entries = kbfile.load_dir(ROOT / "knowledge" / "data")
+    twice = entries + [replace(e, id=e.id + "-2") for e in entries]
+    infos = Index(twice)._state.infos
+    half = len(infos) // 2
+    assert all(
+        a is b
+        for x, y in zip(infos[:half], infos[half:], strict=True)
+        for a, b in zip(x.texts, y.texts, strict=True)
+    )
