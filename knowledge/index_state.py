@@ -235,6 +235,8 @@ class _TextParts:
     _keyword: bool | None = None
     _ids: array[int] | None = None
     _counts: array[float] | None = None
+    number: int = -1
+    """Its place among the distinct texts of a build (``_TextFeatures``), -1 until then."""
 
     @property
     def feats(self) -> tuple[tuple[str, float], ...]:
@@ -320,8 +322,9 @@ class _Memo:
     occur once (most phrasings and answers) are never kept. Without, the short texts met last
     are remembered (at most ``MEMO_SIZE``)."""
 
-    def __init__(self, counts: dict[str, int] | None = None) -> None:
+    def __init__(self, counts: dict[str, int] | None = None, with_features: bool = True) -> None:
         self.left = counts
+        self.with_features = with_features
         self.texts: dict[str, _TextParts] = {}
         self.sets: dict[frozenset[Any], frozenset[Any]] = {}
         self.strings: dict[str, str] = {}
@@ -336,7 +339,7 @@ class _Memo:
         hit = texts.get(text)
         if left is None:
             if hit is None:
-                hit = _text_parts(text)
+                hit = _text_parts(text, self.with_features)
                 if len(text) <= LONG_TEXT:
                     if len(texts) >= MEMO_SIZE:
                         texts.clear()
@@ -344,7 +347,7 @@ class _Memo:
             return hit
         more = left.get(text, 1) - 1  # occurrences after this one
         if hit is None:
-            hit = _text_parts(text)
+            hit = _text_parts(text, self.with_features)
             if more > 0 and len(texts) < MEMO_LIMIT:
                 texts[text] = hit
         elif more <= 0:
@@ -358,10 +361,14 @@ MEMO_LIMIT = 8192
 """Texts kept at once for their later occurrences (a bound on memory)."""
 
 
-def _text_parts(text: str) -> _TextParts:
+def _text_parts(text: str, with_features: bool = True) -> _TextParts:
+    """The parts of a text (without its features when the build counts them at once:
+    ``_TextFeatures``)."""
     raw = words(text)
     a = analyze_words(raw)
     weights, cue_words = _scan(a.tokens, a.folded, a.accented)
+    if not with_features:
+        return _TextParts(text, a, (), (), raw, weights, cue_words)
     cues = cue_words if features.SPLIT_CUES else frozenset()
     feats = features._features(a, cues)
     tone = features._tone_features(a)
@@ -771,13 +778,12 @@ class IndexState:
         run_texts = Counter(
             [t for e in entries for t in (e.procedure, *e.phrasings, *e.keywords) if t]
         )
-        memo = _Memo(dict(occurrences))
         fid: dict[str, int] = {}
+        text_features = _TextFeatures(fid)
+        memo = _Memo(dict(occurrences), with_features=not text_features.at_once)
         infos: list[EntryInfo] = []
         lengths: list[float] = []
-        all_ids: array[int] = array("i")
-        all_counts: array[float] = array("d")
-        sizes: array[int] = array("q")
+        occurrence: array[int] = array("q")  # the number of each text occurrence's text
         weights: array[float] = array("d")
         per_entry: array[int] = array("q")
         short_df: Counter[str] = Counter()
@@ -787,10 +793,9 @@ class IndexState:
         for entry in entries:
             texts = _texts(entry, memo)
             for _, tp, w in texts:
-                ids, counts = tp.coded(fid)
-                all_ids.extend(ids)
-                all_counts.extend(counts)
-                sizes.append(len(ids))
+                if tp.number < 0:
+                    tp.number = text_features.add(tp)
+                occurrence.append(tp.number)
                 weights.append(w)
                 if tp.text not in counted:
                     # spellings, pairs and runs of every occurrence of the text, at once
@@ -804,12 +809,19 @@ class IndexState:
             for ph in info.kw_phrases:
                 phrase_count[ph] = phrase_count.get(ph, 0) + 1
         del memo
-        size = _numpy(sizes, np.int64)
-        feat = _numpy(all_ids, np.intc).astype(np.int32)
-        del all_ids
+        # the features of every text occurrence, read from its text's in the table
+        pool_ids, pool_counts, pool_start, pool_size = text_features.table()
+        del text_features
+        text_of = _numpy(occurrence, np.int64)
+        size = pool_size[text_of]
+        ends = np.cumsum(size)
+        at = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64)
+        at += np.repeat(pool_start[text_of] - (ends - size), size)
+        del text_of, ends
+        feat = pool_ids[at]
         # field weight times count, per feature of every text of every entry (w * c == c * w)
-        value = _numpy(all_counts, np.float64) * np.repeat(_numpy(weights, np.float64), size)
-        del all_counts
+        value = pool_counts[at] * np.repeat(_numpy(weights, np.float64), size)
+        del pool_ids, pool_counts, at
         owner = np.repeat(
             np.repeat(np.arange(len(infos), dtype=np.int32), _numpy(per_entry, np.int64)), size
         )
@@ -1273,6 +1285,113 @@ def _release_freed_memory() -> None:
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+class _TextFeatures:
+    """The features of the distinct texts of a build and their counts, by the texts' numbers
+    (``_TextParts.number``, in the order they are added).
+
+    When a word pair weighs 1 (``features.BIGRAM_WEIGHT``), the features are counted at once
+    with numpy, from the feature ids of each text's content words (aspect cue words as
+    "^word") and exact-diacritics keys: per text, each word, each pair of neighbouring words
+    ("left_right") and each key with the number of its occurrences, as a float, which is
+    what ``features._features`` and ``features._tone_features`` count one text at a time
+    (the order of a text's features differs, and matters nowhere: a text has each feature
+    once). Otherwise they are those functions' figures, text by text."""
+
+    def __init__(self, fid: dict[str, int]) -> None:
+        self.fid = fid
+        self.at_once = features.BIGRAM_WEIGHT == 1.0
+        self.n = 0
+        # at once: the content word ids of every text, each text followed by -1, and the
+        # exact-diacritics key ids of every text, with the sizes
+        self._words: array[int] = array("q")
+        self._word_size: array[int] = array("q")
+        self._keys: array[int] = array("q")
+        self._key_size: array[int] = array("q")
+        # text by text: the features and counts, with the sizes
+        self._ids: array[int] = array("i")
+        self._counts: array[float] = array("d")
+        self._size: array[int] = array("q")
+
+    def _fids(self, names: Sequence[str]) -> list[int]:
+        fid = self.fid
+        ids = list(map(fid.get, names))
+        if None in ids:
+            for k, f in enumerate(names):
+                if ids[k] is None:
+                    ids[k] = fid.setdefault(f, len(fid))
+        return ids  # type: ignore[return-value]
+
+    def add(self, tp: _TextParts) -> int:
+        """Add a text's features; returns its number."""
+        number = self.n
+        self.n += 1
+        if not self.at_once:
+            ids, counts = tp.coded(self.fid)
+            self._ids.extend(ids)
+            self._counts.extend(counts)
+            self._size.append(len(ids))
+            return number
+        content = tp.analysis.content
+        cues = tp.cue_words if features.SPLIT_CUES else frozenset()
+        if cues and not cues.isdisjoint(content):
+            content = tuple([("^" + t) if t in cues else t for t in content])
+        self._words.extend(self._fids(content))
+        self._words.append(-1)
+        self._word_size.append(len(content) + 1)
+        keys = features._tone_keys(tp.analysis)
+        self._keys.extend(self._fids(keys))
+        self._key_size.append(len(keys))
+        return number
+
+    def table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Every text's feature ids (int32) and counts (float64), one text after the other,
+        and where each text starts and how many it has."""
+        if not self.at_once:
+            size = _numpy(self._size, np.int64)
+            ids = _numpy(self._ids, np.intc).astype(np.int32)
+            return ids, _numpy(self._counts, np.float64), np.cumsum(size) - size, size
+        n = self.n
+        words = _numpy(self._words, np.int64)
+        del self._words
+        text = np.repeat(np.arange(n, dtype=np.int64), _numpy(self._word_size, np.int64))
+        radix = max(len(self.fid), 1)  # every word and key id is below it
+        if radix * radix >= 2**62:
+            raise OverflowError("too many features to count their pairs at once")
+        # pairs of neighbouring words of one text, and the feature id of each distinct pair
+        at = np.flatnonzero((words[:-1] >= 0) & (words[1:] >= 0))
+        pairs, pair_of = np.unique(words[at] * radix + words[at + 1], return_inverse=True)
+        names = list(self.fid)  # by id
+        pair_ids = np.asarray(
+            self._fids(
+                [
+                    names[left] + "_" + names[right]
+                    for left, right in zip(
+                        (pairs // radix).tolist(), (pairs % radix).tolist(), strict=True
+                    )
+                ]
+            ),
+            dtype=np.int64,
+        )
+        every = max(len(self.fid), 1)  # every feature id is below it
+        if n * every >= 2**62:
+            raise OverflowError("too many texts and features to count at once")
+        kept = words >= 0
+        key_text = np.repeat(np.arange(n, dtype=np.int64), _numpy(self._key_size, np.int64))
+        code = np.concatenate(
+            [
+                text[kept] * every + words[kept],
+                text[at] * every + pair_ids[pair_of.reshape(-1)],
+                key_text * every + _numpy(self._keys, np.int64),
+            ]
+        )
+        del text, words, at, pair_of, key_text
+        # one row per (text, feature), by text: its occurrences counted
+        code, counts = np.unique(code, return_counts=True)
+        size = np.bincount(code // every, minlength=n)
+        ids = (code % every).astype(np.int32)
+        return ids, counts.astype(np.float64), np.cumsum(size) - size, size
 
 
 class _Tally:
