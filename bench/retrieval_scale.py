@@ -16,8 +16,9 @@ Figures:
 - build: seconds to build the index from the entries (``calibrate.build``, as a worker does),
   and the CPU seconds it took (the figure to compare on a machine shared with other work);
 - RSS: growth of the process's resident memory (``VmRSS`` in ``/proc/self/status``) from before
-  the build to after it (what a worker holds for the index, caches included), and the peak
-  growth during the build (``VmHWM``);
+  the build to after it (what a worker holds for the index, caches included), the peak
+  growth during the build (``VmHWM``), and the growth after the edits and searches (with what
+  searches keep: contributions of common features, word weights, recent questions);
 - edit: milliseconds to apply one admin edit (an entry updated, added, deleted) as
   ``bot/kb_service.py`` applies it (``--rebuild``: by building a new index from all entries);
 - search: p50 / p99 milliseconds of ``Index.search`` over the queries, pinned to one core,
@@ -299,12 +300,17 @@ def run(
             _progress(f"  {i + 1}/{len(queries)}")
     times.sort()
     cpu_times.sort()
+    gc.collect()
+    rss_searched = _status("VmRSS")
     return {
         "entries": len(index),
         "build_s": round(build_ms / 1000, 3),
         "build_cpu_s": round(build_cpu, 3),
         "rss_mib": round(rss1 - rss0, 1),
         "peak_rss_mib": round(max(hwm1 - rss0, 0.0), 1) if hwm1 > hwm0 else None,
+        # after the edits and the searches: with what searches keep (contributions of common
+        # features, word weights, the analyses of recent questions)
+        "rss_after_searches_mib": round(rss_searched - rss0, 1),
         "edit_update_ms": round(edits["update"], 1),
         "edit_add_ms": round(edits["add"], 1),
         "edit_delete_ms": round(edits["delete"], 1),
@@ -355,6 +361,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         ("index build: CPU time", f"{figures['build_cpu_s']:.2f} s", ""),
         ("resident memory growth", f"{figures['rss_mib']:.0f} MiB", "< 150 MiB"),
         ("peak growth during build", f"{figures['peak_rss_mib'] or 0:.0f} MiB", ""),
+        ("resident growth after searches", f"{figures['rss_after_searches_mib']:.0f} MiB", ""),
         (
             f"edit: update ({figures['edit_path']})",
             f"{figures['edit_update_ms']:.0f} ms",
