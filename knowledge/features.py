@@ -87,6 +87,20 @@ def _tone_features(a: Analysis) -> dict[str, float]:
     return out
 
 
+def _tone_keys(a: Analysis) -> list[str]:
+    """The exact-diacritics feature of each word typed with marks, one per occurrence, in
+    order: what ``_tone_features`` counts (a bulk build counts them for all texts at once)."""
+    if not any(a.accented):
+        return []
+    content = frozenset(a.content)
+    keys = _TONE_FEATURE
+    return [
+        keys.get(tok) or _tone_feature(tok)
+        for tok, fol, marked in zip(a.tokens, a.folded, a.accented, strict=True)
+        if marked and fol in content
+    ]
+
+
 _TONE_FEATURE: dict[str, str] = {}
 
 

@@ -22,13 +22,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from knowledge.entry import Entry
-from knowledge.index_state import IndexState, edit_plan, group_key
+from knowledge.index_state import IndexState, _release_freed_memory, edit_plan, group_key
 from knowledge.search import MAX_EDITS, Index, Thresholds
 
 log = logging.getLogger(__name__)
 
 KNOWLEDGE = Path(__file__).resolve().parent
-FORMAT = 2
+FORMAT = 3
 
 
 @lru_cache(maxsize=1)
@@ -129,6 +129,10 @@ def save(directory: Path, index: Index) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        # pickling a large state allocates and frees much (its memo of every object): the
+        # freed memory is given back rather than kept by the worker
+        _release_freed_memory()
     return path
 
 

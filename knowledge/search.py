@@ -137,8 +137,6 @@ KEYWORD_NAMES = 1.0
 question holding it is at least this. Measured leave-one-base-out (``bench/retrieval.py lobo``):
 hit@3 0.896 -> 0.919 on bench/eval3, where citizens' words for a procedure are its keywords."""
 KEYWORD_RANKING = False
-VOCAB_CACHE = 4096
-"""Procedure groups whose vocabulary an index keeps (``Index._group_vocab``)."""
 MARKED_KEEP = 0.5
 """Share of a message's words typed with marks from which its words typed without marks are
 kept as typed: "cần mang theo gì" means "mang", not the "mạng" of a base full of "qua mạng"."""
@@ -440,7 +438,6 @@ class Index:
         # entry uses (see ``index_state.IndexState._set_acronym``).
         self._acronyms = state.acronyms
         self._log_n = math.log(n + 1) if n else 1.0
-        self._vocab_cache: dict[tuple[int, ...], frozenset[str]] = {}
         self._weights: dict[str, float] = {}  # ``weight``, per word asked (this state's)
         self._n = n
 
@@ -833,35 +830,16 @@ class Index:
         aspect unlike any one entry ("81 tuổi, không có lương hưu" is in the answer on who is
         eligible); one about a neighbouring subject brings words the procedure never uses
         ("ngân hàng giữ sổ đỏ" against a procedure on issuing it)."""
-        vocab = self._group_vocab(members)
+        has = self._state.group_words(members)
         total = covered = 0.0
         for w in set(a.content):
             v = self.weight(w)
             if v <= 0.0:
                 continue
             total += v
-            if w in vocab:
+            if has(w):
                 covered += v * (0.5 if w in corrected else 1.0)
         return covered / total if total else 1.0
-
-    def _group_vocab(self, members: Sequence[int]) -> frozenset[str]:
-        """The content words of every text of a group's entries (what their postings hold),
-        made on first use and kept with this index (it never changes; an edit makes another)."""
-        key = tuple(members)
-        cache = self._vocab_cache
-        hit = cache.get(key)
-        if hit is None:
-            words: set[str] = set()
-            for i in members:
-                e = self.entries[i]
-                for text in (e.category, e.procedure, *e.phrasings, *e.keywords, e.answer):
-                    if text:
-                        words.update(analyze(text).content)
-            hit = frozenset(words)
-            if len(cache) >= VOCAB_CACHE:
-                cache.clear()
-            cache[key] = hit
-        return hit
 
     def _asked(self, query: str, raw: Analysis) -> dict[str, float]:
         """The aspect cue weights of what a question asks. A long message tells its story

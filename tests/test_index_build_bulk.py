@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 
-import pytest
+import numpy as np
 
 from bench.retrieval_scale import synthetic_base, synthetic_queries
 from knowledge import features, index_state
@@ -25,11 +25,7 @@ from knowledge.search import GENERAL_PAIRS, GENERAL_WORDS, KEYWORD_TOPICS, Index
 from tests.test_index_edits import assert_same
 
 
-def test_bulk_build_of_a_grown_base_equals_the_build_from_parts(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # A small batch: the counts of texts occurring once are flushed many times over.
-    monkeypatch.setattr(_Tally, "BATCH", 97)
+def test_bulk_build_of_a_grown_base_equals_the_build_from_parts() -> None:
     live = [e for e in synthetic_base(700) if e.enabled]
     bulk = IndexState.from_entries(live, GENERAL_WORDS, KEYWORD_TOPICS, GENERAL_PAIRS)
     parts = IndexState.build(parts_of(live), GENERAL_WORDS, KEYWORD_TOPICS, GENERAL_PAIRS)
@@ -48,7 +44,6 @@ def test_tally_counts_every_occurrence_of_a_text() -> None:
         "": (3, 3),
     }
     tally = _Tally()
-    tally.BATCH = 2
     words_: Counter[str] = Counter()
     pairs: Counter[tuple[str, str]] = Counter()
     runs: Counter[tuple[str, ...]] = Counter()
@@ -101,3 +96,19 @@ def test_tone_features_of_two_spellings_of_one_word() -> None:
         fast, ref = features._tone_features(a), features._tone_features_reference(a)
         assert list(fast.items()) == list(ref.items()), text
     assert features._tone_features(analyze("đơn hóa đơn hoá"))["~hoa1"] == 2.0
+
+
+def test_run_windows_by_rows_equal_those_by_one_code() -> None:
+    # A vocabulary too large for one int64 code per run of 5 is counted by rows instead.
+    rng = np.random.default_rng(5)
+    ids = rng.integers(-1, 6, 4000).astype(np.int64)  # -1: the separator between texts
+    times = rng.integers(1, 4, 4000).astype(np.int64)
+    for n in (1, 2, 3, 5):
+        by_code = dict(index_state._windows(ids, times, n, 6))
+        by_rows = dict(index_state._windows(ids, times, n, 10**6))
+        plain: Counter[tuple[int, ...]] = Counter()
+        for i in range(len(ids) - n + 1):
+            run = tuple(int(x) for x in ids[i : i + n])
+            if min(run) >= 0:
+                plain[run] += int(times[i])
+        assert by_code == by_rows == dict(plain) and len(plain) > 5

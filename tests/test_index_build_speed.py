@@ -10,7 +10,7 @@ sets and on awkward inputs (Telex leftovers, abbreviations, rewrites that feed e
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
 
@@ -193,3 +193,50 @@ def test_word_tables_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         normalize.analyze_words([f"tu{i}", "hồ", "sơ"])
     assert len(normalize._WORD_INFO) <= 50 and len(normalize._TOKEN_INFO) <= 50
     assert analyze("ho so dkkh") == analyze_reference("ho so dkkh")
+
+
+def test_features_counted_at_once_equal_those_counted_text_by_text() -> None:
+    # The bulk build counts every text's features with numpy (``_TextFeatures``); each text
+    # must get exactly the features and counts ``features._features`` and
+    # ``_tone_features`` give it (the order within a text does not matter).
+    texts = [*TEXTS[::2], "", "hồ sơ hồ sơ hồ sơ", "bao lâu bao lâu thì có", "ho so ho so"]
+    fid_a: dict[str, int] = {}
+    fid_b: dict[str, int] = {}
+    at_once = index_state._TextFeatures(fid_a)
+    one_by_one = index_state._TextFeatures(fid_b)
+    one_by_one.at_once = False
+    assert at_once.at_once
+    for text in texts:
+        at_once.add(index_state._text_parts(text, with_features=False))
+        one_by_one.add(index_state._text_parts(text))
+    tables = []
+    for table, fid in ((at_once.table(), fid_a), (one_by_one.table(), fid_b)):
+        names = list(fid)
+        ids, counts, start, size = table
+        tables.append(
+            [
+                {
+                    names[f]: c
+                    for f, c in zip(
+                        ids[s : s + n].tolist(), counts[s : s + n].tolist(), strict=True
+                    )
+                }
+                for s, n in zip(start.tolist(), size.tolist(), strict=True)
+            ]
+        )
+    assert tables[0] == tables[1] and len(tables[0]) == len(texts)
+    assert sum(len(t) for t in tables[0]) > 10_000
+    a = analyze("Hồ sơ hồ sơ đăng ký ho so")
+    assert Counter(features._tone_keys(a)) == features._tone_features(a)
+
+
+def test_bulk_build_with_another_pair_weight_counts_text_by_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Pairs weighing other than 1 are summed one by one (``features._features``): the bulk
+    # build then takes every text's features from it and still equals the build from parts.
+    monkeypatch.setattr(features, "BIGRAM_WEIGHT", 0.7)
+    entries = kbfile.load_dir(ROOT / "knowledge" / "data")[:60]
+    bulk, parts = _both(entries)
+    assert not index_state._TextFeatures({}).at_once
+    assert_same(bulk, parts, [e.question for e in entries[::4]] + ["dkkh can gi"])
