@@ -210,12 +210,15 @@ def per_base(index: Index, name: str, build: Callable[[Index], T]) -> T:
     object would be rebuilt for every message. An edit makes a new tuple, hence a new entry."""
     entries = index.entries
     slot = (name, id(entries))
-    hit = _PER_BASE.get(slot)
+    hit = _PER_BASE.pop(slot, None)
     if hit is not None and hit[0] is entries:
+        _PER_BASE[slot] = hit  # the most recently used last
         return cast(T, hit[1])
     value = build(index)
-    if len(_PER_BASE) >= PER_BASE_SIZE:
-        _PER_BASE.clear()
+    while len(_PER_BASE) >= PER_BASE_SIZE:
+        # The least recently used goes; never all at once, which dropped a value made a
+        # moment before for the same message ("related" while "families" was being made).
+        del _PER_BASE[next(iter(_PER_BASE))]
     _PER_BASE[slot] = (entries, value)
     return value
 

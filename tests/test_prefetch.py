@@ -133,3 +133,16 @@ def test_related_entries_are_worked_out_once_per_index_procedure_and_family() ->
     assert [e.id for e in first] == ["khai-sinh/ho-so", "khai-sinh/le-phi", "khai-sinh/qua-han"]
     assert followup.related_entries(index, key, "khai-sinh/ho-so") is first
     assert followup.related_entries(index, key, "ho-so") == index.group_entries(key)
+
+
+def test_a_full_per_base_cache_keeps_what_was_just_made() -> None:
+    """Filled by other bases, the per-base cache drops the least recently used value, never
+    the one made a moment before for the same base (a clear-all did)."""
+    others = [CountingIndex(_entries()) for _ in range(followup.PER_BASE_SIZE)]
+    index = CountingIndex(_entries())
+    key = index.group_of(index.entries[0])
+    followup._PER_BASE.clear()
+    for n in range(followup.PER_BASE_SIZE - 1):
+        followup.per_base(others[n], "filler", lambda _: object())
+    related = followup.related_entries(index, key, "khai-sinh/ho-so")
+    assert followup.related_entries(index, key, "khai-sinh/ho-so") is related
