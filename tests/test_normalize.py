@@ -93,3 +93,25 @@ def test_a_short_form_reads_like_the_words_it_stands_for() -> None:
     short, spelled = analyze("làm cccd mất bao lâu"), analyze("làm căn cước mất bao lâu")
     assert short == spelled
     assert analyze("cccd mất bao lâu").accented == (True,) * 7
+
+
+def test_more_teen_code_and_southern_spellings() -> None:
+    # Teen code and southern/central spellings read as the standard words.
+    assert analyze("mần giấy tờ nhìu hông").tokens == analyze("làm giấy tờ nhiều không").tokens
+    assert analyze("mướn nhà thì đk tạm trú dìa đâu").folded[:2] == ("thue", "nha")
+    assert "ve" in analyze("dzìa quê làm lại").folded
+    assert analyze("hog pít nộp chỗ nào").content == analyze("không biết nộp chỗ nào").content
+    assert analyze("rứa mần chi").tokens[0] == "vậy"
+    # An accented southern key only matches the word typed with its marks: "lẹ" (quick), not "lễ".
+    assert "nhanh" in analyze("làm lẹ giùm").folded
+    assert "nhanh" not in analyze("nghỉ lễ có làm không").folded
+
+
+def test_administrative_initialisms_of_the_catalogue() -> None:
+    assert analyze("nvqs hoãn được không").folded[:4] == ("nghia", "vu", "quan", "su")
+    assert analyze("xin gcn htx").folded[-3:] == ("hop", "tac", "xa")
+    assert analyze("shk bị mất").content == analyze("sổ hộ khẩu bị mất").content
+    assert analyze("lltp nộp ở tand hay thads").folded.count("an") == 2
+    assert analyze("bố là nkt hưởng tcxh").content == analyze(
+        "bố là người khuyết tật hưởng trợ cấp xã hội"
+    ).content
