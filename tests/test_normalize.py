@@ -115,3 +115,22 @@ def test_administrative_initialisms_of_the_catalogue() -> None:
     assert analyze("bố là nkt hưởng tcxh").content == analyze(
         "bố là người khuyết tật hưởng trợ cấp xã hội"
     ).content
+
+
+def test_colloquial_names_of_papers_read_as_their_official_names() -> None:
+    land = analyze("giấy chứng nhận quyền sử dụng đất").content
+    for name in ("giấy đỏ", "bìa đỏ", "bia do", "bìa hồng", "giấy chủ quyền", "sổ đỏ"):
+        assert analyze(name).content == land, name
+    assert analyze("lãnh tiền già").content == analyze("nhận trợ cấp người cao tuổi").content
+    assert analyze("cắt khẩu cho bà").folded[:4] == ("xoa", "dang", "ky", "thuong")
+    assert analyze("bằng b2 hết hạn").content[:5] == ("giay", "phep", "lai", "xe", "hang")
+    # "đi lính", "đi nghĩa vụ" and the full name all read the same, never doubled.
+    military = analyze("nghĩa vụ quân sự").content
+    for name in ("đi lính", "đi nghĩa vụ", "đi nghĩa vụ quân sự"):
+        assert analyze(name).content == military, name
+
+
+def test_a_colloquial_name_already_spelled_out_is_left_alone() -> None:
+    once = analyze("tiền thất nghiệp")
+    assert once.content == analyze("trợ cấp thất nghiệp").content
+    assert analyze(" ".join(once.tokens)) == once
