@@ -134,3 +134,13 @@ def test_a_colloquial_name_already_spelled_out_is_left_alone() -> None:
     once = analyze("tiền thất nghiệp")
     assert once.content == analyze("trợ cấp thất nghiệp").content
     assert analyze(" ".join(once.tokens)) == once
+
+
+def test_spelling_variants_and_everyday_names_of_benefits() -> None:
+    divorce = analyze("ly hôn").content
+    for name in ("li hôn", "li dị", "ly dị", "ly di"):
+        assert analyze(name).content == divorce, name
+    assert analyze("tiền tuất").content == analyze("trợ cấp tuất").content
+    assert analyze("tiền khuyết tật").content == analyze("trợ cấp khuyết tật").content
+    assert analyze("tiền đền bù").content == analyze("tiền bồi thường").content
+    assert analyze("chích ngừa").content == analyze("tiêm chủng").content

@@ -301,6 +301,8 @@ def test_knowledge_files_carry_the_aspect_and_reject_an_unknown_one() -> None:
         ("chốt sổ bảo hiểm", {"so-bhxh"}),
         ("mướn phòng trọ có phải đăng ký không", {"tam-tru"}),
         ("hỏa táng ở đâu", {"an-tang"}),
+        ("tiền đền bù giải tỏa", {"dat-thu-hoi"}),  # "đền bù" is read "bồi thường"
+        ("chích ngừa cho bé ở đâu", {"y-te"}),
         # Everyday subjects outside public services.
         ("giá sầu riêng hôm nay", {"off-gia-ca"}),
         ("soi kèo nhà cái tối nay", {"off-the-thao"}),
