@@ -91,8 +91,8 @@ def test_detect_small_talk_and_questions() -> None:
 
 
 def test_lacking_a_paper_is_a_question_not_a_dossier_progress_question() -> None:
-    """"chưa có" + a paper says what the citizen lacks (a condition of a procedure); it is a
-    progress question only when the dossier was handed in."""
+    """The words "chưa có" + a paper say what the citizen lacks (a condition of a
+    procedure); it is a progress question only when the dossier was handed in."""
     for text in (
         "tui chưa có cccd thì làm hộ chiếu được hông",
         "em chưa có sổ đỏ thì thế chấp được không",

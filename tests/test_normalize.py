@@ -112,9 +112,10 @@ def test_administrative_initialisms_of_the_catalogue() -> None:
     assert analyze("xin gcn htx").folded[-3:] == ("hop", "tac", "xa")
     assert analyze("shk bị mất").content == analyze("sổ hộ khẩu bị mất").content
     assert analyze("lltp nộp ở tand hay thads").folded.count("an") == 2
-    assert analyze("bố là nkt hưởng tcxh").content == analyze(
-        "bố là người khuyết tật hưởng trợ cấp xã hội"
-    ).content
+    assert (
+        analyze("bố là nkt hưởng tcxh").content
+        == analyze("bố là người khuyết tật hưởng trợ cấp xã hội").content
+    )
 
 
 def test_colloquial_names_of_papers_read_as_their_official_names() -> None:
