@@ -145,3 +145,5 @@ def test_spelling_variants_and_everyday_names_of_benefits() -> None:
     assert analyze("tiền khuyết tật").content == analyze("trợ cấp khuyết tật").content
     assert analyze("tiền đền bù").content == analyze("tiền bồi thường").content
     assert analyze("chích ngừa").content == analyze("tiêm chủng").content
+    # "tiền sinh con" / "tiền đẻ con" is the maternity benefit (rewritten in two passes).
+    assert analyze("lãnh tiền đẻ con").content == analyze("nhận chế độ thai sản").content
