@@ -93,3 +93,57 @@ def test_a_short_form_reads_like_the_words_it_stands_for() -> None:
     short, spelled = analyze("làm cccd mất bao lâu"), analyze("làm căn cước mất bao lâu")
     assert short == spelled
     assert analyze("cccd mất bao lâu").accented == (True,) * 7
+
+
+def test_more_teen_code_and_southern_spellings() -> None:
+    # Teen code and southern/central spellings read as the standard words.
+    assert analyze("mần giấy tờ nhìu hông").tokens == analyze("làm giấy tờ nhiều không").tokens
+    assert analyze("mướn nhà thì đk tạm trú dìa đâu").folded[:2] == ("thue", "nha")
+    assert "ve" in analyze("dzìa quê làm lại").folded
+    assert analyze("hog pít nộp chỗ nào").content == analyze("không biết nộp chỗ nào").content
+    assert analyze("rứa mần chi").tokens[0] == "vậy"
+    # An accented southern key only matches the word typed with its marks: "lẹ" (quick), not "lễ".
+    assert "nhanh" in analyze("làm lẹ giùm").folded
+    assert "nhanh" not in analyze("nghỉ lễ có làm không").folded
+
+
+def test_administrative_initialisms_of_the_catalogue() -> None:
+    assert analyze("nvqs hoãn được không").folded[:4] == ("nghia", "vu", "quan", "su")
+    assert analyze("xin gcn htx").folded[-3:] == ("hop", "tac", "xa")
+    assert analyze("shk bị mất").content == analyze("sổ hộ khẩu bị mất").content
+    assert analyze("lltp nộp ở tand hay thads").folded.count("an") == 2
+    assert (
+        analyze("bố là nkt hưởng tcxh").content
+        == analyze("bố là người khuyết tật hưởng trợ cấp xã hội").content
+    )
+
+
+def test_colloquial_names_of_papers_read_as_their_official_names() -> None:
+    land = analyze("giấy chứng nhận quyền sử dụng đất").content
+    for name in ("giấy đỏ", "bìa đỏ", "bia do", "bìa hồng", "giấy chủ quyền", "sổ đỏ"):
+        assert analyze(name).content == land, name
+    assert analyze("lãnh tiền già").content == analyze("nhận trợ cấp người cao tuổi").content
+    assert analyze("cắt khẩu cho bà").folded[:4] == ("xoa", "dang", "ky", "thuong")
+    assert analyze("bằng b2 hết hạn").content[:5] == ("giay", "phep", "lai", "xe", "hang")
+    # "đi lính", "đi nghĩa vụ" and the full name all read the same, never doubled.
+    military = analyze("nghĩa vụ quân sự").content
+    for name in ("đi lính", "đi nghĩa vụ", "đi nghĩa vụ quân sự"):
+        assert analyze(name).content == military, name
+
+
+def test_a_colloquial_name_already_spelled_out_is_left_alone() -> None:
+    once = analyze("tiền thất nghiệp")
+    assert once.content == analyze("trợ cấp thất nghiệp").content
+    assert analyze(" ".join(once.tokens)) == once
+
+
+def test_spelling_variants_and_everyday_names_of_benefits() -> None:
+    divorce = analyze("ly hôn").content
+    for name in ("li hôn", "li dị", "ly dị", "ly di"):
+        assert analyze(name).content == divorce, name
+    assert analyze("tiền tuất").content == analyze("trợ cấp tuất").content
+    assert analyze("tiền khuyết tật").content == analyze("trợ cấp khuyết tật").content
+    assert analyze("tiền đền bù").content == analyze("tiền bồi thường").content
+    assert analyze("chích ngừa").content == analyze("tiêm chủng").content
+    # "tiền sinh con" / "tiền đẻ con" is the maternity benefit (rewritten in two passes).
+    assert analyze("lãnh tiền đẻ con").content == analyze("nhận chế độ thai sản").content

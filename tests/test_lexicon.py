@@ -1,0 +1,76 @@
+"""The lexicon as data (knowledge/lang/topics.yaml): catalogue fields and the names citizens give
+them, everyday subjects outside public services, and words left out because their folded form
+is an ordinary question word."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.entry import Entry
+from knowledge.normalize import analyze
+from knowledge.search import Decision, Index
+from knowledge.topics import topics_of
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Catalogue fields the lexicon did not name before, as citizens word them.
+        ("xin giấy xác nhận cư trú ở đâu", {"xac-nhan-cu-tru"}),
+        ("đất vườn lên thổ cư hết bao nhiêu", {"chuyen-muc-dich-dat"}),
+        ("xóa thế chấp sổ đỏ", {"the-chap", "dat-dai"}),
+        ("hàng xóm lấn ranh thì làm sao", {"tranh-chap-dat"}),
+        ("thi tuyển công chức năm nay", {"cong-chuc"}),
+        ("đăng ký nhãn hiệu cho cơ sở", {"so-huu-tri-tue"}),
+        ("bị chồng đánh thì báo ai", {"bao-luc-gia-dinh"}),
+        ("mẹ bị nhiễm chất độc da cam", {"nguoi-co-cong"}),
+        ("hưu non được không", {"huu-tri"}),
+        ("chốt sổ bảo hiểm", {"so-bhxh"}),
+        ("mướn phòng trọ có phải đăng ký không", {"tam-tru"}),
+        ("hỏa táng ở đâu", {"an-tang"}),
+        ("tiền đền bù giải tỏa", {"dat-thu-hoi"}),  # "đền bù" is read "bồi thường"
+        ("chích ngừa cho bé ở đâu", {"y-te"}),
+        # Everyday subjects outside public services.
+        ("giá sầu riêng hôm nay", {"off-gia-ca"}),
+        ("soi kèo nhà cái tối nay", {"off-the-thao"}),
+        ("vay nóng trong ngày", {"off-ngan-hang"}),
+        ("xem bói đầu năm", {"off-tam-linh"}),
+        ("tuyển nhân viên bán hàng", {"off-tuyen-dung"}),
+        ("kẹt xe ở cầu", {"off-giao-thong-tin"}),
+        # Words that look like a subject but are ordinary question words: no topic.
+        ("nộp bên đó được không", set()),
+        ("hồ sơ gửi đi chưa", set()),
+        ("thông báo về số tiền lệ phí", set()),
+    ],
+)
+def test_the_topic_lexicon_names_catalogue_fields_and_everyday_subjects(
+    text: str, expected: set[str]
+) -> None:
+    assert topics_of(analyze(text)) == expected
+
+
+def test_an_everyday_subject_falls_back_on_a_base_that_never_names_it() -> None:
+    entries = [
+        Entry(
+            id="tam-tru/ho-so",
+            category="Cư trú",
+            question="Đăng ký tạm trú cần giấy tờ gì?",
+            answer="Tờ khai thay đổi thông tin cư trú và giấy tờ chứng minh chỗ ở hợp pháp.",
+            procedure="Đăng ký tạm trú",
+        ),
+        Entry(
+            id="tam-tru/le-phi",
+            category="Cư trú",
+            question="Lệ phí đăng ký tạm trú bao nhiêu tiền?",
+            answer="15.000 đồng nộp trực tiếp, 7.000 đồng nộp trực tuyến.",
+            procedure="Đăng ký tạm trú",
+        ),
+    ]
+    index = Index(entries)
+    for text in ("giá sầu riêng hôm nay bao nhiêu tiền", "vay nóng lãi bao nhiêu tiền"):
+        assert index.rank_full(text).off_domain, text
+        assert index.search(text).decision is Decision.FALLBACK, text
+    assert not index.rank_full("ở trọ đăng ký tạm trú hết bao nhiêu tiền").off_domain
+    assert index.search("mướn phòng trọ đăng ký tạm trú cần giấy tờ gì").matches[0].entry.id == (
+        "tam-tru/ho-so"
+    )
