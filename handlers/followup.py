@@ -515,6 +515,11 @@ def foreign_weight(
     return named if rival is None or count >= 2 else 0.0
 
 
+OPENERS = frozenset({"còn"})
+"""Words that open a follow-up ("còn thủ tục thì sao"): typed with marks, never a topic word,
+whatever their folded form weighs in the base ("con", a child)."""
+
+
 def _weighed_words(index: Index, question: str) -> Iterator[tuple[str, bool, float]]:
     """Each distinctive content word of a question once (not an aspect cue, ``Index.weight`` at
     least ``MIN_WEIGHT``): its form (as typed when typed with marks, else folded), whether it
@@ -524,7 +529,7 @@ def _weighed_words(index: Index, question: str) -> Iterator[tuple[str, bool, flo
     seen: set[str] = set()
     content = set(a.content)
     for tok, f, marked in zip(a.tokens, a.folded, a.accented, strict=True):
-        if f not in content or f in cues or f in seen:
+        if f not in content or f in cues or f in seen or (marked and tok.lower() in OPENERS):
             continue
         seen.add(f)
         weight = index.weight(f)

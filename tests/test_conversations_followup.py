@@ -345,3 +345,17 @@ def test_the_aspect_is_read_as_typed_not_as_restored() -> None:
     assert "đồng tiền" in index.restore("co phai dong tien khong a")
     assert followup.asked_aspect(index, "co phai dong tien khong a") == "fee"
     assert index.rank_full("co phai dong tien khong a").aspect == "fee"
+
+
+async def test_con_opening_a_follow_up_is_not_a_word_about_children(tmp_path: Path) -> None:
+    # "còn" opens a follow-up; folded it is "con" (a child), a word bench/eval7's base uses, so
+    # "còn thủ tục thì sao" read as naming another subject and got the out-of-scope reply.
+    async with base_app(tmp_path, "eval7") as app:
+        _, marked, unmarked = await talk(
+            app,
+            "Gia đình thế nào thì được xét là hộ nghèo, hộ cận nghèo?",
+            "còn thủ tục thì sao",
+            "con thu tuc thi sao",
+        )
+    for decision, entry in (marked, unmarked):
+        assert decision != "fallback" and (entry or "").startswith("ho-ngheo/")
