@@ -39,7 +39,7 @@ from collections import defaultdict  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from functools import lru_cache  # noqa: E402
 
-from knowledge.lexicon import ASPECT_CUES  # noqa: E402
+from knowledge.lexicon import ASPECT_CUES, CUE_COMPOUNDS  # noqa: E402
 from knowledge.normalize import Analysis, fold, tone_key  # noqa: E402
 
 # (aspect, weight, tone keys of the cue words, folded cue words), longest cues first.
@@ -47,7 +47,7 @@ _CUES: tuple[tuple[str, float, tuple[str, ...], tuple[str, ...]], ...] = tuple(
     sorted(
         (
             (aspect, weight, tuple(tone_key(w) for w in cue.split()), tuple(fold(cue).split()))
-            for aspect, cues in ASPECT_CUES.items()
+            for aspect, cues in {**ASPECT_CUES, "": dict.fromkeys(CUE_COMPOUNDS, 0.0)}.items()
             for cue, weight in cues.items()
         ),
         key=lambda c: (-len(c[2]), -c[1]),
@@ -101,8 +101,9 @@ def _scan(
             if folded[i : i + m] == cue_folded and all(
                 tone_key(tokens[i + j]) == cue_keys[j] for j in range(m) if marked[i + j]
             ):
-                found[aspect] += weight
-                covered.update(folded[i : i + m])
+                if aspect:  # else a compound (``CUE_COMPOUNDS``): its words start no cue
+                    found[aspect] += weight
+                    covered.update(folded[i : i + m])
                 i += m
                 break
         else:

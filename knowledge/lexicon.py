@@ -26,8 +26,14 @@ AMBIGUOUS_FOLDED: frozenset[str] = frozenset(str(w) for w in _FILLERS["ambiguous
 GENERIC: frozenset[str] = frozenset(str(w) for w in lang.load("generic")["generic"])
 """Folded words that say what is asked rather than about which procedure."""
 
+_CUE_DATA = lang.load("aspect_cues")
 ASPECT_CUES: dict[str, dict[str, float]] = {
     str(aspect): {str(cue): float(w) for cue, w in cues.items()}
-    for aspect, cues in lang.load("aspect_cues").items()
+    for aspect, cues in _CUE_DATA.items()
+    if aspect != "compounds"
 }
 """Per aspect, the accented phrases that ask about it, with their weight."""
+
+CUE_COMPOUNDS: tuple[str, ...] = tuple(str(c) for c in _CUE_DATA.get("compounds", []))
+"""Accented compounds read as one word before any cue: the "nhận" of "công nhận hộ nghèo" does
+not start the cue "nhận hộ" (receiving for someone)."""

@@ -359,3 +359,17 @@ async def test_con_opening_a_follow_up_is_not_a_word_about_children(tmp_path: Pa
         )
     for decision, entry in (marked, unmarked):
         assert decision != "fallback" and (entry or "").startswith("ho-ngheo/")
+
+
+async def test_a_procedure_named_after_a_documents_question_keeps_the_documents(
+    tmp_path: Path,
+) -> None:
+    # "công nhận hộ thoát nghèo" names bench/eval7's procedure; its "nhận hộ" once read as
+    # asking who may receive the result, so the remembered aspect (documents) was dropped.
+    async with base_app(tmp_path, "eval7") as app:
+        _, named = await talk(
+            app,
+            "Kết hôn với người nước ngoài cần chuẩn bị giấy tờ gì?",
+            "còn công nhận hộ thoát nghèo, hộ thoát cận nghèo trong năm thì sao",
+        )
+    assert named == ("answer", "thoat-ngheo/ho-so")

@@ -103,6 +103,10 @@ def test_a_stated_aspect_wins_over_the_phrasing() -> None:
         ("làm giấy xác nhận mất bao lâu", "time"),
         # the result named first
         ("kết quả nhận ở đâu", "result"),
+        # "công nhận" is one word: its "nhận" starts no cue ("nhận hộ", receiving for someone)
+        ("thế còn công nhận hộ thoát nghèo", ""),
+        ("giấy chứng nhận hộ kinh doanh", ""),
+        ("nhờ người khác nhận hộ được không", "result"),
     ],
 )
 def test_the_aspect_asked(question: str, aspect: str) -> None:
