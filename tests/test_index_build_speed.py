@@ -118,8 +118,9 @@ def _scan_reference(
                 else folded[i + j] == cue_folded[j]
                 for j in range(m)
             ):
-                found[_aspect] += weight
-                covered.update(folded[i : i + m])
+                if _aspect:  # a compound ("công nhận") starts no cue and counts for none
+                    found[_aspect] += weight
+                    covered.update(folded[i : i + m])
                 i += m
                 break
         else:
