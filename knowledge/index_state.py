@@ -1291,6 +1291,21 @@ def _release_freed_memory() -> None:
         trim(0)
 
 
+def _ids_of(
+    table: dict[str, int], names: Sequence[str], order: list[str] | None = None
+) -> list[int]:
+    """The ids of ``names`` in ``table``; a name not there yet gets the next id (and is
+    appended to ``order``, the names by id, when given)."""
+    ids = list(map(table.get, names))
+    if None in ids:
+        for k, name in enumerate(names):
+            if ids[k] is None:
+                ids[k] = i = table.setdefault(name, len(table))
+                if order is not None and i == len(order):
+                    order.append(name)
+    return ids  # type: ignore[return-value]
+
+
 class _TextFeatures:
     """The features of the distinct texts of a build and their counts, by the texts' numbers
     (``_TextParts.number``, in the order they are added).
@@ -1319,13 +1334,7 @@ class _TextFeatures:
         self._size: array[int] = array("q")
 
     def _fids(self, names: Sequence[str]) -> list[int]:
-        fid = self.fid
-        ids = list(map(fid.get, names))
-        if None in ids:
-            for k, f in enumerate(names):
-                if ids[k] is None:
-                    ids[k] = fid.setdefault(f, len(fid))
-        return ids  # type: ignore[return-value]
+        return _ids_of(self.fid, names)
 
     def add(self, tp: _TextParts) -> int:
         """Add a text's features; returns its number."""
@@ -1425,14 +1434,7 @@ class _Tally:
         self.runs: Counter[tuple[str, ...]] = Counter()
 
     def _ids(self, ws: list[str]) -> list[int]:
-        ids = list(map(self._id.get, ws))
-        if None in ids:
-            for k, w in enumerate(ws):
-                if ids[k] is None:
-                    ids[k] = i = self._id.setdefault(w, len(self._names))
-                    if i == len(self._names):
-                        self._names.append(w)
-        return ids  # type: ignore[return-value]
+        return _ids_of(self._id, ws, self._names)
 
     def add(self, tp: _TextParts, times: int, run_times: int) -> None:
         """Count a text occurring ``times`` times, ``run_times`` of them in a field whose

@@ -119,7 +119,7 @@ def test_related_entries_are_worked_out_once_per_index_procedure_and_family() ->
     tuple for every message (it was worked out again, entry by entry, for each)."""
     entries = [
         *_entries(),
-        _entries()[0].__class__(
+        Entry(
             id="khai-sinh/qua-han",
             category="Hộ tịch",
             question="Đăng ký khai sinh quá hạn cần gì?",
