@@ -66,7 +66,7 @@ OTHER_EVALS = (
     ROOT / "bench" / "eval5",
 )
 """Sets scored after the development set when no ``--kb``/``--queries`` is given."""
-HELD_OUT = (ROOT / "bench" / "eval6", ROOT / "bench" / "eval7")
+HELD_OUT = (ROOT / "bench" / "eval6", ROOT / "bench" / "eval7", ROOT / "bench" / "eval8")
 """Sets written blind and never fitted on nor read question by question (``heldout``)."""
 # Targets when the default decision models are fitted on a real evaluation set (``fit``).
 DEV_MAX_WRONG = 0.025
