@@ -81,6 +81,15 @@ def test_procedure_names_are_compared_by_their_distinctive_words() -> None:
     # A shorter name inside a longer one is not enough: these are two procedures.
     assert not selfcal.same_procedure("Đổi giấy phép lái xe", "Cấp giấy phép lái xe quốc tế")
     assert not selfcal.same_procedure("Đăng ký kết hôn", "Cấp giấy xác nhận tình trạng hôn nhân")
+    # A longer name that only qualifies the shorter one names the same procedure ...
+    assert selfcal.same_procedure(
+        "Quyết toán thuế thu nhập cá nhân",
+        "Quyết toán thuế thu nhập cá nhân đối với cá nhân có thu nhập từ tiền lương, tiền công",
+    )
+    # ... unless it adds most of its words: another procedure built on the first.
+    assert not selfcal.same_procedure(
+        "Đăng ký khai sinh", "Đăng ký khai sinh kết hợp đăng ký nhận cha, mẹ, con"
+    )
 
 
 def test_the_check_holds_only_bundled_procedures_the_base_lacks(foreign_kb: Path) -> None:
