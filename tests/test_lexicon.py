@@ -74,3 +74,13 @@ def test_an_everyday_subject_falls_back_on_a_base_that_never_names_it() -> None:
     assert index.search("mướn phòng trọ đăng ký tạm trú cần giấy tờ gì").matches[0].entry.id == (
         "tam-tru/ho-so"
     )
+
+
+def test_abbreviations_are_single_words_and_phrases_read_several() -> None:
+    # Abbreviations are looked up word by word: a key of two words would never be read. Such
+    # names ("con nít", "đứa nhỏ") belong to phrases.yaml, which reads word sequences.
+    from knowledge.lexicon import ABBREVIATIONS
+
+    assert [key for key in ABBREVIATIONS if " " in key] == []
+    assert analyze("làm bảo hiểm y tế cho con nít").tokens[-2:] == ("trẻ", "em")
+    assert analyze("dua nho 5 tuoi").tokens[:2] == ("trẻ", "em")
