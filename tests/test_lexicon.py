@@ -84,3 +84,9 @@ def test_abbreviations_are_single_words_and_phrases_read_several() -> None:
     assert [key for key in ABBREVIATIONS if " " in key] == []
     assert analyze("làm bảo hiểm y tế cho con nít").tokens[-2:] == ("trẻ", "em")
     assert analyze("dua nho 5 tuoi").tokens[:2] == ("trẻ", "em")
+
+
+def test_a_photo_is_not_a_pronoun() -> None:
+    # "ảnh" is the photo every passport, ID card and licence asks for; read as "anh" (he) it
+    # was dropped as a polite filler, in questions and entries alike.
+    assert "anh" in analyze("làm hộ chiếu cần mấy tấm ảnh 4x6").content
