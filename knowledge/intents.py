@@ -230,7 +230,8 @@ def detect(text: str) -> Intent | None:
     typed = words(text)
     toks = [fold(w) for w in typed]
     if not toks:
-        return None
+        # An emoji, "?": a call for attention, answered as a greeting.
+        return INTENTS.get("greeting") if text.strip() else None
     # The same words with abbreviations and teen code written out ("hs" -> "hồ sơ").
     expanded = [w for w in analyze(text).folded if w]
     readings = [toks] if expanded == toks else [toks, expanded]
@@ -265,6 +266,9 @@ def detect(text: str) -> Intent | None:
             matched.append(intent)
     if matched and all(w in _IGNORE for w in rest) and not _asks(toks):
         return matched[0]
+    if all(w in _IGNORE for w in toks):
+        # Forms of address and particles only ("bot ơi", "ad ơi", "cho hỏi"): a greeting.
+        return INTENTS.get("greeting")
     return None
 
 

@@ -135,6 +135,16 @@ async def test_a_marked_follow_up_word_is_not_its_folded_twin(
         ("bye bye bot", "chúc bạn"),
         ("đợi mãi chưa thấy ai trả lời, bực mình quá", "Tôi rất tiếc"),
         ("bạn là người thật hay máy vậy", "trợ lý ảo"),
+        # calls for attention: forms of address only, or no word at all
+        ("bot ơi", "Chào bạn"),
+        ("ad ơi cho hỏi", "Chào bạn"),
+        ("😀", "Chào bạn"),
+        ("?", "Chào bạn"),
+        ("mày là người hay máy", "trợ lý ảo"),
+        ("ai tạo ra bạn vậy", "trợ lý ảo"),
+        ("bạn làm được gì", "trợ lý ảo"),
+        ("chờ hoài không thấy ai trả lời", "Tôi rất tiếc"),
+        ("bot dở ẹc", "Xin lỗi vì tôi chưa giúp được"),
     ],
 )
 async def test_small_talk_in_other_words_gets_its_own_reply(
