@@ -145,6 +145,10 @@ async def test_a_marked_follow_up_word_is_not_its_folded_twin(
         ("bạn làm được gì", "trợ lý ảo"),
         ("chờ hoài không thấy ai trả lời", "Tôi rất tiếc"),
         ("bot dở ẹc", "Xin lỗi vì tôi chưa giúp được"),
+        ("cảm ơn bạn đã giúp", "Không có gì"),
+        ("có phải máy trả lời không", "trợ lý ảo"),
+        ("số điện thoại hỗ trợ là gì", "tổng đài"),
+        ("thôi không cần", "Dạ."),
     ],
 )
 async def test_small_talk_in_other_words_gets_its_own_reply(
