@@ -166,6 +166,8 @@ async def test_small_talk_in_other_words_gets_its_own_reply(
         "hs cua toi sao lau qua vay",  # "hs": hồ sơ
         "giấy tờ em nộp bên phường sao chưa thấy trả",
         "hồ sơ của mình nộp tuần trước xử lý tới đâu rồi ạ",
+        "cho hỏi hồ sơ em nộp hôm thứ hai giờ sao rồi",
+        "sổ đỏ của tôi bao giờ mới có",
     ],
 )
 async def test_a_dossier_question_in_other_words_offers_the_lookup(
