@@ -39,6 +39,7 @@ import bisect
 import copy
 import ctypes
 import ctypes.util
+import gc
 import itertools
 import math
 import operator
@@ -53,6 +54,7 @@ import numpy as np
 
 from knowledge import aspects as aspect_model
 from knowledge import features
+from knowledge.bulk_texts import BulkTexts
 from knowledge.entry import Entry
 from knowledge.normalize import Analysis, analyze_words, fold, words
 from knowledge.topics import topics_of
@@ -381,6 +383,16 @@ def _text_parts(text: str, with_features: bool = True) -> _TextParts:
         weights,
         cue_words,
     )
+
+
+def _with_features(tp: _TextParts) -> _TextParts:
+    """A text's parts with its features (when the build does not count them at once)."""
+    cues = tp.cue_words if features.SPLIT_CUES else frozenset()
+    feats = features._features(tp.analysis, cues)
+    tone = features._tone_features(tp.analysis)
+    tp.names = (*feats, *tone)
+    tp.counts = (*feats.values(), *tone.values())
+    return tp
 
 
 def _texts(entry: Entry, memo: _Memo) -> list[tuple[str, _TextParts, float]]:
@@ -772,35 +784,73 @@ class IndexState:
         frequencies (the sums, per entry, of field weight times count over its texts, added
         in the entry's field order as ``_entry_parts`` adds them) and the postings are made
         with numpy over all entries."""
-        entries = list(entries)
+        # The build makes millions of small objects and frees few: the cyclic garbage
+        # collector, run every few hundred allocations, would walk all of them again and again.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return cls._from_entries(list(entries), general_words, keyword_topics, general_pairs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    @classmethod
+    def _from_entries(
+        cls,
+        entries: list[Entry],
+        general_words: Iterable[str],
+        keyword_topics: bool,
+        general_pairs: Iterable[tuple[str, str]],
+    ) -> IndexState:
         occurrences = Counter([t for e in entries for _, texts in _fields(e) for t in texts])
         # the texts whose initialism runs count: procedure names, phrasings, keywords
         run_texts = Counter(
             [t for e in entries for t in (e.procedure, *e.phrasings, *e.keywords) if t]
         )
+        # every distinct text, numbered in order of first occurrence, read at once
+        distinct = list(occurrences)
+        raws = [words(t) for t in distinct]
+        bulk = BulkTexts([analyze_words(r) for r in raws])
+        scanned = bulk.scan()
         fid: dict[str, int] = {}
         text_features = _TextFeatures(fid)
-        memo = _Memo(dict(occurrences), with_features=not text_features.at_once)
+        parts = [
+            _TextParts(t, a, (), (), raw, scanned.weights(k), scanned.cues(k), number=k)
+            for k, (t, a, raw) in enumerate(zip(distinct, bulk.analyses, raws, strict=True))
+        ]
+        if text_features.at_once:
+            text_features.load(len(distinct), *bulk.feature_streams(fid))
+        else:
+            for tp in parts:
+                text_features.add(_with_features(tp))
+        tally = _Tally()
+        run_times = np.fromiter((run_texts[t] for t in distinct), np.int64, len(distinct))
+        tally.load(
+            np.fromiter(occurrences.values(), np.int64, len(distinct)),
+            run_times,
+            *bulk.tally_streams(raws, run_times),
+        )
+        del raws, bulk, scanned
+        number_of = {t: k for k, t in enumerate(distinct)}
+        del distinct
+        memo = _Memo()
         infos: list[EntryInfo] = []
         lengths: list[float] = []
         occurrence: array[int] = array("q")  # the number of each text occurrence's text
         weights: array[float] = array("d")
         per_entry: array[int] = array("q")
         short_df: Counter[str] = Counter()
-        tally = _Tally()
         phrase_count: dict[tuple[str, ...], int] = {}
-        counted: set[str] = set()
+        field_weights = features.FIELD_WEIGHTS
         for entry in entries:
-            texts = _texts(entry, memo)
+            texts = [
+                (fname, parts[number_of[text]], field_weights[fname])
+                for fname, ts in _fields(entry)
+                for text in ts
+            ]
             for _, tp, w in texts:
-                if tp.number < 0:
-                    tp.number = text_features.add(tp)
                 occurrence.append(tp.number)
                 weights.append(w)
-                if tp.text not in counted:
-                    # spellings, pairs and runs of every occurrence of the text, at once
-                    counted.add(tp.text)
-                    tally.add(tp, occurrences[tp.text], run_texts[tp.text])
             per_entry.append(len(texts))
             info, length = _entry_info(entry, memo, texts)
             infos.append(info)
@@ -808,6 +858,7 @@ class IndexState:
             short_df.update(info.short_words)
             for ph in info.kw_phrases:
                 phrase_count[ph] = phrase_count.get(ph, 0) + 1
+        del parts, number_of
         del memo
         # the features of every text occurrence, read from its text's in the table
         pool_ids, pool_counts, pool_start, pool_size = text_features.table()
@@ -1358,6 +1409,22 @@ class _TextFeatures:
         self._key_size.append(len(keys))
         return number
 
+    def load(
+        self,
+        n: int,
+        words: np.ndarray,
+        word_size: np.ndarray,
+        keys: np.ndarray,
+        key_size: np.ndarray,
+    ) -> None:
+        """Take the features of ``n`` texts at once, as ``add`` would have collected them
+        (``BulkTexts.feature_streams``)."""
+        self.n = n
+        self._words = array("q", words.astype(np.int64).tobytes())
+        self._word_size = array("q", word_size.astype(np.int64).tobytes())
+        self._keys = array("q", keys.astype(np.int64).tobytes())
+        self._key_size = array("q", key_size.astype(np.int64).tobytes())
+
     def table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Every text's feature ids (int32) and counts (float64), one text after the other,
         and where each text starts and how many it has."""
@@ -1450,6 +1517,29 @@ class _Tally:
             self._letters.append(self.SEPARATOR)
             self._letter_times.append(run_times)
             self._letter_sizes.append(len(letters) + 1)
+
+    def load(
+        self,
+        times: np.ndarray,
+        run_times: np.ndarray,
+        names: list[str],
+        raw: np.ndarray,
+        raw_sizes: np.ndarray,
+        letters: np.ndarray,
+        letter_sizes: np.ndarray,
+        letter_texts: np.ndarray,
+    ) -> None:
+        """Take every distinct text at once, as ``add`` would have collected them in order
+        (``BulkTexts.tally_streams``): each occurs ``times`` times, ``run_times`` of them in a
+        field whose initialism runs count (``letter_texts``: the texts with some)."""
+        self._names = names
+        self._id = {w: k for k, w in enumerate(names)}
+        self._raw = array("i", raw.astype(np.intc).tobytes())
+        self._raw_times = array("q", times.astype(np.int64).tobytes())
+        self._raw_sizes = array("q", raw_sizes.astype(np.int64).tobytes())
+        self._letters = array("i", letters.astype(np.intc).tobytes())
+        self._letter_times = array("q", run_times[letter_texts].astype(np.int64).tobytes())
+        self._letter_sizes = array("q", letter_sizes.astype(np.int64).tobytes())
 
     def spellings(self) -> Counter[str]:
         """The words of letters (spellings) with their counts; also makes ``words``,
