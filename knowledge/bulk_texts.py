@@ -35,6 +35,7 @@ from knowledge.normalize import (
     _token_info,
     tone_key,
 )
+from knowledge.topics import _PHRASES
 
 
 def _table(strings: Sequence[str]) -> tuple[list[str], dict[str, int], np.ndarray]:
@@ -164,44 +165,15 @@ class BulkTexts:
         # must: equal tone keys have equal folded forms); -1 where no cue word can match.
         nf = len(fold_id)
         code = np.where(acc, np.where(key_of_token[tok] >= 0, nf + key_of_token[tok], -1), f)
-        longest = max((len(c[2]) for c in aspect_model._CUES), default=1)
-        # the codes of the words at each candidate and after it (-2 past its text's end)
-        after = []
-        for j in range(longest):
-            q = cand + j
-            inside = q < ends[cand]
-            after.append(np.where(inside, code[np.where(inside, q, 0)], -2))
-        chosen = np.full(len(cand), -1, dtype=np.int64)
-        first_of = f[cand]
-        order = np.argsort(first_of, kind="stable")
-        bounds = np.flatnonzero(np.diff(first_of[order])) + 1
-        for group in np.split(order, bounds) if len(order) else []:
-            rows = group
-            window = [w[rows] for w in after]
-            for cue in by_first[int(first_of[group[0]])]:
-                _aspect, _weight, cue_keys, cue_folded = cue
-                ok = np.ones(len(rows), dtype=bool)
-                for j in range(len(cue_keys)):
-                    w = window[j]
-                    ok &= (w == fid(cue_folded[j])) | (w == nf + kid(cue_keys[j]))
-                if ok.any():
-                    chosen[rows[ok]] = cue_index[id(cue)]
-                    rest = ~ok
-                    rows = rows[rest]
-                    if not len(rows):
-                        break
-                    window = [w[rest] for w in window]
-        at = np.flatnonzero(chosen >= 0)
-        pos, which = cand[at], chosen[at]
-        length = np.fromiter((len(c[2]) for c in aspect_model._CUES), np.int64)[which]
-        # left to right, a cue starting inside the one before is not read
-        end = pos + length
-        before = np.maximum.accumulate(end)
-        covered = np.zeros(len(pos), dtype=bool)
-        covered[1:] = pos[1:] < before[:-1]
-        if covered.any():
-            keep = _left_to_right(pos, end, text[pos], _distinct(text[pos[covered]]))
-            pos, which, end = pos[keep], which[keep], end[keep]
+        patterns = {
+            first: [
+                (cue_index[id(c)], [(fid(w), nf + kid(k)) for w, k in zip(c[3], c[2], strict=True)])
+                for c in cues
+            ]
+            for first, cues in by_first.items()
+        }
+        lengths = np.fromiter((len(c[2]) for c in aspect_model._CUES), np.int64)
+        pos, which, end = _read(code, cand, ends, f[cand], patterns, lengths, text)
         aspect_names = list(aspect_model.ASPECT_LABELS)
         aspect_no = {a: k for k, a in enumerate(aspect_names)}
         cue_aspect = np.fromiter((aspect_no.get(c[0], -1) for c in aspect_model._CUES), np.int64)
@@ -235,6 +207,34 @@ class BulkTexts:
             {t: tuple(w) for t, w in weights_of.items()},
             {t: frozenset(c) for t, c in cues_of.items()},
         )
+
+    # -- the topics -------------------------------------------------------------------------
+
+    def topics(self, which: np.ndarray) -> dict[int, frozenset[str]]:
+        """``topics.topics_of`` of the texts ``which`` (a mask by text), by text number;
+        texts naming none are left out."""
+        f, text = self.f, self.text
+        fold_id = self.fold_id
+        phrases = [
+            (p, topic)
+            for p, topic in _PHRASES.items()
+            if p and all(w in fold_id for w in p)  # others never match these texts
+        ]
+        patterns: dict[int, list[tuple[int, list[tuple[int, int]]]]] = defaultdict(list)
+        # longest first (at most one phrase of each length starts at a word)
+        for k in sorted(range(len(phrases)), key=lambda k: -len(phrases[k][0])):
+            ids = [fold_id[w] for w in phrases[k][0]]
+            patterns[ids[0]].append((k, [(i, i) for i in ids]))
+        is_first = np.zeros(len(self.folded) + 1, dtype=bool)
+        is_first[list(patterns)] = True
+        cand = np.flatnonzero(is_first[f] & which[text]) if len(f) else np.zeros(0, np.int64)
+        ends = (self.starts + self.sizes)[text] if len(text) else np.zeros(0, np.int64)
+        lengths = np.fromiter((len(p) for p, _ in phrases), np.int64, len(phrases))
+        pos, number, _ = _read(f, cand, ends, f[cand], patterns, lengths, text)
+        found: dict[int, set[str]] = defaultdict(set)
+        for t, k in zip(text[pos].tolist(), number.tolist(), strict=True):
+            found[t].add(phrases[k][1])
+        return {t: frozenset(s) for t, s in found.items()}
 
     # -- the features ----------------------------------------------------------------------
 
@@ -365,6 +365,56 @@ class BulkTexts:
             with_sep_l[ran],
             np.flatnonzero(ran),
         )
+
+
+def _read(
+    code: np.ndarray,
+    cand: np.ndarray,
+    ends: np.ndarray,
+    first_of: np.ndarray,
+    patterns: dict[int, list[tuple[int, list[tuple[int, int]]]]],
+    lengths: np.ndarray,
+    text: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The patterns a left-to-right reading of every text finds: at each candidate position
+    (by its first word's group in ``patterns``), the first pattern of the group whose every
+    word's code is one of the two it accepts; a match starting inside the one read before
+    it is not read. Returns the positions, the patterns' numbers and where they end."""
+    longest = int(lengths.max()) if len(lengths) else 1
+    # the codes of the words at each candidate and after it (-2 past its text's end)
+    after = []
+    for j in range(longest):
+        q = cand + j
+        inside = q < ends[cand]
+        after.append(np.where(inside, code[np.where(inside, q, 0)], -2))
+    chosen = np.full(len(cand), -1, dtype=np.int64)
+    order = np.argsort(first_of, kind="stable")
+    bounds = np.flatnonzero(np.diff(first_of[order])) + 1
+    for group in np.split(order, bounds) if len(order) else []:
+        rows = group
+        window = [w[rows] for w in after]
+        for number, accepted in patterns[int(first_of[group[0]])]:
+            ok = np.ones(len(rows), dtype=bool)
+            for j, (a, b) in enumerate(accepted):
+                w = window[j]
+                ok &= (w == a) | (w == b) if a != b else w == a
+            if ok.any():
+                chosen[rows[ok]] = number
+                rest = ~ok
+                rows = rows[rest]
+                if not len(rows):
+                    break
+                window = [w[rest] for w in window]
+    at = np.flatnonzero(chosen >= 0)
+    pos, which = cand[at], chosen[at]
+    end = pos + lengths[which]
+    before = np.maximum.accumulate(end) if len(end) else end
+    covered = np.zeros(len(pos), dtype=bool)
+    covered[1:] = pos[1:] < before[:-1]
+    if covered.any():
+        keep = _left_to_right(pos, end, text[pos], _distinct(text[pos[covered]]))
+        pos, which, end = pos[keep], which[keep], end[keep]
+    return pos, which, end
 
 
 def _left_to_right(

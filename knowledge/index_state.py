@@ -56,7 +56,7 @@ from knowledge import aspects as aspect_model
 from knowledge import features
 from knowledge.bulk_texts import BulkTexts
 from knowledge.entry import Entry
-from knowledge.normalize import Analysis, analyze_words, fold, words
+from knowledge.normalize import Analysis, analyze_words, fold, words, words_many
 from knowledge.topics import topics_of
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -809,7 +809,7 @@ class IndexState:
         )
         # every distinct text, numbered in order of first occurrence, read at once
         distinct = list(occurrences)
-        raws = [words(t) for t in distinct]
+        raws = words_many(distinct)
         bulk = BulkTexts([analyze_words(r) for r in raws])
         scanned = bulk.scan()
         fid: dict[str, int] = {}
@@ -818,13 +818,20 @@ class IndexState:
             _TextParts(t, a, (), (), raw, scanned.weights(k), scanned.cues(k), number=k)
             for k, (t, a, raw) in enumerate(zip(distinct, bulk.analyses, raws, strict=True))
         ]
+        # the topics of the texts of short fields (procedure names, phrasings, keywords)
+        run_times = np.fromiter((run_texts[t] for t in distinct), np.int64, len(distinct))
+        empty: frozenset[str] = frozenset()
+        for k, topics in bulk.topics(run_times > 0).items():
+            parts[k]._topics = topics
+        for k in np.flatnonzero(run_times > 0).tolist():
+            if parts[k]._topics is None:
+                parts[k]._topics = empty
         if text_features.at_once:
             text_features.load(len(distinct), *bulk.feature_streams(fid))
         else:
             for tp in parts:
                 text_features.add(_with_features(tp))
         tally = _Tally()
-        run_times = np.fromiter((run_texts[t] for t in distinct), np.int64, len(distinct))
         tally.load(
             np.fromiter(occurrences.values(), np.int64, len(distinct)),
             run_times,

@@ -12,8 +12,9 @@ import pytest
 from knowledge import features, index_state, kbfile
 from knowledge.bulk_texts import BulkTexts, first_order, first_order_dense
 from knowledge.index_state import IndexState, _Tally, _TextFeatures, _TextParts, parts_of
-from knowledge.normalize import analyze_words, words
+from knowledge.normalize import analyze_words, words, words_many
 from knowledge.search import GENERAL_PAIRS, GENERAL_WORDS, KEYWORD_TOPICS
+from knowledge.topics import topics_of
 from tests.test_index_build_speed import AWKWARD, TEXTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +59,15 @@ def test_every_step_equals_the_text_by_text_one() -> None:
         plain.add(tp)
         tally.add(tp, int(times[k]), int(run_times[k]))
     assert asked > 500
+    # topics, of every other text
+    which = np.arange(len(texts)) % 2 == 0
+    topics = bulk.topics(which)
+    assert set(topics) <= set(np.flatnonzero(which).tolist())
+    named = 0
+    for k in np.flatnonzero(which).tolist():
+        assert topics.get(k, frozenset()) == topics_of(analyses[k]), texts[k]
+        named += k in topics
+    assert named > 100
     assert list(fid.items()) == list(plain.fid.items())
     for got, want in zip(
         streams, (plain._words, plain._word_size, plain._keys, plain._key_size), strict=True
@@ -115,3 +125,10 @@ def test_features_text_by_text_when_pairs_weigh_otherwise(
         assert np.array_equal(
             bulk.codes.table[bulk.code[a[0] : a[1]]], parts.codes.table[parts.code[b[0] : b[1]]]
         ), feat
+
+
+def test_words_of_many_texts_at_once() -> None:
+    texts = [*_texts(), "Σ ΑΣ ΑΣ\u0301", "a\u0301", "\u0301b", "x\x1fy"]
+    assert words_many(texts) == [words(t) for t in texts]  # the last: text by text
+    assert words_many(texts[:-1]) == [words(t) for t in texts[:-1]]
+    assert words_many([]) == [] and words_many([""]) == [[]]
