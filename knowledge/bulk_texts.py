@@ -79,16 +79,24 @@ def _member(x: np.ndarray, sorted_codes: np.ndarray) -> np.ndarray:
 @dataclass(slots=True)
 class Scan:
     """``aspects._scan`` of every text, by text number: its (aspect, weight) pairs in order
-    and its cue words (folded); texts with none are left out."""
+    and its cue words (folded)."""
 
     weights_of: dict[int, tuple[tuple[str, float], ...]]
-    cues_of: dict[int, frozenset[str]]
+    """The texts with some aspect (others have none)."""
+    cover: np.ndarray
+    """text * ``radix`` + folded id of every cue word of every text, sorted"""
+    radix: int
+    folded: list[str]
 
     def weights(self, text: int) -> tuple[tuple[str, float], ...]:
         return self.weights_of.get(text, ())
 
     def cues(self, text: int) -> frozenset[str]:
-        return self.cues_of.get(text, _NONE)
+        lo, hi = np.searchsorted(self.cover, [text * self.radix, (text + 1) * self.radix])
+        if lo == hi:
+            return _NONE
+        folded = self.folded
+        return frozenset([folded[c] for c in (self.cover[lo:hi] - text * self.radix).tolist()])
 
 
 _NONE: frozenset[str] = frozenset()
@@ -184,13 +192,13 @@ class BulkTexts:
         owner = text[pos] if len(pos) else np.zeros(0, np.int64)
         na = len(aspect_names)
         # per (text, aspect): the weights added in the order of the text, from 0.0
-        code = owner * na + asp
-        distinct, first, inverse = np.unique(code, return_index=True, return_inverse=True)
-        sums = np.bincount(inverse.reshape(-1), weights=cue_weight[which], minlength=len(distinct))
-        order = np.argsort(first, kind="stable")
+        distinct, rank = first_order_dense(owner * na + asp, self.n * na)
+        sums = np.bincount(rank, weights=cue_weight[which], minlength=len(distinct))
         weights_of: dict[int, list[tuple[str, float]]] = defaultdict(list)
-        for c, s in zip(distinct[order].tolist(), sums[order].tolist(), strict=True):
-            weights_of[c // na].append((aspect_names[c % na], s))
+        for t, a, s in zip(
+            (distinct // na).tolist(), (distinct % na).tolist(), sums.tolist(), strict=True
+        ):
+            weights_of[t].append((aspect_names[a], s))
         # the folded words the cues cover, per text
         span = end - pos
         words_at = np.repeat(pos, span) + (
@@ -199,14 +207,7 @@ class BulkTexts:
         nf = len(fold_id)
         cover_codes = _distinct(text[words_at] * nf + f[words_at])
         self.cover_codes, self.cover_radix = cover_codes, nf
-        cues_of: dict[int, set[str]] = defaultdict(set)
-        folded = self.folded
-        for c in cover_codes.tolist():
-            cues_of[c // nf].add(folded[c % nf])
-        return Scan(
-            {t: tuple(w) for t, w in weights_of.items()},
-            {t: frozenset(c) for t, c in cues_of.items()},
-        )
+        return Scan({t: tuple(w) for t, w in weights_of.items()}, cover_codes, nf, self.folded)
 
     # -- the topics -------------------------------------------------------------------------
 
@@ -380,20 +381,21 @@ def _read(
     (by its first word's group in ``patterns``), the first pattern of the group whose every
     word's code is one of the two it accepts; a match starting inside the one read before
     it is not read. Returns the positions, the patterns' numbers and where they end."""
-    longest = int(lengths.max()) if len(lengths) else 1
-    # the codes of the words at each candidate and after it (-2 past its text's end)
-    after = []
-    for j in range(longest):
-        q = cand + j
-        inside = q < ends[cand]
-        after.append(np.where(inside, code[np.where(inside, q, 0)], -2))
     chosen = np.full(len(cand), -1, dtype=np.int64)
     order = np.argsort(first_of, kind="stable")
     bounds = np.flatnonzero(np.diff(first_of[order])) + 1
     for group in np.split(order, bounds) if len(order) else []:
         rows = group
-        window = [w[rows] for w in after]
-        for number, accepted in patterns[int(first_of[group[0]])]:
+        group_patterns = patterns[int(first_of[group[0]])]
+        # the codes of the words at each candidate of the group and after it (-2 past its
+        # text's end), as far as its longest pattern reaches
+        at, end_at = cand[rows], ends[cand[rows]]
+        window = []
+        for j in range(max(len(p) for _, p in group_patterns)):
+            q = at + j
+            inside = q < end_at
+            window.append(np.where(inside, code[np.where(inside, q, 0)], -2))
+        for number, accepted in group_patterns:
             ok = np.ones(len(rows), dtype=bool)
             for j, (a, b) in enumerate(accepted):
                 w = window[j]

@@ -814,18 +814,29 @@ class IndexState:
         scanned = bulk.scan()
         fid: dict[str, int] = {}
         text_features = _TextFeatures(fid)
+        # the cue words of a text are read as a keyword's (``keyword_phrase``) and, when the
+        # features are counted text by text, for them; the topics of the texts of short
+        # fields (procedure names, phrasings, keywords)
+        run_times = np.fromiter((run_texts[t] for t in distinct), np.int64, len(distinct))
+        short = (run_times > 0).tolist()
+        keywords = {t for e in entries for t in e.keywords}
+        topics = bulk.topics(run_times > 0)
+        empty: frozenset[str] = frozenset()
         parts = [
-            _TextParts(t, a, (), (), raw, scanned.weights(k), scanned.cues(k), number=k)
+            _TextParts(
+                t,
+                a,
+                (),
+                (),
+                raw,
+                scanned.weights(k),
+                scanned.cues(k) if t in keywords or not text_features.at_once else empty,
+                number=k,
+                _topics=topics.get(k, empty) if short[k] else None,
+            )
             for k, (t, a, raw) in enumerate(zip(distinct, bulk.analyses, raws, strict=True))
         ]
-        # the topics of the texts of short fields (procedure names, phrasings, keywords)
-        run_times = np.fromiter((run_texts[t] for t in distinct), np.int64, len(distinct))
-        empty: frozenset[str] = frozenset()
-        for k, topics in bulk.topics(run_times > 0).items():
-            parts[k]._topics = topics
-        for k in np.flatnonzero(run_times > 0).tolist():
-            if parts[k]._topics is None:
-                parts[k]._topics = empty
+        del topics, keywords, short
         if text_features.at_once:
             text_features.load(len(distinct), *bulk.feature_streams(fid))
         else:
@@ -903,7 +914,7 @@ class IndexState:
         indptr = np.zeros(len(fid) + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
         codes = _Codes()
-        table, code = np.unique(tf, return_inverse=True)
+        table, code = _few_values(tf)
         if len(table) > 2**16:
             raise OverflowError("more than 65,536 distinct term frequencies")
         codes.values = table.tolist()
@@ -1614,6 +1625,29 @@ def _windows(
     distinct = np.stack([ids[start + j] for j in range(n)], axis=1)
     for row, c in zip(distinct.tolist(), counts.tolist(), strict=True):
         yield tuple(row), int(c)
+
+
+def _few_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` for many positive finite floats of a few
+    distinct values (term frequencies: millions of postings, a few hundred values), without
+    sorting them: each value's bits are hashed into one of 2**16 slots; if no two distinct
+    values share a slot, the slots give the table and every value's place in it. Otherwise,
+    and for other values, by ``np.unique``."""
+    if len(values) == 0 or not (np.isfinite(values).all() and (values > 0).all()):
+        table, code = np.unique(values, return_inverse=True)
+        return table, code.reshape(-1)
+    bits = values.view(np.uint64)
+    slot = ((bits * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(48)).astype(np.intp)
+    held = np.zeros(2**16, dtype=np.float64)
+    held[slot] = values
+    if not np.array_equal(held[slot], values):  # two values in one slot
+        table, code = np.unique(values, return_inverse=True)
+        return table, code.reshape(-1)
+    used = np.flatnonzero(held)
+    table = np.sort(held[used])
+    place = np.zeros(2**16, dtype=np.intp)
+    place[used] = np.searchsorted(table, held[used])
+    return table, place[slot]
 
 
 def _numpy(a: array[Any], dtype: type[np.generic]) -> np.ndarray:

@@ -132,3 +132,18 @@ def test_words_of_many_texts_at_once() -> None:
     assert words_many(texts) == [words(t) for t in texts]  # the last: text by text
     assert words_many(texts[:-1]) == [words(t) for t in texts[:-1]]
     assert words_many([]) == [] and words_many([""]) == [[]]
+
+
+def test_few_values_is_numpys_unique() -> None:
+    rng = np.random.default_rng(5)
+    few = rng.choice(rng.random(300) * 9 + 0.1, 200_000)
+    for values in (
+        few,
+        np.zeros(0),
+        np.asarray([1.0, 1.0, 0.3, 0.1 + 0.2, 0.3]),  # 0.1 + 0.2 is not 0.3
+        np.asarray([2.0, 0.0, -1.0, 2.0]),  # not all positive: by np.unique
+        rng.random(100_000) + 0.5,  # 100,000 values: slots shared, by np.unique
+    ):
+        table, code = index_state._few_values(values)
+        want_table, want_code = np.unique(values, return_inverse=True)
+        assert np.array_equal(table, want_table) and np.array_equal(code, want_code.reshape(-1))
