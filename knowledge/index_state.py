@@ -1611,20 +1611,42 @@ def _windows(
         for w in np.flatnonzero(counts).tolist():
             yield (w,), int(counts[w])
         return
-    if vocabulary**n < 2**62:
-        # one integer per run (mixed radix): sorted far faster than rows
-        code = ids[at]
-        for j in range(1, n):
-            code = code * vocabulary + ids[at + j]
-        _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
-    else:
+    # one integer per run (mixed radix), in the order of the runs' words: sorted far faster
+    # than rows; where it would not fit, the rank of its first words' code among theirs
+    # takes their place (the same order)
+    head = n
+    while head > 1 and vocabulary**head >= 2**62:
+        head -= 1
+    code = ids[at]
+    for j in range(1, head):
+        code = code * vocabulary + ids[at + j]
+    if head < n:
+        code = _sorted_distinct(code)[1]
+    if head < n and len(at) * vocabulary ** (n - head) >= 2**62:
         rows = np.stack([ids[at + j] for j in range(n)], axis=1)
         _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    else:
+        for j in range(head, n):
+            code = code * vocabulary + ids[at + j]
+        first, inverse = _sorted_distinct(code)
     counts = np.bincount(inverse.reshape(-1), weights=times[at].astype(np.float64))
     start = at[first]
     distinct = np.stack([ids[start + j] for j in range(n)], axis=1)
     for row, c in zip(distinct.tolist(), counts.tolist(), strict=True):
         yield tuple(row), int(c)
+
+
+def _sorted_distinct(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each distinct code, in increasing order, a position holding it; and each code's
+    rank among them (``np.unique``'s ``return_index`` up to which of the equal codes, and
+    ``return_inverse``), by one unstable sort."""
+    order = np.argsort(code)
+    ordered = code[order]
+    new = np.ones(len(code), dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    inverse = np.empty(len(code), dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    return order[new], inverse
 
 
 def _few_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
