@@ -237,6 +237,49 @@ class BulkTexts:
             found[t].add(phrases[k][1])
         return {t: frozenset(s) for t, s in found.items()}
 
+    # -- keyword phrases ---------------------------------------------------------------------
+
+    def phrases_in(
+        self, which: np.ndarray, phrases: Sequence[tuple[str, ...]]
+    ) -> dict[int, frozenset[tuple[str, ...]]]:
+        """The ``phrases`` (of 2 to 5 folded words) that occur as runs of neighbouring
+        content words of the texts ``which`` (a mask by text), by text number; texts with
+        none are left out (``index_state._phrases_in`` of each text's content)."""
+        fold_id = self.fold_id
+        usable = [p for p in phrases if 2 <= len(p) <= 5 and all(w in fold_id for w in p)]
+        at = np.flatnonzero(self.content & which[self.text])
+        word, owner = self.f[at], self.text[at]
+        m = len(at)
+        found: dict[int, set[tuple[str, ...]]] = defaultdict(set)
+        if m < 2 or not usable:
+            return {}
+        nf = len(self.folded)
+        pair_codes = _distinct(
+            np.asarray([fold_id[p[0]] * nf + fold_id[p[1]] for p in usable], dtype=np.int64)
+        )
+        same = owner[1:] == owner[:-1]
+        cand = np.flatnonzero(same & _member(word[:-1] * nf + word[1:], pair_codes))
+        by_first: dict[int, list[int]] = defaultdict(list)
+        for k, p in enumerate(usable):
+            by_first[fold_id[p[0]]].append(k)
+        first_of = word[cand]
+        order = np.argsort(first_of, kind="stable")
+        bounds = np.flatnonzero(np.diff(first_of[order])) + 1
+        for group in np.split(order, bounds) if len(order) else []:
+            rows = cand[group]
+            mine = by_first[int(first_of[group[0]])]
+            window = []
+            for j in range(max(len(usable[k]) for k in mine)):
+                q = np.minimum(rows + j, m - 1)
+                window.append(np.where((rows + j < m) & (owner[q] == owner[rows]), word[q], -2))
+            for k in mine:
+                ok = np.ones(len(rows), dtype=bool)
+                for j, w in enumerate(usable[k]):
+                    ok &= window[j] == fold_id[w]
+                for t in np.unique(owner[rows[ok]]).tolist():
+                    found[t].add(usable[k])
+        return {t: frozenset(p) for t, p in found.items()}
+
     # -- the features ----------------------------------------------------------------------
 
     def feature_streams(

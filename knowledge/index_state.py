@@ -45,7 +45,7 @@ import math
 import operator
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -836,7 +836,20 @@ class IndexState:
             )
             for k, (t, a, raw) in enumerate(zip(distinct, bulk.analyses, raws, strict=True))
         ]
-        del topics, keywords, short
+        del topics, short
+        # the keyword phrases (keywords of 2 to 5 content words ...) in every short text
+        text_phrases: dict[str, Collection[tuple[str, ...]]] = {}
+        if keyword_topics:
+            kw_phrases = {
+                parts[k].analysis.content
+                for k, t in enumerate(distinct)
+                if t in keywords and parts[k].keyword_phrase
+            }
+            found = bulk.phrases_in(run_times > 0, sorted(kw_phrases))
+            for k in np.flatnonzero(run_times > 0).tolist():
+                text_phrases[parts[k].joined] = found.get(k, ())
+            del found, kw_phrases
+        del keywords
         if text_features.at_once:
             text_features.load(len(distinct), *bulk.feature_streams(fid))
         else:
@@ -936,6 +949,7 @@ class IndexState:
             tally.runs,
             phrase_count,
             keyword_topics,
+            text_phrases,
         )
         _release_freed_memory()
         return state
@@ -958,8 +972,10 @@ class IndexState:
         run_counts: Counter[tuple[str, ...]],
         phrase_count: dict[tuple[str, ...], int],
         keyword_topics: bool,
+        text_phrases: dict[str, Collection[tuple[str, ...]]] | None = None,
     ) -> IndexState:
-        """The state from the postings and the sums of the entries' parts."""
+        """The state from the postings and the sums of the entries' parts (``text_phrases``:
+        the keyword phrases in the content of short texts, where known)."""
         # Word pairs of the language resources count once each (``GENERAL_PAIRS`` in search.py);
         # an edit only adds or removes an entry's own pairs, so these stay.
         spelling_pairs: dict[tuple[str, str], int] = dict.fromkeys(general_pairs, 1)
@@ -1001,7 +1017,8 @@ class IndexState:
             starts = {ph[:2] for ph in phrase_count}
             firsts = {ph[0] for ph in phrase_count}
             # ``_short_runs(info, phrase_count, starts)``, each distinct short text read once
-            seen: dict[str, tuple[tuple[str, ...], ...]] = {}
+            # (the bulk build reads them all at once: ``text_phrases``)
+            seen: dict[str, Collection[tuple[str, ...]]] = dict(text_phrases or {})
             for info in infos:
                 runs: set[tuple[str, ...]] = set()
                 for text in info.texts:

@@ -68,6 +68,23 @@ def test_every_step_equals_the_text_by_text_one() -> None:
         assert topics.get(k, frozenset()) == topics_of(analyses[k]), texts[k]
         named += k in topics
     assert named > 100
+    # keyword phrases, in the same texts
+    phrases = sorted(
+        {
+            a.content
+            for a in analyses
+            if 2 <= len(a.content) <= 5 and all(map(str.isalpha, a.content))
+        }
+    )
+    among, starts, firsts = set(phrases), {p[:2] for p in phrases}, {p[0] for p in phrases}
+    found = bulk.phrases_in(which, phrases)
+    assert set(found) <= set(np.flatnonzero(which).tolist())
+    with_some = 0
+    for k in np.flatnonzero(which).tolist():
+        want = index_state._phrases_in(analyses[k].content, among, starts, firsts)
+        assert found.get(k, frozenset()) == frozenset(want), texts[k]
+        with_some += len(want) > 1
+    assert with_some > 100
     assert list(fid.items()) == list(plain.fid.items())
     for got, want in zip(
         streams, (plain._words, plain._word_size, plain._keys, plain._key_size), strict=True
