@@ -918,9 +918,12 @@ class IndexState:
         del first
         run = np.diff(np.append(starts, len(feat)))
         tf = value[starts]
-        for k in range(1, int(run.max()) if len(run) else 0):
-            more = run > k
-            tf[more] += value[starts[more] + k]
+        longer = np.flatnonzero(run > 1)  # the postings summed over several texts
+        k = 1
+        while len(longer):
+            tf[longer] += value[starts[longer] + k]
+            k += 1
+            longer = longer[run[longer] > k]
         df = np.bincount(feat[starts], minlength=len(fid))
         idx = owner[starts]
         del feat, owner, value, starts, run
@@ -1455,10 +1458,11 @@ class _TextFeatures:
         """Take the features of ``n`` texts at once, as ``add`` would have collected them
         (``BulkTexts.feature_streams``)."""
         self.n = n
-        self._words = array("q", words.astype(np.int64).tobytes())
-        self._word_size = array("q", word_size.astype(np.int64).tobytes())
-        self._keys = array("q", keys.astype(np.int64).tobytes())
-        self._key_size = array("q", key_size.astype(np.int64).tobytes())
+        # kept as numpy arrays: ``table`` reads either through the buffer protocol
+        self._words = words.astype(np.int64)  # type: ignore[assignment]
+        self._word_size = word_size.astype(np.int64)  # type: ignore[assignment]
+        self._keys = keys.astype(np.int64)  # type: ignore[assignment]
+        self._key_size = key_size.astype(np.int64)  # type: ignore[assignment]
 
     def table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Every text's feature ids (int32) and counts (float64), one text after the other,
@@ -1569,12 +1573,13 @@ class _Tally:
         field whose initialism runs count (``letter_texts``: the texts with some)."""
         self._names = names
         self._id = {w: k for k, w in enumerate(names)}
-        self._raw = array("i", raw.astype(np.intc).tobytes())
-        self._raw_times = array("q", times.astype(np.int64).tobytes())
-        self._raw_sizes = array("q", raw_sizes.astype(np.int64).tobytes())
-        self._letters = array("i", letters.astype(np.intc).tobytes())
-        self._letter_times = array("q", run_times[letter_texts].astype(np.int64).tobytes())
-        self._letter_sizes = array("q", letter_sizes.astype(np.int64).tobytes())
+        # kept as numpy arrays: ``spellings`` reads either through the buffer protocol
+        self._raw = raw.astype(np.intc)  # type: ignore[assignment]
+        self._raw_times = times.astype(np.int64)  # type: ignore[assignment]
+        self._raw_sizes = raw_sizes.astype(np.int64)  # type: ignore[assignment]
+        self._letters = letters.astype(np.intc)  # type: ignore[assignment]
+        self._letter_times = run_times[letter_texts].astype(np.int64)
+        self._letter_sizes = letter_sizes.astype(np.int64)  # type: ignore[assignment]
 
     def spellings(self) -> Counter[str]:
         """The words of letters (spellings) with their counts; also makes ``words``,
