@@ -113,23 +113,56 @@ def _distinct(codes: np.ndarray) -> np.ndarray:
 
 
 class BulkTexts:
-    """The analysed distinct texts of a build, as arrays (see the module's docstring)."""
+    """The analysed distinct texts of a build, as arrays (see the module's docstring): given
+    all at once, or a part at a time (``add``, then ``finish``), so that the words and
+    analyses of only a part of the texts exist as Python objects at any time."""
 
-    def __init__(self, analyses: Sequence[Analysis]) -> None:
-        self.analyses = analyses
-        n = self.n = len(analyses)
-        sizes = np.fromiter(map(len, (a.tokens for a in analyses)), dtype=np.int64, count=n)
+    def __init__(
+        self, analyses: Sequence[Analysis] | None = None, raws: Sequence[list[str]] | None = None
+    ) -> None:
+        self.n = 0
+        self._token_no: dict[str, int] = {}
+        self._raw_no: dict[str, int] = {}
+        self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+        self._chunks = []
+        if analyses is not None:
+            self.add(analyses, raws if raws is not None else [[] for _ in analyses])
+            self.finish()
+
+    def add(self, analyses: Sequence[Analysis], raws: Sequence[list[str]]) -> None:
+        """The next texts: their analyses and their words as typed (``words``)."""
+        tokens = list(itertools.chain.from_iterable(a.tokens for a in analyses))
+        words = list(itertools.chain.from_iterable(raws))
+        for table, seq in ((self._token_no, tokens), (self._raw_no, words)):
+            for w in dict.fromkeys(seq):
+                if w not in table:
+                    table[w] = len(table)
+        self._chunks.append(
+            (
+                np.fromiter(map(self._token_no.__getitem__, tokens), np.int64, len(tokens)),
+                np.fromiter(
+                    itertools.chain.from_iterable(a.accented for a in analyses), bool, len(tokens)
+                ),
+                np.fromiter((len(a.tokens) for a in analyses), np.int64, len(analyses)),
+                np.fromiter(map(self._raw_no.__getitem__, words), np.int64, len(words)),
+                np.fromiter(map(len, raws), np.int64, len(raws)),
+            )
+        )
+        self.n += len(analyses)
+
+    def finish(self) -> None:
+        """Make the arrays of all the texts added."""
+        parts = list(zip(*self._chunks, strict=True)) or [[np.zeros(0, np.int64)]] * 5
+        self._chunks = []
+        self.tok, self.acc, sizes, self.raw_ids, self.raw_sizes = (np.concatenate(p) for p in parts)
+        self.acc = self.acc.astype(bool)
+        self.tokens = list(self._token_no)
+        self.raw_names = list(self._raw_no)
+        del self._token_no
+        n = self.n
         self.sizes = sizes
         self.starts = np.cumsum(sizes) - sizes
         self.text = np.repeat(np.arange(n, dtype=np.int64), sizes)
-        tokens = list(itertools.chain.from_iterable(a.tokens for a in analyses))
-        self.tokens, _, self.tok = _table(tokens)
-        del tokens
-        self.acc = np.fromiter(
-            itertools.chain.from_iterable(a.accented for a in analyses),
-            dtype=bool,
-            count=len(self.tok),
-        )
         rows = [_TOKEN_INFO.get(t) or _token_info(t) for t in self.tokens]
         folded_of_token = [r[0] for r in rows]
         self.folded, self.fold_id, fold_of = _table(folded_of_token)
@@ -358,22 +391,21 @@ class BulkTexts:
     # -- spellings and initialism runs -----------------------------------------------------
 
     def tally_streams(
-        self, raws: Sequence[list[str]], run_times: np.ndarray
+        self, run_times: np.ndarray
     ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """What ``_Tally.add`` collects of every text, in order: the names by id (ids given in
         order of first appearance), every text's words as typed as ids, each text followed by
         -1, with the sizes; and the folded words of letters of the texts with ``run_times``,
         the same way, with the sizes and which texts they are."""
         n, nf = self.n, len(self.folded)
-        raw_sizes = np.fromiter(map(len, raws), np.int64, n)
-        raw_names, raw_no, raw_ids = _table(list(itertools.chain.from_iterable(raws)))
+        raw_sizes, raw_ids = self.raw_sizes, self.raw_ids
         # one namespace for both: words as typed, then the folded words not among them
-        joint = dict(raw_no)
+        joint = dict(self._raw_no)
         fold_joint = np.fromiter(
             (joint.setdefault(w, len(joint)) for w in self.folded), np.int64, nf
         )
         everything = list(joint)
-        del joint, raw_no, raw_names
+        del joint
         alpha = np.fromiter((w.isalpha() for w in self.folded), bool, nf)
         l_at = np.flatnonzero(alpha[self.f] & (run_times[self.text] > 0))
         l_text = self.text[l_at]

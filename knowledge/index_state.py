@@ -361,6 +361,8 @@ class _Memo:
 
 MEMO_LIMIT = 8192
 """Texts kept at once for their later occurrences (a bound on memory)."""
+CHUNK = 4096
+"""Distinct texts cut into words and analysed at a time by the bulk build."""
 
 
 def _text_parts(text: str, with_features: bool = True) -> _TextParts:
@@ -789,10 +791,13 @@ class IndexState:
         enabled = gc.isenabled()
         gc.disable()
         try:
-            return cls._from_entries(list(entries), general_words, keyword_topics, general_pairs)
+            state = cls._from_entries(list(entries), general_words, keyword_topics, general_pairs)
         finally:
             if enabled:
                 gc.enable()
+        # (once the build's own objects are gone too)
+        _release_freed_memory()
+        return state
 
     @classmethod
     def _from_entries(
@@ -809,14 +814,29 @@ class IndexState:
         )
         # every distinct text, numbered in order of first occurrence, read at once
         distinct = list(occurrences)
-        raws = words_many(distinct)
-        bulk = BulkTexts([analyze_words(r) for r in raws])
-        scanned = bulk.scan()
         fid: dict[str, int] = {}
         text_features = _TextFeatures(fid)
-        # the cue words of a text are read as a keyword's (``keyword_phrase``) and, when the
-        # features are counted text by text, for them; the topics of the texts of short
-        # fields (procedure names, phrasings, keywords)
+        # The texts are cut into words and analysed a part at a time, and only what the
+        # entries' records need of each analysis is kept (its content words): the words and
+        # analyses of all the texts at once would take hundreds of MiB.
+        bulk = BulkTexts()
+        contents: list[tuple[str, ...]] = []
+        for lo in range(0, len(distinct), CHUNK):
+            chunk = distinct[lo : lo + CHUNK]
+            raws = words_many(chunk)
+            analyses = [analyze_words(r) for r in raws]
+            bulk.add(analyses, raws)
+            contents.extend(a.content for a in analyses)
+            if not text_features.at_once:
+                for text, a, raw in zip(chunk, analyses, raws, strict=True):
+                    weights_, cues_ = _scan(a.tokens, a.folded, a.accented)
+                    tp = _TextParts(text, a, (), (), raw, weights_, cues_)
+                    text_features.add(_with_features(tp))
+            del chunk, raws, analyses
+        bulk.finish()
+        scanned = bulk.scan()
+        # the cue words of a text are read as a keyword's (``keyword_phrase``); the topics of
+        # the texts of short fields (procedure names, phrasings, keywords)
         run_times = np.fromiter((run_texts[t] for t in distinct), np.int64, len(distinct))
         short = (run_times > 0).tolist()
         keywords = {t for e in entries for t in e.keywords}
@@ -825,18 +845,18 @@ class IndexState:
         parts = [
             _TextParts(
                 t,
-                a,
+                Analysis((), (), content, ()),
                 (),
                 (),
-                raw,
+                [],
                 scanned.weights(k),
-                scanned.cues(k) if t in keywords or not text_features.at_once else empty,
+                scanned.cues(k) if t in keywords else empty,
                 number=k,
                 _topics=topics.get(k, empty) if short[k] else None,
             )
-            for k, (t, a, raw) in enumerate(zip(distinct, bulk.analyses, raws, strict=True))
+            for k, (t, content) in enumerate(zip(distinct, contents, strict=True))
         ]
-        del topics, short
+        del topics, short, contents
         # the keyword phrases (keywords of 2 to 5 content words ...) in every short text
         text_phrases: dict[str, Collection[tuple[str, ...]]] = {}
         if keyword_topics:
@@ -852,16 +872,13 @@ class IndexState:
         del keywords
         if text_features.at_once:
             text_features.load(len(distinct), *bulk.feature_streams(fid))
-        else:
-            for tp in parts:
-                text_features.add(_with_features(tp))
         tally = _Tally()
         tally.load(
             np.fromiter(occurrences.values(), np.int64, len(distinct)),
             run_times,
-            *bulk.tally_streams(raws, run_times),
+            *bulk.tally_streams(run_times),
         )
-        del raws, bulk, scanned
+        del bulk, scanned
         number_of = {t: k for k, t in enumerate(distinct)}
         del distinct
         memo = _Memo()
@@ -873,6 +890,10 @@ class IndexState:
         short_df: Counter[str] = Counter()
         phrase_count: dict[tuple[str, ...], int] = {}
         field_weights = features.FIELD_WEIGHTS
+        # each text's parts are let go after its last occurrence (what the entries' records
+        # keep is made while the others still exist: fewer half-empty blocks of memory after)
+        left = list(occurrences.values())
+        gone = _TextParts("", Analysis((), (), (), ()), (), (), [], (), empty)
         for entry in entries:
             texts = [
                 (fname, parts[number_of[text]], field_weights[fname])
@@ -882,6 +903,9 @@ class IndexState:
             for _, tp, w in texts:
                 occurrence.append(tp.number)
                 weights.append(w)
+                left[tp.number] -= 1
+                if not left[tp.number]:
+                    parts[tp.number] = gone
             per_entry.append(len(texts))
             info, length = _entry_info(entry, memo, texts)
             infos.append(info)
@@ -889,7 +913,7 @@ class IndexState:
             short_df.update(info.short_words)
             for ph in info.kw_phrases:
                 phrase_count[ph] = phrase_count.get(ph, 0) + 1
-        del parts, number_of
+        del parts, left, number_of
         del memo
         # the features of every text occurrence, read from its text's in the table
         pool_ids, pool_counts, pool_start, pool_size = text_features.table()

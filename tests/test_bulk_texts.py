@@ -40,13 +40,21 @@ def test_every_step_equals_the_text_by_text_one() -> None:
     texts = _texts()
     raws = [words(t) for t in texts]
     analyses = [analyze_words(r) for r in raws]
-    bulk = BulkTexts(analyses)
+    bulk = BulkTexts(analyses, raws)
+    # added a part at a time, the same arrays
+    parted = BulkTexts()
+    for lo in range(0, len(texts), 700):
+        parted.add(analyses[lo : lo + 700], raws[lo : lo + 700])
+    parted.finish()
+    for name in ("tok", "acc", "f", "content", "raw_ids", "raw_sizes", "sizes"):
+        assert np.array_equal(getattr(parted, name), getattr(bulk, name)), name
+    assert parted.tokens == bulk.tokens and parted.raw_names == bulk.raw_names
     scan = bulk.scan()
     fid: dict[str, int] = {"already": 0}
     streams = bulk.feature_streams(fid)
     times = np.arange(len(texts), dtype=np.int64) % 3 + 1
     run_times = np.arange(len(texts), dtype=np.int64) % 4  # some texts count no runs
-    names, raw, raw_sizes, letters, letter_sizes, letter_texts = bulk.tally_streams(raws, run_times)
+    names, raw, raw_sizes, letters, letter_sizes, letter_texts = bulk.tally_streams(run_times)
 
     plain = _TextFeatures({"already": 0})
     tally = _Tally()
@@ -103,7 +111,7 @@ def test_every_step_equals_the_text_by_text_one() -> None:
     for got, want in zip(loaded.table(), plain.table(), strict=True):
         assert np.array_equal(got, want)
     bulk_tally = _Tally()
-    bulk_tally.load(times, run_times, *bulk.tally_streams(raws, run_times))
+    bulk_tally.load(times, run_times, *bulk.tally_streams(run_times))
     assert bulk_tally.spellings() == tally.spellings()
     assert bulk_tally.pairs == tally.pairs and bulk_tally.runs == tally.runs
 
@@ -114,7 +122,7 @@ def test_no_texts() -> None:
     assert scan.weights(0) == () and scan.cues(0) == frozenset()
     words_, sizes, keys, key_sizes = bulk.feature_streams({})
     assert len(words_) == len(sizes) == len(keys) == len(key_sizes) == 0
-    assert bulk.tally_streams([], np.zeros(0, np.int64))[0] == []
+    assert bulk.tally_streams(np.zeros(0, np.int64))[0] == []
 
 
 def test_first_order() -> None:
