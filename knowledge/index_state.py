@@ -21,11 +21,13 @@ Compactness, for bases of tens of thousands of entries:
 
 Building from the texts (``IndexState.from_entries``, what ``Index`` does) makes the same state
 as combining every entry's parts (``IndexState.build``), in bulk: the texts are counted first,
-each distinct text is analysed once and kept only until its last occurrence; spellings, word
-pairs and initialism runs are counted once per distinct text times its occurrences; term
-frequencies and postings are summed with numpy over all entries at once, each sum in the
-order the per-entry code adds it (so every float is the same, bit for bit:
-``tests/test_index_build_speed.py``).
+each distinct text is analysed once (4,096 at a time), and their words become one array of
+ids on which the aspect scan, the topics, the keyword phrases, the features, the spellings,
+word pairs and initialism runs are read for all texts at once (``knowledge/bulk_texts.py``);
+each distinct text is counted times its occurrences; term frequencies and postings are summed
+with numpy over all entries at once, each sum in the order the per-entry code adds it (so
+every float is the same, bit for bit: ``tests/test_index_build_speed.py``,
+``tests/test_bulk_texts.py``).
 
 The rules are those of the original single-pass build; the only choice the combination makes
 is how ties are broken where the build used to depend on the order of the entries (two
@@ -315,18 +317,11 @@ def _runs(ws: list[str]) -> Iterator[tuple[str, ...]]:
 
 
 class _Memo:
-    """Texts met during one build: a text repeated among entries is analysed once, and equal
-    short-field contents and sets of different entries are one object.
+    """Texts met while reading entries one by one (``parts_of``): a short text repeated among
+    them is analysed once (the short texts met last are remembered, at most ``MEMO_SIZE``),
+    and equal short-field contents and sets of different entries are one object."""
 
-    With ``counts`` (how often each text occurs in the base, counted before the build), a text
-    is remembered only if it occurs again, until its last occurrence, and at most
-    ``MEMO_LIMIT`` at a time: each distinct text is analysed once, and the many texts that
-    occur once (most phrasings and answers) are never kept. Without, the short texts met last
-    are remembered (at most ``MEMO_SIZE``)."""
-
-    def __init__(self, counts: dict[str, int] | None = None, with_features: bool = True) -> None:
-        self.left = counts
-        self.with_features = with_features
+    def __init__(self) -> None:
         self.texts: dict[str, _TextParts] = {}
         self.sets: dict[frozenset[Any], frozenset[Any]] = {}
         self.strings: dict[str, str] = {}
@@ -337,30 +332,17 @@ class _Memo:
 
     def text(self, text: str) -> _TextParts:
         """The parts of one occurrence of a text."""
-        texts, left = self.texts, self.left
+        texts = self.texts
         hit = texts.get(text)
-        if left is None:
-            if hit is None:
-                hit = _text_parts(text, self.with_features)
-                if len(text) <= LONG_TEXT:
-                    if len(texts) >= MEMO_SIZE:
-                        texts.clear()
-                    texts[text] = hit
-            return hit
-        more = left.get(text, 1) - 1  # occurrences after this one
         if hit is None:
-            hit = _text_parts(text, self.with_features)
-            if more > 0 and len(texts) < MEMO_LIMIT:
+            hit = _text_parts(text)
+            if len(text) <= LONG_TEXT:
+                if len(texts) >= MEMO_SIZE:
+                    texts.clear()
                 texts[text] = hit
-        elif more <= 0:
-            del texts[text]
-        if more > 0:
-            left[text] = more
         return hit
 
 
-MEMO_LIMIT = 8192
-"""Texts kept at once for their later occurrences (a bound on memory)."""
 CHUNK = 4096
 """Distinct texts cut into words and analysed at a time by the bulk build."""
 
