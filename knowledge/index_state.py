@@ -872,10 +872,6 @@ class IndexState:
         short_df: Counter[str] = Counter()
         phrase_count: dict[tuple[str, ...], int] = {}
         field_weights = features.FIELD_WEIGHTS
-        # each text's parts are let go after its last occurrence (what the entries' records
-        # keep is made while the others still exist: fewer half-empty blocks of memory after)
-        left = list(occurrences.values())
-        gone = _TextParts("", Analysis((), (), (), ()), (), (), [], (), empty)
         for entry in entries:
             texts = [
                 (fname, parts[number_of[text]], field_weights[fname])
@@ -885,9 +881,6 @@ class IndexState:
             for _, tp, w in texts:
                 occurrence.append(tp.number)
                 weights.append(w)
-                left[tp.number] -= 1
-                if not left[tp.number]:
-                    parts[tp.number] = gone
             per_entry.append(len(texts))
             info, length = _entry_info(entry, memo, texts)
             infos.append(info)
@@ -895,7 +888,7 @@ class IndexState:
             short_df.update(info.short_words)
             for ph in info.kw_phrases:
                 phrase_count[ph] = phrase_count.get(ph, 0) + 1
-        del parts, left, number_of
+        del parts, number_of
         del memo
         # the features of every text occurrence, read from its text's in the table
         pool_ids, pool_counts, pool_start, pool_size = text_features.table()
