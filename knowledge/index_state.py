@@ -21,7 +21,7 @@ Compactness, for bases of tens of thousands of entries:
 
 Building from the texts (``IndexState.from_entries``, what ``Index`` does) makes the same state
 as combining every entry's parts (``IndexState.build``), in bulk: the texts are counted first,
-each distinct text is analysed once (4,096 at a time), and their words become one array of
+each distinct text is analysed once (512 at a time), and their words become one array of
 ids on which the aspect scan, the topics, the keyword phrases, the features, the spellings,
 word pairs and initialism runs are read for all texts at once (``knowledge/bulk_texts.py``);
 each distinct text is counted times its occurrences; term frequencies and postings are summed
@@ -343,7 +343,7 @@ class _Memo:
         return hit
 
 
-CHUNK = 4096
+CHUNK = 512
 """Distinct texts cut into words and analysed at a time by the bulk build."""
 
 
