@@ -9,6 +9,8 @@ and the per-text steps are numpy operations over the whole array:
 - the aspect scan (``aspects._scan``): the cue that matches at each position is found for
   all positions at once, cue by cue; only where matched cues overlap is the left-to-right
   choice made word by word;
+- the topics of the short texts (``topics.topics_of``) and the keyword phrases in them (for
+  the keyword owners), found the same way;
 - the features of each text (content words, aspect cue words as "^word", exact-diacritics
   keys) as ids, in the order ``_TextFeatures.add`` gives them;
 - the spellings and initialism runs of each text, as ids, in the order ``_Tally.add`` gives
@@ -46,19 +48,9 @@ def _table(strings: Sequence[str]) -> tuple[list[str], dict[str, int], np.ndarra
     return names, number, ids
 
 
-def first_order(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct codes in order of first appearance, and each code's rank among them."""
-    if len(codes) == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    distinct, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")
-    rank = np.empty(len(distinct), dtype=np.int64)
-    rank[order] = np.arange(len(distinct), dtype=np.int64)
-    return distinct[order], rank[inverse.reshape(-1)]
-
-
 def first_order_dense(codes: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
-    """``first_order`` of codes in ``range(bound)``, without sorting them."""
+    """The distinct codes (all in ``range(bound)``) in order of first appearance, and each
+    code's rank among them, without sorting the codes."""
     first = np.full(bound, len(codes), dtype=np.int64)
     np.minimum.at(first, codes, np.arange(len(codes), dtype=np.int64))
     present = np.flatnonzero(first < len(codes))
@@ -321,7 +313,7 @@ class BulkTexts:
         """What ``_TextFeatures.add`` collects of every text, in order: the feature ids of its
         content words (aspect cue words as "^word"), each text followed by -1, with the sizes,
         and the ids of its exact-diacritics keys, with the sizes. New features get ids of
-        ``fid`` in the order ``add`` would give them."""
+        ``fid`` in the order ``add`` would give them. (After ``scan``: it reads the cue words.)"""
         n, nf = self.n, len(self.folded)
         text, f, acc, content = self.text, self.f, self.acc, self.content
         c_at = np.flatnonzero(content)

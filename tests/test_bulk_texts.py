@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from knowledge import features, index_state, kbfile
-from knowledge.bulk_texts import BulkTexts, first_order, first_order_dense
+from knowledge.bulk_texts import BulkTexts, first_order_dense
 from knowledge.index_state import IndexState, _Tally, _TextFeatures, _TextParts, parts_of
 from knowledge.normalize import analyze_words, words, words_many
 from knowledge.search import GENERAL_PAIRS, GENERAL_WORDS, KEYWORD_TOPICS
@@ -127,9 +127,9 @@ def test_no_texts() -> None:
 
 def test_first_order() -> None:
     codes = np.asarray([5, 3, 5, 9, 3, 0, 9], dtype=np.int64)
-    for distinct, rank in (first_order(codes), first_order_dense(codes, 10)):
-        assert distinct.tolist() == [5, 3, 9, 0]
-        assert rank.tolist() == [0, 1, 0, 2, 1, 3, 2]
+    distinct, rank = first_order_dense(codes, 10)
+    assert distinct.tolist() == [5, 3, 9, 0]
+    assert rank.tolist() == [0, 1, 0, 2, 1, 3, 2]
 
 
 def test_features_text_by_text_when_pairs_weigh_otherwise(
