@@ -21,11 +21,13 @@ Compactness, for bases of tens of thousands of entries:
 
 Building from the texts (``IndexState.from_entries``, what ``Index`` does) makes the same state
 as combining every entry's parts (``IndexState.build``), in bulk: the texts are counted first,
-each distinct text is analysed once and kept only until its last occurrence; spellings, word
-pairs and initialism runs are counted once per distinct text times its occurrences; term
-frequencies and postings are summed with numpy over all entries at once, each sum in the
-order the per-entry code adds it (so every float is the same, bit for bit:
-``tests/test_index_build_speed.py``).
+each distinct text is analysed once (512 at a time), and their words become one array of
+ids on which the aspect scan, the topics, the keyword phrases, the features, the spellings,
+word pairs and initialism runs are read for all texts at once (``knowledge/bulk_texts.py``);
+each distinct text is counted times its occurrences; term frequencies and postings are summed
+with numpy over all entries at once, each sum in the order the per-entry code adds it (so
+every float is the same, bit for bit: ``tests/test_index_build_speed.py``,
+``tests/test_bulk_texts.py``).
 
 The rules are those of the original single-pass build; the only choice the combination makes
 is how ties are broken where the build used to depend on the order of the entries (two
@@ -39,12 +41,13 @@ import bisect
 import copy
 import ctypes
 import ctypes.util
+import gc
 import itertools
 import math
 import operator
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -53,8 +56,9 @@ import numpy as np
 
 from knowledge import aspects as aspect_model
 from knowledge import features
+from knowledge.bulk_texts import BulkTexts
 from knowledge.entry import Entry
-from knowledge.normalize import Analysis, analyze_words, fold, words
+from knowledge.normalize import Analysis, analyze_words, fold, words, words_many
 from knowledge.topics import topics_of
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -313,18 +317,11 @@ def _runs(ws: list[str]) -> Iterator[tuple[str, ...]]:
 
 
 class _Memo:
-    """Texts met during one build: a text repeated among entries is analysed once, and equal
-    short-field contents and sets of different entries are one object.
+    """Texts met while reading entries one by one (``parts_of``): a short text repeated among
+    them is analysed once (the short texts met last are remembered, at most ``MEMO_SIZE``),
+    and equal short-field contents and sets of different entries are one object."""
 
-    With ``counts`` (how often each text occurs in the base, counted before the build), a text
-    is remembered only if it occurs again, until its last occurrence, and at most
-    ``MEMO_LIMIT`` at a time: each distinct text is analysed once, and the many texts that
-    occur once (most phrasings and answers) are never kept. Without, the short texts met last
-    are remembered (at most ``MEMO_SIZE``)."""
-
-    def __init__(self, counts: dict[str, int] | None = None, with_features: bool = True) -> None:
-        self.left = counts
-        self.with_features = with_features
+    def __init__(self) -> None:
         self.texts: dict[str, _TextParts] = {}
         self.sets: dict[frozenset[Any], frozenset[Any]] = {}
         self.strings: dict[str, str] = {}
@@ -335,30 +332,19 @@ class _Memo:
 
     def text(self, text: str) -> _TextParts:
         """The parts of one occurrence of a text."""
-        texts, left = self.texts, self.left
+        texts = self.texts
         hit = texts.get(text)
-        if left is None:
-            if hit is None:
-                hit = _text_parts(text, self.with_features)
-                if len(text) <= LONG_TEXT:
-                    if len(texts) >= MEMO_SIZE:
-                        texts.clear()
-                    texts[text] = hit
-            return hit
-        more = left.get(text, 1) - 1  # occurrences after this one
         if hit is None:
-            hit = _text_parts(text, self.with_features)
-            if more > 0 and len(texts) < MEMO_LIMIT:
+            hit = _text_parts(text)
+            if len(text) <= LONG_TEXT:
+                if len(texts) >= MEMO_SIZE:
+                    texts.clear()
                 texts[text] = hit
-        elif more <= 0:
-            del texts[text]
-        if more > 0:
-            left[text] = more
         return hit
 
 
-MEMO_LIMIT = 8192
-"""Texts kept at once for their later occurrences (a bound on memory)."""
+CHUNK = 512
+"""Distinct texts cut into words and analysed at a time by the bulk build."""
 
 
 def _text_parts(text: str, with_features: bool = True) -> _TextParts:
@@ -381,6 +367,16 @@ def _text_parts(text: str, with_features: bool = True) -> _TextParts:
         weights,
         cue_words,
     )
+
+
+def _with_features(tp: _TextParts) -> _TextParts:
+    """A text's parts with its features (when the build does not count them at once)."""
+    cues = tp.cue_words if features.SPLIT_CUES else frozenset()
+    feats = features._features(tp.analysis, cues)
+    tone = features._tone_features(tp.analysis)
+    tp.names = (*feats, *tone)
+    tp.counts = (*feats.values(), *tone.values())
+    return tp
 
 
 def _texts(entry: Entry, memo: _Memo) -> list[tuple[str, _TextParts, float]]:
@@ -772,35 +768,119 @@ class IndexState:
         frequencies (the sums, per entry, of field weight times count over its texts, added
         in the entry's field order as ``_entry_parts`` adds them) and the postings are made
         with numpy over all entries."""
-        entries = list(entries)
+        # The build makes millions of small objects and frees few: the cyclic garbage
+        # collector, run every few hundred allocations, would walk all of them again and again.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            state = cls._from_entries(list(entries), general_words, keyword_topics, general_pairs)
+        finally:
+            if enabled:
+                gc.enable()
+        # (once the build's own objects are gone too)
+        _release_freed_memory()
+        return state
+
+    @classmethod
+    def _from_entries(
+        cls,
+        entries: list[Entry],
+        general_words: Iterable[str],
+        keyword_topics: bool,
+        general_pairs: Iterable[tuple[str, str]],
+    ) -> IndexState:
         occurrences = Counter([t for e in entries for _, texts in _fields(e) for t in texts])
         # the texts whose initialism runs count: procedure names, phrasings, keywords
         run_texts = Counter(
             [t for e in entries for t in (e.procedure, *e.phrasings, *e.keywords) if t]
         )
+        # every distinct text, numbered in order of first occurrence, read at once
+        distinct = list(occurrences)
         fid: dict[str, int] = {}
         text_features = _TextFeatures(fid)
-        memo = _Memo(dict(occurrences), with_features=not text_features.at_once)
+        # The texts are cut into words and analysed a part at a time, and only what the
+        # entries' records need of each analysis is kept (its content words): the words and
+        # analyses of all the texts at once would take hundreds of MiB.
+        bulk = BulkTexts()
+        contents: list[tuple[str, ...]] = []
+        for lo in range(0, len(distinct), CHUNK):
+            chunk = distinct[lo : lo + CHUNK]
+            raws = words_many(chunk)
+            analyses = [analyze_words(r) for r in raws]
+            bulk.add(analyses, raws)
+            contents.extend(a.content for a in analyses)
+            if not text_features.at_once:
+                for text, a, raw in zip(chunk, analyses, raws, strict=True):
+                    weights_, cues_ = _scan(a.tokens, a.folded, a.accented)
+                    tp = _TextParts(text, a, (), (), raw, weights_, cues_)
+                    text_features.add(_with_features(tp))
+            del chunk, raws, analyses
+        bulk.finish()
+        scanned = bulk.scan()
+        # the cue words of a text are read as a keyword's (``keyword_phrase``); the topics of
+        # the texts of short fields (procedure names, phrasings, keywords)
+        run_times = np.fromiter((run_texts[t] for t in distinct), np.int64, len(distinct))
+        short = (run_times > 0).tolist()
+        keywords = {t for e in entries for t in e.keywords}
+        topics = bulk.topics(run_times > 0)
+        empty: frozenset[str] = frozenset()
+        parts = [
+            _TextParts(
+                t,
+                Analysis((), (), content, ()),
+                (),
+                (),
+                [],
+                scanned.weights(k),
+                scanned.cues(k) if t in keywords else empty,
+                number=k,
+                _topics=topics.get(k, empty) if short[k] else None,
+            )
+            for k, (t, content) in enumerate(zip(distinct, contents, strict=True))
+        ]
+        del topics, short, contents
+        # the keyword phrases (keywords of 2 to 5 content words ...) in every short text
+        text_phrases: dict[str, Collection[tuple[str, ...]]] = {}
+        if keyword_topics:
+            kw_phrases = {
+                parts[k].analysis.content
+                for k, t in enumerate(distinct)
+                if t in keywords and parts[k].keyword_phrase
+            }
+            found = bulk.phrases_in(run_times > 0, sorted(kw_phrases))
+            for k in np.flatnonzero(run_times > 0).tolist():
+                text_phrases[parts[k].joined] = found.get(k, ())
+            del found, kw_phrases
+        del keywords
+        if text_features.at_once:
+            text_features.load(len(distinct), *bulk.feature_streams(fid))
+        tally = _Tally()
+        tally.load(
+            np.fromiter(occurrences.values(), np.int64, len(distinct)),
+            run_times,
+            *bulk.tally_streams(run_times),
+        )
+        del bulk, scanned
+        number_of = {t: k for k, t in enumerate(distinct)}
+        del distinct
+        memo = _Memo()
         infos: list[EntryInfo] = []
         lengths: list[float] = []
         occurrence: array[int] = array("q")  # the number of each text occurrence's text
         weights: array[float] = array("d")
         per_entry: array[int] = array("q")
         short_df: Counter[str] = Counter()
-        tally = _Tally()
         phrase_count: dict[tuple[str, ...], int] = {}
-        counted: set[str] = set()
+        field_weights = features.FIELD_WEIGHTS
         for entry in entries:
-            texts = _texts(entry, memo)
+            texts = [
+                (fname, parts[number_of[text]], field_weights[fname])
+                for fname, ts in _fields(entry)
+                for text in ts
+            ]
             for _, tp, w in texts:
-                if tp.number < 0:
-                    tp.number = text_features.add(tp)
                 occurrence.append(tp.number)
                 weights.append(w)
-                if tp.text not in counted:
-                    # spellings, pairs and runs of every occurrence of the text, at once
-                    counted.add(tp.text)
-                    tally.add(tp, occurrences[tp.text], run_texts[tp.text])
             per_entry.append(len(texts))
             info, length = _entry_info(entry, memo, texts)
             infos.append(info)
@@ -808,6 +888,7 @@ class IndexState:
             short_df.update(info.short_words)
             for ph in info.kw_phrases:
                 phrase_count[ph] = phrase_count.get(ph, 0) + 1
+        del parts, number_of
         del memo
         # the features of every text occurrence, read from its text's in the table
         pool_ids, pool_counts, pool_start, pool_size = text_features.table()
@@ -836,16 +917,19 @@ class IndexState:
         del first
         run = np.diff(np.append(starts, len(feat)))
         tf = value[starts]
-        for k in range(1, int(run.max()) if len(run) else 0):
-            more = run > k
-            tf[more] += value[starts[more] + k]
+        longer = np.flatnonzero(run > 1)  # the postings summed over several texts
+        k = 1
+        while len(longer):
+            tf[longer] += value[starts[longer] + k]
+            k += 1
+            longer = longer[run[longer] > k]
         df = np.bincount(feat[starts], minlength=len(fid))
         idx = owner[starts]
         del feat, owner, value, starts, run
         indptr = np.zeros(len(fid) + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
         codes = _Codes()
-        table, code = np.unique(tf, return_inverse=True)
+        table, code = _few_values(tf)
         if len(table) > 2**16:
             raise OverflowError("more than 65,536 distinct term frequencies")
         codes.values = table.tolist()
@@ -867,6 +951,7 @@ class IndexState:
             tally.runs,
             phrase_count,
             keyword_topics,
+            text_phrases,
         )
         _release_freed_memory()
         return state
@@ -889,8 +974,10 @@ class IndexState:
         run_counts: Counter[tuple[str, ...]],
         phrase_count: dict[tuple[str, ...], int],
         keyword_topics: bool,
+        text_phrases: dict[str, Collection[tuple[str, ...]]] | None = None,
     ) -> IndexState:
-        """The state from the postings and the sums of the entries' parts."""
+        """The state from the postings and the sums of the entries' parts (``text_phrases``:
+        the keyword phrases in the content of short texts, where known)."""
         # Word pairs of the language resources count once each (``GENERAL_PAIRS`` in search.py);
         # an edit only adds or removes an entry's own pairs, so these stay.
         spelling_pairs: dict[tuple[str, str], int] = dict.fromkeys(general_pairs, 1)
@@ -932,7 +1019,8 @@ class IndexState:
             starts = {ph[:2] for ph in phrase_count}
             firsts = {ph[0] for ph in phrase_count}
             # ``_short_runs(info, phrase_count, starts)``, each distinct short text read once
-            seen: dict[str, tuple[tuple[str, ...], ...]] = {}
+            # (the bulk build reads them all at once: ``text_phrases``)
+            seen: dict[str, Collection[tuple[str, ...]]] = dict(text_phrases or {})
             for info in infos:
                 runs: set[tuple[str, ...]] = set()
                 for text in info.texts:
@@ -1358,6 +1446,23 @@ class _TextFeatures:
         self._key_size.append(len(keys))
         return number
 
+    def load(
+        self,
+        n: int,
+        words: np.ndarray,
+        word_size: np.ndarray,
+        keys: np.ndarray,
+        key_size: np.ndarray,
+    ) -> None:
+        """Take the features of ``n`` texts at once, as ``add`` would have collected them
+        (``BulkTexts.feature_streams``)."""
+        self.n = n
+        # kept as numpy arrays: ``table`` reads either through the buffer protocol
+        self._words = words.astype(np.int64)  # type: ignore[assignment]
+        self._word_size = word_size.astype(np.int64)  # type: ignore[assignment]
+        self._keys = keys.astype(np.int64)  # type: ignore[assignment]
+        self._key_size = key_size.astype(np.int64)  # type: ignore[assignment]
+
     def table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Every text's feature ids (int32) and counts (float64), one text after the other,
         and where each text starts and how many it has."""
@@ -1451,6 +1556,30 @@ class _Tally:
             self._letter_times.append(run_times)
             self._letter_sizes.append(len(letters) + 1)
 
+    def load(
+        self,
+        times: np.ndarray,
+        run_times: np.ndarray,
+        names: list[str],
+        raw: np.ndarray,
+        raw_sizes: np.ndarray,
+        letters: np.ndarray,
+        letter_sizes: np.ndarray,
+        letter_texts: np.ndarray,
+    ) -> None:
+        """Take every distinct text at once, as ``add`` would have collected them in order
+        (``BulkTexts.tally_streams``): each occurs ``times`` times, ``run_times`` of them in a
+        field whose initialism runs count (``letter_texts``: the texts with some)."""
+        self._names = names
+        self._id = {w: k for k, w in enumerate(names)}
+        # kept as numpy arrays: ``spellings`` reads either through the buffer protocol
+        self._raw = raw.astype(np.intc)  # type: ignore[assignment]
+        self._raw_times = times.astype(np.int64)  # type: ignore[assignment]
+        self._raw_sizes = raw_sizes.astype(np.int64)  # type: ignore[assignment]
+        self._letters = letters.astype(np.intc)  # type: ignore[assignment]
+        self._letter_times = run_times[letter_texts].astype(np.int64)
+        self._letter_sizes = letter_sizes.astype(np.int64)  # type: ignore[assignment]
+
     def spellings(self) -> Counter[str]:
         """The words of letters (spellings) with their counts; also makes ``words``,
         ``pairs`` and ``runs`` (call after the last ``add``)."""
@@ -1503,20 +1632,65 @@ def _windows(
         for w in np.flatnonzero(counts).tolist():
             yield (w,), int(counts[w])
         return
-    if vocabulary**n < 2**62:
-        # one integer per run (mixed radix): sorted far faster than rows
-        code = ids[at]
-        for j in range(1, n):
-            code = code * vocabulary + ids[at + j]
-        _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
-    else:
+    # one integer per run (mixed radix), in the order of the runs' words: sorted far faster
+    # than rows; where it would not fit, the rank of its first words' code among theirs
+    # takes their place (the same order)
+    head = n
+    while head > 1 and vocabulary**head >= 2**62:
+        head -= 1
+    code = ids[at]
+    for j in range(1, head):
+        code = code * vocabulary + ids[at + j]
+    if head < n:
+        code = _sorted_distinct(code)[1]
+    if head < n and len(at) * vocabulary ** (n - head) >= 2**62:
         rows = np.stack([ids[at + j] for j in range(n)], axis=1)
         _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    else:
+        for j in range(head, n):
+            code = code * vocabulary + ids[at + j]
+        first, inverse = _sorted_distinct(code)
     counts = np.bincount(inverse.reshape(-1), weights=times[at].astype(np.float64))
     start = at[first]
     distinct = np.stack([ids[start + j] for j in range(n)], axis=1)
     for row, c in zip(distinct.tolist(), counts.tolist(), strict=True):
         yield tuple(row), int(c)
+
+
+def _sorted_distinct(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each distinct code, in increasing order, a position holding it; and each code's
+    rank among them (``np.unique``'s ``return_index`` up to which of the equal codes, and
+    ``return_inverse``), by one unstable sort."""
+    order = np.argsort(code)
+    ordered = code[order]
+    new = np.ones(len(code), dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    inverse = np.empty(len(code), dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    return order[new], inverse
+
+
+def _few_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` for many positive finite floats of a few
+    distinct values (term frequencies: millions of postings, a few hundred values), without
+    sorting them: each value's bits are hashed into one of 2**16 slots; if no two distinct
+    values share a slot, the slots give the table and every value's place in it. Otherwise,
+    and for other values, by ``np.unique``."""
+    if len(values) == 0 or not (np.isfinite(values).all() and (values > 0).all()):
+        table, code = np.unique(values, return_inverse=True)
+        return table, code.reshape(-1)
+    bits = values.view(np.uint64)
+    slot = ((bits * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(48)).astype(np.intp)
+    held = np.zeros(2**16, dtype=np.float64)
+    held[slot] = values
+    if not np.array_equal(held[slot], values):  # two values in one slot
+        table, code = np.unique(values, return_inverse=True)
+        return table, code.reshape(-1)
+    used = np.flatnonzero(held)
+    table = np.sort(held[used])
+    place = np.zeros(2**16, dtype=np.intp)
+    place[used] = np.searchsorted(table, held[used])
+    return table, place[slot]
 
 
 def _numpy(a: array[Any], dtype: type[np.generic]) -> np.ndarray:

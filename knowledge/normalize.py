@@ -104,6 +104,8 @@ whether any rewrite may start at it or apply to it, whether an abbreviation may 
 the word after Telex recovery with whether it carries marks: what ``_expand`` passes on).
 A word that no rewrite concerns always comes out of ``_expand`` as itself: most words."""
 _conv_of = operator.itemgetter(0)
+_first = operator.itemgetter(0)
+_second = operator.itemgetter(1)
 _folded_of = operator.itemgetter(1)
 _special = operator.itemgetter(3)
 _passed = operator.itemgetter(5)
@@ -123,8 +125,14 @@ def _word_info(word: str) -> _WordInfo:
             else word
         )
         folded = fold(conv)
-        abbr = conv in ABBREVIATIONS or folded in ABBREVIATIONS
         marks = has_marks(conv)
+        # whether ``_expand`` may replace it by an abbreviation's expansion: as typed, or
+        # folded when typed without marks or with letters Vietnamese does not use ("được"
+        # is never read as "duoc")
+        abbr = conv in ABBREVIATIONS or (
+            (not marks or bool(_NON_VIETNAMESE_LETTERS.intersection(folded)))
+            and folded in ABBREVIATIONS
+        )
         got = (conv, folded, marks, abbr or folded in _PHRASE_STARTS, abbr, (conv, marks))
         if len(_WORD_INFO) >= _WORD_INFO_SIZE:
             _WORD_INFO.clear()
@@ -321,10 +329,7 @@ def _carry_marks(
 
 def _unzip(expanded: list[tuple[str, bool]]) -> tuple[tuple[str, ...], tuple[bool, ...]]:
     """Words and marks as two tuples."""
-    if not expanded:
-        return (), ()
-    tokens, accented = zip(*expanded, strict=True)
-    return tokens, accented
+    return tuple(map(_first, expanded)), tuple(map(_second, expanded))
 
 
 _TOKEN_INFO: dict[str, tuple[str, bool, bool]] = {}
@@ -412,3 +417,21 @@ def is_telex(word: str) -> bool:
     return any(m in word for m in _TELEX_MARKERS if m != "oo") or (
         "oo" in word and not word.endswith(("oong", "ooc"))
     )
+
+
+# --- many texts at once (the index build) --------------------------------------------------
+
+_SEPARATOR = "\x1f"
+"""Joins texts for ``words_many``: not a word character, a starter that composes with nothing
+and is neither cased nor case-ignorable, so composing, lower-casing and cutting the joined
+text gives each text's words as ``words`` does."""
+
+
+def words_many(texts: list[str]) -> list[list[str]]:
+    """``words`` of each text, composed and lower-cased as one string."""
+    if not texts:
+        return []
+    joined = _SEPARATOR.join(texts)
+    if joined.count(_SEPARATOR) != len(texts) - 1:  # a text holds the separator itself
+        return [words(t) for t in texts]
+    return list(map(_WORD.findall, nfc(joined).lower().split(_SEPARATOR)))

@@ -106,6 +106,8 @@ def test_run_windows_by_rows_equal_those_by_one_code() -> None:
     for n in (1, 2, 3, 5):
         by_code = dict(index_state._windows(ids, times, n, 6))
         by_rows = dict(index_state._windows(ids, times, n, 10**6))
+        by_huge = list(index_state._windows(ids, times, n, 10**9))  # (by rows at n=5)
+        assert by_huge == list(index_state._windows(ids, times, n, 7))
         plain: Counter[tuple[int, ...]] = Counter()
         for i in range(len(ids) - n + 1):
             run = tuple(int(x) for x in ids[i : i + n])
