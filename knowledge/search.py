@@ -850,7 +850,7 @@ class Index:
         if len(whole.content) < LONG_QUESTION:
             return None
         last = parts[-1]
-        if len(analyze(last).content) < 3 and len(parts) >= 2:
+        if len(analyze(last).content) < 3:  # "... thì sao?" asks with the sentence before
             last = parts[-2] + " " + last
         raw = analyze(self.restore(last) if RESTORE else last)
         a = self._correct(raw)
