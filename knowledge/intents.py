@@ -47,6 +47,9 @@ class Intent:
     lacking, not that a dossier has no result yet), unless one of ``unless`` is there too
     ("nộp rồi mà chưa có sổ đỏ": the dossier was handed in)."""
     unless: tuple[tuple[str, ...], ...] = ()
+    or_all_of: tuple[tuple[tuple[tuple[str, ...], ...], ...], ...] = ()
+    """Other sets of ``all_of`` groups, any of which also matches ("hồ sơ đang ở bước nào" needs
+    no "của tôi": where a dossier stands is asked only of one's own)."""
     exact_marks: frozenset[str] = frozenset()
     """Cue words written with their real diacritics (``exact_marks: true`` in the data): a
     typed word that carries marks must be spelled the same ("khùng" is abuse, "khủng long" is
@@ -64,6 +67,12 @@ def _exact_words(spec: dict[str, object]) -> frozenset[str]:
     return frozenset(w for p in raw for w in words(str(p)))
 
 
+WHOLE_EXTRA = 3
+_WEAK = frozenset({"ok"})
+"""Words besides its phrases and the ``ignore`` list that a whole intent tolerates ("cảm ơn nha,
+dễ hiểu quá", "tuyệt vời, cảm ơn!"), when none of them asks anything or names a topic."""
+
+
 def _load() -> tuple[dict[str, Intent], frozenset[str]]:
     data = lang.load("intents")
     out = {}
@@ -73,6 +82,9 @@ def _load() -> tuple[dict[str, Intent], frozenset[str]]:
             whole=bool(spec.get("whole", False)),
             phrases=_phrases(spec.get("phrases", [])),
             all_of=tuple(_phrases(group) for group in spec.get("all_of", [])),
+            or_all_of=tuple(
+                tuple(_phrases(group) for group in groups) for groups in spec.get("or_all_of", [])
+            ),
             max_words=int(spec.get("max_words", 0)),
             replies=tuple(str(r).strip() for r in spec["replies"]),
             none_of=_phrases(spec.get("none_of", [])),
@@ -83,6 +95,41 @@ def _load() -> tuple[dict[str, Intent], frozenset[str]]:
 
 
 INTENTS, _IGNORE = _load()
+_DATA = lang.load("intents")
+_QUESTION_WORDS: tuple[tuple[str, ...], ...] = tuple(
+    tuple(str(w).split()) for w in _DATA.get("question_words", [])
+)
+_EMOJI: dict[str, str] = {
+    str(ch): str(name) for name, chars in (_DATA.get("emoji") or {}).items() for ch in chars
+}
+"""Emoji that say something on their own (a thumbs-up, folded hands, an angry face)."""
+
+
+def _emoji_intent(text: str) -> Intent | None:
+    """The intent of a message without words: its first telling emoji, else a greeting."""
+    for ch in text:
+        if ch in _EMOJI and _EMOJI[ch] in INTENTS:
+            return INTENTS[_EMOJI[ch]]
+    return INTENTS.get("greeting") if text.strip() else None
+
+
+def _plain_extra(words_left: list[str], text: str) -> bool:
+    """Whether words left over by a whole intent are only a remark: few, asking nothing and
+    naming no topic ("dễ hiểu quá", "giúp được nhiều lắm")."""
+    extra = [w for w in words_left if w not in _IGNORE]
+    if not extra:
+        return True
+    if len(extra) > WHOLE_EXTRA:
+        return False
+    if any(
+        tuple(words_left[i : i + len(q)]) == q
+        for q in _QUESTION_WORDS
+        for i in range(len(words_left))
+    ):
+        return False
+    from knowledge.topics import topics_of
+
+    return not topics_of(analyze(text)) and not _asks(words_left)
 
 
 def _spelled(typed: list[str], folded: list[str], exact: frozenset[str]) -> list[str]:
@@ -209,12 +256,15 @@ def _matched(intent: Intent, toks: list[str]) -> list[str] | None:
     ):
         return None
     if intent.all_of:
-        rest = toks
-        for group in intent.all_of:
-            rest, found = _strip(rest, group)
-            if not found:
-                return None
-        return rest
+        for groups in (intent.all_of, *intent.or_all_of):
+            rest = toks
+            for group in groups:
+                rest, found = _strip(rest, group)
+                if not found:
+                    break
+            else:
+                return rest
+        return None
     rest, found = _strip(toks, intent.phrases)
     return rest if found else None
 
@@ -230,8 +280,8 @@ def detect(text: str) -> Intent | None:
     typed = words(text)
     toks = [fold(w) for w in typed]
     if not toks:
-        # An emoji, "?": a call for attention, answered as a greeting.
-        return INTENTS.get("greeting") if text.strip() else None
+        # An emoji, "?": what the emoji says, else a call for attention (a greeting).
+        return _emoji_intent(text)
     # The same words with abbreviations and teen code written out ("hs" -> "hồ sơ").
     expanded = [w for w in analyze(text).folded if w]
     readings = [toks] if expanded == toks else [toks, expanded]
@@ -258,14 +308,22 @@ def detect(text: str) -> Intent | None:
     # Whole intents: the message is only courtesy words.
     whole = [INTENTS[n] for n in (*_ORDER, *_WHOLE_FALLBACK_ORDER) if n in INTENTS]
     whole = [i for i in whole if i.whole]
-    rest = toks
-    matched: list[Intent] = []
-    for intent in whole:
-        rest, found = _strip(rest, intent.phrases)
-        if found:
-            matched.append(intent)
-    if matched and all(w in _IGNORE for w in rest) and not _asks(toks):
-        return matched[0]
+    for reading in readings:
+        rest = reading
+        matched: list[Intent] = []
+        for intent in whole:
+            rest, found = _strip(rest, intent.phrases)
+            if found:
+                matched.append(intent)
+        if not matched or _asks(reading):
+            continue
+        if all(w in _IGNORE for w in rest):
+            return matched[0]
+        # A remark besides the courtesy ("cảm ơn nha, dễ hiểu quá"), but not besides words as
+        # weak as "được", "không" or "ok", which end many a question ("... được hông").
+        strong = [i for i in matched if i.name not in _WEAK]
+        if strong and _plain_extra(rest, text):
+            return strong[0]
     if all(w in _IGNORE for w in toks):
         # Forms of address and particles only ("bot ơi", "ad ơi", "cho hỏi"): a greeting.
         return INTENTS.get("greeting")

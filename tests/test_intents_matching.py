@@ -106,3 +106,28 @@ def test_lacking_a_paper_is_a_question_not_a_dossier_progress_question() -> None
     ):
         found = intents.detect(text)
         assert found is not None and found.name == "progress", text
+
+
+def test_emoji_courtesy_remarks_and_own_dossier_stages() -> None:
+    def name(text: str) -> str | None:
+        found = intents.detect(text)
+        return found.name if found else None
+
+    # an emoji alone says what it says; any other, or punctuation, calls for attention
+    assert name("👍") == "ok"
+    assert name("🙏") == "thanks"
+    assert name("😡😡") == "complaint"
+    assert name("🌵") == "greeting"
+    assert name("?") == "greeting"
+    # a short remark besides the courtesy words, asking nothing and naming no topic
+    assert name("cảm ơn nha, dễ hiểu quá") == "thanks"
+    assert name("tuyệt vời, cảm ơn!") == "thanks"
+    # ... but not besides words as weak as "được" or "hông", which end many questions
+    assert name("nộp thay được hông") is None
+    # nor a remark that names a procedure or asks something
+    assert name("cảm ơn, làm hộ chiếu ở đâu") is None
+    assert name("cảm ơn nha, căn cước gắn chip") is None
+    # where a dossier stands is asked only of one's own, "của tôi" or not
+    assert name("hồ sơ đang ở bước nào") == "progress"
+    assert name("kq hồ sơ có chưa ad") == "progress"
+    assert name("hồ sơ bị trả về thì phải làm lại từ đầu không") is None
