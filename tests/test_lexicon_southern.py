@@ -53,7 +53,6 @@ from knowledge.normalize import analyze
         # Typed without marks, as on a phone.
         ("tien huu", "lương hưu"),
         ("giay to nha dat", "giấy chứng nhận quyền sử dụng đất quyền sở hữu nhà ở"),
-        ("mo quan", "mở quán hộ kinh doanh"),
     ],
 )
 def test_a_southern_or_teen_code_word_reads_as_official_vietnamese(
