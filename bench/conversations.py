@@ -616,7 +616,15 @@ def main() -> None:
     )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--show", type=int, default=0, help="failures to print per kind")
+    ap.add_argument(
+        "--follow-ups",
+        type=Path,
+        help="YAML with another follow_ups list (aspect -> phrasings), e.g. one written blind",
+    )
     args = ap.parse_args()
+    if args.follow_ups:
+        other = yaml.safe_load(args.follow_ups.read_text(encoding="utf-8"))["follow_ups"]
+        DATA["follow_ups"].update({a: list(v) for a, v in other.items() if v})
     count_searches()
     everything = Tally()
     for path in args.kb or default_bases():

@@ -551,12 +551,16 @@ def unknown_weight(index: Index, question: str) -> float:
             not index.knows(form)
             and form not in (accented if marked else folded)
             and (marked or VOWELS.intersection(form))
+            and not (TYPOS_KNOWN and index.mendable(fold(form)))
         ):
             total += weight
     return total
 
 
 VOWELS = frozenset("aeiouy")
+TYPOS_KNOWN = True
+"""A typo that spelling correction reads as a known word ("nhữg", "gom nhug") is not a word of
+another subject either: only real words the texts never use count."""
 
 
 def off_topic_weight(index: Index, question: str, members: tuple[Entry, ...]) -> float:

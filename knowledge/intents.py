@@ -113,6 +113,20 @@ def _emoji_intent(text: str) -> Intent | None:
     return INTENTS.get("greeting") if text.strip() else None
 
 
+def _asks_with_question_word(words: list[str]) -> bool:
+    """Whether a whole message asks an aspect with a question word ("mất bao lâu vậy" asks the
+    processing time, though "lâu vậy" alone vents about it)."""
+    has_word = any(tuple(words[i : i + len(q)]) == q for q in _ASKING for i in range(len(words)))
+    return has_word and _asks(words)
+
+
+_ASKING: tuple[tuple[str, ...], ...] = tuple(
+    tuple(q.split())
+    for q in ("bao lau", "bao nhieu", "bao gio", "may ngay", "may thang", "khi nao", "o dau")
+)
+"""Question words that ask by themselves, unlike "báo" or "tới đâu" (how far a dossier got)."""
+
+
 def _plain_extra(words_left: list[str], text: str) -> bool:
     """Whether words left over by a whole intent are only a remark: few, asking nothing and
     naming no topic ("dễ hiểu quá", "giúp được nhiều lắm")."""
@@ -304,6 +318,8 @@ def detect(text: str) -> Intent | None:
             # không") is a question even when it also vents about delays or names a dossier.
             if name in _QUESTION_LIKE and _asks(rest):
                 continue
+            if name == "complaint" and _asks_with_question_word(reading):
+                continue  # (a dossier question says whose it is: "sổ đỏ của tôi bao giờ có")
             return intent
     # Whole intents: the message is only courtesy words.
     whole = [INTENTS[n] for n in (*_ORDER, *_WHOLE_FALLBACK_ORDER) if n in INTENTS]

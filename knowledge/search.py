@@ -68,7 +68,7 @@ from knowledge.normalize import (
     tone_key,
     words,
 )
-from knowledge.syllables import real_words
+from knowledge.syllables import is_folded_syllable, real_words
 from knowledge.topics import topics_of
 
 GENERAL_WORDS: tuple[str, ...] = tuple(
@@ -582,6 +582,17 @@ class Index:
         if not changed:
             return a
         return Analysis(a.tokens, a.folded, tuple(fixed), a.accented)
+
+    def mendable(self, word: str) -> bool:
+        """Whether spelling correction reads a folded word as a known one, or drops it as a
+        slip on a politeness word ("nhug", "duoc"): a typo, not a word of another subject."""
+        if word in self._vocab_set or not word.isalpha() or is_folded_syllable(word):
+            return False
+        if len(word) >= 4 and process.extractOne(
+            word, FOLDED_FILLERS, scorer=Levenshtein.distance, score_cutoff=1
+        ):
+            return True
+        return self._mend(word, "", "") is not None
 
     def _mend(self, tok: str, left: str, right: str) -> tuple[str, bool] | None:
         """The closest known word one edit away (two for long words), and whether it forms a

@@ -373,3 +373,13 @@ async def test_a_procedure_named_after_a_documents_question_keeps_the_documents(
             "còn công nhận hộ thoát nghèo, hộ thoát cận nghèo trong năm thì sao",
         )
     assert named == ("answer", "thoat-ngheo/ho-so")
+
+
+async def test_a_typo_in_a_follow_up_is_not_a_word_of_another_subject(tmp_path: Path) -> None:
+    # "nhữg" (những) is a slip, not a word no public-service text uses: the follow-up is
+    # answered, not only offered as if it might be about something else.
+    async with base_app(tmp_path, "eval2") as app:
+        assert (await talk(app, "Làm lại căn cước ở đâu?", "hs gồm nhữg gì vậy ad"))[1] == (
+            "answer",
+            "can-cuoc/cap-lai-ho-so",
+        )

@@ -131,3 +131,13 @@ def test_emoji_courtesy_remarks_and_own_dossier_stages() -> None:
     assert name("hồ sơ đang ở bước nào") == "progress"
     assert name("kq hồ sơ có chưa ad") == "progress"
     assert name("hồ sơ bị trả về thì phải làm lại từ đầu không") is None
+
+
+def test_a_complaint_word_in_a_question_with_a_question_word() -> None:
+    def name(text: str) -> str | None:
+        found = intents.detect(text)
+        return found.name if found else None
+
+    assert name("mất bao lâu vậy") is None  # asks the processing time
+    assert name("sao lâu vậy") == "complaint"  # vents about it
+    assert name("cho trễ hẹn mà cũng ko thèm báo") == "complaint"  # "báo" is no "bao lâu"
