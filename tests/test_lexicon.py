@@ -90,3 +90,12 @@ def test_a_photo_is_not_a_pronoun() -> None:
     # "ảnh" is the photo every passport, ID card and licence asks for; read as "anh" (he) it
     # was dropped as a polite filler, in questions and entries alike.
     assert "anh" in analyze("làm hộ chiếu cần mấy tấm ảnh 4x6").content
+
+
+@pytest.mark.parametrize(
+    "text", ["được mấy triệu một tháng vậy", "lãnh bao nhiêu triệu", "được nhiêu vậy ad"]
+)
+def test_amounts_asked_in_millions_or_southern_speech(text: str) -> None:
+    from knowledge import aspects
+
+    assert aspects.primary(aspects.aspect_weights(analyze(text))) == "amount"
