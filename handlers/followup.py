@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any, TypeVar, cast
 
 from knowledge import aspects as aspect_model
-from knowledge import lang, search, selfcal
+from knowledge import intents, search, selfcal
 from knowledge.entry import Entry
 from knowledge.lexicon import FILLERS, GENERIC
 from knowledge.normalize import Analysis, analyze, fold
@@ -297,18 +297,10 @@ def _general(
     return found[first] if runner_up - low >= GENERAL_MARGIN else None
 
 
-QUESTION_WORDS: frozenset[tuple[str, ...]] = frozenset(
-    tuple(str(w).split()) for w in lang.load("intents").get("question_words", [])
-)
-
-
 def asks_own_question(question: str) -> bool:
     """Whether a message holds a question word ("ai", "gì", "nào", "đâu" ...; see
     ``knowledge/lang/intents.yaml``)."""
-    folded = [fold(w) for w in split_words(question)]
-    return any(
-        tuple(folded[i : i + len(q)]) == q for q in QUESTION_WORDS for i in range(len(folded))
-    )
+    return intents.holds_any([fold(w) for w in split_words(question)], intents.QUESTION_WORDS)
 
 
 def special_weight(index: Index, question: str, members: tuple[Entry, ...]) -> float:

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from knowledge import aspects, lang
 from knowledge.normalize import analyze, fold, has_marks, words
+from knowledge.topics import topics_of
 
 SMALL_TALK_DECISION = "smalltalk"
 PROGRESS_DECISION = "progress"
@@ -96,9 +97,15 @@ def _load() -> tuple[dict[str, Intent], frozenset[str]]:
 
 INTENTS, _IGNORE = _load()
 _DATA = lang.load("intents")
-_QUESTION_WORDS: tuple[tuple[str, ...], ...] = tuple(
+QUESTION_WORDS: tuple[tuple[str, ...], ...] = tuple(
     tuple(str(w).split()) for w in _DATA.get("question_words", [])
 )
+"""Folded question words ("ai", "gì", "nào", "đâu" ...; ``question_words`` in the data)."""
+_ASKING: tuple[tuple[str, ...], ...] = tuple(
+    tuple(q.split())
+    for q in ("bao lau", "bao nhieu", "bao gio", "may ngay", "may thang", "khi nao", "o dau")
+)
+"""Question words that ask by themselves, unlike "báo" or "tới đâu" (how far a dossier got)."""
 _EMOJI: dict[str, str] = {
     str(ch): str(name) for name, chars in (_DATA.get("emoji") or {}).items() for ch in chars
 }
@@ -113,18 +120,15 @@ def _emoji_intent(text: str) -> Intent | None:
     return INTENTS.get("greeting") if text.strip() else None
 
 
+def holds_any(toks: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether folded words hold one of the phrases."""
+    return any(_find(toks, phrase) >= 0 for phrase in phrases)
+
+
 def _asks_with_question_word(words: list[str]) -> bool:
     """Whether a whole message asks an aspect with a question word ("mất bao lâu vậy" asks the
     processing time, though "lâu vậy" alone vents about it)."""
-    has_word = any(tuple(words[i : i + len(q)]) == q for q in _ASKING for i in range(len(words)))
-    return has_word and _asks(words)
-
-
-_ASKING: tuple[tuple[str, ...], ...] = tuple(
-    tuple(q.split())
-    for q in ("bao lau", "bao nhieu", "bao gio", "may ngay", "may thang", "khi nao", "o dau")
-)
-"""Question words that ask by themselves, unlike "báo" or "tới đâu" (how far a dossier got)."""
+    return holds_any(words, _ASKING) and _asks(words)
 
 
 def _plain_extra(words_left: list[str], text: str) -> bool:
@@ -135,14 +139,8 @@ def _plain_extra(words_left: list[str], text: str) -> bool:
         return True
     if len(extra) > WHOLE_EXTRA:
         return False
-    if any(
-        tuple(words_left[i : i + len(q)]) == q
-        for q in _QUESTION_WORDS
-        for i in range(len(words_left))
-    ):
+    if holds_any(words_left, QUESTION_WORDS):
         return False
-    from knowledge.topics import topics_of
-
     return not topics_of(analyze(text)) and not _asks(words_left)
 
 

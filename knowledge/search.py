@@ -351,6 +351,14 @@ def aspects(a: Analysis) -> frozenset[str]:
     return frozenset(k for k, v in w.items() if v >= aspect_model.CLEAR and v >= 0.5 * top)
 
 
+def _filler_slip(tok: str) -> bool:
+    """Whether a folded word of four letters or more is one edit from a politeness word or
+    particle ("duoc" slipped to "đươc", "nhug" for "nhưng")."""
+    return len(tok) >= 4 and bool(
+        process.extractOne(tok, FOLDED_FILLERS, scorer=Levenshtein.distance, score_cutoff=1)
+    )
+
+
 def _sigmoid(coef: Sequence[float], x: np.ndarray) -> float:
     z = coef[0] + float(np.dot(np.asarray(coef[1:], dtype=np.float64), x))
     return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
@@ -567,9 +575,7 @@ class Index:
                 fixed.extend(split)
             elif mend and mend[1]:
                 fixed.append(mend[0])  # forms a word pair of the base: "thất nghệp" -> "nghiệp"
-            elif len(tok) >= 4 and process.extractOne(
-                tok, FOLDED_FILLERS, scorer=Levenshtein.distance, score_cutoff=1
-            ):
+            elif _filler_slip(tok):
                 pass  # a slip on a politeness word or particle ("đươc", "khôg"): dropped
             elif mend:
                 fixed.append(mend[0])
@@ -588,11 +594,7 @@ class Index:
         slip on a politeness word ("nhug", "duoc"): a typo, not a word of another subject."""
         if word in self._vocab_set or not word.isalpha() or is_folded_syllable(word):
             return False
-        if len(word) >= 4 and process.extractOne(
-            word, FOLDED_FILLERS, scorer=Levenshtein.distance, score_cutoff=1
-        ):
-            return True
-        return self._mend(word, "", "") is not None
+        return _filler_slip(word) or self._mend(word, "", "") is not None
 
     def _mend(self, tok: str, left: str, right: str) -> tuple[str, bool] | None:
         """The closest known word one edit away (two for long words), and whether it forms a
