@@ -132,8 +132,9 @@ def _asks_with_question_word(words: list[str]) -> bool:
 
 
 def _plain_extra(words_left: list[str], text: str) -> bool:
-    """Whether words left over by a whole intent are only a remark: few, asking nothing and
-    naming no topic ("dễ hiểu quá", "giúp được nhiều lắm")."""
+    """Whether words left over by a whole intent (in a message asking nothing) are only a
+    remark: few, without a question word, naming no topic ("dễ hiểu quá", "giúp được nhiều
+    lắm")."""
     extra = [w for w in words_left if w not in _IGNORE]
     if not extra:
         return True
@@ -141,7 +142,7 @@ def _plain_extra(words_left: list[str], text: str) -> bool:
         return False
     if holds_any(words_left, QUESTION_WORDS):
         return False
-    return not topics_of(analyze(text)) and not _asks(words_left)
+    return not topics_of(analyze(text))
 
 
 def _spelled(typed: list[str], folded: list[str], exact: frozenset[str]) -> list[str]:
@@ -322,6 +323,9 @@ def detect(text: str) -> Intent | None:
     # Whole intents: the message is only courtesy words.
     whole = [INTENTS[n] for n in (*_ORDER, *_WHOLE_FALLBACK_ORDER) if n in INTENTS]
     whole = [i for i in whole if i.whole]
+    # Read with the marks typed: "giúp được nhiều lắm" is no "được nhiêu" (how much).
+    if aspects.primary(aspects.aspect_weights(analyze(text))):
+        readings = []
     for reading in readings:
         rest = reading
         matched: list[Intent] = []
@@ -329,7 +333,7 @@ def detect(text: str) -> Intent | None:
             rest, found = _strip(rest, intent.phrases)
             if found:
                 matched.append(intent)
-        if not matched or _asks(reading):
+        if not matched:
             continue
         if all(w in _IGNORE for w in rest):
             return matched[0]

@@ -141,3 +141,10 @@ def test_a_complaint_word_in_a_question_with_a_question_word() -> None:
     assert name("mất bao lâu vậy") is None  # asks the processing time
     assert name("sao lâu vậy") == "complaint"  # vents about it
     assert name("cho trễ hẹn mà cũng ko thèm báo") == "complaint"  # "báo" is no "bao lâu"
+
+
+def test_a_remark_is_read_with_its_marks() -> None:
+    # folded, "được nhiều" would be "được nhiêu" (how much?), a question on an amount
+    found = intents.detect("cảm ơn bot nha, giúp được nhiều lắm")
+    assert found is not None and found.name == "thanks"
+    assert intents.detect("cảm ơn, được nhiêu vậy ad") is None
