@@ -37,6 +37,24 @@ nhiêu tiền" after a marriage question) rather than a follow-up ("còn hồ s�
 "còn" only folds to "con", a word of birth registration)."""
 
 
+KEEP_ON_FALLBACK = True
+"""A message that falls back keeps the remembered procedure unless it names another procedure
+of the base in citizens' words (``followup.named_procedure``): retrieval's ``named`` also comes
+from everyday words that some entry uses ("đang ở trọ tỉnh khác ... hay phải về quê"), and a
+follow-up that was not understood must not end the conversation. Measured with the blind
+follow-up sets (``bench/conversations.py --follow-ups``): bench/followups_blind.yaml 0.865 ->
+0.883; bench/followups_blind2.yaml, half read 0.456 -> 0.712, half unread 0.792 -> 0.799 (one
+misread follow-up no longer sends every later one to another procedure); the bench's own list,
+switches and unrelated questions unchanged."""
+
+
+def _guessed_away(ctx: Context, key: str) -> bool:
+    """Whether a suggestion of procedure ``key`` would move the dialogue memory away from
+    another remembered procedure."""
+    recalled = memory.recall(ctx.state)
+    return recalled is not None and recalled.procedure != key
+
+
 def _related(ctx: Context, entry: Entry, result: SearchResult | None) -> list[Entry]:
     """Other matches first (they are what the question was near), then the same procedure."""
     found: list[Entry] = []
@@ -295,10 +313,13 @@ async def answer_question(ctx: Context) -> Outcome:
             Choice(texts.NONE_OF_THESE, Menu("none").pack()),
         )
         # The citizen is asking about that procedure (every suggestion is of it): a follow-up
-        # ("nộp ở đâu") is about it too.
-        state = memory.remember(
-            ctx.state, key, ctx.index.group_name(key), best.entry.id, result.aspect
-        )
+        # ("nộp ở đâu") is about it too. But a guess at another procedure than the remembered
+        # one, from a message that names none, does not move the conversation there.
+        state = ctx.state
+        if result.named or not _guessed_away(ctx, key):
+            state = memory.remember(
+                ctx.state, key, ctx.index.group_name(key), best.entry.id, result.aspect
+            )
         return Outcome((Reply(texts.DID_YOU_MEAN, choices),), state, Decision.SUGGEST.value)
     await ctx.record_question(
         question,
@@ -307,7 +328,9 @@ async def answer_question(ctx: Context) -> Outcome:
         best.score if best else None,
     )
     outcome = replace(out_of_scope_outcome(ctx), decision=Decision.FALLBACK.value)
-    if result.named:  # another procedure was named: the earlier one is no longer the topic
+    if result.named and (
+        not KEEP_ON_FALLBACK or followup.named_procedure(ctx.index, question)
+    ):  # another procedure was named: the earlier one is no longer the topic
         return replace(outcome, next_state=memory.forget(outcome.next_state))
     return outcome
 
