@@ -404,3 +404,23 @@ async def test_a_follow_up_misread_as_another_subject_does_not_end_the_topic(
     assert seen[0] == ("answer", "ban-le-ruou/ho-so")
     assert seen[2] == ("answer", "ban-le-ruou/le-phi")
     assert seen[3] == ("answer", "ban-le-ruou/noi-nop")
+
+
+async def test_follow_ups_in_chat_shorthand_are_answered(tmp_path: Path) -> None:
+    # "ủa" (a surprised "huh") is a particle, not a word of another subject; "free" is the
+    # fee; "thu tiền" asks whether the office charges; "bước nào trước bước nào sau" asks the
+    # steps, not where a dossier has got to (the base has no steps entry: it says so).
+    shared_kb = ROOT.parent / "shared" / "eval" / "kb.yaml"
+    async with base_app(tmp_path, shared_kb) as app:
+        seen = await talk(
+            app,
+            "Hồ sơ xin giấy phép bán lẻ rượu gồm những gì?",
+            "ủa nộp chỗ nào z",
+            "có free k ad",
+            "ủa vậy có thu tiền hông",
+            "em lan dau di lam giay to, khong biet buoc nao truoc buoc nao sau, chi giup em voi",
+        )
+    assert seen[1] == ("answer", "ban-le-ruou/noi-nop")
+    assert seen[2] == ("answer", "ban-le-ruou/le-phi")
+    assert seen[3] == ("answer", "ban-le-ruou/le-phi")
+    assert seen[4] == ("fallback", None)  # the missing-aspect reply, not the dossier lookup
