@@ -26,6 +26,7 @@ from knowledge.normalize import Analysis, analyze, fold
 from knowledge.normalize import words as split_words
 from knowledge.search import Decision, Index, Match, SearchResult
 from knowledge.selfcal import bundled_entries
+from knowledge.topics import topics_of
 
 T = TypeVar("T")
 
@@ -621,6 +622,18 @@ def public_service_words() -> tuple[frozenset[str], frozenset[str]]:
 FOLDED_FILLERS = frozenset(fold(w) for w in FILLERS)
 """Politeness words, pronouns and particles without marks: "co" typed without marks is "có"
 as often as "cơ" of "cơ quan"."""
+
+
+def tells_a_story(index: Index, question: str) -> bool:
+    """Whether a message is long (``search.LONG_QUESTION`` content words), asks an aspect
+    clearly and names no everyday subject outside public services (``topics.yaml``, prefix
+    "off-"): "tuần sau em đi công tác rồi, nộp hôm nay thì khoảng bao lâu mới xong, có kịp
+    trước khi em đi không ạ". Such a message tells the citizen's situation in everyday words
+    ("công tác", "kịp") that no public-service text uses; they say nothing of another subject."""
+    a = analyze(question)
+    if len(a.content) < search.LONG_QUESTION or not asked_aspect(index, question):
+        return False
+    return not any(t.startswith(search.OFF_DOMAIN) for t in topics_of(a))
 
 
 def names_a_topic(index: Index, question: str) -> bool:

@@ -424,3 +424,19 @@ async def test_follow_ups_in_chat_shorthand_are_answered(tmp_path: Path) -> None
     assert seen[2] == ("answer", "ban-le-ruou/le-phi")
     assert seen[3] == ("answer", "ban-le-ruou/le-phi")
     assert seen[4] == ("fallback", None)  # the missing-aspect reply, not the dossier lookup
+
+
+async def test_a_long_follow_up_telling_the_situation_is_still_a_follow_up(tmp_path: Path) -> None:
+    # "công tác", "kịp", "quên", "khỏi", "lui" are in no public-service text, yet a long message
+    # that asks an aspect clearly is a follow-up; a long one about the price of gold is not.
+    shared_kb = ROOT.parent / "shared" / "eval" / "kb.yaml"
+    async with base_app(tmp_path, shared_kb) as app:
+        seen = await talk(
+            app,
+            "Phí thẩm định cấp giấy phép bán lẻ rượu là bao nhiêu?",
+            "tai tui lon tuoi hay quen, chi ro gium tui phai mang theo may thu giay gi de khoi "
+            "di toi di lui nha",
+            "dạo này giá vàng tăng quá, cho em hỏi mua vàng ở tiệm nào thì rẻ vậy ạ",
+        )
+    assert seen[1] == ("answer", "ban-le-ruou/ho-so")
+    assert seen[2][0] == "fallback"
