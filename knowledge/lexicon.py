@@ -16,6 +16,12 @@ ABBREVIATIONS: dict[str, str] = {str(k): str(v) for k, v in lang.load("abbreviat
 PHRASES: dict[str, str] = {str(k): str(v) for k, v in lang.load("phrases").items()}
 """Phrase rewrites applied to folded token sequences before single tokens (longest first)."""
 
+PHRASE_MARKS: dict[str, tuple[str, ...]] = {
+    str(k): tuple(str(f) for f in v) for k, v in lang.load("phrase_marks").items()
+}
+"""For phrases whose folded words are also another phrase: the accented forms they stand for
+(a word typed with marks must match one of them for the phrase to be rewritten)."""
+
 _FILLERS = lang.load("fillers")
 FILLERS: frozenset[str] = frozenset(str(w) for w in _FILLERS["fillers"])
 """Accented words that carry no topic: politeness, pronouns, particles, generic verbs."""

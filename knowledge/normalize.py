@@ -22,13 +22,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import cast
 
-from knowledge.lexicon import ABBREVIATIONS, AMBIGUOUS_FOLDED, FILLERS, PHRASES
+from knowledge.lexicon import ABBREVIATIONS, AMBIGUOUS_FOLDED, FILLERS, PHRASE_MARKS, PHRASES
 
 _TONES = {"\u0300": "2", "\u0301": "1", "\u0309": "3", "\u0303": "4", "\u0323": "5"}
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _MAX_PHRASE = max(len(k.split()) for k in PHRASES)
 _FOLDED_PHRASES = {tuple(k.split()): v for k, v in PHRASES.items()}
 _PHRASE_STARTS = frozenset(k[0] for k in _FOLDED_PHRASES)
+_PHRASE_FORMS = {
+    tuple(k.split()): tuple(tuple(f.split()) for f in forms) for k, forms in PHRASE_MARKS.items()
+}
 _FOLDED_FILLERS = frozenset(
     unicodedata.normalize("NFD", w.replace("đ", "d")).encode("ascii", "ignore").decode()
     for w in FILLERS
@@ -140,6 +143,30 @@ def _word_info(word: str) -> _WordInfo:
     return got
 
 
+def _marks_fit(key: tuple[str, ...], typed: list[str]) -> bool:
+    """Whether the words ``typed`` for the folded phrase ``key`` may be rewritten: each word
+    typed with marks carries those of one accented form the phrase stands for
+    (``knowledge/lang/phrase_marks.yaml``: "giấy đó" is not "giấy đỏ")."""
+    forms = _PHRASE_FORMS.get(key)
+    if forms is None:
+        return True
+    return any(
+        all(not has_marks(w) or w.lower() == f for w, f in zip(typed, form, strict=True))
+        for form in forms
+    )
+
+
+def phrase_spans(folded: list[str]) -> frozenset[int]:
+    """Positions of words (folded) that form a phrase whose rewrite depends on the marks typed
+    (``knowledge/lang/phrase_marks.yaml``)."""
+    out: set[int] = set()
+    for i in range(len(folded)):
+        for n in range(2, min(_MAX_PHRASE, len(folded) - i) + 1):
+            if tuple(folded[i : i + n]) in _PHRASE_FORMS:
+                out.update(range(i, i + n))
+    return frozenset(out)
+
+
 def _expand(raw: list[str]) -> list[tuple[str, bool]]:
     """Apply phrase rewrites, then single-token abbreviations; keep whether marks were typed.
 
@@ -187,7 +214,11 @@ def _expand(raw: list[str]) -> list[tuple[str, bool]]:
             longest = 1
         for n in range(longest, 1, -1):
             key = tuple(folded[i : i + n])
-            if key in _FOLDED_PHRASES and not _already_expanded(folded, i, n, key):
+            if (
+                key in _FOLDED_PHRASES
+                and not _already_expanded(folded, i, n, key)
+                and _marks_fit(key, raw[i : i + n])
+            ):
                 typed_marks = any(has_marks(w) for w in raw[i : i + n])
                 out.extend((w, typed_marks) for w in _FOLDED_PHRASES[key].split())
                 i += n
@@ -224,7 +255,11 @@ def _expand_reference(raw: list[str]) -> list[tuple[str, bool]]:
         longest = min(_MAX_PHRASE, len(raw) - i) if folded[i] in _PHRASE_STARTS else 1
         for n in range(longest, 1, -1):
             key = tuple(folded[i : i + n])
-            if key in _FOLDED_PHRASES and not _already_expanded(folded, i, n, key):
+            if (
+                key in _FOLDED_PHRASES
+                and not _already_expanded(folded, i, n, key)
+                and _marks_fit(key, raw[i : i + n])
+            ):
                 typed_marks = any(has_marks(w) for w in raw[i : i + n])
                 out.extend((w, typed_marks) for w in _FOLDED_PHRASES[key].split())
                 i += n

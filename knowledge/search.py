@@ -65,6 +65,7 @@ from knowledge.normalize import (
     analyze,
     fold,
     has_marks,
+    phrase_spans,
     tone_key,
     words,
 )
@@ -1026,9 +1027,12 @@ class Index:
             # Typed with marks throughout: a word without marks was meant so ("mang theo").
             return text
         out: list[str] = []
+        # Words of a phrase that is rewritten whatever its marks ("so do": "sổ đỏ") stay
+        # unmarked: restored ("số đó"), they would no longer read as that phrase.
+        kept = phrase_spans(folded)
         for i, (w, f) in enumerate(zip(typed, folded, strict=True)):
             options = self._spellings.get(f)
-            if not options or w != f:
+            if not options or w != f or i in kept:
                 out.append(w)
                 continue
             prev = out[-1] if out else ""

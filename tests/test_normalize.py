@@ -147,3 +147,18 @@ def test_spelling_variants_and_everyday_names_of_benefits() -> None:
     assert analyze("chích ngừa").content == analyze("tiêm chủng").content
     # "tiền sinh con" / "tiền đẻ con" is the maternity benefit (rewritten in two passes).
     assert analyze("lãnh tiền đẻ con").content == analyze("nhận chế độ thai sản").content
+
+
+def test_a_phrase_typed_with_other_marks_is_not_rewritten() -> None:
+    # "giấy đó" (that paper) and "mặt tiền" (frontage) fold like "giấy đỏ" and "mất tiền";
+    # only the latter are the land-use certificate and a fee (knowledge/lang/phrase_marks.yaml).
+    assert analyze("giấy đó còn giá trị không").tokens[:2] == ("giấy", "đó")
+    assert analyze("sửa mặt tiền nhà").tokens == ("sửa", "mặt", "tiền", "nhà")
+    assert "quyền" in analyze("giấy đỏ bị mất").tokens
+    assert "quyền" in analyze("giay do bi mat").tokens  # typed without marks: as before
+    assert analyze("có mất tiền không").tokens == ("có", "lệ", "phí", "không")
+
+
+def test_dk_asking_the_conditions_reads_dieu_kien() -> None:
+    assert analyze("dk de duoc huong la j").tokens[:2] == ("điều", "kiện")
+    assert analyze("dk ket hon o dau").tokens[:2] == ("đăng", "ký")
