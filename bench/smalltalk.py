@@ -4,7 +4,9 @@ the intents recognise, and how many real questions they leave to the knowledge b
 Each line is ``{"text", "expect", "note"}``; ``expect`` is an intent of
 ``knowledge/lang/intents.yaml`` or ``question``. A small-talk message counts as **recognised**
 when ``knowledge.intents.detect`` gives its intent, and as **handled** when it gives any
-intent (the citizen gets a fitting reply, never the "not covered" one). A dossier question is
+intent, or when the chat would answer it as chatter after searching the base (``--kb``, the
+bundled base by default: ``handlers.faq.small_talk_left``): the citizen gets a fitting reply,
+never the "not covered" one. A dossier question is
 also recognised when the dispatcher's own dossier routes take it first (a pasted dossier code,
 "tra cứu hồ sơ": ``handlers.dossier``). A question counts as **kept** when neither takes it, or
 only an intent that lets the knowledge base answer first (``intents.YIELDS_TO_ANSWER``).
@@ -19,23 +21,42 @@ import collections
 import json
 from pathlib import Path
 
-from handlers import dossier
-from knowledge import intents
+from handlers import dossier, faq
+from knowledge import intents, kbfile, selfcal
 
 DEFAULT = Path(__file__).resolve().parent / "smalltalk" / "messages.jsonl"
+BUNDLED = selfcal.BUNDLED_DIR
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", type=Path, default=DEFAULT)
     parser.add_argument("--show", action="store_true", help="list the messages that go wrong")
+    parser.add_argument(
+        "--kb",
+        type=Path,
+        default=BUNDLED,
+        help="knowledge base searched for messages no intent takes (default: the bundled one)",
+    )
+    parser.add_argument("--intents-only", action="store_true", help="do not search any base")
     args = parser.parse_args()
+    if args.intents_only:
+        args.kb = None
+    index = (
+        selfcal.build(kbfile.load_dir(args.kb) if args.kb.is_dir() else kbfile.load(args.kb))
+        if args.kb
+        else None
+    )
     rows = [json.loads(line) for line in args.file.read_text(encoding="utf-8").splitlines() if line]
     tally: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     for row in rows:
         expect = row["expect"]
         text = row["text"]
         found = intents.detect(text)
+        if found is None and args.kb is not None:
+            # What the chat does next: search the base; chatter it cannot place gets a
+            # small-talk reply too (handlers.faq.small_talk_left).
+            found = faq.small_talk_left(index.search(text), text)
         name = found.name if found else None
         if dossier.mentions_code(text) or dossier.asks_for_lookup(text):
             name = "progress"

@@ -64,6 +64,7 @@ async def _chat(args: argparse.Namespace) -> int:
 
 
 async def _ask(args: argparse.Namespace) -> int:
+    from handlers import faq
     from knowledge import intents, kbfile, selfcal
 
     if args.kb:
@@ -90,7 +91,7 @@ async def _ask(args: argparse.Namespace) -> int:
             intents.detect(q),
             result.decision.value == "answer",
             result.decision.value == "suggest" and result.named,
-        )
+        ) or faq.small_talk_left(result, q)
         decision = "fallback" if intent is not None else result.decision.value
         if args.json:
             line: dict[str, object] = {

@@ -54,6 +54,15 @@ misread follow-up no longer sends every later one to another procedure); the ben
 switches and unrelated questions unchanged."""
 
 
+def small_talk_left(result: SearchResult, question: str) -> intents.Intent | None:
+    """Chatter the intents did not recognise (``intents.chatter``): the knowledge base found
+    nothing for it and no procedure was named, so it gets a friendly small-talk reply rather
+    than "not covered", and is not logged as an unanswered question."""
+    if result.decision is not Decision.FALLBACK or result.missing_aspect or result.named:
+        return None
+    return intents.chatter(question)
+
+
 def _guessed_away(ctx: Context, key: str) -> bool:
     """Whether a suggestion of procedure ``key`` would move the dialogue memory away from
     another remembered procedure."""
@@ -299,6 +308,9 @@ async def answer_question(ctx: Context) -> Outcome:
     best = result.best
     if result.missing_aspect and best is not None:
         return await _missing_aspect(ctx, result, question)
+    chatter = small_talk_left(result, question)
+    if chatter is not None:
+        return await _intent_outcome(ctx, chatter, question)
     if result.decision is Decision.ANSWER and best is not None:
         return await _answer(ctx, best.entry, question, best.score, result)
     key = ctx.index.group_of(best.entry) if best is not None else ""

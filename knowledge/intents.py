@@ -348,6 +348,30 @@ def detect(text: str) -> Intent | None:
     return None
 
 
+CHATTER_MAX_WORDS = 8
+"""Words from which a message the knowledge base cannot place is taken for a question after
+all, not for chatter (``chatter``)."""
+
+
+def chatter(text: str) -> Intent | None:
+    """The ``chatter`` intent for a short message that asks nothing and names no subject:
+    no question word, no aspect cue, no topic of ``topics.yaml`` (public service or everyday),
+    at most ``CHATTER_MAX_WORDS`` words ("dạ rõ", "phục vụ dân mà như ban ơn", "hẹn bữa khác
+    nha"). Small talk in words the intents do not list still gets a friendly reply, not the
+    "not covered" one, once the knowledge base found nothing for it (``handlers/faq.py``)."""
+    intent = INTENTS.get("chatter")
+    toks = [fold(w) for w in words(text)]
+    if intent is None or not toks or len(toks) > CHATTER_MAX_WORDS:
+        return None
+    a = analyze(text)
+    expanded = [w for w in a.folded if w]
+    if any(holds_any(r, QUESTION_WORDS) or holds_any(r, _ASKING) for r in (toks, expanded)):
+        return None
+    if aspects.aspect_weights(a) or topics_of(a):
+        return None
+    return intent
+
+
 def applies(intent: Intent | None, answered: bool, offered: bool = False) -> Intent | None:
     """The intent to act on once the knowledge base was searched: none when the base answers
     a message whose intent yields to an answer (``YIELDS_TO_ANSWER``), or offers entries of a

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from handlers import followup, texts, texts_dossier
-from knowledge import kbfile
+from knowledge import intents, kbfile
 from knowledge.intents import detect
 from knowledge.search import Index
 from storage.models import MessageLog
@@ -241,3 +241,15 @@ def test_words_of_another_entrys_question_do_not_name_its_procedure() -> None:
     assert followup.foreign_weight(index, "cần đáp ứng điều kiện gì", members, rival) == 0.0
     named = followup.foreign_weight(index, "nhận con nuôi cần điều kiện gì", members, rival)
     assert named >= 0.5
+
+
+async def test_chatter_no_intent_lists_gets_a_friendly_reply_not_the_fallback(app: App) -> None:
+    # "dạ rõ", "hẹn bữa khác nha": small talk in words no intent lists. The base finds
+    # nothing and no procedure is named, so the citizen gets the small-talk reply, and the
+    # message is not an unanswered question; a real question is still searched.
+    for text in ("dạ rõ", "hẹn bữa khác nha", "phục vụ dân mà như ban ơn"):
+        assert intents.chatter(text) is not None
+        conversation = Conversation(app.dispatcher, chat_id=f"chatter-{text}")
+        assert await said(conversation, app, text) == (intents.SMALL_TALK_DECISION, None)
+    assert intents.chatter("lệ phí khai sinh bao nhiêu") is None
+    assert intents.chatter("giá vàng hôm nay") is None  # an everyday subject: not covered
