@@ -30,6 +30,7 @@ import numpy as np
 
 from knowledge import aspects as aspect_model
 from knowledge import features
+from knowledge.bulk_normalize import Normalised
 from knowledge.normalize import (
     _TOKEN_INFO,
     FILLERS,
@@ -151,6 +152,23 @@ class BulkTexts:
         self.tokens = list(self._token_no)
         self.raw_names = list(self._raw_no)
         del self._token_no
+        self._derive(sizes)
+
+    @classmethod
+    def of(cls, normalised: Normalised) -> BulkTexts:
+        """The texts normalised at once (``bulk_normalize.analyze_many``), the same as adding
+        their analyses and words."""
+        out = cls()
+        out.n = len(normalised.sizes)
+        out.tok, out.acc, out.tokens = normalised.tok, normalised.acc, normalised.tokens
+        out.raw_ids, out.raw_sizes = normalised.raw, normalised.raw_sizes
+        out.raw_names = normalised.words
+        out._raw_no = {w: k for k, w in enumerate(out.raw_names)}
+        del out._token_no
+        out._derive(normalised.sizes)
+        return out
+
+    def _derive(self, sizes: np.ndarray) -> None:
         n = self.n
         self.sizes = sizes
         self.starts = np.cumsum(sizes) - sizes
@@ -164,6 +182,22 @@ class BulkTexts:
         folded_filler = np.fromiter((r[2] for r in rows), bool, len(rows))
         # ``Analysis.content``: the folded words that are not fillers (as typed)
         self.content = ~(typed_filler[self.tok] | (folded_filler[self.tok] & ~self.acc))
+
+    def contents(self, which: np.ndarray) -> tuple[np.ndarray, dict[int, tuple[str, ...]]]:
+        """How many content words each text has (``len(Analysis.content)``), and the content
+        words of the texts ``which`` (a mask by text)."""
+        kept = self.text[self.content]
+        counts = np.bincount(kept, minlength=self.n)
+        at = np.flatnonzero(self.content)[which[kept]]
+        folded = self.folded
+        names = [folded[i] for i in self.f[at].tolist()]
+        sizes = np.bincount(self.text[at], minlength=self.n)
+        out: dict[int, tuple[str, ...]] = {}
+        lo = 0
+        for k, size in zip(np.flatnonzero(which).tolist(), sizes[which].tolist(), strict=True):
+            out[k] = tuple(names[lo : lo + size])
+            lo += size
+        return counts, out
 
     # -- the aspect scan -------------------------------------------------------------------
 

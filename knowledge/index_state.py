@@ -56,6 +56,7 @@ import numpy as np
 
 from knowledge import aspects as aspect_model
 from knowledge import features
+from knowledge.bulk_normalize import analyze_many
 from knowledge.bulk_texts import BulkTexts
 from knowledge.entry import Entry
 from knowledge.normalize import Analysis, analyze_words, fold, words, words_many
@@ -241,6 +242,9 @@ class _TextParts:
     _counts: array[float] | None = None
     number: int = -1
     """Its place among the distinct texts of a build (``_TextFeatures``), -1 until then."""
+    n_content: int = -1
+    """How many content words it has, where the build keeps only that of its analysis (the
+    texts of the long fields), else -1."""
 
     @property
     def feats(self) -> tuple[tuple[str, float], ...]:
@@ -412,14 +416,14 @@ def _entry_info(
     kws: list[_TextParts] = []
     procs: list[_TextParts] = []
     for fname, tp, w in texts:
-        content = tp.analysis.content
+        n_content = tp.n_content if tp.n_content >= 0 else len(tp.analysis.content)
         if fname == "answer":
             answered = dict(tp.aspect_weights)
         elif fname != "category":
             joined = tp.joined
             short_texts.append(memo.strings.setdefault(joined, joined))
             (phr if fname == "phrasing" else kws if fname == "keywords" else procs).append(tp)
-        length += w * len(content)
+        length += w * n_content
     analysed = [tp.analysis for tp in phr]
     named_by = len(short_texts) - 1 if entry.procedure else 0
     topics: set[str] = set()
@@ -798,36 +802,28 @@ class IndexState:
         distinct = list(occurrences)
         fid: dict[str, int] = {}
         text_features = _TextFeatures(fid)
-        # The texts are cut into words and analysed a part at a time, and only what the
-        # entries' records need of each analysis is kept (its content words): the words and
-        # analyses of all the texts at once would take hundreds of MiB.
-        bulk = BulkTexts()
-        contents: list[tuple[str, ...]] = []
-        for lo in range(0, len(distinct), CHUNK):
-            chunk = distinct[lo : lo + CHUNK]
-            raws = words_many(chunk)
-            analyses = [analyze_words(r) for r in raws]
-            bulk.add(analyses, raws)
-            contents.extend(a.content for a in analyses)
-            if not text_features.at_once:
-                for text, a, raw in zip(chunk, analyses, raws, strict=True):
-                    weights_, cues_ = _scan(a.tokens, a.folded, a.accented)
-                    tp = _TextParts(text, a, (), (), raw, weights_, cues_)
-                    text_features.add(_with_features(tp))
-            del chunk, raws, analyses
-        bulk.finish()
+        # the texts whose initialism runs count, and topics are read: procedure names,
+        # phrasings, keywords
+        run_times = np.fromiter((run_texts[t] for t in distinct), np.int64, len(distinct))
+        short_mask = run_times > 0
+        if text_features.at_once:
+            # every text normalised at once, per distinct word (``bulk_normalize``)
+            bulk = BulkTexts.of(analyze_many(distinct))
+            n_contents, short_contents = bulk.contents(short_mask)
+        else:
+            bulk, n_contents, short_contents = cls._texts_one_by_one(distinct, text_features)
         scanned = bulk.scan()
         # the cue words of a text are read as a keyword's (``keyword_phrase``); the topics of
-        # the texts of short fields (procedure names, phrasings, keywords)
-        run_times = np.fromiter((run_texts[t] for t in distinct), np.int64, len(distinct))
-        short = (run_times > 0).tolist()
+        # the texts of short fields
+        short = short_mask.tolist()
         keywords = {t for e in entries for t in e.keywords}
-        topics = bulk.topics(run_times > 0)
+        topics = bulk.topics(short_mask)
         empty: frozenset[str] = frozenset()
+        no_words: tuple[str, ...] = ()
         parts = [
             _TextParts(
                 t,
-                Analysis((), (), content, ()),
+                Analysis((), (), short_contents.get(k, no_words), ()),
                 (),
                 (),
                 [],
@@ -835,10 +831,11 @@ class IndexState:
                 scanned.cues(k) if t in keywords else empty,
                 number=k,
                 _topics=topics.get(k, empty) if short[k] else None,
+                n_content=-1 if short[k] else c,
             )
-            for k, (t, content) in enumerate(zip(distinct, contents, strict=True))
+            for k, (t, c) in enumerate(zip(distinct, n_contents.tolist(), strict=True))
         ]
-        del topics, short, contents
+        del topics, short, short_contents, n_contents
         # the keyword phrases (keywords of 2 to 5 content words ...) in every short text
         text_phrases: dict[str, Collection[tuple[str, ...]]] = {}
         if keyword_topics:
@@ -955,6 +952,30 @@ class IndexState:
         )
         _release_freed_memory()
         return state
+
+    @staticmethod
+    def _texts_one_by_one(
+        distinct: list[str], text_features: _TextFeatures
+    ) -> tuple[BulkTexts, np.ndarray, dict[int, tuple[str, ...]]]:
+        """The distinct texts analysed one by one, and their features counted text by text
+        (when the features cannot be counted at once: ``_TextFeatures.at_once``); how many
+        content words each has, and the content words of all."""
+        bulk = BulkTexts()
+        contents: dict[int, tuple[str, ...]] = {}
+        for lo in range(0, len(distinct), CHUNK):
+            chunk = distinct[lo : lo + CHUNK]
+            raws = words_many(chunk)
+            analyses = [analyze_words(r) for r in raws]
+            bulk.add(analyses, raws)
+            for k, (text, a, raw) in enumerate(zip(chunk, analyses, raws, strict=True)):
+                contents[lo + k] = a.content
+                weights_, cues_ = _scan(a.tokens, a.folded, a.accented)
+                tp = _TextParts(text, a, (), (), raw, weights_, cues_)
+                text_features.add(_with_features(tp))
+            del chunk, raws, analyses
+        bulk.finish()
+        counts = np.fromiter(map(len, contents.values()), np.int64, len(contents))
+        return bulk, counts, contents
 
     @classmethod
     def _assemble(
