@@ -56,6 +56,7 @@ def first_order_dense(codes: np.ndarray, bound: int) -> tuple[np.ndarray, np.nda
     np.minimum.at(first, codes, np.arange(len(codes), dtype=np.int64))
     present = np.flatnonzero(first < len(codes))
     distinct = present[np.argsort(first[present], kind="stable")]
+    del first, present
     rank_of = np.empty(bound, dtype=np.int64)
     rank_of[distinct] = np.arange(len(distinct), dtype=np.int64)
     return distinct, rank_of[codes]
@@ -352,11 +353,10 @@ class BulkTexts:
         text, f, acc, content = self.text, self.f, self.acc, self.content
         c_at = np.flatnonzero(content)
         c_text = text[c_at]
+        c_fold = f[c_at]
+        word_name = 2 * c_fold
         if features.SPLIT_CUES and len(self.cover_codes):
-            cue = _member(c_text * self.cover_radix + f[c_at], self.cover_codes)
-        else:
-            cue = np.zeros(len(c_at), dtype=bool)
-        word_name = 2 * f[c_at] + cue
+            word_name += _member(c_text * self.cover_radix + c_fold, self.cover_codes)
         # exact-diacritics keys: words typed with marks whose folded form is a content word of
         # the text (the word itself, or, for a filler, another word of the text)
         keyed = acc & content
@@ -367,14 +367,17 @@ class BulkTexts:
             near[f[odd]] = True
             in_text = np.zeros(n, dtype=bool)
             in_text[text[odd]] = True
-            some = np.flatnonzero(near[f[c_at]] & in_text[c_text])
-            keyed[odd] = _member(
-                text[odd] * nf + f[odd], np.sort(c_text[some] * nf + f[c_at[some]])
-            )
+            some = np.flatnonzero(near[c_fold] & in_text[c_text])
+            keyed[odd] = _member(text[odd] * nf + f[odd], np.sort(c_text[some] * nf + c_fold[some]))
+            del near, in_text, some
+        del c_at, c_fold, odd
         k_at = np.flatnonzero(keyed)
+        del keyed
         k_text = text[k_at]
+        k_tok = self.tok[k_at]
+        del k_at
         tone = features._TONE_FEATURE
-        keyed_tokens = np.flatnonzero(np.bincount(self.tok[k_at], minlength=len(self.tokens)))
+        keyed_tokens = np.flatnonzero(np.bincount(k_tok, minlength=len(self.tokens)))
         key_names = list(
             dict.fromkeys(
                 tone.get(t) or features._tone_feature(t)
@@ -387,18 +390,25 @@ class BulkTexts:
             key_no[tone.get(t) or features._tone_feature(t)]
             for t in map(self.tokens.__getitem__, keyed_tokens.tolist())
         ]
-        key_name = 2 * nf + key_of_token[self.tok[k_at]]
+        key_name = 2 * nf + key_of_token[k_tok]
+        del k_tok
         # one stream, text by text: its words, then its keys
         word_count = np.bincount(c_text, minlength=n)
         key_count = np.bincount(k_text, minlength=n)
         keys_before = np.cumsum(key_count) - key_count
         words_through = np.cumsum(word_count)
         stream = np.empty(len(word_name) + len(key_name), dtype=np.int64)
-        w_to = np.arange(len(word_name), dtype=np.int64) + keys_before[c_text]
-        k_to = np.arange(len(key_name), dtype=np.int64) + words_through[k_text]
+        w_to = np.arange(len(word_name), dtype=np.int64)
+        w_to += keys_before[c_text]
+        k_to = np.arange(len(key_name), dtype=np.int64)
+        k_to += words_through[k_text]
+        del k_text, keys_before, words_through
         stream[w_to] = word_name
         stream[k_to] = key_name
+        n_words = len(word_name)
+        del word_name, key_name
         distinct, rank = first_order_dense(stream, 2 * nf + len(key_names))
+        del stream
         names = [
             ("^" + self.folded[c // 2] if c % 2 else self.folded[c // 2])
             if c < 2 * nf
@@ -410,8 +420,11 @@ class BulkTexts:
             (setdefault(name, len(fid)) for name in names), np.int64, len(names)
         )
         ids = ids_of_distinct[rank]
-        words = np.full(len(word_name) + n, -1, dtype=np.int64)
-        words[np.arange(len(word_name), dtype=np.int64) + c_text] = ids[w_to]
+        del rank
+        words = np.full(n_words + n, -1, dtype=np.int64)
+        c_text += np.arange(n_words, dtype=np.int64)  # where each word goes
+        words[c_text] = ids[w_to]
+        del c_text, w_to
         return words, word_count + 1, ids[k_to], key_count
 
     # -- spellings and initialism runs -----------------------------------------------------
@@ -433,30 +446,36 @@ class BulkTexts:
         everything = list(joint)
         del joint
         alpha = np.fromiter((w.isalpha() for w in self.folded), bool, nf)
-        l_at = np.flatnonzero(alpha[self.f] & (run_times[self.text] > 0))
+        ran = run_times > 0
+        l_at = np.flatnonzero(alpha[self.f] & ran[self.text])
         l_text = self.text[l_at]
+        l_fold = fold_joint[self.f[l_at]]
+        del l_at, fold_joint
         l_sizes = np.bincount(l_text, minlength=n)
         # the stream, text by text: its words (and a separator), then its letters (and one)
-        ran = run_times > 0
         with_sep_l = l_sizes + ran
         per_text = raw_sizes + 1 + with_sep_l
         text_at = np.cumsum(per_text) - per_text
-        raw_text = np.repeat(np.arange(n, dtype=np.int64), raw_sizes)
-        raw_rank = (
-            np.arange(len(raw_ids), dtype=np.int64) - (np.cumsum(raw_sizes) - raw_sizes)[raw_text]
-        )
-        l_rank = np.arange(len(l_at), dtype=np.int64) - (np.cumsum(l_sizes) - l_sizes)[l_text]
+        # where each word as typed goes: its place in its text, after the texts before
+        raw_to = np.arange(len(raw_ids), dtype=np.int64)
+        raw_to += np.repeat(text_at - (np.cumsum(raw_sizes) - raw_sizes), raw_sizes)
+        # where each folded word of letters goes: after its text's words and separator
+        l_to = np.arange(len(l_text), dtype=np.int64)
+        l_to += (text_at + raw_sizes + 1 - (np.cumsum(l_sizes) - l_sizes))[l_text]
+        del l_text
         stream = np.full(int(per_text.sum()), -1, dtype=np.int64)
-        raw_to = text_at[raw_text] + raw_rank
-        l_to = text_at[l_text] + raw_sizes[l_text] + 1 + l_rank
         stream[raw_to] = raw_ids
-        stream[l_to] = fold_joint[self.f[l_at]]
-        words = stream >= 0
+        del raw_to
+        stream[l_to] = l_fold
+        del l_fold
+        words = np.flatnonzero(stream >= 0)
         distinct, rank = first_order_dense(stream[words], len(everything))
         names = [everything[c] for c in distinct.tolist()]
-        stream[np.flatnonzero(words)] = rank
+        stream[words] = rank
+        del words, rank
         raw_part = np.ones(len(stream), dtype=bool)
         raw_part[l_to] = False
+        del l_to
         ends_l = text_at + per_text - 1
         raw_part[ends_l[ran]] = False
         return (

@@ -639,6 +639,8 @@ class IndexState:
     keyword_topics_on: bool = True
     contrib_cache: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     cache_bytes: int = 0
+    release: _Release = field(default_factory=lambda: _Release(), compare=False, repr=False)
+    """(Last: let go after everything above when the state is.)"""
 
     def __post_init__(self) -> None:
         self._renorm()
@@ -1390,6 +1392,19 @@ def _malloc_trim() -> Callable[[int], int] | None:
         return trim
     except (OSError, AttributeError):  # not glibc
         return None
+
+
+class _Release:
+    """Held by one state (and its copies) only, as its last field: when the state is let go
+    (an edit replaced it, the base was rebuilt), its postings and tables are freed before
+    this, and the memory is given back to the system then. Otherwise the old state's tens
+    of MiB stay in glibc's heap: the edit itself gives back what it freed while the old state
+    was still in use."""
+
+    __slots__ = ()
+
+    def __del__(self) -> None:
+        _release_freed_memory()
 
 
 def _release_freed_memory() -> None:
