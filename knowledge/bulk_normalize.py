@@ -122,12 +122,14 @@ def _ramp(sizes: np.ndarray) -> np.ndarray:
 
 def cut_many(texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
     """``words`` of every text: the distinct words by id (in order of first appearance), the
-    ids of every text's words, text after text, and how many each text has."""
+    ids of every text's words, text after text, and how many each text has.
+
+    Memory: the chunks of a block are hundreds of thousands of small strings. Nothing made
+    while they exist is kept past the block (the chunks' table is the block's own; a new
+    word is kept as a copy made once they are gone), so that the memory they took is wholly
+    free again: one string kept among them would keep its part of the allocator's memory
+    resident."""
     word_no: dict[str, int] = {}
-    chunk_no: dict[str, int] = {}
-    pieces: array[int] = array("q")  # the word ids of every distinct chunk (-1: separator)
-    piece_at: array[int] = array("q")
-    piece_len: array[int] = array("q")
     seqs: list[np.ndarray] = []
     for lo in range(0, len(texts), BLOCK):
         block = texts[lo : lo + BLOCK]
@@ -136,28 +138,13 @@ def cut_many(texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
             for t in block:
                 ws = words(t)
                 seqs.append(
-                    np.asarray([word_no.setdefault(w, len(word_no)) for w in ws] + [-1], np.int64)
+                    np.asarray(
+                        [word_no.setdefault(_copy(w), len(word_no)) for w in ws] + [-1], np.int64
+                    )
                 )
             continue
-        chunks = nfc(joined).lower().split()
+        seqs.append(_cut_block(joined, word_no))
         del joined
-        for c in dict.fromkeys(chunks):
-            if c not in chunk_no:
-                chunk_no[c] = len(chunk_no)
-                got = [c] if c.isalnum() else _PIECE.findall(c)
-                piece_at.append(len(pieces))
-                piece_len.append(len(got))
-                pieces.extend(
-                    -1 if w == _SEPARATOR else word_no.setdefault(w, len(word_no)) for w in got
-                )
-        ids = np.fromiter(map(chunk_no.__getitem__, chunks), np.int64, len(chunks))
-        del chunks
-        table = _numpy(pieces, np.int64)
-        lens = _numpy(piece_len, np.int64)[ids]
-        at = _numpy(piece_at, np.int64)[ids]
-        seq = table[np.repeat(at, lens) + _ramp(lens)]
-        seqs.append(np.append(seq, -1))  # the block's last text ends here
-        del ids, lens, at, seq, table
     if not seqs:
         return [], np.zeros(0, np.int64), np.zeros(0, np.int64)
     seq = np.concatenate(seqs)
@@ -167,6 +154,48 @@ def cut_many(texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
         raise AssertionError("texts cut into words out of step")  # (cannot happen)
     sizes = np.diff(np.append(-1, ends)) - 1
     return list(word_no), seq[seq >= 0], sizes
+
+
+def _cut_block(joined: str, word_no: dict[str, int]) -> np.ndarray:
+    """The word ids of texts joined by the separator, each text followed by -1; new words
+    are added to ``word_no`` (as copies made after the block's strings are gone)."""
+    chunks = nfc(joined).lower().split()
+    chunk_no = dict.fromkeys(chunks, 0)
+    fresh: dict[str, int] = {}  # new words, by the strings found in this block
+    pieces: array[int] = array("q")  # the word ids of every distinct chunk (-1: separator)
+    piece_at: array[int] = array("q")
+    piece_len: array[int] = array("q")
+    for k, c in enumerate(chunk_no):
+        chunk_no[c] = k
+        got = [c] if c.isalnum() else _PIECE.findall(c)
+        piece_at.append(len(pieces))
+        piece_len.append(len(got))
+        for w in got:
+            if w == _SEPARATOR:
+                pieces.append(-1)
+                continue
+            i = word_no.get(w)
+            if i is None:
+                i = fresh.get(w)
+                if i is None:
+                    i = fresh[w] = len(word_no) + len(fresh)
+            pieces.append(i)
+    ids = np.fromiter(map(chunk_no.__getitem__, chunks), np.int64, len(chunks))
+    del chunks, chunk_no
+    lens = _numpy(piece_len, np.int64)[ids]
+    at = _numpy(piece_at, np.int64)[ids]
+    seq = _numpy(pieces, np.int64)[np.repeat(at, lens) + _ramp(lens)]
+    del ids, lens, at
+    found = list(fresh)
+    del fresh
+    for w in found:  # (in the order of their ids)
+        word_no[_copy(w)] = len(word_no)
+    return np.append(seq, -1)  # the block's last text ends here
+
+
+def _copy(word: str) -> str:
+    """Another string object equal to ``word`` (see ``cut_many``)."""
+    return word.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
 
 
 def _numpy(a: array[int], dtype: type[np.generic]) -> np.ndarray:

@@ -63,11 +63,21 @@ def first_order_dense(codes: np.ndarray, bound: int) -> tuple[np.ndarray, np.nda
 
 
 def _member(x: np.ndarray, sorted_codes: np.ndarray) -> np.ndarray:
-    """Whether each of ``x`` is in ``sorted_codes`` (sorted)."""
+    """Whether each of ``x`` is in ``sorted_codes`` (sorted); a block of ``x`` at a time, so
+    that the temporary arrays stay small."""
+    out = np.zeros(len(x), dtype=bool)
     if len(sorted_codes) == 0:
-        return np.zeros(len(x), dtype=bool)
-    at = np.minimum(np.searchsorted(sorted_codes, x), len(sorted_codes) - 1)
-    return sorted_codes[at] == x
+        return out
+    last = len(sorted_codes) - 1
+    for lo in range(0, len(x), _BLOCK):
+        part = x[lo : lo + _BLOCK]
+        at = np.minimum(np.searchsorted(sorted_codes, part), last)
+        out[lo : lo + _BLOCK] = sorted_codes[at] == part
+    return out
+
+
+_BLOCK = 1 << 18
+"""Elements read at a time by ``_member``."""
 
 
 @dataclass(slots=True)
@@ -354,9 +364,7 @@ class BulkTexts:
         c_at = np.flatnonzero(content)
         c_text = text[c_at]
         c_fold = f[c_at]
-        word_name = 2 * c_fold
-        if features.SPLIT_CUES and len(self.cover_codes):
-            word_name += _member(c_text * self.cover_radix + c_fold, self.cover_codes)
+        del c_at
         # exact-diacritics keys: words typed with marks whose folded form is a content word of
         # the text (the word itself, or, for a filler, another word of the text)
         keyed = acc & content
@@ -370,7 +378,16 @@ class BulkTexts:
             some = np.flatnonzero(near[c_fold] & in_text[c_text])
             keyed[odd] = _member(text[odd] * nf + f[odd], np.sort(c_text[some] * nf + c_fold[some]))
             del near, in_text, some
-        del c_at, c_fold, odd
+        del odd
+        # the word's feature: 2 * its folded id, + 1 where it is an aspect cue ("^word")
+        if features.SPLIT_CUES and len(self.cover_codes):
+            cue = _member(c_text * self.cover_radix + c_fold, self.cover_codes)
+        else:
+            cue = np.zeros(len(c_fold), dtype=bool)
+        word_name = c_fold
+        word_name *= 2
+        word_name += cue
+        del c_fold, cue
         k_at = np.flatnonzero(keyed)
         del keyed
         k_text = text[k_at]
@@ -397,18 +414,21 @@ class BulkTexts:
         key_count = np.bincount(k_text, minlength=n)
         keys_before = np.cumsum(key_count) - key_count
         words_through = np.cumsum(word_count)
-        stream = np.empty(len(word_name) + len(key_name), dtype=np.int64)
+        # The stream is not made: the first place of each feature in it, from where its
+        # words and keys would go, gives the order of first appearance.
+        bound = 2 * nf + len(key_names)
+        first = np.full(bound, len(word_name) + len(key_name), dtype=np.int64)
         w_to = np.arange(len(word_name), dtype=np.int64)
         w_to += keys_before[c_text]
+        np.minimum.at(first, word_name, w_to)
+        del w_to
         k_to = np.arange(len(key_name), dtype=np.int64)
         k_to += words_through[k_text]
-        del k_text, keys_before, words_through
-        stream[w_to] = word_name
-        stream[k_to] = key_name
-        n_words = len(word_name)
-        del word_name, key_name
-        distinct, rank = first_order_dense(stream, 2 * nf + len(key_names))
-        del stream
+        np.minimum.at(first, key_name, k_to)
+        del k_to, k_text, keys_before, words_through
+        present = np.flatnonzero(first < len(word_name) + len(key_name))
+        distinct = present[np.argsort(first[present], kind="stable")]
+        del first, present
         names = [
             ("^" + self.folded[c // 2] if c % 2 else self.folded[c // 2])
             if c < 2 * nf
@@ -416,16 +436,16 @@ class BulkTexts:
             for c in distinct.tolist()
         ]
         setdefault = fid.setdefault
-        ids_of_distinct = np.fromiter(
+        id_of = np.full(bound, -1, dtype=np.int64)
+        id_of[distinct] = np.fromiter(
             (setdefault(name, len(fid)) for name in names), np.int64, len(names)
         )
-        ids = ids_of_distinct[rank]
-        del rank
+        n_words = len(word_name)
         words = np.full(n_words + n, -1, dtype=np.int64)
         c_text += np.arange(n_words, dtype=np.int64)  # where each word goes
-        words[c_text] = ids[w_to]
-        del c_text, w_to
-        return words, word_count + 1, ids[k_to], key_count
+        words[c_text] = id_of[word_name]
+        del c_text, word_name
+        return words, word_count + 1, id_of[key_name], key_count
 
     # -- spellings and initialism runs -----------------------------------------------------
 

@@ -1528,21 +1528,34 @@ class _TextFeatures:
             ),
             dtype=np.int64,
         )
+        del names, pairs
         every = max(len(self.fid), 1)  # every feature id is below it
         if n * every >= 2**62:
             raise OverflowError("too many texts and features to count at once")
-        kept = words >= 0
-        key_text = np.repeat(np.arange(n, dtype=np.int64), _numpy(self._key_size, np.int64))
-        code = np.concatenate(
-            [
-                text[kept] * every + words[kept],
-                text[at] * every + pair_ids[pair_of.reshape(-1)],
-                key_text * every + _numpy(self._keys, np.int64),
-            ]
-        )
-        del text, words, at, pair_of, key_text
-        # one row per (text, feature), by text: its occurrences counted
-        code, counts = np.unique(code, return_counts=True)
+        # one row per (text, feature), by text: its occurrences counted; words, pairs and
+        # keys each on their own (their features differ), then merged in order
+        rows: list[tuple[np.ndarray, np.ndarray]] = []
+        kept = np.flatnonzero(words >= 0)
+        rows.append(np.unique(text[kept] * every + words[kept], return_counts=True))
+        del kept
+        pair_code = text[at] * every
+        del at
+        pair_code += pair_ids[pair_of.reshape(-1)]
+        del pair_of, pair_ids, text, words
+        rows.append(np.unique(pair_code, return_counts=True))
+        del pair_code
+        key_code = np.repeat(np.arange(n, dtype=np.int64), _numpy(self._key_size, np.int64))
+        key_code *= every
+        key_code += _numpy(self._keys, np.int64)
+        del self._keys
+        rows.append(np.unique(key_code, return_counts=True))
+        del key_code
+        code = np.concatenate([r[0] for r in rows])
+        counts = np.concatenate([r[1] for r in rows])
+        del rows
+        order = np.argsort(code, kind="stable")  # (three sorted runs: merged)
+        code, counts = code[order], counts[order]
+        del order
         size = np.bincount(code // every, minlength=n)
         ids = (code % every).astype(np.int32)
         return ids, counts.astype(np.float64), np.cumsum(size) - size, size
@@ -1729,8 +1742,10 @@ def _few_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return table, place[slot]
 
 
-def _numpy(a: array[Any], dtype: type[np.generic]) -> np.ndarray:
-    """An ``array.array`` as a numpy array (a copy)."""
+def _numpy(a: array[Any] | np.ndarray, dtype: type[np.generic]) -> np.ndarray:
+    """An ``array.array`` as a numpy array (a copy); a numpy array of that type as it is."""
+    if isinstance(a, np.ndarray):
+        return a.astype(dtype, copy=False)
     return np.frombuffer(a, dtype=dtype).copy() if len(a) else np.zeros(0, dtype=dtype)
 
 
