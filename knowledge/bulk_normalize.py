@@ -42,10 +42,11 @@ from knowledge.normalize import (
     _FOLDED_PHRASES,
     _TOKEN_INFO,
     Analysis,
+    _carry_marks,
     _expand,
     _token_info,
+    _unzip,
     _word_info,
-    analyze_words,
     fold,
     nfc,
     words,
@@ -203,11 +204,29 @@ def _numpy(a: array[int], dtype: type[np.generic]) -> np.ndarray:
     return np.frombuffer(a, dtype=dtype) if len(a) else np.zeros(0, dtype=dtype)
 
 
-def _member(x: np.ndarray, sorted_codes: np.ndarray) -> np.ndarray:
+def member(x: np.ndarray, sorted_codes: np.ndarray, bound: int | None = None) -> np.ndarray:
+    """Whether each of ``x`` is in ``sorted_codes`` (sorted); with ``bound`` (every code is
+    in ``range(bound)``) not too large, by a table of every code, else by binary search a
+    block of ``x`` at a time (so that the temporary arrays stay small)."""
+    if bound is not None and bound <= DENSE:
+        table = np.zeros(max(bound, 1), dtype=bool)
+        table[sorted_codes] = True
+        return table[x]
+    out = np.zeros(len(x), dtype=bool)
     if len(sorted_codes) == 0:
-        return np.zeros(len(x), dtype=bool)
-    at = np.minimum(np.searchsorted(sorted_codes, x), len(sorted_codes) - 1)
-    return sorted_codes[at] == x
+        return out
+    last = len(sorted_codes) - 1
+    for lo in range(0, len(x), _BLOCK):
+        part = x[lo : lo + _BLOCK]
+        at = np.minimum(np.searchsorted(sorted_codes, part), last)
+        out[lo : lo + _BLOCK] = sorted_codes[at] == part
+    return out
+
+
+_BLOCK = 1 << 18
+"""Elements read at a time by ``member``."""
+DENSE = 1 << 25
+"""Codes below this many are looked up in a table of them all (a byte each)."""
 
 
 def _codes(pairs: frozenset[tuple[str, str]], number: dict[str, int], radix: int) -> np.ndarray:
@@ -242,8 +261,8 @@ def analyze_many(texts: Sequence[str]) -> Normalised:
     f = fold_of[raw]
     code = f[:-1] * nf + f[1:]
     same = text[1:] == text[:-1]
-    trigger[:-1] |= same & _member(code, _codes(_STARTS, fold_no, nf))
-    linked = same & _member(code, _codes(_PAIRS, fold_no, nf))
+    trigger[:-1] |= same & member(code, _codes(_STARTS, fold_no, nf), nf * nf)
+    linked = same & member(code, _codes(_PAIRS, fold_no, nf), nf * nf)
     del f, code, same
     # runs of linked words, within one text; those holding a trigger are "hot"
     begins = np.ones(m, dtype=bool)
@@ -319,7 +338,7 @@ def analyze_many(texts: Sequence[str]) -> Normalised:
         ends = ends[(ends > 0) & (ends < len(tok))]
         ends = ends[out_text[ends - 1] == out_text[ends]]
         pair = tok_fold[tok[ends - 1]] * nf + tok_fold[tok[ends]]
-        crossed = out_text[ends[_member(pair, _codes(_PAIRS, fold_no, nf))]]
+        crossed = out_text[ends[member(pair, _codes(_PAIRS, fold_no, nf), nf * nf)]]
         del tok_fold, out_text, ends, pair
     else:
         crossed = np.zeros(0, np.int64)
@@ -335,7 +354,7 @@ def analyze_many(texts: Sequence[str]) -> Normalised:
                 texts_redone.append(k)
         texts_redone.sort()
     if texts_redone:
-        tok, acc, sizes = _redo(texts_redone, names, raw, raw_sizes, tok, acc, sizes, tok_no)
+        tok, acc, sizes = _redo(texts_redone, tok, acc, sizes, tok_no)
     del text, size, place, through
     # token ids in order of first appearance (as ``BulkTexts.add`` gives them)
     by_id = list(tok_no)
@@ -352,32 +371,40 @@ def analyze_many(texts: Sequence[str]) -> Normalised:
 
 def _redo(
     which: list[int],
-    names: list[str],
-    raw: np.ndarray,
-    raw_sizes: np.ndarray,
     tok: np.ndarray,
     acc: np.ndarray,
     sizes: np.ndarray,
     tok_no: dict[str, int],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The arrays with the texts ``which`` (increasing) analysed whole by ``analyze_words``."""
-    raw_at = np.cumsum(raw_sizes) - raw_sizes
+    """The arrays with the further passes of ``analyze_words`` applied to the texts ``which``
+    (increasing), from their first pass (the arrays): while a pass changes the words, the
+    next one, with the typed marks carried across by aligning the whole text's words."""
+    by_id = list(tok_no)
     at = np.cumsum(sizes) - sizes
     tok_parts: list[np.ndarray] = []
     acc_parts: list[np.ndarray] = []
     sizes = sizes.copy()
     done = 0
     for k in which:
-        lo = int(raw_at[k])
-        a = analyze_words([names[i] for i in raw[lo : lo + int(raw_sizes[k])].tolist()])
         start = int(at[k])
+        end = start + int(sizes[k])
+        tokens = tuple(by_id[i] for i in tok[start:end].tolist())
+        accented = tuple(acc[start:end].tolist())
+        # ``analyze_words`` after its first pass (which changed some words)
+        for _ in range(3):
+            current = list(tokens)
+            again = _expand(current)
+            if [w for w, _ in again] == current:
+                break
+            before = list(zip(current, accented, strict=True))
+            tokens, accented = _unzip(_carry_marks(before, again))
         tok_parts += [
             tok[done:start],
-            np.asarray([tok_no.setdefault(w, len(tok_no)) for w in a.tokens], dtype=np.int64),
+            np.asarray([tok_no.setdefault(w, len(tok_no)) for w in tokens], dtype=np.int64),
         ]
-        acc_parts += [acc[done:start], np.asarray(a.accented, dtype=bool)]
-        done = start + int(sizes[k])
-        sizes[k] = len(a.tokens)
+        acc_parts += [acc[done:start], np.asarray(accented, dtype=bool)]
+        done = end
+        sizes[k] = len(tokens)
     tok_parts.append(tok[done:])
     acc_parts.append(acc[done:])
     return np.concatenate(tok_parts), np.concatenate(acc_parts), sizes

@@ -31,6 +31,7 @@ import numpy as np
 from knowledge import aspects as aspect_model
 from knowledge import features
 from knowledge.bulk_normalize import Normalised
+from knowledge.bulk_normalize import member as _member
 from knowledge.normalize import (
     _TOKEN_INFO,
     FILLERS,
@@ -60,24 +61,6 @@ def first_order_dense(codes: np.ndarray, bound: int) -> tuple[np.ndarray, np.nda
     rank_of = np.empty(bound, dtype=np.int64)
     rank_of[distinct] = np.arange(len(distinct), dtype=np.int64)
     return distinct, rank_of[codes]
-
-
-def _member(x: np.ndarray, sorted_codes: np.ndarray) -> np.ndarray:
-    """Whether each of ``x`` is in ``sorted_codes`` (sorted); a block of ``x`` at a time, so
-    that the temporary arrays stay small."""
-    out = np.zeros(len(x), dtype=bool)
-    if len(sorted_codes) == 0:
-        return out
-    last = len(sorted_codes) - 1
-    for lo in range(0, len(x), _BLOCK):
-        part = x[lo : lo + _BLOCK]
-        at = np.minimum(np.searchsorted(sorted_codes, part), last)
-        out[lo : lo + _BLOCK] = sorted_codes[at] == part
-    return out
-
-
-_BLOCK = 1 << 18
-"""Elements read at a time by ``_member``."""
 
 
 @dataclass(slots=True)
@@ -328,7 +311,7 @@ class BulkTexts:
             np.asarray([fold_id[p[0]] * nf + fold_id[p[1]] for p in usable], dtype=np.int64)
         )
         same = owner[1:] == owner[:-1]
-        cand = np.flatnonzero(same & _member(word[:-1] * nf + word[1:], pair_codes))
+        cand = np.flatnonzero(same & _member(word[:-1] * nf + word[1:], pair_codes, nf * nf))
         by_first: dict[int, list[int]] = defaultdict(list)
         for k, p in enumerate(usable):
             by_first[fold_id[p[0]]].append(k)
@@ -380,10 +363,14 @@ class BulkTexts:
             del near, in_text, some
         del odd
         # the word's feature: 2 * its folded id, + 1 where it is an aspect cue ("^word")
+        cue = np.zeros(len(c_fold), dtype=bool)
         if features.SPLIT_CUES and len(self.cover_codes):
-            cue = _member(c_text * self.cover_radix + c_fold, self.cover_codes)
-        else:
-            cue = np.zeros(len(c_fold), dtype=bool)
+            # (only where the word is some text's cue word)
+            covered = np.zeros(self.cover_radix, dtype=bool)
+            covered[self.cover_codes % self.cover_radix] = True
+            maybe = np.flatnonzero(covered[c_fold])
+            cue[maybe] = _member(c_text[maybe] * self.cover_radix + c_fold[maybe], self.cover_codes)
+            del covered, maybe
         word_name = c_fold
         word_name *= 2
         word_name += cue

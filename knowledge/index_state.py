@@ -1553,7 +1553,7 @@ class _TextFeatures:
         code = np.concatenate([r[0] for r in rows])
         counts = np.concatenate([r[1] for r in rows])
         del rows
-        order = np.argsort(code, kind="stable")  # (three sorted runs: merged)
+        order = np.argsort(code)  # (no two equal: any sort gives this order)
         code, counts = code[order], counts[order]
         del order
         size = np.bincount(code // every, minlength=n)
@@ -1634,16 +1634,27 @@ class _Tally:
         ``pairs`` and ``runs`` (call after the last ``add``)."""
         names = self._names
         ids, times = self._positions(self._raw, self._raw_times, self._raw_sizes)
+        rows, counts = _window_counts(ids, times, 1, len(names))
         self.words = Counter(
-            {names[w]: c for (w,), c in _windows(ids, times, 1, len(names)) if names[w].isalpha()}
+            {
+                names[w]: c
+                for w, c in zip(rows[:, 0].tolist(), counts.tolist(), strict=True)
+                if names[w].isalpha()
+            }
         )
+        rows, counts = _window_counts(ids, times, 2, len(names))
         self.pairs = Counter(
-            {(names[a], names[b]): c for (a, b), c in _windows(ids, times, 2, len(names))}
+            {
+                (names[a], names[b]): c
+                for (a, b), c in zip(rows.tolist(), counts.tolist(), strict=True)
+            }
         )
+        del ids, times, rows, counts
         ids, times = self._positions(self._letters, self._letter_times, self._letter_sizes)
         runs: Counter[tuple[str, ...]] = Counter()
         for n in (3, 4, 5):
-            for run, c in _windows(ids, times, n, len(names)):
+            rows, counts = _window_counts(ids, times, n, len(names))
+            for run, c in zip(rows.tolist(), counts.tolist(), strict=True):
                 runs[tuple([names[w] for w in run])] = c
         self.runs = runs
         return self.words
@@ -1652,13 +1663,14 @@ class _Tally:
     def _positions(
         ids: array[int], times: array[int], sizes: array[int]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The ids as a numpy array, and how often each position counts."""
+        """The ids as a numpy array, and how often each position counts (as floats: the
+        weights of ``np.bincount``, exact for counts below 2**53)."""
         arr = (
             np.frombuffer(ids, dtype=np.intc).astype(np.int64)
             if len(ids)
             else np.zeros(0, np.int64)
         )
-        per = np.repeat(_numpy(times, np.int64), _numpy(sizes, np.int64))
+        per = np.repeat(_numpy(times, np.int64).astype(np.float64), _numpy(sizes, np.int64))
         return arr, per
 
 
@@ -1666,24 +1678,49 @@ def _windows(
     ids: np.ndarray, times: np.ndarray, n: int, vocabulary: int
 ) -> Iterator[tuple[tuple[int, ...], int]]:
     """The distinct runs of ``n`` neighbouring ids within one text (no separator in them),
-    each with the sum of its occurrences' counts."""
+    each with the sum of its occurrences' counts, in increasing order."""
+    rows, counts = _window_counts(ids, times, n, vocabulary)
+    for row, c in zip(rows.tolist(), counts.tolist(), strict=True):
+        yield tuple(row), c
+
+
+DENSE_RUNS = 1 << 23
+"""Runs of ids with fewer possible codes than this are counted in a table of them all (8
+bytes each) instead of by sorting."""
+
+
+def _window_counts(
+    ids: np.ndarray, times: np.ndarray, n: int, vocabulary: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``_windows`` as arrays: the distinct runs as rows, and their counts (as ints)."""
+    none = np.zeros((0, n), dtype=np.int64), np.zeros(0, dtype=np.int64)
     m = len(ids) - n + 1
     if m <= 0:
-        return
+        return none
     keep = ids[:m] >= 0
     for j in range(1, n):
         keep &= ids[j : j + m] >= 0
     at = np.flatnonzero(keep)
+    del keep
     if not len(at):
-        return
-    if n == 1:  # single words: counted by id, no sort
-        counts = np.bincount(ids[at], weights=times[at].astype(np.float64))
-        for w in np.flatnonzero(counts).tolist():
-            yield (w,), int(counts[w])
-        return
-    # one integer per run (mixed radix), in the order of the runs' words: sorted far faster
-    # than rows; where it would not fit, the rank of its first words' code among theirs
-    # takes their place (the same order)
+        return none
+    if vocabulary**n <= DENSE_RUNS:
+        # one integer per run (mixed radix, in the order of the runs' words), counted by it
+        code = ids[at]
+        for j in range(1, n):
+            code *= vocabulary
+            code += ids[at + j]
+        totals = np.bincount(code, weights=times[at].astype(np.float64, copy=False))
+        del code, at
+        distinct = np.flatnonzero(totals)
+        rows = np.empty((len(distinct), n), dtype=np.int64)
+        rest = distinct.copy()
+        for j in range(n - 1, -1, -1):
+            rows[:, j] = rest % vocabulary
+            rest //= vocabulary
+        return rows, totals[distinct].astype(np.int64)
+    # sorted far faster than rows; where it would not fit, the rank of its first words' code
+    # among theirs takes their place (the same order)
     head = n
     while head > 1 and vocabulary**head >= 2**62:
         head -= 1
@@ -1699,11 +1736,10 @@ def _windows(
         for j in range(head, n):
             code = code * vocabulary + ids[at + j]
         first, inverse = _sorted_distinct(code)
-    counts = np.bincount(inverse.reshape(-1), weights=times[at].astype(np.float64))
+    del code
+    counts = np.bincount(inverse.reshape(-1), weights=times[at].astype(np.float64, copy=False))
     start = at[first]
-    distinct = np.stack([ids[start + j] for j in range(n)], axis=1)
-    for row, c in zip(distinct.tolist(), counts.tolist(), strict=True):
-        yield tuple(row), int(c)
+    return np.stack([ids[start + j] for j in range(n)], axis=1), counts.astype(np.int64)
 
 
 def _sorted_distinct(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
