@@ -459,37 +459,43 @@ class BulkTexts:
         l_fold = fold_joint[self.f[l_at]]
         del l_at, fold_joint
         l_sizes = np.bincount(l_text, minlength=n)
-        # the stream, text by text: its words (and a separator), then its letters (and one)
+        # The stream, text by text: its words (and a separator), then its letters (and one),
+        # is not made: the first place of each name in it, from where its words and letters
+        # would go, gives the order of first appearance.
         with_sep_l = l_sizes + ran
         per_text = raw_sizes + 1 + with_sep_l
         text_at = np.cumsum(per_text) - per_text
-        # where each word as typed goes: its place in its text, after the texts before
-        raw_to = np.arange(len(raw_ids), dtype=np.int64)
-        raw_to += np.repeat(text_at - (np.cumsum(raw_sizes) - raw_sizes), raw_sizes)
-        # where each folded word of letters goes: after its text's words and separator
-        l_to = np.arange(len(l_text), dtype=np.int64)
-        l_to += (text_at + raw_sizes + 1 - (np.cumsum(l_sizes) - l_sizes))[l_text]
-        del l_text
-        stream = np.full(int(per_text.sum()), -1, dtype=np.int64)
-        stream[raw_to] = raw_ids
-        del raw_to
-        stream[l_to] = l_fold
-        del l_fold
-        words = np.flatnonzero(stream >= 0)
-        distinct, rank = first_order_dense(stream[words], len(everything))
+        past = int(per_text.sum())
+        first = np.full(len(everything), past, dtype=np.int64)
+        to = np.arange(len(raw_ids), dtype=np.int64)  # each word as typed: its place
+        to += np.repeat(text_at - (np.cumsum(raw_sizes) - raw_sizes), raw_sizes)
+        np.minimum.at(first, raw_ids, to)
+        to = np.arange(len(l_text), dtype=np.int64)  # each folded word of letters: its place
+        to += (text_at + raw_sizes + 1 - (np.cumsum(l_sizes) - l_sizes))[l_text]
+        np.minimum.at(first, l_fold, to)
+        del to, text_at, per_text
+        present = np.flatnonzero(first < past)
+        distinct = present[np.argsort(first[present], kind="stable")]
+        del first, present
         names = [everything[c] for c in distinct.tolist()]
-        stream[words] = rank
-        del words, rank
-        raw_part = np.ones(len(stream), dtype=bool)
-        raw_part[l_to] = False
-        del l_to
-        ends_l = text_at + per_text - 1
-        raw_part[ends_l[ran]] = False
+        rank_of = np.full(len(everything), -1, dtype=np.int64)
+        rank_of[distinct] = np.arange(len(distinct), dtype=np.int64)
+        # every text's words as typed, then -1; the letters of the texts with runs, then -1
+        raw_out = np.full(len(raw_ids) + n, -1, dtype=np.int64)
+        to = np.arange(len(raw_ids), dtype=np.int64)
+        to += np.repeat(np.arange(n, dtype=np.int64), raw_sizes)
+        raw_out[to] = rank_of[raw_ids]
+        ran_before: np.ndarray = np.cumsum(ran) - ran
+        letters_out = np.full(len(l_text) + int(ran.sum()), -1, dtype=np.int64)
+        to = np.arange(len(l_text), dtype=np.int64)
+        to += ran_before[l_text]
+        letters_out[to] = rank_of[l_fold]
+        del to, l_text, l_fold
         return (
             names,
-            stream[raw_part],
+            raw_out,
             raw_sizes + 1,
-            stream[~raw_part],
+            letters_out,
             with_sep_l[ran],
             np.flatnonzero(ran),
         )

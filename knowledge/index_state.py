@@ -1663,13 +1663,9 @@ class _Tally:
     def _positions(
         ids: array[int], times: array[int], sizes: array[int]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The ids as a numpy array, and how often each position counts (as floats: the
-        weights of ``np.bincount``, exact for counts below 2**53)."""
-        arr = (
-            np.frombuffer(ids, dtype=np.intc).astype(np.int64)
-            if len(ids)
-            else np.zeros(0, np.int64)
-        )
+        """The ids as a numpy array (of C ints: ``_window_counts`` widens a part at a time),
+        and how often each position counts (as floats, exact below 2**53)."""
+        arr = np.frombuffer(ids, dtype=np.intc) if len(ids) else np.zeros(0, np.intc)
         per = np.repeat(_numpy(times, np.int64).astype(np.float64), _numpy(sizes, np.int64))
         return arr, per
 
@@ -1686,7 +1682,9 @@ def _windows(
 
 DENSE_RUNS = 1 << 23
 """Runs of ids with fewer possible codes than this are counted in a table of them all (8
-bytes each) instead of by sorting."""
+bytes each) instead of by sorting ..."""
+RUN_BLOCK = 1 << 20
+"""... that many positions at a time."""
 
 
 def _window_counts(
@@ -1697,21 +1695,22 @@ def _window_counts(
     m = len(ids) - n + 1
     if m <= 0:
         return none
-    keep = ids[:m] >= 0
-    for j in range(1, n):
-        keep &= ids[j : j + m] >= 0
-    at = np.flatnonzero(keep)
-    del keep
-    if not len(at):
-        return none
     if vocabulary**n <= DENSE_RUNS:
-        # one integer per run (mixed radix, in the order of the runs' words), counted by it
-        code = ids[at]
-        for j in range(1, n):
-            code *= vocabulary
-            code += ids[at + j]
-        totals = np.bincount(code, weights=times[at].astype(np.float64, copy=False))
-        del code, at
+        # one integer per run (mixed radix, in the order of the runs' words), counted in a
+        # table of them all, a block of positions at a time (small temporary arrays)
+        totals = np.zeros(vocabulary**n, dtype=np.float64)
+        for lo in range(0, m, RUN_BLOCK):
+            size = min(RUN_BLOCK, m - lo)
+            part = ids[lo : lo + size + n - 1].astype(np.int64)
+            keep = part[:size] >= 0
+            for j in range(1, n):
+                keep &= part[j : j + size] >= 0
+            at = np.flatnonzero(keep)
+            code = part[at]
+            for j in range(1, n):
+                code *= vocabulary
+                code += part[at + j]
+            np.add.at(totals, code, times[lo : lo + size][at])
         distinct = np.flatnonzero(totals)
         rows = np.empty((len(distinct), n), dtype=np.int64)
         rest = distinct.copy()
@@ -1719,6 +1718,14 @@ def _window_counts(
             rows[:, j] = rest % vocabulary
             rest //= vocabulary
         return rows, totals[distinct].astype(np.int64)
+    ids = ids.astype(np.int64, copy=False)
+    keep = ids[:m] >= 0
+    for j in range(1, n):
+        keep &= ids[j : j + m] >= 0
+    at = np.flatnonzero(keep)
+    del keep
+    if not len(at):
+        return none
     # sorted far faster than rows; where it would not fit, the rank of its first words' code
     # among theirs takes their place (the same order)
     head = n
