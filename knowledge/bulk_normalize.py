@@ -10,17 +10,22 @@ need the multi-word rewrites (phrases, abbreviations with their context). So her
    cut by the word pattern once. Every text's words become one array of word ids.
 2. Each distinct word gets its row of the normaliser's per-word table once (Telex recovery,
    folded form, marks, whether an abbreviation may replace it).
-3. The rewrites are local. A word that is no abbreviation, no Telex leftover, and whose folded
-   form is in no phrase rewrite nor in any rewrite's result (most words: "và", "tại", "ngày")
-   is *inert*: no rewrite replaces it, takes it in, or reads it as context, in any pass, so a
-   text reads as the runs of other words between its inert words, each rewritten on its own.
-   Only the runs that hold a trigger (an abbreviation, a Telex leftover, the first two words
-   of a phrase) are rewritten (``normalize._expand``), each distinct run once; the other
-   words stay as typed.
+3. The rewrites are local: a rewrite reads the words it replaces and, as context, the words
+   of its result around them. Two neighbouring words that no rewrite reads together (they
+   are next to each other in no phrase rewrite and in no rewrite's result: most neighbours,
+   "hồ sơ" | "tại") are a place where a text can be cut: one rewriting pass over the text is
+   the passes over its parts, one after the other. So a text reads as runs of linked words;
+   only the runs that hold a trigger (an abbreviation, a Telex leftover, the first two words
+   of a phrase) are rewritten (``normalize._expand``), each distinct run once (91,000 runs
+   at 20,000 entries, a few thousand distinct); the other words stay as typed.
 4. ``analyze_words`` applies more passes while a pass changes something (one rewrite can make
-   another apply), carrying the typed marks across them by aligning the words. Where a
-   second pass would change a run, its whole text is analysed by ``analyze_words`` instead
-   (a few dozen texts at 20,000 entries); elsewhere the first pass is the analysis.
+   another apply: "cccd" -> "căn cước công dân" -> "căn cước"), carrying the typed marks
+   across them by aligning the whole text's words (``difflib``), which a part alone cannot
+   reproduce. So where a second pass would change a run, or a rewritten run's ends now
+   touch a neighbour some rewrite reads with them (and a second pass over the whole text
+   changes something), the text's further passes are made whole, from its first pass, as
+   ``analyze_words`` makes them (2,000 texts at 20,000 entries); elsewhere the first pass is
+   the analysis.
 
 The result is the same as ``analyze_words(words(text))`` for every text, token for token and
 mark for mark (``tests/test_index_build_normalize.py`` compares them on real and random
@@ -249,7 +254,6 @@ def analyze_many(texts: Sequence[str]) -> Normalised:
     fold_of = np.fromiter(
         (fold_no.setdefault(r[1], len(fold_no)) for r in rows), np.int64, len(rows)
     )
-    # a rewrite may start at it: an abbreviation, or a Telex leftover (passed on recovered)
     # a rewrite may start at it: an abbreviation, or a Telex leftover (passed on recovered)
     trigger_word = np.fromiter(
         (r[4] or r[0] != w for r, w in zip(rows, names, strict=True)), bool, len(rows)
