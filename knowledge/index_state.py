@@ -21,7 +21,8 @@ Compactness, for bases of tens of thousands of entries:
 
 Building from the texts (``IndexState.from_entries``, what ``Index`` does) makes the same state
 as combining every entry's parts (``IndexState.build``), in bulk: the texts are counted first,
-each distinct text is analysed once (512 at a time), and their words become one array of
+the distinct texts are normalised all at once, per distinct word and per distinct run of
+words some rewrite reads (``knowledge/bulk_normalize.py``), and their words become one array of
 ids on which the aspect scan, the topics, the keyword phrases, the features, the spellings,
 word pairs and initialism runs are read for all texts at once (``knowledge/bulk_texts.py``);
 each distinct text is counted times its occurrences; term frequencies and postings are summed
@@ -348,7 +349,8 @@ class _Memo:
 
 
 CHUNK = 512
-"""Distinct texts cut into words and analysed at a time by the bulk build."""
+"""Distinct texts cut into words and analysed at a time by the build that reads them one by
+one (``_TextFeatures.at_once`` false)."""
 
 
 def _text_parts(text: str, with_features: bool = True) -> _TextParts:
@@ -769,11 +771,12 @@ class IndexState:
         keyword_topics: bool = True,
         general_pairs: Iterable[tuple[str, str]] = (),
     ) -> IndexState:
-        """The state ``build`` makes of the entries' parts, made in bulk: each distinct text is
-        analysed once (``_Memo``), counts are summed over all entries at once, and the term
-        frequencies (the sums, per entry, of field weight times count over its texts, added
-        in the entry's field order as ``_entry_parts`` adds them) and the postings are made
-        with numpy over all entries."""
+        """The state ``build`` makes of the entries' parts, made in bulk: the distinct texts
+        are normalised at once (``bulk_normalize.analyze_many``; text by text where the
+        features cannot be counted at once), counts are summed over all entries at once, and
+        the term frequencies (the sums, per entry, of field weight times count over its
+        texts, added in the entry's field order as ``_entry_parts`` adds them) and the
+        postings are made with numpy over all entries."""
         # The build makes millions of small objects and frees few: the cyclic garbage
         # collector, run every few hundred allocations, would walk all of them again and again.
         enabled = gc.isenabled()
