@@ -30,6 +30,8 @@ import numpy as np
 
 from knowledge import aspects as aspect_model
 from knowledge import features
+from knowledge.bulk_normalize import Normalised
+from knowledge.bulk_normalize import member as _member
 from knowledge.normalize import (
     _TOKEN_INFO,
     FILLERS,
@@ -55,17 +57,10 @@ def first_order_dense(codes: np.ndarray, bound: int) -> tuple[np.ndarray, np.nda
     np.minimum.at(first, codes, np.arange(len(codes), dtype=np.int64))
     present = np.flatnonzero(first < len(codes))
     distinct = present[np.argsort(first[present], kind="stable")]
+    del first, present
     rank_of = np.empty(bound, dtype=np.int64)
     rank_of[distinct] = np.arange(len(distinct), dtype=np.int64)
     return distinct, rank_of[codes]
-
-
-def _member(x: np.ndarray, sorted_codes: np.ndarray) -> np.ndarray:
-    """Whether each of ``x`` is in ``sorted_codes`` (sorted)."""
-    if len(sorted_codes) == 0:
-        return np.zeros(len(x), dtype=bool)
-    at = np.minimum(np.searchsorted(sorted_codes, x), len(sorted_codes) - 1)
-    return sorted_codes[at] == x
 
 
 @dataclass(slots=True)
@@ -151,6 +146,23 @@ class BulkTexts:
         self.tokens = list(self._token_no)
         self.raw_names = list(self._raw_no)
         del self._token_no
+        self._derive(sizes)
+
+    @classmethod
+    def of(cls, normalised: Normalised) -> BulkTexts:
+        """The texts normalised at once (``bulk_normalize.analyze_many``), the same as adding
+        their analyses and words."""
+        out = cls()
+        out.n = len(normalised.sizes)
+        out.tok, out.acc, out.tokens = normalised.tok, normalised.acc, normalised.tokens
+        out.raw_ids, out.raw_sizes = normalised.raw, normalised.raw_sizes
+        out.raw_names = normalised.words
+        out._raw_no = {w: k for k, w in enumerate(out.raw_names)}
+        del out._token_no
+        out._derive(normalised.sizes)
+        return out
+
+    def _derive(self, sizes: np.ndarray) -> None:
         n = self.n
         self.sizes = sizes
         self.starts = np.cumsum(sizes) - sizes
@@ -164,6 +176,22 @@ class BulkTexts:
         folded_filler = np.fromiter((r[2] for r in rows), bool, len(rows))
         # ``Analysis.content``: the folded words that are not fillers (as typed)
         self.content = ~(typed_filler[self.tok] | (folded_filler[self.tok] & ~self.acc))
+
+    def contents(self, which: np.ndarray) -> tuple[np.ndarray, dict[int, tuple[str, ...]]]:
+        """How many content words each text has (``len(Analysis.content)``), and the content
+        words of the texts ``which`` (a mask by text)."""
+        kept = self.text[self.content]
+        counts = np.bincount(kept, minlength=self.n)
+        at = np.flatnonzero(self.content)[which[kept]]
+        folded = self.folded
+        names = [folded[i] for i in self.f[at].tolist()]
+        sizes = np.bincount(self.text[at], minlength=self.n)
+        out: dict[int, tuple[str, ...]] = {}
+        lo = 0
+        for k, size in zip(np.flatnonzero(which).tolist(), sizes[which].tolist(), strict=True):
+            out[k] = tuple(names[lo : lo + size])
+            lo += size
+        return counts, out
 
     # -- the aspect scan -------------------------------------------------------------------
 
@@ -283,7 +311,7 @@ class BulkTexts:
             np.asarray([fold_id[p[0]] * nf + fold_id[p[1]] for p in usable], dtype=np.int64)
         )
         same = owner[1:] == owner[:-1]
-        cand = np.flatnonzero(same & _member(word[:-1] * nf + word[1:], pair_codes))
+        cand = np.flatnonzero(same & _member(word[:-1] * nf + word[1:], pair_codes, nf * nf))
         by_first: dict[int, list[int]] = defaultdict(list)
         for k, p in enumerate(usable):
             by_first[fold_id[p[0]]].append(k)
@@ -318,11 +346,8 @@ class BulkTexts:
         text, f, acc, content = self.text, self.f, self.acc, self.content
         c_at = np.flatnonzero(content)
         c_text = text[c_at]
-        if features.SPLIT_CUES and len(self.cover_codes):
-            cue = _member(c_text * self.cover_radix + f[c_at], self.cover_codes)
-        else:
-            cue = np.zeros(len(c_at), dtype=bool)
-        word_name = 2 * f[c_at] + cue
+        c_fold = f[c_at]
+        del c_at
         # exact-diacritics keys: words typed with marks whose folded form is a content word of
         # the text (the word itself, or, for a filler, another word of the text)
         keyed = acc & content
@@ -333,14 +358,30 @@ class BulkTexts:
             near[f[odd]] = True
             in_text = np.zeros(n, dtype=bool)
             in_text[text[odd]] = True
-            some = np.flatnonzero(near[f[c_at]] & in_text[c_text])
-            keyed[odd] = _member(
-                text[odd] * nf + f[odd], np.sort(c_text[some] * nf + f[c_at[some]])
-            )
+            some = np.flatnonzero(near[c_fold] & in_text[c_text])
+            keyed[odd] = _member(text[odd] * nf + f[odd], np.sort(c_text[some] * nf + c_fold[some]))
+            del near, in_text, some
+        del odd
+        # the word's feature: 2 * its folded id, + 1 where it is an aspect cue ("^word")
+        cue = np.zeros(len(c_fold), dtype=bool)
+        if features.SPLIT_CUES and len(self.cover_codes):
+            # (only where the word is some text's cue word)
+            covered = np.zeros(self.cover_radix, dtype=bool)
+            covered[self.cover_codes % self.cover_radix] = True
+            maybe = np.flatnonzero(covered[c_fold])
+            cue[maybe] = _member(c_text[maybe] * self.cover_radix + c_fold[maybe], self.cover_codes)
+            del covered, maybe
+        word_name = c_fold
+        word_name *= 2
+        word_name += cue
+        del c_fold, cue
         k_at = np.flatnonzero(keyed)
+        del keyed
         k_text = text[k_at]
+        k_tok = self.tok[k_at]
+        del k_at
         tone = features._TONE_FEATURE
-        keyed_tokens = np.flatnonzero(np.bincount(self.tok[k_at], minlength=len(self.tokens)))
+        keyed_tokens = np.flatnonzero(np.bincount(k_tok, minlength=len(self.tokens)))
         key_names = list(
             dict.fromkeys(
                 tone.get(t) or features._tone_feature(t)
@@ -353,18 +394,28 @@ class BulkTexts:
             key_no[tone.get(t) or features._tone_feature(t)]
             for t in map(self.tokens.__getitem__, keyed_tokens.tolist())
         ]
-        key_name = 2 * nf + key_of_token[self.tok[k_at]]
+        key_name = 2 * nf + key_of_token[k_tok]
+        del k_tok
         # one stream, text by text: its words, then its keys
         word_count = np.bincount(c_text, minlength=n)
         key_count = np.bincount(k_text, minlength=n)
         keys_before = np.cumsum(key_count) - key_count
         words_through = np.cumsum(word_count)
-        stream = np.empty(len(word_name) + len(key_name), dtype=np.int64)
-        w_to = np.arange(len(word_name), dtype=np.int64) + keys_before[c_text]
-        k_to = np.arange(len(key_name), dtype=np.int64) + words_through[k_text]
-        stream[w_to] = word_name
-        stream[k_to] = key_name
-        distinct, rank = first_order_dense(stream, 2 * nf + len(key_names))
+        # The stream is not made: the first place of each feature in it, from where its
+        # words and keys would go, gives the order of first appearance.
+        bound = 2 * nf + len(key_names)
+        first = np.full(bound, len(word_name) + len(key_name), dtype=np.int64)
+        w_to = np.arange(len(word_name), dtype=np.int64)
+        w_to += keys_before[c_text]
+        np.minimum.at(first, word_name, w_to)
+        del w_to
+        k_to = np.arange(len(key_name), dtype=np.int64)
+        k_to += words_through[k_text]
+        np.minimum.at(first, key_name, k_to)
+        del k_to, k_text, keys_before, words_through
+        present = np.flatnonzero(first < len(word_name) + len(key_name))
+        distinct = present[np.argsort(first[present], kind="stable")]
+        del first, present
         names = [
             ("^" + self.folded[c // 2] if c % 2 else self.folded[c // 2])
             if c < 2 * nf
@@ -372,13 +423,16 @@ class BulkTexts:
             for c in distinct.tolist()
         ]
         setdefault = fid.setdefault
-        ids_of_distinct = np.fromiter(
+        id_of = np.full(bound, -1, dtype=np.int64)
+        id_of[distinct] = np.fromiter(
             (setdefault(name, len(fid)) for name in names), np.int64, len(names)
         )
-        ids = ids_of_distinct[rank]
-        words = np.full(len(word_name) + n, -1, dtype=np.int64)
-        words[np.arange(len(word_name), dtype=np.int64) + c_text] = ids[w_to]
-        return words, word_count + 1, ids[k_to], key_count
+        n_words = len(word_name)
+        words = np.full(n_words + n, -1, dtype=np.int64)
+        c_text += np.arange(n_words, dtype=np.int64)  # where each word goes
+        words[c_text] = id_of[word_name]
+        del c_text, word_name
+        return words, word_count + 1, id_of[key_name], key_count
 
     # -- spellings and initialism runs -----------------------------------------------------
 
@@ -399,37 +453,49 @@ class BulkTexts:
         everything = list(joint)
         del joint
         alpha = np.fromiter((w.isalpha() for w in self.folded), bool, nf)
-        l_at = np.flatnonzero(alpha[self.f] & (run_times[self.text] > 0))
-        l_text = self.text[l_at]
-        l_sizes = np.bincount(l_text, minlength=n)
-        # the stream, text by text: its words (and a separator), then its letters (and one)
         ran = run_times > 0
+        l_at = np.flatnonzero(alpha[self.f] & ran[self.text])
+        l_text = self.text[l_at]
+        l_fold = fold_joint[self.f[l_at]]
+        del l_at, fold_joint
+        l_sizes = np.bincount(l_text, minlength=n)
+        # The stream, text by text: its words (and a separator), then its letters (and one),
+        # is not made: the first place of each name in it, from where its words and letters
+        # would go, gives the order of first appearance.
         with_sep_l = l_sizes + ran
         per_text = raw_sizes + 1 + with_sep_l
         text_at = np.cumsum(per_text) - per_text
-        raw_text = np.repeat(np.arange(n, dtype=np.int64), raw_sizes)
-        raw_rank = (
-            np.arange(len(raw_ids), dtype=np.int64) - (np.cumsum(raw_sizes) - raw_sizes)[raw_text]
-        )
-        l_rank = np.arange(len(l_at), dtype=np.int64) - (np.cumsum(l_sizes) - l_sizes)[l_text]
-        stream = np.full(int(per_text.sum()), -1, dtype=np.int64)
-        raw_to = text_at[raw_text] + raw_rank
-        l_to = text_at[l_text] + raw_sizes[l_text] + 1 + l_rank
-        stream[raw_to] = raw_ids
-        stream[l_to] = fold_joint[self.f[l_at]]
-        words = stream >= 0
-        distinct, rank = first_order_dense(stream[words], len(everything))
+        past = int(per_text.sum())
+        first = np.full(len(everything), past, dtype=np.int64)
+        to = np.arange(len(raw_ids), dtype=np.int64)  # each word as typed: its place
+        to += np.repeat(text_at - (np.cumsum(raw_sizes) - raw_sizes), raw_sizes)
+        np.minimum.at(first, raw_ids, to)
+        to = np.arange(len(l_text), dtype=np.int64)  # each folded word of letters: its place
+        to += (text_at + raw_sizes + 1 - (np.cumsum(l_sizes) - l_sizes))[l_text]
+        np.minimum.at(first, l_fold, to)
+        del to, text_at, per_text
+        present = np.flatnonzero(first < past)
+        distinct = present[np.argsort(first[present], kind="stable")]
+        del first, present
         names = [everything[c] for c in distinct.tolist()]
-        stream[np.flatnonzero(words)] = rank
-        raw_part = np.ones(len(stream), dtype=bool)
-        raw_part[l_to] = False
-        ends_l = text_at + per_text - 1
-        raw_part[ends_l[ran]] = False
+        rank_of = np.full(len(everything), -1, dtype=np.int64)
+        rank_of[distinct] = np.arange(len(distinct), dtype=np.int64)
+        # every text's words as typed, then -1; the letters of the texts with runs, then -1
+        raw_out = np.full(len(raw_ids) + n, -1, dtype=np.int64)
+        to = np.arange(len(raw_ids), dtype=np.int64)
+        to += np.repeat(np.arange(n, dtype=np.int64), raw_sizes)
+        raw_out[to] = rank_of[raw_ids]
+        ran_before: np.ndarray = np.cumsum(ran) - ran
+        letters_out = np.full(len(l_text) + int(ran.sum()), -1, dtype=np.int64)
+        to = np.arange(len(l_text), dtype=np.int64)
+        to += ran_before[l_text]
+        letters_out[to] = rank_of[l_fold]
+        del to, l_text, l_fold
         return (
             names,
-            stream[raw_part],
+            raw_out,
             raw_sizes + 1,
-            stream[~raw_part],
+            letters_out,
             with_sep_l[ran],
             np.flatnonzero(ran),
         )

@@ -28,7 +28,7 @@ from knowledge.search import MAX_EDITS, Index, Thresholds
 log = logging.getLogger(__name__)
 
 KNOWLEDGE = Path(__file__).resolve().parent
-FORMAT = 3
+FORMAT = 4
 
 
 @lru_cache(maxsize=1)

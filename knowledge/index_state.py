@@ -21,7 +21,8 @@ Compactness, for bases of tens of thousands of entries:
 
 Building from the texts (``IndexState.from_entries``, what ``Index`` does) makes the same state
 as combining every entry's parts (``IndexState.build``), in bulk: the texts are counted first,
-each distinct text is analysed once (512 at a time), and their words become one array of
+the distinct texts are normalised all at once, per distinct word and per distinct run of
+words some rewrite reads (``knowledge/bulk_normalize.py``), and their words become one array of
 ids on which the aspect scan, the topics, the keyword phrases, the features, the spellings,
 word pairs and initialism runs are read for all texts at once (``knowledge/bulk_texts.py``);
 each distinct text is counted times its occurrences; term frequencies and postings are summed
@@ -56,6 +57,7 @@ import numpy as np
 
 from knowledge import aspects as aspect_model
 from knowledge import features
+from knowledge.bulk_normalize import analyze_many
 from knowledge.bulk_texts import BulkTexts
 from knowledge.entry import Entry
 from knowledge.normalize import Analysis, analyze_words, fold, words, words_many
@@ -241,6 +243,9 @@ class _TextParts:
     _counts: array[float] | None = None
     number: int = -1
     """Its place among the distinct texts of a build (``_TextFeatures``), -1 until then."""
+    n_content: int = -1
+    """How many content words it has, where the build keeps only that of its analysis (the
+    texts of the long fields), else -1."""
 
     @property
     def feats(self) -> tuple[tuple[str, float], ...]:
@@ -344,7 +349,8 @@ class _Memo:
 
 
 CHUNK = 512
-"""Distinct texts cut into words and analysed at a time by the bulk build."""
+"""Distinct texts cut into words and analysed at a time by the build that reads them one by
+one (``_TextFeatures.at_once`` false)."""
 
 
 def _text_parts(text: str, with_features: bool = True) -> _TextParts:
@@ -412,14 +418,14 @@ def _entry_info(
     kws: list[_TextParts] = []
     procs: list[_TextParts] = []
     for fname, tp, w in texts:
-        content = tp.analysis.content
+        n_content = tp.n_content if tp.n_content >= 0 else len(tp.analysis.content)
         if fname == "answer":
             answered = dict(tp.aspect_weights)
         elif fname != "category":
             joined = tp.joined
             short_texts.append(memo.strings.setdefault(joined, joined))
             (phr if fname == "phrasing" else kws if fname == "keywords" else procs).append(tp)
-        length += w * len(content)
+        length += w * n_content
     analysed = [tp.analysis for tp in phr]
     named_by = len(short_texts) - 1 if entry.procedure else 0
     topics: set[str] = set()
@@ -635,6 +641,8 @@ class IndexState:
     keyword_topics_on: bool = True
     contrib_cache: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     cache_bytes: int = 0
+    release: _Release = field(default_factory=lambda: _Release(), compare=False, repr=False)
+    """(Last: let go after everything above when the state is.)"""
 
     def __post_init__(self) -> None:
         self._renorm()
@@ -763,11 +771,12 @@ class IndexState:
         keyword_topics: bool = True,
         general_pairs: Iterable[tuple[str, str]] = (),
     ) -> IndexState:
-        """The state ``build`` makes of the entries' parts, made in bulk: each distinct text is
-        analysed once (``_Memo``), counts are summed over all entries at once, and the term
-        frequencies (the sums, per entry, of field weight times count over its texts, added
-        in the entry's field order as ``_entry_parts`` adds them) and the postings are made
-        with numpy over all entries."""
+        """The state ``build`` makes of the entries' parts, made in bulk: the distinct texts
+        are normalised at once (``bulk_normalize.analyze_many``; text by text where the
+        features cannot be counted at once), counts are summed over all entries at once, and
+        the term frequencies (the sums, per entry, of field weight times count over its
+        texts, added in the entry's field order as ``_entry_parts`` adds them) and the
+        postings are made with numpy over all entries."""
         # The build makes millions of small objects and frees few: the cyclic garbage
         # collector, run every few hundred allocations, would walk all of them again and again.
         enabled = gc.isenabled()
@@ -798,36 +807,28 @@ class IndexState:
         distinct = list(occurrences)
         fid: dict[str, int] = {}
         text_features = _TextFeatures(fid)
-        # The texts are cut into words and analysed a part at a time, and only what the
-        # entries' records need of each analysis is kept (its content words): the words and
-        # analyses of all the texts at once would take hundreds of MiB.
-        bulk = BulkTexts()
-        contents: list[tuple[str, ...]] = []
-        for lo in range(0, len(distinct), CHUNK):
-            chunk = distinct[lo : lo + CHUNK]
-            raws = words_many(chunk)
-            analyses = [analyze_words(r) for r in raws]
-            bulk.add(analyses, raws)
-            contents.extend(a.content for a in analyses)
-            if not text_features.at_once:
-                for text, a, raw in zip(chunk, analyses, raws, strict=True):
-                    weights_, cues_ = _scan(a.tokens, a.folded, a.accented)
-                    tp = _TextParts(text, a, (), (), raw, weights_, cues_)
-                    text_features.add(_with_features(tp))
-            del chunk, raws, analyses
-        bulk.finish()
+        # the texts whose initialism runs count, and topics are read: procedure names,
+        # phrasings, keywords
+        run_times = np.fromiter((run_texts[t] for t in distinct), np.int64, len(distinct))
+        short_mask = run_times > 0
+        if text_features.at_once:
+            # every text normalised at once, per distinct word (``bulk_normalize``)
+            bulk = BulkTexts.of(analyze_many(distinct))
+            n_contents, short_contents = bulk.contents(short_mask)
+        else:
+            bulk, n_contents, short_contents = cls._texts_one_by_one(distinct, text_features)
         scanned = bulk.scan()
         # the cue words of a text are read as a keyword's (``keyword_phrase``); the topics of
-        # the texts of short fields (procedure names, phrasings, keywords)
-        run_times = np.fromiter((run_texts[t] for t in distinct), np.int64, len(distinct))
-        short = (run_times > 0).tolist()
+        # the texts of short fields
+        short = short_mask.tolist()
         keywords = {t for e in entries for t in e.keywords}
-        topics = bulk.topics(run_times > 0)
+        topics = bulk.topics(short_mask)
         empty: frozenset[str] = frozenset()
+        no_words: tuple[str, ...] = ()
         parts = [
             _TextParts(
                 t,
-                Analysis((), (), content, ()),
+                Analysis((), (), short_contents.get(k, no_words), ()),
                 (),
                 (),
                 [],
@@ -835,10 +836,11 @@ class IndexState:
                 scanned.cues(k) if t in keywords else empty,
                 number=k,
                 _topics=topics.get(k, empty) if short[k] else None,
+                n_content=-1 if short[k] else c,
             )
-            for k, (t, content) in enumerate(zip(distinct, contents, strict=True))
+            for k, (t, c) in enumerate(zip(distinct, n_contents.tolist(), strict=True))
         ]
-        del topics, short, contents
+        del topics, short, short_contents, n_contents
         # the keyword phrases (keywords of 2 to 5 content words ...) in every short text
         text_phrases: dict[str, Collection[tuple[str, ...]]] = {}
         if keyword_topics:
@@ -955,6 +957,30 @@ class IndexState:
         )
         _release_freed_memory()
         return state
+
+    @staticmethod
+    def _texts_one_by_one(
+        distinct: list[str], text_features: _TextFeatures
+    ) -> tuple[BulkTexts, np.ndarray, dict[int, tuple[str, ...]]]:
+        """The distinct texts analysed one by one, and their features counted text by text
+        (when the features cannot be counted at once: ``_TextFeatures.at_once``); how many
+        content words each has, and the content words of all."""
+        bulk = BulkTexts()
+        contents: dict[int, tuple[str, ...]] = {}
+        for lo in range(0, len(distinct), CHUNK):
+            chunk = distinct[lo : lo + CHUNK]
+            raws = words_many(chunk)
+            analyses = [analyze_words(r) for r in raws]
+            bulk.add(analyses, raws)
+            for k, (text, a, raw) in enumerate(zip(chunk, analyses, raws, strict=True)):
+                contents[lo + k] = a.content
+                weights_, cues_ = _scan(a.tokens, a.folded, a.accented)
+                tp = _TextParts(text, a, (), (), raw, weights_, cues_)
+                text_features.add(_with_features(tp))
+            del chunk, raws, analyses
+        bulk.finish()
+        counts = np.fromiter(map(len, contents.values()), np.int64, len(contents))
+        return bulk, counts, contents
 
     @classmethod
     def _assemble(
@@ -1371,6 +1397,19 @@ def _malloc_trim() -> Callable[[int], int] | None:
         return None
 
 
+class _Release:
+    """Held by one state (and its copies) only, as its last field: when the state is let go
+    (an edit replaced it, the base was rebuilt), its postings and tables are freed before
+    this, and the memory is given back to the system then. Otherwise the old state's tens
+    of MiB stay in glibc's heap: the edit itself gives back what it freed while the old state
+    was still in use."""
+
+    __slots__ = ()
+
+    def __del__(self) -> None:
+        _release_freed_memory()
+
+
 def _release_freed_memory() -> None:
     """Give the memory the build used and freed back to the system (glibc keeps the freed
     parts of its heap otherwise, and a worker would stay hundreds of MiB larger)."""
@@ -1492,21 +1531,34 @@ class _TextFeatures:
             ),
             dtype=np.int64,
         )
+        del names, pairs
         every = max(len(self.fid), 1)  # every feature id is below it
         if n * every >= 2**62:
             raise OverflowError("too many texts and features to count at once")
-        kept = words >= 0
-        key_text = np.repeat(np.arange(n, dtype=np.int64), _numpy(self._key_size, np.int64))
-        code = np.concatenate(
-            [
-                text[kept] * every + words[kept],
-                text[at] * every + pair_ids[pair_of.reshape(-1)],
-                key_text * every + _numpy(self._keys, np.int64),
-            ]
-        )
-        del text, words, at, pair_of, key_text
-        # one row per (text, feature), by text: its occurrences counted
-        code, counts = np.unique(code, return_counts=True)
+        # one row per (text, feature), by text: its occurrences counted; words, pairs and
+        # keys each on their own (their features differ), then merged in order
+        rows: list[tuple[np.ndarray, np.ndarray]] = []
+        kept = np.flatnonzero(words >= 0)
+        rows.append(np.unique(text[kept] * every + words[kept], return_counts=True))
+        del kept
+        pair_code = text[at] * every
+        del at
+        pair_code += pair_ids[pair_of.reshape(-1)]
+        del pair_of, pair_ids, text, words
+        rows.append(np.unique(pair_code, return_counts=True))
+        del pair_code
+        key_code = np.repeat(np.arange(n, dtype=np.int64), _numpy(self._key_size, np.int64))
+        key_code *= every
+        key_code += _numpy(self._keys, np.int64)
+        del self._keys
+        rows.append(np.unique(key_code, return_counts=True))
+        del key_code
+        code = np.concatenate([r[0] for r in rows])
+        counts = np.concatenate([r[1] for r in rows])
+        del rows
+        order = np.argsort(code)  # (no two equal: any sort gives this order)
+        code, counts = code[order], counts[order]
+        del order
         size = np.bincount(code // every, minlength=n)
         ids = (code % every).astype(np.int32)
         return ids, counts.astype(np.float64), np.cumsum(size) - size, size
@@ -1585,16 +1637,27 @@ class _Tally:
         ``pairs`` and ``runs`` (call after the last ``add``)."""
         names = self._names
         ids, times = self._positions(self._raw, self._raw_times, self._raw_sizes)
+        rows, counts = _window_counts(ids, times, 1, len(names))
         self.words = Counter(
-            {names[w]: c for (w,), c in _windows(ids, times, 1, len(names)) if names[w].isalpha()}
+            {
+                names[w]: c
+                for w, c in zip(rows[:, 0].tolist(), counts.tolist(), strict=True)
+                if names[w].isalpha()
+            }
         )
+        rows, counts = _window_counts(ids, times, 2, len(names))
         self.pairs = Counter(
-            {(names[a], names[b]): c for (a, b), c in _windows(ids, times, 2, len(names))}
+            {
+                (names[a], names[b]): c
+                for (a, b), c in zip(rows.tolist(), counts.tolist(), strict=True)
+            }
         )
+        del ids, times, rows, counts
         ids, times = self._positions(self._letters, self._letter_times, self._letter_sizes)
         runs: Counter[tuple[str, ...]] = Counter()
         for n in (3, 4, 5):
-            for run, c in _windows(ids, times, n, len(names)):
+            rows, counts = _window_counts(ids, times, n, len(names))
+            for run, c in zip(rows.tolist(), counts.tolist(), strict=True):
                 runs[tuple([names[w] for w in run])] = c
         self.runs = runs
         return self.words
@@ -1603,13 +1666,10 @@ class _Tally:
     def _positions(
         ids: array[int], times: array[int], sizes: array[int]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The ids as a numpy array, and how often each position counts."""
-        arr = (
-            np.frombuffer(ids, dtype=np.intc).astype(np.int64)
-            if len(ids)
-            else np.zeros(0, np.int64)
-        )
-        per = np.repeat(_numpy(times, np.int64), _numpy(sizes, np.int64))
+        """The ids as a numpy array (of C ints: ``_window_counts`` widens a part at a time),
+        and how often each position counts (as floats, exact below 2**53)."""
+        arr = np.frombuffer(ids, dtype=np.intc) if len(ids) else np.zeros(0, np.intc)
+        per = np.repeat(_numpy(times, np.int64).astype(np.float64), _numpy(sizes, np.int64))
         return arr, per
 
 
@@ -1617,24 +1677,60 @@ def _windows(
     ids: np.ndarray, times: np.ndarray, n: int, vocabulary: int
 ) -> Iterator[tuple[tuple[int, ...], int]]:
     """The distinct runs of ``n`` neighbouring ids within one text (no separator in them),
-    each with the sum of its occurrences' counts."""
+    each with the sum of its occurrences' counts, in increasing order."""
+    rows, counts = _window_counts(ids, times, n, vocabulary)
+    for row, c in zip(rows.tolist(), counts.tolist(), strict=True):
+        yield tuple(row), c
+
+
+DENSE_RUNS = 1 << 23
+"""Runs of ids with fewer possible codes than this are counted in a table of them all (8
+bytes each) instead of by sorting ..."""
+RUN_BLOCK = 1 << 20
+"""... that many positions at a time."""
+
+
+def _window_counts(
+    ids: np.ndarray, times: np.ndarray, n: int, vocabulary: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``_windows`` as arrays: the distinct runs as rows, and their counts (as ints)."""
+    none = np.zeros((0, n), dtype=np.int64), np.zeros(0, dtype=np.int64)
     m = len(ids) - n + 1
     if m <= 0:
-        return
+        return none
+    if vocabulary**n <= DENSE_RUNS:
+        # one integer per run (mixed radix, in the order of the runs' words), counted in a
+        # table of them all, a block of positions at a time (small temporary arrays)
+        totals = np.zeros(vocabulary**n, dtype=np.float64)
+        for lo in range(0, m, RUN_BLOCK):
+            size = min(RUN_BLOCK, m - lo)
+            part = ids[lo : lo + size + n - 1].astype(np.int64)
+            keep = part[:size] >= 0
+            for j in range(1, n):
+                keep &= part[j : j + size] >= 0
+            at = np.flatnonzero(keep)
+            code = part[at]
+            for j in range(1, n):
+                code *= vocabulary
+                code += part[at + j]
+            np.add.at(totals, code, times[lo : lo + size][at])
+        distinct = np.flatnonzero(totals)
+        rows = np.empty((len(distinct), n), dtype=np.int64)
+        rest = distinct.copy()
+        for j in range(n - 1, -1, -1):
+            rows[:, j] = rest % vocabulary
+            rest //= vocabulary
+        return rows, totals[distinct].astype(np.int64)
+    ids = ids.astype(np.int64, copy=False)
     keep = ids[:m] >= 0
     for j in range(1, n):
         keep &= ids[j : j + m] >= 0
     at = np.flatnonzero(keep)
+    del keep
     if not len(at):
-        return
-    if n == 1:  # single words: counted by id, no sort
-        counts = np.bincount(ids[at], weights=times[at].astype(np.float64))
-        for w in np.flatnonzero(counts).tolist():
-            yield (w,), int(counts[w])
-        return
-    # one integer per run (mixed radix), in the order of the runs' words: sorted far faster
-    # than rows; where it would not fit, the rank of its first words' code among theirs
-    # takes their place (the same order)
+        return none
+    # sorted far faster than rows; where it would not fit, the rank of its first words' code
+    # among theirs takes their place (the same order)
     head = n
     while head > 1 and vocabulary**head >= 2**62:
         head -= 1
@@ -1650,11 +1746,10 @@ def _windows(
         for j in range(head, n):
             code = code * vocabulary + ids[at + j]
         first, inverse = _sorted_distinct(code)
-    counts = np.bincount(inverse.reshape(-1), weights=times[at].astype(np.float64))
+    del code
+    counts = np.bincount(inverse.reshape(-1), weights=times[at].astype(np.float64, copy=False))
     start = at[first]
-    distinct = np.stack([ids[start + j] for j in range(n)], axis=1)
-    for row, c in zip(distinct.tolist(), counts.tolist(), strict=True):
-        yield tuple(row), int(c)
+    return np.stack([ids[start + j] for j in range(n)], axis=1), counts.astype(np.int64)
 
 
 def _sorted_distinct(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1693,8 +1788,10 @@ def _few_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return table, place[slot]
 
 
-def _numpy(a: array[Any], dtype: type[np.generic]) -> np.ndarray:
-    """An ``array.array`` as a numpy array (a copy)."""
+def _numpy(a: array[Any] | np.ndarray, dtype: type[np.generic]) -> np.ndarray:
+    """An ``array.array`` as a numpy array (a copy); a numpy array of that type as it is."""
+    if isinstance(a, np.ndarray):
+        return a.astype(dtype, copy=False)
     return np.frombuffer(a, dtype=dtype).copy() if len(a) else np.zeros(0, dtype=dtype)
 
 
