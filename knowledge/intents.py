@@ -348,6 +348,12 @@ def detect(text: str) -> Intent | None:
     return None
 
 
+_CHATTER = (_DATA.get("intents") or {}).get("chatter") or {}
+_CHATTER_ASKS: tuple[tuple[str, ...], ...] = tuple(
+    tuple(str(p).split()) for p in _CHATTER.get("asks", [])
+)
+_YES_NO_ENDS = frozenset(str(w) for w in _CHATTER.get("yes_no", []))
+_YES_NO_VERBS: tuple[tuple[str, ...], ...] = (("co",), ("duoc",), ("phai",))
 CHATTER_MAX_WORDS = 8
 """Words from which a message the knowledge base cannot place is taken for a question after
 all, not for chatter (``chatter``)."""
@@ -369,6 +375,10 @@ def chatter(text: str) -> Intent | None:
         return None
     if aspects.aspect_weights(a) or topics_of(a):
         return None
+    if any(holds_any(r, _CHATTER_ASKS) for r in (toks, expanded)):
+        return None
+    if expanded[-1] in _YES_NO_ENDS and holds_any(expanded[:-1], _YES_NO_VERBS):
+        return None  # "nuôi chim yến có cần xin phép không"
     return intent
 
 

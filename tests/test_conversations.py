@@ -253,3 +253,6 @@ async def test_chatter_no_intent_lists_gets_a_friendly_reply_not_the_fallback(ap
         assert await said(conversation, app, text) == (intents.SMALL_TALK_DECISION, None)
     assert intents.chatter("lệ phí khai sinh bao nhiêu") is None
     assert intents.chatter("giá vàng hôm nay") is None  # an everyday subject: not covered
+    # questions without a question word: "cách ...", a yes/no question
+    assert intents.chatter("cách đăng ký nuôi khủng long cảnh") is None
+    assert intents.chatter("nuôi chim yến trong nhà có cần xin phép không") is None
