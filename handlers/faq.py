@@ -45,7 +45,8 @@ subject outside public services. Measured: bench/followups_blind2.yaml read half
 unchanged; unrelated questions, four long ones added, 0.900 either way."""
 KEEP_ON_FALLBACK = True
 """A message that falls back keeps the remembered procedure unless it names another procedure
-of the base in citizens' words (``followup.named_procedure``): retrieval's ``named`` also comes
+of the base in citizens' words (``followup.named_procedure``) or an everyday subject ("giá vàng
+hôm nay": ``followup.names_everyday_subject``): retrieval's ``named`` also comes
 from everyday words that some entry uses ("đang ở trọ tỉnh khác ... hay phải về quê"), and a
 follow-up that was not understood must not end the conversation. Measured with the blind
 follow-up sets (``bench/conversations.py --follow-ups``): bench/followups_blind.yaml 0.865 ->
@@ -348,8 +349,10 @@ async def answer_question(ctx: Context) -> Outcome:
     )
     outcome = replace(out_of_scope_outcome(ctx), decision=Decision.FALLBACK.value)
     if result.named and (
-        not KEEP_ON_FALLBACK or followup.named_procedure(ctx.index, question)
-    ):  # another procedure was named: the earlier one is no longer the topic
+        not KEEP_ON_FALLBACK
+        or followup.named_procedure(ctx.index, question)
+        or followup.names_everyday_subject(question)
+    ):  # another procedure or subject was named: the earlier one is no longer the topic
         return replace(outcome, next_state=memory.forget(outcome.next_state))
     return outcome
 

@@ -633,7 +633,13 @@ def tells_a_story(index: Index, question: str) -> bool:
     a = analyze(question)
     if len(a.content) < search.LONG_QUESTION or not asked_aspect(index, question):
         return False
-    return not any(t.startswith(search.OFF_DOMAIN) for t in topics_of(a))
+    return not names_everyday_subject(question)
+
+
+def names_everyday_subject(question: str) -> bool:
+    """Whether a message names an everyday subject outside public services (``topics.yaml``,
+    prefix "off-": "giá vàng", "bóng đá")."""
+    return any(t.startswith(search.OFF_DOMAIN) for t in topics_of(analyze(question)))
 
 
 def names_a_topic(index: Index, question: str) -> bool:
