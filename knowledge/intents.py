@@ -58,7 +58,10 @@ class Intent:
 
 
 def _phrases(raw: list[str]) -> tuple[tuple[str, ...], ...]:
-    folded = {tuple(fold(str(p)).split()) for p in raw}
+    """Folded phrases, longest first, phrases of one length in the data's order: which of two
+    overlapping phrases is taken out first ("mày là ai" or "là ai vậy" in "mày là ai vậy")
+    decides what is left, so the order must not depend on the process's string hashing."""
+    folded = dict.fromkeys(tuple(fold(str(p)).split()) for p in raw)
     return tuple(sorted((p for p in folded if p), key=len, reverse=True))
 
 
@@ -349,8 +352,10 @@ def detect(text: str) -> Intent | None:
 
 
 _CHATTER = (_DATA.get("intents") or {}).get("chatter") or {}
-_CHATTER_ASKS: tuple[tuple[str, ...], ...] = tuple(
-    tuple(str(p).split()) for p in _CHATTER.get("asks", [])
+_NOT_CHATTER: tuple[tuple[str, ...], ...] = (
+    *QUESTION_WORDS,
+    *_ASKING,
+    *(tuple(str(p).split()) for p in _CHATTER.get("asks", [])),
 )
 _YES_NO_ENDS = frozenset(str(w) for w in _CHATTER.get("yes_no", []))
 _YES_NO_VERBS: tuple[tuple[str, ...], ...] = (("co",), ("duoc",), ("phai",))
@@ -371,11 +376,9 @@ def chatter(text: str) -> Intent | None:
         return None
     a = analyze(text)
     expanded = [w for w in a.folded if w]
-    if any(holds_any(r, QUESTION_WORDS) or holds_any(r, _ASKING) for r in (toks, expanded)):
-        return None
+    if any(holds_any(r, _NOT_CHATTER) for r in (toks, expanded)):
+        return None  # a question word, or "cách", "thủ tục", "đăng ký" ...
     if aspects.aspect_weights(a) or topics_of(a):
-        return None
-    if any(holds_any(r, _CHATTER_ASKS) for r in (toks, expanded)):
         return None
     if expanded[-1] in _YES_NO_ENDS and holds_any(expanded[:-1], _YES_NO_VERBS):
         return None  # "nuôi chim yến có cần xin phép không"

@@ -4,10 +4,16 @@ exactly what trying every phrase in order takes out, and find the same intents."
 from __future__ import annotations
 
 import itertools
+import os
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 from knowledge import intents
 from knowledge.normalize import fold, words
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _find_every_position(toks: list[str], phrase: tuple[str, ...]) -> int:
@@ -148,3 +154,28 @@ def test_a_remark_is_read_with_its_marks() -> None:
     found = intents.detect("cảm ơn bot nha, giúp được nhiều lắm")
     assert found is not None and found.name == "thanks"
     assert intents.detect("cảm ơn, được nhiêu vậy ad") is None
+
+
+def test_phrases_of_one_length_keep_the_datas_order() -> None:
+    # Taken from a set, ties came out in the order of the process's string hashing, so "mày là
+    # ai vậy" was identity in some processes ("mày là ai" out first) and nothing in others
+    # ("là ai vậy" out first, "mày" left over).
+    assert intents._phrases(["la ai vay", "may la ai", "ai"]) == (
+        ("la", "ai", "vay"),
+        ("may", "la", "ai"),
+        ("ai",),
+    )
+    for seed in ("1", "4", "6"):
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from knowledge import intents as i; print(i.detect('mày là ai vậy').name)",
+            ],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        assert out.stdout.strip() == "identity"
