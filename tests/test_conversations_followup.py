@@ -440,3 +440,15 @@ async def test_a_long_follow_up_telling_the_situation_is_still_a_follow_up(tmp_p
         )
     assert seen[1] == ("answer", "ban-le-ruou/ho-so")
     assert seen[2][0] == "fallback"
+
+
+async def test_an_administrative_level_is_not_another_procedures_word(tmp_path: Path) -> None:
+    # "huyện" (and "phường") name where to file, not a procedure: in bench/eval6 only the
+    # contract-certification entries use "huyện", so "còn nộp ở xã hay ở huyện ạ" after a
+    # signature-certification question was read as about contracts (knowledge/lang/generic.yaml).
+    async with base_app(tmp_path, "eval6") as app:
+        seen = await talk(
+            app, "Lệ phí chứng thực chữ ký là bao nhiêu?", "con nop o xa hay o huyen a"
+        )
+    assert seen[0] == ("answer", "ct-chu-ky/le-phi")
+    assert seen[1] == ("answer", "ct-chu-ky/noi-lam")
