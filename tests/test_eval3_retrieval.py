@@ -56,7 +56,7 @@ def test_the_procedure_aspect_rule_answers_what_the_score_alone_would_only_sugge
     """A long question naming the procedure by its English keyword and asking its documents:
     the entry on documents is the procedure's only one, so it is answered; without the rule its
     entry does not stand clear of the procedure's other entry on score alone."""
-    question = "công ty em muốn thuê 1 kỹ sư Hàn Quốc thì làm work permit cần giấy tờ gì"
+    question = "doanh nghiệp em muốn thuê 1 kỹ sư Hàn Quốc thì làm work permit cần giấy tờ gì"
     r = eval3_index.search(question)
     assert r.matches[0].entry.id == "giay-phep-lao-dong/ho-so"
     assert r.decision is Decision.ANSWER
@@ -77,7 +77,9 @@ def test_two_entries_on_the_asked_aspect_are_not_answered_by_the_rule() -> None:
         keywords=("giấy phép lao động", "gia hạn", "work permit"),
     )
     index = Index([*entries, second])
-    r = index.search("công ty em muốn thuê 1 kỹ sư Hàn Quốc thì làm work permit cần giấy tờ gì")
+    r = index.search(
+        "doanh nghiệp em muốn thuê 1 kỹ sư Hàn Quốc thì làm work permit cần giấy tờ gì"
+    )
     assert r.matches[0].entry.id.startswith("giay-phep-lao-dong/ho-so")
     assert r.decision is Decision.SUGGEST
 
