@@ -47,13 +47,12 @@ from knowledge.normalize import (
     _FOLDED_PHRASES,
     _TOKEN_INFO,
     Analysis,
-    _carry_marks,
     _expand,
     _token_info,
-    _unzip,
     _word_info,
     fold,
     nfc,
+    settle,
     words,
 )
 
@@ -395,13 +394,7 @@ def _redo(
         tokens = tuple(by_id[i] for i in tok[start:end].tolist())
         accented = tuple(acc[start:end].tolist())
         # ``analyze_words`` after its first pass (which changed some words)
-        for _ in range(3):
-            current = list(tokens)
-            again = _expand(current)
-            if [w for w, _ in again] == current:
-                break
-            before = list(zip(current, accented, strict=True))
-            tokens, accented = _unzip(_carry_marks(before, again))
+        tokens, accented = settle(tokens, accented)
         tok_parts += [
             tok[done:start],
             np.asarray([tok_no.setdefault(w, len(tok_no)) for w in tokens], dtype=np.int64),

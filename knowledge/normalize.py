@@ -314,18 +314,27 @@ def analyze(text: str) -> Analysis:
     return analyze_words(words(text))
 
 
+def settle(
+    tokens: tuple[str, ...], accented: tuple[bool, ...]
+) -> tuple[tuple[str, ...], tuple[bool, ...]]:
+    """The further rewrite passes of a text whose first pass changed some words, until a pass
+    changes nothing (at most three), carrying which words were typed with marks."""
+    for _ in range(3):
+        current = list(tokens)
+        again = _expand(current)
+        if [w for w, _ in again] == current:
+            break
+        before = list(zip(current, accented, strict=True))
+        tokens, accented = _unzip(_carry_marks(before, again))
+    return tokens, accented
+
+
 def analyze_words(raw: list[str]) -> Analysis:
     """``analyze`` of a text already cut into ``words`` (not cached: the index analyses each
     of its texts once)."""
     tokens, accented = _unzip(_expand(raw))
     if len(tokens) != len(raw) or list(tokens) != raw:
-        for _ in range(3):
-            current = list(tokens)
-            again = _expand(current)
-            if [w for w, _ in again] == current:
-                break
-            before = list(zip(current, accented, strict=True))
-            tokens, accented = _unzip(_carry_marks(before, again))
+        tokens, accented = settle(tokens, accented)
     found = list(map(_TOKEN_INFO.get, tokens))
     infos = (
         [x or _token_info(w) for x, w in zip(found, tokens, strict=True)]

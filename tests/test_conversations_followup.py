@@ -27,6 +27,7 @@ from tests.test_conversations import said
 from tests.transcript import Conversation
 
 ROOT = Path(__file__).resolve().parent.parent
+SHARED_KB = ROOT.parent / "shared" / "eval" / "kb.yaml"
 _chats = itertools.count(1)
 
 
@@ -392,8 +393,7 @@ async def test_a_follow_up_misread_as_another_subject_does_not_end_the_topic(
     # procedures use ("trọ", "quê"), so retrieval reads it as naming something and falls back.
     # It names no procedure of the base: the liquor licence stays the topic and the next
     # follow-up gets its fee, not another procedure's (all of them did before).
-    shared_kb = ROOT.parent / "shared" / "eval" / "kb.yaml"
-    async with base_app(tmp_path, shared_kb) as app:
+    async with base_app(tmp_path, SHARED_KB) as app:
         seen = await talk(
             app,
             "Hồ sơ xin giấy phép bán lẻ rượu gồm những gì?",
@@ -410,8 +410,7 @@ async def test_follow_ups_in_chat_shorthand_are_answered(tmp_path: Path) -> None
     # "ủa" (a surprised "huh") is a particle, not a word of another subject; "free" is the
     # fee; "thu tiền" asks whether the office charges; "bước nào trước bước nào sau" asks the
     # steps, not where a dossier has got to (the base has no steps entry: it says so).
-    shared_kb = ROOT.parent / "shared" / "eval" / "kb.yaml"
-    async with base_app(tmp_path, shared_kb) as app:
+    async with base_app(tmp_path, SHARED_KB) as app:
         seen = await talk(
             app,
             "Hồ sơ xin giấy phép bán lẻ rượu gồm những gì?",
@@ -429,8 +428,7 @@ async def test_follow_ups_in_chat_shorthand_are_answered(tmp_path: Path) -> None
 async def test_a_long_follow_up_telling_the_situation_is_still_a_follow_up(tmp_path: Path) -> None:
     # "công tác", "kịp", "quên", "khỏi", "lui" are in no public-service text, yet a long message
     # that asks an aspect clearly is a follow-up; a long one about the price of gold is not.
-    shared_kb = ROOT.parent / "shared" / "eval" / "kb.yaml"
-    async with base_app(tmp_path, shared_kb) as app:
+    async with base_app(tmp_path, SHARED_KB) as app:
         seen = await talk(
             app,
             "Phí thẩm định cấp giấy phép bán lẻ rượu là bao nhiêu?",
