@@ -147,7 +147,6 @@ async def test_a_marked_follow_up_word_is_not_its_folded_twin(
         ("bot dở ẹc", "Xin lỗi vì tôi chưa giúp được"),
         ("cảm ơn bạn đã giúp", "Không có gì"),
         ("có phải máy trả lời không", "trợ lý ảo"),
-        ("số điện thoại hỗ trợ là gì", "tổng đài"),
         ("thôi không cần", "Dạ."),
     ],
 )
@@ -158,6 +157,17 @@ async def test_small_talk_in_other_words_gets_its_own_reply(
     assert reply in conversation.text
     assert not conversation.text.startswith(APOLOGY)
     assert (await last_logged(app))[0] == "smalltalk"
+
+
+async def test_asking_for_the_hotline_gets_it_from_the_base_or_the_intent(
+    conversation: Conversation, app: App
+) -> None:
+    # Asking for a person yields to a confident answer of the base (intents.YIELDS_TO_ANSWER),
+    # and the bundled base has the entry on whom to contact: either reply gives the hotline.
+    await conversation.say("số điện thoại hỗ trợ là gì")
+    assert "tổng đài" in conversation.text
+    assert not conversation.text.startswith(APOLOGY)
+    assert await last_logged(app) in {("answer", "tro-ly/lien-he"), ("smalltalk", None)}
 
 
 @pytest.mark.parametrize(
