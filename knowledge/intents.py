@@ -3,7 +3,9 @@
 The phrases and replies live in ``knowledge/lang/intents.yaml`` (editable data). Matching is on
 folded words, so "cam on bot nha" and "cảm ơn bot nha" are the same. A "whole" intent (greeting,
 thanks, ...) matches only a message made of nothing else; other intents match a short message
-that contains one of their phrases (or one phrase of every group for ``all_of``).
+that contains one of their phrases, or one phrase of every group of ``all_of`` (an intent may
+have both: a few set phrases, and the combinations of a person word with a contact verb that no
+list of phrases could spell out). Whole intents read ``all_of`` the same way ("bn" + "là ai").
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ NON_QUESTION_DECISIONS = frozenset({SMALL_TALK_DECISION, PROGRESS_DECISION})
 _ORDER = ("progress", "human", "abuse", "complaint", "identity", "goodbye", "thanks", "greeting")
 _WHOLE_FALLBACK_ORDER = ("ok",)
 _QUESTION_LIKE = frozenset({"progress", "complaint"})
+_TOPIC_MAKES_QUESTION = frozenset({"human"})
+"""Intents whose words, once taken out, must leave no public-service topic: a person word in
+a message about a named procedure is the subject of a question ("nhân viên xã có được chứng
+thực không", "gặp cán bộ nào để đăng ký tạm trú"), not a call for a person."""
 YIELDS_TO_ANSWER = frozenset({"complaint", "human", "abuse"})
 """Intents whose messages the knowledge base may still answer outright ("Sao làm thừa kế lâu
 vậy?", "Công ty có được xin phiếu lý lịch của nhân viên không?"): the handler searches first
@@ -254,35 +260,47 @@ def _strip(toks: list[str], phrases: tuple[tuple[str, ...], ...]) -> tuple[list[
 
 
 def _may_match(intent: Intent, present: set[str]) -> bool:
-    """Whether the words ``present`` hold some phrase of the intent (of every ``all_of``
-    group): a cheap test that ``_matched`` can only pass when this does."""
-    if intent.all_of:
-        return all(_phrase_set(group).any_in(present) for group in intent.all_of)
-    return _phrase_set(intent.phrases).any_in(present)
+    """Whether the words ``present`` hold some phrase of the intent, or some phrase of every
+    group of one of its ``all_of`` sets: a cheap test that ``_matched`` can only pass when this
+    does."""
+    if intent.phrases and _phrase_set(intent.phrases).any_in(present):
+        return True
+    return any(
+        groups and all(_phrase_set(group).any_in(present) for group in groups)
+        for groups in (intent.all_of, *intent.or_all_of)
+    )
 
 
 def _matched(intent: Intent, toks: list[str]) -> list[str] | None:
     """The words left once the intent's matched phrases are taken out, or None when the
-    intent does not match (every ``all_of`` group, or one of its phrases; none of
-    ``none_of``)."""
+    intent does not match (one of its phrases, or one phrase of every group of its ``all_of``
+    or of one ``or_all_of`` set; none of ``none_of``). Both are taken out when both are there
+    ("trợ lý ảo" + "là gì"): what is left must be only what the intent does not explain."""
     if (
         intent.none_of
         and _strip(toks, intent.none_of)[1]
         and not (intent.unless and _strip(toks, intent.unless)[1])
     ):
         return None
+    rest, found = _strip(toks, intent.phrases) if intent.phrases else (toks, False)
     if intent.all_of:
-        for groups in (intent.all_of, *intent.or_all_of):
-            rest = toks
-            for group in groups:
-                rest, found = _strip(rest, group)
-                if not found:
-                    break
-            else:
-                return rest
-        return None
-    rest, found = _strip(toks, intent.phrases)
+        # (from the whole message too: a phrase may hold a word of a group, "trợ lý ảo")
+        for start in (rest, toks) if found else (toks,):
+            for groups in (intent.all_of, *intent.or_all_of):
+                left = start
+                for group in groups:
+                    left, in_group = _strip(left, group)
+                    if not in_group:
+                        break
+                else:
+                    return _strip(left, intent.phrases)[0] if found else left
     return rest if found else None
+
+
+def _names_topic(words_left: list[str]) -> bool:
+    """Whether words name a topic of ``topics.yaml`` (a procedure or its field)."""
+    text = " ".join(w for w in words_left if w != "\x00")
+    return bool(text) and bool(topics_of(analyze(text)))
 
 
 def _asks(words_left: list[str]) -> bool:
@@ -322,6 +340,8 @@ def detect(text: str) -> Intent | None:
                 continue
             if name == "complaint" and _asks_with_question_word(reading):
                 continue  # (a dossier question says whose it is: "sổ đỏ của tôi bao giờ có")
+            if name in _TOPIC_MAKES_QUESTION and _names_topic(rest):
+                continue
             return intent
     # Whole intents: the message is only courtesy words.
     whole = [INTENTS[n] for n in (*_ORDER, *_WHOLE_FALLBACK_ORDER) if n in INTENTS]
@@ -333,8 +353,9 @@ def detect(text: str) -> Intent | None:
         rest = reading
         matched: list[Intent] = []
         for intent in whole:
-            rest, found = _strip(rest, intent.phrases)
-            if found:
+            left = _matched(intent, rest)
+            if left is not None:
+                rest = left
                 matched.append(intent)
         if not matched:
             continue
