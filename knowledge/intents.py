@@ -77,6 +77,8 @@ def _exact_words(spec: dict[str, object]) -> frozenset[str]:
     return frozenset(w for p in raw for w in words(str(p)))
 
 
+_TAGS = frozenset({"khong", "ko", "k", "hong", "hok", "hem", "phai", "chu", "z", "v"})
+"""Question tags that may end a question put to the bot itself ("bạn có cảm xúc không")."""
 WHOLE_EXTRA = 3
 _WEAK = frozenset({"ok"})
 """Words besides its phrases and the ``ignore`` list that a whole intent tolerates ("cảm ơn nha,
@@ -283,18 +285,28 @@ def _matched(intent: Intent, toks: list[str]) -> list[str] | None:
     ):
         return None
     rest, found = _strip(toks, intent.phrases) if intent.phrases else (toks, False)
-    if intent.all_of:
-        # (from the whole message too: a phrase may hold a word of a group, "trợ lý ảo")
-        for start in (rest, toks) if found else (toks,):
-            for groups in (intent.all_of, *intent.or_all_of):
-                left = start
-                for group in groups:
-                    left, in_group = _strip(left, group)
-                    if not in_group:
-                        break
-                else:
-                    return _strip(left, intent.phrases)[0] if found else left
+    # (from the whole message too: a phrase may hold a word of a group, "trợ lý ảo")
+    for start in (rest, toks) if found else (toks,):
+        left = _groups_rest(intent, start)
+        if left is not None:
+            return _strip(left, intent.phrases)[0] if found else left
     return rest if found else None
+
+
+def _groups_rest(intent: Intent, toks: list[str]) -> list[str] | None:
+    """The words left once a phrase of every group of the intent's ``all_of`` (or of one
+    ``or_all_of`` set) is taken out, or None when no set is found whole."""
+    if not intent.all_of:
+        return None
+    for groups in (intent.all_of, *intent.or_all_of):
+        left = toks
+        for group in groups:
+            left, in_group = _strip(left, group)
+            if not in_group:
+                break
+        else:
+            return left
+    return None
 
 
 def _names_topic(words_left: list[str]) -> bool:
@@ -346,6 +358,13 @@ def detect(text: str) -> Intent | None:
     # Whole intents: the message is only courtesy words.
     whole = [INTENTS[n] for n in (*_ORDER, *_WHOLE_FALLBACK_ORDER) if n in INTENTS]
     whole = [i for i in whole if i.whole]
+    # Asked of the bot itself in a word of each group and nothing else ("bạn sống ở đâu",
+    # "bạn mấy tuổi", "bạn thuộc cơ quan nào"): the aspect words are about the bot.
+    for reading in readings:
+        for intent in whole:
+            left = _groups_rest(intent, reading)
+            if left is not None and all(w in _IGNORE or w in _TAGS for w in left):
+                return intent
     # Read with the marks typed: "giúp được nhiều lắm" is no "được nhiêu" (how much).
     if aspects.primary(aspects.aspect_weights(analyze(text))):
         readings = []
