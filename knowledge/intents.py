@@ -57,6 +57,10 @@ class Intent:
     or_all_of: tuple[tuple[tuple[tuple[str, ...], ...], ...], ...] = ()
     """Other sets of ``all_of`` groups, any of which also matches ("hồ sơ đang ở bước nào" needs
     no "của tôi": where a dossier stands is asked only of one's own)."""
+    not_asking: tuple[tuple[str, ...], ...] = ()
+    """Phrases that, left over, ask nothing: how a dossier was handed in ("nộp online", "nộp
+    qua bưu điện") names the aspect "online" or "result" without asking it, so it does not
+    make "hồ sơ em nộp qua bưu điện tới chưa" a question."""
     exact_marks: frozenset[str] = frozenset()
     """Cue words written with their real diacritics (``exact_marks: true`` in the data): a
     typed word that carries marks must be spelled the same ("khùng" is abuse, "khủng long" is
@@ -101,6 +105,7 @@ def _load() -> tuple[dict[str, Intent], frozenset[str]]:
             replies=tuple(str(r).strip() for r in spec["replies"]),
             none_of=_phrases(spec.get("none_of", [])),
             unless=_phrases(spec.get("unless", [])),
+            not_asking=_phrases(spec.get("not_asking", [])),
             exact_marks=_exact_words(spec) if spec.get("exact_marks") else frozenset(),
         )
     return out, frozenset(fold(str(w)) for w in data["ignore"])
@@ -348,7 +353,7 @@ def detect(text: str) -> Intent | None:
             # A message that, besides the intent's own words, clearly asks something about a
             # procedure ("muốn phản ánh thì gửi ở đâu", "hồ sơ đã nộp rồi có rút lại được
             # không") is a question even when it also vents about delays or names a dossier.
-            if name in _QUESTION_LIKE and _asks(rest):
+            if name in _QUESTION_LIKE and _asks(_strip(rest, intent.not_asking)[0]):
                 continue
             if name == "complaint" and _asks_with_question_word(reading):
                 continue  # (a dossier question says whose it is: "sổ đỏ của tôi bao giờ có")

@@ -278,3 +278,33 @@ def test_phrases_and_all_of_groups_of_one_intent() -> None:
     assert intents._matched(both, ["bot", "la", "gi", "vay"]) == ["vay"]
     assert intents._matched(both, ["tro", "ly", "ao", "oi"]) == ["oi"]
     assert intents._matched(both, ["can", "cuoc", "la", "gi"]) is None
+
+
+def test_a_question_put_to_the_bot_itself_in_aspect_words() -> None:
+    """ "ở đâu", "tuổi", "cơ quan nào" are aspect words of procedures (place, eligibility); put
+    to the bot ("bạn" + the question, a tag at most), they ask who it is. Said of a citizen
+    or with anything more, they stay a question."""
+    for text in (
+        "bạn sống ở đâu",
+        "bạn mấy tuổi",
+        "bạn thuộc cơ quan nào",
+        "bot này của cơ quan nào",
+    ):
+        assert _name(text) == "identity", text
+    for text in (
+        "em mấy tuổi thì làm căn cước",
+        "bạn bao nhiêu tuổi thì được làm căn cước",
+        "con tôi mấy tuổi thì làm căn cước",
+    ):
+        assert _name(text) is None, text
+
+
+def test_how_a_dossier_was_handed_in_asks_nothing() -> None:
+    """ "nộp online", "nộp qua bưu điện" name an aspect (online, result) but only say how the
+    citizen's own dossier went in: the message still asks where it stands. A message that
+    asks something besides stays a question."""
+    assert _name("hồ sơ em nộp qua bưu điện tới chưa") == "progress"
+    assert _name("hồ sơ nộp online của tôi đã được tiếp nhận chưa") == "progress"
+    assert _name("em nộp hồ sơ online rồi giờ làm sao biết kết quả") == "progress"
+    assert _name("hồ sơ em nộp online rồi có phải lên nộp bản giấy không") is None
+    assert _name("tôi nộp hồ sơ online rồi có cần đến nộp bản gốc không") is None
