@@ -314,6 +314,36 @@ def _groups_rest(intent: Intent, toks: list[str]) -> list[str] | None:
     return None
 
 
+def _asks_besides(words_left: list[str], message: list[str]) -> bool:
+    """Whether the words a complaint's cues leave ask something of their own: a question word
+    ("chậm trễ giải quyết hồ sơ thì bị xử lý thế nào") or a yes/no question ("thủ tục đăng ký
+    hộ kinh doanh có phiền hà không"). After a negation anywhere in the message "gì" and "ai"
+    mean "nothing" and "nobody" ("chờ mãi không thấy gì", "trả lời chẳng đúng gì cả"); "báo"
+    and "máy" fold to "bao" and "may", so neither counts; and the venting forms that hold a
+    question word are cues themselves ("kiểu gì vậy", "gì mà")."""
+    left = [w for w in words_left if w != "\x00"]
+    if not left:
+        return False
+    asking = _COMPLAINT_ASKING
+    if any(w in _NEGATIONS for w in message):
+        asking = tuple(q for q in asking if q not in (("gi",), ("ai",)))
+    if holds_any(left, asking):
+        return True
+    return left[-1] in _NEGATIONS and holds_any(left[:-1], (("co",), ("duoc",)))
+
+
+_NEGATIONS = frozenset({"khong", "ko", "k", "hong", "hok", "hem", "chang", "cha", "chua"})
+_COMPLAINT_ASKING: tuple[tuple[str, ...], ...] = (
+    *_ASKING,
+    ("the", "nao"),
+    ("ntn",),
+    ("nao",),
+    ("gi",),
+    ("ai",),
+    ("dau",),
+)
+
+
 def _names_topic(words_left: list[str]) -> bool:
     """Whether words name a topic of ``topics.yaml`` (a procedure or its field)."""
     text = " ".join(w for w in words_left if w != "\x00")
@@ -358,6 +388,8 @@ def detect(text: str) -> Intent | None:
             if name == "complaint" and _asks_with_question_word(reading):
                 continue  # (a dossier question says whose it is: "sổ đỏ của tôi bao giờ có")
             if name in _TOPIC_MAKES_QUESTION and _names_topic(rest):
+                continue
+            if name == "complaint" and _asks_besides(rest, reading):
                 continue
             return intent
     # Whole intents: the message is only courtesy words.

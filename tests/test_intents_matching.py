@@ -308,3 +308,33 @@ def test_how_a_dossier_was_handed_in_asks_nothing() -> None:
     assert _name("em nộp hồ sơ online rồi giờ làm sao biết kết quả") == "progress"
     assert _name("hồ sơ em nộp online rồi có phải lên nộp bản giấy không") is None
     assert _name("tôi nộp hồ sơ online rồi có cần đến nộp bản gốc không") is None
+
+
+def test_a_complaint_that_asks_something_besides_is_a_question() -> None:
+    """Venting words around a question word or a yes/no question leave it a question; "gì"
+    and "ai" after a negation ("không thấy gì", "không ai nghe máy") ask nothing."""
+    for text in (
+        "cơ quan chậm trễ giải quyết hồ sơ thì bị xử lý thế nào",
+        "thủ tục đăng ký hộ kinh doanh có phiền hà không",
+        "tôi không hài lòng với kết quả giải quyết thì khiếu nại thế nào",
+        "thủ tục trễ hẹn thì có được bồi thường không",
+    ):
+        assert _name(text) is None, text
+    for text in (
+        "chờ mãi không thấy gì",
+        "trả lời chẳng đúng gì cả",
+        "gọi hoài không ai nghe",
+        "tôi không hài lòng",
+        "cán bộ không nhiệt tình",  # was thanks ("nhiệt tình" praises)
+    ):
+        assert _name(text) == "complaint", text
+
+
+def test_formal_register() -> None:
+    """How older citizens write to an office."""
+    assert _name("xin hỏi đây là hệ thống gì") == "identity"
+    assert _name("bạn có phải nhân viên ubnd không") == "identity"  # was human
+    assert _name("xin được gặp trực tiếp") == "human"
+    assert _name("xin cho gặp đồng chí phụ trách") == "human"
+    assert _name("cảm ơn cán bộ đã hướng dẫn tận tình") == "thanks"
+    assert _name("đã hết hạn hẹn mà chưa nhận được kết quả") == "progress"
