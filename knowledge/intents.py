@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -134,6 +135,16 @@ def _emoji_intent(text: str) -> Intent | None:
         if ch in _EMOJI and _EMOJI[ch] in INTENTS:
             return INTENTS[_EMOJI[ch]]
     return INTENTS.get("greeting") if text.strip() else None
+
+
+_STRETCHED = re.compile(r"([a-z])\1{2,}$")
+
+
+def _unstretched(word: str) -> str:
+    """A folded word with a last letter typed three times or more written once ("quáaa",
+    "chánnn", "aiii"): chat stretches a word's end for feeling; no Vietnamese syllable ends
+    with a letter tripled, and doubled ones ("cc", "pp", "kk") are cues of their own."""
+    return _STRETCHED.sub(r"\1", word)
 
 
 def holds_any(toks: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
@@ -359,12 +370,12 @@ def _asks(words_left: list[str]) -> bool:
 def detect(text: str) -> Intent | None:
     """The intent of a message, or None for a question to search the knowledge base for."""
     typed = words(text)
-    toks = [fold(w) for w in typed]
+    toks = [_unstretched(fold(w)) for w in typed]
     if not toks:
         # An emoji, "?": what the emoji says, else a call for attention (a greeting).
         return _emoji_intent(text)
     # The same words with abbreviations and teen code written out ("hs" -> "hồ sơ").
-    expanded = [w for w in analyze(text).folded if w]
+    expanded = [_unstretched(w) for w in analyze(text).folded if w]
     readings = [toks] if expanded == toks else [toks, expanded]
     for name in _ORDER:
         intent = INTENTS.get(name)

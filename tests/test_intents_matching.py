@@ -338,3 +338,13 @@ def test_formal_register() -> None:
     assert _name("xin cho gặp đồng chí phụ trách") == "human"
     assert _name("cảm ơn cán bộ đã hướng dẫn tận tình") == "thanks"
     assert _name("đã hết hạn hẹn mà chưa nhận được kết quả") == "progress"
+
+
+def test_a_stretched_word_end() -> None:
+    """Chat stretches a word's last letter ("quáaa", "nhiềuuu"); doubled letters that are cues
+    of their own ("cc") and numbers stay as typed."""
+    assert _name("lâu quáaa") == "complaint"
+    assert _name("bạn là aiii") == "identity"
+    assert _name("cảm ơn nhiềuuu, dễ hiểu quáaa") == "thanks"
+    assert intents._unstretched("cc") == "cc"
+    assert intents._unstretched("1000") == "1000"
