@@ -348,3 +348,12 @@ def test_a_stretched_word_end() -> None:
     assert _name("cảm ơn nhiềuuu, dễ hiểu quáaa") == "thanks"
     assert intents._unstretched("cc") == "cc"
     assert intents._unstretched("1000") == "1000"
+
+
+def test_thanking_the_bot_by_its_name() -> None:
+    """"chatbot", "trợ lý ảo" alone name the bot; only asked about ("chatbot hả", "đây có
+    phải chatbot không") are they identity."""
+    assert _name("cảm ơn chatbot") == "thanks"
+    assert _name("cảm ơn trợ lý ảo") == "thanks"
+    assert _name("chatbot hả") == "identity"
+    assert _name("đây có phải chatbot không") == "identity"
