@@ -351,7 +351,7 @@ def test_a_stretched_word_end() -> None:
 
 
 def test_thanking_the_bot_by_its_name() -> None:
-    """"chatbot", "trợ lý ảo" alone name the bot; only asked about ("chatbot hả", "đây có
+    """ "chatbot", "trợ lý ảo" alone name the bot; only asked about ("chatbot hả", "đây có
     phải chatbot không") are they identity."""
     assert _name("cảm ơn chatbot") == "thanks"
     assert _name("cảm ơn trợ lý ảo") == "thanks"
