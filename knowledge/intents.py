@@ -328,8 +328,8 @@ def _groups_rest(intent: Intent, toks: list[str]) -> list[str] | None:
 def _asks_besides(words_left: list[str], message: list[str]) -> bool:
     """Whether the words a complaint's cues leave ask something of their own: a question word
     ("chậm trễ giải quyết hồ sơ thì bị xử lý thế nào") or a yes/no question ("thủ tục đăng ký
-    hộ kinh doanh có phiền hà không"). After a negation anywhere in the message "gì" and "ai"
-    mean "nothing" and "nobody" ("chờ mãi không thấy gì", "trả lời chẳng đúng gì cả"); "báo"
+    hộ kinh doanh có phiền hà không"). After a negation anywhere in the message "gì", "ai",
+    "đâu" mean "nothing", "nobody", "nowhere" ("chờ mãi không thấy gì", "chẳng thấy đâu"); "báo"
     and "máy" fold to "bao" and "may", so neither counts; and the venting forms that hold a
     question word are cues themselves ("kiểu gì vậy", "gì mà")."""
     left = [w for w in words_left if w != "\x00"]
@@ -337,12 +337,14 @@ def _asks_besides(words_left: list[str], message: list[str]) -> bool:
         return False
     asking = _COMPLAINT_ASKING
     if any(w in _NEGATIONS for w in message):
-        asking = tuple(q for q in asking if q not in (("gi",), ("ai",)))
+        asking = tuple(q for q in asking if q not in _INDEFINITE)
     if holds_any(left, asking):
         return True
     return left[-1] in _NEGATIONS and holds_any(left[:-1], (("co",), ("duoc",)))
 
 
+_INDEFINITE = frozenset({("gi",), ("ai",), ("dau",), ("nao",)})
+"""Question words that, after a negation, mean "nothing", "nobody", "nowhere", "none"."""
 _NEGATIONS = frozenset({"khong", "ko", "k", "hong", "hok", "hem", "chang", "cha", "chua"})
 _COMPLAINT_ASKING: tuple[tuple[str, ...], ...] = (
     *_ASKING,

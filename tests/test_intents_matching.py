@@ -357,3 +357,12 @@ def test_thanking_the_bot_by_its_name() -> None:
     assert _name("cảm ơn trợ lý ảo") == "thanks"
     assert _name("chatbot hả") == "identity"
     assert _name("đây có phải chatbot không") == "identity"
+
+
+def test_nowhere_after_a_negation_and_central_words() -> None:
+    """ "chẳng thấy đâu" is "nowhere to be seen", not "where"; "tên chi" is central speech for
+    "tên gì"; "có người không" asks for a person."""
+    assert _name("đợi hoài mà chẳng thấy đâu") == "complaint"
+    assert _name("bạn tên chi") == "identity"
+    assert _name("ad ơi có người không") == "human"
+    assert _name("mình cần người tư vấn") == "human"
