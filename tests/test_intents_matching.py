@@ -366,3 +366,21 @@ def test_nowhere_after_a_negation_and_central_words() -> None:
     assert _name("bạn tên chi") == "identity"
     assert _name("ad ơi có người không") == "human"
     assert _name("mình cần người tư vấn") == "human"
+
+
+def test_english_teen_code_and_southern_sighs() -> None:
+    for text, name in (
+        ("can i talk to someone", "human"),
+        ("nc vs người thật đc k", "human"),  # nc = nói chuyện
+        ("mấy anh chị cán bộ đâu rồi", "human"),
+        ("who r u", "identity"),
+        ("is this a bot", "identity"),
+        ("bạn làm gì được cho tui", "identity"),
+        ("lâu thấy mồ", "complaint"),
+        ("sao mà khổ vầy nè", "complaint"),
+        ("tệ hết sức", "complaint"),
+        ("hồ sơ của tui bị gì vậy", "progress"),
+    ):
+        assert _name(text) == name, text
+    # a yes/no question on the time a procedure takes is no complaint
+    assert _name("làm hộ chiếu mất thời gian không") is None
