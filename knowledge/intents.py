@@ -76,6 +76,14 @@ def _phrases(raw: list[str]) -> tuple[tuple[str, ...], ...]:
     return tuple(sorted((p for p in folded if p), key=len, reverse=True))
 
 
+def _combined(groups: list[list[str]]) -> list[str]:
+    """The phrases ``combine`` stands for: one phrase of each group, in order, next to each
+    other ("chậm" + "dữ vậy"), every combination."""
+    if not groups:
+        return []
+    return [" ".join(str(p) for p in parts) for parts in itertools.product(*groups)]
+
+
 def _exact_words(spec: dict[str, object]) -> frozenset[str]:
     raw = spec.get("phrases", [])
     assert isinstance(raw, list)
@@ -97,7 +105,7 @@ def _load() -> tuple[dict[str, Intent], frozenset[str]]:
         out[name] = Intent(
             name=name,
             whole=bool(spec.get("whole", False)),
-            phrases=_phrases(spec.get("phrases", [])),
+            phrases=_phrases([*spec.get("phrases", []), *_combined(spec.get("combine", []))]),
             all_of=tuple(_phrases(group) for group in spec.get("all_of", [])),
             or_all_of=tuple(
                 tuple(_phrases(group) for group in groups) for groups in spec.get("or_all_of", [])

@@ -384,3 +384,20 @@ def test_english_teen_code_and_southern_sighs() -> None:
         assert _name(text) == name, text
     # a yes/no question on the time a procedure takes is no complaint
     assert _name("làm hộ chiếu mất thời gian không") is None
+
+
+def test_a_word_of_vexation_and_an_intensifier_next_to_it() -> None:
+    """``combine`` makes every pair a phrase ("chậm" + "dữ vậy"); words too ambiguous once
+    folded are left out ("tục thất" of "tiếp tục hưởng trợ cấp thất nghiệp" is no "tức thật",
+    "chấm" + "muốn" no "chậm muộn")."""
+    assert intents._combined([["a", "b c"], ["d"]]) == ["a d", "b c d"]
+    assert intents._combined([]) == []
+    for text in ("chậm dữ vậy trời", "bực ghê á", "nản thiệt chứ", "thủ tục này phiền quá vậy"):
+        assert _name(text) == "complaint", text
+    for text in (
+        "Thủ tục tiếp tục hưởng trợ cấp thất nghiệp",
+        "Tôi muốn chấm điểm cán bộ giải quyết hồ sơ",
+        "gửi qua bưu điện có chậm quá không",
+        "làm sổ đỏ có khó quá không",
+    ):
+        assert _name(text) is None, text
