@@ -152,6 +152,8 @@ def _unstretched(word: str) -> str:
     """A folded word with a last letter typed three times or more written once ("quáaa",
     "chánnn", "aiii"): chat stretches a word's end for feeling; no Vietnamese syllable ends
     with a letter tripled, and doubled ones ("cc", "pp", "kk") are cues of their own."""
+    if len(word) < 3 or not word[-1] == word[-2] == word[-3]:
+        return word
     return _STRETCHED.sub(r"\1", word)
 
 
@@ -220,7 +222,7 @@ class _PhraseSet:
     words out adds none). The phrases tried keep their order, so what ``_strip`` removes, and
     in which order, is the same as trying them all."""
 
-    __slots__ = ("_by_word", "_needed", "phrases")
+    __slots__ = ("_by_word", "_needed", "_words", "phrases")
 
     def __init__(self, phrases: tuple[tuple[str, ...], ...]) -> None:
         self.phrases = phrases
@@ -230,12 +232,17 @@ class _PhraseSet:
                 by_word.setdefault(word, []).append(position)
         self._by_word = {w: tuple(p) for w, p in by_word.items()}
         self._needed = tuple(len(set(phrase)) for phrase in phrases)
+        self._words = frozenset(by_word)
 
     def candidates(self, present: set[str]) -> list[tuple[str, ...]]:
         """The phrases (in their order) whose words are all in ``present``."""
+        shared = self._words.intersection(present)
+        if not shared:
+            return []  # (most messages hold no word of most groups)
         counts: dict[int, int] = {}
-        for word in present:
-            for position in self._by_word.get(word, ()):
+        by_word = self._by_word
+        for word in shared:
+            for position in by_word[word]:
                 counts[position] = counts.get(position, 0) + 1
         needed = self._needed
         found = [i for i, n in counts.items() if n == needed[i]]
