@@ -401,3 +401,14 @@ def test_a_word_of_vexation_and_an_intensifier_next_to_it() -> None:
         "làm sổ đỏ có khó quá không",
     ):
         assert _name(text) is None, text
+
+
+def test_em_is_also_the_citizen_saying_i() -> None:
+    """Younger citizens say "em" for "I": "em" with what could be asked of the bot is the
+    citizen's own question ("vậy em làm được gì", "em biết làm gì bây giờ"); the bot is "em"
+    only in its own phrases ("em là ai", "em tên gì")."""
+    assert _name("vậy em làm được gì") is None
+    assert _name("em biết làm gì bây giờ") is None
+    assert _name("em làm ở đâu") is None
+    assert _name("em tên gì") == "identity"
+    assert _name("em có hiểu tiếng việt không") == "identity"
