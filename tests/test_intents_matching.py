@@ -412,3 +412,12 @@ def test_em_is_also_the_citizen_saying_i() -> None:
     assert _name("em làm ở đâu") is None
     assert _name("em tên gì") == "identity"
     assert _name("em có hiểu tiếng việt không") == "identity"
+
+
+def test_more_ways_to_ask_where_ones_own_result_is() -> None:
+    assert _name("muốn xem tiến độ giải quyết hồ sơ") == "progress"
+    assert _name("kết quả của tôi đâu") == "progress"
+    assert _name("hôm trước có hẹn thứ 5 trả mà chưa có") == "progress"
+    # a project's progress, or a paper to look at, is no dossier of one's own
+    assert _name("muốn biết tiến độ giải phóng mặt bằng dự án") is None
+    assert _name("tôi muốn xem hồ sơ địa chính của thửa đất") is None
