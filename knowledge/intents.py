@@ -3,13 +3,16 @@
 The phrases and replies live in ``knowledge/lang/intents.yaml`` (editable data). Matching is on
 folded words, so "cam on bot nha" and "cảm ơn bot nha" are the same. A "whole" intent (greeting,
 thanks, ...) matches only a message made of nothing else; other intents match a short message
-that contains one of their phrases (or one phrase of every group for ``all_of``).
+that contains one of their phrases, or one phrase of every group of ``all_of`` (an intent may
+have both: a few set phrases, and the combinations of a person word with a contact verb that no
+list of phrases could spell out). Whole intents read ``all_of`` the same way ("bn" + "là ai").
 """
 
 from __future__ import annotations
 
 import itertools
 import random
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -27,6 +30,10 @@ NON_QUESTION_DECISIONS = frozenset({SMALL_TALK_DECISION, PROGRESS_DECISION})
 _ORDER = ("progress", "human", "abuse", "complaint", "identity", "goodbye", "thanks", "greeting")
 _WHOLE_FALLBACK_ORDER = ("ok",)
 _QUESTION_LIKE = frozenset({"progress", "complaint"})
+_TOPIC_MAKES_QUESTION = frozenset({"human"})
+"""Intents whose words, once taken out, must leave no public-service topic: a person word in
+a message about a named procedure is the subject of a question ("nhân viên xã có được chứng
+thực không", "gặp cán bộ nào để đăng ký tạm trú"), not a call for a person."""
 YIELDS_TO_ANSWER = frozenset({"complaint", "human", "abuse"})
 """Intents whose messages the knowledge base may still answer outright ("Sao làm thừa kế lâu
 vậy?", "Công ty có được xin phiếu lý lịch của nhân viên không?"): the handler searches first
@@ -51,6 +58,10 @@ class Intent:
     or_all_of: tuple[tuple[tuple[tuple[str, ...], ...], ...], ...] = ()
     """Other sets of ``all_of`` groups, any of which also matches ("hồ sơ đang ở bước nào" needs
     no "của tôi": where a dossier stands is asked only of one's own)."""
+    not_asking: tuple[tuple[str, ...], ...] = ()
+    """Phrases that, left over, ask nothing: how a dossier was handed in ("nộp online", "nộp
+    qua bưu điện") names the aspect "online" or "result" without asking it, so it does not
+    make "hồ sơ em nộp qua bưu điện tới chưa" a question."""
     exact_marks: frozenset[str] = frozenset()
     """Cue words written with their real diacritics (``exact_marks: true`` in the data): a
     typed word that carries marks must be spelled the same ("khùng" is abuse, "khủng long" is
@@ -65,12 +76,22 @@ def _phrases(raw: list[str]) -> tuple[tuple[str, ...], ...]:
     return tuple(sorted((p for p in folded if p), key=len, reverse=True))
 
 
+def _combined(groups: list[list[str]]) -> list[str]:
+    """The phrases ``combine`` stands for: one phrase of each group, in order, next to each
+    other ("chậm" + "dữ vậy"), every combination."""
+    if not groups:
+        return []
+    return [" ".join(str(p) for p in parts) for parts in itertools.product(*groups)]
+
+
 def _exact_words(spec: dict[str, object]) -> frozenset[str]:
     raw = spec.get("phrases", [])
     assert isinstance(raw, list)
     return frozenset(w for p in raw for w in words(str(p)))
 
 
+_TAGS = frozenset({"khong", "ko", "k", "hong", "hok", "hem", "phai", "chu", "z", "v"})
+"""Question tags that may end a question put to the bot itself ("bạn có cảm xúc không")."""
 WHOLE_EXTRA = 3
 _WEAK = frozenset({"ok"})
 """Words besides its phrases and the ``ignore`` list that a whole intent tolerates ("cảm ơn nha,
@@ -84,7 +105,7 @@ def _load() -> tuple[dict[str, Intent], frozenset[str]]:
         out[name] = Intent(
             name=name,
             whole=bool(spec.get("whole", False)),
-            phrases=_phrases(spec.get("phrases", [])),
+            phrases=_phrases([*spec.get("phrases", []), *_combined(spec.get("combine", []))]),
             all_of=tuple(_phrases(group) for group in spec.get("all_of", [])),
             or_all_of=tuple(
                 tuple(_phrases(group) for group in groups) for groups in spec.get("or_all_of", [])
@@ -93,6 +114,7 @@ def _load() -> tuple[dict[str, Intent], frozenset[str]]:
             replies=tuple(str(r).strip() for r in spec["replies"]),
             none_of=_phrases(spec.get("none_of", [])),
             unless=_phrases(spec.get("unless", [])),
+            not_asking=_phrases(spec.get("not_asking", [])),
             exact_marks=_exact_words(spec) if spec.get("exact_marks") else frozenset(),
         )
     return out, frozenset(fold(str(w)) for w in data["ignore"])
@@ -121,6 +143,18 @@ def _emoji_intent(text: str) -> Intent | None:
         if ch in _EMOJI and _EMOJI[ch] in INTENTS:
             return INTENTS[_EMOJI[ch]]
     return INTENTS.get("greeting") if text.strip() else None
+
+
+_STRETCHED = re.compile(r"([a-z])\1{2,}$")
+
+
+def _unstretched(word: str) -> str:
+    """A folded word with a last letter typed three times or more written once ("quáaa",
+    "chánnn", "aiii"): chat stretches a word's end for feeling; no Vietnamese syllable ends
+    with a letter tripled, and doubled ones ("cc", "pp", "kk") are cues of their own."""
+    if len(word) < 3 or not word[-1] == word[-2] == word[-3]:
+        return word
+    return _STRETCHED.sub(r"\1", word)
 
 
 def holds_any(toks: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
@@ -188,7 +222,7 @@ class _PhraseSet:
     words out adds none). The phrases tried keep their order, so what ``_strip`` removes, and
     in which order, is the same as trying them all."""
 
-    __slots__ = ("_by_word", "_needed", "phrases")
+    __slots__ = ("_by_word", "_needed", "_words", "phrases")
 
     def __init__(self, phrases: tuple[tuple[str, ...], ...]) -> None:
         self.phrases = phrases
@@ -198,12 +232,17 @@ class _PhraseSet:
                 by_word.setdefault(word, []).append(position)
         self._by_word = {w: tuple(p) for w, p in by_word.items()}
         self._needed = tuple(len(set(phrase)) for phrase in phrases)
+        self._words = frozenset(by_word)
 
     def candidates(self, present: set[str]) -> list[tuple[str, ...]]:
         """The phrases (in their order) whose words are all in ``present``."""
+        shared = self._words.intersection(present)
+        if not shared:
+            return []  # (most messages hold no word of most groups)
         counts: dict[int, int] = {}
-        for word in present:
-            for position in self._by_word.get(word, ()):
+        by_word = self._by_word
+        for word in shared:
+            for position in by_word[word]:
                 counts[position] = counts.get(position, 0) + 1
         needed = self._needed
         found = [i for i, n in counts.items() if n == needed[i]]
@@ -254,35 +293,89 @@ def _strip(toks: list[str], phrases: tuple[tuple[str, ...], ...]) -> tuple[list[
 
 
 def _may_match(intent: Intent, present: set[str]) -> bool:
-    """Whether the words ``present`` hold some phrase of the intent (of every ``all_of``
-    group): a cheap test that ``_matched`` can only pass when this does."""
-    if intent.all_of:
-        return all(_phrase_set(group).any_in(present) for group in intent.all_of)
-    return _phrase_set(intent.phrases).any_in(present)
+    """Whether the words ``present`` hold some phrase of the intent, or some phrase of every
+    group of one of its ``all_of`` sets: a cheap test that ``_matched`` can only pass when this
+    does."""
+    if intent.phrases and _phrase_set(intent.phrases).any_in(present):
+        return True
+    return any(
+        groups and all(_phrase_set(group).any_in(present) for group in groups)
+        for groups in (intent.all_of, *intent.or_all_of)
+    )
 
 
 def _matched(intent: Intent, toks: list[str]) -> list[str] | None:
     """The words left once the intent's matched phrases are taken out, or None when the
-    intent does not match (every ``all_of`` group, or one of its phrases; none of
-    ``none_of``)."""
+    intent does not match (one of its phrases, or one phrase of every group of its ``all_of``
+    or of one ``or_all_of`` set; none of ``none_of``). Both are taken out when both are there
+    ("trợ lý ảo" + "là gì"): what is left must be only what the intent does not explain."""
     if (
         intent.none_of
         and _strip(toks, intent.none_of)[1]
         and not (intent.unless and _strip(toks, intent.unless)[1])
     ):
         return None
-    if intent.all_of:
-        for groups in (intent.all_of, *intent.or_all_of):
-            rest = toks
-            for group in groups:
-                rest, found = _strip(rest, group)
-                if not found:
-                    break
-            else:
-                return rest
-        return None
-    rest, found = _strip(toks, intent.phrases)
+    rest, found = _strip(toks, intent.phrases) if intent.phrases else (toks, False)
+    # (from the whole message too: a phrase may hold a word of a group, "trợ lý ảo")
+    for start in (rest, toks) if found else (toks,):
+        left = _groups_rest(intent, start)
+        if left is not None:
+            return _strip(left, intent.phrases)[0] if found else left
     return rest if found else None
+
+
+def _groups_rest(intent: Intent, toks: list[str]) -> list[str] | None:
+    """The words left once a phrase of every group of the intent's ``all_of`` (or of one
+    ``or_all_of`` set) is taken out, or None when no set is found whole."""
+    if not intent.all_of:
+        return None
+    for groups in (intent.all_of, *intent.or_all_of):
+        left = toks
+        for group in groups:
+            left, in_group = _strip(left, group)
+            if not in_group:
+                break
+        else:
+            return left
+    return None
+
+
+def _asks_besides(words_left: list[str], message: list[str]) -> bool:
+    """Whether the words a complaint's cues leave ask something of their own: a question word
+    ("chậm trễ giải quyết hồ sơ thì bị xử lý thế nào") or a yes/no question ("thủ tục đăng ký
+    hộ kinh doanh có phiền hà không"). After a negation anywhere in the message "gì", "ai",
+    "đâu" mean "nothing", "nobody", "nowhere" ("chờ mãi không thấy gì", "chẳng thấy đâu"); "báo"
+    and "máy" fold to "bao" and "may", so neither counts; and the venting forms that hold a
+    question word are cues themselves ("kiểu gì vậy", "gì mà")."""
+    left = [w for w in words_left if w != "\x00"]
+    if not left:
+        return False
+    asking = _COMPLAINT_ASKING
+    if any(w in _NEGATIONS for w in message):
+        asking = tuple(q for q in asking if q not in _INDEFINITE)
+    if holds_any(left, asking):
+        return True
+    return left[-1] in _NEGATIONS and holds_any(left[:-1], (("co",), ("duoc",)))
+
+
+_INDEFINITE = frozenset({("gi",), ("ai",), ("dau",), ("nao",)})
+"""Question words that, after a negation, mean "nothing", "nobody", "nowhere", "none"."""
+_NEGATIONS = frozenset({"khong", "ko", "k", "hong", "hok", "hem", "chang", "cha", "chua"})
+_COMPLAINT_ASKING: tuple[tuple[str, ...], ...] = (
+    *_ASKING,
+    ("the", "nao"),
+    ("ntn",),
+    ("nao",),
+    ("gi",),
+    ("ai",),
+    ("dau",),
+)
+
+
+def _names_topic(words_left: list[str]) -> bool:
+    """Whether words name a topic of ``topics.yaml`` (a procedure or its field)."""
+    text = " ".join(w for w in words_left if w != "\x00")
+    return bool(text) and bool(topics_of(analyze(text)))
 
 
 def _asks(words_left: list[str]) -> bool:
@@ -294,12 +387,12 @@ def _asks(words_left: list[str]) -> bool:
 def detect(text: str) -> Intent | None:
     """The intent of a message, or None for a question to search the knowledge base for."""
     typed = words(text)
-    toks = [fold(w) for w in typed]
+    toks = [_unstretched(fold(w)) for w in typed]
     if not toks:
         # An emoji, "?": what the emoji says, else a call for attention (a greeting).
         return _emoji_intent(text)
     # The same words with abbreviations and teen code written out ("hs" -> "hồ sơ").
-    expanded = [w for w in analyze(text).folded if w]
+    expanded = [_unstretched(w) for w in analyze(text).folded if w]
     readings = [toks] if expanded == toks else [toks, expanded]
     for name in _ORDER:
         intent = INTENTS.get(name)
@@ -318,14 +411,25 @@ def detect(text: str) -> Intent | None:
             # A message that, besides the intent's own words, clearly asks something about a
             # procedure ("muốn phản ánh thì gửi ở đâu", "hồ sơ đã nộp rồi có rút lại được
             # không") is a question even when it also vents about delays or names a dossier.
-            if name in _QUESTION_LIKE and _asks(rest):
+            if name in _QUESTION_LIKE and _asks(_strip(rest, intent.not_asking)[0]):
                 continue
             if name == "complaint" and _asks_with_question_word(reading):
                 continue  # (a dossier question says whose it is: "sổ đỏ của tôi bao giờ có")
+            if name in _TOPIC_MAKES_QUESTION and _names_topic(rest):
+                continue
+            if name == "complaint" and _asks_besides(rest, reading):
+                continue
             return intent
     # Whole intents: the message is only courtesy words.
     whole = [INTENTS[n] for n in (*_ORDER, *_WHOLE_FALLBACK_ORDER) if n in INTENTS]
     whole = [i for i in whole if i.whole]
+    # Asked of the bot itself in a word of each group and nothing else ("bạn sống ở đâu",
+    # "bạn mấy tuổi", "bạn thuộc cơ quan nào"): the aspect words are about the bot.
+    for reading in readings:
+        for intent in whole:
+            left = _groups_rest(intent, reading)
+            if left is not None and all(w in _IGNORE or w in _TAGS for w in left):
+                return intent
     # Read with the marks typed: "giúp được nhiều lắm" is no "được nhiêu" (how much).
     if aspects.primary(aspects.aspect_weights(analyze(text))):
         readings = []
@@ -333,8 +437,9 @@ def detect(text: str) -> Intent | None:
         rest = reading
         matched: list[Intent] = []
         for intent in whole:
-            rest, found = _strip(rest, intent.phrases)
-            if found:
+            left = _matched(intent, rest)
+            if left is not None:
+                rest = left
                 matched.append(intent)
         if not matched:
             continue
