@@ -450,6 +450,140 @@ def _entry_info(
     return info, length
 
 
+def _weights_by_id(
+    by_text: dict[int, tuple[tuple[str, float], ...]],
+) -> Callable[[Analysis], dict[str, float]]:
+    """``aspect_weights`` of the analyses already scanned, by object."""
+    return lambda a: dict(by_text[id(a)])
+
+
+_FIELD_ORDER = ("phrasing", "keywords", "procedure", "category", "answer")
+"""The fields of ``_fields``, in its order."""
+
+
+def _entry_records(
+    entries: Sequence[Entry],
+    flat: Sequence[str],
+    number_of: dict[str, int],
+    parts: Sequence[_TextParts],
+) -> tuple[
+    list[EntryInfo],
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    Counter[str],
+    dict[tuple[str, ...], int],
+]:
+    """What ``_entry_info`` gives for every entry, and the sums over them the bulk build needs,
+    from the parts of the distinct texts (``parts``, by number) and every text occurrence
+    (``flat``, entry by entry, field by field): the records, the weighted lengths, each
+    occurrence's text number and field weight, how many texts each entry has, the document
+    frequencies of short-field words and how many entries have each keyword phrase.
+
+    What depends on one text only (its content joined, its words, topics, answer aspects,
+    keyword phrase) is made once per distinct text, what an entry adds is set unions made in
+    C, and the lengths are summed with numpy, text slot by text slot, so each entry's sum is
+    added in the order ``_entry_info`` adds it (the same floats, bit for bit)."""
+    n = len(entries)
+    occurrence = np.fromiter(map(number_of.__getitem__, flat), np.int64, len(flat))
+    # how many texts of each field every entry has, in ``_fields`` order
+    shape = np.zeros((n, len(_FIELD_ORDER)), dtype=np.int64)
+    shape[:, 0] = np.fromiter((len(e.phrasings) for e in entries), np.int64, n)
+    shape[:, 1] = np.fromiter((len(e.keywords) for e in entries), np.int64, n)
+    shape[:, 2] = np.fromiter((1 if e.procedure else 0 for e in entries), np.int64, n)
+    shape[:, 3:] = 1
+    per_entry = shape.sum(axis=1)
+    if int(per_entry.sum()) != len(flat):
+        raise ValueError("the text occurrences do not follow the entries' fields")
+    field_weight = np.asarray([features.FIELD_WEIGHTS[f] for f in _FIELD_ORDER], np.float64)
+    weights = np.repeat(np.tile(field_weight, n), shape.reshape(-1))
+    # the weighted length of each entry: ``length += w * n_content`` over its texts in order
+    n_content = np.fromiter(
+        (tp.n_content if tp.n_content >= 0 else len(tp.analysis.content) for tp in parts),
+        np.int64,
+        len(parts),
+    )
+    term = weights * n_content[occurrence]
+    starts = np.cumsum(per_entry) - per_entry
+    slot = np.arange(len(flat), dtype=np.int64) - np.repeat(starts, per_entry)
+    owner = np.repeat(np.arange(n, dtype=np.int64), per_entry)
+    lengths = np.zeros(n, dtype=np.float64)
+    by_slot = np.argsort(slot, kind="stable")
+    bounds = np.searchsorted(slot[by_slot], np.arange(int(per_entry.max(initial=0)) + 1))
+    for lo, hi in itertools.pairwise([*bounds.tolist(), len(flat)]):
+        at = by_slot[lo:hi]
+        lengths[owner[at]] += term[at]
+    del term, slot, owner, by_slot
+    # per distinct text, made when first needed
+    memo = _Memo()
+    strings = memo.strings
+    joined: dict[int, str] = {}
+    answer_aspects: dict[int, frozenset[str]] = {}
+    keyword_phrase: dict[int, tuple[str, ...] | None] = {}
+    aspects_memo: dict[tuple[Any, ...], frozenset[str]] = {}
+    infos: list[EntryInfo] = []
+    short_df: Counter[str] = Counter()
+    phrase_count: dict[tuple[str, ...], int] = {}
+    occ = occurrence.tolist()
+    none: frozenset[str] = frozenset()
+    pos = 0
+    for entry, (n_phr, n_kw, n_proc, _, _) in zip(entries, shape.tolist(), strict=True):
+        kw_at = pos + n_phr
+        short_end = kw_at + n_kw + n_proc
+        short = occ[pos:short_end]
+        answer = occ[short_end + 1]
+        pos = short_end + 2
+        texts: list[str] = []
+        for k in short:
+            j = joined.get(k)
+            if j is None:
+                j = parts[k].joined
+                j = joined[k] = strings.setdefault(j, j)
+            texts.append(j)
+        answered = answer_aspects.get(answer)
+        if answered is None:
+            answered = answer_aspects[answer] = memo.set(
+                frozenset(a for a, v in dict(parts[answer].aspect_weights).items() if v >= 3.0)
+            )
+        kw_phrases: set[tuple[str, ...]] = set()
+        for k in short[n_phr : n_phr + n_kw]:
+            if k not in keyword_phrase:
+                tp = parts[k]
+                keyword_phrase[k] = tp.analysis.content if tp.keyword_phrase else None
+            ph = keyword_phrase[k]
+            if ph is not None:
+                kw_phrases.add(ph)
+        scanned = tuple(parts[k].aspect_weights for k in short[:n_phr])
+        aspect_key = (entry.aspect, scanned)
+        aspects = aspects_memo.get(aspect_key)
+        if aspects is None:
+            by_text = {id(parts[k].analysis): parts[k].aspect_weights for k in short[:n_phr]}
+            analysed = [parts[k].analysis for k in short[:n_phr]]
+            aspects = aspects_memo[aspect_key] = memo.set(
+                aspect_model.entry_aspects(
+                    analysed[0], analysed[1:], entry.aspect, _weights_by_id(by_text)
+                )
+            )
+        info = EntryInfo(
+            key=group_key(entry),
+            texts=tuple(texts),
+            n_phrasings=n_phr,
+            named_by=len(texts) - 1 if entry.procedure else 0,
+            aspects=aspects,
+            answer_aspects=answered,
+            topics=memo.set(none.union(*[parts[k].topics for k in short])),
+            kw_phrases=memo.set(frozenset(kw_phrases)),
+        )
+        infos.append(info)
+        # (its words as one temporary set: sets kept per text would scatter the records
+        # over memory blocks they keep resident)
+        short_df.update(set(" ".join(texts).split()))
+        for ph in info.kw_phrases:
+            phrase_count[ph] = phrase_count.get(ph, 0) + 1
+    return infos, lengths, occurrence, weights, per_entry, short_df, phrase_count
+
+
 def _entry_parts(entry: Entry, memo: _Memo | None = None) -> EntryParts:
     memo = _Memo() if memo is None else memo
     texts = _texts(entry, memo)
@@ -798,7 +932,9 @@ class IndexState:
         keyword_topics: bool,
         general_pairs: Iterable[tuple[str, str]],
     ) -> IndexState:
-        occurrences = Counter([t for e in entries for _, texts in _fields(e) for t in texts])
+        # every text occurrence, entry by entry, field by field (``_fields``)
+        flat = [t for e in entries for _, texts in _fields(e) for t in texts]
+        occurrences = Counter(flat)
         # the texts whose initialism runs count: procedure names, phrasings, keywords
         run_texts = Counter(
             [t for e in entries for t in (e.procedure, *e.phrasings, *e.keywords) if t]
@@ -865,33 +1001,10 @@ class IndexState:
         del bulk, scanned
         number_of = {t: k for k, t in enumerate(distinct)}
         del distinct
-        memo = _Memo()
-        infos: list[EntryInfo] = []
-        lengths: list[float] = []
-        occurrence: array[int] = array("q")  # the number of each text occurrence's text
-        weights: array[float] = array("d")
-        per_entry: array[int] = array("q")
-        short_df: Counter[str] = Counter()
-        phrase_count: dict[tuple[str, ...], int] = {}
-        field_weights = features.FIELD_WEIGHTS
-        for entry in entries:
-            texts = [
-                (fname, parts[number_of[text]], field_weights[fname])
-                for fname, ts in _fields(entry)
-                for text in ts
-            ]
-            for _, tp, w in texts:
-                occurrence.append(tp.number)
-                weights.append(w)
-            per_entry.append(len(texts))
-            info, length = _entry_info(entry, memo, texts)
-            infos.append(info)
-            lengths.append(length)
-            short_df.update(info.short_words)
-            for ph in info.kw_phrases:
-                phrase_count[ph] = phrase_count.get(ph, 0) + 1
-        del parts, number_of
-        del memo
+        infos, lengths, occurrence, weights, per_entry, short_df, phrase_count = _entry_records(
+            entries, flat, number_of, parts
+        )
+        del parts, number_of, flat
         # the features of every text occurrence, read from its text's in the table
         pool_ids, pool_counts, pool_start, pool_size = text_features.table()
         del text_features
@@ -991,7 +1104,7 @@ class IndexState:
         indptr: np.ndarray,
         idx: np.ndarray,
         code: np.ndarray,
-        lengths: list[float],
+        lengths: Sequence[float] | np.ndarray,
         short_df: Counter[str],
         general: frozenset[str],
         spellings: Counter[str],
@@ -1556,7 +1669,9 @@ class _TextFeatures:
         code = np.concatenate([r[0] for r in rows])
         counts = np.concatenate([r[1] for r in rows])
         del rows
-        order = np.argsort(code)  # (no two equal: any sort gives this order)
+        # (no two equal: any sort gives this order; the three parts are each sorted already,
+        # and a stable sort (timsort for 64-bit keys) merges such runs in linear time)
+        order = np.argsort(code, kind="stable")
         code, counts = code[order], counts[order]
         del order
         size = np.bincount(code // every, minlength=n)
