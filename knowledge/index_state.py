@@ -58,7 +58,7 @@ import numpy as np
 from knowledge import aspects as aspect_model
 from knowledge import features
 from knowledge.bulk_normalize import analyze_many
-from knowledge.bulk_texts import BulkTexts
+from knowledge.bulk_texts import BulkTexts, stable_argsort
 from knowledge.entry import Entry
 from knowledge.normalize import Analysis, analyze_words, fold, words, words_many
 from knowledge.topics import topics_of
@@ -1631,7 +1631,10 @@ class _TextFeatures:
             raise OverflowError("too many features to count their pairs at once")
         # pairs of neighbouring words of one text, and the feature id of each distinct pair
         at = np.flatnonzero((words[:-1] >= 0) & (words[1:] >= 0))
-        pairs, pair_of = np.unique(words[at] * radix + words[at + 1], return_inverse=True)
+        pair_code = words[at] * radix + words[at + 1]
+        first, pair_of = _sorted_distinct(pair_code)  # (``np.unique``, faster)
+        pairs = pair_code[first]
+        del first, pair_code
         names = list(self.fid)  # by id
         pair_ids = np.asarray(
             self._fids(
@@ -1871,7 +1874,7 @@ def _sorted_distinct(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each distinct code, in increasing order, a position holding it; and each code's
     rank among them (``np.unique``'s ``return_index`` up to which of the equal codes, and
     ``return_inverse``), by one unstable sort."""
-    order = np.argsort(code)
+    order = stable_argsort(code, fallback="quicksort")
     ordered = code[order]
     new = np.ones(len(code), dtype=bool)
     new[1:] = ordered[1:] != ordered[:-1]
