@@ -466,6 +466,7 @@ def _entry_records(
     flat: Sequence[str],
     number_of: dict[str, int],
     parts: Sequence[_TextParts],
+    found: dict[int, frozenset[tuple[str, ...]]] | None = None,
 ) -> tuple[
     list[EntryInfo],
     np.ndarray,
@@ -474,12 +475,15 @@ def _entry_records(
     np.ndarray,
     Counter[str],
     dict[tuple[str, ...], int],
+    dict[tuple[str, ...], Counter[str]] | None,
 ]:
     """What ``_entry_info`` gives for every entry, and the sums over them the bulk build needs,
     from the parts of the distinct texts (``parts``, by number) and every text occurrence
     (``flat``, entry by entry, field by field): the records, the weighted lengths, each
     occurrence's text number and field weight, how many texts each entry has, the document
-    frequencies of short-field words and how many entries have each keyword phrase.
+    frequencies of short-field words and how many entries have each keyword phrase; with
+    ``found`` (the keyword phrases in each short text, by number: ``BulkTexts.phrases_in``),
+    how many entries of each group have each phrase in their short texts (``owners``).
 
     What depends on one text only (its content joined, its words, topics, answer aspects,
     keyword phrase) is made once per distinct text, what an entry adds is set unions made in
@@ -525,6 +529,10 @@ def _entry_records(
     infos: list[EntryInfo] = []
     short_df: Counter[str] = Counter()
     phrase_count: dict[tuple[str, ...], int] = {}
+    owners: dict[tuple[str, ...], Counter[str]] | None = None
+    if found is not None:
+        owners = defaultdict(Counter)
+    no_phrases: frozenset[tuple[str, ...]] = frozenset()
     occ = occurrence.tolist()
     none: frozenset[str] = frozenset()
     pos = 0
@@ -581,7 +589,13 @@ def _entry_records(
         short_df.update(set(" ".join(texts).split()))
         for ph in info.kw_phrases:
             phrase_count[ph] = phrase_count.get(ph, 0) + 1
-    return infos, lengths, occurrence, weights, per_entry, short_df, phrase_count
+        if owners is not None and found is not None:
+            held = [found[k] for k in short if k in found]
+            if held:
+                key = info.key
+                for ph in no_phrases.union(*held):
+                    owners[ph][key] += 1
+    return infos, lengths, occurrence, weights, per_entry, short_df, phrase_count, owners
 
 
 def _entry_parts(entry: Entry, memo: _Memo | None = None) -> EntryParts:
@@ -978,7 +992,7 @@ class IndexState:
         ]
         del topics, short, short_contents, n_contents
         # the keyword phrases (keywords of 2 to 5 content words ...) in every short text
-        text_phrases: dict[str, Collection[tuple[str, ...]]] = {}
+        found: dict[int, frozenset[tuple[str, ...]]] | None = None
         if keyword_topics:
             kw_phrases = {
                 parts[k].analysis.content
@@ -986,9 +1000,7 @@ class IndexState:
                 if t in keywords and parts[k].keyword_phrase
             }
             found = bulk.phrases_in(run_times > 0, sorted(kw_phrases))
-            for k in np.flatnonzero(run_times > 0).tolist():
-                text_phrases[parts[k].joined] = found.get(k, ())
-            del found, kw_phrases
+            del kw_phrases
         del keywords
         if text_features.at_once:
             text_features.load(len(distinct), *bulk.feature_streams(fid))
@@ -1001,10 +1013,9 @@ class IndexState:
         del bulk, scanned
         number_of = {t: k for k, t in enumerate(distinct)}
         del distinct
-        infos, lengths, occurrence, weights, per_entry, short_df, phrase_count = _entry_records(
-            entries, flat, number_of, parts
-        )
-        del parts, number_of, flat
+        records = _entry_records(entries, flat, number_of, parts, found)
+        infos, lengths, occurrence, weights, per_entry, short_df, phrase_count, owners = records
+        del parts, number_of, flat, found, records
         # the features of every text occurrence, read from its text's in the table
         pool_ids, pool_counts, pool_start, pool_size = text_features.table()
         del text_features
@@ -1066,7 +1077,7 @@ class IndexState:
             tally.runs,
             phrase_count,
             keyword_topics,
-            text_phrases,
+            owners,
         )
         _release_freed_memory()
         return state
@@ -1113,10 +1124,10 @@ class IndexState:
         run_counts: Counter[tuple[str, ...]],
         phrase_count: dict[tuple[str, ...], int],
         keyword_topics: bool,
-        text_phrases: dict[str, Collection[tuple[str, ...]]] | None = None,
+        owners_made: dict[tuple[str, ...], Counter[str]] | None = None,
     ) -> IndexState:
-        """The state from the postings and the sums of the entries' parts (``text_phrases``:
-        the keyword phrases in the content of short texts, where known)."""
+        """The state from the postings and the sums of the entries' parts (``owners_made``:
+        the keyword phrases' owners, where the bulk build counted them)."""
         # Word pairs of the language resources count once each (``GENERAL_PAIRS`` in search.py);
         # an edit only adds or removes an entry's own pairs, so these stay.
         spelling_pairs: dict[tuple[str, str], int] = dict.fromkeys(general_pairs, 1)
@@ -1154,13 +1165,13 @@ class IndexState:
             state._set_acronym(acro)
         if keyword_topics:
             state.phrase_count = phrase_count
-            owners: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
+            owners: dict[tuple[str, ...], Counter[str]] = owners_made or defaultdict(Counter)
             starts = {ph[:2] for ph in phrase_count}
             firsts = {ph[0] for ph in phrase_count}
             # ``_short_runs(info, phrase_count, starts)``, each distinct short text read once
-            # (the bulk build reads them all at once: ``text_phrases``)
-            seen: dict[str, Collection[tuple[str, ...]]] = dict(text_phrases or {})
-            for info in infos:
+            # (the bulk build counts them with the entry records: ``owners_made``)
+            seen: dict[str, Collection[tuple[str, ...]]] = {}
+            for info in infos if owners_made is None else ():
                 runs: set[tuple[str, ...]] = set()
                 for text in info.texts:
                     got = seen.get(text)
