@@ -148,7 +148,7 @@ class Column:
 
     __slots__ = ("_get", "_infos")
 
-    def __init__(self, infos: list[EntryInfo], name: str) -> None:
+    def __init__(self, infos: EntryRecords | list[EntryInfo], name: str) -> None:
         self._infos = infos
         self._get = operator.attrgetter(name)
 
@@ -175,6 +175,135 @@ class SetsView(Column):
 
     def __getitem__(self, i: int) -> tuple[frozenset[str], ...]:
         return tuple(frozenset(t) for t in self._get(self._infos[i]))
+
+
+@dataclass(slots=True, eq=False)
+class _RecordStore:
+    """What the bulk build keeps to make an entry's ``EntryInfo`` when it is first asked for
+    (``EntryRecords``): per entry, the numbers of its short texts and a few small ids; per
+    distinct short text, its content joined, topics and keyword phrase. The sums over all
+    entries (document frequencies, owners, group topics and aspects) are made at the build,
+    from the same arrays."""
+
+    short: np.ndarray
+    """The short texts' numbers, entry after entry (phrasings, keywords, procedure name)."""
+    short_start: np.ndarray
+    n_phrasings: np.ndarray
+    n_keywords: np.ndarray
+    has_procedure: np.ndarray
+    keys: list[str]
+    aspect_of: np.ndarray
+    aspect_sets: list[frozenset[str]]
+    answer_of: np.ndarray
+    answer_sets: list[frozenset[str]]
+    joined: list[str | None]
+    """By text number: the content words joined (short texts only) ..."""
+    topic_of: np.ndarray
+    """... the number of its topics among ``topic_sets`` (-1: none) ..."""
+    topic_sets: list[frozenset[str]]
+    keyword_phrase: dict[int, tuple[str, ...]]
+    """... and, for a keyword, the phrase it is (when it is one)."""
+    shared: dict[frozenset[Any], frozenset[Any]] = field(default_factory=dict)
+
+    def texts(self, e: int) -> tuple[str, ...]:
+        lo, hi = int(self.short_start[e]), int(self.short_start[e + 1])
+        joined = self.joined
+        return tuple([joined[k] or "" for k in self.short[lo:hi].tolist()])
+
+    def make(self, e: int) -> EntryInfo:
+        """The ``EntryInfo`` ``_entry_info`` gives for entry ``e``."""
+        lo, hi = int(self.short_start[e]), int(self.short_start[e + 1])
+        ks = self.short[lo:hi].tolist()
+        n_phr, n_kw = int(self.n_phrasings[e]), int(self.n_keywords[e])
+        joined = self.joined
+        texts = tuple([joined[k] or "" for k in ks])
+        kwp, shared, sets = self.keyword_phrase, self.shared, self.topic_sets
+        none: frozenset[str] = frozenset()
+        on = none.union(*[sets[t] for t in self.topic_of[ks].tolist() if t >= 0])
+        kw = frozenset([kwp[k] for k in ks[n_phr : n_phr + n_kw] if k in kwp])
+        return EntryInfo(
+            key=self.keys[e],
+            texts=texts,
+            n_phrasings=n_phr,
+            named_by=len(texts) - 1 if self.has_procedure[e] else 0,
+            aspects=self.aspect_sets[int(self.aspect_of[e])],
+            answer_aspects=self.answer_sets[int(self.answer_of[e])],
+            topics=shared.setdefault(on, on),
+            kw_phrases=shared.setdefault(kw, kw),
+        )
+
+
+class EntryRecords:
+    """Every entry's ``EntryInfo`` by position, each made when first asked for (a search reads
+    those of its few candidates; a bulk build of 20,000 entries made them all, a tenth of its
+    time) and kept. Edited like a list, copy-on-write (``copy``): a position holds an
+    ``EntryInfo`` or the entry's number in the store of the build that made it."""
+
+    __slots__ = ("_items", "_store")
+
+    def __init__(self, items: list[EntryInfo | int], store: _RecordStore | None = None) -> None:
+        self._items = items
+        self._store = store
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, i: int) -> EntryInfo:
+        x = self._items[i]
+        if isinstance(x, int):
+            assert self._store is not None
+            x = self._items[i] = self._store.make(x)
+        return x
+
+    def __setitem__(self, i: int, info: EntryInfo) -> None:
+        self._items[i] = info
+
+    def __delitem__(self, i: int) -> None:
+        del self._items[i]
+
+    def insert(self, i: int, info: EntryInfo) -> None:
+        self._items.insert(i, info)
+
+    def __iter__(self) -> Iterator[EntryInfo]:
+        for i in range(len(self._items)):
+            yield self[i]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, EntryRecords | list):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __getstate__(self) -> tuple[list[EntryInfo | int], _RecordStore | None]:
+        return self._items, self._store
+
+    def __setstate__(self, state: tuple[list[EntryInfo | int], _RecordStore | None]) -> None:
+        self._items, self._store = state
+
+    def copy(self) -> EntryRecords:
+        return EntryRecords(list(self._items), self._store)
+
+    def peek(self, i: int) -> EntryInfo | None:
+        """The ``EntryInfo`` at ``i`` if made, else None (nothing is made)."""
+        x = self._items[i]
+        return None if isinstance(x, int) else x
+
+    def texts(self, i: int) -> tuple[str, ...]:
+        """``self[i].texts``, without making the record."""
+        x = self._items[i]
+        if isinstance(x, int):
+            assert self._store is not None
+            return self._store.texts(x)
+        return x.texts
+
+    def key(self, i: int) -> str:
+        """``self[i].key``, without making the record."""
+        x = self._items[i]
+        if isinstance(x, int):
+            assert self._store is not None
+            return self._store.keys[x]
+        return x.key
 
 
 class GroupColumn:
@@ -461,34 +590,79 @@ _FIELD_ORDER = ("phrasing", "keywords", "procedure", "category", "answer")
 """The fields of ``_fields``, in its order."""
 
 
+@dataclass(slots=True)
+class _Records:
+    """What ``_entry_records`` gives: the entries' records and the sums over them."""
+
+    infos: EntryRecords
+    lengths: np.ndarray
+    occurrence: np.ndarray
+    """The text number of every text occurrence, entry after entry, field by field ..."""
+    weights: np.ndarray
+    """... its field's weight ..."""
+    per_entry: np.ndarray
+    """... and how many texts each entry has."""
+    short_df: Counter[str]
+    phrase_count: dict[tuple[str, ...], int]
+    owners: dict[tuple[str, ...], Counter[str]] | None
+    group_topics: dict[str, set[str]]
+    """The topics of each group's entries (without its keyword topics) ..."""
+    group_aspects: dict[str, set[str]]
+    """... and their aspects and answer aspects."""
+
+
+RECORD_BLOCK = 2048
+"""Entries whose (entry, word) pairs are counted at a time by ``_entry_records``."""
+
+
+def _ramp(sizes: np.ndarray) -> np.ndarray:
+    """0, 1, ... size - 1 for each of ``sizes``, one after the other."""
+    return np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+
+
+def _distinct_pairs(a: np.ndarray, b: np.ndarray) -> list[tuple[int, int]]:
+    """The distinct pairs (a[i], b[i]) of non-negative ids, in increasing order."""
+    if len(a) == 0:
+        return []
+    radix = int(b.max()) + 1
+    codes = _distinct_codes(a.astype(np.int64) * radix + b)
+    return list(zip((codes // radix).tolist(), (codes % radix).tolist(), strict=True))
+
+
+def _distinct_codes(codes: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted."""
+    if len(codes) == 0:
+        return codes
+    codes = np.sort(codes)
+    keep = np.ones(len(codes), dtype=bool)
+    keep[1:] = codes[1:] != codes[:-1]
+    return codes[keep]
+
+
 def _entry_records(
     entries: Sequence[Entry],
     flat: Sequence[str],
     number_of: dict[str, int],
     parts: Sequence[_TextParts],
+    text_words: tuple[np.ndarray, np.ndarray, list[str]],
     found: dict[int, frozenset[tuple[str, ...]]] | None = None,
-) -> tuple[
-    list[EntryInfo],
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    Counter[str],
-    dict[tuple[str, ...], int],
-    dict[tuple[str, ...], Counter[str]] | None,
-]:
-    """What ``_entry_info`` gives for every entry, and the sums over them the bulk build needs,
-    from the parts of the distinct texts (``parts``, by number) and every text occurrence
-    (``flat``, entry by entry, field by field): the records, the weighted lengths, each
-    occurrence's text number and field weight, how many texts each entry has, the document
-    frequencies of short-field words and how many entries have each keyword phrase; with
-    ``found`` (the keyword phrases in each short text, by number: ``BulkTexts.phrases_in``),
-    how many entries of each group have each phrase in their short texts (``owners``).
+) -> _Records:
+    """The entries' records (``_entry_info`` of each, made when first asked for:
+    ``EntryRecords``) and the sums over them the bulk build needs, from the parts of the
+    distinct texts (``parts``, by number), every text occurrence (``flat``, entry by entry,
+    field by field) and the distinct content words of each short text (``text_words``: the
+    start of each text's among the word ids, the ids, and the words by id): the weighted
+    lengths, each occurrence's text number and field weight, how many texts each entry has,
+    the document frequencies of short-field words, how many entries have each keyword phrase;
+    with ``found`` (the keyword phrases in each short text, by number:
+    ``BulkTexts.phrases_in``), how many entries of each group have each phrase in their short
+    texts (``owners``); the topics and aspects of each group's entries.
 
-    What depends on one text only (its content joined, its words, topics, answer aspects,
-    keyword phrase) is made once per distinct text, what an entry adds is set unions made in
-    C, and the lengths are summed with numpy, text slot by text slot, so each entry's sum is
-    added in the order ``_entry_info`` adds it (the same floats, bit for bit)."""
+    What depends on one text only is made once per distinct text; the sums over the entries
+    are counted with numpy over (entry, text) and (entry, word) pairs; the lengths are summed
+    text slot by text slot, so each entry's sum is added in the order ``_entry_info`` adds it
+    (the same floats, bit for bit). An entry's own work left here is its group key and its
+    aspects (one ``entry_aspects`` per stated aspect and phrasing weights)."""
     n = len(entries)
     occurrence = np.fromiter(map(number_of.__getitem__, flat), np.int64, len(flat))
     # how many texts of each field every entry has, in ``_fields`` order
@@ -501,7 +675,8 @@ def _entry_records(
     if int(per_entry.sum()) != len(flat):
         raise ValueError("the text occurrences do not follow the entries' fields")
     field_weight = np.asarray([features.FIELD_WEIGHTS[f] for f in _FIELD_ORDER], np.float64)
-    weights = np.repeat(np.tile(field_weight, n), shape.reshape(-1))
+    field = np.repeat(np.tile(np.arange(len(_FIELD_ORDER)), n), shape.reshape(-1))
+    weights = field_weight[field]
     # the weighted length of each entry: ``length += w * n_content`` over its texts in order
     n_content = np.fromiter(
         (tp.n_content if tp.n_content >= 0 else len(tp.analysis.content) for tp in parts),
@@ -513,89 +688,194 @@ def _entry_records(
     slot = np.arange(len(flat), dtype=np.int64) - np.repeat(starts, per_entry)
     owner = np.repeat(np.arange(n, dtype=np.int64), per_entry)
     lengths = np.zeros(n, dtype=np.float64)
-    by_slot = np.argsort(slot, kind="stable")
+    by_slot = stable_argsort(slot)
     bounds = np.searchsorted(slot[by_slot], np.arange(int(per_entry.max(initial=0)) + 1))
     for lo, hi in itertools.pairwise([*bounds.tolist(), len(flat)]):
         at = by_slot[lo:hi]
         lengths[owner[at]] += term[at]
-    del term, slot, owner, by_slot
-    # per distinct text, made when first needed
-    memo = _Memo()
-    strings = memo.strings
-    joined: dict[int, str] = {}
-    answer_aspects: dict[int, frozenset[str]] = {}
-    keyword_phrase: dict[int, tuple[str, ...] | None] = {}
-    aspects_memo: dict[tuple[Any, ...], frozenset[str]] = {}
-    infos: list[EntryInfo] = []
-    short_df: Counter[str] = Counter()
+    del term, slot, by_slot, n_content
+    # the short texts (phrasings, keywords, procedure name) of every entry, in order
+    is_short = field < 3
+    short = occurrence[is_short]
+    short_entry = owner[is_short]
+    n_short = shape[:, :3].sum(axis=1)
+    short_start = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(n_short, out=short_start[1:])
+    kw_occ = field == 1
+    kw_text, kw_entry = occurrence[kw_occ], owner[kw_occ]
+    answer_of_entry = occurrence[starts + per_entry - 1]
+    del is_short, kw_occ, field, owner
+    # per distinct text: its content joined (short texts), topics, keyword phrase
+    strings: dict[str, str] = {}
+    joined: list[str | None] = [None] * len(parts)
+    for k in _distinct_codes(short).tolist():
+        j = parts[k].joined
+        joined[k] = strings.setdefault(j, j)
+    del strings
+    topics = {k: parts[k].topics for k in _distinct_codes(short).tolist() if parts[k].topics}
+    keyword_phrase: dict[int, tuple[str, ...]] = {}
+    for k in _distinct_codes(kw_text).tolist():
+        tp = parts[k]
+        if tp.keyword_phrase:
+            keyword_phrase[k] = tp.analysis.content
+    # answer aspects, per distinct answer text
+    answer_sets: list[frozenset[str]] = []
+    answer_set_no: dict[frozenset[str], int] = {}
+    answer_no_of_text: dict[int, int] = {}
+    for k in _distinct_codes(answer_of_entry).tolist():
+        got = frozenset(a for a, v in dict(parts[k].aspect_weights).items() if v >= 3.0)
+        i = answer_set_no.get(got)
+        if i is None:
+            i = answer_set_no[got] = len(answer_sets)
+            answer_sets.append(got)
+        answer_no_of_text[k] = i
+    answer_of = np.fromiter(
+        map(answer_no_of_text.__getitem__, answer_of_entry.tolist()), np.int32, n
+    )
+    del answer_no_of_text, answer_set_no
+    # each entry's group key and aspects
+    keys = [group_key(e) for e in entries]
+    aspect_sets: list[frozenset[str]] = []
+    aspect_set_no: dict[frozenset[str], int] = {}
+    aspects_memo: dict[tuple[Any, ...], int] = {}
+    aspect_of = np.zeros(n, dtype=np.int32)
+    occ = occurrence.tolist()
+    for e, (entry, lo, n_phr) in enumerate(
+        zip(entries, starts.tolist(), shape[:, 0].tolist(), strict=True)
+    ):
+        phr = occ[lo : lo + n_phr]
+        aspect_key = (entry.aspect, tuple([parts[k].aspect_weights for k in phr]))
+        got_no = aspects_memo.get(aspect_key)
+        if got_no is None:
+            by_text = {id(parts[k].analysis): parts[k].aspect_weights for k in phr}
+            analysed = [parts[k].analysis for k in phr]
+            got = aspect_model.entry_aspects(
+                analysed[0], analysed[1:], entry.aspect, _weights_by_id(by_text)
+            )
+            got_no = aspect_set_no.get(got)
+            if got_no is None:
+                got_no = aspect_set_no[got] = len(aspect_sets)
+                aspect_sets.append(got)
+            aspects_memo[aspect_key] = got_no
+        aspect_of[e] = got_no
+    del occ, aspects_memo, aspect_set_no
+    # the groups' topics and aspects, from the distinct (group, set) pairs of their entries
+    group_no: dict[str, int] = {}
+    gid = np.fromiter((group_no.setdefault(k, len(group_no)) for k in keys), np.int64, n)
+    group_names = list(group_no)
+    del group_no
+    topic_sets: list[frozenset[str]] = []
+    topic_set_no: dict[frozenset[str], int] = {}
+    tsid = np.full(len(parts), -1, dtype=np.int64)
+    for k, ts in topics.items():
+        if ts not in topic_set_no:
+            topic_set_no[ts] = len(topic_sets)
+            topic_sets.append(ts)
+        tsid[k] = topic_set_no[ts]
+    del topic_set_no
+    group_topics: dict[str, set[str]] = defaultdict(set)
+    group_aspects: dict[str, set[str]] = defaultdict(set)
+    for name in group_names:  # (every group, in order, even without topics)
+        group_topics[name] = set()
+        group_aspects[name] = set()
+    with_topics = tsid[short] >= 0
+    for g, t in _distinct_pairs(gid[short_entry[with_topics]], tsid[short[with_topics]]):
+        group_topics[group_names[g]] |= topic_sets[t]
+    del with_topics
+    for g, a in _distinct_pairs(gid, aspect_of.astype(np.int64)):
+        group_aspects[group_names[g]] |= aspect_sets[a]
+    for g, a in _distinct_pairs(gid, answer_of.astype(np.int64)):
+        group_aspects[group_names[g]] |= answer_sets[a]
+    # the document frequency of each short-field word: the entries whose short texts have it
+    tw_start, tw_ids, tw_names = text_words
+    nw = max(len(tw_names), 1)
+    df = np.zeros(nw, dtype=np.int64)
+    # (a block of entries at a time: an entry's pairs are all in its block, and the
+    # temporary arrays stay small)
+    for lo in range(0, n, RECORD_BLOCK):
+        a, b = int(short_start[lo]), int(short_start[min(lo + RECORD_BLOCK, n)])
+        texts = short[a:b]
+        size = tw_start[texts + 1] - tw_start[texts]
+        at = np.repeat(tw_start[texts], size) + _ramp(size)
+        entry_word = _distinct_codes(np.repeat(short_entry[a:b], size) * nw + tw_ids[at])
+        del size, at
+        df += np.bincount(entry_word % nw, minlength=nw)
+        del entry_word
+    short_df: Counter[str] = Counter(
+        {
+            tw_names[w]: c
+            for w, c in zip(np.flatnonzero(df).tolist(), df[df > 0].tolist(), strict=True)
+        }
+    )
+    # how many entries have each keyword phrase (among their keywords)
+    phrase_no: dict[tuple[str, ...], int] = {}
+    pid = np.fromiter(
+        (
+            phrase_no.setdefault(keyword_phrase[k], len(phrase_no)) if k in keyword_phrase else -1
+            for k in kw_text.tolist()
+        ),
+        np.int64,
+        len(kw_text),
+    )
+    phrases = list(phrase_no)
+    held = pid >= 0
+    entry_phrase = _distinct_pairs(kw_entry[held], pid[held])
     phrase_count: dict[tuple[str, ...], int] = {}
+    for _, p in entry_phrase:
+        phrase_count[phrases[p]] = phrase_count.get(phrases[p], 0) + 1
+    del pid, held, entry_phrase
+    # the entries of each group with each keyword phrase in their short texts
     owners: dict[tuple[str, ...], Counter[str]] | None = None
     if found is not None:
         owners = defaultdict(Counter)
-    no_phrases: frozenset[tuple[str, ...]] = frozenset()
-    occ = occurrence.tolist()
-    none: frozenset[str] = frozenset()
-    pos = 0
-    for entry, (n_phr, n_kw, n_proc, _, _) in zip(entries, shape.tolist(), strict=True):
-        kw_at = pos + n_phr
-        short_end = kw_at + n_kw + n_proc
-        short = occ[pos:short_end]
-        answer = occ[short_end + 1]
-        pos = short_end + 2
-        texts: list[str] = []
-        for k in short:
-            j = joined.get(k)
-            if j is None:
-                j = parts[k].joined
-                j = joined[k] = strings.setdefault(j, j)
-            texts.append(j)
-        answered = answer_aspects.get(answer)
-        if answered is None:
-            answered = answer_aspects[answer] = memo.set(
-                frozenset(a for a, v in dict(parts[answer].aspect_weights).items() if v >= 3.0)
-            )
-        kw_phrases: set[tuple[str, ...]] = set()
-        for k in short[n_phr : n_phr + n_kw]:
-            if k not in keyword_phrase:
-                tp = parts[k]
-                keyword_phrase[k] = tp.analysis.content if tp.keyword_phrase else None
-            ph = keyword_phrase[k]
-            if ph is not None:
-                kw_phrases.add(ph)
-        scanned = tuple(parts[k].aspect_weights for k in short[:n_phr])
-        aspect_key = (entry.aspect, scanned)
-        aspects = aspects_memo.get(aspect_key)
-        if aspects is None:
-            by_text = {id(parts[k].analysis): parts[k].aspect_weights for k in short[:n_phr]}
-            analysed = [parts[k].analysis for k in short[:n_phr]]
-            aspects = aspects_memo[aspect_key] = memo.set(
-                aspect_model.entry_aspects(
-                    analysed[0], analysed[1:], entry.aspect, _weights_by_id(by_text)
-                )
-            )
-        info = EntryInfo(
-            key=group_key(entry),
-            texts=tuple(texts),
-            n_phrasings=n_phr,
-            named_by=len(texts) - 1 if entry.procedure else 0,
-            aspects=aspects,
-            answer_aspects=answered,
-            topics=memo.set(none.union(*[parts[k].topics for k in short])),
-            kw_phrases=memo.set(frozenset(kw_phrases)),
-        )
-        infos.append(info)
-        # (its words as one temporary set: sets kept per text would scatter the records
-        # over memory blocks they keep resident)
-        short_df.update(set(" ".join(texts).split()))
-        for ph in info.kw_phrases:
-            phrase_count[ph] = phrase_count.get(ph, 0) + 1
-        if owners is not None and found is not None:
-            held = [found[k] for k in short if k in found]
-            if held:
-                key = info.key
-                for ph in no_phrases.union(*held):
-                    owners[ph][key] += 1
-    return infos, lengths, occurrence, weights, per_entry, short_df, phrase_count, owners
+        found_no: dict[tuple[str, ...], int] = {}
+        f_size = np.zeros(len(parts) + 1, dtype=np.int64)
+        f_ids: list[int] = []
+        for k in sorted(found):
+            f_size[k + 1] = len(found[k])
+            f_ids.extend(found_no.setdefault(ph, len(found_no)) for ph in found[k])
+        f_start = np.cumsum(f_size)
+        f_arr = np.asarray(f_ids, dtype=np.int64)
+        found_phrases = list(found_no)
+        size = f_start[short + 1] - f_start[short]
+        at = np.repeat(f_start[short], size) + _ramp(size)
+        radix = len(found_phrases) + 1
+        entry_phrase_codes = _distinct_codes(np.repeat(short_entry, size) * radix + f_arr[at])
+        del size, at
+        ng = max(len(group_names), 1)
+        codes = (entry_phrase_codes % radix) * ng + gid[entry_phrase_codes // radix]
+        counted, counts = np.unique(codes, return_counts=True)
+        for code, c in zip(counted.tolist(), counts.tolist(), strict=True):
+            owners[found_phrases[code // ng]][group_names[code % ng]] = c
+    store = _RecordStore(
+        short=short.astype(np.int32),
+        short_start=short_start,
+        n_phrasings=shape[:, 0].astype(np.int32),
+        n_keywords=shape[:, 1].astype(np.int32),
+        has_procedure=shape[:, 2].astype(bool),
+        keys=keys,
+        aspect_of=aspect_of,
+        aspect_sets=aspect_sets,
+        answer_of=answer_of,
+        answer_sets=answer_sets,
+        joined=joined,
+        topic_of=tsid.astype(np.int32),
+        topic_sets=topic_sets,
+        keyword_phrase=keyword_phrase,
+    )
+    infos = EntryRecords(list(range(n)), store)
+    return _Records(
+        infos,
+        lengths,
+        occurrence,
+        weights,
+        per_entry,
+        short_df,
+        phrase_count,
+        owners,
+        group_topics,
+        group_aspects,
+    )
 
 
 def _entry_parts(entry: Entry, memo: _Memo | None = None) -> EntryParts:
@@ -761,7 +1041,7 @@ def _acronym(phrase: tuple[str, ...]) -> str:
 class IndexState:
     """The global part of an index. Treat as immutable: ``edit`` returns a new state."""
 
-    infos: list[EntryInfo]
+    infos: EntryRecords
     # postings (feature-major CSR); ``fid`` and ``codes`` are shared append-only by all states
     fid: dict[str, int]
     codes: _Codes
@@ -894,7 +1174,7 @@ class IndexState:
         indptr = np.zeros(len(fid) + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
         return cls._assemble(
-            infos,
+            EntryRecords(list(infos)),
             fid,
             codes,
             indptr,
@@ -1010,12 +1290,20 @@ class IndexState:
             run_times,
             *bulk.tally_streams(run_times),
         )
-        del bulk, scanned
+        # the distinct content words of each short text
+        nf = max(len(bulk.folded), 1)
+        at = np.flatnonzero(bulk.content & short_mask[bulk.text])
+        pairs = _distinct_codes(bulk.text[at] * nf + bulk.f[at])
+        tw_start = np.zeros(len(distinct) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(pairs // nf, minlength=len(distinct)), out=tw_start[1:])
+        text_words = (tw_start, pairs % nf, bulk.folded)
+        del bulk, scanned, at, pairs
         number_of = {t: k for k, t in enumerate(distinct)}
         del distinct
-        records = _entry_records(entries, flat, number_of, parts, found)
-        infos, lengths, occurrence, weights, per_entry, short_df, phrase_count, owners = records
-        del parts, number_of, flat, found, records
+        records = _entry_records(entries, flat, number_of, parts, text_words, found)
+        del parts, number_of, flat, found, text_words
+        infos, lengths, occurrence = records.infos, records.lengths, records.occurrence
+        weights, per_entry = records.weights, records.per_entry
         # the features of every text occurrence, read from its text's in the table
         pool_ids, pool_counts, pool_start, pool_size = text_features.table()
         del text_features
@@ -1069,16 +1357,18 @@ class IndexState:
             idx.astype(np.int32, copy=False),
             code.astype(np.uint16).reshape(-1),
             lengths,
-            short_df,
+            records.short_df,
             frozenset(general_words),
             tally.spellings(),
             general_pairs,
             tally.pairs,
             tally.runs,
-            phrase_count,
+            records.phrase_count,
             keyword_topics,
-            owners,
+            records.owners,
+            (records.group_topics, records.group_aspects),
         )
+        del records
         _release_freed_memory()
         return state
 
@@ -1109,7 +1399,7 @@ class IndexState:
     @classmethod
     def _assemble(
         cls,
-        infos: list[EntryInfo],
+        infos: EntryRecords,
         fid: dict[str, int],
         codes: _Codes,
         indptr: np.ndarray,
@@ -1125,9 +1415,11 @@ class IndexState:
         phrase_count: dict[tuple[str, ...], int],
         keyword_topics: bool,
         owners_made: dict[tuple[str, ...], Counter[str]] | None = None,
+        group_sets: tuple[dict[str, set[str]], dict[str, set[str]]] | None = None,
     ) -> IndexState:
         """The state from the postings and the sums of the entries' parts (``owners_made``:
-        the keyword phrases' owners, where the bulk build counted them)."""
+        the keyword phrases' owners, and ``group_sets``: the topics and aspects of each
+        group's entries, where the bulk build counted them)."""
         # Word pairs of the language resources count once each (``GENERAL_PAIRS`` in search.py);
         # an edit only adds or removes an entry's own pairs, so these stay.
         spelling_pairs: dict[tuple[str, str], int] = dict.fromkeys(general_pairs, 1)
@@ -1186,8 +1478,8 @@ class IndexState:
             state.keyword_topics = {
                 ph: "kw:" + " ".join(ph) for ph, o in state.owners.items() if len(o) == 1
             }
-        state.keys = [i.key for i in infos]
-        state._regroup(set(state.keys))
+        state.keys = [infos.key(i) for i in range(len(infos))]
+        state._regroup(set(state.keys), base=group_sets)
         return state
 
     def _set_acronym(self, acro: str) -> None:
@@ -1198,9 +1490,14 @@ class IndexState:
         else:
             self.acronyms[acro] = best
 
-    def _regroup(self, keys: set[str], members: dict[str, list[int]] | None = None) -> None:
+    def _regroup(
+        self,
+        keys: set[str],
+        members: dict[str, list[int]] | None = None,
+        base: tuple[dict[str, set[str]], dict[str, set[str]]] | None = None,
+    ) -> None:
         """Members of every group (``members`` when they did not change); topics and aspects
-        of the groups in ``keys``."""
+        of the groups in ``keys`` (``base``: those of their entries, already counted)."""
         if members is None:
             members = defaultdict(list)
             for i, k in enumerate(self.keys):
@@ -1220,10 +1517,14 @@ class IndexState:
                 continue
             topics: set[str] = set(kw_by_key.get(k, ()))
             asp: set[str] = set()
-            for i in mem:
-                info = self.infos[i]
-                topics |= info.topics
-                asp |= info.aspects | info.answer_aspects
+            if base is not None:
+                topics |= base[0][k]
+                asp |= base[1][k]
+            else:
+                for i in mem:
+                    info = self.infos[i]
+                    topics |= info.topics
+                    asp |= info.aspects | info.answer_aspects
             # one object for equal sets of different groups (most groups share a few)
             self.group_topics[k] = shared.setdefault(frozenset(topics), frozenset(topics))
             self.group_aspects[k] = shared.setdefault(frozenset(asp), frozenset(asp))
@@ -1235,7 +1536,7 @@ class IndexState:
         None inserts ``new`` there, ``new`` None deletes ``old``."""
         if old is None and new is None:
             raise ValueError("an edit needs an old or a new entry")
-        infos = list(self.infos)
+        infos = self.infos.copy()
         keys = list(self.keys)
         indptr, idx, code = self._edit_postings(position, old, new)
         lengths = self.lengths
@@ -1464,12 +1765,15 @@ class IndexState:
         """Which groups' entries use a phrase that just became a keyword (all entries read)."""
         owners: Counter[str] = Counter()
         first = ph[0]
-        for info in self.infos:
-            # (a word of a text is a part of its string: a quick test before the exact one)
-            if info is skip or not any(first in t for t in info.texts):
+        infos = self.infos
+        for i in range(len(infos)):
+            # (a word of a text is a part of its string: a quick test before the exact one;
+            # the records not made yet are not made)
+            texts = infos.texts(i)
+            if infos.peek(i) is skip or not any(first in t for t in texts):
                 continue
-            if ph in _short_runs(info):
-                owners[info.key] += 1
+            if ph in _short_runs_of(texts):
+                owners[infos.key(i)] += 1
         return dict(owners)
 
 
@@ -1480,8 +1784,17 @@ def _short_runs(
 ) -> set[tuple[str, ...]]:
     """Runs of 2 to 5 words of an entry's short fields (where keyword phrases are looked for);
     with ``among``, only those in it (``starts``: their first two words, to skip the rest)."""
+    return _short_runs_of(info.texts, among, starts)
+
+
+def _short_runs_of(
+    texts: tuple[str, ...],
+    among: Container[tuple[str, ...]] | None = None,
+    starts: Container[tuple[str, ...]] | None = None,
+) -> set[tuple[str, ...]]:
+    """``_short_runs`` of the short texts (content words joined by spaces) of an entry."""
     out: set[tuple[str, ...]] = set()
-    for seq in info.short_texts:
+    for seq in (tuple(t.split()) for t in texts):
         for j in range(len(seq) - 1):
             if starts is not None and seq[j : j + 2] not in starts:
                 continue
