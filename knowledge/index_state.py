@@ -51,7 +51,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -579,11 +579,25 @@ def _entry_info(
     return info, length
 
 
-def _weights_by_id(
-    by_text: dict[int, tuple[tuple[str, float], ...]],
-) -> Callable[[Analysis], dict[str, float]]:
-    """``aspect_weights`` of the analyses already scanned, by object."""
-    return lambda a: dict(by_text[id(a)])
+def _weights_of_stand_in(a: Analysis) -> dict[str, float]:
+    """``aspect_weights`` of a phrasing that ``_entry_records`` stands in for by its weights."""
+    return dict(cast("tuple[tuple[str, float], ...]", a))
+
+
+@dataclass(slots=True)
+class _TextColumns:
+    """What the bulk build read of its distinct texts, by text number."""
+
+    contents: dict[int, tuple[str, ...]]
+    """The content words of the short texts (phrasings, keywords, procedure names) ..."""
+    topics: dict[int, frozenset[str]]
+    """... their topics (those with some) ..."""
+    weights: dict[int, tuple[tuple[str, float], ...]]
+    """... the aspect weights of every text (those with some) ..."""
+    keyword_phrase: dict[int, tuple[str, ...]]
+    """... the keywords that are phrases (``_TextParts.keyword_phrase``) ..."""
+    n_content: np.ndarray
+    """... and how many content words every text has."""
 
 
 _FIELD_ORDER = ("phrasing", "keywords", "procedure", "category", "answer")
@@ -643,7 +657,7 @@ def _entry_records(
     entries: Sequence[Entry],
     flat: Sequence[str],
     number_of: dict[str, int],
-    parts: Sequence[_TextParts],
+    texts: _TextColumns,
     text_words: tuple[np.ndarray, np.ndarray, list[str]],
     found: dict[int, frozenset[tuple[str, ...]]] | None = None,
 ) -> _Records:
@@ -651,7 +665,8 @@ def _entry_records(
     ``EntryRecords``) and the sums over them the bulk build needs, from the parts of the
     distinct texts (``parts``, by number), every text occurrence (``flat``, entry by entry,
     field by field) and the distinct content words of each short text (``text_words``: the
-    start of each text's among the word ids, the ids, and the words by id): the weighted
+    start of each text's among the word ids, the ids, the words by id, and how many content
+    words each text has, distinct or not): the weighted
     lengths, each occurrence's text number and field weight, how many texts each entry has,
     the document frequencies of short-field words, how many entries have each keyword phrase;
     with ``found`` (the keyword phrases in each short text, by number:
@@ -678,11 +693,7 @@ def _entry_records(
     field = np.repeat(np.tile(np.arange(len(_FIELD_ORDER)), n), shape.reshape(-1))
     weights = field_weight[field]
     # the weighted length of each entry: ``length += w * n_content`` over its texts in order
-    n_content = np.fromiter(
-        (tp.n_content if tp.n_content >= 0 else len(tp.analysis.content) for tp in parts),
-        np.int64,
-        len(parts),
-    )
+    n_content = texts.n_content
     term = weights * n_content[occurrence]
     starts = np.cumsum(per_entry) - per_entry
     slot = np.arange(len(flat), dtype=np.int64) - np.repeat(starts, per_entry)
@@ -707,23 +718,22 @@ def _entry_records(
     del is_short, kw_occ, field, owner
     # per distinct text: its content joined (short texts), topics, keyword phrase
     strings: dict[str, str] = {}
-    joined: list[str | None] = [None] * len(parts)
+    n_texts = len(texts.n_content)
+    joined: list[str | None] = [None] * n_texts
     for k in _distinct_codes(short).tolist():
-        j = parts[k].joined
+        j = " ".join(texts.contents[k])
         joined[k] = strings.setdefault(j, j)
     del strings
-    topics = {k: parts[k].topics for k in _distinct_codes(short).tolist() if parts[k].topics}
-    keyword_phrase: dict[int, tuple[str, ...]] = {}
-    for k in _distinct_codes(kw_text).tolist():
-        tp = parts[k]
-        if tp.keyword_phrase:
-            keyword_phrase[k] = tp.analysis.content
+    topics = {k: ts for k, ts in texts.topics.items() if ts}
+    keyword_phrase = texts.keyword_phrase
+    weights_of = texts.weights
+    no_weights: tuple[tuple[str, float], ...] = ()
     # answer aspects, per distinct answer text
     answer_sets: list[frozenset[str]] = []
     answer_set_no: dict[frozenset[str], int] = {}
     answer_no_of_text: dict[int, int] = {}
     for k in _distinct_codes(answer_of_entry).tolist():
-        got = frozenset(a for a, v in dict(parts[k].aspect_weights).items() if v >= 3.0)
+        got = frozenset(a for a, v in dict(weights_of.get(k, no_weights)).items() if v >= 3.0)
         i = answer_set_no.get(got)
         if i is None:
             i = answer_set_no[got] = len(answer_sets)
@@ -744,13 +754,15 @@ def _entry_records(
         zip(entries, starts.tolist(), shape[:, 0].tolist(), strict=True)
     ):
         phr = occ[lo : lo + n_phr]
-        aspect_key = (entry.aspect, tuple([parts[k].aspect_weights for k in phr]))
+        scanned = tuple([weights_of.get(k, no_weights) for k in phr])
+        aspect_key = (entry.aspect, scanned)
         got_no = aspects_memo.get(aspect_key)
         if got_no is None:
-            by_text = {id(parts[k].analysis): parts[k].aspect_weights for k in phr}
-            analysed = [parts[k].analysis for k in phr]
+            # (each phrasing stands for itself by its weights: ``entry_aspects`` reads a
+            # phrasing only through ``weights_of``)
+            stand_ins = cast("list[Analysis]", list(scanned))
             got = aspect_model.entry_aspects(
-                analysed[0], analysed[1:], entry.aspect, _weights_by_id(by_text)
+                stand_ins[0], stand_ins[1:], entry.aspect, _weights_of_stand_in
             )
             got_no = aspect_set_no.get(got)
             if got_no is None:
@@ -766,7 +778,7 @@ def _entry_records(
     del group_no
     topic_sets: list[frozenset[str]] = []
     topic_set_no: dict[frozenset[str], int] = {}
-    tsid = np.full(len(parts), -1, dtype=np.int64)
+    tsid = np.full(n_texts, -1, dtype=np.int64)
     for k, ts in topics.items():
         if ts not in topic_set_no:
             topic_set_no[ts] = len(topic_sets)
@@ -794,9 +806,9 @@ def _entry_records(
     # temporary arrays stay small)
     for lo in range(0, n, RECORD_BLOCK):
         a, b = int(short_start[lo]), int(short_start[min(lo + RECORD_BLOCK, n)])
-        texts = short[a:b]
-        size = tw_start[texts + 1] - tw_start[texts]
-        at = np.repeat(tw_start[texts], size) + _ramp(size)
+        block = short[a:b]
+        size = tw_start[block + 1] - tw_start[block]
+        at = np.repeat(tw_start[block], size) + _ramp(size)
         entry_word = _distinct_codes(np.repeat(short_entry[a:b], size) * nw + tw_ids[at])
         del size, at
         df += np.bincount(entry_word % nw, minlength=nw)
@@ -828,15 +840,18 @@ def _entry_records(
     owners: dict[tuple[str, ...], Counter[str]] | None = None
     if found is not None:
         owners = defaultdict(Counter)
-        found_no: dict[tuple[str, ...], int] = {}
-        f_size = np.zeros(len(parts) + 1, dtype=np.int64)
-        f_ids: list[int] = []
-        for k in sorted(found):
-            f_size[k + 1] = len(found[k])
-            f_ids.extend(found_no.setdefault(ph, len(found_no)) for ph in found[k])
+        holders = sorted(found)
+        held_sets = [found[k] for k in holders]
+        every = [ph for phs in held_sets for ph in phs]
+        found_phrases = list(dict.fromkeys(every))
+        found_no = {ph: i for i, ph in enumerate(found_phrases)}
+        f_size = np.zeros(n_texts + 1, dtype=np.int64)
+        f_size[np.asarray(holders, dtype=np.int64) + 1] = np.fromiter(
+            map(len, held_sets), np.int64, len(held_sets)
+        )
         f_start = np.cumsum(f_size)
-        f_arr = np.asarray(f_ids, dtype=np.int64)
-        found_phrases = list(found_no)
+        f_arr = np.fromiter(map(found_no.__getitem__, every), np.int64, len(every))
+        del holders, held_sets, every, found_no
         size = f_start[short + 1] - f_start[short]
         at = np.repeat(f_start[short], size) + _ramp(size)
         radix = len(found_phrases) + 1
@@ -1250,38 +1265,30 @@ class IndexState:
         scanned = bulk.scan()
         # the cue words of a text are read as a keyword's (``keyword_phrase``); the topics of
         # the texts of short fields
-        short = short_mask.tolist()
-        keywords = {t for e in entries for t in e.keywords}
-        topics = bulk.topics(short_mask)
-        empty: frozenset[str] = frozenset()
-        no_words: tuple[str, ...] = ()
-        parts = [
-            _TextParts(
-                t,
-                Analysis((), (), short_contents.get(k, no_words), ()),
-                (),
-                (),
-                [],
-                scanned.weights(k),
-                scanned.cues(k) if t in keywords else empty,
-                number=k,
-                _topics=topics.get(k, empty) if short[k] else None,
-                n_content=-1 if short[k] else c,
-            )
-            for k, (t, c) in enumerate(zip(distinct, n_contents.tolist(), strict=True))
-        ]
-        del topics, short, short_contents, n_contents
+        number_of = {t: k for k, t in enumerate(distinct)}
+        # the keywords that are phrases which may name their procedure
+        # (``_TextParts.keyword_phrase``, with the cue words the scan found)
+        keyword_phrase: dict[int, tuple[str, ...]] = {}
+        for k in sorted({number_of[t] for e in entries for t in e.keywords}):
+            c = short_contents[k]
+            if (
+                2 <= len(c) <= 5
+                and all(x.isalpha() for x in c)
+                and len(scanned.cues(k)) < len(set(c))
+            ):
+                keyword_phrase[k] = c
+        columns = _TextColumns(
+            short_contents,
+            bulk.topics(short_mask),
+            scanned.weights_of,
+            keyword_phrase,
+            n_contents,
+        )
+        del short_contents, keyword_phrase
         # the keyword phrases (keywords of 2 to 5 content words ...) in every short text
         found: dict[int, frozenset[tuple[str, ...]]] | None = None
         if keyword_topics:
-            kw_phrases = {
-                parts[k].analysis.content
-                for k, t in enumerate(distinct)
-                if t in keywords and parts[k].keyword_phrase
-            }
-            found = bulk.phrases_in(run_times > 0, sorted(kw_phrases))
-            del kw_phrases
-        del keywords
+            found = bulk.phrases_in(run_times > 0, sorted(set(columns.keyword_phrase.values())))
         if text_features.at_once:
             text_features.load(len(distinct), *bulk.feature_streams(fid))
         tally = _Tally()
@@ -1297,11 +1304,13 @@ class IndexState:
         tw_start = np.zeros(len(distinct) + 1, dtype=np.int64)
         np.cumsum(np.bincount(pairs // nf, minlength=len(distinct)), out=tw_start[1:])
         text_words = (tw_start, pairs % nf, bulk.folded)
-        del bulk, scanned, at, pairs
-        number_of = {t: k for k, t in enumerate(distinct)}
+        del bulk, scanned, at, pairs, n_contents
         del distinct
-        records = _entry_records(entries, flat, number_of, parts, text_words, found)
-        del parts, number_of, flat, found, text_words
+        records = _entry_records(entries, flat, number_of, columns, text_words, found)
+        del columns, number_of, flat, found, text_words
+        # (the texts' columns and the records' temporary arrays are freed: their memory given
+        # back before the postings' large arrays are made, not kept resident under them)
+        _release_freed_memory()
         infos, lengths, occurrence = records.infos, records.lengths, records.occurrence
         weights, per_entry = records.weights, records.per_entry
         # the features of every text occurrence, read from its text's in the table
