@@ -146,14 +146,18 @@ class Column:
     """One field of every entry's ``EntryInfo``, by position (``column[i]``), read in place:
     an edit does not copy a list per field."""
 
-    __slots__ = ("_get", "_infos")
+    __slots__ = ("_get", "_infos", "_items")
 
     def __init__(self, infos: EntryRecords | list[EntryInfo], name: str) -> None:
         self._infos = infos
+        # (the records' own list, read directly where the record is made: a search reads
+        # a few fields of each of its candidates)
+        self._items: list[Any] = infos._items if isinstance(infos, EntryRecords) else infos
         self._get = operator.attrgetter(name)
 
     def __getitem__(self, i: int) -> Any:
-        return self._get(self._infos[i])
+        x = self._items[i]
+        return self._get(self._infos[i] if x.__class__ is int else x)
 
     def __len__(self) -> int:
         return len(self._infos)
@@ -165,7 +169,8 @@ class SetView(Column):
     __slots__ = ()
 
     def __getitem__(self, i: int) -> frozenset[str]:
-        return frozenset(self._get(self._infos[i]))
+        x = self._items[i]
+        return frozenset(self._get(self._infos[i] if x.__class__ is int else x))
 
 
 class SetsView(Column):
@@ -174,7 +179,8 @@ class SetsView(Column):
     __slots__ = ()
 
     def __getitem__(self, i: int) -> tuple[frozenset[str], ...]:
-        return tuple(frozenset(t) for t in self._get(self._infos[i]))
+        x = self._items[i]
+        return tuple(frozenset(t) for t in self._get(self._infos[i] if x.__class__ is int else x))
 
 
 @dataclass(slots=True, eq=False)
