@@ -51,7 +51,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, cast, overload
 
 import numpy as np
 
@@ -254,7 +254,15 @@ class EntryRecords:
     def __len__(self) -> int:
         return len(self._items)
 
-    def __getitem__(self, i: int) -> EntryInfo:
+    @overload
+    def __getitem__(self, i: int) -> EntryInfo: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[EntryInfo]: ...
+
+    def __getitem__(self, i: int | slice) -> EntryInfo | list[EntryInfo]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self._items)))]
         x = self._items[i]
         if isinstance(x, int):
             assert self._store is not None
@@ -376,11 +384,6 @@ class _TextParts:
     _keyword: bool | None = None
     _ids: array[int] | None = None
     _counts: array[float] | None = None
-    number: int = -1
-    """Its place among the distinct texts of a build (``_TextFeatures``), -1 until then."""
-    n_content: int = -1
-    """How many content words it has, where the build keeps only that of its analysis (the
-    texts of the long fields), else -1."""
 
     @property
     def feats(self) -> tuple[tuple[str, float], ...]:
@@ -553,7 +556,7 @@ def _entry_info(
     kws: list[_TextParts] = []
     procs: list[_TextParts] = []
     for fname, tp, w in texts:
-        n_content = tp.n_content if tp.n_content >= 0 else len(tp.analysis.content)
+        n_content = len(tp.analysis.content)
         if fname == "answer":
             answered = dict(tp.aspect_weights)
         elif fname != "category":
@@ -1887,7 +1890,7 @@ def _ids_of(
 
 class _TextFeatures:
     """The features of the distinct texts of a build and their counts, by the texts' numbers
-    (``_TextParts.number``, in the order they are added).
+    (in the order they are added).
 
     When a word pair weighs 1 (``features.BIGRAM_WEIGHT``), the features are counted at once
     with numpy, from the feature ids of each text's content words (aspect cue words as

@@ -40,6 +40,7 @@ def test_records_are_made_when_asked_and_equal_each_entrys_own() -> None:
     for i, e in enumerate(entries):
         assert infos[i] == entry_parts(e).info
     assert all(infos.peek(i) is not None for i in range(len(infos)))
+    assert infos[2:5] == [entry_parts(e).info for e in entries[2:5]]
 
 
 def test_an_edit_copies_the_records_without_making_them() -> None:
