@@ -28,7 +28,9 @@ from knowledge.search import MAX_EDITS, Index, Thresholds
 log = logging.getLogger(__name__)
 
 KNOWLEDGE = Path(__file__).resolve().parent
-FORMAT = 4
+FORMAT = 5
+"""Bumped when the stored state changes shape (5: the entry records made when first asked,
+``index_state.EntryRecords``)."""
 
 
 @lru_cache(maxsize=1)

@@ -51,14 +51,14 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast, overload
 
 import numpy as np
 
 from knowledge import aspects as aspect_model
 from knowledge import features
 from knowledge.bulk_normalize import analyze_many
-from knowledge.bulk_texts import BulkTexts
+from knowledge.bulk_texts import BulkTexts, stable_argsort
 from knowledge.entry import Entry
 from knowledge.normalize import Analysis, analyze_words, fold, words, words_many
 from knowledge.topics import topics_of
@@ -146,14 +146,18 @@ class Column:
     """One field of every entry's ``EntryInfo``, by position (``column[i]``), read in place:
     an edit does not copy a list per field."""
 
-    __slots__ = ("_get", "_infos")
+    __slots__ = ("_get", "_infos", "_items")
 
-    def __init__(self, infos: list[EntryInfo], name: str) -> None:
+    def __init__(self, infos: EntryRecords | list[EntryInfo], name: str) -> None:
         self._infos = infos
+        # (the records' own list, read directly where the record is made: a search reads
+        # a few fields of each of its candidates)
+        self._items: list[Any] = infos._items if isinstance(infos, EntryRecords) else infos
         self._get = operator.attrgetter(name)
 
     def __getitem__(self, i: int) -> Any:
-        return self._get(self._infos[i])
+        x = self._items[i]
+        return self._get(self._infos[i] if x.__class__ is int else x)
 
     def __len__(self) -> int:
         return len(self._infos)
@@ -165,7 +169,8 @@ class SetView(Column):
     __slots__ = ()
 
     def __getitem__(self, i: int) -> frozenset[str]:
-        return frozenset(self._get(self._infos[i]))
+        x = self._items[i]
+        return frozenset(self._get(self._infos[i] if x.__class__ is int else x))
 
 
 class SetsView(Column):
@@ -174,7 +179,145 @@ class SetsView(Column):
     __slots__ = ()
 
     def __getitem__(self, i: int) -> tuple[frozenset[str], ...]:
-        return tuple(frozenset(t) for t in self._get(self._infos[i]))
+        x = self._items[i]
+        return tuple(frozenset(t) for t in self._get(self._infos[i] if x.__class__ is int else x))
+
+
+@dataclass(slots=True, eq=False)
+class _RecordStore:
+    """What the bulk build keeps to make an entry's ``EntryInfo`` when it is first asked for
+    (``EntryRecords``): per entry, the numbers of its short texts and a few small ids; per
+    distinct short text, its content joined, topics and keyword phrase. The sums over all
+    entries (document frequencies, owners, group topics and aspects) are made at the build,
+    from the same arrays."""
+
+    short: np.ndarray
+    """The short texts' numbers, entry after entry (phrasings, keywords, procedure name)."""
+    short_start: np.ndarray
+    n_phrasings: np.ndarray
+    n_keywords: np.ndarray
+    has_procedure: np.ndarray
+    keys: list[str]
+    aspect_of: np.ndarray
+    aspect_sets: list[frozenset[str]]
+    answer_of: np.ndarray
+    answer_sets: list[frozenset[str]]
+    joined: list[str | None]
+    """By text number: the content words joined (short texts only) ..."""
+    topic_of: np.ndarray
+    """... the number of its topics among ``topic_sets`` (-1: none) ..."""
+    topic_sets: list[frozenset[str]]
+    keyword_phrase: dict[int, tuple[str, ...]]
+    """... and, for a keyword, the phrase it is (when it is one)."""
+    shared: dict[frozenset[Any], frozenset[Any]] = field(default_factory=dict)
+
+    def texts(self, e: int) -> tuple[str, ...]:
+        lo, hi = int(self.short_start[e]), int(self.short_start[e + 1])
+        joined = self.joined
+        return tuple([joined[k] or "" for k in self.short[lo:hi].tolist()])
+
+    def make(self, e: int) -> EntryInfo:
+        """The ``EntryInfo`` ``_entry_info`` gives for entry ``e``."""
+        lo, hi = int(self.short_start[e]), int(self.short_start[e + 1])
+        ks = self.short[lo:hi].tolist()
+        n_phr, n_kw = int(self.n_phrasings[e]), int(self.n_keywords[e])
+        joined = self.joined
+        texts = tuple([joined[k] or "" for k in ks])
+        kwp, shared, sets = self.keyword_phrase, self.shared, self.topic_sets
+        none: frozenset[str] = frozenset()
+        on = none.union(*[sets[t] for t in self.topic_of[ks].tolist() if t >= 0])
+        kw = frozenset([kwp[k] for k in ks[n_phr : n_phr + n_kw] if k in kwp])
+        return EntryInfo(
+            key=self.keys[e],
+            texts=texts,
+            n_phrasings=n_phr,
+            named_by=len(texts) - 1 if self.has_procedure[e] else 0,
+            aspects=self.aspect_sets[int(self.aspect_of[e])],
+            answer_aspects=self.answer_sets[int(self.answer_of[e])],
+            topics=shared.setdefault(on, on),
+            kw_phrases=shared.setdefault(kw, kw),
+        )
+
+
+class EntryRecords:
+    """Every entry's ``EntryInfo`` by position, each made when first asked for (a search reads
+    those of its few candidates; a bulk build of 20,000 entries made them all, a tenth of its
+    time) and kept. Edited like a list, copy-on-write (``copy``): a position holds an
+    ``EntryInfo`` or the entry's number in the store of the build that made it."""
+
+    __slots__ = ("_items", "_store")
+
+    def __init__(self, items: list[EntryInfo | int], store: _RecordStore | None = None) -> None:
+        self._items = items
+        self._store = store
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, i: int) -> EntryInfo: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[EntryInfo]: ...
+
+    def __getitem__(self, i: int | slice) -> EntryInfo | list[EntryInfo]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self._items)))]
+        x = self._items[i]
+        if isinstance(x, int):
+            assert self._store is not None
+            x = self._items[i] = self._store.make(x)
+        return x
+
+    def __setitem__(self, i: int, info: EntryInfo) -> None:
+        self._items[i] = info
+
+    def __delitem__(self, i: int) -> None:
+        del self._items[i]
+
+    def insert(self, i: int, info: EntryInfo) -> None:
+        self._items.insert(i, info)
+
+    def __iter__(self) -> Iterator[EntryInfo]:
+        for i in range(len(self._items)):
+            yield self[i]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, EntryRecords | list):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __getstate__(self) -> tuple[list[EntryInfo | int], _RecordStore | None]:
+        return self._items, self._store
+
+    def __setstate__(self, state: tuple[list[EntryInfo | int], _RecordStore | None]) -> None:
+        self._items, self._store = state
+
+    def copy(self) -> EntryRecords:
+        return EntryRecords(list(self._items), self._store)
+
+    def peek(self, i: int) -> EntryInfo | None:
+        """The ``EntryInfo`` at ``i`` if made, else None (nothing is made)."""
+        x = self._items[i]
+        return None if isinstance(x, int) else x
+
+    def texts(self, i: int) -> tuple[str, ...]:
+        """``self[i].texts``, without making the record."""
+        x = self._items[i]
+        if isinstance(x, int):
+            assert self._store is not None
+            return self._store.texts(x)
+        return x.texts
+
+    def key(self, i: int) -> str:
+        """``self[i].key``, without making the record."""
+        x = self._items[i]
+        if isinstance(x, int):
+            assert self._store is not None
+            return self._store.keys[x]
+        return x.key
 
 
 class GroupColumn:
@@ -241,11 +384,6 @@ class _TextParts:
     _keyword: bool | None = None
     _ids: array[int] | None = None
     _counts: array[float] | None = None
-    number: int = -1
-    """Its place among the distinct texts of a build (``_TextFeatures``), -1 until then."""
-    n_content: int = -1
-    """How many content words it has, where the build keeps only that of its analysis (the
-    texts of the long fields), else -1."""
 
     @property
     def feats(self) -> tuple[tuple[str, float], ...]:
@@ -418,7 +556,7 @@ def _entry_info(
     kws: list[_TextParts] = []
     procs: list[_TextParts] = []
     for fname, tp, w in texts:
-        n_content = tp.n_content if tp.n_content >= 0 else len(tp.analysis.content)
+        n_content = len(tp.analysis.content)
         if fname == "answer":
             answered = dict(tp.aspect_weights)
         elif fname != "category":
@@ -448,6 +586,320 @@ def _entry_info(
         kw_phrases=memo.set(frozenset(kw_phrases)),
     )
     return info, length
+
+
+def _weights_of_stand_in(a: Analysis) -> dict[str, float]:
+    """``aspect_weights`` of a phrasing that ``_entry_records`` stands in for by its weights."""
+    return dict(cast("tuple[tuple[str, float], ...]", a))
+
+
+@dataclass(slots=True)
+class _TextColumns:
+    """What the bulk build read of its distinct texts, by text number."""
+
+    contents: dict[int, tuple[str, ...]]
+    """The content words of the short texts (phrasings, keywords, procedure names) ..."""
+    topics: dict[int, frozenset[str]]
+    """... their topics (those with some) ..."""
+    weights: dict[int, tuple[tuple[str, float], ...]]
+    """... the aspect weights of every text (those with some) ..."""
+    keyword_phrase: dict[int, tuple[str, ...]]
+    """... the keywords that are phrases (``_TextParts.keyword_phrase``) ..."""
+    n_content: np.ndarray
+    """... and how many content words every text has."""
+
+
+_FIELD_ORDER = ("phrasing", "keywords", "procedure", "category", "answer")
+"""The fields of ``_fields``, in its order."""
+
+
+@dataclass(slots=True)
+class _Records:
+    """What ``_entry_records`` gives: the entries' records and the sums over them."""
+
+    infos: EntryRecords
+    lengths: np.ndarray
+    occurrence: np.ndarray
+    """The text number of every text occurrence, entry after entry, field by field ..."""
+    weights: np.ndarray
+    """... its field's weight ..."""
+    per_entry: np.ndarray
+    """... and how many texts each entry has."""
+    short_df: Counter[str]
+    phrase_count: dict[tuple[str, ...], int]
+    owners: dict[tuple[str, ...], Counter[str]] | None
+    group_topics: dict[str, set[str]]
+    """The topics of each group's entries (without its keyword topics) ..."""
+    group_aspects: dict[str, set[str]]
+    """... and their aspects and answer aspects."""
+
+
+RECORD_BLOCK = 2048
+"""Entries whose (entry, word) pairs are counted at a time by ``_entry_records``."""
+
+
+def _ramp(sizes: np.ndarray) -> np.ndarray:
+    """0, 1, ... size - 1 for each of ``sizes``, one after the other."""
+    return np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+
+
+def _distinct_pairs(a: np.ndarray, b: np.ndarray) -> list[tuple[int, int]]:
+    """The distinct pairs (a[i], b[i]) of non-negative ids, in increasing order."""
+    if len(a) == 0:
+        return []
+    radix = int(b.max()) + 1
+    codes = _distinct_codes(a.astype(np.int64) * radix + b)
+    return list(zip((codes // radix).tolist(), (codes % radix).tolist(), strict=True))
+
+
+def _distinct_codes(codes: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted."""
+    if len(codes) == 0:
+        return codes
+    codes = np.sort(codes)
+    keep = np.ones(len(codes), dtype=bool)
+    keep[1:] = codes[1:] != codes[:-1]
+    return codes[keep]
+
+
+def _entry_records(
+    entries: Sequence[Entry],
+    flat: Sequence[str],
+    number_of: dict[str, int],
+    texts: _TextColumns,
+    text_words: tuple[np.ndarray, np.ndarray, list[str]],
+    found: dict[int, frozenset[tuple[str, ...]]] | None = None,
+) -> _Records:
+    """The entries' records (``_entry_info`` of each, made when first asked for:
+    ``EntryRecords``) and the sums over them the bulk build needs, from the parts of the
+    distinct texts (``parts``, by number), every text occurrence (``flat``, entry by entry,
+    field by field) and the distinct content words of each short text (``text_words``: the
+    start of each text's among the word ids, the ids, the words by id, and how many content
+    words each text has, distinct or not): the weighted
+    lengths, each occurrence's text number and field weight, how many texts each entry has,
+    the document frequencies of short-field words, how many entries have each keyword phrase;
+    with ``found`` (the keyword phrases in each short text, by number:
+    ``BulkTexts.phrases_in``), how many entries of each group have each phrase in their short
+    texts (``owners``); the topics and aspects of each group's entries.
+
+    What depends on one text only is made once per distinct text; the sums over the entries
+    are counted with numpy over (entry, text) and (entry, word) pairs; the lengths are summed
+    text slot by text slot, so each entry's sum is added in the order ``_entry_info`` adds it
+    (the same floats, bit for bit). An entry's own work left here is its group key and its
+    aspects (one ``entry_aspects`` per stated aspect and phrasing weights)."""
+    n = len(entries)
+    occurrence = np.fromiter(map(number_of.__getitem__, flat), np.int64, len(flat))
+    # how many texts of each field every entry has, in ``_fields`` order
+    shape = np.zeros((n, len(_FIELD_ORDER)), dtype=np.int64)
+    shape[:, 0] = np.fromiter((len(e.phrasings) for e in entries), np.int64, n)
+    shape[:, 1] = np.fromiter((len(e.keywords) for e in entries), np.int64, n)
+    shape[:, 2] = np.fromiter((1 if e.procedure else 0 for e in entries), np.int64, n)
+    shape[:, 3:] = 1
+    per_entry = shape.sum(axis=1)
+    if int(per_entry.sum()) != len(flat):
+        raise ValueError("the text occurrences do not follow the entries' fields")
+    field_weight = np.asarray([features.FIELD_WEIGHTS[f] for f in _FIELD_ORDER], np.float64)
+    field = np.repeat(np.tile(np.arange(len(_FIELD_ORDER)), n), shape.reshape(-1))
+    weights = field_weight[field]
+    # the weighted length of each entry: ``length += w * n_content`` over its texts in order
+    n_content = texts.n_content
+    term = weights * n_content[occurrence]
+    starts = np.cumsum(per_entry) - per_entry
+    slot = np.arange(len(flat), dtype=np.int64) - np.repeat(starts, per_entry)
+    owner = np.repeat(np.arange(n, dtype=np.int64), per_entry)
+    lengths = np.zeros(n, dtype=np.float64)
+    by_slot = stable_argsort(slot)
+    bounds = np.searchsorted(slot[by_slot], np.arange(int(per_entry.max(initial=0)) + 1))
+    for lo, hi in itertools.pairwise([*bounds.tolist(), len(flat)]):
+        at = by_slot[lo:hi]
+        lengths[owner[at]] += term[at]
+    del term, slot, by_slot, n_content
+    # the short texts (phrasings, keywords, procedure name) of every entry, in order
+    is_short = field < 3
+    short = occurrence[is_short]
+    short_entry = owner[is_short]
+    n_short = shape[:, :3].sum(axis=1)
+    short_start = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(n_short, out=short_start[1:])
+    kw_occ = field == 1
+    kw_text, kw_entry = occurrence[kw_occ], owner[kw_occ]
+    answer_of_entry = occurrence[starts + per_entry - 1]
+    del is_short, kw_occ, field, owner
+    # per distinct text: its content joined (short texts), topics, keyword phrase
+    strings: dict[str, str] = {}
+    n_texts = len(texts.n_content)
+    joined: list[str | None] = [None] * n_texts
+    for k in _distinct_codes(short).tolist():
+        j = " ".join(texts.contents[k])
+        joined[k] = strings.setdefault(j, j)
+    del strings
+    topics = {k: ts for k, ts in texts.topics.items() if ts}
+    keyword_phrase = texts.keyword_phrase
+    weights_of = texts.weights
+    no_weights: tuple[tuple[str, float], ...] = ()
+    # answer aspects, per distinct answer text
+    answer_sets: list[frozenset[str]] = []
+    answer_set_no: dict[frozenset[str], int] = {}
+    answer_no_of_text: dict[int, int] = {}
+    for k in _distinct_codes(answer_of_entry).tolist():
+        got = frozenset(a for a, v in dict(weights_of.get(k, no_weights)).items() if v >= 3.0)
+        i = answer_set_no.get(got)
+        if i is None:
+            i = answer_set_no[got] = len(answer_sets)
+            answer_sets.append(got)
+        answer_no_of_text[k] = i
+    answer_of = np.fromiter(
+        map(answer_no_of_text.__getitem__, answer_of_entry.tolist()), np.int32, n
+    )
+    del answer_no_of_text, answer_set_no
+    # each entry's group key and aspects
+    keys = [group_key(e) for e in entries]
+    aspect_sets: list[frozenset[str]] = []
+    aspect_set_no: dict[frozenset[str], int] = {}
+    aspects_memo: dict[tuple[Any, ...], int] = {}
+    aspect_of = np.zeros(n, dtype=np.int32)
+    occ = occurrence.tolist()
+    for e, (entry, lo, n_phr) in enumerate(
+        zip(entries, starts.tolist(), shape[:, 0].tolist(), strict=True)
+    ):
+        phr = occ[lo : lo + n_phr]
+        scanned = tuple([weights_of.get(k, no_weights) for k in phr])
+        aspect_key = (entry.aspect, scanned)
+        got_no = aspects_memo.get(aspect_key)
+        if got_no is None:
+            # (each phrasing stands for itself by its weights: ``entry_aspects`` reads a
+            # phrasing only through ``weights_of``)
+            stand_ins = cast("list[Analysis]", list(scanned))
+            got = aspect_model.entry_aspects(
+                stand_ins[0], stand_ins[1:], entry.aspect, _weights_of_stand_in
+            )
+            got_no = aspect_set_no.get(got)
+            if got_no is None:
+                got_no = aspect_set_no[got] = len(aspect_sets)
+                aspect_sets.append(got)
+            aspects_memo[aspect_key] = got_no
+        aspect_of[e] = got_no
+    del occ, aspects_memo, aspect_set_no
+    # the groups' topics and aspects, from the distinct (group, set) pairs of their entries
+    group_no: dict[str, int] = {}
+    gid = np.fromiter((group_no.setdefault(k, len(group_no)) for k in keys), np.int64, n)
+    group_names = list(group_no)
+    del group_no
+    topic_sets: list[frozenset[str]] = []
+    topic_set_no: dict[frozenset[str], int] = {}
+    tsid = np.full(n_texts, -1, dtype=np.int64)
+    for k, ts in topics.items():
+        if ts not in topic_set_no:
+            topic_set_no[ts] = len(topic_sets)
+            topic_sets.append(ts)
+        tsid[k] = topic_set_no[ts]
+    del topic_set_no
+    group_topics: dict[str, set[str]] = defaultdict(set)
+    group_aspects: dict[str, set[str]] = defaultdict(set)
+    for name in group_names:  # (every group, in order, even without topics)
+        group_topics[name] = set()
+        group_aspects[name] = set()
+    with_topics = tsid[short] >= 0
+    for g, t in _distinct_pairs(gid[short_entry[with_topics]], tsid[short[with_topics]]):
+        group_topics[group_names[g]] |= topic_sets[t]
+    del with_topics
+    for g, a in _distinct_pairs(gid, aspect_of.astype(np.int64)):
+        group_aspects[group_names[g]] |= aspect_sets[a]
+    for g, a in _distinct_pairs(gid, answer_of.astype(np.int64)):
+        group_aspects[group_names[g]] |= answer_sets[a]
+    # the document frequency of each short-field word: the entries whose short texts have it
+    tw_start, tw_ids, tw_names = text_words
+    nw = max(len(tw_names), 1)
+    df = np.zeros(nw, dtype=np.int64)
+    # (a block of entries at a time: an entry's pairs are all in its block, and the
+    # temporary arrays stay small)
+    for lo in range(0, n, RECORD_BLOCK):
+        a, b = int(short_start[lo]), int(short_start[min(lo + RECORD_BLOCK, n)])
+        block = short[a:b]
+        size = tw_start[block + 1] - tw_start[block]
+        at = np.repeat(tw_start[block], size) + _ramp(size)
+        entry_word = _distinct_codes(np.repeat(short_entry[a:b], size) * nw + tw_ids[at])
+        del size, at
+        df += np.bincount(entry_word % nw, minlength=nw)
+        del entry_word
+    short_df: Counter[str] = Counter(
+        {
+            tw_names[w]: c
+            for w, c in zip(np.flatnonzero(df).tolist(), df[df > 0].tolist(), strict=True)
+        }
+    )
+    # how many entries have each keyword phrase (among their keywords)
+    phrase_no: dict[tuple[str, ...], int] = {}
+    pid = np.fromiter(
+        (
+            phrase_no.setdefault(keyword_phrase[k], len(phrase_no)) if k in keyword_phrase else -1
+            for k in kw_text.tolist()
+        ),
+        np.int64,
+        len(kw_text),
+    )
+    phrases = list(phrase_no)
+    held = pid >= 0
+    entry_phrase = _distinct_pairs(kw_entry[held], pid[held])
+    phrase_count: dict[tuple[str, ...], int] = {}
+    for _, p in entry_phrase:
+        phrase_count[phrases[p]] = phrase_count.get(phrases[p], 0) + 1
+    del pid, held, entry_phrase
+    # the entries of each group with each keyword phrase in their short texts
+    owners: dict[tuple[str, ...], Counter[str]] | None = None
+    if found is not None:
+        owners = defaultdict(Counter)
+        holders = sorted(found)
+        held_sets = [found[k] for k in holders]
+        every = [ph for phs in held_sets for ph in phs]
+        found_phrases = list(dict.fromkeys(every))
+        found_no = {ph: i for i, ph in enumerate(found_phrases)}
+        f_size = np.zeros(n_texts + 1, dtype=np.int64)
+        f_size[np.asarray(holders, dtype=np.int64) + 1] = np.fromiter(
+            map(len, held_sets), np.int64, len(held_sets)
+        )
+        f_start = np.cumsum(f_size)
+        f_arr = np.fromiter(map(found_no.__getitem__, every), np.int64, len(every))
+        del holders, held_sets, every, found_no
+        size = f_start[short + 1] - f_start[short]
+        at = np.repeat(f_start[short], size) + _ramp(size)
+        radix = len(found_phrases) + 1
+        entry_phrase_codes = _distinct_codes(np.repeat(short_entry, size) * radix + f_arr[at])
+        del size, at
+        ng = max(len(group_names), 1)
+        codes = (entry_phrase_codes % radix) * ng + gid[entry_phrase_codes // radix]
+        counted, counts = np.unique(codes, return_counts=True)
+        for code, c in zip(counted.tolist(), counts.tolist(), strict=True):
+            owners[found_phrases[code // ng]][group_names[code % ng]] = c
+    store = _RecordStore(
+        short=short.astype(np.int32),
+        short_start=short_start,
+        n_phrasings=shape[:, 0].astype(np.int32),
+        n_keywords=shape[:, 1].astype(np.int32),
+        has_procedure=shape[:, 2].astype(bool),
+        keys=keys,
+        aspect_of=aspect_of,
+        aspect_sets=aspect_sets,
+        answer_of=answer_of,
+        answer_sets=answer_sets,
+        joined=joined,
+        topic_of=tsid.astype(np.int32),
+        topic_sets=topic_sets,
+        keyword_phrase=keyword_phrase,
+    )
+    infos = EntryRecords(list(range(n)), store)
+    return _Records(
+        infos,
+        lengths,
+        occurrence,
+        weights,
+        per_entry,
+        short_df,
+        phrase_count,
+        owners,
+        group_topics,
+        group_aspects,
+    )
 
 
 def _entry_parts(entry: Entry, memo: _Memo | None = None) -> EntryParts:
@@ -613,7 +1065,7 @@ def _acronym(phrase: tuple[str, ...]) -> str:
 class IndexState:
     """The global part of an index. Treat as immutable: ``edit`` returns a new state."""
 
-    infos: list[EntryInfo]
+    infos: EntryRecords
     # postings (feature-major CSR); ``fid`` and ``codes`` are shared append-only by all states
     fid: dict[str, int]
     codes: _Codes
@@ -746,7 +1198,7 @@ class IndexState:
         indptr = np.zeros(len(fid) + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
         return cls._assemble(
-            infos,
+            EntryRecords(list(infos)),
             fid,
             codes,
             indptr,
@@ -798,7 +1250,9 @@ class IndexState:
         keyword_topics: bool,
         general_pairs: Iterable[tuple[str, str]],
     ) -> IndexState:
-        occurrences = Counter([t for e in entries for _, texts in _fields(e) for t in texts])
+        # every text occurrence, entry by entry, field by field (``_fields``)
+        flat = [t for e in entries for _, texts in _fields(e) for t in texts]
+        occurrences = Counter(flat)
         # the texts whose initialism runs count: procedure names, phrasings, keywords
         run_texts = Counter(
             [t for e in entries for t in (e.procedure, *e.phrasings, *e.keywords) if t]
@@ -820,40 +1274,30 @@ class IndexState:
         scanned = bulk.scan()
         # the cue words of a text are read as a keyword's (``keyword_phrase``); the topics of
         # the texts of short fields
-        short = short_mask.tolist()
-        keywords = {t for e in entries for t in e.keywords}
-        topics = bulk.topics(short_mask)
-        empty: frozenset[str] = frozenset()
-        no_words: tuple[str, ...] = ()
-        parts = [
-            _TextParts(
-                t,
-                Analysis((), (), short_contents.get(k, no_words), ()),
-                (),
-                (),
-                [],
-                scanned.weights(k),
-                scanned.cues(k) if t in keywords else empty,
-                number=k,
-                _topics=topics.get(k, empty) if short[k] else None,
-                n_content=-1 if short[k] else c,
-            )
-            for k, (t, c) in enumerate(zip(distinct, n_contents.tolist(), strict=True))
-        ]
-        del topics, short, short_contents, n_contents
+        number_of = {t: k for k, t in enumerate(distinct)}
+        # the keywords that are phrases which may name their procedure
+        # (``_TextParts.keyword_phrase``, with the cue words the scan found)
+        keyword_phrase: dict[int, tuple[str, ...]] = {}
+        for k in sorted({number_of[t] for e in entries for t in e.keywords}):
+            c = short_contents[k]
+            if (
+                2 <= len(c) <= 5
+                and all(x.isalpha() for x in c)
+                and len(scanned.cues(k)) < len(set(c))
+            ):
+                keyword_phrase[k] = c
+        columns = _TextColumns(
+            short_contents,
+            bulk.topics(short_mask),
+            scanned.weights_of,
+            keyword_phrase,
+            n_contents,
+        )
+        del short_contents, keyword_phrase
         # the keyword phrases (keywords of 2 to 5 content words ...) in every short text
-        text_phrases: dict[str, Collection[tuple[str, ...]]] = {}
+        found: dict[int, frozenset[tuple[str, ...]]] | None = None
         if keyword_topics:
-            kw_phrases = {
-                parts[k].analysis.content
-                for k, t in enumerate(distinct)
-                if t in keywords and parts[k].keyword_phrase
-            }
-            found = bulk.phrases_in(run_times > 0, sorted(kw_phrases))
-            for k in np.flatnonzero(run_times > 0).tolist():
-                text_phrases[parts[k].joined] = found.get(k, ())
-            del found, kw_phrases
-        del keywords
+            found = bulk.phrases_in(run_times > 0, sorted(set(columns.keyword_phrase.values())))
         if text_features.at_once:
             text_features.load(len(distinct), *bulk.feature_streams(fid))
         tally = _Tally()
@@ -862,36 +1306,22 @@ class IndexState:
             run_times,
             *bulk.tally_streams(run_times),
         )
-        del bulk, scanned
-        number_of = {t: k for k, t in enumerate(distinct)}
+        # the distinct content words of each short text
+        nf = max(len(bulk.folded), 1)
+        at = np.flatnonzero(bulk.content & short_mask[bulk.text])
+        pairs = _distinct_codes(bulk.text[at] * nf + bulk.f[at])
+        tw_start = np.zeros(len(distinct) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(pairs // nf, minlength=len(distinct)), out=tw_start[1:])
+        text_words = (tw_start, pairs % nf, bulk.folded)
+        del bulk, scanned, at, pairs, n_contents
         del distinct
-        memo = _Memo()
-        infos: list[EntryInfo] = []
-        lengths: list[float] = []
-        occurrence: array[int] = array("q")  # the number of each text occurrence's text
-        weights: array[float] = array("d")
-        per_entry: array[int] = array("q")
-        short_df: Counter[str] = Counter()
-        phrase_count: dict[tuple[str, ...], int] = {}
-        field_weights = features.FIELD_WEIGHTS
-        for entry in entries:
-            texts = [
-                (fname, parts[number_of[text]], field_weights[fname])
-                for fname, ts in _fields(entry)
-                for text in ts
-            ]
-            for _, tp, w in texts:
-                occurrence.append(tp.number)
-                weights.append(w)
-            per_entry.append(len(texts))
-            info, length = _entry_info(entry, memo, texts)
-            infos.append(info)
-            lengths.append(length)
-            short_df.update(info.short_words)
-            for ph in info.kw_phrases:
-                phrase_count[ph] = phrase_count.get(ph, 0) + 1
-        del parts, number_of
-        del memo
+        records = _entry_records(entries, flat, number_of, columns, text_words, found)
+        del columns, number_of, flat, found, text_words
+        # (the texts' columns and the records' temporary arrays are freed: their memory given
+        # back before the postings' large arrays are made, not kept resident under them)
+        _release_freed_memory()
+        infos, lengths, occurrence = records.infos, records.lengths, records.occurrence
+        weights, per_entry = records.weights, records.per_entry
         # the features of every text occurrence, read from its text's in the table
         pool_ids, pool_counts, pool_start, pool_size = text_features.table()
         del text_features
@@ -945,16 +1375,18 @@ class IndexState:
             idx.astype(np.int32, copy=False),
             code.astype(np.uint16).reshape(-1),
             lengths,
-            short_df,
+            records.short_df,
             frozenset(general_words),
             tally.spellings(),
             general_pairs,
             tally.pairs,
             tally.runs,
-            phrase_count,
+            records.phrase_count,
             keyword_topics,
-            text_phrases,
+            records.owners,
+            (records.group_topics, records.group_aspects),
         )
+        del records
         _release_freed_memory()
         return state
 
@@ -985,13 +1417,13 @@ class IndexState:
     @classmethod
     def _assemble(
         cls,
-        infos: list[EntryInfo],
+        infos: EntryRecords,
         fid: dict[str, int],
         codes: _Codes,
         indptr: np.ndarray,
         idx: np.ndarray,
         code: np.ndarray,
-        lengths: list[float],
+        lengths: Sequence[float] | np.ndarray,
         short_df: Counter[str],
         general: frozenset[str],
         spellings: Counter[str],
@@ -1000,10 +1432,12 @@ class IndexState:
         run_counts: Counter[tuple[str, ...]],
         phrase_count: dict[tuple[str, ...], int],
         keyword_topics: bool,
-        text_phrases: dict[str, Collection[tuple[str, ...]]] | None = None,
+        owners_made: dict[tuple[str, ...], Counter[str]] | None = None,
+        group_sets: tuple[dict[str, set[str]], dict[str, set[str]]] | None = None,
     ) -> IndexState:
-        """The state from the postings and the sums of the entries' parts (``text_phrases``:
-        the keyword phrases in the content of short texts, where known)."""
+        """The state from the postings and the sums of the entries' parts (``owners_made``:
+        the keyword phrases' owners, and ``group_sets``: the topics and aspects of each
+        group's entries, where the bulk build counted them)."""
         # Word pairs of the language resources count once each (``GENERAL_PAIRS`` in search.py);
         # an edit only adds or removes an entry's own pairs, so these stay.
         spelling_pairs: dict[tuple[str, str], int] = dict.fromkeys(general_pairs, 1)
@@ -1041,13 +1475,13 @@ class IndexState:
             state._set_acronym(acro)
         if keyword_topics:
             state.phrase_count = phrase_count
-            owners: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
+            owners: dict[tuple[str, ...], Counter[str]] = owners_made or defaultdict(Counter)
             starts = {ph[:2] for ph in phrase_count}
             firsts = {ph[0] for ph in phrase_count}
             # ``_short_runs(info, phrase_count, starts)``, each distinct short text read once
-            # (the bulk build reads them all at once: ``text_phrases``)
-            seen: dict[str, Collection[tuple[str, ...]]] = dict(text_phrases or {})
-            for info in infos:
+            # (the bulk build counts them with the entry records: ``owners_made``)
+            seen: dict[str, Collection[tuple[str, ...]]] = {}
+            for info in infos if owners_made is None else ():
                 runs: set[tuple[str, ...]] = set()
                 for text in info.texts:
                     got = seen.get(text)
@@ -1062,8 +1496,8 @@ class IndexState:
             state.keyword_topics = {
                 ph: "kw:" + " ".join(ph) for ph, o in state.owners.items() if len(o) == 1
             }
-        state.keys = [i.key for i in infos]
-        state._regroup(set(state.keys))
+        state.keys = [infos.key(i) for i in range(len(infos))]
+        state._regroup(set(state.keys), base=group_sets)
         return state
 
     def _set_acronym(self, acro: str) -> None:
@@ -1074,9 +1508,14 @@ class IndexState:
         else:
             self.acronyms[acro] = best
 
-    def _regroup(self, keys: set[str], members: dict[str, list[int]] | None = None) -> None:
+    def _regroup(
+        self,
+        keys: set[str],
+        members: dict[str, list[int]] | None = None,
+        base: tuple[dict[str, set[str]], dict[str, set[str]]] | None = None,
+    ) -> None:
         """Members of every group (``members`` when they did not change); topics and aspects
-        of the groups in ``keys``."""
+        of the groups in ``keys`` (``base``: those of their entries, already counted)."""
         if members is None:
             members = defaultdict(list)
             for i, k in enumerate(self.keys):
@@ -1096,10 +1535,14 @@ class IndexState:
                 continue
             topics: set[str] = set(kw_by_key.get(k, ()))
             asp: set[str] = set()
-            for i in mem:
-                info = self.infos[i]
-                topics |= info.topics
-                asp |= info.aspects | info.answer_aspects
+            if base is not None:
+                topics |= base[0][k]
+                asp |= base[1][k]
+            else:
+                for i in mem:
+                    info = self.infos[i]
+                    topics |= info.topics
+                    asp |= info.aspects | info.answer_aspects
             # one object for equal sets of different groups (most groups share a few)
             self.group_topics[k] = shared.setdefault(frozenset(topics), frozenset(topics))
             self.group_aspects[k] = shared.setdefault(frozenset(asp), frozenset(asp))
@@ -1111,7 +1554,7 @@ class IndexState:
         None inserts ``new`` there, ``new`` None deletes ``old``."""
         if old is None and new is None:
             raise ValueError("an edit needs an old or a new entry")
-        infos = list(self.infos)
+        infos = self.infos.copy()
         keys = list(self.keys)
         indptr, idx, code = self._edit_postings(position, old, new)
         lengths = self.lengths
@@ -1340,12 +1783,15 @@ class IndexState:
         """Which groups' entries use a phrase that just became a keyword (all entries read)."""
         owners: Counter[str] = Counter()
         first = ph[0]
-        for info in self.infos:
-            # (a word of a text is a part of its string: a quick test before the exact one)
-            if info is skip or not any(first in t for t in info.texts):
+        infos = self.infos
+        for i in range(len(infos)):
+            # (a word of a text is a part of its string: a quick test before the exact one;
+            # the records not made yet are not made)
+            texts = infos.texts(i)
+            if infos.peek(i) is skip or not any(first in t for t in texts):
                 continue
-            if ph in _short_runs(info):
-                owners[info.key] += 1
+            if ph in _short_runs_of(texts):
+                owners[infos.key(i)] += 1
         return dict(owners)
 
 
@@ -1356,8 +1802,17 @@ def _short_runs(
 ) -> set[tuple[str, ...]]:
     """Runs of 2 to 5 words of an entry's short fields (where keyword phrases are looked for);
     with ``among``, only those in it (``starts``: their first two words, to skip the rest)."""
+    return _short_runs_of(info.texts, among, starts)
+
+
+def _short_runs_of(
+    texts: tuple[str, ...],
+    among: Container[tuple[str, ...]] | None = None,
+    starts: Container[tuple[str, ...]] | None = None,
+) -> set[tuple[str, ...]]:
+    """``_short_runs`` of the short texts (content words joined by spaces) of an entry."""
     out: set[tuple[str, ...]] = set()
-    for seq in info.short_texts:
+    for seq in (tuple(t.split()) for t in texts):
         for j in range(len(seq) - 1):
             if starts is not None and seq[j : j + 2] not in starts:
                 continue
@@ -1435,7 +1890,7 @@ def _ids_of(
 
 class _TextFeatures:
     """The features of the distinct texts of a build and their counts, by the texts' numbers
-    (``_TextParts.number``, in the order they are added).
+    (in the order they are added).
 
     When a word pair weighs 1 (``features.BIGRAM_WEIGHT``), the features are counted at once
     with numpy, from the feature ids of each text's content words (aspect cue words as
@@ -1518,7 +1973,10 @@ class _TextFeatures:
             raise OverflowError("too many features to count their pairs at once")
         # pairs of neighbouring words of one text, and the feature id of each distinct pair
         at = np.flatnonzero((words[:-1] >= 0) & (words[1:] >= 0))
-        pairs, pair_of = np.unique(words[at] * radix + words[at + 1], return_inverse=True)
+        pair_code = words[at] * radix + words[at + 1]
+        first, pair_of = _sorted_distinct(pair_code)  # (``np.unique``, faster)
+        pairs = pair_code[first]
+        del first, pair_code
         names = list(self.fid)  # by id
         pair_ids = np.asarray(
             self._fids(
@@ -1556,7 +2014,9 @@ class _TextFeatures:
         code = np.concatenate([r[0] for r in rows])
         counts = np.concatenate([r[1] for r in rows])
         del rows
-        order = np.argsort(code)  # (no two equal: any sort gives this order)
+        # (no two equal: any sort gives this order; the three parts are each sorted already,
+        # and a stable sort (timsort for 64-bit keys) merges such runs in linear time)
+        order = np.argsort(code, kind="stable")
         code, counts = code[order], counts[order]
         del order
         size = np.bincount(code // every, minlength=n)
@@ -1756,7 +2216,7 @@ def _sorted_distinct(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each distinct code, in increasing order, a position holding it; and each code's
     rank among them (``np.unique``'s ``return_index`` up to which of the equal codes, and
     ``return_inverse``), by one unstable sort."""
-    order = np.argsort(code)
+    order = stable_argsort(code, fallback="quicksort")
     ordered = code[order]
     new = np.ones(len(code), dtype=bool)
     new[1:] = ordered[1:] != ordered[:-1]

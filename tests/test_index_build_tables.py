@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from knowledge import index_state
+from knowledge.bulk_texts import stable_argsort
 
 
 def test_window_counts_by_table_equal_those_by_sorting(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -22,3 +23,32 @@ def test_window_counts_by_table_equal_those_by_sorting(monkeypatch: pytest.Monke
         assert a[0].tolist() == b[0].tolist() == c[0].tolist()
         assert a[1].tolist() == b[1].tolist() == c[1].tolist()
         assert len(a[0]) > 30
+
+
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [
+        (0, 50),  # 16-bit keys: numpy's radix sort
+        (0, 1 << 20),  # wider keys: positions packed below them, one plain sort
+        (1 << 40, 1 << 41),  # too wide to pack: numpy's stable sort
+        (-5, 5),  # negative keys: numpy's stable sort
+    ],
+)
+def test_stable_argsort_is_numpys_stable_argsort(low: int, high: int) -> None:
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 2, 1000, 100_000):
+        keys = rng.integers(low, high, n, dtype=np.int64)
+        expected = np.argsort(keys, kind="stable")
+        assert stable_argsort(keys).tolist() == expected.tolist()
+        # (any order of equal keys would do there, but this one is the stable order)
+        assert keys[stable_argsort(keys, fallback="quicksort")].tolist() == keys[expected].tolist()
+
+
+def test_sorted_distinct_is_numpys_unique() -> None:
+    rng = np.random.default_rng(6)
+    for high in (30, 1 << 30, 1 << 60):
+        code = rng.integers(0, high, 50_000, dtype=np.int64)
+        first, inverse = index_state._sorted_distinct(code)
+        distinct, expected_inverse = np.unique(code, return_inverse=True)
+        assert code[first].tolist() == distinct.tolist()
+        assert inverse.tolist() == expected_inverse.reshape(-1).tolist()
