@@ -99,3 +99,18 @@ def test_amounts_asked_in_millions_or_southern_speech(text: str) -> None:
     from knowledge import aspects
 
     assert aspects.primary(aspects.aspect_weights(analyze(text))) == "amount"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hồ sơ trợ cấp cho trẻ mồ côi nộp lên xã hay lên thành phố?",
+        "nop ho so dang ky dat thua ke o van phong dang ky dat dai hay o xa",
+    ],
+)
+def test_filing_at_an_office_asks_where(text: str) -> None:
+    # "nộp lên xã" is read "nộp ủy ban nhân dân xã" (phrases.yaml): the cue is the rewritten form.
+    from knowledge import aspects
+
+    weights = aspects.aspect_weights(analyze(text))
+    assert weights.get("place", 0.0) > weights.get("documents", 0.0)
