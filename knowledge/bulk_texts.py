@@ -118,7 +118,7 @@ class Scan:
 _NONE: frozenset[str] = frozenset()
 
 
-def _distinct(codes: np.ndarray) -> np.ndarray:
+def distinct_codes(codes: np.ndarray) -> np.ndarray:
     """The distinct codes, sorted (``np.unique`` by a sort: faster here than its hashing)."""
     if len(codes) == 0:
         return codes
@@ -287,7 +287,7 @@ class BulkTexts:
             np.arange(int(span.sum()), dtype=np.int64) - np.repeat(np.cumsum(span) - span, span)
         )
         nf = len(fold_id)
-        cover_codes = _distinct(text[words_at] * nf + f[words_at])
+        cover_codes = distinct_codes(text[words_at] * nf + f[words_at])
         self.cover_codes, self.cover_radix = cover_codes, nf
         return Scan({t: tuple(w) for t, w in weights_of.items()}, cover_codes, nf, self.folded)
 
@@ -336,7 +336,7 @@ class BulkTexts:
         if m < 2 or not usable:
             return {}
         nf = len(self.folded)
-        pair_codes = _distinct(
+        pair_codes = distinct_codes(
             np.asarray([fold_id[p[0]] * nf + fold_id[p[1]] for p in usable], dtype=np.int64)
         )
         same = owner[1:] == owner[:-1]
@@ -576,7 +576,7 @@ def _read(
     covered = np.zeros(len(pos), dtype=bool)
     covered[1:] = pos[1:] < before[:-1]
     if covered.any():
-        keep = _left_to_right(pos, end, text[pos], _distinct(text[pos[covered]]))
+        keep = _left_to_right(pos, end, text[pos], distinct_codes(text[pos[covered]]))
         pos, which, end = pos[keep], which[keep], end[keep]
     return pos, which, end
 

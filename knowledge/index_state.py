@@ -58,7 +58,7 @@ import numpy as np
 from knowledge import aspects as aspect_model
 from knowledge import features
 from knowledge.bulk_normalize import analyze_many
-from knowledge.bulk_texts import BulkTexts, stable_argsort
+from knowledge.bulk_texts import BulkTexts, distinct_codes, stable_argsort
 from knowledge.entry import Entry
 from knowledge.normalize import Analysis, analyze_words, fold, words, words_many
 from knowledge.topics import topics_of
@@ -648,18 +648,8 @@ def _distinct_pairs(a: np.ndarray, b: np.ndarray) -> list[tuple[int, int]]:
     if len(a) == 0:
         return []
     radix = int(b.max()) + 1
-    codes = _distinct_codes(a.astype(np.int64) * radix + b)
+    codes = distinct_codes(a.astype(np.int64) * radix + b)
     return list(zip((codes // radix).tolist(), (codes % radix).tolist(), strict=True))
-
-
-def _distinct_codes(codes: np.ndarray) -> np.ndarray:
-    """The distinct values, sorted."""
-    if len(codes) == 0:
-        return codes
-    codes = np.sort(codes)
-    keep = np.ones(len(codes), dtype=bool)
-    keep[1:] = codes[1:] != codes[:-1]
-    return codes[keep]
 
 
 def _entry_records(
@@ -729,7 +719,7 @@ def _entry_records(
     strings: dict[str, str] = {}
     n_texts = len(texts.n_content)
     joined: list[str | None] = [None] * n_texts
-    for k in _distinct_codes(short).tolist():
+    for k in distinct_codes(short).tolist():
         j = " ".join(texts.contents[k])
         joined[k] = strings.setdefault(j, j)
     del strings
@@ -741,7 +731,7 @@ def _entry_records(
     answer_sets: list[frozenset[str]] = []
     answer_set_no: dict[frozenset[str], int] = {}
     answer_no_of_text: dict[int, int] = {}
-    for k in _distinct_codes(answer_of_entry).tolist():
+    for k in distinct_codes(answer_of_entry).tolist():
         got = frozenset(a for a, v in dict(weights_of.get(k, no_weights)).items() if v >= 3.0)
         i = answer_set_no.get(got)
         if i is None:
@@ -818,7 +808,7 @@ def _entry_records(
         block = short[a:b]
         size = tw_start[block + 1] - tw_start[block]
         at = np.repeat(tw_start[block], size) + _ramp(size)
-        entry_word = _distinct_codes(np.repeat(short_entry[a:b], size) * nw + tw_ids[at])
+        entry_word = distinct_codes(np.repeat(short_entry[a:b], size) * nw + tw_ids[at])
         del size, at
         df += np.bincount(entry_word % nw, minlength=nw)
         del entry_word
@@ -864,7 +854,7 @@ def _entry_records(
         size = f_start[short + 1] - f_start[short]
         at = np.repeat(f_start[short], size) + _ramp(size)
         radix = len(found_phrases) + 1
-        entry_phrase_codes = _distinct_codes(np.repeat(short_entry, size) * radix + f_arr[at])
+        entry_phrase_codes = distinct_codes(np.repeat(short_entry, size) * radix + f_arr[at])
         del size, at
         ng = max(len(group_names), 1)
         codes = (entry_phrase_codes % radix) * ng + gid[entry_phrase_codes // radix]
@@ -1309,7 +1299,7 @@ class IndexState:
         # the distinct content words of each short text
         nf = max(len(bulk.folded), 1)
         at = np.flatnonzero(bulk.content & short_mask[bulk.text])
-        pairs = _distinct_codes(bulk.text[at] * nf + bulk.f[at])
+        pairs = distinct_codes(bulk.text[at] * nf + bulk.f[at])
         tw_start = np.zeros(len(distinct) + 1, dtype=np.int64)
         np.cumsum(np.bincount(pairs // nf, minlength=len(distinct)), out=tw_start[1:])
         text_words = (tw_start, pairs % nf, bulk.folded)
