@@ -114,3 +114,10 @@ def test_filing_at_an_office_asks_where(text: str) -> None:
 
     weights = aspects.aspect_weights(analyze(text))
     assert weights.get("place", 0.0) > weights.get("documents", 0.0)
+
+
+def test_never_is_not_when() -> None:
+    from knowledge import aspects
+
+    assert "time" in aspects.aspect_weights(analyze("bao giờ có kết quả"))
+    assert "time" not in aspects.aspect_weights(analyze("chưa bao giờ có kết quả"))
