@@ -289,6 +289,16 @@ def _same_procedure(ctx: Context, entry: Entry, recalled: memory.DialogueMemory)
     return entry.id.split("/", 1)[0] == recalled.entry_id.split("/", 1)[0]
 
 
+def _names_itself(ctx: Context, question: str) -> bool:
+    """Whether the message names the procedure its suggestions are about by itself, not only
+    through the dialogue memory: "cho em gặp nhân viên" after a question on ID cards asks for a
+    person, and offering ID-card entries instead would ignore it."""
+    if memory.recall(ctx.state) is None:
+        return True
+    plain = ctx.index.search(question, k=5)
+    return plain.decision is not Decision.FALLBACK and plain.named
+
+
 async def answer_question(ctx: Context) -> Outcome:
     """Small talk and dossier questions first; then searches the knowledge base and answers,
     suggests close questions of the same procedure, or falls back."""
@@ -301,7 +311,7 @@ async def answer_question(ctx: Context) -> Outcome:
         intent = intents.applies(
             intent,
             result.decision is Decision.ANSWER,
-            result.decision is Decision.SUGGEST and result.named,
+            result.decision is Decision.SUGGEST and result.named and _names_itself(ctx, question),
         )
     if intent is not None:
         return await _intent_outcome(ctx, intent, question)

@@ -266,3 +266,15 @@ async def test_chatter_no_intent_lists_gets_a_friendly_reply_not_the_fallback(ap
     # questions without a question word: "cách ...", a yes/no question
     assert intents.chatter("cách đăng ký nuôi khủng long cảnh") is None
     assert intents.chatter("nuôi chim yến trong nhà có cần xin phép không") is None
+
+
+async def test_asking_for_a_person_mid_conversation_gets_the_hotline(
+    conversation: Conversation, app: App
+) -> None:
+    # The dialogue memory reads "cho em gặp nhân viên" against the ID-card question before it
+    # and finds ID-card entries to offer; the message itself names no procedure, so the
+    # request for a person is what it gets a reply to.
+    await conversation.say("làm căn cước cho con 5 tuổi ở đâu")
+    await conversation.say("cho em gặp nhân viên")
+    assert "tổng đài" in conversation.text
+    assert (await last_logged(app))[0] == "smalltalk"
