@@ -1332,22 +1332,19 @@ class IndexState:
         feat, owner, value = feat[order], owner[order], value[order]
         del order
         # One posting per (feature, entry): the entry's texts that have the feature are
-        # neighbours, in field order; their values are added one by one, left to right.
+        # neighbours, in field order; their values are added one by one, left to right
+        # (``np.bincount`` adds its weights in order, to 0.0: the same floats).
         first = np.ones(len(feat), dtype=bool)
         first[1:] = (feat[1:] != feat[:-1]) | (owner[1:] != owner[:-1])
         starts = np.flatnonzero(first)
+        posting = np.cumsum(first, dtype=np.int64)
         del first
-        run = np.diff(np.append(starts, len(feat)))
-        tf = value[starts]
-        longer = np.flatnonzero(run > 1)  # the postings summed over several texts
-        k = 1
-        while len(longer):
-            tf[longer] += value[starts[longer] + k]
-            k += 1
-            longer = longer[run[longer] > k]
+        posting -= 1
+        tf = np.bincount(posting, weights=value, minlength=len(starts))
+        del posting
         df = np.bincount(feat[starts], minlength=len(fid))
         idx = owner[starts]
-        del feat, owner, value, starts, run
+        del feat, owner, value, starts
         indptr = np.zeros(len(fid) + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
         codes = _Codes()
@@ -1983,32 +1980,26 @@ class _TextFeatures:
         every = max(len(self.fid), 1)  # every feature id is below it
         if n * every >= 2**62:
             raise OverflowError("too many texts and features to count at once")
-        # one row per (text, feature), by text: its occurrences counted; words, pairs and
-        # keys each on their own (their features differ), then merged in order
-        rows: list[tuple[np.ndarray, np.ndarray]] = []
+        # one row per (text, feature), by text: its occurrences counted, words, pairs and
+        # keys at once (their features differ: no code of one is a code of another)
         kept = np.flatnonzero(words >= 0)
-        rows.append(np.unique(text[kept] * every + words[kept], return_counts=True))
-        del kept
-        pair_code = text[at] * every
-        del at
-        pair_code += pair_ids[pair_of.reshape(-1)]
-        del pair_of, pair_ids, text, words
-        rows.append(np.unique(pair_code, return_counts=True))
-        del pair_code
-        key_code = np.repeat(np.arange(n, dtype=np.int64), _numpy(self._key_size, np.int64))
-        key_code *= every
-        key_code += _numpy(self._keys, np.int64)
+        n_words, n_pairs = len(kept), len(at)
+        key_ids = _numpy(self._keys, np.int64)
         del self._keys
-        rows.append(np.unique(key_code, return_counts=True))
-        del key_code
-        code = np.concatenate([r[0] for r in rows])
-        counts = np.concatenate([r[1] for r in rows])
-        del rows
-        # (no two equal: any sort gives this order; the three parts are each sorted already,
-        # and a stable sort (timsort for 64-bit keys) merges such runs in linear time)
-        order = np.argsort(code, kind="stable")
-        code, counts = code[order], counts[order]
-        del order
+        code = np.empty(n_words + n_pairs + len(key_ids), dtype=np.int64)
+        np.multiply(text[kept], every, out=code[:n_words])
+        code[:n_words] += words[kept]
+        del kept
+        np.multiply(text[at], every, out=code[n_words : n_words + n_pairs])
+        del at
+        code[n_words : n_words + n_pairs] += pair_ids[pair_of.reshape(-1)]
+        del pair_of, pair_ids, text, words
+        keys_at = code[n_words + n_pairs :]
+        keys_at[:] = np.repeat(np.arange(n, dtype=np.int64), _numpy(self._key_size, np.int64))
+        keys_at *= every
+        keys_at += key_ids
+        del keys_at, key_ids
+        code, counts = np.unique(code, return_counts=True)
         size = np.bincount(code // every, minlength=n)
         ids = (code % every).astype(np.int32)
         return ids, counts.astype(np.float64), np.cumsum(size) - size, size
