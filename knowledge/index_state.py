@@ -1326,13 +1326,14 @@ class IndexState:
         value = pool_counts[at] * np.repeat(_numpy(weights, np.float64), size)
         del pool_ids, pool_counts, at
         owner = np.repeat(
-            np.repeat(np.arange(len(infos), dtype=np.int64), _numpy(per_entry, np.int64)), size
+            np.repeat(np.arange(len(infos), dtype=np.int32), _numpy(per_entry, np.int64)), size
         )
         # One posting per (feature, entry): the entry's texts that have the feature are
         # neighbours, in field order; their values are added one by one, left to right
         # (``np.bincount`` adds its weights in order, to 0.0: the same floats).
-        tf, df, idx = _postings(feat, owner, value, len(infos), len(fid))
+        rows = [feat, owner, value]
         del feat, owner, value
+        tf, df, idx = _postings(rows, len(infos), len(fid))
         indptr = np.zeros(len(fid) + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
         codes = _Codes()
@@ -2225,26 +2226,36 @@ def _numpy(a: array[Any] | np.ndarray, dtype: type[np.generic]) -> np.ndarray:
 
 
 def _postings(
-    feat: np.ndarray, owner: np.ndarray, value: np.ndarray, n_entries: int, n_features: int
+    rows: list[np.ndarray], n_entries: int, n_features: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The postings of rows of (feature, entry, value), the entries in increasing order and
-    each entry's rows in field order: per (feature, entry), by feature then entry, the sum of
-    its rows' values in row order; how many entries each feature has; the entry of each.
+    """The postings of rows of (feature, entry, value) (``rows``: the three arrays, emptied
+    so that each is freed once read), the entries in increasing order and each entry's rows
+    in field order: per (feature, entry), by feature then entry, the sum of its rows' values
+    in row order; how many entries each feature has; the entry of each.
 
     Rows in order of (feature, row) are rows in order of (feature, entry, row): where the three
     fit in 63 bits, by one plain sort of packed integers (numpy sorts 64-bit integers with
     SIMD instructions), else by a stable sort of the features."""
+    feat, owner, value = rows
+    rows.clear()
     n = len(feat)
     row_bits = max(n - 1, 0).bit_length()
     owner_bits = max(n_entries - 1, 0).bit_length()
     if max(n_features - 1, 0).bit_length() + owner_bits + row_bits <= 63:
         key = feat.astype(np.int64)
+        del feat
         key <<= owner_bits
         key |= owner
+        del owner
         key <<= row_bits
-        key |= np.arange(n, dtype=np.int64)
+        for lo in range(0, n, _BLOCK):  # (no temporary array as long as the rows)
+            key[lo : lo + _BLOCK] |= np.arange(lo, min(lo + _BLOCK, n), dtype=np.int64)
         key.sort()
-        value = value[key & ((1 << row_bits) - 1)]
+        ordered = np.empty(n, dtype=np.float64)
+        for lo in range(0, n, _BLOCK):
+            ordered[lo : lo + _BLOCK] = value[key[lo : lo + _BLOCK] & ((1 << row_bits) - 1)]
+        del value
+        value = ordered
         key >>= row_bits  # (feature, entry)
         first = np.ones(n, dtype=bool)
         np.not_equal(key[1:], key[:-1], out=first[1:])
@@ -2260,6 +2271,7 @@ def _postings(
         first = np.ones(n, dtype=bool)
         first[1:] = (feat[1:] != feat[:-1]) | (owner[1:] != owner[:-1])
         feat_of, entry_of = feat[first], owner[first]
+        del feat, owner
     posting = np.cumsum(first, dtype=np.int64)
     del first
     posting -= 1
@@ -2267,6 +2279,10 @@ def _postings(
     del posting, value
     df = np.bincount(feat_of, minlength=n_features)
     return tf, df, entry_of
+
+
+_BLOCK = 1 << 20
+"""Rows read at a time by ``_postings``."""
 
 
 def _stable_order(keys: np.ndarray) -> np.ndarray:
