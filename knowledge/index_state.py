@@ -1328,26 +1328,12 @@ class IndexState:
         owner = np.repeat(
             np.repeat(np.arange(len(infos), dtype=np.int32), _numpy(per_entry, np.int64)), size
         )
-        order = _stable_order(feat)
-        feat, owner, value = feat[order], owner[order], value[order]
-        del order
         # One posting per (feature, entry): the entry's texts that have the feature are
-        # neighbours, in field order; their values are added one by one, left to right.
-        first = np.ones(len(feat), dtype=bool)
-        first[1:] = (feat[1:] != feat[:-1]) | (owner[1:] != owner[:-1])
-        starts = np.flatnonzero(first)
-        del first
-        run = np.diff(np.append(starts, len(feat)))
-        tf = value[starts]
-        longer = np.flatnonzero(run > 1)  # the postings summed over several texts
-        k = 1
-        while len(longer):
-            tf[longer] += value[starts[longer] + k]
-            k += 1
-            longer = longer[run[longer] > k]
-        df = np.bincount(feat[starts], minlength=len(fid))
-        idx = owner[starts]
-        del feat, owner, value, starts, run
+        # neighbours, in field order; their values are added one by one, left to right
+        # (``np.bincount`` adds its weights in order, to 0.0: the same floats).
+        rows = [feat, owner, value]
+        del feat, owner, value
+        tf, df, idx = _postings(rows, len(infos), len(fid))
         indptr = np.zeros(len(fid) + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
         codes = _Codes()
@@ -1983,32 +1969,26 @@ class _TextFeatures:
         every = max(len(self.fid), 1)  # every feature id is below it
         if n * every >= 2**62:
             raise OverflowError("too many texts and features to count at once")
-        # one row per (text, feature), by text: its occurrences counted; words, pairs and
-        # keys each on their own (their features differ), then merged in order
-        rows: list[tuple[np.ndarray, np.ndarray]] = []
+        # one row per (text, feature), by text: its occurrences counted, words, pairs and
+        # keys at once (their features differ: no code of one is a code of another)
         kept = np.flatnonzero(words >= 0)
-        rows.append(np.unique(text[kept] * every + words[kept], return_counts=True))
-        del kept
-        pair_code = text[at] * every
-        del at
-        pair_code += pair_ids[pair_of.reshape(-1)]
-        del pair_of, pair_ids, text, words
-        rows.append(np.unique(pair_code, return_counts=True))
-        del pair_code
-        key_code = np.repeat(np.arange(n, dtype=np.int64), _numpy(self._key_size, np.int64))
-        key_code *= every
-        key_code += _numpy(self._keys, np.int64)
+        n_words, n_pairs = len(kept), len(at)
+        key_ids = _numpy(self._keys, np.int64)
         del self._keys
-        rows.append(np.unique(key_code, return_counts=True))
-        del key_code
-        code = np.concatenate([r[0] for r in rows])
-        counts = np.concatenate([r[1] for r in rows])
-        del rows
-        # (no two equal: any sort gives this order; the three parts are each sorted already,
-        # and a stable sort (timsort for 64-bit keys) merges such runs in linear time)
-        order = np.argsort(code, kind="stable")
-        code, counts = code[order], counts[order]
-        del order
+        code = np.empty(n_words + n_pairs + len(key_ids), dtype=np.int64)
+        np.multiply(text[kept], every, out=code[:n_words])
+        code[:n_words] += words[kept]
+        del kept
+        np.multiply(text[at], every, out=code[n_words : n_words + n_pairs])
+        del at
+        code[n_words : n_words + n_pairs] += pair_ids[pair_of.reshape(-1)]
+        del pair_of, pair_ids, text, words
+        keys_at = code[n_words + n_pairs :]
+        keys_at[:] = np.repeat(np.arange(n, dtype=np.int64), _numpy(self._key_size, np.int64))
+        keys_at *= every
+        keys_at += key_ids
+        del keys_at, key_ids
+        code, counts = np.unique(code, return_counts=True)
         size = np.bincount(code // every, minlength=n)
         ids = (code % every).astype(np.int32)
         return ids, counts.astype(np.float64), np.cumsum(size) - size, size
@@ -2243,6 +2223,66 @@ def _numpy(a: array[Any] | np.ndarray, dtype: type[np.generic]) -> np.ndarray:
     if isinstance(a, np.ndarray):
         return a.astype(dtype, copy=False)
     return np.frombuffer(a, dtype=dtype).copy() if len(a) else np.zeros(0, dtype=dtype)
+
+
+def _postings(
+    rows: list[np.ndarray], n_entries: int, n_features: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The postings of rows of (feature, entry, value) (``rows``: the three arrays, emptied
+    so that each is freed once read), the entries in increasing order and each entry's rows
+    in field order: per (feature, entry), by feature then entry, the sum of its rows' values
+    in row order; how many entries each feature has; the entry of each.
+
+    Rows in order of (feature, row) are rows in order of (feature, entry, row): where the three
+    fit in 63 bits, by one plain sort of packed integers (numpy sorts 64-bit integers with
+    SIMD instructions), else by a stable sort of the features."""
+    feat, owner, value = rows
+    rows.clear()
+    n = len(feat)
+    row_bits = max(n - 1, 0).bit_length()
+    owner_bits = max(n_entries - 1, 0).bit_length()
+    if max(n_features - 1, 0).bit_length() + owner_bits + row_bits <= 63:
+        key = feat.astype(np.int64)
+        del feat
+        key <<= owner_bits
+        key |= owner
+        del owner
+        key <<= row_bits
+        for lo in range(0, n, _BLOCK):  # (no temporary array as long as the rows)
+            key[lo : lo + _BLOCK] |= np.arange(lo, min(lo + _BLOCK, n), dtype=np.int64)
+        key.sort()
+        ordered = np.empty(n, dtype=np.float64)
+        for lo in range(0, n, _BLOCK):
+            ordered[lo : lo + _BLOCK] = value[key[lo : lo + _BLOCK] & ((1 << row_bits) - 1)]
+        del value
+        value = ordered
+        key >>= row_bits  # (feature, entry)
+        first = np.ones(n, dtype=bool)
+        np.not_equal(key[1:], key[:-1], out=first[1:])
+        pair = key[first]
+        del key
+        feat_of = pair >> owner_bits
+        entry_of = pair & ((1 << owner_bits) - 1)
+        del pair
+    else:
+        order = _stable_order(feat)
+        feat, owner, value = feat[order], owner[order], value[order]
+        del order
+        first = np.ones(n, dtype=bool)
+        first[1:] = (feat[1:] != feat[:-1]) | (owner[1:] != owner[:-1])
+        feat_of, entry_of = feat[first], owner[first]
+        del feat, owner
+    posting = np.cumsum(first, dtype=np.int64)
+    del first
+    posting -= 1
+    tf = np.bincount(posting, weights=value, minlength=len(feat_of))
+    del posting, value
+    df = np.bincount(feat_of, minlength=n_features)
+    return tf, df, entry_of
+
+
+_BLOCK = 1 << 20
+"""Rows read at a time by ``_postings``."""
 
 
 def _stable_order(keys: np.ndarray) -> np.ndarray:

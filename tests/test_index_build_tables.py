@@ -52,3 +52,24 @@ def test_sorted_distinct_is_numpys_unique() -> None:
         distinct, expected_inverse = np.unique(code, return_inverse=True)
         assert code[first].tolist() == distinct.tolist()
         assert inverse.tolist() == expected_inverse.reshape(-1).tolist()
+
+
+@pytest.mark.parametrize("n_entries", [500, 1 << 40])  # packed in 63 bits; too wide: sorted
+def test_postings_sum_each_entrys_rows_in_row_order(
+    n_entries: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index_state, "_BLOCK", 777)  # (rows read in blocks)
+    rng = np.random.default_rng(11)
+    n = 30000
+    owner = np.sort(rng.integers(0, 500, n)).astype(np.int64)
+    feat = rng.integers(0, 300, n).astype(np.int32)
+    # values whose sum depends on the order they are added in
+    value = rng.choice([1e16, 1.0, -1e16, 0.1, 3.3], n).astype(np.float64)
+    tf, df, idx = index_state._postings([feat, owner, value], n_entries, 300)
+    sums: dict[tuple[int, int], float] = {}
+    for f, e, v in zip(feat.tolist(), owner.tolist(), value.tolist(), strict=True):
+        sums[f, e] = sums[f, e] + v if (f, e) in sums else v
+    keys = sorted(sums)
+    features = np.repeat(np.arange(len(df)), df).tolist()
+    assert list(zip(features, idx.tolist(), strict=True)) == keys
+    assert tf.tolist() == [sums[k] for k in keys]
