@@ -121,3 +121,10 @@ def test_never_is_not_when() -> None:
 
     assert "time" in aspects.aspect_weights(analyze("bao giờ có kết quả"))
     assert "time" not in aspects.aspect_weights(analyze("chưa bao giờ có kết quả"))
+
+
+@pytest.mark.parametrize("text", ["hồ sơ do ai cấp", "giấy tờ do cơ quan nước ngoài cấp"])
+def test_a_dossier_issued_by_someone_is_no_land_certificate(text: str) -> None:
+    # "sơ do" of "hồ sơ do ..." once read "sổ đỏ" and became the land-use certificate.
+    assert "quyen" not in analyze(text).content
+    assert "giay chung nhan quyen su dung dat" in " ".join(analyze("lam so do o dau").content)
