@@ -68,6 +68,13 @@ def cue_words(a: Analysis) -> frozenset[str]:
     return _scan(a.tokens, a.folded, a.accented)[1]
 
 
+def cue_positions(a: Analysis) -> frozenset[int]:
+    """The positions (in ``a.tokens``) of the words inside a matched aspect cue. An entry is
+    marked by these, not by ``cue_words``: in "Khai sinh ở quê, ... sửa giấy khai sinh ở
+    đâu?" only the "ở" of "ở đâu" asks where; the "ở" of "ở quê" says where one lives."""
+    return _scan(a.tokens, a.folded, a.accented)[2]
+
+
 def _weights(
     tokens: tuple[str, ...], folded: tuple[str, ...], marked: tuple[bool, ...]
 ) -> tuple[tuple[str, float], ...]:
@@ -82,10 +89,12 @@ for _cue in _CUES:  # already longest first
 @lru_cache(maxsize=16384)
 def _scan(
     tokens: tuple[str, ...], folded: tuple[str, ...], marked: tuple[bool, ...]
-) -> tuple[tuple[tuple[str, float], ...], frozenset[str]]:
-    """Left to right, the longest cue starting at each word (cues never overlap)."""
+) -> tuple[tuple[tuple[str, float], ...], frozenset[str], frozenset[int]]:
+    """Left to right, the longest cue starting at each word (cues never overlap): the weight
+    per aspect, the folded words inside matched cues and their positions."""
     found: dict[str, float] = defaultdict(float)
     covered: set[str] = set()
+    positions: set[int] = set()
     n = len(tokens)
     i = 0
     for at in [j for j, f in enumerate(folded) if f in _BY_FIRST]:  # no cue starts elsewhere
@@ -104,11 +113,12 @@ def _scan(
                 if aspect:  # else a compound (``CUE_COMPOUNDS``): its words start no cue
                     found[aspect] += weight
                     covered.update(folded[i : i + m])
+                    positions.update(range(i, i + m))
                 i += m
                 break
         else:
             i += 1
-    return tuple(found.items()), frozenset(covered)
+    return tuple(found.items()), frozenset(covered), frozenset(positions)
 
 
 def primary(weights: dict[str, float]) -> str:

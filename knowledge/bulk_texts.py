@@ -288,7 +288,9 @@ class BulkTexts:
         )
         nf = len(fold_id)
         cover_codes = distinct_codes(text[words_at] * nf + f[words_at])
-        self.cover_codes, self.cover_radix = cover_codes, nf
+        # and the positions of the words inside matched cues: only those are read as cues
+        self.cue_at = np.zeros(len(f), dtype=bool)
+        self.cue_at[words_at] = True
         return Scan({t: tuple(w) for t, w in weights_of.items()}, cover_codes, nf, self.folded)
 
     # -- the topics -------------------------------------------------------------------------
@@ -376,6 +378,8 @@ class BulkTexts:
         c_at = np.flatnonzero(content)
         c_text = text[c_at]
         c_fold = f[c_at]
+        # the word's feature: 2 * its folded id, + 1 where it is inside an aspect cue ("^word")
+        cue = self.cue_at[c_at] if features.SPLIT_CUES else np.zeros(len(c_at), dtype=bool)
         del c_at
         # exact-diacritics keys: words typed with marks whose folded form is a content word of
         # the text (the word itself, or, for a filler, another word of the text)
@@ -391,15 +395,6 @@ class BulkTexts:
             keyed[odd] = _member(text[odd] * nf + f[odd], np.sort(c_text[some] * nf + c_fold[some]))
             del near, in_text, some
         del odd
-        # the word's feature: 2 * its folded id, + 1 where it is an aspect cue ("^word")
-        cue = np.zeros(len(c_fold), dtype=bool)
-        if features.SPLIT_CUES and len(self.cover_codes):
-            # (only where the word is some text's cue word)
-            covered = np.zeros(self.cover_radix, dtype=bool)
-            covered[self.cover_codes % self.cover_radix] = True
-            maybe = np.flatnonzero(covered[c_fold])
-            cue[maybe] = _member(c_text[maybe] * self.cover_radix + c_fold[maybe], self.cover_codes)
-            del covered, maybe
         word_name = c_fold
         word_name *= 2
         word_name += cue

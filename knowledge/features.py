@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter, defaultdict
 
-from knowledge.normalize import Analysis, tone_key
+from knowledge.normalize import Analysis, is_filler, tone_key
 
 # Field weights for BM25F: how much a word in each part of an entry says about it. The answer
 # holds the particulars citizens ask about ("bưu điện", "mức 2"): 0.3 measured better than 0.15
@@ -28,18 +28,37 @@ BIGRAM_WEIGHT = 1.0
 SPLIT_CUES = True
 
 
-def _features(a: Analysis, cues: frozenset[str] = frozenset()) -> dict[str, float]:
+def marked_content(a: Analysis, cue_at: frozenset[int]) -> tuple[str, ...]:
+    """The content words of a text, those at the positions ``cue_at`` (of ``a.tokens``, words
+    inside a matched aspect cue: ``aspects.cue_positions``) as "^word"."""
+    if not cue_at:
+        return a.content
+    return tuple(
+        [
+            ("^" + f) if i in cue_at else f
+            for i, (w, f, m) in enumerate(zip(a.tokens, a.folded, a.accented, strict=True))
+            if not is_filler(w, f, m)
+        ]
+    )
+
+
+def _features(
+    a: Analysis, cues: frozenset[str] = frozenset(), cue_at: frozenset[int] | None = None
+) -> dict[str, float]:
     """Matching features of an analysed text with their counts.
 
     Words of aspect cues (``cues``) become separate "^word" features: "mất" in "mất bao lâu"
-    is not the "mất" of "bị mất giấy phép", and the aspect is judged on its own anyway.
+    is not the "mất" of "bị mất giấy phép", and the aspect is judged on its own anyway. With
+    ``cue_at`` only the words at those positions do (``marked_content``): how entries are read.
 
     Words first, then word pairs, each in the order of its first occurrence; a count is the
     sum of its occurrences' weights added one by one (``_features_reference`` is the
     specification, kept for the tests).
     """
     content = a.content
-    if cues and not cues.isdisjoint(content):
+    if cue_at is not None:
+        content = marked_content(a, cue_at)
+    elif cues and not cues.isdisjoint(content):
         content = tuple([("^" + t) if t in cues else t for t in content])
     words = Counter(content)
     feats: dict[str, float] = dict(zip(words, map(float, words.values()), strict=True))
@@ -55,9 +74,19 @@ def _features(a: Analysis, cues: frozenset[str] = frozenset()) -> dict[str, floa
     return feats
 
 
-def _features_reference(a: Analysis, cues: frozenset[str] = frozenset()) -> dict[str, float]:
+def _features_reference(
+    a: Analysis, cues: frozenset[str] = frozenset(), cue_at: frozenset[int] | None = None
+) -> dict[str, float]:
     feats: dict[str, float] = defaultdict(float)
-    content = tuple(("^" + t) if t in cues else t for t in a.content)
+    if cue_at is not None:
+        folded = [f for w, f, m in zip(a.tokens, a.folded, a.accented, strict=True)]
+        content = tuple(
+            ("^" + folded[i]) if i in cue_at else folded[i]
+            for i in range(len(folded))
+            if not is_filler(a.tokens[i], folded[i], a.accented[i])
+        )
+    else:
+        content = tuple(("^" + t) if t in cues else t for t in a.content)
     for tok in content:
         feats[tok] += 1.0
     for left, right in itertools.pairwise(content):

@@ -379,6 +379,8 @@ class _TextParts:
     """The text's words as typed (spellings and spelling pairs)."""
     aspect_weights: tuple[tuple[str, float], ...]
     cue_words: frozenset[str]
+    cue_at: frozenset[int]
+    """Positions of the cue words in the text's tokens (``aspects.cue_positions``)."""
     _joined: str | None = None
     _topics: frozenset[str] | None = None
     _keyword: bool | None = None
@@ -496,11 +498,10 @@ def _text_parts(text: str, with_features: bool = True) -> _TextParts:
     ``_TextFeatures``)."""
     raw = words(text)
     a = analyze_words(raw)
-    weights, cue_words = _scan(a.tokens, a.folded, a.accented)
+    weights, cue_words, cue_at = _scan(a.tokens, a.folded, a.accented)
     if not with_features:
-        return _TextParts(text, a, (), (), raw, weights, cue_words)
-    cues = cue_words if features.SPLIT_CUES else frozenset()
-    feats = features._features(a, cues)
+        return _TextParts(text, a, (), (), raw, weights, cue_words, cue_at)
+    feats = features._features(a, cue_at=cue_at if features.SPLIT_CUES else frozenset())
     tone = features._tone_features(a)
     return _TextParts(
         text,
@@ -510,13 +511,15 @@ def _text_parts(text: str, with_features: bool = True) -> _TextParts:
         raw,
         weights,
         cue_words,
+        cue_at,
     )
 
 
 def _with_features(tp: _TextParts) -> _TextParts:
     """A text's parts with its features (when the build does not count them at once)."""
-    cues = tp.cue_words if features.SPLIT_CUES else frozenset()
-    feats = features._features(tp.analysis, cues)
+    feats = features._features(
+        tp.analysis, cue_at=tp.cue_at if features.SPLIT_CUES else frozenset()
+    )
     tone = features._tone_features(tp.analysis)
     tp.names = (*feats, *tone)
     tp.counts = (*feats.values(), *tone.values())
@@ -1382,8 +1385,8 @@ class IndexState:
             bulk.add(analyses, raws)
             for k, (text, a, raw) in enumerate(zip(chunk, analyses, raws, strict=True)):
                 contents[lo + k] = a.content
-                weights_, cues_ = _scan(a.tokens, a.folded, a.accented)
-                tp = _TextParts(text, a, (), (), raw, weights_, cues_)
+                weights_, cues_, at_ = _scan(a.tokens, a.folded, a.accented)
+                tp = _TextParts(text, a, (), (), raw, weights_, cues_, at_)
                 text_features.add(_with_features(tp))
             del chunk, raws, analyses
         bulk.finish()
@@ -1904,10 +1907,11 @@ class _TextFeatures:
             self._counts.extend(counts)
             self._size.append(len(ids))
             return number
-        content = tp.analysis.content
-        cues = tp.cue_words if features.SPLIT_CUES else frozenset()
-        if cues and not cues.isdisjoint(content):
-            content = tuple([("^" + t) if t in cues else t for t in content])
+        content = (
+            features.marked_content(tp.analysis, tp.cue_at)
+            if features.SPLIT_CUES
+            else tp.analysis.content
+        )
         self._words.extend(self._fids(content))
         self._words.append(-1)
         self._word_size.append(len(content) + 1)

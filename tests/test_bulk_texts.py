@@ -60,10 +60,10 @@ def test_every_step_equals_the_text_by_text_one() -> None:
     tally = _Tally()
     asked = 0
     for k, (text, a, r) in enumerate(zip(texts, analyses, raws, strict=True)):
-        weights, cues = index_state._scan(a.tokens, a.folded, a.accented)
+        weights, cues, at = index_state._scan(a.tokens, a.folded, a.accented)
         assert (scan.weights(k), scan.cues(k)) == (weights, cues), text
         asked += bool(weights)
-        tp = _TextParts(text, a, (), (), r, weights, cues)
+        tp = _TextParts(text, a, (), (), r, weights, cues, at)
         plain.add(tp)
         tally.add(tp, int(times[k]), int(run_times[k]))
     assert asked > 500

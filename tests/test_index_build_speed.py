@@ -74,6 +74,9 @@ def test_features_equal_their_specification(monkeypatch: pytest.MonkeyPatch) -> 
         for cues in (aspects.cue_words(a), frozenset()):
             fast, ref = features._features(a, cues), features._features_reference(a, cues)
             assert list(fast.items()) == list(ref.items()), text
+        at = aspects.cue_positions(a)
+        fast, ref = features._features(a, cue_at=at), features._features_reference(a, cue_at=at)
+        assert list(fast.items()) == list(ref.items()), text
         assert list(features._tone_features(a).items()) == list(
             features._tone_features_reference(a).items()
         )
@@ -102,9 +105,10 @@ def _topics_reference(a: Analysis) -> frozenset[str]:
 
 def _scan_reference(
     tokens: tuple[str, ...], folded: tuple[str, ...], marked: tuple[bool, ...]
-) -> tuple[tuple[tuple[str, float], ...], frozenset[str]]:
+) -> tuple[tuple[tuple[str, float], ...], frozenset[str], frozenset[int]]:
     found: dict[str, float] = defaultdict(float)
     covered: set[str] = set()
+    at: set[int] = set()
     n = len(tokens)
     i = 0
     while i < n:
@@ -121,11 +125,12 @@ def _scan_reference(
                 if _aspect:  # a compound ("công nhận") starts no cue and counts for none
                     found[_aspect] += weight
                     covered.update(folded[i : i + m])
+                    at.update(range(i, i + m))
                 i += m
                 break
         else:
             i += 1
-    return tuple(found.items()), frozenset(covered)
+    return tuple(found.items()), frozenset(covered), frozenset(at)
 
 
 def test_topic_and_aspect_scans_equal_the_word_by_word_ones() -> None:
