@@ -250,6 +250,9 @@ class ForeignCheck:
     ) -> None:
         self.foreign = tuple(foreign)
         self.index = index if index is not None else Index([*entries, *foreign])
+        # Entry against entry: the procedures' own evidence (``search.PROCEDURE_EVIDENCE``)
+        # cost held-out out-of-scope fallback 0.03 here.
+        self.index.procedure_evidence = 0.0
         self.n_foreign = len(foreign)
         # The last question's ratio: a search asks it twice (the decision feature, then the
         # fall-back rule), and the combined index is the costly part of the check.

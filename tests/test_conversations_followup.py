@@ -326,7 +326,8 @@ async def test_a_follow_up_that_lands_on_a_neighbour_keeps_the_procedure(tmp_pat
     # bench/eval7 holds "Công nhận hộ nghèo" and its neighbour "Công nhận hộ thoát nghèo". "kết
     # quả thì sao" asks nothing the poverty entries answer plainly; even with the procedure
     # spelled out, retrieval ranks a "thoát nghèo" entry first. The remembered procedure's
-    # entries are offered instead, so the next follow-up is still about "hộ nghèo".
+    # entries are offered instead (as suggestions, or as the entries of a procedure that lacks
+    # the aspect asked), so the next follow-up is still about "hộ nghèo".
     async with base_app(tmp_path, "eval7") as app:
         first, vague, time = await talk(
             app,
@@ -335,7 +336,7 @@ async def test_a_follow_up_that_lands_on_a_neighbour_keeps_the_procedure(tmp_pat
             "mấy bữa thì có",
         )
     assert first == ("answer", "ho-ngheo/chuan")
-    assert vague[0] == "suggest" and (vague[1] or "").startswith("ho-ngheo/")
+    assert vague[0] in ("suggest", "fallback") and (vague[1] or "").startswith("ho-ngheo/")
     assert time == ("answer", "ho-ngheo/thoi-gian")
 
 
