@@ -334,6 +334,7 @@ class BulkTexts:
         at = np.flatnonzero(self.content & which[self.text])
         word, owner = self.f[at], self.text[at]
         m = len(at)
+        found: dict[int, set[tuple[str, ...]]] = defaultdict(set)
         if m < 2 or not usable:
             return {}
         nf = len(self.folded)
@@ -346,8 +347,6 @@ class BulkTexts:
         for k, p in enumerate(usable):
             by_first[fold_id[p[0]]].append(k)
         first_of = word[cand]
-        texts_of: list[np.ndarray] = []  # the texts each phrase is in, phrase by phrase ...
-        phrase_of: list[np.ndarray] = []  # ... and which phrase that is
         order = stable_argsort(first_of)
         bounds = np.flatnonzero(np.diff(first_of[order])) + 1
         for group in np.split(order, bounds) if len(order) else []:
@@ -361,26 +360,9 @@ class BulkTexts:
                 ok = np.ones(len(rows), dtype=bool)
                 for j, w in enumerate(usable[k]):
                     ok &= window[j] == fold_id[w]
-                got = distinct_codes(owner[rows[ok]])
-                if len(got):
-                    texts_of.append(got)
-                    phrase_of.append(np.full(len(got), k, dtype=np.int64))
-        if not texts_of:
-            return {}
-        # each text's phrases in the order found (group by group, phrase by phrase): each
-        # set made as adding them one by one makes it (the same sets, in the same layout)
-        t_all = np.concatenate(texts_of)
-        by_text = stable_argsort(t_all)
-        t_sorted = t_all[by_text]
-        held = [usable[k] for k in np.concatenate(phrase_of)[by_text].tolist()]
-        del t_all, texts_of, phrase_of, by_text
-        starts = np.flatnonzero(np.diff(t_sorted, prepend=-1)).tolist()
-        return {
-            t: frozenset(set(held[lo:hi]))
-            for t, lo, hi in zip(
-                t_sorted[starts].tolist(), starts, [*starts[1:], len(held)], strict=True
-            )
-        }
+                for t in np.unique(owner[rows[ok]]).tolist():
+                    found[t].add(usable[k])
+        return {t: frozenset(p) for t, p in found.items()}
 
     # -- the features ----------------------------------------------------------------------
 
