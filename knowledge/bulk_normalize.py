@@ -5,9 +5,9 @@ distinct texts, 3 million words, but fewer than 2,000 distinct words: what the n
 does to a word is nearly always decided by the word alone, and only a few spans of a text
 need the multi-word rewrites (phrases, abbreviations with their context). So here:
 
-1. The texts are cut into words at C speed: joined by a separator, composed and lower-cased
-   as one string, split at white space; each distinct white-space chunk ("sơ,", "(UBND)") is
-   cut by the word pattern once. Every text's words become one array of word ids.
+1. The texts are cut into words at C speed: joined by a separator, composed as one string,
+   split at white space; each distinct white-space chunk ("sơ,", "(UBND)") is lower-cased
+   and cut by the word pattern once. Every text's words become one array of word ids.
 2. Each distinct word gets its row of the normaliser's per-word table once (Telex recovery,
    folded form, marks, whether an abbreviation may replace it).
 3. The rewrites are local: a rewrite reads the words it replaces and, as context, the words
@@ -129,17 +129,20 @@ def cut_many(texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
     """``words`` of every text: the distinct words by id (in order of first appearance), the
     ids of every text's words, text after text, and how many each text has.
 
+    Each distinct white-space chunk is lower-cased and cut into words once, the first time
+    it is met (``_Chunks``); a block's chunks are looked up once each.
+
     Memory: the chunks of a block are hundreds of thousands of small strings. Nothing made
-    while they exist is kept past the block (the chunks' table is the block's own; a new
-    word is kept as a copy made once they are gone), so that the memory they took is wholly
-    free again: one string kept among them would keep its part of the allocator's memory
-    resident."""
-    word_no: dict[str, int] = {}
+    while they exist is kept past the block (a new chunk or word is kept as a copy made once
+    they are gone), so that the memory they took is wholly free again: one string kept
+    among them would keep its part of the allocator's memory resident."""
+    chunks = _Chunks()
     seqs: list[np.ndarray] = []
     for lo in range(0, len(texts), BLOCK):
         block = texts[lo : lo + BLOCK]
         joined = _SEPARATOR.join(block)
         if joined.count(_SEPARATOR) != len(block) - 1:  # a text holds the separator itself
+            word_no = chunks.word_no
             for t in block:
                 ws = words(t)
                 seqs.append(
@@ -148,7 +151,7 @@ def cut_many(texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
                     )
                 )
             continue
-        seqs.append(_cut_block(joined, word_no))
+        seqs.append(chunks.cut(joined))
         del joined
     if not seqs:
         return [], np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -158,44 +161,70 @@ def cut_many(texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
     if len(ends) != len(texts):
         raise AssertionError("texts cut into words out of step")  # (cannot happen)
     sizes = np.diff(np.append(-1, ends)) - 1
-    return list(word_no), seq[seq >= 0], sizes
+    return list(chunks.word_no), seq[seq >= 0], sizes
 
 
-def _cut_block(joined: str, word_no: dict[str, int]) -> np.ndarray:
-    """The word ids of texts joined by the separator, each text followed by -1; new words
-    are added to ``word_no`` (as copies made after the block's strings are gone)."""
-    chunks = nfc(joined).lower().split()
-    chunk_no = dict.fromkeys(chunks, 0)
-    fresh: dict[str, int] = {}  # new words, by the strings found in this block
-    pieces: array[int] = array("q")  # the word ids of every distinct chunk (-1: separator)
-    piece_at: array[int] = array("q")
-    piece_len: array[int] = array("q")
-    for k, c in enumerate(chunk_no):
-        chunk_no[c] = k
-        got = [c] if c.isalnum() else _PIECE.findall(c)
-        piece_at.append(len(pieces))
-        piece_len.append(len(got))
-        for w in got:
-            if w == _SEPARATOR:
-                pieces.append(-1)
-                continue
-            i = word_no.get(w)
-            if i is None:
-                i = fresh.get(w)
+class _Chunks:
+    """The distinct white-space chunks of the texts met so far ("sơ,", "(UBND)",
+    "sơ\x00tại": the separator, as -1, between two texts), each with its word ids, and the
+    distinct words.
+
+    A chunk is cut as composed but not lower-cased: lower-casing a text is lower-casing each
+    of its chunks (white space is neither cased nor case-ignorable: the one letter whose
+    lower case depends on its neighbours, a final sigma, reads no further than its chunk),
+    so only the distinct chunks are lower-cased, not every text whole."""
+
+    def __init__(self) -> None:
+        self.word_no: dict[str, int] = {}
+        self.number: dict[str, int] = {}
+        self._at: array[int] = array("q")  # where each chunk's word ids start in ``_ids``
+        self._len: array[int] = array("q")
+        self._ids: array[int] = array("q")  # (-1: the separator)
+
+    def cut(self, joined: str) -> np.ndarray:
+        """The word ids of texts joined by the separator, each text followed by -1."""
+        pieces = nfc(joined).split()
+        number = self.number
+        ids = np.fromiter(map(number.get, pieces, itertools.repeat(-1)), np.int64, len(pieces))
+        missing = np.flatnonzero(ids < 0)
+        if len(missing):
+            # the new chunks, in order of first appearance (their new words so too)
+            fresh = dict.fromkeys(map(pieces.__getitem__, missing.tolist()), 0)
+            base = len(number)
+            for k, c in enumerate(fresh):
+                fresh[c] = base + k
+            ids[missing] = np.fromiter(
+                map(fresh.__getitem__, map(pieces.__getitem__, missing.tolist())),
+                np.int64,
+                len(missing),
+            )
+            del pieces
+            self._add(list(fresh))
+        else:
+            del pieces
+        lens = _numpy(self._len, np.int64)[ids]
+        at = _numpy(self._at, np.int64)[ids]
+        seq = _numpy(self._ids, np.int64)[np.repeat(at, lens) + _ramp(lens)]
+        del ids, lens, at
+        return np.append(seq, -1)  # the block's last text ends here
+
+    def _add(self, fresh: list[str]) -> None:
+        """Number the new chunks and cut them (after the block's other strings are gone)."""
+        word_no, ids = self.word_no, self._ids
+        for c in fresh:
+            lower = c.lower()
+            got = [lower] if lower.isalnum() else _PIECE.findall(lower)
+            self.number[_copy(c)] = len(self.number)
+            self._at.append(len(ids))
+            self._len.append(len(got))
+            for w in got:
+                if w == _SEPARATOR:
+                    ids.append(-1)
+                    continue
+                i = word_no.get(w)
                 if i is None:
-                    i = fresh[w] = len(word_no) + len(fresh)
-            pieces.append(i)
-    ids = np.fromiter(map(chunk_no.__getitem__, chunks), np.int64, len(chunks))
-    del chunks, chunk_no
-    lens = _numpy(piece_len, np.int64)[ids]
-    at = _numpy(piece_at, np.int64)[ids]
-    seq = _numpy(pieces, np.int64)[np.repeat(at, lens) + _ramp(lens)]
-    del ids, lens, at
-    found = list(fresh)
-    del fresh
-    for w in found:  # (in the order of their ids)
-        word_no[_copy(w)] = len(word_no)
-    return np.append(seq, -1)  # the block's last text ends here
+                    i = word_no[_copy(w)] = len(word_no)
+                ids.append(i)
 
 
 def _copy(word: str) -> str:

@@ -49,6 +49,7 @@ import operator
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Container, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeVar, cast, overload
@@ -1227,7 +1228,10 @@ class IndexState:
         enabled = gc.isenabled()
         gc.disable()
         try:
-            state = cls._from_entries(list(entries), general_words, keyword_topics, general_pairs)
+            with _build_heap():
+                state = cls._from_entries(
+                    list(entries), general_words, keyword_topics, general_pairs
+                )
         finally:
             if enabled:
                 gc.enable()
@@ -1842,6 +1846,48 @@ class _Release:
 
     def __del__(self) -> None:
         _release_freed_memory()
+
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+"""``mallopt`` parameters (glibc's malloc.h)."""
+MMAP_THRESHOLD = 32 << 20
+"""Blocks from this size up are mapped on their own (and unmapped when freed); smaller ones
+come from the heap. glibc raises its threshold to this (its largest) by itself once a build
+has freed a block that large; set from the start of a build, the build's many temporary
+arrays of a few MiB reuse the heap's freed memory instead of being mapped, touched page by
+page (a page fault each) and unmapped again, one after the other: at 20,000 entries,
+175,000 page faults -> 100,000, 0.3-0.4 s of the system's time."""
+BUILD_TRIM_THRESHOLD = 256 << 20
+"""Freed memory at the top of the heap kept during a build, to be reused (not given back and
+touched anew); the build gives it back when done (``_release_freed_memory``) ..."""
+TRIM_THRESHOLD = 2 * MMAP_THRESHOLD
+"""... and the heap keeps at most this much after it (glibc's own rule: twice the mapping
+threshold)."""
+
+
+@lru_cache(maxsize=1)
+def _mallopt() -> Callable[[int, int], int] | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        set_option: Callable[[int, int], int] = libc.mallopt
+        return set_option
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+@contextmanager
+def _build_heap() -> Iterator[None]:
+    """glibc's heap kept for reuse while a build runs (``MMAP_THRESHOLD``,
+    ``BUILD_TRIM_THRESHOLD``), then given back."""
+    set_option = _mallopt()
+    if set_option is not None:
+        set_option(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+        set_option(M_TRIM_THRESHOLD, BUILD_TRIM_THRESHOLD)
+    try:
+        yield
+    finally:
+        if set_option is not None:
+            set_option(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
 
 
 def _release_freed_memory() -> None:

@@ -13,7 +13,6 @@ Everything here turns such text into comparable tokens:
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import operator
 import re
@@ -21,6 +20,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import cast
+
+from cydifflib import SequenceMatcher  # type: ignore[import-untyped]
 
 from knowledge.lexicon import ABBREVIATIONS, AMBIGUOUS_FOLDED, FILLERS, PHRASE_MARKS, PHRASES
 
@@ -358,9 +359,9 @@ def _carry_marks(
     words with no marks of their own ("gian", "bao" of "thời gian bao lâu") would lose it,
     and "làm cccd mất bao lâu" (two passes: "cccd" -> "căn cước công dân" -> "căn cước") would
     not read as "làm căn cước mất bao lâu" (one pass)."""
-    matcher = difflib.SequenceMatcher(
-        a=[w for w, _ in before], b=[w for w, _ in after], autojunk=False
-    )
+    # (``difflib.SequenceMatcher`` compiled: the same opcodes, several times as fast; the
+    # index build aligns 2,000 whole texts at 20,000 entries, tests/test_normalize_align.py)
+    matcher = SequenceMatcher(a=[w for w, _ in before], b=[w for w, _ in after], autojunk=False)
     out: list[tuple[str, bool]] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":

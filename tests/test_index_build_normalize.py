@@ -52,6 +52,17 @@ def test_awkward_and_empty_texts() -> None:
     assert sizes.tolist() == [2, 2]
 
 
+def test_chunks_met_again_and_in_other_cases(monkeypatch: pytest.MonkeyPatch) -> None:
+    # each distinct chunk is lower-cased and cut once, then looked up in later blocks; the
+    # lower case of a text is that of its chunks (a final sigma reads its own chunk only)
+    monkeypatch.setattr(bulk_normalize, "BLOCK", 2)
+    texts = ["ΟΔΟΣ ΟΔΟΣ. ΣΑ aΣ Σ", "Hồ SƠ hồ sơ,", "İstanbul UBND", "ubnd, Ubnd (UBND)"]
+    texts += ["HỒ SƠ, ΟΔΟΣ.", "hồ sơ,hồ", "Ο\u0301ΔΟΣ\u0301 x", "Hồ SƠ hồ sơ,"]
+    _same_as_one_by_one(texts)
+    names, raw, _ = cut_many(texts)
+    assert [names[i] for i in raw.tolist()][:6] == ["οδος", "οδος", "σα", "aς", "σ", "hồ"]
+
+
 # The words rewrites read: abbreviations (as typed and folded), the words of every phrase and
 # of every rewrite's result, so that random texts make rewrites meet, overlap, feed each other
 # (a second pass) and sit next to the words they read as context.
