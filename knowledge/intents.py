@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -137,12 +138,52 @@ _EMOJI: dict[str, str] = {
 """Emoji that say something on their own (a thumbs-up, folded hands, an angry face)."""
 
 
-def _emoji_intent(text: str) -> Intent | None:
-    """The intent of a message without words: its first telling emoji, else a greeting."""
+_REPEATS = re.compile(r"(.)\1+")
+
+
+def _face(token: str) -> str:
+    """A space-separated token as the emoticon table keys it: lower case, every run of one
+    character written once (":)))" and ":)" are one smile, "T_T" and "t_t" one tear)."""
+    return _REPEATS.sub(r"\1", token.lower())
+
+
+_EMOTICONS: dict[str, str] = {
+    _face(str(face)): str(name)
+    for name, faces in (_DATA.get("emoticons") or {}).items()
+    for face in faces
+}
+"""Keyboard emoticons (``emoticons`` in the data), keyed by ``_face``."""
+
+
+def _without_emoticons(text: str) -> tuple[str, list[str]]:
+    """The message with its emoticon tokens taken out, and what those say, in order: the
+    letters of ":D", "T_T" or ":v" are no words of the message."""
+    kept: list[str] = []
+    said: list[str] = []
+    for token in text.split():
+        name = _EMOTICONS.get(_face(token))
+        if name is None:
+            kept.append(token)
+        else:
+            said.append(name)
+    return " ".join(kept), said
+
+
+def _emoji_intent(text: str, said: Sequence[str] = ()) -> Intent | None:
+    """The intent of a message without words: its first telling emoticon (``said``, what
+    ``_without_emoticons`` took out) or emoji, else a greeting (a call for attention: "?")."""
+    for name in said:
+        if name in INTENTS:
+            return INTENTS[name]
     for ch in text:
         if ch in _EMOJI and _EMOJI[ch] in INTENTS:
             return INTENTS[_EMOJI[ch]]
-    return INTENTS.get("greeting") if text.strip() else None
+    return INTENTS.get("greeting") if text.strip() or said else None
+
+
+_MASKED = re.compile(r"[^\W\d_]\*+[^\W\d_]|(?<![^\W\d_*])[^\W\d_]\*\*+(?![^\W\d_*])")
+"""A word with letters masked by asterisks: "đ*o", "v**l", "c**" (not "lưu ý*", "5*3")."""
+_MASKED_IS = str(_DATA.get("masked_is") or "")
 
 
 _STRETCHED = re.compile(r"([a-z])\1{2,}$")
@@ -386,11 +427,13 @@ def _asks(words_left: list[str]) -> bool:
 
 def detect(text: str) -> Intent | None:
     """The intent of a message, or None for a question to search the knowledge base for."""
+    text, said = _without_emoticons(text)
     typed = words(text)
     toks = [_unstretched(fold(w)) for w in typed]
     if not toks:
-        # An emoji, "?": what the emoji says, else a call for attention (a greeting).
-        return _emoji_intent(text)
+        # An emoji, ":))", "?": what the emoticon or emoji says, else a call for attention.
+        return _emoji_intent(text, said)
+    masked = _MASKED.search(text) is not None
     # The same words with abbreviations and teen code written out ("hs" -> "hồ sơ").
     expanded = [_unstretched(w) for w in analyze(text).folded if w]
     readings = [toks] if expanded == toks else [toks, expanded]
@@ -400,6 +443,8 @@ def detect(text: str) -> Intent | None:
             continue
         if intent.max_words and len(toks) > intent.max_words:
             continue
+        if masked and name == _MASKED_IS:
+            return intent  # (a hidden swear word: "đ*o hiểu gì", "bot v*l")
         for reading in readings:
             if intent.exact_marks:
                 if reading is not toks or not _may_match(intent, set(toks)):
@@ -444,16 +489,57 @@ def detect(text: str) -> Intent | None:
         if not matched:
             continue
         if all(w in _IGNORE for w in rest):
-            return matched[0]
+            return _taking_leave(matched[0], matched, reading)
         # A remark besides the courtesy ("cảm ơn nha, dễ hiểu quá"), but not besides words as
         # weak as "được", "không" or "ok", which end many a question ("... được hông").
         strong = [i for i in matched if i.name not in _WEAK]
         if strong and _plain_extra(rest, text):
-            return strong[0]
+            return _taking_leave(strong[0], matched, reading)
     if all(w in _IGNORE for w in toks):
         # Forms of address and particles only ("bot ơi", "ad ơi", "cho hỏi"): a greeting.
         return INTENTS.get("greeting")
     return None
+
+
+def _last_at(toks: list[str], phrases: tuple[tuple[str, ...], ...]) -> int:
+    """Where the last occurrence of any of the phrases starts, or -1."""
+    return max(
+        (i for i in range(len(toks)) for p in phrases if tuple(toks[i : i + len(p)]) == p),
+        default=-1,
+    )
+
+
+_CLOSING = _phrases(
+    [str(p) for p in ((_DATA.get("intents") or {}).get("greeting") or {}).get("closing", [])]
+)
+"""Greeting words that, said after something else, take leave (``closing`` in the data)."""
+
+
+def _taking_leave(chosen: Intent, matched: list[Intent], reading: list[str]) -> Intent:
+    """``goodbye`` instead of what a courtesy-only message was read as, when a greeting word
+    comes after what the citizen had to say: "chào" opens a chat ("dạ em chào ad ạ", "alo,
+    chào bạn") but, after thanks or a remark, closes it ("cảm ơn nha, chào", "thôi không hỏi
+    nữa, chào"; the closing act wins, as "cảm ơn, tạm biệt" is a goodbye)."""
+    greeting = INTENTS.get("greeting")
+    goodbye = INTENTS.get("goodbye")
+    if greeting is None or goodbye is None or greeting not in matched or not _CLOSING:
+        return chosen
+    at = _last_at(reading, _CLOSING)
+    if at <= 0:
+        return chosen
+    # Words of a greeting phrase ("kính chào", "alo") are no remark, even one that holds the
+    # closing word itself ("kính chào quý cơ quan").
+    spans = [
+        (i, i + len(p))
+        for p in greeting.phrases
+        for i in range(len(reading))
+        if tuple(reading[i : i + len(p)]) == p
+    ]
+    if any(start < at < end for start, end in spans):
+        return chosen
+    greeted = {i for start, end in spans for i in range(start, end)}
+    said = [w for i, w in enumerate(reading[:at]) if i not in greeted and w not in _IGNORE]
+    return goodbye if said else chosen
 
 
 _CHATTER = (_DATA.get("intents") or {}).get("chatter") or {}

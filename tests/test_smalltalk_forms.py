@@ -1,0 +1,90 @@
+"""Small talk in the forms citizens type on phones that no phrase list spells out: keyboard
+emoticons, swear words masked with asterisks, "chào" that takes leave, and the "X thì sao" form
+that asks a question (``knowledge/intents.py``). Transcripts run through the real dispatcher
+with the bundled knowledge base."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import App
+from knowledge import intents
+from storage.models import MessageLog
+from tests.transcript import Conversation
+
+APOLOGY_START = "Xin lỗi, tôi chưa tìm được"
+
+
+def reply_of(name: str) -> str:
+    """The start of an intent's reply, as knowledge/lang/intents.yaml words it."""
+    return intents.INTENTS[name].replies[0][:25]
+
+
+async def decisions(app: App) -> list[str]:
+    async with app.sessions() as s:
+        return list(await s.scalars(select(MessageLog.decision).order_by(MessageLog.id)))
+
+
+async def test_keyboard_emoticons_say_what_they_show(conversation: Conversation, app: App) -> None:
+    # A smile acknowledges, a frown complains, a heart thanks; the letters in ":D" and "T_T"
+    # are no words. Before, every one was taken for a greeting (or searched for, ":D").
+    for text, name in (
+        (":))", "ok"),
+        ("=)))", "ok"),
+        (":D", "ok"),
+        ("^^", "ok"),
+        (":v", "ok"),
+        (":((", "complaint"),
+        ("T_T", "complaint"),
+        ("<3", "thanks"),
+    ):
+        await conversation.say(text)
+        assert conversation.text.startswith(reply_of(name)), text
+        assert not conversation.text.startswith(APOLOGY_START), text
+    assert set(await decisions(app)) == {"smalltalk"}
+
+
+def test_emoticons_beside_words_are_not_words() -> None:
+    found = intents.detect("cảm ơn nha :D")
+    assert found is not None and found.name == "thanks"
+    # A word that only looks like an emoticon's letters stays a word of the question.
+    assert intents.detect("giấy phép xd") is None
+    assert intents.detect("hồ sơ gồm những gì :)") is None
+
+
+async def test_a_masked_swear_word_is_abuse(conversation: Conversation, app: App) -> None:
+    await conversation.say("đ*o hiểu gì")
+    assert conversation.text.startswith(reply_of("abuse"))
+    await conversation.say("bot v**l")
+    assert conversation.text.startswith(reply_of("abuse"))
+    assert set(await decisions(app)) == {"smalltalk"}
+
+
+@pytest.mark.parametrize("text", ["lưu ý* hồ sơ khai sinh", "5*3 ngày làm việc", "*hộ chiếu*"])
+def test_an_asterisk_that_masks_no_letter_is_no_swear_word(text: str) -> None:
+    assert intents.detect(text) is None
+
+
+async def test_chao_after_what_was_said_takes_leave(conversation: Conversation) -> None:
+    goodbye, greeting = reply_of("goodbye"), reply_of("greeting")
+    assert goodbye != greeting
+    for text, start in (
+        ("thôi không hỏi nữa, chào", goodbye),
+        ("cảm ơn nha, chào", goodbye),
+        ("dạ em chào ad ạ", greeting),
+        ("alo, chào bạn", greeting),
+        ("kính chào quý cơ quan", greeting),
+    ):
+        await conversation.say(text)
+        assert conversation.text.startswith(start), text
+
+
+async def test_x_thi_sao_is_a_question_not_chatter(conversation: Conversation, app: App) -> None:
+    # In a new chat nothing says who "người nước ngoài" are about: the base cannot place it,
+    # but it asks something, so it is no chatter (a friendly small-talk reply would hide that
+    # the question was not understood) and it is kept among unanswered questions.
+    assert intents.chatter("thế người nước ngoài thì sao") is None
+    await conversation.say("thế người nước ngoài thì sao")
+    assert not conversation.text.startswith(intents.INTENTS["chatter"].replies[0][:20])
+    assert await decisions(app) != ["smalltalk"]
