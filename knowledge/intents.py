@@ -498,7 +498,30 @@ def detect(text: str) -> Intent | None:
     if all(w in _IGNORE for w in toks):
         # Forms of address and particles only ("bot ơi", "ad ơi", "cho hỏi"): a greeting.
         return INTENTS.get("greeting")
-    return None
+    return _greeting_and_remark(typed, toks)
+
+
+def _greeting_and_remark(typed: list[str], toks: list[str]) -> Intent | None:
+    """A greeting that opens the message, then words that ask nothing and name no subject
+    (``chatter``: no question word, aspect or topic): whom the citizen greets or who they are
+    ("xin chào trung tâm hành chính công", "hi bot, e mới dùng lần đầu", "chào ad, mình ở
+    Cái Răng"), too many words for the remark a whole intent tolerates besides its phrases."""
+    greeting = INTENTS.get("greeting")
+    if greeting is None:
+        return None
+    at, greeted = 0, False
+    while at < len(toks):
+        if toks[at] in _IGNORE:
+            at += 1
+            continue
+        phrase = next((p for p in greeting.phrases if tuple(toks[at : at + len(p)]) == p), None)
+        if phrase is None:
+            break
+        at += len(phrase)
+        greeted = True
+    if not greeted or at == len(toks):
+        return None
+    return greeting if chatter(" ".join(typed[at:])) is not None else None
 
 
 def _last_at(toks: list[str], phrases: tuple[tuple[str, ...], ...]) -> int:
@@ -550,6 +573,17 @@ _NOT_CHATTER: tuple[tuple[str, ...], ...] = (
 )
 _YES_NO_ENDS = frozenset(str(w) for w in _CHATTER.get("yes_no", []))
 _YES_NO_VERBS: tuple[tuple[str, ...], ...] = (("co",), ("duoc",), ("phai",))
+_EXCLAIMS = _phrases([str(p) for p in _CHATTER.get("exclaims", [])])
+
+
+def _exclaims(toks: list[str]) -> bool:
+    """Whether folded words end with an intensifier (``chatter.exclaims``): an exclamation."""
+    end = len(toks)
+    while end > 1 and toks[end - 1] in _IGNORE and (toks[end - 1],) not in _EXCLAIMS:
+        end -= 1  # (particles after it: "lâu quá à", "rắc rối dữ vậy nè")
+    return any(end > len(p) and tuple(toks[end - len(p) : end]) == p for p in _EXCLAIMS)
+
+
 CHATTER_MAX_WORDS = 8
 """Words from which a message the knowledge base cannot place is taken for a question after
 all, not for chatter (``chatter``)."""
@@ -569,7 +603,7 @@ def chatter(text: str) -> Intent | None:
     expanded = [w for w in a.folded if w]
     if any(holds_any(r, _NOT_CHATTER) for r in (toks, expanded)):
         return None  # a question word, or "cách", "thủ tục", "đăng ký" ...
-    if aspects.aspect_weights(a) or topics_of(a):
+    if topics_of(a) or (aspects.aspect_weights(a) and not _exclaims(toks)):
         return None
     if expanded[-1] in _YES_NO_ENDS and holds_any(expanded[:-1], _YES_NO_VERBS):
         return None  # "nuôi chim yến có cần xin phép không"

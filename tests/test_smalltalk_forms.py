@@ -88,3 +88,30 @@ async def test_x_thi_sao_is_a_question_not_chatter(conversation: Conversation, a
     await conversation.say("thế người nước ngoài thì sao")
     assert not conversation.text.startswith(intents.INTENTS["chatter"].replies[0][:20])
     assert await decisions(app) != ["smalltalk"]
+
+
+async def test_a_greeting_with_whom_it_greets_is_a_greeting(
+    conversation: Conversation, app: App
+) -> None:
+    # The words after the greeting ask nothing and name no procedure: whom the citizen
+    # greets or who they are. Before, the first was answered with an entry that mentions
+    # the centre, the second searched for.
+    for text in ("xin chào trung tâm hành chính công", "chào ad, mình ở Cái Răng"):
+        await conversation.say(text)
+        assert conversation.text.startswith(reply_of("greeting")), text
+    assert set(await decisions(app)) == {"smalltalk"}
+    # A greeting before a question is not taken for one.
+    for text in ("chào bạn, mình muốn làm căn cước", "hello, lam ho chieu online duoc ko"):
+        assert intents.detect(text) is None, text
+
+
+async def test_an_exclamation_with_an_aspect_word_is_chatter(
+    conversation: Conversation, app: App
+) -> None:
+    # "thời gian" is an aspect word, but "... quá" exclaims: a remark the base cannot place
+    # gets a small-talk reply, not the apology, and is not an unanswered question.
+    await conversation.say("tốn thời gian quá à")
+    assert conversation.text.startswith(intents.INTENTS["chatter"].replies[0][:20])
+    assert await decisions(app) == ["smalltalk"]
+    assert intents.chatter("lệ phí bao nhiêu") is None
+    assert intents.chatter("thời gian làm căn cước") is None
