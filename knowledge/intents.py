@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from knowledge import aspects, lang
-from knowledge.normalize import analyze, fold, has_marks, words
+from knowledge.normalize import analyze, fold, has_marks, nfc, words
 from knowledge.topics import topics_of
 
 SMALL_TALK_DECISION = "smalltalk"
@@ -127,6 +127,23 @@ QUESTION_WORDS: tuple[tuple[str, ...], ...] = tuple(
     tuple(str(w).split()) for w in _DATA.get("question_words", [])
 )
 """Folded question words ("ai", "gì", "nào", "đâu" ...; ``question_words`` in the data)."""
+_SPELLED_QUESTION_WORDS = frozenset(
+    nfc(str(w)).lower() for w in _DATA.get("question_words_spelled", [])
+)
+
+
+def _no_question_words(text: str) -> frozenset[str]:
+    """Folded question words the message holds only as other words, typed with other marks
+    ("lần đầu", "cái máy", "báo cáo"; ``question_words_spelled``): not questions. A word that
+    the message also holds spelled as the question word, or without marks, is left a question
+    word."""
+    typed = words(text)
+    single = {q[0] for q in QUESTION_WORDS if len(q) == 1}
+    other = {fold(w) for w in typed if has_marks(w) and w not in _SPELLED_QUESTION_WORDS}
+    asked = {fold(w) for w in typed if not has_marks(w) or w in _SPELLED_QUESTION_WORDS}
+    return frozenset((other - asked) & single)
+
+
 _ASKING: tuple[tuple[str, ...], ...] = tuple(
     tuple(q.split())
     for q in ("bao lau", "bao nhieu", "bao gio", "may ngay", "may thang", "khi nao", "o dau")
@@ -218,7 +235,8 @@ def _plain_extra(words_left: list[str], text: str) -> bool:
         return True
     if len(extra) > WHOLE_EXTRA:
         return False
-    if holds_any(words_left, QUESTION_WORDS):
+    other = _no_question_words(text)
+    if holds_any([w for w in words_left if w not in other], QUESTION_WORDS):
         return False
     return not topics_of(analyze(text))
 
@@ -511,14 +529,14 @@ def _greeting_and_remark(typed: list[str], toks: list[str]) -> Intent | None:
         return None
     at, greeted = 0, False
     while at < len(toks):
-        if toks[at] in _IGNORE:
-            at += 1
-            continue
         phrase = next((p for p in greeting.phrases if tuple(toks[at : at + len(p)]) == p), None)
-        if phrase is None:
+        if phrase is not None:
+            at += len(phrase)
+            greeted = True
+        elif toks[at] in _IGNORE:
+            at += 1
+        else:
             break
-        at += len(phrase)
-        greeted = True
     if not greeted or at == len(toks):
         return None
     return greeting if chatter(" ".join(typed[at:])) is not None else None
@@ -567,7 +585,6 @@ def _taking_leave(chosen: Intent, matched: list[Intent], reading: list[str]) -> 
 
 _CHATTER = (_DATA.get("intents") or {}).get("chatter") or {}
 _NOT_CHATTER: tuple[tuple[str, ...], ...] = (
-    *QUESTION_WORDS,
     *_ASKING,
     *(tuple(str(p).split()) for p in _CHATTER.get("asks", [])),
 )
@@ -601,7 +618,11 @@ def chatter(text: str) -> Intent | None:
         return None
     a = analyze(text)
     expanded = [w for w in a.folded if w]
-    if any(holds_any(r, _NOT_CHATTER) for r in (toks, expanded)):
+    other = _no_question_words(text)
+    if any(
+        holds_any(r, _NOT_CHATTER) or holds_any([w for w in r if w not in other], QUESTION_WORDS)
+        for r in (toks, expanded)
+    ):
         return None  # a question word, or "cách", "thủ tục", "đăng ký" ...
     if topics_of(a) or (aspects.aspect_weights(a) and not _exclaims(toks)):
         return None

@@ -115,3 +115,18 @@ async def test_an_exclamation_with_an_aspect_word_is_chatter(
     assert await decisions(app) == ["smalltalk"]
     assert intents.chatter("lệ phí bao nhiêu") is None
     assert intents.chatter("thời gian làm căn cước") is None
+
+
+async def test_a_word_typed_with_other_marks_is_no_question_word(
+    conversation: Conversation, app: App
+) -> None:
+    # "đầu" folds to "dau" as "đâu" (where) does, but typed with its marks it is another
+    # word: "e mới dùng lần đầu" asks nothing, and after a greeting it is who is greeting.
+    await conversation.say("e mới dùng lần đầu")
+    assert conversation.text.startswith(intents.INTENTS["chatter"].replies[0][:20])
+    await conversation.say("hi bot, e mới dùng lần đầu")
+    assert conversation.text.startswith(reply_of("greeting"))
+    assert await decisions(app) == ["smalltalk", "smalltalk"]
+    # Spelled as the question word, or typed without marks, it still asks.
+    for text in ("lần đầu nộp ở đâu", "lan dau nop o dau", "đầu tiên là gì", "máy mấy giờ"):
+        assert intents.chatter(text) is None, text
