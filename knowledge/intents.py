@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import random
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -193,9 +194,25 @@ def _emoji_intent(text: str, said: Sequence[str] = ()) -> Intent | None:
         if name in INTENTS:
             return INTENTS[name]
     for ch in text:
-        if ch in _EMOJI and _EMOJI[ch] in INTENTS:
-            return INTENTS[_EMOJI[ch]]
+        told = _EMOJI.get(ch) or _emoji_named(ch)
+        if told is not None and told in INTENTS:
+            return INTENTS[told]
     return INTENTS.get("greeting") if text.strip() or said else None
+
+
+_EMOJI_NAMES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (str(name), re.compile(r"\b(?:" + "|".join(re.escape(str(w)) for w in cues) + r")\b"))
+    for name, cues in (_DATA.get("emoji_names") or {}).items()
+    if cues
+)
+
+
+def _emoji_named(ch: str) -> str | None:
+    """The intent an emoji's Unicode name tells (``emoji_names``), for emoji the table lacks."""
+    if ch.isascii() or ch.isalnum():
+        return None
+    described = unicodedata.name(ch, "")
+    return next((name for name, cue in _EMOJI_NAMES if cue.search(described)), None)
 
 
 _MASKED = re.compile(r"[^\W\d_]\*+[^\W\d_]|(?<![^\W\d_*])[^\W\d_]\*\*+(?![^\W\d_*])")
@@ -206,13 +223,35 @@ _MASKED_IS = str(_DATA.get("masked_is") or "")
 _STRETCHED = re.compile(r"([a-z])\1{2,}$")
 
 
+_LAUGHS = re.compile(r"([a-z]{2})\1{2,}")
+_VOCABULARY = (
+    frozenset(
+        w
+        for intent in INTENTS.values()
+        for phrases in (intent.phrases, *intent.all_of)
+        for phrase in phrases
+        for w in phrase
+    )
+    | _IGNORE
+)
+"""Every folded word of the intents' phrases and of ``ignore``."""
+
+
 def _unstretched(word: str) -> str:
     """A folded word with a last letter typed three times or more written once ("quáaa",
     "chánnn", "aiii"): chat stretches a word's end for feeling; no Vietnamese syllable ends
-    with a letter tripled, and doubled ones ("cc", "pp", "kk") are cues of their own."""
-    if len(word) < 3 or not word[-1] == word[-2] == word[-3]:
+    with a letter tripled, and doubled ones ("cc", "pp", "kk") are cues of their own. A last
+    letter typed twice is written once when only that makes a word of the intents ("okk",
+    "chàoo", "dạa", "vângg"; not "see", a word itself), and a laugh's syllable said three
+    times or more is said twice ("hahaha", "hihihi": "haha", "hihi")."""
+    if len(word) < 3:
         return word
-    return _STRETCHED.sub(r"\1", word)
+    if word[-1] == word[-2] == word[-3]:
+        return _STRETCHED.sub(r"\1", word)
+    if word[-1] == word[-2] and word not in _VOCABULARY and word[:-1] in _VOCABULARY:
+        return word[:-1]
+    laugh = _LAUGHS.fullmatch(word)
+    return laugh.group(1) * 2 if laugh else word
 
 
 def holds_any(toks: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
@@ -514,9 +553,23 @@ def detect(text: str) -> Intent | None:
         if strong and _plain_extra(rest, text):
             return _taking_leave(strong[0], matched, reading)
     if all(w in _IGNORE for w in toks):
-        # Forms of address and particles only ("bot ơi", "ad ơi", "cho hỏi"): a greeting.
+        # Forms of address and particles only ("bot ơi", "ad ơi", "cho hỏi"): a greeting;
+        # particles without anyone called ("có ạ", "rồi", "hả"): an answer to the last reply.
+        if not any(_calls(w) for w in typed) and "ok" in INTENTS:
+            return INTENTS["ok"]
         return INTENTS.get("greeting")
     return _greeting_and_remark(typed, toks)
+
+
+_ADDRESSES = frozenset(nfc(str(w)).lower() for w in _DATA.get("addresses", []))
+_ADDRESSES_FOLDED = frozenset(fold(w) for w in _ADDRESSES)
+
+
+def _calls(word: str) -> bool:
+    """Whether a typed word calls someone (``addresses``): spelled so, or without marks."""
+    if has_marks(word):
+        return word in _ADDRESSES
+    return fold(word) in _ADDRESSES_FOLDED
 
 
 def _greeting_and_remark(typed: list[str], toks: list[str]) -> Intent | None:

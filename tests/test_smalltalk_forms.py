@@ -130,3 +130,46 @@ async def test_a_word_typed_with_other_marks_is_no_question_word(
     # Spelled as the question word, or typed without marks, it still asks.
     for text in ("lần đầu nộp ở đâu", "lan dau nop o dau", "đầu tiên là gì", "máy mấy giờ"):
         assert intents.chatter(text) is None, text
+
+
+async def test_particles_without_anyone_called_answer_the_last_reply(
+    conversation: Conversation, app: App
+) -> None:
+    # "có ạ", "rồi", "hả" answer what was said; "bot ơi", "cô ơi", "cho hỏi" call for
+    # attention. Before, all of them were greeted.
+    for text, name in (
+        ("có ạ", "ok"),
+        ("rồi", "ok"),
+        ("hả", "ok"),
+        ("ừa", "ok"),
+        ("bot ơi", "greeting"),
+        ("cô ơi", "greeting"),
+        ("cho hỏi", "greeting"),
+    ):
+        await conversation.say(text)
+        assert conversation.text.startswith(reply_of(name)), text
+    assert set(await decisions(app)) == {"smalltalk"}
+
+
+async def test_emoji_say_what_their_names_say(conversation: Conversation, app: App) -> None:
+    # Emoji the table does not list, read by their Unicode names; before, all were greeted.
+    for text, name in (("😂", "ok"), ("😊😊", "ok"), ("😒", "complaint"), ("💔", "complaint")):
+        await conversation.say(text)
+        assert conversation.text.startswith(reply_of(name)), text
+    assert set(await decisions(app)) == {"smalltalk"}
+
+
+async def test_doubled_last_letters_and_laughs(conversation: Conversation, app: App) -> None:
+    for text, name in (
+        ("okk", "ok"),
+        ("vângg ạ", "ok"),
+        ("chàoo ad", "greeting"),
+        ("cảmm ơnn", "thanks"),
+        ("hahaha", "ok"),
+    ):
+        await conversation.say(text)
+        assert conversation.text.startswith(reply_of(name)), text
+    assert set(await decisions(app)) == {"smalltalk"}
+    # A word with a doubled letter of its own is left as it is.
+    assert intents._unstretched("see") == "see"
+    assert intents._unstretched("free") == "free"
