@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
+from handlers import faq
 from knowledge import intents
 from storage.models import MessageLog
 from tests.transcript import Conversation
@@ -173,3 +174,25 @@ async def test_doubled_last_letters_and_laughs(conversation: Conversation, app: 
     # A word with a doubled letter of its own is left as it is.
     assert intents._unstretched("see") == "see"
     assert intents._unstretched("free") == "free"
+
+
+async def test_chatter_the_base_matches_only_by_everyday_words_is_chatter(
+    conversation: Conversation, app: App
+) -> None:
+    # Asks nothing, names no procedure, topic or aspect: the entries the base found through
+    # "đi", "ngủ", "lát", "hỏi" (military service, building permits) cannot be what is meant.
+    for text in ("đi ngủ đây", "để lát em hỏi"):
+        result = app.knowledge.index.search(text)
+        assert result.best is not None and not result.named, text
+        await conversation.say(text)
+        assert conversation.text.startswith(intents.INTENTS["chatter"].replies[0][:20]), text
+    assert await decisions(app) == ["smalltalk", "smalltalk"]
+
+
+async def test_with_a_procedure_remembered_the_search_reads_chatter_as_before(
+    conversation: Conversation, app: App
+) -> None:
+    await conversation.say("đăng ký kết hôn cần giấy tờ gì")
+    result = app.knowledge.index.search("để lát em hỏi")
+    assert faq.small_talk_in_chat(result, "để lát em hỏi", remembered=True) is None
+    assert faq.small_talk_in_chat(result, "để lát em hỏi", remembered=False) is not None
