@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from handlers import faq
+from handlers import faq, texts_dossier
 from knowledge import intents
 from storage.models import MessageLog
 from tests.transcript import Conversation
@@ -196,3 +196,17 @@ async def test_with_a_procedure_remembered_the_search_reads_chatter_as_before(
     result = app.knowledge.index.search("để lát em hỏi")
     assert faq.small_talk_in_chat(result, "để lát em hỏi", remembered=True) is None
     assert faq.small_talk_in_chat(result, "để lát em hỏi", remembered=False) is not None
+
+
+async def test_check_my_dossier_in_vietnamese_words_offers_the_lookup(
+    conversation: Conversation, app: App
+) -> None:
+    # "check hồ sơ" was a progress question, "kiểm tra giúp hồ sơ" was not; "quá hạn" (past
+    # the deadline) of one's own dossier is as late as "quá hẹn".
+    for text in ("kiểm tra giúp hồ sơ", "sao hồ sơ tôi quá hạn rồi"):
+        fresh = Conversation(app.dispatcher, chat_id=f"citizen-{len(text)}")
+        await fresh.say(text)
+        assert fresh.last[-1].text == texts_dossier.ASK_CODE, text
+    assert await decisions(app) == ["progress", "progress"]
+    # A rule about late filings stays a question.
+    assert intents.detect("hồ sơ tôi nộp quá hạn thì có bị phạt không") is None
