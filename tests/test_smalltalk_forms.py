@@ -18,8 +18,9 @@ APOLOGY_START = "Xin lỗi, tôi chưa tìm được"
 
 
 def reply_of(name: str) -> str:
-    """The start of an intent's reply, as knowledge/lang/intents.yaml words it."""
-    return intents.INTENTS[name].replies[0][:25]
+    """The start of an intent's reply, as knowledge/lang/intents.yaml words it (up to the
+    hotline, filled in when sent)."""
+    return intents.INTENTS[name].replies[0].split("{", 1)[0][:25]
 
 
 async def decisions(app: App) -> list[str]:
@@ -210,3 +211,13 @@ async def test_check_my_dossier_in_vietnamese_words_offers_the_lookup(
     assert await decisions(app) == ["progress", "progress"]
     # A rule about late filings stays a question.
     assert intents.detect("hồ sơ tôi nộp quá hạn thì có bị phạt không") is None
+
+
+async def test_asking_for_a_way_to_reach_the_office_is_asking_for_a_person(
+    conversation: Conversation, app: App
+) -> None:
+    await conversation.say("cho xin email bộ phận tiếp dân")
+    assert conversation.text.startswith(reply_of("human"))
+    assert await decisions(app) == ["smalltalk"]
+    # The number of an office named by its procedure is a question the base may answer.
+    assert intents.detect("cho xin số điện thoại bảo hiểm xã hội") is None
