@@ -5,7 +5,8 @@ Each line is ``{"text", "expect", "note"}``; ``expect`` is an intent of
 ``knowledge/lang/intents.yaml`` or ``question``. A small-talk message counts as **recognised**
 when ``knowledge.intents.detect`` gives its intent, and as **handled** when it gives any
 intent, or when the chat would answer it as chatter after searching the base (``--kb``, the
-bundled base by default: ``handlers.faq.small_talk_left``): the citizen gets a fitting reply,
+bundled base by default; as the first message of a chat: ``handlers.faq.small_talk_in_chat``):
+the citizen gets a fitting reply,
 never the "not covered" one. A dossier question is
 also recognised when the dispatcher's own dossier routes take it first (a pasted dossier code,
 "tra cứu hồ sơ": ``handlers.dossier``). A question counts as **kept** when neither takes it, or
@@ -55,8 +56,8 @@ def main() -> None:
         found = intents.detect(text)
         if found is None and args.kb is not None:
             # What the chat does next: search the base; chatter it cannot place gets a
-            # small-talk reply too (handlers.faq.small_talk_left).
-            found = faq.small_talk_left(index.search(text), text)
+            # small-talk reply too (handlers.faq.small_talk_in_chat).
+            found = faq.small_talk_in_chat(index.search(text), text, remembered=False)
         name = found.name if found else None
         if dossier.mentions_code(text) or dossier.asks_for_lookup(text):
             name = "progress"

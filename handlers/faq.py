@@ -64,6 +64,23 @@ def small_talk_left(result: SearchResult, question: str) -> intents.Intent | Non
     return intents.chatter(question)
 
 
+def small_talk_in_chat(
+    result: SearchResult, question: str, remembered: bool
+) -> intents.Intent | None:
+    """What the chat takes for chatter after searching: ``small_talk_left``, and also, when no
+    procedure is remembered, chatter the base matched only through everyday words, naming no
+    procedure ("đi ngủ đây", "mừng quá", "để lát em hỏi", "đúng rồi" answered or suggested
+    entries on military service, a centenarian's gift, building permits): a message that
+    asks nothing and names no topic or aspect (``intents.chatter``) cannot be what an entry
+    answers. With a procedure remembered the search read the message against it (a
+    follow-up), so only the fall-back rule holds. ``motcua ask`` keeps ``small_talk_left``:
+    its decisions are the retrieval figures."""
+    found = small_talk_left(result, question)
+    if found is not None or remembered or result.named or result.missing_aspect:
+        return found
+    return intents.chatter(question)
+
+
 def _guessed_away(ctx: Context, key: str) -> bool:
     """Whether a suggestion of procedure ``key`` would move the dialogue memory away from
     another remembered procedure."""
@@ -319,7 +336,7 @@ async def answer_question(ctx: Context) -> Outcome:
     best = result.best
     if result.missing_aspect and best is not None:
         return await _missing_aspect(ctx, result, question)
-    chatter = small_talk_left(result, question)
+    chatter = small_talk_in_chat(result, question, memory.recall(ctx.state) is not None)
     if chatter is not None:
         return await _intent_outcome(ctx, chatter, question)
     if result.decision is Decision.ANSWER and best is not None:

@@ -13,11 +13,13 @@ from __future__ import annotations
 import itertools
 import random
 import re
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from knowledge import aspects, lang
-from knowledge.normalize import analyze, fold, has_marks, words
+from knowledge.normalize import analyze, fold, has_marks, nfc, words
 from knowledge.topics import topics_of
 
 SMALL_TALK_DECISION = "smalltalk"
@@ -126,6 +128,23 @@ QUESTION_WORDS: tuple[tuple[str, ...], ...] = tuple(
     tuple(str(w).split()) for w in _DATA.get("question_words", [])
 )
 """Folded question words ("ai", "gì", "nào", "đâu" ...; ``question_words`` in the data)."""
+_SPELLED_QUESTION_WORDS = frozenset(
+    nfc(str(w)).lower() for w in _DATA.get("question_words_spelled", [])
+)
+
+
+def _no_question_words(text: str) -> frozenset[str]:
+    """Folded question words the message holds only as other words, typed with other marks
+    ("lần đầu", "cái máy", "báo cáo"; ``question_words_spelled``): not questions. A word that
+    the message also holds spelled as the question word, or without marks, is left a question
+    word."""
+    typed = words(text)
+    single = {q[0] for q in QUESTION_WORDS if len(q) == 1}
+    other = {fold(w) for w in typed if has_marks(w) and w not in _SPELLED_QUESTION_WORDS}
+    asked = {fold(w) for w in typed if not has_marks(w) or w in _SPELLED_QUESTION_WORDS}
+    return frozenset((other - asked) & single)
+
+
 _ASKING: tuple[tuple[str, ...], ...] = tuple(
     tuple(q.split())
     for q in ("bao lau", "bao nhieu", "bao gio", "may ngay", "may thang", "khi nao", "o dau")
@@ -137,24 +156,102 @@ _EMOJI: dict[str, str] = {
 """Emoji that say something on their own (a thumbs-up, folded hands, an angry face)."""
 
 
-def _emoji_intent(text: str) -> Intent | None:
-    """The intent of a message without words: its first telling emoji, else a greeting."""
+_REPEATS = re.compile(r"(.)\1+")
+
+
+def _face(token: str) -> str:
+    """A space-separated token as the emoticon table keys it: lower case, every run of one
+    character written once (":)))" and ":)" are one smile, "T_T" and "t_t" one tear)."""
+    return _REPEATS.sub(r"\1", token.lower())
+
+
+_EMOTICONS: dict[str, str] = {
+    _face(str(face)): str(name)
+    for name, faces in (_DATA.get("emoticons") or {}).items()
+    for face in faces
+}
+"""Keyboard emoticons (``emoticons`` in the data), keyed by ``_face``."""
+
+
+def _without_emoticons(text: str) -> tuple[str, list[str]]:
+    """The message with its emoticon tokens taken out, and what those say, in order: the
+    letters of ":D", "T_T" or ":v" are no words of the message."""
+    kept: list[str] = []
+    said: list[str] = []
+    for token in text.split():
+        name = _EMOTICONS.get(_face(token))
+        if name is None:
+            kept.append(token)
+        else:
+            said.append(name)
+    return " ".join(kept), said
+
+
+def _emoji_intent(text: str, said: Sequence[str] = ()) -> Intent | None:
+    """The intent of a message without words: its first telling emoticon (``said``, what
+    ``_without_emoticons`` took out) or emoji, else a greeting (a call for attention: "?")."""
+    for name in said:
+        if name in INTENTS:
+            return INTENTS[name]
     for ch in text:
-        if ch in _EMOJI and _EMOJI[ch] in INTENTS:
-            return INTENTS[_EMOJI[ch]]
-    return INTENTS.get("greeting") if text.strip() else None
+        told = _EMOJI.get(ch) or _emoji_named(ch)
+        if told is not None and told in INTENTS:
+            return INTENTS[told]
+    return INTENTS.get("greeting") if text.strip() or said else None
+
+
+_EMOJI_NAMES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (str(name), re.compile(r"\b(?:" + "|".join(re.escape(str(w)) for w in cues) + r")\b"))
+    for name, cues in (_DATA.get("emoji_names") or {}).items()
+    if cues
+)
+
+
+def _emoji_named(ch: str) -> str | None:
+    """The intent an emoji's Unicode name tells (``emoji_names``), for emoji the table lacks."""
+    if ch.isascii() or ch.isalnum():
+        return None
+    described = unicodedata.name(ch, "")
+    return next((name for name, cue in _EMOJI_NAMES if cue.search(described)), None)
+
+
+_MASKED = re.compile(r"[^\W\d_]\*+[^\W\d_]|(?<![^\W\d_*])[^\W\d_]\*\*+(?![^\W\d_*])")
+"""A word with letters masked by asterisks: "đ*o", "v**l", "c**" (not "lưu ý*", "5*3")."""
+_MASKED_IS = str(_DATA.get("masked_is") or "")
 
 
 _STRETCHED = re.compile(r"([a-z])\1{2,}$")
 
 
+_LAUGHS = re.compile(r"([a-z]{2})\1{2,}")
+_VOCABULARY = (
+    frozenset(
+        w
+        for intent in INTENTS.values()
+        for phrases in (intent.phrases, *intent.all_of)
+        for phrase in phrases
+        for w in phrase
+    )
+    | _IGNORE
+)
+"""Every folded word of the intents' phrases and of ``ignore``."""
+
+
 def _unstretched(word: str) -> str:
     """A folded word with a last letter typed three times or more written once ("quáaa",
     "chánnn", "aiii"): chat stretches a word's end for feeling; no Vietnamese syllable ends
-    with a letter tripled, and doubled ones ("cc", "pp", "kk") are cues of their own."""
-    if len(word) < 3 or not word[-1] == word[-2] == word[-3]:
+    with a letter tripled, and doubled ones ("cc", "pp", "kk") are cues of their own. A last
+    letter typed twice is written once when only that makes a word of the intents ("okk",
+    "chàoo", "dạa", "vângg"; not "see", a word itself), and a laugh's syllable said three
+    times or more is said twice ("hahaha", "hihihi": "haha", "hihi")."""
+    if len(word) < 3:
         return word
-    return _STRETCHED.sub(r"\1", word)
+    if word[-1] == word[-2] == word[-3]:
+        return _STRETCHED.sub(r"\1", word)
+    if word[-1] == word[-2] and word not in _VOCABULARY and word[:-1] in _VOCABULARY:
+        return word[:-1]
+    laugh = _LAUGHS.fullmatch(word)
+    return laugh.group(1) * 2 if laugh else word
 
 
 def holds_any(toks: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
@@ -177,7 +274,8 @@ def _plain_extra(words_left: list[str], text: str) -> bool:
         return True
     if len(extra) > WHOLE_EXTRA:
         return False
-    if holds_any(words_left, QUESTION_WORDS):
+    other = _no_question_words(text)
+    if holds_any([w for w in words_left if w not in other], QUESTION_WORDS):
         return False
     return not topics_of(analyze(text))
 
@@ -386,11 +484,13 @@ def _asks(words_left: list[str]) -> bool:
 
 def detect(text: str) -> Intent | None:
     """The intent of a message, or None for a question to search the knowledge base for."""
+    text, said = _without_emoticons(text)
     typed = words(text)
     toks = [_unstretched(fold(w)) for w in typed]
     if not toks:
-        # An emoji, "?": what the emoji says, else a call for attention (a greeting).
-        return _emoji_intent(text)
+        # An emoji, ":))", "?": what the emoticon or emoji says, else a call for attention.
+        return _emoji_intent(text, said)
+    masked = _MASKED.search(text) is not None
     # The same words with abbreviations and teen code written out ("hs" -> "hồ sơ").
     expanded = [_unstretched(w) for w in analyze(text).folded if w]
     readings = [toks] if expanded == toks else [toks, expanded]
@@ -400,6 +500,8 @@ def detect(text: str) -> Intent | None:
             continue
         if intent.max_words and len(toks) > intent.max_words:
             continue
+        if masked and name == _MASKED_IS:
+            return intent  # (a hidden swear word: "đ*o hiểu gì", "bot v*l")
         for reading in readings:
             if intent.exact_marks:
                 if reading is not toks or not _may_match(intent, set(toks)):
@@ -444,26 +546,114 @@ def detect(text: str) -> Intent | None:
         if not matched:
             continue
         if all(w in _IGNORE for w in rest):
-            return matched[0]
+            return _taking_leave(matched[0], matched, reading)
         # A remark besides the courtesy ("cảm ơn nha, dễ hiểu quá"), but not besides words as
         # weak as "được", "không" or "ok", which end many a question ("... được hông").
         strong = [i for i in matched if i.name not in _WEAK]
         if strong and _plain_extra(rest, text):
-            return strong[0]
+            return _taking_leave(strong[0], matched, reading)
     if all(w in _IGNORE for w in toks):
-        # Forms of address and particles only ("bot ơi", "ad ơi", "cho hỏi"): a greeting.
+        # Forms of address and particles only ("bot ơi", "ad ơi", "cho hỏi"): a greeting;
+        # particles without anyone called ("có ạ", "rồi", "hả"): an answer to the last reply.
+        if not any(_calls(w) for w in typed) and "ok" in INTENTS:
+            return INTENTS["ok"]
         return INTENTS.get("greeting")
-    return None
+    return _greeting_and_remark(typed, toks)
+
+
+_ADDRESSES = frozenset(nfc(str(w)).lower() for w in _DATA.get("addresses", []))
+_ADDRESSES_FOLDED = frozenset(fold(w) for w in _ADDRESSES)
+
+
+def _calls(word: str) -> bool:
+    """Whether a typed word calls someone (``addresses``): spelled so, or without marks."""
+    if has_marks(word):
+        return word in _ADDRESSES
+    return fold(word) in _ADDRESSES_FOLDED
+
+
+def _greeting_and_remark(typed: list[str], toks: list[str]) -> Intent | None:
+    """A greeting that opens the message, then words that ask nothing and name no subject
+    (``chatter``: no question word, aspect or topic): whom the citizen greets or who they are
+    ("xin chào trung tâm hành chính công", "hi bot, e mới dùng lần đầu", "chào ad, mình ở
+    Cái Răng"), too many words for the remark a whole intent tolerates besides its phrases."""
+    greeting = INTENTS.get("greeting")
+    if greeting is None:
+        return None
+    at, greeted = 0, False
+    while at < len(toks):
+        phrase = next((p for p in greeting.phrases if tuple(toks[at : at + len(p)]) == p), None)
+        if phrase is not None:
+            at += len(phrase)
+            greeted = True
+        elif toks[at] in _IGNORE:
+            at += 1
+        else:
+            break
+    if not greeted or at == len(toks):
+        return None
+    return greeting if chatter(" ".join(typed[at:])) is not None else None
+
+
+def _last_at(toks: list[str], phrases: tuple[tuple[str, ...], ...]) -> int:
+    """Where the last occurrence of any of the phrases starts, or -1."""
+    return max(
+        (i for i in range(len(toks)) for p in phrases if tuple(toks[i : i + len(p)]) == p),
+        default=-1,
+    )
+
+
+_CLOSING = _phrases(
+    [str(p) for p in ((_DATA.get("intents") or {}).get("greeting") or {}).get("closing", [])]
+)
+"""Greeting words that, said after something else, take leave (``closing`` in the data)."""
+
+
+def _taking_leave(chosen: Intent, matched: list[Intent], reading: list[str]) -> Intent:
+    """``goodbye`` instead of what a courtesy-only message was read as, when a greeting word
+    comes after what the citizen had to say: "chào" opens a chat ("dạ em chào ad ạ", "alo,
+    chào bạn") but, after thanks or a remark, closes it ("cảm ơn nha, chào", "thôi không hỏi
+    nữa, chào"; the closing act wins, as "cảm ơn, tạm biệt" is a goodbye)."""
+    greeting = INTENTS.get("greeting")
+    goodbye = INTENTS.get("goodbye")
+    if greeting is None or goodbye is None or greeting not in matched or not _CLOSING:
+        return chosen
+    at = _last_at(reading, _CLOSING)
+    if at <= 0:
+        return chosen
+    # Words of a greeting phrase ("kính chào", "alo") are no remark, even one that holds the
+    # closing word itself ("kính chào quý cơ quan").
+    spans = [
+        (i, i + len(p))
+        for p in greeting.phrases
+        for i in range(len(reading))
+        if tuple(reading[i : i + len(p)]) == p
+    ]
+    if any(start < at < end for start, end in spans):
+        return chosen
+    greeted = {i for start, end in spans for i in range(start, end)}
+    said = [w for i, w in enumerate(reading[:at]) if i not in greeted and w not in _IGNORE]
+    return goodbye if said else chosen
 
 
 _CHATTER = (_DATA.get("intents") or {}).get("chatter") or {}
 _NOT_CHATTER: tuple[tuple[str, ...], ...] = (
-    *QUESTION_WORDS,
     *_ASKING,
     *(tuple(str(p).split()) for p in _CHATTER.get("asks", [])),
 )
 _YES_NO_ENDS = frozenset(str(w) for w in _CHATTER.get("yes_no", []))
 _YES_NO_VERBS: tuple[tuple[str, ...], ...] = (("co",), ("duoc",), ("phai",))
+_EXCLAIMS = _phrases([str(p) for p in _CHATTER.get("exclaims", [])])
+
+
+def _exclaims(toks: list[str]) -> bool:
+    """Whether folded words end with an intensifier (``chatter.exclaims``): an exclamation."""
+    end = len(toks)
+    while end > 1 and toks[end - 1] in _IGNORE and (toks[end - 1],) not in _EXCLAIMS:
+        end -= 1  # (particles after it: "lâu quá à", "rắc rối dữ vậy nè")
+    return any(end > len(p) and tuple(toks[end - len(p) : end]) == p for p in _EXCLAIMS)
+
+
 CHATTER_MAX_WORDS = 8
 """Words from which a message the knowledge base cannot place is taken for a question after
 all, not for chatter (``chatter``)."""
@@ -481,9 +671,13 @@ def chatter(text: str) -> Intent | None:
         return None
     a = analyze(text)
     expanded = [w for w in a.folded if w]
-    if any(holds_any(r, _NOT_CHATTER) for r in (toks, expanded)):
+    other = _no_question_words(text)
+    if any(
+        holds_any(r, _NOT_CHATTER) or holds_any([w for w in r if w not in other], QUESTION_WORDS)
+        for r in (toks, expanded)
+    ):
         return None  # a question word, or "cách", "thủ tục", "đăng ký" ...
-    if aspects.aspect_weights(a) or topics_of(a):
+    if topics_of(a) or (aspects.aspect_weights(a) and not _exclaims(toks)):
         return None
     if expanded[-1] in _YES_NO_ENDS and holds_any(expanded[:-1], _YES_NO_VERBS):
         return None  # "nuôi chim yến có cần xin phép không"

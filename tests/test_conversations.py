@@ -135,11 +135,13 @@ async def test_a_marked_follow_up_word_is_not_its_folded_twin(
         ("bye bye bot", "chúc bạn"),
         ("đợi mãi chưa thấy ai trả lời, bực mình quá", "Tôi rất tiếc"),
         ("bạn là người thật hay máy vậy", "trợ lý ảo"),
-        # calls for attention: forms of address only, or no word at all
+        # calls for attention: forms of address only, or no word or telling emoji at all
         ("bot ơi", "Chào bạn"),
         ("ad ơi cho hỏi", "Chào bạn"),
-        ("😀", "Chào bạn"),
+        ("🤔", "Chào bạn"),
         ("?", "Chào bạn"),
+        # a smile acknowledges, as ":)" does (its Unicode name: "GRINNING FACE")
+        ("😀", "Dạ."),
         ("mày là người hay máy", "trợ lý ảo"),
         ("ai tạo ra bạn vậy", "trợ lý ảo"),
         ("bạn làm được gì", "trợ lý ảo"),
