@@ -19,7 +19,8 @@ Indexes are built as ``motcua ask`` builds them; ``--calibrated`` fits the decis
 each base itself (``knowledge/calibrate.py``), inside every cross-validation fold too.
 ``--selfcal off`` leaves out the check against bundled procedures the base lacks
 (``knowledge/selfcal.py``; ``on`` is how ``motcua ask`` builds), ``--selfcal thresholds`` also
-moves the fall-back threshold on the base's own questions (measured worse). ``fit``
+moves the fall-back threshold on the base's own questions (measured worse); ``--catalogue off``
+leaves the procedure catalogue out of that check (``CATALOGUE``). ``fit``
 refits the default models on the development set, and ``--cv`` also reports nested
 cross-validation of that fit (models refitted without the scored procedure).
 
@@ -773,6 +774,13 @@ def main(argv: Iterable[str] | None = None) -> None:
     lobo = sub.add_parser("lobo", help="leave-one-base-out: fit on the other sets, score one")
     lobo.add_argument("sets", nargs="*", help="evaluation directories (default: all)")
     lobo.add_argument("--errors", action="store_true", help="list the queries that go wrong")
+    for p in (acc, lobo):
+        p.add_argument(
+            "--catalogue",
+            choices=("on", "off"),
+            help="the procedure catalogue in the out-of-scope check (knowledge/selfcal.py "
+            "CATALOGUE; default: as motcua ask builds it)",
+        )
     held = sub.add_parser("heldout", help="the blind held-out sets with the shipped models")
     held.add_argument("sets", nargs="*", help="evaluation directories (default: HELD_OUT)")
     spd = sub.add_parser("speed", help="search latency, build time and memory")
@@ -786,6 +794,8 @@ def main(argv: Iterable[str] | None = None) -> None:
     spd.add_argument("--queries", type=int, default=2000, help="synthetic queries per base")
     spd.add_argument("--memory", action="store_true", help="also trace the index's memory")
     args = parser.parse_args(list(argv) if argv is not None else None)
+    if getattr(args, "catalogue", None) is not None:
+        selfcal.CATALOGUE = args.catalogue == "on"
     handlers: dict[str, Callable[[argparse.Namespace], Any]] = {
         "accuracy": cmd_accuracy,
         "speed": cmd_speed,
