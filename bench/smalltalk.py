@@ -6,9 +6,8 @@ Each line is ``{"text", "expect", "note"}``; ``expect`` is an intent of
 when ``knowledge.intents.detect`` gives its intent, and as **handled** when it gives any
 intent, or when the chat would answer it as chatter after searching the base (``--kb``, the
 bundled base by default; as the first message of a chat: ``handlers.faq.small_talk_in_chat``):
-the citizen gets a fitting reply,
-never the "not covered" one. A dossier question is
-also recognised when the dispatcher's own dossier routes take it first (a pasted dossier code,
+the citizen gets a fitting reply, never the "not covered" one. A dossier question is also
+recognised when the dispatcher's own dossier routes take it first (a pasted dossier code,
 "tra cứu hồ sơ": ``handlers.dossier``). A question counts as **kept** when neither takes it, or
 only an intent that lets the knowledge base answer first (``intents.YIELDS_TO_ANSWER``).
 

@@ -79,11 +79,10 @@ def _features_reference(
 ) -> dict[str, float]:
     feats: dict[str, float] = defaultdict(float)
     if cue_at is not None:
-        folded = [f for w, f, m in zip(a.tokens, a.folded, a.accented, strict=True)]
         content = tuple(
-            ("^" + folded[i]) if i in cue_at else folded[i]
-            for i in range(len(folded))
-            if not is_filler(a.tokens[i], folded[i], a.accented[i])
+            ("^" + f) if i in cue_at else f
+            for i, f in enumerate(a.folded)
+            if not is_filler(a.tokens[i], f, a.accented[i])
         )
     else:
         content = tuple(("^" + t) if t in cues else t for t in a.content)

@@ -180,6 +180,14 @@ UNIQUE_PROC_MARGIN = 0.5
 UNIQUE_COVERAGE = 0.4
 UNIQUE_IN_SCOPE = 0.6
 GROUP_SUPPORT = 0.5
+"""Weight of a procedure's second-best candidate, added to each of its candidates' scores: a
+question that several entries of one procedure match ("cong vênh mờ chữ, đi đổi lại" against
+the entries on changing an ID card) is more surely about it than one a single entry of another
+procedure matches on a few shared words. Measured with the decision models refitted on the five
+fitted sets (``bench/retrieval.py fit``): held-out (eval6-11) top1 0.809 -> 0.819, hit@3 0.882
+-> 0.869, answer@1 0.640 -> 0.657, wrong 0.058 -> 0.064, out-of-scope fallback 0.725 -> 0.781
+(the refit alone, without it: 0.809 / 0.860 / 0.638 / 0.061 / 0.784); leave-one-base-out 0.927
+/ 0.946 / 0.805 / 0.028 / 0.898 -> 0.928 / 0.946 / 0.810 / 0.028 / 0.898. 0.3 gained less."""
 PROCEDURE_EVIDENCE = 0.3
 """Weight of the procedure's own evidence in an entry's total: every procedure group is scored
 as a whole (``Index._procedure_scores``: for each question word, its best entry in the group,
@@ -192,14 +200,6 @@ with it bought nothing held out): held-out eval6-11 0.825 / 0.871 / 0.661 / 0.06
 0.902 -> 0.929 / 0.943 / 0.801 / 0.031 / 0.898 (the development set's answer@1 -0.03, the
 others within 0.01); 0.2 and 0.4 alike. The out-of-scope check's combined index leaves it out
 (``knowledge/selfcal.py``): there it cost held-out out-of-scope fallback 0.03."""
-"""Weight of a procedure's second-best candidate, added to each of its candidates' scores: a
-question that several entries of one procedure match ("cong vênh mờ chữ, đi đổi lại" against
-the entries on changing an ID card) is more surely about it than one a single entry of another
-procedure matches on a few shared words. Measured with the decision models refitted on the five
-fitted sets (``bench/retrieval.py fit``): held-out (eval6-11) top1 0.809 -> 0.819, hit@3 0.882
--> 0.869, answer@1 0.640 -> 0.657, wrong 0.058 -> 0.064, out-of-scope fallback 0.725 -> 0.781
-(the refit alone, without it: 0.809 / 0.860 / 0.638 / 0.061 / 0.784); leave-one-base-out 0.927
-/ 0.946 / 0.805 / 0.028 / 0.898 -> 0.928 / 0.946 / 0.810 / 0.028 / 0.898. 0.3 gained less."""
 
 # Spelling correction mends only non-words: a content word typed as a real Vietnamese syllable
 # (``knowledge/syllables.py``) is kept even when the base does not contain it.
@@ -745,15 +745,10 @@ class Index:
         """The number of each entry's procedure group, and the groups' keys (made once)."""
         if self._groups is None:
             number: dict[str, int] = {}
-            keys = self._keys
-            self._groups = (
-                np.fromiter(
-                    (number.setdefault(keys[i], len(number)) for i in range(self._n)),
-                    np.int64,
-                    self._n,
-                ),
-                list(number),
+            numbers = np.fromiter(
+                (number.setdefault(k, len(number)) for k in self._keys), np.int64, self._n
             )
+            self._groups = (numbers, list(number))
         return self._groups
 
     def rank_full(self, query: str, k: int = 5, exclude: str | None = None) -> Ranking:

@@ -162,22 +162,24 @@ def same_procedure(a: str, b: str) -> bool:
     return share >= SAME_NAME
 
 
+def _read_base(path: Path) -> tuple[Entry, ...]:
+    """A directory of knowledge files, or nothing when it cannot be read."""
+    try:
+        return tuple(kbfile.load_dir(path))
+    except (OSError, kbfile.KbFileError):
+        return ()
+
+
 @lru_cache(maxsize=1)
 def bundled_entries() -> tuple[Entry, ...]:
     """The bundled base (read once per process; empty when it cannot be read)."""
-    try:
-        return tuple(kbfile.load_dir(BUNDLED_DIR))
-    except (OSError, kbfile.KbFileError):
-        return ()
+    return _read_base(BUNDLED_DIR)
 
 
 @lru_cache(maxsize=1)
 def catalogue_entries() -> tuple[Entry, ...]:
     """The procedure catalogue (read once per process; empty when it cannot be read)."""
-    try:
-        return tuple(kbfile.load_dir(CATALOGUE_DIR))
-    except (OSError, kbfile.KbFileError):
-        return ()
+    return _read_base(CATALOGUE_DIR)
 
 
 @dataclass(frozen=True, slots=True)
