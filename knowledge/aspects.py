@@ -86,6 +86,46 @@ for _cue in _CUES:  # already longest first
     _BY_FIRST[_cue[3][0]].append(_cue)
 
 
+OVERLAP_HEAVIER = True
+"""Of two overlapping cues, the one that starts later is read when it weighs more and ends
+later: "thì có được nhận ... không" asks whether one is entitled ("có được", condition 2), not
+when ("thì có", time 1). The cue read at a word is the first that matches there (longest, then
+heaviest); an outweighed one is not read at all (``knowledge/bulk_texts.py`` reads the same)."""
+
+
+def _first_cue(
+    tokens: tuple[str, ...], folded: tuple[str, ...], marked: tuple[bool, ...], i: int
+) -> tuple[str, float, tuple[str, ...], tuple[str, ...]] | None:
+    """The first cue (longest, then heaviest) that matches at word ``i``."""
+    n = len(tokens)
+    for cue in _BY_FIRST.get(folded[i], ()):
+        m = len(cue[2])
+        if (
+            i + m <= n
+            and folded[i : i + m] == cue[3]
+            and all(tone_key(tokens[i + j]) == cue[2][j] for j in range(m) if marked[i + j])
+        ):
+            return cue
+    return None
+
+
+def _outweighed(
+    tokens: tuple[str, ...],
+    folded: tuple[str, ...],
+    marked: tuple[bool, ...],
+    i: int,
+    m: int,
+    weight: float,
+) -> bool:
+    """Whether the cue read at a word inside the cue matched at ``i`` (length ``m``) is an
+    aspect's cue weighing more than ``weight`` that ends after it."""
+    for j in range(i + 1, i + m):
+        cue = _first_cue(tokens, folded, marked, j)
+        if cue is not None and cue[0] and cue[1] > weight and j + len(cue[2]) > i + m:
+            return True
+    return False
+
+
 @lru_cache(maxsize=16384)
 def _scan(
     tokens: tuple[str, ...], folded: tuple[str, ...], marked: tuple[bool, ...]
@@ -110,6 +150,9 @@ def _scan(
             if folded[i : i + m] == cue_folded and all(
                 tone_key(tokens[i + j]) == cue_keys[j] for j in range(m) if marked[i + j]
             ):
+                if aspect and OVERLAP_HEAVIER and _outweighed(tokens, folded, marked, i, m, weight):
+                    i += 1  # a heavier cue starts inside this one and reaches past it
+                    break
                 if aspect:  # else a compound (``CUE_COMPOUNDS``): its words start no cue
                     found[aspect] += weight
                     covered.update(folded[i : i + m])

@@ -263,7 +263,9 @@ class BulkTexts:
             for first, cues in by_first.items()
         }
         lengths = np.fromiter((len(c[2]) for c in aspect_model._CUES), np.int64)
-        pos, which, end = _read(code, cand, ends, f[cand], patterns, lengths, text)
+        # each cue's weight, -1 for compounds (they outweigh nothing, nothing outweighs them)
+        outweighs = np.fromiter((c[1] if c[0] else -1.0 for c in aspect_model._CUES), np.float64)
+        pos, which, end = _read(code, cand, ends, f[cand], patterns, lengths, text, outweighs)
         aspect_names = list(aspect_model.ASPECT_LABELS)
         aspect_no = {a: k for k, a in enumerate(aspect_names)}
         cue_aspect = np.fromiter((aspect_no.get(c[0], -1) for c in aspect_model._CUES), np.int64)
@@ -533,11 +535,15 @@ def _read(
     patterns: dict[int, list[tuple[int, list[tuple[int, int]]]]],
     lengths: np.ndarray,
     text: np.ndarray,
+    outweighs: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The patterns a left-to-right reading of every text finds: at each candidate position
     (by its first word's group in ``patterns``), the first pattern of the group whose every
     word's code is one of the two it accepts; a match starting inside the one read before
-    it is not read. Returns the positions, the patterns' numbers and where they end."""
+    it is not read. With ``outweighs`` (a weight per pattern, negative for those that take
+    no part), a match is not read at all when one starting inside it weighs more and ends
+    after it (``aspects.OVERLAP_HEAVIER``). Returns the positions, the patterns' numbers and
+    where they end."""
     chosen = np.full(len(cand), -1, dtype=np.int64)
     order = stable_argsort(first_of)
     bounds = np.flatnonzero(np.diff(first_of[order])) + 1
@@ -570,10 +576,33 @@ def _read(
     before = np.maximum.accumulate(end) if len(end) else end
     covered = np.zeros(len(pos), dtype=bool)
     covered[1:] = pos[1:] < before[:-1]
+    if covered.any() and outweighs is not None and aspect_model.OVERLAP_HEAVIER:
+        keep = _not_outweighed(pos, end, outweighs[which])
+        pos, which, end = pos[keep], which[keep], end[keep]
+        before = np.maximum.accumulate(end) if len(end) else end
+        covered = np.zeros(len(pos), dtype=bool)
+        covered[1:] = pos[1:] < before[:-1]
     if covered.any():
         keep = _left_to_right(pos, end, text[pos], distinct_codes(text[pos[covered]]))
         pos, which, end = pos[keep], which[keep], end[keep]
     return pos, which, end
+
+
+def _not_outweighed(pos: np.ndarray, end: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Which matches (sorted by position, texts apart) no later match starting inside them
+    outweighs: heavier (neither weight negative) and ending after them."""
+    keep = np.ones(len(pos), dtype=bool)
+    p, e, w = pos.tolist(), end.tolist(), weight.tolist()
+    for k in np.flatnonzero(pos[1:] < end[:-1]).tolist():
+        if w[k] < 0:
+            continue
+        n = k + 1
+        while n < len(p) and p[n] < e[k]:
+            if w[n] > w[k] and e[n] > e[k]:
+                keep[k] = False
+                break
+            n += 1
+    return keep
 
 
 def _left_to_right(

@@ -451,3 +451,21 @@ async def test_an_administrative_level_is_not_another_procedures_word(tmp_path: 
         )
     assert seen[0] == ("answer", "ct-chu-ky/le-phi")
     assert seen[1] == ("answer", "ct-chu-ky/noi-lam")
+
+
+async def test_processing_time_words_do_not_name_the_complaints_procedure(tmp_path: Path) -> None:
+    # "xử lý" is in the name "Tiếp nhận, xử lý phản ánh, kiến nghị", but "thời gian xử lý" asks
+    # the processing time: the follow-up stays on the civil-status correction, and so does the
+    # next one (before, both went to the complaints procedure).
+    async with base_app(tmp_path, SHARED_KB) as app:
+        seen = await talk(
+            app,
+            "can chuan bi gi de sua ngay sinh trong giay khai sinh?",
+            "thoi gian xu ly mat may ngay a",
+            "nop o dau",
+        )
+    assert seen == [
+        ("answer", "cai-chinh-ho-tich/ho-so"),
+        ("answer", "cai-chinh-ho-tich/le-phi-thoi-han"),
+        ("answer", "cai-chinh-ho-tich/noi-nop"),
+    ]

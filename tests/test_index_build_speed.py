@@ -103,6 +103,23 @@ def _topics_reference(a: Analysis) -> frozenset[str]:
     return frozenset(found)
 
 
+def _first_cue_reference(
+    tokens: tuple[str, ...], folded: tuple[str, ...], marked: tuple[bool, ...], i: int
+) -> tuple[str, float, int] | None:
+    """The first cue (longest, then heaviest) matching at word ``i``: aspect, weight, length."""
+    n = len(tokens)
+    for aspect, weight, cue_keys, cue_folded in aspects._BY_FIRST.get(folded[i], ()):
+        m = len(cue_keys)
+        if i + m <= n and all(
+            (tone_key(tokens[i + j]) == cue_keys[j])
+            if marked[i + j]
+            else folded[i + j] == cue_folded[j]
+            for j in range(m)
+        ):
+            return aspect, weight, m
+    return None
+
+
 def _scan_reference(
     tokens: tuple[str, ...], folded: tuple[str, ...], marked: tuple[bool, ...]
 ) -> tuple[tuple[tuple[str, float], ...], frozenset[str], frozenset[int]]:
@@ -112,24 +129,25 @@ def _scan_reference(
     n = len(tokens)
     i = 0
     while i < n:
-        for _aspect, weight, cue_keys, cue_folded in aspects._BY_FIRST.get(folded[i], ()):
-            m = len(cue_keys)
-            if i + m > n:
-                continue
-            if all(
-                (tone_key(tokens[i + j]) == cue_keys[j])
-                if marked[i + j]
-                else folded[i + j] == cue_folded[j]
-                for j in range(m)
-            ):
-                if _aspect:  # a compound ("công nhận") starts no cue and counts for none
-                    found[_aspect] += weight
-                    covered.update(folded[i : i + m])
-                    at.update(range(i, i + m))
-                i += m
-                break
-        else:
+        first = _first_cue_reference(tokens, folded, marked, i)
+        if first is None:
             i += 1
+            continue
+        aspect, weight, m = first
+        # an aspect's cue is not read when the cue read at a word inside it weighs more and
+        # reaches further (aspects.OVERLAP_HEAVIER)
+        inside = [_first_cue_reference(tokens, folded, marked, j) for j in range(i + 1, i + m)]
+        if aspect and any(
+            c is not None and c[0] and c[1] > weight and j + c[2] > i + m
+            for j, c in enumerate(inside, i + 1)
+        ):
+            i += 1
+            continue
+        if aspect:  # a compound ("công nhận") starts no cue and counts for none
+            found[aspect] += weight
+            covered.update(folded[i : i + m])
+            at.update(range(i, i + m))
+        i += m
     return tuple(found.items()), frozenset(covered), frozenset(at)
 
 

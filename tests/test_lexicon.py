@@ -123,6 +123,28 @@ def test_never_is_not_when() -> None:
     assert "time" not in aspects.aspect_weights(analyze("chưa bao giờ có kết quả"))
 
 
+def test_a_heavier_cue_starting_inside_a_lighter_one_wins() -> None:
+    # "thì có" (time, 1) and "có được" (condition, 2) overlap on "có": whether one is entitled
+    # is asked, not when (aspects.OVERLAP_HEAVIER).
+    from knowledge import aspects
+
+    weights = aspects.aspect_weights(
+        analyze("Tôi tự xin nghỉ việc thì có được nhận trợ cấp thất nghiệp không?")
+    )
+    assert weights.get("condition", 0.0) > weights.get("time", 0.0)
+    assert "time" in aspects.aspect_weights(analyze("nộp hôm nay thì có liền không"))
+
+
+@pytest.mark.parametrize("text", ["thời gian xử lý mất mấy ngày", "thoi gian xu ly bao lau"])
+def test_processing_time_as_one_stop_portals_name_it(text: str) -> None:
+    # "xử lý" here asks how long, it does not name "Tiếp nhận, xử lý phản ánh, kiến nghị".
+    from knowledge import aspects
+
+    a = analyze(text)
+    assert aspects.primary(aspects.aspect_weights(a)) == "time"
+    assert {"xu", "ly"} <= aspects.cue_words(a)
+
+
 @pytest.mark.parametrize("text", ["hồ sơ do ai cấp", "giấy tờ do cơ quan nước ngoài cấp"])
 def test_a_dossier_issued_by_someone_is_no_land_certificate(text: str) -> None:
     # "sơ do" of "hồ sơ do ..." once read "sổ đỏ" and became the land-use certificate.
