@@ -187,8 +187,7 @@ def entry_aspects(
     """The aspects an entry answers: the stated one, else those its phrasings ask most.
 
     The question counts fully and each alternative at 0.6; every aspect reaching half the
-    strongest one is kept (an entry on "lệ phí và thời hạn" answers both), and so is every
-    aspect the question alone asks clearly (``CLEAR``, half its strongest); "other" when the
+    strongest one is kept (an entry on "lệ phí và thời hạn" answers both); "other" when the
     phrasings ask nothing recognisable. ``weights_of`` gives ``aspect_weights`` of a phrasing
     already scanned (the index's build scans every text once).
     """
@@ -204,12 +203,4 @@ def entry_aspects(
     if not total:
         return frozenset({"other"})
     top = max(total.values())
-    kept = {k for k, v in total.items() if v >= 0.5 * top}
-    # What the question itself asks clearly counts whatever the alternatives repeat: "Cải
-    # chính hộ tịch mất bao lâu và lệ phí bao nhiêu?" with an alternative on the time alone
-    # answers the fee too.
-    own = weigh(question)
-    if own:
-        strongest = max(own.values())
-        kept |= {k for k, v in own.items() if v >= CLEAR and v >= 0.5 * strongest}
-    return frozenset(kept)
+    return frozenset(k for k, v in total.items() if v >= 0.5 * top)
