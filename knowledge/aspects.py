@@ -96,7 +96,9 @@ heaviest); an outweighed one is not read at all (``knowledge/bulk_texts.py`` rea
 def _first_cue(
     tokens: tuple[str, ...], folded: tuple[str, ...], marked: tuple[bool, ...], i: int
 ) -> tuple[str, float, tuple[str, ...], tuple[str, ...]] | None:
-    """The first cue (longest, then heaviest) that matches at word ``i``."""
+    """The first cue (longest, then heaviest) that matches at word ``i``: its folded words
+    first (equal tone keys have equal folded forms), then the tone keys of the words typed
+    with marks."""
     n = len(tokens)
     for cue in _BY_FIRST.get(folded[i], ()):
         m = len(cue[2])
@@ -130,37 +132,31 @@ def _outweighed(
 def _scan(
     tokens: tuple[str, ...], folded: tuple[str, ...], marked: tuple[bool, ...]
 ) -> tuple[tuple[tuple[str, float], ...], frozenset[str], frozenset[int]]:
-    """Left to right, the longest cue starting at each word (cues never overlap): the weight
-    per aspect, the folded words inside matched cues and their positions."""
+    """Left to right, the first cue matching at each word (``_first_cue``; cues never overlap,
+    an outweighed one is not read: ``OVERLAP_HEAVIER``): the weight per aspect, the folded
+    words inside matched cues and their positions."""
     found: dict[str, float] = defaultdict(float)
     covered: set[str] = set()
     positions: set[int] = set()
-    n = len(tokens)
     i = 0
     for at in [j for j, f in enumerate(folded) if f in _BY_FIRST]:  # no cue starts elsewhere
         if at < i:
             continue
         i = at
-        for aspect, weight, cue_keys, cue_folded in _BY_FIRST[folded[i]]:
-            m = len(cue_keys)
-            if i + m > n:
-                continue
-            # the folded words first (equal tone keys have equal folded forms), then the
-            # tone keys of the words typed with marks
-            if folded[i : i + m] == cue_folded and all(
-                tone_key(tokens[i + j]) == cue_keys[j] for j in range(m) if marked[i + j]
-            ):
-                if aspect and OVERLAP_HEAVIER and _outweighed(tokens, folded, marked, i, m, weight):
-                    i += 1  # a heavier cue starts inside this one and reaches past it
-                    break
-                if aspect:  # else a compound (``CUE_COMPOUNDS``): its words start no cue
-                    found[aspect] += weight
-                    covered.update(folded[i : i + m])
-                    positions.update(range(i, i + m))
-                i += m
-                break
-        else:
+        cue = _first_cue(tokens, folded, marked, i)
+        if cue is None:
             i += 1
+            continue
+        aspect, weight, cue_keys, _ = cue
+        m = len(cue_keys)
+        if aspect and OVERLAP_HEAVIER and _outweighed(tokens, folded, marked, i, m, weight):
+            i += 1  # a heavier cue starts inside this one and reaches past it
+            continue
+        if aspect:  # else a compound (``CUE_COMPOUNDS``): its words start no cue
+            found[aspect] += weight
+            covered.update(folded[i : i + m])
+            positions.update(range(i, i + m))
+        i += m
     return tuple(found.items()), frozenset(covered), frozenset(positions)
 
 
