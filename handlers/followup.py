@@ -513,6 +513,12 @@ OPENERS = frozenset({"còn"})
 whatever their folded form weighs in the base ("con", a child)."""
 
 
+AGAIN = frozenset({"lai"})
+"""Folded "lại" (again): a content word for retrieval, since it tells a re-issue entry from a
+first issue ("cấp lại"), but in a follow-up it qualifies the action asked ("bao lâu thì phải
+làm lại", "làm lại tốn bao nhiêu") and names no other procedure."""
+
+
 def _weighed_words(index: Index, question: str) -> Iterator[tuple[str, bool, float]]:
     """Each distinctive content word of a question once (not an aspect cue, ``Index.weight`` at
     least ``MIN_WEIGHT``): its form (as typed when typed with marks, else folded), whether it
@@ -522,7 +528,13 @@ def _weighed_words(index: Index, question: str) -> Iterator[tuple[str, bool, flo
     seen: set[str] = set()
     content = set(a.content)
     for tok, f, marked in zip(a.tokens, a.folded, a.accented, strict=True):
-        if f not in content or f in cues or f in seen or (marked and tok.lower() in OPENERS):
+        if (
+            f not in content
+            or f in cues
+            or f in seen
+            or f in AGAIN
+            or (marked and tok.lower() in OPENERS)
+        ):
             continue
         seen.add(f)
         weight = index.weight(f)

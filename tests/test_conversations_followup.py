@@ -469,3 +469,22 @@ async def test_processing_time_words_do_not_name_the_complaints_procedure(tmp_pa
         ("answer", "cai-chinh-ho-tich/le-phi-thoi-han"),
         ("answer", "cai-chinh-ho-tich/noi-nop"),
     ]
+
+
+async def test_doing_it_again_names_no_reissue_procedure(tmp_path: Path) -> None:
+    # "lại" tells a re-issue entry from a first issue in retrieval ("cấp lại thẻ căn cước"),
+    # but "bao lâu thì phải làm lại" after a temporary-residence question asks about that
+    # residence: before, the ID-card processing time answered and the next follow-up, on
+    # fines, said the ID card had no such information (followup.AGAIN).
+    async with base_app(tmp_path, "eval2") as app:
+        seen = await talk(
+            app,
+            "Đăng ký tạm trú cần giấy tờ gì?",
+            "roi bao lau thi phai lam lai nghen",
+            "bị phạt bao nhiêu",
+        )
+    assert seen == [
+        ("answer", "tam-tru/ho-so"),
+        ("answer", "tam-tru/khi-nao-phai-dang-ky"),
+        ("answer", "tam-tru/phat"),
+    ]
