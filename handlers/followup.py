@@ -513,10 +513,11 @@ OPENERS = frozenset({"còn"})
 whatever their folded form weighs in the base ("con", a child)."""
 
 
-AGAIN = frozenset({"lai"})
-"""Folded "lại" (again): a content word for retrieval, since it tells a re-issue entry from a
-first issue ("cấp lại"), but in a follow-up it qualifies the action asked ("bao lâu thì phải
-làm lại", "làm lại tốn bao nhiêu") and names no other procedure."""
+AGAIN = frozenset({"lại", "lai"})
+""""lại" (again), as read (or typed without marks and left so): a content word for retrieval,
+since it tells a re-issue entry from a first issue ("cấp lại"), but in a follow-up it qualifies
+the action asked ("bao lâu thì phải làm lại", "làm lại tốn bao nhiêu") and names no other
+procedure. Matched as written, not folded: "lái" of "bằng lái" does name one."""
 
 
 def _weighed_words(index: Index, question: str) -> Iterator[tuple[str, bool, float]]:
@@ -532,7 +533,7 @@ def _weighed_words(index: Index, question: str) -> Iterator[tuple[str, bool, flo
             f not in content
             or f in cues
             or f in seen
-            or f in AGAIN
+            or tok.lower() in AGAIN
             or (marked and tok.lower() in OPENERS)
         ):
             continue

@@ -573,19 +573,23 @@ def _read(
     at = np.flatnonzero(chosen >= 0)
     pos, which = cand[at], chosen[at]
     end = pos + lengths[which]
-    before = np.maximum.accumulate(end) if len(end) else end
-    covered = np.zeros(len(pos), dtype=bool)
-    covered[1:] = pos[1:] < before[:-1]
+    covered = _inside_earlier(pos, end)
     if covered.any() and outweighs is not None and aspect_model.OVERLAP_HEAVIER:
         keep = _not_outweighed(pos, end, outweighs[which])
         pos, which, end = pos[keep], which[keep], end[keep]
-        before = np.maximum.accumulate(end) if len(end) else end
-        covered = np.zeros(len(pos), dtype=bool)
-        covered[1:] = pos[1:] < before[:-1]
+        covered = _inside_earlier(pos, end)
     if covered.any():
         keep = _left_to_right(pos, end, text[pos], distinct_codes(text[pos[covered]]))
         pos, which, end = pos[keep], which[keep], end[keep]
     return pos, which, end
+
+
+def _inside_earlier(pos: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Which matches (sorted by position) start before an earlier one ends."""
+    covered = np.zeros(len(pos), dtype=bool)
+    if len(pos):
+        covered[1:] = pos[1:] < np.maximum.accumulate(end)[:-1]
+    return covered
 
 
 def _not_outweighed(pos: np.ndarray, end: np.ndarray, weight: np.ndarray) -> np.ndarray:

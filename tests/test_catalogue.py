@@ -3,7 +3,6 @@ base lacks, used only by the out-of-scope check (knowledge/selfcal.py ``CATALOGU
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -12,8 +11,7 @@ import pytest
 
 from knowledge import kbfile, register, selfcal
 from knowledge.search import Decision
-from tests.test_cli import motcua
-from tests.test_selfcal import FOREIGN_KB, OWN
+from tests.test_selfcal import FOREIGN_KB, OWN, ask_json
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "knowledge" / "catalogue"
@@ -126,16 +124,7 @@ def test_the_check_says_out_of_scope_only_with_the_catalogue(foreign_kb: Path) -
 
 
 def test_motcua_ask_never_shows_a_catalogue_entry(foreign_kb: Path, tmp_path: Path) -> None:
-    out = motcua(
-        "ask",
-        "--kb",
-        str(foreign_kb),
-        "--json",
-        cwd=tmp_path,
-        stdin=f"{GUARDIANSHIP[0]}\n{OWN[0][0]}\n",
-    )
-    assert out.returncode == 0, out.stderr
-    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    lines = ask_json(foreign_kb, tmp_path, GUARDIANSHIP[0], OWN[0][0])
     assert [line["decision"] for line in lines] == ["fallback", "answer"]
     own = {e.id for e in kbfile.load(foreign_kb)}
     assert all(m["id"] in own for line in lines for m in line["matches"])

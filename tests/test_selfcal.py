@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -155,19 +156,19 @@ def test_threshold_calibration_keeps_the_default_without_negatives() -> None:
     assert selfcal.choose_suggest(rows, 0.33) == 0.33
 
 
+def ask_json(kb: Path, cwd: Path, *questions: str) -> list[dict[str, Any]]:
+    """``motcua ask --kb KB --json`` on ``questions``: one decoded line per question."""
+    out = motcua(
+        "ask", "--kb", str(kb), "--json", cwd=cwd, stdin="".join(f"{q}\n" for q in questions)
+    )
+    assert out.returncode == 0, out.stderr
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
 def test_motcua_ask_json_applies_the_check_and_keeps_its_format(
     foreign_kb: Path, tmp_path: Path
 ) -> None:
-    out = motcua(
-        "ask",
-        "--kb",
-        str(foreign_kb),
-        "--json",
-        cwd=tmp_path,
-        stdin=f"{NEAR_TOPIC[0]}\n{OWN[0][0]}\n",
-    )
-    assert out.returncode == 0, out.stderr
-    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    lines = ask_json(foreign_kb, tmp_path, NEAR_TOPIC[0], OWN[0][0])
     assert [set(line) for line in lines] == [{"query", "decision", "matches"}] * 2
     assert [line["decision"] for line in lines] == ["fallback", "answer"]
     # Matches come from the loaded base only, never from the bundled entries of the check.
