@@ -76,6 +76,13 @@ def test_the_unemployment_documents_question_in_every_spelling(
         ("lệ phí đăng ký tạm trú", "tam-tru/le-phi"),
         ("lý lịch tư pháp bao lâu thì có", "ly-lich-tu-phap/thoi-han"),
         ("dang ky ket hon can giay to gi", "ket-hon/ho-so"),
+        # Birth registration against copies of the birth certificate, a procedure whose name
+        # and entries say "giấy khai sinh" too: the copy only when a copy is asked for.
+        ("làm giấy khai sinh ở đâu", "khai-sinh/noi-nop"),
+        ("lam giay khai sinh o dau", "khai-sinh/noi-nop"),
+        ("khai sinh cần giấy tờ gì", "khai-sinh/ho-so"),
+        ("xin bản sao giấy khai sinh ở đâu", "trich-luc-ho-tich/noi-nop"),
+        ("xin bản sao khai sinh cần giấy tờ gì", "trich-luc-ho-tich/ho-so"),
     ],
 )
 def test_common_questions_rank_their_entry_first(
