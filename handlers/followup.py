@@ -21,8 +21,8 @@ from typing import Any, TypeVar, cast
 from knowledge import aspects as aspect_model
 from knowledge import intents, search, selfcal
 from knowledge.entry import Entry
-from knowledge.lexicon import FILLERS, GENERIC
-from knowledge.normalize import Analysis, analyze, fold
+from knowledge.lexicon import AMBIGUOUS_FOLDED, FILLERS, GENERIC
+from knowledge.normalize import Analysis, ambiguous_readings, analyze, fold
 from knowledge.normalize import words as split_words
 from knowledge.search import Decision, Index, Match, SearchResult
 from knowledge.selfcal import bundled_entries
@@ -526,11 +526,19 @@ def _weighed_words(index: Index, question: str) -> Iterator[tuple[str, bool, flo
     was typed with marks, and its weight."""
     a = read(index, question)
     cues = aspect_model.cue_words(a)
-    seen: set[str] = set()
+    # A phrase typed without marks that may be either of two ("giay do": the land-use
+    # certificate, or "giấy đó", that paper) names no other procedure in a follow-up: there
+    # it is far more often the paper just talked about.
+    seen: set[str] = set(ambiguous_readings(question))
     content = set(a.content)
-    for tok, f, marked in zip(a.tokens, a.folded, a.accented, strict=True):
+    # A message opening with a word typed without marks whose folded form is also a filler
+    # opens it with the filler ("the giay do ...": "thế", so; "con ... thi sao": "còn"), even
+    # where restoring the marks from the base read another word ("thể" of "có thể").
+    restored = not analyze(question).any_accented
+    for at, (tok, f, marked) in enumerate(zip(a.tokens, a.folded, a.accented, strict=True)):
         if (
-            f not in content
+            (at == 0 and (restored or not marked) and f in AMBIGUOUS_FOLDED)
+            or f not in content
             or f in cues
             or f in seen
             or tok.lower() in AGAIN

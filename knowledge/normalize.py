@@ -168,6 +168,23 @@ def phrase_spans(folded: list[str]) -> frozenset[int]:
     return frozenset(out)
 
 
+@lru_cache(maxsize=4096)
+def ambiguous_readings(text: str) -> frozenset[str]:
+    """The folded words that the rewrite of a phrase typed without marks brings into ``text``
+    where the same folded words are also another everyday phrase (``knowledge/lang/
+    phrase_marks.yaml``): "giay do" reads the land-use certificate, yet is as often "giấy đó"
+    (that paper). Words the text itself holds are not among them."""
+    raw = words(text)
+    folded = [fold(w) for w in raw]
+    out: set[str] = set()
+    for i in range(len(folded)):
+        for n in range(2, min(_MAX_PHRASE, len(folded) - i) + 1):
+            key = tuple(folded[i : i + n])
+            if key in _PHRASE_FORMS and not any(has_marks(w) for w in raw[i : i + n]):
+                out.update(fold(w) for w in words(_FOLDED_PHRASES.get(key, "")))
+    return frozenset(out - set(folded))
+
+
 def _expand(raw: list[str]) -> list[tuple[str, bool]]:
     """Apply phrase rewrites, then single-token abbreviations; keep whether marks were typed.
 

@@ -488,3 +488,21 @@ async def test_doing_it_again_names_no_reissue_procedure(tmp_path: Path) -> None
         ("answer", "tam-tru/khi-nao-phai-dang-ky"),
         ("answer", "tam-tru/phat"),
     ]
+
+
+async def test_that_paper_typed_without_marks_is_the_paper_talked_about(tmp_path: Path) -> None:
+    # "giay do" reads "giấy đỏ", the land-use certificate (knowledge/lang/phrases.yaml), and "the"
+    # is restored "thể" from the base's "có thể": after a question on a certificate of marital
+    # status, "the giay do co het han khong a" ("thế giấy đó có hết hạn không ạ") fell back as
+    # a question on land. A phrase that folds like another everyday phrase, and a short word
+    # whose folded form is also a filler, name no other procedure in a follow-up.
+    async with base_app(tmp_path, SHARED_KB) as app:
+        seen = await talk(
+            app,
+            "Xin giấy xác nhận tình trạng hôn nhân ở đâu?",
+            "the giay do co het han khong a",
+        )
+    assert seen == [
+        ("answer", "xac-nhan-tinh-trang-hon-nhan/noi-cap"),
+        ("answer", "xac-nhan-tinh-trang-hon-nhan/thoi-han-gia-tri"),
+    ]
