@@ -122,6 +122,10 @@ class Seen:
         return any(t.startswith(APOLOGY) for t in self.texts)
 
 
+ASKED = "asked:"
+"""Prefix of the per-aspect metrics of follow-ups (which aspects a base's follow-ups miss)."""
+
+
 @dataclass
 class Tally:
     counts: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
@@ -350,6 +354,7 @@ async def check_followup(
     tally.searches[kind][got.searches] += 1
     tally.add(kind, ok, detail, metric="no_marks" if text == fold(text) else "marked")
     tally.add(kind, right, detail, metric="right")
+    tally.add(kind, ok, detail, metric=ASKED + aspect)
     tally.add(
         kind,
         spelled.decision == "answer" and spelled.entry in {e.id for e in p.entries_for(aspect)},
@@ -582,6 +587,10 @@ def report(name: str, tally: Tally, show: int) -> None:
             if c.get("n_" + m)
         )
         print(f"  {kind:<26} {c['pass'] / c['n']:.3f}  ({c['pass']}/{c['n']}){extra}")
+        asked = sorted(m[2 + len(ASKED) :] for m in c if m.startswith("n_" + ASKED))
+        if asked:
+            rates = "  ".join(f"{a} {c[ASKED + a] / c['n_' + ASKED + a]:.2f}" for a in asked)
+            print(f"  {'':<26} by aspect asked: {rates}")
         if kind != "first":
             total["pass"] += c["pass"]
             total["n"] += c["n"]
