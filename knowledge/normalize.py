@@ -17,6 +17,7 @@ import itertools
 import operator
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import cast
@@ -161,11 +162,17 @@ def phrase_spans(folded: list[str]) -> frozenset[int]:
     """Positions of words (folded) that form a phrase whose rewrite depends on the marks typed
     (``knowledge/lang/phrase_marks.yaml``)."""
     out: set[int] = set()
+    for i, n in _two_way_phrases(folded):
+        out.update(range(i, i + n))
+    return frozenset(out)
+
+
+def _two_way_phrases(folded: list[str]) -> Iterator[tuple[int, int]]:
+    """Where (start, length) the folded words hold a phrase of ``phrase_marks.yaml``."""
     for i in range(len(folded)):
         for n in range(2, min(_MAX_PHRASE, len(folded) - i) + 1):
             if tuple(folded[i : i + n]) in _PHRASE_FORMS:
-                out.update(range(i, i + n))
-    return frozenset(out)
+                yield i, n
 
 
 @lru_cache(maxsize=4096)
@@ -177,11 +184,9 @@ def ambiguous_readings(text: str) -> frozenset[str]:
     raw = words(text)
     folded = [fold(w) for w in raw]
     out: set[str] = set()
-    for i in range(len(folded)):
-        for n in range(2, min(_MAX_PHRASE, len(folded) - i) + 1):
-            key = tuple(folded[i : i + n])
-            if key in _PHRASE_FORMS and not any(has_marks(w) for w in raw[i : i + n]):
-                out.update(fold(w) for w in words(_FOLDED_PHRASES.get(key, "")))
+    for i, n in _two_way_phrases(folded):
+        if not any(has_marks(w) for w in raw[i : i + n]):
+            out.update(fold(w) for w in words(_FOLDED_PHRASES.get(tuple(folded[i : i + n]), "")))
     return frozenset(out - set(folded))
 
 
