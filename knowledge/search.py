@@ -406,6 +406,8 @@ class Index:
     foreign_ratio: Callable[[str], float] | None = None
     # ``PROCEDURE_EVIDENCE`` for this index (the out-of-scope check's index sets 0).
     procedure_evidence: float = PROCEDURE_EVIDENCE
+    # Entry positions by id, for the entries they were made from (``name_shares``).
+    _positions: tuple[tuple[Entry, ...], dict[str, int]] | None = None
 
     def __init__(self, entries: Iterable[Entry], thresholds: Thresholds | None = None) -> None:
         live = tuple(e for e in entries if e.enabled)
@@ -1019,6 +1021,22 @@ class Index:
         proc = self._procedure_words[i]
         total = sum(self.weight(w) for w in proc)
         return bool(total) and sum(self.weight(w) for w in proc & words) / total >= 0.5
+
+    def name_shares(self, query: str, entries: Sequence[Entry]) -> list[float]:
+        """For each of ``entries`` (of this index), the share of the distinctive weight of its
+        procedure's name that ``query`` holds, the question read as ``rank_full`` reads it
+        (marks restored, spelling corrected)."""
+        a = self._correct(analyze(self.restore(query) if RESTORE else query))
+        words = frozenset(a.content)
+        if self._positions is None or self._positions[0] is not self.entries:
+            self._positions = (self.entries, {e.id: i for i, e in enumerate(self.entries)})
+        at = self._positions[1]
+        out = []
+        for e in entries:
+            proc = self._procedure_words[at[e.id]]
+            total = sum(self.weight(w) for w in proc)
+            out.append(sum(self.weight(w) for w in proc & words) / total if total else 0.0)
+        return out
 
     def _decision_features(
         self,

@@ -128,6 +128,35 @@ def test_a_foreign_base_falls_back_on_near_topic_questions_and_answers_its_own(
         assert result.matches[0].entry.id == expected
 
 
+def test_a_foreign_entry_weighs_less_against_a_procedure_the_question_names(
+    foreign_kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = selfcal.build(kbfile.load(foreign_kb))
+    check = index.out_of_scope
+    assert isinstance(check, selfcal.ForeignCheck)
+    # A bundled entry on school enrolment outscores the base on "con", "nộp ở đâu"; the
+    # question names temporary residence, a procedure of the base.
+    question = "tạm trú cho con nhỏ mới sinh thì nộp ở đâu"
+    foreign = check.index.rank_full(question).matches[0].entry
+    assert foreign.id.startswith(selfcal.FOREIGN_PREFIX)
+    mine = index.get("tam-tru/noi-dang-ky")
+    assert mine is not None
+    own, theirs = check.index.name_shares(question, (mine, foreign))
+    assert own > theirs
+    monkeypatch.setattr(selfcal, "NAME_DISCOUNT", 0.0)
+    plain = check._ratio(question)
+    monkeypatch.setattr(selfcal, "NAME_DISCOUNT", 0.5)
+    discounted = check._ratio(question)
+    assert plain > 1.0
+    assert discounted == pytest.approx(plain / (1.0 + 0.5 * (own - theirs)))
+    # A question on a procedure the base lacks names the base's procedure no better: the
+    # near-topic questions still fall back (the test above), whatever the discount.
+    for question in NEAR_TOPIC:
+        assert check._ratio(question) >= selfcal.FOREIGN_RATIO or (
+            index.search(question).decision == Decision.FALLBACK
+        )
+
+
 def test_given_thresholds_are_kept_and_the_check_still_applies(foreign_kb: Path) -> None:
     entries = kbfile.load(foreign_kb)
     mine = Thresholds(suggest=0.2, answer=0.6)
