@@ -1017,10 +1017,13 @@ class Index:
         distinctive words of its procedure name."""
         if q_topics & self._group_topics[i]:
             return True
-        words = frozenset(a.content)
+        return self._name_share(frozenset(a.content), i) >= 0.5
+
+    def _name_share(self, words: frozenset[str], i: int) -> float:
+        """Share of the distinctive weight of entry ``i``'s procedure name among ``words``."""
         proc = self._procedure_words[i]
         total = sum(self.weight(w) for w in proc)
-        return bool(total) and sum(self.weight(w) for w in proc & words) / total >= 0.5
+        return sum(self.weight(w) for w in proc & words) / total if total else 0.0
 
     def name_shares(self, query: str, entries: Sequence[Entry]) -> list[float]:
         """For each of ``entries`` (of this index), the share of the distinctive weight of its
@@ -1031,12 +1034,7 @@ class Index:
         if self._positions is None or self._positions[0] is not self.entries:
             self._positions = (self.entries, {e.id: i for i, e in enumerate(self.entries)})
         at = self._positions[1]
-        out = []
-        for e in entries:
-            proc = self._procedure_words[at[e.id]]
-            total = sum(self.weight(w) for w in proc)
-            out.append(sum(self.weight(w) for w in proc & words) / total if total else 0.0)
-        return out
+        return [self._name_share(words, at[e.id]) for e in entries]
 
     def _decision_features(
         self,
