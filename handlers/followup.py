@@ -482,6 +482,11 @@ def _words(a: Analysis) -> Iterator[str]:
             yield tok.lower()
 
 
+KNOWN_ONLY = True
+"""A word no entry of the base uses ("sẵn", "khỏi" in "chuẩn bị sẵn ... để khỏi phải đi lại")
+names none of its other procedures either: it is weighed by ``unknown_weight``."""
+
+
 def foreign_weight(
     index: Index, question: str, members: tuple[Entry, ...], rival: Entry | None
 ) -> float:
@@ -497,7 +502,7 @@ def foreign_weight(
     named = 0.0
     count = 0
     for form, _marked, weight in _weighed_words(index, question):
-        if form in own:
+        if form in own or (KNOWN_ONLY and not index.knows(form)):
             continue
         if rival is None or form in theirs:
             named += weight

@@ -506,3 +506,20 @@ async def test_that_paper_typed_without_marks_is_the_paper_talked_about(tmp_path
         ("answer", "xac-nhan-tinh-trang-hon-nhan/noi-cap"),
         ("answer", "xac-nhan-tinh-trang-hon-nhan/thoi-han-gia-tri"),
     ]
+
+
+async def test_words_no_entry_uses_name_no_other_procedure(tmp_path: Path) -> None:
+    # "lại" of "đi lại" makes the search read "cấp lại thẻ căn cước" as named, and "sẵn",
+    # "khỏi" are words of no entry: they counted as words of another procedure, and the
+    # follow-up fell back on the ID card. A word the base never uses is weighed as unknown,
+    # never as naming one of its procedures (followup.KNOWN_ONLY).
+    async with base_app(tmp_path, "eval2") as app:
+        seen = await talk(
+            app,
+            "Lệ phí đăng ký hộ kinh doanh bao nhiêu tiền?",
+            "khi đi nộp em cần chuẩn bị sẵn những giấy tờ nào cho khỏi phải đi lại nhiều lần",
+        )
+    assert seen == [
+        ("answer", "ho-kinh-doanh/le-phi"),
+        ("answer", "ho-kinh-doanh/ho-so"),
+    ]
