@@ -101,6 +101,10 @@ def test_a_stated_aspect_wins_over_the_phrasing() -> None:
         ("giấy xác nhận có giá trị trong bao lâu", "validity"),
         ("giay nay dung duoc bao lau", "validity"),
         ("làm giấy xác nhận mất bao lâu", "time"),
+        # the length of a validity named just before: not a processing time
+        ("thẻ còn hạn sử dụng là bao lâu ạ", "validity"),
+        ("han su dung bao lau", "validity"),
+        ("gia hạn mất bao lâu", "time"),
         # the result named first
         ("kết quả nhận ở đâu", "result"),
         # "công nhận" is one word: its "nhận" starts no cue ("nhận hộ", receiving for someone)
