@@ -105,6 +105,9 @@ def test_a_stated_aspect_wins_over_the_phrasing() -> None:
         ("thẻ còn hạn sử dụng là bao lâu ạ", "validity"),
         ("han su dung bao lau", "validity"),
         ("gia hạn mất bao lâu", "time"),
+        # "xài" reads "sử dụng": "được mấy" of "xài được mấy năm" is no amount
+        ("vậy xài được mấy năm dzậy", "validity"),
+        ("lãnh được mấy triệu", "amount"),
         # the result named first
         ("kết quả nhận ở đâu", "result"),
         # "công nhận" is one word: its "nhận" starts no cue ("nhận hộ", receiving for someone)
