@@ -108,6 +108,7 @@ def test_a_stated_aspect_wins_over_the_phrasing() -> None:
         # "xài" reads "sử dụng": "được mấy" of "xài được mấy năm" is no amount
         ("vậy xài được mấy năm dzậy", "validity"),
         ("lãnh được mấy triệu", "amount"),
+        ("huong dan tung buoc giup em voi", "how"),
         # the result named first
         ("kết quả nhận ở đâu", "result"),
         # "công nhận" is one word: its "nhận" starts no cue ("nhận hộ", receiving for someone)
