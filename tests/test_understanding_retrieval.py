@@ -108,6 +108,8 @@ def test_a_stated_aspect_wins_over_the_phrasing() -> None:
         # "xài" reads "sử dụng": "được mấy" of "xài được mấy năm" is no amount
         ("vậy xài được mấy năm dzậy", "validity"),
         ("lãnh được mấy triệu", "amount"),
+        # "lãnh nhiêu" typed without marks: "được nhận nhieu tien", as "nhận được nhiều"
+        ("vay tui duoc lanh nhieu tien dzay", "amount"),
         ("huong dan tung buoc giup em voi", "how"),
         # the result named first
         ("kết quả nhận ở đâu", "result"),
