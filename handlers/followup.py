@@ -595,7 +595,7 @@ def off_topic_weight(index: Index, question: str, members: tuple[Entry, ...]) ->
         weight
         for form, marked, weight in _weighed_words(index, question)
         if form not in own
-        and (marked or form not in FOLDED_FILLERS)
+        and (marked or (form not in FOLDED_FILLERS and form not in intents.IGNORED_WORDS))
         and spread.get(form, 0) < common
     )
 

@@ -123,6 +123,9 @@ def _load() -> tuple[dict[str, Intent], frozenset[str]]:
 
 
 INTENTS, _IGNORE = _load()
+IGNORED_WORDS = _IGNORE
+"""Folded forms of address and particles (``ignore``: "bot", "ad", "ơi", "nha"): words that
+carry no subject of their own."""
 _DATA = lang.load("intents")
 QUESTION_WORDS: tuple[tuple[str, ...], ...] = tuple(
     tuple(str(w).split()) for w in _DATA.get("question_words", [])

@@ -523,3 +523,19 @@ async def test_words_no_entry_uses_name_no_other_procedure(tmp_path: Path) -> No
         ("answer", "ho-kinh-doanh/le-phi"),
         ("answer", "ho-kinh-doanh/ho-so"),
     ]
+
+
+async def test_calling_the_bot_is_no_word_of_another_subject(tmp_path: Path) -> None:
+    # "bot" (and the other forms of address of intents.yaml's `ignore`) weighed as a word
+    # neither the procedure nor public-service language uses: with "cuối" it passed the
+    # off-topic weight, and the follow-up fell back as a question on something else.
+    async with base_app(tmp_path, "eval6") as app:
+        seen = await talk(
+            app,
+            "Hồ sơ chứng thực hợp đồng, giao dịch gồm những gì?",
+            "bot chỉ em từ đầu đến cuối phải làm những bước nào với",
+        )
+    assert seen == [
+        ("answer", "ct-hop-dong/ho-so"),
+        ("answer", "ct-hop-dong/uy-quyen"),
+    ]
