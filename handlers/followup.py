@@ -587,7 +587,8 @@ def off_topic_weight(index: Index, question: str, members: tuple[Entry, ...]) ->
     (answers included) and that are not the common language of public-service texts (used by
     fewer than ``COMMON_SHARE`` of the bundled base's procedures): "ăn", "tết" in "đổi tiền
     mới ăn tết ở đâu". A follow-up brings few such words: "chờ", "gửi", "nhà" are common
-    there, and a word of the procedure is its own. Words typed with marks count as typed."""
+    there, and a word of the procedure is its own; a form of address ("bot", "ad":
+    ``intents.IGNORED_WORDS``) is about no subject. Words typed with marks count as typed."""
     own = _group_vocab(members)
     spread, groups = public_service_spread()
     common = COMMON_SHARE * groups

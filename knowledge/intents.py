@@ -122,8 +122,7 @@ def _load() -> tuple[dict[str, Intent], frozenset[str]]:
     return out, frozenset(fold(str(w)) for w in data["ignore"])
 
 
-INTENTS, _IGNORE = _load()
-IGNORED_WORDS = _IGNORE
+INTENTS, IGNORED_WORDS = _load()
 """Folded forms of address and particles (``ignore``: "bot", "ad", "ơi", "nha"): words that
 carry no subject of their own."""
 _DATA = lang.load("intents")
@@ -235,7 +234,7 @@ _VOCABULARY = (
         for phrase in phrases
         for w in phrase
     )
-    | _IGNORE
+    | IGNORED_WORDS
 )
 """Every folded word of the intents' phrases and of ``ignore``."""
 
@@ -272,7 +271,7 @@ def _plain_extra(words_left: list[str], text: str) -> bool:
     """Whether words left over by a whole intent (in a message asking nothing) are only a
     remark: few, without a question word, naming no topic ("dễ hiểu quá", "giúp được nhiều
     lắm")."""
-    extra = [w for w in words_left if w not in _IGNORE]
+    extra = [w for w in words_left if w not in IGNORED_WORDS]
     if not extra:
         return True
     if len(extra) > WHOLE_EXTRA:
@@ -296,8 +295,8 @@ def _spelled(typed: list[str], folded: list[str], exact: frozenset[str]) -> list
             continue
         left = folded[i - 1] if i > 0 and not has_marks(typed[i - 1]) else ""
         right = folded[i + 1] if i + 1 < len(folded) and not has_marks(typed[i + 1]) else ""
-        compound = (left not in _IGNORE and (left, f) in pairs) or (
-            right not in _IGNORE and (f, right) in pairs
+        compound = (left not in IGNORED_WORDS and (left, f) in pairs) or (
+            right not in IGNORED_WORDS and (f, right) in pairs
         )
         out.append("\x00" if compound else f)
     return out
@@ -533,7 +532,7 @@ def detect(text: str) -> Intent | None:
     for reading in readings:
         for intent in whole:
             left = _groups_rest(intent, reading)
-            if left is not None and all(w in _IGNORE or w in _TAGS for w in left):
+            if left is not None and all(w in IGNORED_WORDS or w in _TAGS for w in left):
                 return intent
     # Read with the marks typed: "giúp được nhiều lắm" is no "được nhiêu" (how much).
     if aspects.primary(aspects.aspect_weights(analyze(text))):
@@ -548,14 +547,14 @@ def detect(text: str) -> Intent | None:
                 matched.append(intent)
         if not matched:
             continue
-        if all(w in _IGNORE for w in rest):
+        if all(w in IGNORED_WORDS for w in rest):
             return _taking_leave(matched[0], matched, reading)
         # A remark besides the courtesy ("cảm ơn nha, dễ hiểu quá"), but not besides words as
         # weak as "được", "không" or "ok", which end many a question ("... được hông").
         strong = [i for i in matched if i.name not in _WEAK]
         if strong and _plain_extra(rest, text):
             return _taking_leave(strong[0], matched, reading)
-    if all(w in _IGNORE for w in toks):
+    if all(w in IGNORED_WORDS for w in toks):
         # Forms of address and particles only ("bot ơi", "ad ơi", "cho hỏi"): a greeting;
         # particles without anyone called ("có ạ", "rồi", "hả"): an answer to the last reply.
         if not any(_calls(w) for w in typed) and "ok" in INTENTS:
@@ -589,7 +588,7 @@ def _greeting_and_remark(typed: list[str], toks: list[str]) -> Intent | None:
         if phrase is not None:
             at += len(phrase)
             greeted = True
-        elif toks[at] in _IGNORE:
+        elif toks[at] in IGNORED_WORDS:
             at += 1
         else:
             break
@@ -635,7 +634,7 @@ def _taking_leave(chosen: Intent, matched: list[Intent], reading: list[str]) -> 
     if any(start < at < end for start, end in spans):
         return chosen
     greeted = {i for start, end in spans for i in range(start, end)}
-    said = [w for i, w in enumerate(reading[:at]) if i not in greeted and w not in _IGNORE]
+    said = [w for i, w in enumerate(reading[:at]) if i not in greeted and w not in IGNORED_WORDS]
     return goodbye if said else chosen
 
 
@@ -652,7 +651,7 @@ _EXCLAIMS = _phrases([str(p) for p in _CHATTER.get("exclaims", [])])
 def _exclaims(toks: list[str]) -> bool:
     """Whether folded words end with an intensifier (``chatter.exclaims``): an exclamation."""
     end = len(toks)
-    while end > 1 and toks[end - 1] in _IGNORE and (toks[end - 1],) not in _EXCLAIMS:
+    while end > 1 and toks[end - 1] in IGNORED_WORDS and (toks[end - 1],) not in _EXCLAIMS:
         end -= 1  # (particles after it: "lâu quá à", "rắc rối dữ vậy nè")
     return any(end > len(p) and tuple(toks[end - len(p) : end]) == p for p in _EXCLAIMS)
 
