@@ -26,6 +26,7 @@ from knowledge.normalize import Analysis, ambiguous_readings, analyze, fold
 from knowledge.normalize import words as split_words
 from knowledge.search import Decision, Index, Match, SearchResult
 from knowledge.selfcal import bundled_entries
+from knowledge.syllables import mend_slips, slip_of
 from knowledge.topics import topics_of
 
 T = TypeVar("T")
@@ -88,6 +89,8 @@ def asked_aspect(index: Index, question: str) -> str:
     """The aspect a message clearly asks ("" when none), read as typed (see
     ``knowledge.search.PLAIN_CUES``)."""
     text = analyze(question) if search.PLAIN_CUES else read(index, question)
+    if search.MEND_SLIPS:
+        text = mend_slips(text)
     return aspect_model.primary(aspect_model.aspect_weights(text))
 
 
@@ -548,6 +551,7 @@ def _weighed_words(index: Index, question: str) -> Iterator[tuple[str, bool, flo
             or f in seen
             or tok.lower() in AGAIN
             or (marked and tok.lower() in OPENERS)
+            or (search.MEND_SLIPS and slip_of(tok, f, marked) is not None)
         ):
             continue
         seen.add(f)

@@ -69,7 +69,7 @@ from knowledge.normalize import (
     tone_key,
     words,
 )
-from knowledge.syllables import is_folded_syllable, real_words
+from knowledge.syllables import is_folded_syllable, mend_slips, real_words
 from knowledge.topics import topics_of
 
 GENERAL_WORDS: tuple[str, ...] = tuple(
@@ -114,6 +114,9 @@ PLAIN_CUES = True
 """The aspect asked is read from the question as typed, not as restored: a word typed without
 marks matches a cue by its folded form, while the restored one may carry the wrong marks ("co
 phai dong tien khong" restores to "đồng tiền", money, and no longer asks the fee "đóng tiền")."""
+MEND_SLIPS = True
+"""The aspect a question asks is read with its slips on politeness words and particles mended
+(``syllables.mend_slips``: "hs gồm nhữg gì" asks the documents as "gồm những gì" does)."""
 FULL_NAME = True
 """A question that holds every word of a procedure's name ("còn cấp lại giấy phép bán lẻ sản
 phẩm thuốc lá thì sao") names that procedure, the longest such name first: it leads the
@@ -987,13 +990,15 @@ class Index:
         first and asks last ("Ba tôi 68 tuổi, mấy bữa nay nằm một chỗ ... Cho tôi hỏi mỗi
         tháng được nhận bao nhiêu?"): its last sentence that asks an aspect clearly is what
         is asked; the story's cues ("mấy bữa nay") are not."""
-        weights = aspect_model.aspect_weights(raw)
+        weights = aspect_model.aspect_weights(mend_slips(raw) if MEND_SLIPS else raw)
         if not LAST_ASKED or len(raw.content) < LONG_QUESTION:
             return weights
         text = query if PLAIN_CUES or not RESTORE else self.restore(query)
         parts = [p for p in _SENTENCE.split(text) if p]
         for part in reversed(parts[1:]):
-            w = aspect_model.aspect_weights(analyze(part))
+            w = aspect_model.aspect_weights(
+                mend_slips(analyze(part)) if MEND_SLIPS else analyze(part)
+            )
             if max(w.values(), default=0.0) >= aspect_model.CLEAR:
                 return w
         return weights

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 from functools import cache
 
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
 from knowledge.lang import LANG_DIR
-from knowledge.normalize import Analysis, fold, tone_key
+from knowledge.normalize import FOLDED_FILLERS, Analysis, fold, tone_key
 
 
 @cache
@@ -50,3 +53,34 @@ def real_words(a: Analysis) -> frozenset[str]:
         for tok, fol, marked in zip(a.tokens, a.folded, a.accented, strict=True)
         if fol in content and (is_syllable(tok) if marked else is_folded_syllable(fol))
     )
+
+
+def slip_of(token: str, folded: str, marked: bool) -> str | None:
+    """The politeness word or particle (folded) a typed word is a slip on, if it is one: a word
+    that is no Vietnamese syllable and one edit from such a word (four letters or more: "nhữg",
+    "khôg"), or typed with marks that are no syllable's over such a word's letters ("đươc")."""
+    if not folded.isalpha() or (is_syllable(token) if marked else is_folded_syllable(folded)):
+        return None
+    if folded in FOLDED_FILLERS:
+        return folded
+    if len(folded) < 4:
+        return None
+    hit = process.extractOne(folded, FOLDED_FILLERS, scorer=Levenshtein.distance, score_cutoff=1)
+    return hit[0] if hit else None
+
+
+def mend_slips(a: Analysis) -> Analysis:
+    """A question's slips on politeness words and particles (``slip_of``) read as those words
+    typed without marks, for the aspect cues: "hs gồm nhữg gì" asks what the dossier holds as
+    "gồm những gì" does, "có đươc không" whether one may as "có được không". Its content words
+    are left as they are."""
+    tokens, folded, marked = list(a.tokens), list(a.folded), list(a.accented)
+    changed = False
+    for i, (tok, f, m) in enumerate(zip(a.tokens, a.folded, a.accented, strict=True)):
+        if (slip := slip_of(tok, f, m)) is not None:
+            tokens[i] = folded[i] = slip
+            marked[i] = False
+            changed = True
+    if not changed:
+        return a
+    return Analysis(tuple(tokens), tuple(folded), a.content, tuple(marked))

@@ -539,3 +539,16 @@ async def test_calling_the_bot_is_no_word_of_another_subject(tmp_path: Path) -> 
         ("answer", "ct-hop-dong/ho-so"),
         ("answer", "ct-hop-dong/uy-quyen"),
     ]
+
+
+async def test_a_slip_on_a_particle_is_no_word_of_another_subject(tmp_path: Path) -> None:
+    # "nhữg" (for "những") is no syllable: it hid the documents cue "gồm những gì" and was
+    # weighed as a word of some topic, so the plain search's answer on a neighbouring
+    # procedure (hộ thoát nghèo) was taken. It is read as the particle it slipped on.
+    async with base_app(tmp_path, "eval7") as app:
+        seen = await talk(
+            app,
+            "Nộp đơn đề nghị xét hộ nghèo ở cơ quan nào?",
+            "hs gồm nhữg gì vậy ad",
+        )
+    assert seen == [("answer", "ho-ngheo/noi-nop"), ("answer", "ho-ngheo/ho-so")]

@@ -76,9 +76,11 @@ async def test_the_telegram_send_rate_holds_across_two_workers(
         assert all(r.outcome is Delivery.SENT for r in results)
     sends = sorted(c.at for c in telegram_fake.calls_of("sendMessage"))
     assert len(sends) == 20
-    # 20 messages at 5 a second fill four one-second windows: more than 2 s from first to
-    # last. Each worker limited alone (10 messages at 5 a second each) takes about 1 s.
-    assert sends[-1] - sends[0] > 2.0
+    # 20 messages at 5 a second fill four one-second windows: just over 2 s from first to
+    # last when the first window is nearly over (the fake server's clock stamps arrivals, a
+    # loaded machine delays the first by a fraction of a second: 1.8 s was seen). Each worker
+    # limited alone (10 messages at 5 a second each) takes about 1 s.
+    assert sends[-1] - sends[0] > 1.5
 
 
 async def test_a_telegram_group_gets_no_dossier_but_a_private_chat_does(

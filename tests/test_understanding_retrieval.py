@@ -16,6 +16,7 @@ from knowledge.entry import Entry
 from knowledge.intents import INTENTS, applies, detect
 from knowledge.normalize import analyze, fold, is_telex, telex_fold
 from knowledge.search import Decision, Index
+from knowledge.syllables import mend_slips
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL2 = ROOT / "bench" / "eval2"
@@ -117,10 +118,38 @@ def test_a_stated_aspect_wins_over_the_phrasing() -> None:
         ("thế còn công nhận hộ thoát nghèo", ""),
         ("giấy chứng nhận hộ kinh doanh", ""),
         ("nhờ người khác nhận hộ được không", "result"),
+        # what to hand in is the papers
+        ("nguoi lon chua lam khai sinh thi can nop gi", "documents"),
+        ("phải nộp những gì ạ", "documents"),
+        # months as well as years of use: the validity, not an amount ("được mấy")
+        ("giấy xác nhận xài được mấy tháng", "validity"),
     ],
 )
 def test_the_aspect_asked(question: str, aspect: str) -> None:
     assert aspects.primary(aspects.aspect_weights(analyze(question))) == aspect
+
+
+@pytest.mark.parametrize(
+    ("question", "aspect"),
+    [
+        ("hs gồm nhữg gì vậy ad", "documents"),  # "nhữg": "những", so "gồm những gì"
+        ("can nhug gi", "documents"),
+        ("ai đươc hưởng", "condition"),  # "đươc": no syllable, read "duoc" ("được")
+    ],
+)
+def test_slips_on_particles_do_not_hide_the_aspect(question: str, aspect: str) -> None:
+    typed = analyze(question)
+    assert aspects.primary(aspects.aspect_weights(typed)) != aspect
+    mended = mend_slips(typed)
+    assert aspects.primary(aspects.aspect_weights(mended)) == aspect
+    assert mended.content == typed.content  # retrieval's words are its own business
+    assert mend_slips(mended) == mended
+
+
+def test_real_words_are_no_slips() -> None:
+    # "nhưng", "không" and "được" are themselves; "nhanh" (a word) is no slip on "nhung"
+    for text in ("nhưng không được", "nhung khong duoc", "làm nhanh được không"):
+        assert mend_slips(analyze(text)) == analyze(text)
 
 
 def test_a_missing_aspect_falls_back_and_says_which_procedure(eval2_index: Index) -> None:
