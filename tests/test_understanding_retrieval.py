@@ -123,6 +123,13 @@ def test_a_stated_aspect_wins_over_the_phrasing() -> None:
         ("phải nộp những gì ạ", "documents"),
         # months as well as years of use: the validity, not an amount ("được mấy")
         ("giấy xác nhận xài được mấy tháng", "validity"),
+        ("hồ sơ cần có những gì", "documents"),
+        ("khi nào thì có ạ", "time"),
+        ("phải làm trước ngày nào", "deadline"),
+        ("giấy này còn hạn không", "validity"),
+        ("làm thế nào vậy", "how"),
+        ("thu tuc ra sao", "how"),
+        ("lệ phí làm như thế nào", "fee"),
     ],
 )
 def test_the_aspect_asked(question: str, aspect: str) -> None:
