@@ -60,7 +60,6 @@ from knowledge.index_state import (
 )
 from knowledge.lexicon import ABBREVIATIONS, ASPECT_CUES, FILLERS, GENERIC, PHRASES
 from knowledge.normalize import (
-    FOLDED_FILLERS,
     Analysis,
     analyze,
     fold,
@@ -69,7 +68,7 @@ from knowledge.normalize import (
     tone_key,
     words,
 )
-from knowledge.syllables import is_folded_syllable, mend_slips, real_words
+from knowledge.syllables import is_folded_syllable, mend_slips, nearest_filler, real_words
 from knowledge.topics import topics_of
 
 GENERAL_WORDS: tuple[str, ...] = tuple(
@@ -383,9 +382,7 @@ def aspects(a: Analysis) -> frozenset[str]:
 def _filler_slip(tok: str) -> bool:
     """Whether a folded word of four letters or more is one edit from a politeness word or
     particle ("duoc" slipped to "đươc", "nhug" for "nhưng")."""
-    return len(tok) >= 4 and bool(
-        process.extractOne(tok, FOLDED_FILLERS, scorer=Levenshtein.distance, score_cutoff=1)
-    )
+    return nearest_filler(tok) is not None
 
 
 def _sigmoid(coef: Sequence[float], x: np.ndarray) -> float:
@@ -990,15 +987,17 @@ class Index:
         first and asks last ("Ba tôi 68 tuổi, mấy bữa nay nằm một chỗ ... Cho tôi hỏi mỗi
         tháng được nhận bao nhiêu?"): its last sentence that asks an aspect clearly is what
         is asked; the story's cues ("mấy bữa nay") are not."""
-        weights = aspect_model.aspect_weights(mend_slips(raw) if MEND_SLIPS else raw)
+
+        def cue_weights(a: Analysis) -> dict[str, float]:
+            return aspect_model.aspect_weights(mend_slips(a) if MEND_SLIPS else a)
+
+        weights = cue_weights(raw)
         if not LAST_ASKED or len(raw.content) < LONG_QUESTION:
             return weights
         text = query if PLAIN_CUES or not RESTORE else self.restore(query)
         parts = [p for p in _SENTENCE.split(text) if p]
         for part in reversed(parts[1:]):
-            w = aspect_model.aspect_weights(
-                mend_slips(analyze(part)) if MEND_SLIPS else analyze(part)
-            )
+            w = cue_weights(analyze(part))
             if max(w.values(), default=0.0) >= aspect_model.CLEAR:
                 return w
         return weights

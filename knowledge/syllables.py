@@ -61,8 +61,12 @@ def slip_of(token: str, folded: str, marked: bool) -> str | None:
     "khôg"), or typed with marks that are no syllable's over such a word's letters ("đươc")."""
     if not folded.isalpha() or (is_syllable(token) if marked else is_folded_syllable(folded)):
         return None
-    if folded in FOLDED_FILLERS:
-        return folded
+    return folded if folded in FOLDED_FILLERS else nearest_filler(folded)
+
+
+def nearest_filler(folded: str) -> str | None:
+    """The politeness word or particle (folded) a folded word of four letters or more is one
+    edit from ("nhug": "nhung"), if any."""
     if len(folded) < 4:
         return None
     hit = process.extractOne(folded, FOLDED_FILLERS, scorer=Levenshtein.distance, score_cutoff=1)
