@@ -379,12 +379,6 @@ def aspects(a: Analysis) -> frozenset[str]:
     return frozenset(k for k, v in w.items() if v >= aspect_model.CLEAR and v >= 0.5 * top)
 
 
-def _filler_slip(tok: str) -> bool:
-    """Whether a folded word of four letters or more is one edit from a politeness word or
-    particle ("duoc" slipped to "đươc", "nhug" for "nhưng")."""
-    return nearest_filler(tok) is not None
-
-
 def _sigmoid(coef: Sequence[float], x: np.ndarray) -> float:
     z = coef[0] + float(np.dot(np.asarray(coef[1:], dtype=np.float64), x))
     return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
@@ -607,7 +601,7 @@ class Index:
                 fixed.extend(split)
             elif mend and mend[1]:
                 fixed.append(mend[0])  # forms a word pair of the base: "thất nghệp" -> "nghiệp"
-            elif _filler_slip(tok):
+            elif nearest_filler(tok) is not None:
                 pass  # a slip on a politeness word or particle ("đươc", "khôg"): dropped
             elif mend:
                 fixed.append(mend[0])
@@ -626,7 +620,7 @@ class Index:
         slip on a politeness word ("nhug", "duoc"): a typo, not a word of another subject."""
         if word in self._vocab_set or not word.isalpha() or is_folded_syllable(word):
             return False
-        return _filler_slip(word) or self._mend(word, "", "") is not None
+        return nearest_filler(word) is not None or self._mend(word, "", "") is not None
 
     def _mend(self, tok: str, left: str, right: str) -> tuple[str, bool] | None:
         """The closest known word one edit away (two for long words), and whether it forms a
