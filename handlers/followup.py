@@ -90,7 +90,7 @@ def asked_aspect(index: Index, question: str) -> str:
     ``knowledge.search.PLAIN_CUES``)."""
     text = analyze(question) if search.PLAIN_CUES else read(index, question)
     if search.MEND_SLIPS:
-        text = mend_slips(text)
+        text = aspect_model.mend_joins(mend_slips(text))
     return aspect_model.primary(aspect_model.aspect_weights(text))
 
 
@@ -551,7 +551,10 @@ def _weighed_words(index: Index, question: str) -> Iterator[tuple[str, bool, flo
             or f in seen
             or tok.lower() in AGAIN
             or (marked and tok.lower() in OPENERS)
-            or (search.MEND_SLIPS and slip_of(tok, f, marked) is not None)
+            or (
+                search.MEND_SLIPS
+                and (slip_of(tok, f, marked) is not None or aspect_model.joined_cue(f) is not None)
+            )
         ):
             continue
         seen.add(f)

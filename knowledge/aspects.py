@@ -35,6 +35,7 @@ def is_aspect(value: str) -> bool:
 
 # --- detecting the aspect a text asks about (cues in knowledge/lang/aspect_cues.yaml) --------
 
+import itertools  # noqa: E402
 from collections import defaultdict  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from functools import lru_cache  # noqa: E402
@@ -158,6 +159,54 @@ def _scan(
             positions.update(range(i, i + m))
         i += m
     return tuple(found.items()), frozenset(covered), frozenset(positions)
+
+
+def _joined_pairs() -> dict[str, tuple[str, str]]:
+    """Neighbouring words of the aspect cues run together ("lephi": "le", "phi"; "baolau"),
+    by their folded spelling, where that spelling is no Vietnamese syllable itself."""
+    from knowledge.syllables import is_folded_syllable  # syllables reads normalize only
+
+    pairs: dict[str, tuple[str, str]] = {}
+    for _aspect, _weight, _keys, words in _CUES:
+        for left, right in itertools.pairwise(words):
+            joined = left + right
+            if not is_folded_syllable(joined):
+                pairs.setdefault(joined, (left, right))
+    return pairs
+
+
+_JOINED: dict[str, tuple[str, str]] | None = None
+
+
+def joined_cue(folded: str) -> tuple[str, str] | None:
+    """The two cue words a folded word is made of when typed run together ("lephi", "giayto",
+    "odau"), if it is such a word."""
+    global _JOINED
+    if _JOINED is None:
+        _JOINED = _joined_pairs()
+    return _JOINED.get(folded)
+
+
+def mend_joins(a: Analysis) -> Analysis:
+    """Cue words typed run together read apart, as typed without marks ("lêphí nhiêu hen" asks
+    the fee as "lệ phí bao nhiêu" does): the cues are then matched by their folded forms. Its
+    content words are left as they are (retrieval splits joined words itself)."""
+    if not any(joined_cue(f) for f in a.folded):
+        return a
+    tokens: list[str] = []
+    folded: list[str] = []
+    marked: list[bool] = []
+    for tok, f, m in zip(a.tokens, a.folded, a.accented, strict=True):
+        parts = joined_cue(f)
+        if parts is None:
+            tokens.append(tok)
+            folded.append(f)
+            marked.append(m)
+        else:
+            tokens.extend(parts)
+            folded.extend(parts)
+            marked.extend((False, False))
+    return Analysis(tuple(tokens), tuple(folded), a.content, tuple(marked))
 
 
 def primary(weights: dict[str, float]) -> str:

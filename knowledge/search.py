@@ -983,7 +983,9 @@ class Index:
         is asked; the story's cues ("mấy bữa nay") are not."""
 
         def cue_weights(a: Analysis) -> dict[str, float]:
-            return aspect_model.aspect_weights(mend_slips(a) if MEND_SLIPS else a)
+            if MEND_SLIPS:
+                a = aspect_model.mend_joins(mend_slips(a))
+            return aspect_model.aspect_weights(a)
 
         weights = cue_weights(raw)
         if not LAST_ASKED or len(raw.content) < LONG_QUESTION:

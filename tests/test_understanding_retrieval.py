@@ -159,6 +159,34 @@ def test_real_words_are_no_slips() -> None:
         assert mend_slips(analyze(text)) == analyze(text)
 
 
+@pytest.mark.parametrize(
+    ("question", "aspect"),
+    [
+        ("lêphí nhiêu hen", "fee"),  # "lệ phí" typed run together (and with a slip of marks)
+        ("lephi bao nhieu", "fee"),
+        ("nop odau vay", "place"),
+        ("baolau thi xong", "time"),
+        ("mayngay thi xong", "time"),
+    ],
+)
+def test_cue_words_run_together_are_read_apart(question: str, aspect: str) -> None:
+    typed = analyze(question)
+    assert aspects.primary(aspects.aspect_weights(typed)) != aspect
+    mended = aspects.mend_joins(typed)
+    assert aspects.primary(aspects.aspect_weights(mended)) == aspect
+    assert mended.content == typed.content  # retrieval splits joined words itself
+    assert aspects.mend_joins(mended) == mended
+
+
+def test_real_words_are_not_split_as_joined_cues() -> None:
+    # real words and unrelated short forms stay as typed; a pair whose joined spelling is a
+    # syllable itself is never in the table
+    for text in ("lệ phí bao nhiêu", "le phi bao nhieu", "hs cccd ubnd", "xin chào"):
+        assert aspects.mend_joins(analyze(text)) == analyze(text)
+    assert aspects.joined_cue("lephi") == ("le", "phi")
+    assert aspects.joined_cue("khong") is None  # a syllable, never split
+
+
 def test_a_missing_aspect_falls_back_and_says_which_procedure(eval2_index: Index) -> None:
     r = eval2_index.search("lệ phí đăng ký thường trú bao nhiêu")
     assert r.decision is Decision.FALLBACK
