@@ -130,6 +130,9 @@ def test_a_stated_aspect_wins_over_the_phrasing() -> None:
         ("làm thế nào vậy", "how"),
         ("thu tuc ra sao", "how"),
         ("lệ phí làm như thế nào", "fee"),
+        ("bao nhiêu tiền vậy", "fee"),
+        ("những ai thuộc diện được giải quyết", "condition"),
+        ("ai thi du tieu chuan vay", "condition"),
     ],
 )
 def test_the_aspect_asked(question: str, aspect: str) -> None:
