@@ -133,6 +133,7 @@ def test_a_stated_aspect_wins_over_the_phrasing() -> None:
         ("bao nhiêu tiền vậy", "fee"),
         ("những ai thuộc diện được giải quyết", "condition"),
         ("ai thi du tieu chuan vay", "condition"),
+        ("khi nào mới có kết quả", "time"),  # when, not how the result is received
     ],
 )
 def test_the_aspect_asked(question: str, aspect: str) -> None:
