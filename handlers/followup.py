@@ -26,7 +26,7 @@ from knowledge.normalize import Analysis, ambiguous_readings, analyze, fold
 from knowledge.normalize import words as split_words
 from knowledge.search import Decision, Index, Match, SearchResult
 from knowledge.selfcal import bundled_entries
-from knowledge.syllables import mend_slips, slip_of
+from knowledge.syllables import slip_of
 from knowledge.topics import topics_of
 
 T = TypeVar("T")
@@ -90,7 +90,7 @@ def asked_aspect(index: Index, question: str) -> str:
     ``knowledge.search.PLAIN_CUES``)."""
     text = analyze(question) if search.PLAIN_CUES else read(index, question)
     if search.MEND_SLIPS:
-        text = aspect_model.mend_joins(mend_slips(text))
+        text = aspect_model.as_typed(text)
     return aspect_model.primary(aspect_model.aspect_weights(text))
 
 

@@ -38,10 +38,11 @@ def is_aspect(value: str) -> bool:
 import itertools  # noqa: E402
 from collections import defaultdict  # noqa: E402
 from collections.abc import Callable  # noqa: E402
-from functools import lru_cache  # noqa: E402
+from functools import cache, lru_cache  # noqa: E402
 
 from knowledge.lexicon import ASPECT_CUES, CUE_COMPOUNDS  # noqa: E402
 from knowledge.normalize import Analysis, fold, tone_key  # noqa: E402
+from knowledge.syllables import is_folded_syllable, mend_slips  # noqa: E402
 
 # (aspect, weight, tone keys of the cue words, folded cue words), longest cues first.
 _CUES: tuple[tuple[str, float, tuple[str, ...], tuple[str, ...]], ...] = tuple(
@@ -161,11 +162,10 @@ def _scan(
     return tuple(found.items()), frozenset(covered), frozenset(positions)
 
 
+@cache
 def _joined_pairs() -> dict[str, tuple[str, str]]:
     """Neighbouring words of the aspect cues run together ("lephi": "le", "phi"; "baolau"),
     by their folded spelling, where that spelling is no Vietnamese syllable itself."""
-    from knowledge.syllables import is_folded_syllable  # syllables reads normalize only
-
     pairs: dict[str, tuple[str, str]] = {}
     for _aspect, _weight, _keys, words in _CUES:
         for left, right in itertools.pairwise(words):
@@ -175,16 +175,10 @@ def _joined_pairs() -> dict[str, tuple[str, str]]:
     return pairs
 
 
-_JOINED: dict[str, tuple[str, str]] | None = None
-
-
 def joined_cue(folded: str) -> tuple[str, str] | None:
     """The two cue words a folded word is made of when typed run together ("lephi", "giayto",
     "odau"), if it is such a word."""
-    global _JOINED
-    if _JOINED is None:
-        _JOINED = _joined_pairs()
-    return _JOINED.get(folded)
+    return _joined_pairs().get(folded)
 
 
 def mend_joins(a: Analysis) -> Analysis:
@@ -207,6 +201,12 @@ def mend_joins(a: Analysis) -> Analysis:
             folded.extend(parts)
             marked.extend((False, False))
     return Analysis(tuple(tokens), tuple(folded), a.content, tuple(marked))
+
+
+def as_typed(a: Analysis) -> Analysis:
+    """A text's slips on particles (``syllables.mend_slips``) and cue words run together
+    (``mend_joins``) mended, for reading the aspect it asks."""
+    return mend_joins(mend_slips(a))
 
 
 def primary(weights: dict[str, float]) -> str:

@@ -68,7 +68,7 @@ from knowledge.normalize import (
     tone_key,
     words,
 )
-from knowledge.syllables import is_folded_syllable, mend_slips, nearest_filler, real_words
+from knowledge.syllables import is_folded_syllable, nearest_filler, real_words
 from knowledge.topics import topics_of
 
 GENERAL_WORDS: tuple[str, ...] = tuple(
@@ -115,7 +115,8 @@ marks matches a cue by its folded form, while the restored one may carry the wro
 phai dong tien khong" restores to "đồng tiền", money, and no longer asks the fee "đóng tiền")."""
 MEND_SLIPS = True
 """The aspect a question asks is read with its slips on politeness words and particles mended
-(``syllables.mend_slips``: "hs gồm nhữg gì" asks the documents as "gồm những gì" does)."""
+(``syllables.mend_slips``: "hs gồm nhữg gì" asks the documents as "gồm những gì" does), and
+cue words typed run together read apart (``aspects.mend_joins``: "lêphí nhiêu hen")."""
 FULL_NAME = True
 """A question that holds every word of a procedure's name ("còn cấp lại giấy phép bán lẻ sản
 phẩm thuốc lá thì sao") names that procedure, the longest such name first: it leads the
@@ -983,9 +984,7 @@ class Index:
         is asked; the story's cues ("mấy bữa nay") are not."""
 
         def cue_weights(a: Analysis) -> dict[str, float]:
-            if MEND_SLIPS:
-                a = aspect_model.mend_joins(mend_slips(a))
-            return aspect_model.aspect_weights(a)
+            return aspect_model.aspect_weights(aspect_model.as_typed(a) if MEND_SLIPS else a)
 
         weights = cue_weights(raw)
         if not LAST_ASKED or len(raw.content) < LONG_QUESTION:
