@@ -134,6 +134,9 @@ def test_a_stated_aspect_wins_over_the_phrasing() -> None:
         ("những ai thuộc diện được giải quyết", "condition"),
         ("ai thi du tieu chuan vay", "condition"),
         ("khi nào mới có kết quả", "time"),  # when, not how the result is received
+        ("bên nào thụ lý hồ sơ", "place"),
+        ("phong nao nhan vay", "place"),
+        ("ko lam co bi che tai gi ko", "penalty"),
     ],
 )
 def test_the_aspect_asked(question: str, aspect: str) -> None:
