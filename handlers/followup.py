@@ -26,7 +26,6 @@ from knowledge.normalize import Analysis, ambiguous_readings, analyze, fold
 from knowledge.normalize import words as split_words
 from knowledge.search import Decision, Index, Match, SearchResult
 from knowledge.selfcal import bundled_entries
-from knowledge.syllables import slip_of
 from knowledge.topics import topics_of
 
 T = TypeVar("T")
@@ -551,10 +550,7 @@ def _weighed_words(index: Index, question: str) -> Iterator[tuple[str, bool, flo
             or f in seen
             or tok.lower() in AGAIN
             or (marked and tok.lower() in OPENERS)
-            or (
-                search.MEND_SLIPS
-                and (slip_of(tok, f, marked) is not None or aspect_model.joined_cue(f) is not None)
-            )
+            or (search.MEND_SLIPS and aspect_model.mended_word(tok, f, marked))
         ):
             continue
         seen.add(f)

@@ -42,7 +42,7 @@ from functools import cache, lru_cache  # noqa: E402
 
 from knowledge.lexicon import ASPECT_CUES, CUE_COMPOUNDS  # noqa: E402
 from knowledge.normalize import Analysis, fold, tone_key  # noqa: E402
-from knowledge.syllables import is_folded_syllable, mend_slips  # noqa: E402
+from knowledge.syllables import is_folded_syllable, mend_slips, slip_of  # noqa: E402
 
 # (aspect, weight, tone keys of the cue words, folded cue words), longest cues first.
 _CUES: tuple[tuple[str, float, tuple[str, ...], tuple[str, ...]], ...] = tuple(
@@ -207,6 +207,12 @@ def as_typed(a: Analysis) -> Analysis:
     """A text's slips on particles (``syllables.mend_slips``) and cue words run together
     (``mend_joins``) mended, for reading the aspect it asks."""
     return mend_joins(mend_slips(a))
+
+
+def mended_word(token: str, folded: str, marked: bool) -> bool:
+    """Whether ``as_typed`` reads a typed word as another: a slip on a particle
+    (``syllables.slip_of``) or cue words run together (``joined_cue``)."""
+    return slip_of(token, folded, marked) is not None or joined_cue(folded) is not None
 
 
 def primary(weights: dict[str, float]) -> str:
