@@ -146,7 +146,10 @@ def resolve(ctx: Context, question: str) -> SearchResult:
     members = followup.related_entries(ctx.index, recalled.procedure, recalled.entry_id)
     best = result.best
     rival = best.entry if best is not None and best.entry not in members else None
-    other = followup.named_procedure(ctx.index, question)
+    # "bả không có hộ khẩu ở đây thì có được làm không": doing "it", the procedure talked
+    # about; the residence it names is her situation, not another procedure asked about.
+    back = followup.refers_back(ctx.index, question)
+    other = "" if back else followup.named_procedure(ctx.index, question)
     if other and other != recalled.procedure:
         if best is not None and ctx.index.group_of(best.entry) == other:
             # Another procedure, named as citizens name it, and retrieval ranks it first
@@ -165,16 +168,20 @@ def resolve(ctx: Context, question: str) -> SearchResult:
     # A message made only of aspect cues and generic words names no procedure, whatever base
     # keyword it matches ("có nộp qua mạng được không" hits the keyword "nộp trực tuyến" of
     # another procedure's place entry): it is a follow-up.
-    if result.named and (
-        followup.foreign_weight(ctx.index, question, members, None) >= FOREIGN_WEIGHT
-        or (
-            rival is not None
-            and result.decision is Decision.ANSWER
-            and followup.names_a_topic(ctx.index, question)
+    if (
+        result.named
+        and not back
+        and (
+            followup.foreign_weight(ctx.index, question, members, None) >= FOREIGN_WEIGHT
+            or (
+                rival is not None
+                and result.decision is Decision.ANSWER
+                and followup.names_a_topic(ctx.index, question)
+            )
         )
     ):
         return _procedure_only(ctx, question, result, recalled)
-    if named >= FOREIGN_WEIGHT and result.decision is not Decision.FALLBACK:
+    if named >= FOREIGN_WEIGHT and result.decision is not Decision.FALLBACK and not back:
         return result  # "xe máy hết bao nhiêu tiền" after a marriage question
     unknown = followup.unknown_weight(ctx.index, question)
     if unknown >= UNRELATED_WEIGHT:

@@ -14,6 +14,8 @@ that an aspect is missing stay in one place (``handlers/faq.py``).
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar, cast
@@ -557,6 +559,46 @@ def _weighed_words(index: Index, question: str) -> Iterator[tuple[str, bool, flo
         weight = index.weight(f)
         if weight >= MIN_WEIGHT:
             yield (tok.lower() if marked else f), marked, weight
+
+
+DOING_IT_BEFORE = frozenset({"muon", "duoc", "phai", "di", "ra", "can", "nen", "the", "moi"})
+"""Folded words before a "làm" that has no object ("muốn làm thì", "có được làm không", "giờ mới đi
+làm thì"): the citizen means doing the procedure talked about."""
+
+
+HOW_WORDS = frozenset({"sao", "gi", "the", "nhu", "nao"})
+"""Folded words after "làm" that ask how ("phải làm sao", "làm gì", "làm thế nào")."""
+
+CLAUSE_OPENERS = frozenset({"thi", "ma", "nhung", "gio"})
+"""Folded words that open the clause a "làm" without object stands in ("..., giờ muốn làm thì",
+"... thì có được làm không")."""
+
+
+def refers_back(index: Index, question: str) -> bool:
+    """Whether the message speaks of doing "it", the procedure talked about: a "làm" with no
+    object after a modal, in a clause that names nothing before it ("bả không có hộ khẩu ở đây
+    thì có được làm không"). What the rest of the message names is the citizen's situation,
+    not another procedure asked about; "tạm trú phải làm ở đâu" names what is to be done."""
+    whole = read(index, question)
+    if "lam" not in whole.folded:
+        return False
+    if any(f == "lam" and nxt in whole.content for f, nxt in itertools.pairwise(whole.folded)):
+        return False  # "muốn làm hộ chiếu thì phải làm sao": the message says what is done
+    for clause in re.split(r"[,.;:!?]", question):
+        a = read(index, clause)
+        content = set(a.content) - aspect_model.cue_words(a)
+        folded = a.folded
+        start = 0
+        for at, f in enumerate(folded):
+            if f in CLAUSE_OPENERS:
+                start = at + 1
+            if f != "lam" or at == 0 or folded[at - 1] not in DOING_IT_BEFORE:
+                continue
+            if at + 1 < len(folded) and folded[at + 1] in HOW_WORDS:
+                continue  # "phải làm sao": how, not what
+            if not any(w in content and index.weight(w) >= MIN_WEIGHT for w in folded[start:at]):
+                return True
+    return False
 
 
 def unknown_weight(index: Index, question: str) -> float:

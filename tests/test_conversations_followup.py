@@ -552,3 +552,26 @@ async def test_a_slip_on_a_particle_is_no_word_of_another_subject(tmp_path: Path
             "hs gồm nhữg gì vậy ad",
         )
     assert seen == [("answer", "ho-ngheo/noi-nop"), ("answer", "ho-ngheo/ho-so")]
+
+
+async def test_doing_it_refers_to_the_procedure_talked_about(tmp_path: Path) -> None:
+    # "hộ khẩu" names residence, a procedure of this base, and the follow-up fell back as a
+    # question on it. "có được làm không" (a "làm" with no object after a modal) is doing the
+    # procedure talked about: the residence is her situation. A message that says what is to
+    # be done ("tạm trú phải làm ở đâu", "muốn làm ... thì phải làm sao") still names it.
+    async with base_app(tmp_path, SHARED_KB) as app:
+        seen = await talk(
+            app,
+            "Hồ sơ thay đổi, cải chính hộ tịch cần những giấy tờ gì?",
+            "bả không có hộ khẩu ở đây thì có được làm không nghen",
+        )
+        index = app.knowledge.index
+        assert followup.refers_back(
+            index, "tui o ninh kieu ma ho khau duoi que, gio muon lam thi nop o dau"
+        )
+        for named in ("tạm trú phải làm ở đâu", "muốn làm hộ chiếu thì phải làm sao"):
+            assert not followup.refers_back(index, named), named
+    assert seen == [
+        ("answer", "cai-chinh-ho-tich/ho-so"),
+        ("answer", "cai-chinh-ho-tich/truong-hop"),
+    ]
