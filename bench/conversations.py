@@ -30,6 +30,9 @@ alone (what ``motcua kb import FILE`` gives an empty database), then talks to th
   lookup.
 - ``unrelated``: a question about something no base holds ("giá vàng hôm nay bao nhiêu"),
   mid-conversation, is not answered with the remembered procedure's entry.
+- ``uncovered``: a question on a procedure the base lacks (a bundled one: "còn <its name> thì
+  lệ phí bao nhiêu", "<its name> phải làm ở đâu"), mid-conversation, is not answered with the
+  remembered procedure's entry.
 - ``stats``: at the end, ``motcua stats --json`` on the same database lists none of the small
   talk or progress messages among unanswered questions.
 
@@ -71,6 +74,7 @@ from knowledge.aspects import aspect_weights, entry_aspects, is_aspect  # noqa: 
 from knowledge.entry import Entry  # noqa: E402
 from knowledge.normalize import analyze, fold  # noqa: E402
 from knowledge.search import Index  # noqa: E402
+from knowledge.selfcal import foreign_entries  # noqa: E402
 from storage.models import ChatStateRow, MessageLog  # noqa: E402
 
 DATA = yaml.safe_load((ROOT / "bench" / "conversations.yaml").read_text(encoding="utf-8"))
@@ -309,6 +313,7 @@ async def run_base(path: Path, tally: Tally, per_aspect: int, seed: int) -> None
             await small_talk(chat, procs, tally, rng)
             await progress(chat, procs, tally, rng)
             await unrelated(chat, procs, tally, rng)
+            await uncovered(chat, procs, tally, rng)
         finally:
             await app.close()
         stats_check(url, tally)
@@ -555,6 +560,28 @@ async def unrelated(chat: Chat, procs: list[Procedure], tally: Tally, rng: rando
             ok = not (got.decision == "answer" and got.entry in own)
             tally.add("unrelated", ok, f"[{p.topic}] {form!r} -> {describe(got)}")
             tally.searches["unrelated"][got.searches] += 1
+
+
+async def uncovered(chat: Chat, procs: list[Procedure], tally: Tally, rng: random.Random) -> None:
+    """A question on a procedure the base lacks, mid-conversation, is not answered with the
+    remembered procedure's entry (one in three typed without diacritics)."""
+    entries = [e for p in procs for e in p.entries]
+    names = sorted({e.procedure for e in foreign_entries(entries, catalogue=()) if e.procedure})
+    if not names:
+        return
+    for p in procs:
+        for turn in range(3):
+            chat_id = chat.new_chat()
+            await chat.say(chat_id, p.entries[0].question)
+            name = rng.choice(names)
+            text = rng.choice(DATA["uncovered"]).format(name=name[0].lower() + name[1:])
+            if turn == 2:
+                text = fold(text)
+            got = await chat.say(chat_id, text)
+            own = {e.id for e in p.entries}
+            ok = not (got.decision == "answer" and got.entry in own)
+            tally.add("uncovered", ok, f"[{p.topic}] {text!r} -> {describe(got)}")
+            tally.searches["uncovered"][got.searches] += 1
 
 
 def stats_check(url: str, tally: Tally) -> None:
