@@ -565,7 +565,6 @@ DOING_IT_BEFORE = frozenset({"muon", "duoc", "phai", "di", "ra", "can", "nen", "
 """Folded words before a "làm" that has no object ("muốn làm thì", "có được làm không", "giờ mới đi
 làm thì"): the citizen means doing the procedure talked about."""
 
-
 HOW_WORDS = frozenset({"sao", "gi", "the", "nhu", "nao"})
 """Folded words after "làm" that ask how ("phải làm sao", "làm gì", "làm thế nào")."""
 
