@@ -182,6 +182,18 @@ def resolve(ctx: Context, question: str) -> SearchResult:
     ):
         return _procedure_only(ctx, question, result, recalled)
     if named >= FOREIGN_WEIGHT and result.decision is not Decision.FALLBACK and not back:
+        if not other and followup.asked_aspect(ctx.index, question):
+            # Words of another entry, but no procedure named as citizens name it, and an
+            # aspect asked ("nộp tại trung tâm phục vụ hành chính công hay ở đâu" matches the
+            # place entry of a licence that names the centre): when the reading with the
+            # remembered procedure spelled out answers one of its entries, that is the answer.
+            spelled = ctx.index.search(f"{_topic_words(ctx, recalled)} {question}", k=5)
+            if (
+                spelled.decision is Decision.ANSWER
+                and spelled.best is not None
+                and _same_procedure(ctx, spelled.best.entry, recalled)
+            ):
+                return replace(spelled, named=False)
         return result  # "xe máy hết bao nhiêu tiền" after a marriage question
     unknown = followup.unknown_weight(ctx.index, question)
     if unknown >= UNRELATED_WEIGHT:

@@ -575,3 +575,25 @@ async def test_doing_it_refers_to_the_procedure_talked_about(tmp_path: Path) -> 
         ("answer", "cai-chinh-ho-tich/ho-so"),
         ("answer", "cai-chinh-ho-tich/truong-hop"),
     ]
+
+
+async def test_an_aspect_in_another_entrys_words_is_asked_of_the_procedure_talked_about(
+    tmp_path: Path,
+) -> None:
+    # The place entry of the medical-practice licence names the public-service centre: alone,
+    # "nộp tại trung tâm phục vụ hành chính công hay ở đâu" falls on it. The message names no
+    # procedure as citizens name one and asks where, so after a question on a tobacco licence
+    # or on poor-household status it is that procedure's place, typed with or without marks.
+    async with base_app(tmp_path, "eval7") as app:
+        tobacco = await talk(
+            app,
+            "Điều kiện cấp giấy phép bán lẻ thuốc lá là gì?",
+            "nop tai trung tam phuc vu hanh chinh cong hay o dau",
+        )
+        poor = await talk(
+            app,
+            "Hồ sơ đề nghị xét hộ nghèo gồm những gì?",
+            "nộp tại trung tâm phục vụ hành chính công hay ở đâu",
+        )
+    assert tobacco == [("answer", "thuoc-la/dieu-kien"), ("answer", "thuoc-la/noi-nop")]
+    assert poor == [("answer", "ho-ngheo/ho-so"), ("answer", "ho-ngheo/noi-nop")]
