@@ -35,6 +35,11 @@ FOREIGN_WEIGHT = 0.5
 remembered one does not, from which a question is about that other procedure ("xe máy hết bao
 nhiêu tiền" after a marriage question) rather than a follow-up ("còn hồ sơ thì cần những gì":
 "còn" only folds to "con", a word of birth registration)."""
+MOVE_WEIGHT = 2.5
+"""Distinctive weight of words the remembered procedure never uses that an answered message
+must hold to move the conversation to the answer's procedure when it names none as citizens
+name them ("Thi rớt phần thực hành thì có phải thi lại lý thuyết không?" has 3.7; "sau mấy
+tháng thì giấy đó không còn xài được nữa à" typed without marks, 1.5)."""
 
 
 STORIES_FOLLOW = True
@@ -88,6 +93,22 @@ def _guessed_away(ctx: Context, key: str) -> bool:
     return recalled is not None and recalled.procedure != key
 
 
+def _stays(ctx: Context, question: str, entry: Entry, key: str) -> bool:
+    """Whether an answer (``entry``, of procedure ``key``) leaves the conversation on the
+    remembered procedure: the entry is not of its family, and the message names neither ``key``
+    as citizens name it nor much the remembered procedure never uses. Each follow-up is about
+    the same procedure until the citizen names another; an answer the words happened to fit
+    elsewhere is not that ("sau may thang thi giay do khong con xai duoc nua a" after a lost
+    passport: "giay do" is also the land title)."""
+    recalled = memory.recall(ctx.state)
+    if recalled is None or recalled.procedure == key:
+        return False
+    members = followup.related_entries(ctx.index, recalled.procedure, recalled.entry_id)
+    if entry in members or followup.named_procedure(ctx.index, question) == key:
+        return False  # the same procedure's family ("cấp lại" of an ID card), or named
+    return followup.foreign_weight(ctx.index, question, members, None) < MOVE_WEIGHT
+
+
 def _related(ctx: Context, entry: Entry, result: SearchResult | None) -> list[Entry]:
     """Other matches first (they are what the question was near), then the same procedure."""
     found: list[Entry] = []
@@ -124,6 +145,8 @@ async def _answer(
     key = ctx.index.group_of(entry)
     # What the citizen got is what a follow-up naming only another procedure asks again.
     aspect = followup.main_aspect(entry) or (result.aspect if result is not None else "")
+    if result is not None and not result.named and _stays(ctx, question, entry, key):
+        return Outcome(tuple(replies), state, Decision.ANSWER.value)
     state = memory.remember(state, key, ctx.index.group_name(key), entry.id, aspect)
     return Outcome(tuple(replies), state, Decision.ANSWER.value)
 

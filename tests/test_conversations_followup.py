@@ -597,3 +597,32 @@ async def test_an_aspect_in_another_entrys_words_is_asked_of_the_procedure_talke
         )
     assert tobacco == [("answer", "thuoc-la/dieu-kien"), ("answer", "thuoc-la/noi-nop")]
     assert poor == [("answer", "ho-ngheo/ho-so"), ("answer", "ho-ngheo/noi-nop")]
+
+
+async def test_an_answer_the_words_fit_elsewhere_does_not_move_the_conversation(
+    tmp_path: Path,
+) -> None:
+    # Typed without marks, "giay do" (that paper) is also "giấy đỏ", the land title: the
+    # follow-up is answered with the land title's entry. It names no procedure as citizens
+    # name one, so the conversation stays on the lost passport and the next follow-ups are
+    # answered for it, not for the land title. A message full of another procedure's words
+    # still moves it, though the base's names are not in it (a driving test after marriage).
+    async with base_app(tmp_path, "eval6") as app:
+        passport = await talk(
+            app,
+            "Có thể báo mất hộ chiếu qua mạng không?",
+            "sau may thang thi giay do khong con xai duoc nua a",
+            "lệ phí bao nhiêu ạ",
+            "cơ quan nào giải quyết ạ",
+        )
+    assert passport[0] == ("answer", "mat-ho-chieu/truc-tuyen")
+    assert passport[2:] == [("answer", "mat-ho-chieu/le-phi"), ("answer", "mat-ho-chieu/noi-bao")]
+    (tmp_path / "licence").mkdir()
+    async with base_app(tmp_path / "licence", "eval7") as app:
+        switched = await talk(
+            app,
+            "Hồ sơ đăng ký kết hôn với người nước ngoài gồm những gì?",
+            "Thi rớt phần thực hành thì có phải thi lại lý thuyết không?",
+            "lệ phí bao nhiêu",
+        )
+    assert switched[1:] == [("answer", "sat-hach-gplx/thi-lai"), ("answer", "sat-hach-gplx/le-phi")]
