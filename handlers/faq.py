@@ -171,7 +171,9 @@ def resolve(ctx: Context, question: str) -> SearchResult:
     rival = best.entry if best is not None and best.entry not in members else None
     # "bả không có hộ khẩu ở đây thì có được làm không": doing "it", the procedure talked
     # about; the residence it names is her situation, not another procedure asked about.
-    back = followup.refers_back(ctx.index, question)
+    back = followup.refers_back(ctx.index, question) or followup.describes_asker(
+        ctx.index, question
+    )
     other = "" if back else followup.named_procedure(ctx.index, question)
     if other and other != recalled.procedure:
         if best is not None and ctx.index.group_of(best.entry) == other:

@@ -28,7 +28,7 @@ from knowledge.normalize import Analysis, ambiguous_readings, analyze, fold
 from knowledge.normalize import words as split_words
 from knowledge.search import Decision, Index, Match, SearchResult
 from knowledge.selfcal import bundled_entries
-from knowledge.topics import topics_of
+from knowledge.topics import topic_at, topics_of
 
 T = TypeVar("T")
 
@@ -597,6 +597,35 @@ def refers_back(index: Index, question: str) -> bool:
                 continue  # "phải làm sao": how, not what
             if not any(w in content and index.weight(w) >= MIN_WEIGHT for w in folded[start:at]):
                 return True
+    return False
+
+
+ASKER = frozenset({"tui", "toi", "em", "minh"})
+"""Folded first-person pronouns a citizen speaks of themself with."""
+
+BEING = frozenset({"la", "thuoc", "dien"})
+"""Folded words between the asker and what they are ("tôi là", "tui thuộc diện")."""
+
+
+def describes_asker(index: Index, question: str) -> bool:
+    """Whether the message says what the asker is and asks an aspect ("Tui hộ nghèo có được
+    miễn lệ phí không?", "tôi là người khuyết tật thì có phải đóng tiền không"): a first-person
+    pronoun followed at once (or after "là", "thuộc diện") by a named topic. That topic is the
+    citizen's status, not another procedure asked about; "tôi mất căn cước thì làm lại ở đâu"
+    (a verb after the pronoun) still names one."""
+    if not asked_aspect(index, question):
+        return False
+    a = read(index, question)
+    words, content = a.folded, set(a.content)
+    for at, word in enumerate(words):
+        if word not in ASKER or (at and words[at - 1] in content):
+            continue  # "trẻ em mồ côi": no pronoun after a word of the topic
+        after = at + 1
+        while after < len(words) and words[after] in BEING:
+            after += 1
+        topic = topic_at(words, after)
+        if topic and not topic.startswith("off-"):  # "em bị sốt": an everyday subject
+            return True
     return False
 
 

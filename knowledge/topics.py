@@ -54,3 +54,14 @@ def topics_of(a: Analysis) -> frozenset[str]:
         else:
             i += 1
     return frozenset(found)
+
+
+def topic_at(words: tuple[str, ...], at: int) -> str:
+    """The topic whose longest phrase starts at folded word ``at`` of ``words``; "" if none."""
+    if at >= len(words):
+        return ""
+    for n in _LENGTHS.get(words[at], ()):
+        topic = _PHRASES.get(tuple(words[at : at + n]))
+        if topic is not None:
+            return topic
+    return ""

@@ -626,3 +626,21 @@ async def test_an_answer_the_words_fit_elsewhere_does_not_move_the_conversation(
             "lệ phí bao nhiêu",
         )
     assert switched[1:] == [("answer", "sat-hach-gplx/thi-lai"), ("answer", "sat-hach-gplx/le-phi")]
+
+
+async def test_what_the_asker_is_names_no_procedure(tmp_path: Path) -> None:
+    # "hộ nghèo" names a topic (the poor-household procedure): after a passport question the
+    # follow-up fell back as a question on it. "tui hộ nghèo" (a pronoun followed at once by
+    # the topic) says what the citizen is; the question is the passport's fee. A verb after
+    # the pronoun ("tôi mất căn cước") is something done, and may name another procedure.
+    async with base_app(tmp_path, SHARED_KB) as app:
+        seen = await talk(
+            app,
+            "Làm hộ chiếu phổ thông lần đầu cần những giấy tờ gì?",
+            "Tui hộ nghèo có được miễn lệ phí không?",
+        )
+        index = app.knowledge.index
+        assert followup.describes_asker(index, "tôi là người khuyết tật thì có phải đóng phí không")
+        assert not followup.describes_asker(index, "tôi mất căn cước thì làm lại ở đâu")
+        assert not followup.describes_asker(index, "tui hộ nghèo")  # no aspect asked
+    assert seen == [("answer", "ho-chieu/ho-so"), ("answer", "ho-chieu/le-phi")]
