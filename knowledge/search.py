@@ -38,7 +38,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from knowledge import aspects as aspect_model
-from knowledge import synonyms
+from knowledge import index_state, synonyms
 from knowledge.entry import Entry
 from knowledge.features import (
     K1,
@@ -781,6 +781,8 @@ class Index:
         # the question's words with their postings, for the procedures' own scores
         evidence: list[Evidence] | None = [] if self.procedure_evidence else None
         asked_feats = self._asked_part(query) if STORY_WEIGHT < 1.0 else None
+        # a posting this long may be added as a whole row (Postings.dense)
+        dense_from = index_state.DENSE_SHARE * max(self._n, index_state.DENSE_MIN_N)
         for feat, qtf in feats.items():
             weight = (
                 TONE_WEIGHT if feat.startswith("~") else CUE_WEIGHT if feat.startswith("^") else 1.0
@@ -797,7 +799,7 @@ class Index:
                     ceiling += q * math.log(1 + (self._n + 0.5) / 0.5) * (K1 + 1) * 0.5
                 continue
             idx, contrib = posting
-            row = self._postings.dense(feat)
+            row = self._postings.dense(feat) if len(idx) >= dense_from else None
             if row is None:
                 scores[idx] += q * contrib
             else:
@@ -943,12 +945,12 @@ class Index:
         if not texts:
             return [0.0] * len(ends)
         row = process.cdist([qtext], texts, scorer=fuzz.token_set_ratio, dtype=np.float64)[0]
-        out: list[float] = []
-        start = 0
-        for end in ends:
-            out.append(float(row[start:end].max()) / 100.0 if end > start else 0.0)
-            start = end
-        return out
+        stops = np.asarray(ends)
+        starts = np.concatenate(([0], stops[:-1]))
+        some = stops > starts  # reduceat would give an entry without phrasings its neighbour's
+        best = np.zeros(len(ends), dtype=np.float64)
+        best[some] = np.maximum.reduceat(row, starts[some])
+        return (best / 100.0).tolist()
 
     def _full_name(self, query: str, ranked: Sequence[tuple[float, int, float, float]]) -> int:
         """The best-ranked candidate of the procedure whose whole name (two words at least) the
