@@ -34,6 +34,16 @@ _LENGTHS: dict[str, tuple[int, ...]] = {
 worth trying there (an index build reads every text of a base through ``topics_of``)."""
 
 
+def _phrase_at(words: tuple[str, ...] | list[str], at: int) -> tuple[str, int]:
+    """The topic of the longest phrase starting at word ``at`` and its length; ("", 0) if none."""
+    for n in _LENGTHS.get(words[at], ()):
+        if n <= len(words) - at:
+            topic = _PHRASES.get(tuple(words[at : at + n]))
+            if topic is not None:
+                return topic, n
+    return "", 0
+
+
 def topics_of(a: Analysis) -> frozenset[str]:
     """The topics an analysed text names (longest phrase first at each position)."""
     toks = a.folded
@@ -42,26 +52,15 @@ def topics_of(a: Analysis) -> frozenset[str]:
     for at in [j for j, t in enumerate(toks) if t in _LENGTHS]:  # no phrase starts elsewhere
         if at < i:
             continue
-        i = at
-        for n in _LENGTHS[toks[i]]:
-            if n > len(toks) - i:
-                continue
-            topic = _PHRASES.get(tuple(toks[i : i + n]))
-            if topic is not None:
-                found.add(topic)
-                i += n
-                break
+        topic, n = _phrase_at(toks, at)
+        if topic:
+            found.add(topic)
+            i = at + n
         else:
-            i += 1
+            i = at + 1
     return frozenset(found)
 
 
 def topic_at(words: tuple[str, ...], at: int) -> str:
     """The topic whose longest phrase starts at folded word ``at`` of ``words``; "" if none."""
-    if at >= len(words):
-        return ""
-    for n in _LENGTHS.get(words[at], ()):
-        topic = _PHRASES.get(tuple(words[at : at + n]))
-        if topic is not None:
-            return topic
-    return ""
+    return _phrase_at(words, at)[0] if at < len(words) else ""
