@@ -33,8 +33,23 @@ GENERIC: frozenset[str] = frozenset(str(w) for w in lang.load("generic")["generi
 """Folded words that say what is asked rather than about which procedure."""
 
 _CUE_DATA = lang.load("aspect_cues")
+HOW_MANY = ("bao nhiêu", "mấy")
+"""The written and the everyday way of asking how many or how much ("mất bao nhiêu ngày",
+"mất mấy ngày"; "nhận bao nhiêu", "lãnh mấy đồng"): a cue written with the first also matches
+with the second, at its weight, unless the file gives that form a weight of its own."""
+
+
+def _with_everyday_forms(cues: dict[str, float]) -> dict[str, float]:
+    out = dict(cues)
+    written, everyday = HOW_MANY
+    for cue, weight in cues.items():
+        if written in cue:
+            out.setdefault(cue.replace(written, everyday), weight)
+    return out
+
+
 ASPECT_CUES: dict[str, dict[str, float]] = {
-    str(aspect): {str(cue): float(w) for cue, w in cues.items()}
+    str(aspect): _with_everyday_forms({str(cue): float(w) for cue, w in cues.items()})
     for aspect, cues in _CUE_DATA.items()
     if aspect != "compounds"
 }

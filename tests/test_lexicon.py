@@ -102,6 +102,27 @@ def test_amounts_asked_in_millions_or_southern_speech(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "aspect"),
+    [
+        ("được nhận mấy đồng vậy", "amount"),
+        ("dc lanh may dong hen", "amount"),
+        ("hưởng mấy phần trăm", "amount"),
+        ("làm cái này mất mấy tiền", "fee"),
+        ("nộp trễ bị phạt mấy", "penalty"),
+    ],
+)
+def test_how_many_asked_with_may_reads_as_with_bao_nhieu(text: str, aspect: str) -> None:
+    # "mấy" is the everyday "bao nhiêu": every cue written with the one matches with the other
+    # (lexicon.HOW_MANY); "được nhận mấy đồng" asked nothing before.
+    from knowledge import aspects
+    from knowledge.lexicon import ASPECT_CUES
+
+    assert ASPECT_CUES["amount"]["nhận mấy"] == ASPECT_CUES["amount"]["nhận bao nhiêu"]
+    assert ASPECT_CUES["time"]["mấy ngày"] == 3.0  # a form the file weighs itself keeps it
+    assert aspects.primary(aspects.aspect_weights(analyze(text))) == aspect
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Hồ sơ trợ cấp cho trẻ mồ côi nộp lên xã hay lên thành phố?",
