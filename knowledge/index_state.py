@@ -996,7 +996,7 @@ class Postings:
         s = self._state
         hit = s.contrib_cache.get(feat)
         if hit is not None and hit[0] is not None:
-            return hit  # type: ignore[return-value]
+            return hit[0], hit[1]
         span = s.span(feat)
         if span is None:
             return None

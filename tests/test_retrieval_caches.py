@@ -33,14 +33,15 @@ def test_a_small_base_keeps_every_contribution_it_computed() -> None:
     state = postings._state
     first = postings.get("ho")
     assert first is not None and len(first[0]) < index_state.CACHE_MIN_DF
-    assert postings.get("ho") is first  # kept: not computed again
+    again = postings.get("ho")
+    assert again is not None and again[0] is first[0] and again[1] is first[1]  # kept
     assert "ho" in state.contrib_cache
     fresh = index_state.Postings(index.state_for_storage())
     state.contrib_cache.clear()
-    again = fresh.get("ho")
-    assert again is not None
-    np.testing.assert_array_equal(again[0], first[0])
-    assert again[1].tobytes() == first[1].tobytes()  # bit for bit
+    recomputed = fresh.get("ho")
+    assert recomputed is not None
+    np.testing.assert_array_equal(recomputed[0], first[0])
+    assert recomputed[1].tobytes() == first[1].tobytes()  # bit for bit
     assert postings.get("khong-co-tu-nay") is None
 
 
