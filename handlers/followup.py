@@ -624,7 +624,7 @@ def describes_asker(index: Index, question: str) -> bool:
         while after < len(words) and words[after] in BEING:
             after += 1
         topic = topic_at(words, after)
-        if topic and not topic.startswith("off-"):  # "em bị sốt": an everyday subject
+        if topic and not topic.startswith(search.OFF_DOMAIN):  # "em bị sốt": everyday subject
             return True
     return False
 
