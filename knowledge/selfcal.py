@@ -37,7 +37,7 @@ import numpy as np
 from knowledge import calibrate, kbfile
 from knowledge.entry import Entry
 from knowledge.normalize import fold, words
-from knowledge.search import Index, Thresholds, _sigmoid
+from knowledge.search import Index, Thresholds, _sigmoid, shipped_models
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "data"
 CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
@@ -104,18 +104,7 @@ RATIO_CAP = 3.0
 """The foreign ratio given to the decision models is cut here (beyond, it says nothing more)."""
 FOREIGN_DEPTH = 30
 """Candidates of the combined index looked at for the loaded base's best."""
-CHECKED = Thresholds(
-    in_scope=(
-        *(-0.495, 0.247, 0.148, 0.185, 0.223, 0.236, 0.321, -0.116, 0.176),
-        *(0.195, -0.203, 0.316, -0.3, 0.195, 0.085, 0.217, -1.003),
-    ),
-    suggest=0.35,
-    correct=(
-        *(-6.542, 0.071, 3.231, 3.695, 0.951, 0.231, 0.904, -0.273, 1.143),
-        *(-1.056, 0.141, -0.484, -2.377, 0.446, 1.567, 1.305, -1.509),
-    ),
-    answer=0.57,
-)
+CHECKED = shipped_models("checked")
 """The decision models of an index with the check, when no thresholds were given: fitted like
 the default ones on the same rows (``bench/retrieval.py fit`` prints both), with the foreign
 ratio as a feature; the default models never see it (it is 0 without the check)."""

@@ -80,12 +80,15 @@ async def test_naming_only_another_procedure_keeps_the_aspect(
     )
     # Without the memory this is read as a question on birth registration in general.
     assert await said(conversation, app, "còn khai sinh thì sao") == ("answer", "khai-sinh/le-phi")
-    # A question that says which case it is about is answered as asked, not as a fee question.
+    # A question that says which case it is about is read as asked, not as a fee question: the
+    # case's entry comes first (offered rather than answered since the decision models of the
+    # nineteenth session, which answer only where wrong answers stay rarer).
     await conversation.say("Đăng ký kết hôn cần giấy tờ gì")
-    assert await said(conversation, app, "còn người nước ngoài thì sao") == (
-        "answer",
-        "ket-hon/yeu-to-nuoc-ngoai",
-    )
+    decision, entry = await said(conversation, app, "còn người nước ngoài thì sao")
+    assert (decision, entry) in {
+        ("answer", "ket-hon/yeu-to-nuoc-ngoai"),
+        ("suggest", "ket-hon/yeu-to-nuoc-ngoai"),
+    }
 
 
 async def test_a_follow_up_for_an_aspect_the_procedure_lacks_says_so(

@@ -43,7 +43,10 @@ def bundled() -> Index:
 def test_the_last_sentence_decides(bundled: Index, message: str, expected: str) -> None:
     result = bundled.search(message)
     assert result.best is not None and result.best.entry.id == expected
-    assert result.decision == Decision.ANSWER
+    # The story leaves the passport question less sure of itself than the others: its entry is
+    # offered first, not answered, since the decision models of the nineteenth session.
+    confident = expected != "ho-chieu/noi-nop"
+    assert result.decision == (Decision.ANSWER if confident else Decision.SUGGEST)
 
 
 def test_short_and_one_sentence_messages_are_weighed_as_a_whole(bundled: Index) -> None:
