@@ -374,7 +374,9 @@ def _as_json(t: Thresholds) -> dict[str, Any]:
     return {"in_scope": t.in_scope, "suggest": t.suggest, "correct": t.correct, "answer": t.answer}
 
 
-def write_models(plain: Thresholds, checked: Thresholds, sets: str) -> None:
+def write_models(
+    plain: Thresholds, checked: Thresholds, sets: str, path: Path = MODELS_FILE
+) -> None:
     """Write the shipped decision models (``knowledge/search.py`` MODELS_FILE)."""
     about = (
         f"Fitted by 'bench/retrieval.py fit --write' on the rows of {sets} pooled (hit@3 floor "
@@ -386,8 +388,8 @@ def write_models(plain: Thresholds, checked: Thresholds, sets: str) -> None:
     text = json.dumps(data, ensure_ascii=False, indent=1)
     # one line per list of weights
     text = re.sub(r"\[\s+([^\[\]]*?)\s+\]", lambda m: "[" + " ".join(m[1].split()) + "]", text)
-    MODELS_FILE.write_text(text + "\n", encoding="utf-8")
-    print(f"written: {MODELS_FILE.relative_to(ROOT)}")
+    path.write_text(text + "\n", encoding="utf-8")
+    print(f"written: {path}")
 
 
 def cmd_fit(args: argparse.Namespace) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -85,3 +87,25 @@ def test_the_answer_threshold_is_picked_out_of_fold(monkeypatch: pytest.MonkeyPa
     in_sample = calibrate.fit(rows, max_wrong=0.05)
     assert out_of_fold.correct == in_sample.correct  # the shipped model is fitted on all rows
     assert out_of_fold.answer > in_sample.answer + 0.05
+
+
+def test_refitted_models_are_written_as_the_shipped_file_reads_them(tmp_path: Path) -> None:
+    from bench.retrieval import write_models
+
+    plain = calibrate.fit(_rows(random.Random(3), 300, signal=True), max_wrong=0.05)
+    checked = replace(plain, suggest=0.4)
+    target = tmp_path / "decision_models.json"
+    write_models(plain, checked, "test rows", target)
+    data = json.loads(target.read_text(encoding="utf-8"))
+    assert "test rows" in data["about"]
+    for name, t in (("plain", plain), ("checked", checked)):
+        m = data[name]
+        read = Thresholds(
+            in_scope=tuple(m["in_scope"]),
+            suggest=m["suggest"],
+            correct=tuple(m["correct"]),
+            answer=m["answer"],
+        )
+        assert read == t
+    # One line per list of weights: a refit shows as a few changed lines in a review.
+    assert len(target.read_text(encoding="utf-8").splitlines()) == 15
