@@ -224,11 +224,13 @@ def resolve(ctx: Context, question: str) -> SearchResult:
     if unknown >= UNRELATED_WEIGHT:
         return result  # "đi Đà Lạt mất mấy ngày": about something no entry speaks of
     if (
-        result.decision is Decision.FALLBACK
+        result.decision is not Decision.ANSWER
         and followup.off_topic_weight(ctx.index, question, members) >= OFF_TOPIC_WEIGHT
         and not (STORIES_FOLLOW and followup.tells_a_story(ctx.index, question))
     ):
-        return result  # "đổi tiền mới ăn tết ở đâu": words of another subject
+        # "đổi tiền mới ăn tết ở đâu": words of another subject, which retrieval does not
+        # answer (it falls back, or only suggests a place entry that shares "đổi", "ở đâu").
+        return result
     # The aspect asked, among the remembered procedure's entries: when one entry answers it,
     # or none does and no entry of the procedure is vague enough to hold it, that is decided
     # without searching again.

@@ -237,6 +237,22 @@ async def test_a_question_on_another_subject_is_not_read_as_a_follow_up(tmp_path
         assert seen[2][0] == "answer" and (seen[2][1] or "").startswith("lltp/")
 
 
+async def test_another_subject_retrieval_only_suggests_for_is_not_a_follow_up(
+    tmp_path: Path,
+) -> None:
+    # On this base retrieval does not fall back on "đổi tiền mới ăn tết ở đâu" but suggests a
+    # place entry ("đổi", "ở đâu"): its words of another subject still keep it from being
+    # read as "where" of the health insurance card talked about.
+    async with base_app(tmp_path, "eval5") as app:
+        seen = await talk(
+            app,
+            "Làm thẻ bảo hiểm y tế cho trẻ em dưới 6 tuổi như thế nào?",
+            "đổi tiền mới ăn tết ở đâu",
+        )
+        assert seen[0] == ("answer", "bhyt-tre-em/dang-ky")
+        assert not (seen[1][0] == "answer" and (seen[1][1] or "").startswith("bhyt-tre-em/"))
+
+
 async def test_a_follow_up_gets_what_the_spelled_out_question_gets(
     tmp_path: Path, eval_dir: Path
 ) -> None:

@@ -25,13 +25,17 @@ def entries() -> list:
 def test_an_everyday_subject_falls_back_even_when_its_words_meet_an_entry(
     entries: list, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "giá heo hơi ... bao nhiêu" shares the fee words of many entries; naming pig prices, a
-    subject the lexicon marks as outside public services, it falls back. ("giá vàng hôm nay bao
-    nhiêu một chỉ" now falls back on the decision models alone.)"""
-    question = "giá heo hơi hôm nay bao nhiêu"
+    """ "giá heo hơi ... bao nhiêu" shares the fee words of many entries, and "bảo hiểm ô tô
+    đóng bao nhiêu" the insurance and contribution words of the health and social insurance
+    entries; naming subjects the lexicon marks as outside public services (pig prices, car
+    insurance), they fall back. The pig prices now fall back on the decision models alone
+    ("giá vàng hôm nay bao nhiêu một chỉ" too); the car insurance only by the rule."""
+    assert selfcal.build(entries).search("giá heo hơi hôm nay bao nhiêu").decision is (
+        Decision.FALLBACK
+    )
+    question = "bảo hiểm ô tô đóng bao nhiêu"
     assert selfcal.build(entries).search(question).decision is Decision.FALLBACK
-    # The rule alone: with the procedure catalogue, the check also sends this question away
-    # (its veterinary entries name "heo"), whatever the rule says.
+    # The rule alone: without the procedure catalogue in the check, whatever it says.
     monkeypatch.setattr(selfcal, "CATALOGUE", False)
     assert selfcal.build(entries).search(question).decision is Decision.FALLBACK
     monkeypatch.setattr(search_module, "OFF_DOMAIN", "no-such-prefix-")

@@ -4,6 +4,7 @@ on questions about neighbouring procedures it lacks, and still answers its own."
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from bot.app import App
 from knowledge import kbfile, selfcal
+from knowledge.entry import Entry
 from knowledge.search import Decision, Thresholds
 from storage.repositories import kb as kb_repo
 from tests.test_cli import motcua
@@ -131,10 +133,12 @@ def test_a_foreign_base_falls_back_on_near_topic_questions_and_answers_its_own(
 def test_a_foreign_entry_weighs_less_against_a_procedure_the_question_names(
     foreign_kb: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # With every alternative phrasing of the foreign entries (see the next test)...
+    monkeypatch.setattr(selfcal, "MATCH_PHRASINGS", False)
     index = selfcal.build(kbfile.load(foreign_kb))
     check = index.out_of_scope
     assert isinstance(check, selfcal.ForeignCheck)
-    # A bundled entry on school enrolment outscores the base on "con", "nộp ở đâu"; the
+    # ... a bundled entry on school enrolment outscores the base on "con", "nộp ở đâu"; the
     # question names temporary residence, a procedure of the base.
     question = "tạm trú cho con nhỏ mới sinh thì nộp ở đâu"
     foreign = check.index.rank_full(question).matches[0].entry
@@ -155,6 +159,47 @@ def test_a_foreign_entry_weighs_less_against_a_procedure_the_question_names(
         assert check._ratio(question) >= selfcal.FOREIGN_RATIO or (
             index.search(question).decision == Decision.FALLBACK
         )
+
+
+def test_foreign_entries_are_no_richer_in_phrasings_than_the_base(
+    foreign_kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A foreign entry keeps as many alternative phrasings as the loaded entries have on
+    average: a base written with none (as agencies often write them) is compared with the
+    bundled entries' questions alone, not outscored on their extra phrasings."""
+    entries = kbfile.load(foreign_kb)  # two alternatives each
+    bundled = selfcal.bundled_entries()
+    assert max(len(e.alternatives) for e in bundled) > 2
+    foreign = selfcal.foreign_entries(entries)
+    assert foreign and max(len(e.alternatives) for e in foreign) == 2
+    by_id = {e.id: e for e in bundled}
+    for e in foreign:
+        if e.id.startswith(selfcal.CATALOGUE_PREFIX):
+            continue
+        original = by_id[e.id.removeprefix(selfcal.FOREIGN_PREFIX)]
+        assert e.alternatives == original.alternatives[:2]
+        assert (e.question, e.answer, e.keywords) == (
+            original.question,
+            original.answer,
+            original.keywords,
+        )
+    bare = [replace(e, alternatives=()) for e in entries]
+    assert all(not e.alternatives for e in selfcal.foreign_entries(bare))
+    # One alternative on average (rounded): one each.
+    mixed = [replace(e, alternatives=e.alternatives[: i % 2 * 2]) for i, e in enumerate(entries)]
+    assert max(len(e.alternatives) for e in selfcal.foreign_entries(mixed)) == 1
+    monkeypatch.setattr(selfcal, "MATCH_PHRASINGS", False)
+    assert max(len(e.alternatives) for e in selfcal.foreign_entries(bare)) > 2
+    # The question of the previous test, on the base without alternatives: with the foreign
+    # entries as rich as they come, school enrolment outscores temporary residence; as poor
+    # as the base, the base's own entry comes first and nothing sends the question away.
+    question = "tạm trú cho con nhỏ mới sinh thì nộp ở đâu"
+    rich = selfcal.build(bare).out_of_scope
+    assert rich is not None and rich.ratio(question) > 1.0
+    monkeypatch.setattr(selfcal, "MATCH_PHRASINGS", True)
+    fair = selfcal.build(bare)
+    assert fair.out_of_scope is not None and fair.out_of_scope.ratio(question) == 0.0
+    assert fair.search(question).matches[0].entry.id == "tam-tru/noi-dang-ky"
 
 
 def test_given_thresholds_are_kept_and_the_check_still_applies(foreign_kb: Path) -> None:
@@ -223,3 +268,44 @@ async def test_the_bot_checks_an_operators_own_base(app: App, foreign_kb: Path) 
     person = Conversation(app.dispatcher)
     await person.say(NEAR_TOPIC[0])
     assert person.last[0].text.startswith("Câu hỏi này nằm ngoài")
+
+
+def test_the_base_s_own_question_is_never_sent_away(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry written thinly (no procedure name, two keywords, a long answer of generic
+    steps: the web chat's test base) is outscored by the bundled building-permit entries even
+    on its own question; the ratio of a question is measured against the one that entry's own
+    question gets, so the verbatim question is answered."""
+    own = Entry(
+        id="thu-nghiem/quy-trinh",
+        category="Thử nghiệm",
+        question="Quy trình cấp giấy phép xây dựng nhà ở riêng lẻ gồm những bước nào?",
+        answer="\n".join(
+            f"Bước {i}: nội dung hướng dẫn số {i} của thủ tục dài." for i in range(1, 61)
+        ),
+        keywords=("giấy phép xây dựng", "quy trình"),
+    )
+    other = Entry(
+        id="thu-nghiem/lien-ket",
+        category="Thử nghiệm",
+        question="Nộp hồ sơ trực tuyến ở đâu?",
+        answer="Trên Cổng Dịch vụ công quốc gia.",
+        keywords=("nộp trực tuyến", "cổng dịch vụ công"),
+    )
+    question = own.question
+    monkeypatch.setattr(selfcal, "OWN_QUESTION", False)
+    unscaled = selfcal.build([own, other])
+    assert unscaled.out_of_scope is not None
+    assert unscaled.out_of_scope.ratio(question) >= selfcal.FOREIGN_RATIO
+    assert unscaled.search(question).decision is Decision.FALLBACK
+    monkeypatch.setattr(selfcal, "OWN_QUESTION", True)
+    selfcal._last = None  # the check is cached per base; build it again with the scaling
+    index = selfcal.build([own, other])
+    assert index.out_of_scope is not None
+    assert index.out_of_scope.ratio(question) <= 1.0
+    result = index.search(question)
+    assert result.decision is Decision.ANSWER
+    assert result.matches[0].entry.id == own.id
+    # A question on a procedure the base lacks still falls back.
+    assert index.search("giấy xác nhận độc thân để kết hôn xin ở đâu").decision is (
+        Decision.FALLBACK
+    )
