@@ -298,7 +298,8 @@ def test_the_base_s_own_question_is_never_sent_away(monkeypatch: pytest.MonkeyPa
     assert unscaled.out_of_scope.ratio(question) >= selfcal.FOREIGN_RATIO
     assert unscaled.search(question).decision is Decision.FALLBACK
     monkeypatch.setattr(selfcal, "OWN_QUESTION", True)
-    selfcal._last = None  # the check is cached per base; build it again with the scaling
+    # The check (and its last ratio) is kept per base: build it again with the scaling.
+    monkeypatch.setattr(selfcal, "_last", None)
     index = selfcal.build([own, other])
     assert index.out_of_scope is not None
     assert index.out_of_scope.ratio(question) <= 1.0
