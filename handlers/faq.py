@@ -42,6 +42,13 @@ name them ("Thi rớt phần thực hành thì có phải thi lại lý thuyết
 tháng thì giấy đó không còn xài được nữa à" typed without marks, 1.5)."""
 
 
+BACK_FOLLOWS = True
+"""A message that speaks of doing "it" (``followup.refers_back``: "giờ muốn làm thì phải về
+dưới quê nộp hay nộp ngay trên này") is read as a follow-up whatever words tell the citizen's
+situation: words no text uses ("Cái Răng", ``UNRELATED_WEIGHT``) or words of other subjects
+("hộ khẩu dưới Long Mỹ", ``OFF_TOPIC_WEIGHT``). Words no text uses still make its reading a
+suggestion (``STRANGE_WEIGHT``)."""
+
 STORIES_FOLLOW = True
 """A long message that asks an aspect clearly is read as a follow-up though it holds everyday
 words no public-service text uses (``followup.tells_a_story``), unless it names an everyday
@@ -221,10 +228,11 @@ def resolve(ctx: Context, question: str) -> SearchResult:
                 return replace(spelled, named=False)
         return result  # "xe máy hết bao nhiêu tiền" after a marriage question
     unknown = followup.unknown_weight(ctx.index, question)
-    if unknown >= UNRELATED_WEIGHT:
+    if unknown >= UNRELATED_WEIGHT and not (BACK_FOLLOWS and back):
         return result  # "đi Đà Lạt mất mấy ngày": about something no entry speaks of
     if (
         result.decision is not Decision.ANSWER
+        and not (BACK_FOLLOWS and back)
         and followup.off_topic_weight(ctx.index, question, members) >= OFF_TOPIC_WEIGHT
         and not (STORIES_FOLLOW and followup.tells_a_story(ctx.index, question))
     ):

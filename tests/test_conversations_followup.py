@@ -660,3 +660,26 @@ async def test_what_the_asker_is_names_no_procedure(tmp_path: Path) -> None:
         assert not followup.describes_asker(index, "tôi mất căn cước thì làm lại ở đâu")
         assert not followup.describes_asker(index, "tui hộ nghèo")  # no aspect asked
     assert seen == [("answer", "ho-chieu/ho-so"), ("answer", "ho-chieu/le-phi")]
+
+
+async def test_doing_it_after_a_story_of_where_one_lives_is_a_follow_up(
+    tmp_path: Path, eval_dir: Path
+) -> None:
+    # "giờ muốn làm thì ...": doing "it", the procedure talked about. The places named before
+    # tell the citizen's situation, whether no text uses their words ("Cái Răng", "Vĩnh
+    # Long": the unknown-words guard) or other subjects do ("Thốt Nốt", "Long Mỹ": the
+    # off-topic guard); the message is not a question about something else. Place names the
+    # texts never use leave it a suggestion, not an answer.
+    async with base_app(tmp_path, eval_dir / "kb.yaml") as app:
+        seen = await talk(
+            app,
+            "Cải chính hộ tịch mất bao lâu?",
+            "Em ở Cái Răng mà hộ khẩu ở Vĩnh Long, giờ muốn làm thì nộp ở đâu được ạ?",
+            "Em ở Thốt Nốt mà hộ khẩu dưới Long Mỹ, giờ muốn làm thì về quê nộp hay nộp ngay"
+            " trên này luôn được ạ?",
+        )
+        assert seen == [
+            ("answer", "cai-chinh-ho-tich/le-phi-thoi-han"),
+            ("suggest", "cai-chinh-ho-tich/noi-nop"),
+            ("suggest", "cai-chinh-ho-tich/noi-nop"),
+        ]
