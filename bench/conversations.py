@@ -15,7 +15,8 @@ alone (what ``motcua kb import FILE`` gives an empty database), then talks to th
   that reply is a direct answer; when it is not (a retrieval miss), the follow-up passes if it
   is answered with the procedure's entry for that aspect. ``right``: answered with that entry
   (its label: id suffix, stated aspect, else inferred); ``spelled_right``: the same for the
-  spelled-out question.
+  spelled-out question; ``no_wrong_answer``: not answered directly with another entry (a
+  follow-up that agrees with a spelled-out question answered wrongly passes, but is wrong).
 - ``procedure_only``: after an answer on aspect A, "còn <other procedure> thì sao" gets what
   "<other procedure> <A follow-up>" gets (the aspect is kept).
 - ``switch``: after a conversation on one procedure, a question spelled out for another is
@@ -359,6 +360,10 @@ async def check_followup(
     tally.searches[kind][got.searches] += 1
     tally.add(kind, ok, detail, metric="no_marks" if text == fold(text) else "marked")
     tally.add(kind, right, detail, metric="right")
+    # Agreeing with the spelled-out question is not always right: both may answer another
+    # entry. A direct answer with an entry not for the aspect asked is counted apart.
+    wrong = got.decision == "answer" and not right
+    tally.add(kind, not wrong, detail, metric="no_wrong_answer")
     tally.add(kind, ok, detail, metric=ASKED + aspect)
     tally.add(
         kind,
