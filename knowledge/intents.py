@@ -683,7 +683,21 @@ def chatter(text: str) -> Intent | None:
         return None
     if expanded[-1] in _YES_NO_ENDS and holds_any(expanded[:-1], _YES_NO_VERBS):
         return None  # "nuôi chim yến có cần xin phép không"
+    if CHOICE_ASKS and _asks_a_choice(text, toks):
+        return None  # "lên phường hay lên thành phố làm?"
     return intent
+
+
+CHOICE_ASKS = True
+"""A message that offers two options and ends with a question mark ("lên phường hay lên thành
+phố làm?", "nộp bản chính hoặc bản sao?") asks which, though it holds no question word: it is
+not chatter. Without the mark "hay" is as often "good" or "often" ("bot trả lời hay ghê")."""
+CHOICE_WORDS = frozenset({"hay", "hoac"})
+
+
+def _asks_a_choice(text: str, toks: list[str]) -> bool:
+    """Whether folded words hold "hay"/"hoặc" between two others and the text ends with "?"."""
+    return text.rstrip().endswith("?") and any(w in CHOICE_WORDS for w in toks[1:-1])
 
 
 def applies(intent: Intent | None, answered: bool, offered: bool = False) -> Intent | None:

@@ -92,6 +92,21 @@ async def test_x_thi_sao_is_a_question_not_chatter(conversation: Conversation, a
     assert await decisions(app) != ["smalltalk"]
 
 
+async def test_a_choice_asked_is_a_question_not_chatter(
+    conversation: Conversation, app: App
+) -> None:
+    # Two options and a question mark ask which, with no question word: after a question on
+    # temporary residence, "lên phường hay lên thành phố làm?" asks where it is done. Before,
+    # it got the small-talk reply. Without the mark "hay" praises, and stays chatter.
+    assert intents.chatter("Lên phường hay lên thành phố làm?") is None
+    assert intents.chatter("nộp bản chính hoặc bản sao?") is None
+    assert intents.chatter("bot trả lời hay ghê") is not None
+    await conversation.say("Đăng ký tạm trú cần giấy tờ gì?")
+    await conversation.say("Lên phường hay lên thành phố làm?")
+    assert await decisions(app) == ["answer", "answer"]
+    assert "smalltalk" not in await decisions(app)
+
+
 async def test_a_greeting_with_whom_it_greets_is_a_greeting(
     conversation: Conversation, app: App
 ) -> None:
