@@ -228,11 +228,12 @@ def resolve(ctx: Context, question: str) -> SearchResult:
                 return replace(spelled, named=False)
         return result  # "xe máy hết bao nhiêu tiền" after a marriage question
     unknown = followup.unknown_weight(ctx.index, question)
-    if unknown >= UNRELATED_WEIGHT and not (BACK_FOLLOWS and back):
+    follows_back = BACK_FOLLOWS and back
+    if unknown >= UNRELATED_WEIGHT and not follows_back:
         return result  # "đi Đà Lạt mất mấy ngày": about something no entry speaks of
     if (
         result.decision is not Decision.ANSWER
-        and not (BACK_FOLLOWS and back)
+        and not follows_back
         and followup.off_topic_weight(ctx.index, question, members) >= OFF_TOPIC_WEIGHT
         and not (STORIES_FOLLOW and followup.tells_a_story(ctx.index, question))
     ):
